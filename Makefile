@@ -1,0 +1,45 @@
+# Every target does its own set-up: a virtual environment in .venv installed from the lock.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install demo test lint format lock bench clean
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the embedded marketplace: simulate, validate, features, train, score.
+demo: install
+	$(BIN)/riskscore demo --out out/demo
+
+## The whole test suite (unit, doctests, Spark local mode, real MLflow server).
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check riskscore tests bench
+	$(BIN)/ruff format --check riskscore tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format riskscore tests bench
+	$(BIN)/ruff check --fix riskscore tests bench
+
+## Re-resolve the lock file after changing dependencies in pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
+		--generate-hashes --quiet -o requirements/lock.txt
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Named, measured benchmarks for riskscore (run with ``python -m bench.run``)."""

@@ -1,0 +1,78 @@
+"""A tiny harness: benchmarks register by name and return a dict of measured numbers.
+
+A benchmark is a function with no arguments returning ``dict[str, float | int | str]``
+(seconds, rows/s, peak memory, ratios against a named baseline). Register it with
+``@benchmark("name")`` in a module ``bench/bench_<area>.py``; ``python -m bench.run``
+imports every such module, runs the named (or all) benchmarks and writes
+``bench/results/<name>.json`` plus a Markdown summary ``bench/results/README.md``.
+
+Timings on a shared machine are noisy: compare ratios measured in the same run, never
+absolute seconds across runs.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+Result = dict[str, Any]
+
+REGISTRY: dict[str, Callable[[], Result]] = {}
+
+
+def benchmark(name: str) -> Callable[[Callable[[], Result]], Callable[[], Result]]:
+    """Register ``func`` as the benchmark ``name``."""
+
+    def deco(func: Callable[[], Result]) -> Callable[[], Result]:
+        if name in REGISTRY:
+            raise ValueError(f"benchmark {name!r} is registered twice")
+        REGISTRY[name] = func
+        return func
+
+    return deco
+
+
+class Timer:
+    """Wall-clock seconds of a ``with`` block, in ``.seconds``."""
+
+    seconds: float = 0.0
+
+    def __enter__(self) -> Timer:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._t0
+
+
+def best_of(func: Callable[[], Any], repeat: int = 3) -> float:
+    """Return the fastest of ``repeat`` runs of ``func``, in seconds."""
+    times = []
+    for _ in range(repeat):
+        with Timer() as t:
+            func()
+        times.append(t.seconds)
+    return min(times)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Limit BLAS/OpenMP pools to one thread inside the block."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
+def scale() -> float:
+    """Scale factor from ``RISKSCORE_BENCH_SCALE`` (default 1.0) for quick smoke runs."""
+    return float(os.environ.get("RISKSCORE_BENCH_SCALE", "1.0"))

@@ -1,0 +1,71 @@
+"""The ``riskscore`` command line: parses arguments, calls the library, owns exit codes.
+
+Each command lives in its own module ``riskscore/cli/_<command>.py`` with a
+``register(app)`` function; this module only assembles them. Exit codes: 0 ok,
+2 bad arguments or input (any :class:`~riskscore.exceptions.RiskscoreError`), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from riskscore.exceptions import RiskscoreError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="riskscore",
+    help="Counterfeit and fraud risk scores for marketplace sellers and listings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Command modules, in the order `riskscore --help` lists them.
+_COMMANDS: tuple[str, ...] = (
+    "_simulate",
+    "_validate",
+    "_demo",
+    "_features",
+    "_train",
+    "_evaluate",
+    "_promote",
+)
+
+for _name in _COMMANDS:
+    try:
+        _module = importlib.import_module(f"riskscore.cli.{_name}")
+    except ModuleNotFoundError as _err:  # a command still being written elsewhere
+        if _err.name != f"riskscore.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except RiskscoreError as err:
+        typer.echo(f"error: {err}", err=True)
+        return 2
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        return 1
+    except Exception as err:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            return int(err.exit_code)
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""``riskscore validate``: check a folder of tables against the data contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+
+    @app.command()
+    def validate(
+        data: Annotated[Path, typer.Option(help="Folder with one file per table.")],
+    ) -> None:
+        """Validate marketplace tables; print a summary or every problem found."""
+        from riskscore.io import load_tables
+        from riskscore.summary import summarize
+
+        tables = load_tables(data)
+        typer.echo(summarize(tables))

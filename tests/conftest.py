@@ -1,0 +1,78 @@
+"""Shared fixtures: small, documented marketplaces."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Two sellers, three listings, four orders, one complaint, one label: valid as given."""
+    ts = pd.Timestamp
+    return {
+        "sellers": pd.DataFrame(
+            {
+                "seller_id": ["S1", "S2"],
+                "registered_at": [ts("2024-01-01"), ts("2024-02-01")],
+                "region": ["Zhejiang", "Guangdong"],
+                "payment_account": ["P1", "P1"],
+            }
+        ),
+        "products": pd.DataFrame(
+            {
+                "product_id": ["P-IPHONE"],
+                "brand": ["Apple"],
+                "category": ["phones"],
+                "reference_price": [6000.0],
+            }
+        ),
+        "listings": pd.DataFrame(
+            {
+                "listing_id": ["L1", "L2", "L3"],
+                "seller_id": ["S1", "S2", "S2"],
+                "product_id": ["P-IPHONE", "P-IPHONE", None],
+                "category": ["phones", "phones", "home"],
+                "brand": ["Apple", "Apple", None],
+                "title": ["iPhone 15 全新正品", "iPhone 15 高仿 1:1", "lamp"],
+                "price": [5900.0, 2500.0, 80.0],
+                "currency": ["CNY", "CNY", "CNY"],
+                "created_at": [ts("2024-01-05"), ts("2024-02-03"), ts("2024-02-04")],
+            }
+        ),
+        "orders": pd.DataFrame(
+            {
+                "order_id": ["O1", "O2", "O3", "O4"],
+                "listing_id": ["L1", "L2", "L2", "L3"],
+                "seller_id": ["S1", "S2", "S2", "S2"],
+                "buyer_id": ["B1", "B2", "B2", "B3"],
+                "quantity": [1, 1, 2, 1],
+                "amount": [5900.0, 2500.0, 5000.0, 80.0],
+                "created_at": [
+                    ts("2024-01-10"),
+                    ts("2024-02-10"),
+                    ts("2024-02-11"),
+                    ts("2024-02-12"),
+                ],
+                "ship_address_id": ["A1", "A2", "A2", None],
+                "status": ["delivered", "delivered", "refunded", "shipped"],
+            }
+        ),
+        "complaints": pd.DataFrame(
+            {
+                "complaint_id": ["C1"],
+                "order_id": ["O2"],
+                "seller_id": ["S2"],
+                "kind": ["counterfeit"],
+                "created_at": [ts("2024-02-20")],
+            }
+        ),
+        "labels": pd.DataFrame(
+            {
+                "seller_id": ["S2"],
+                "listing_id": [None],
+                "label": ["counterfeit"],
+                "decided_at": [ts("2024-03-15")],
+            }
+        ),
+    }
