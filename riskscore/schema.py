@@ -338,9 +338,9 @@ def _examples(frame: pd.DataFrame, spec: TableSpec, mask: np.ndarray | pd.Series
 def _check_table(spec: TableSpec, frame: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
     name = spec.name
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
-    for col in missing:
+    for missing_name in missing:
         problems.append(
-            f"{name}.{col}: required column is missing (got columns: "
+            f"{name}.{missing_name}: required column is missing (got columns: "
             f"{', '.join(map(str, frame.columns))}); add it or rename the column that holds it"
         )
     if spec.required and len(frame) == 0:
