@@ -371,15 +371,15 @@ def _coerce(
     where = f"{spec.name}.{col.name}"
     if col.kind == "str":
         if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            bad = s.notna() & ~s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(
-                True
-            ).astype(bool)
-            if s.dtype == object and bad.any():
-                problems.append(
-                    f"{where}: expected text, found non-text values in "
-                    f"{_examples(frame, spec, bad)}; store this column as strings"
-                )
-                return None
+            if s.dtype == object:
+                is_text = s.map(lambda v: isinstance(v, str) or v is None or v != v)
+                bad = ~is_text.to_numpy(dtype=bool)
+                if bad.any():
+                    problems.append(
+                        f"{where}: expected text, found non-text values in "
+                        f"{_examples(frame, spec, bad)}; store this column as strings"
+                    )
+                    return None
             return s.astype("str")
         if pd.api.types.is_integer_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
             return s.astype("str").where(s.notna())

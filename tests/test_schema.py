@@ -142,3 +142,17 @@ def test_contract_declares_time_columns():
     assert CONTRACT["orders"].time_column == "created_at"
     assert CONTRACT["labels"].time_column == "decided_at"
     assert CONTRACT["sellers"].key == "seller_id"
+
+
+def test_mixed_object_column_is_not_silently_stringified(tiny_tables):
+    sellers = tiny_tables["sellers"].assign(region=pd.Series(["Zhejiang", 5], dtype=object))
+    with pytest.raises(SchemaError, match=r"sellers\.region: expected text.*seller_id S2"):
+        validate(_with(tiny_tables, "sellers", sellers))
+
+
+def test_integer_ids_become_text(tiny_tables):
+    sellers = tiny_tables["sellers"].assign(region=[1, 2])
+    assert validate(_with(tiny_tables, "sellers", sellers))["sellers"]["region"].tolist() == [
+        "1",
+        "2",
+    ]
