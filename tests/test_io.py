@@ -61,7 +61,7 @@ def test_bad_file_is_reported_by_validation(tiny_tables, tmp_path):
 
 
 def test_unknown_format_is_refused(tiny_tables, tmp_path):
-    with pytest.raises(ValueError, match="fmt must be 'parquet' or 'csv'. Got 'xlsx'"):
+    with pytest.raises(ValueError, match=r"fmt must be 'parquet' or 'csv'\. Got 'xlsx'"):
         write_tables(tiny_tables, tmp_path, fmt="xlsx")
 
 

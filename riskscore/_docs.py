@@ -1,0 +1,89 @@
+"""Generate the reference pages in ``docs/`` from their single sources of truth.
+
+``python -m riskscore._docs`` rewrites the pages; a test fails when a committed page is
+stale, so the docs never drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["PAGES", "contract_markdown", "write_pages"]
+
+
+def contract_markdown() -> str:
+    """Render the data contract (:data:`riskscore.schema.CONTRACT`) as Markdown.
+
+    Examples
+    --------
+    >>> contract_markdown().splitlines()[0]
+    '# Data contract'
+    """
+    from riskscore.schema import CONTRACT
+
+    lines = [
+        "# Data contract",
+        "",
+        "Generated from `riskscore.schema.CONTRACT` by `python -m riskscore._docs`; do not edit.",
+        "",
+        "A marketplace is a mapping of table name to DataFrame, or a folder with one",
+        "`<table>.parquet` / `<table>.csv` file per table. `riskscore.validate(tables)` checks",
+        "it and raises one `SchemaError` listing every problem (table, column, example keys,",
+        "count, fix). Extra columns and tables pass through; nothing is dropped or altered;",
+        "dtypes are coerced only where lossless (ISO strings to timestamps, ints to floats).",
+        "Timestamps are stored timezone-naive in UTC (`datetime64[us]`); timezone-aware input",
+        "is converted to UTC.",
+        "",
+    ]
+    for spec in CONTRACT.values():
+        need = "required" if spec.required else "optional"
+        lines += [f"## `{spec.name}` ({need})", "", spec.description, ""]
+        facts = []
+        if spec.key:
+            facts.append(f"key `{spec.key}` (unique)")
+        if spec.time_column:
+            facts.append(f"known from `{spec.time_column}`")
+        for col, ref_table, ref_col in spec.foreign_keys:
+            facts.append(f"`{col}` → `{ref_table}.{ref_col}`")
+        if facts:
+            lines += ["; ".join(facts) + ".", ""]
+        lines += [
+            "| column | type | required | nulls | rule | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in spec.columns:
+            rule = []
+            if c.allowed:
+                rule.append("one of " + ", ".join(f"`{v}`" for v in c.allowed))
+            if c.non_negative:
+                rule.append(">= 0")
+            lines.append(
+                f"| `{c.name}` | {c.kind} | {'yes' if c.required else 'no'} | "
+                f"{'allowed' if c.nullable else 'no'} | {'; '.join(rule)} | {c.description} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+#: Page path (relative to the repository root) -> function producing its text.
+PAGES: dict[str, Callable[[], str]] = {
+    "docs/data-contract.md": contract_markdown,
+}
+
+
+def write_pages(root: Path) -> list[Path]:
+    """Write every generated page under ``root`` and return their paths."""
+    written = []
+    for rel, render in PAGES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for page in write_pages(Path(sys.argv[1] if len(sys.argv) > 1 else ".")):
+        print(f"wrote {page}")
