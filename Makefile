@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint format lock bench clean
+.PHONY: install browser demo test lint format lock bench clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +16,19 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 install: $(STAMP)
 
+## Headless Chromium (Debian's package) renders the HTML evidence file in a test.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing: install Debian's chromium package for the browser tests"; fi; }
+
 ## The main job on the embedded marketplace: simulate, validate, features, train, score.
 demo: install
 	$(BIN)/riskscore demo --out out/demo
 
 ## The whole test suite (unit, doctests, Spark local mode, real MLflow server).
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
