@@ -1,0 +1,29 @@
+"""Scoring: one code path from a trained model to scores, bands and reasons.
+
+- :func:`load_scorer` loads a model once (any MLflow model URI or a local model folder)
+  and returns a thread-safe :class:`Scorer`.
+- :meth:`Scorer.score_one` scores one record (a dict, no pandas on the path),
+  :meth:`Scorer.score_many` a frame, :meth:`Scorer.score_entities` raw marketplace tables;
+  all three share one private step, so row *i* of ``score_many`` equals ``score_one`` of
+  row *i*.
+- :func:`score_batch` is the loss-free batch runner behind ``riskscore score``;
+  :func:`score_spark` scores a Spark DataFrame through MLflow's ``spark_udf``.
+"""
+
+from __future__ import annotations
+
+from riskscore.scoring._batch import BatchSummary, score_batch
+from riskscore.scoring._load import load_scorer
+from riskscore.scoring._result import Reason, RiskScore
+from riskscore.scoring._scorer import Scorer
+from riskscore.scoring._spark import score_spark
+
+__all__ = [
+    "BatchSummary",
+    "Reason",
+    "RiskScore",
+    "Scorer",
+    "load_scorer",
+    "score_batch",
+    "score_spark",
+]

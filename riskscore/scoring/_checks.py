@@ -1,0 +1,290 @@
+"""Input checks: from a record or a frame to the float64 matrix a model reads.
+
+:class:`FeatureLayout` holds what a model expects (feature names in order, which may be
+missing, what to fill) and turns inputs into a C-contiguous float64 matrix in that order,
+or raises one :class:`~riskscore.exceptions.ScoringError` that names the problem:
+
+- a missing feature column names it, and shows a :mod:`difflib` diff of the expected
+  against the received columns, so a model trained on another feature catalog shows
+  exactly which columns differ;
+- text, infinite values, and missing values (``None``/NaN) in a feature the catalog
+  declares never missing name the feature, a few row ids and the count;
+- empty frames and duplicate ids are refused.
+
+Unknown extra columns are ignored, column order has no effect, and inputs are never
+modified. A feature column may be absent only where the catalog says so (the feature
+``needs`` an optional table): it is then filled with the catalog's ``fill`` value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskscore.exceptions import ScoringError
+
+__all__ = ["FeatureLayout", "column_diff"]
+
+#: How many offending ids an error message shows.
+N_EXAMPLES = 5
+
+#: How many diff lines an error message shows at most.
+MAX_DIFF_LINES = 40
+
+FloatMatrix = np.ndarray[Any, np.dtype[np.float64]]
+
+_NUMBER_TYPES = (int, float, np.integer, np.floating, np.bool_)
+
+
+def column_diff(expected: Sequence[str], received: Sequence[str]) -> str:
+    """Return a unified diff of expected vs received column names (each sorted).
+
+    Examples
+    --------
+    >>> print(column_diff(["a", "b", "c"], ["a", "c", "d"]))
+    --- expected (model)
+    +++ received (input)
+    @@ -1,3 +1,3 @@
+     a
+    -b
+     c
+    +d
+    """
+    lines = list(
+        difflib.unified_diff(
+            sorted(map(str, expected)),
+            sorted(map(str, received)),
+            fromfile="expected (model)",
+            tofile="received (input)",
+            lineterm="",
+        )
+    )
+    if len(lines) > MAX_DIFF_LINES:
+        more = len(lines) - MAX_DIFF_LINES
+        lines = [*lines[:MAX_DIFF_LINES], f"... ({more} more diff lines)"]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FeatureLayout:
+    """The features a model reads, in order, and how missing inputs are handled.
+
+    Parameters
+    ----------
+    names : tuple of str
+        Feature names in the model's column order.
+    nan_ok : tuple of bool
+        Per feature: whether a missing value (NaN) is valid (the catalog ``fill`` is NaN,
+        so the model was trained with missing values there).
+    optional_fill : mapping of str to float
+        Features that may be absent from the input altogether (they need an optional
+        table), with the value to fill.
+    id_column : str, optional
+        The entity id column (``seller_id`` / ``listing_id``), used for error messages
+        and duplicate checks; never a feature.
+
+    Examples
+    --------
+    >>> layout = FeatureLayout(("a", "b"), (False, True), {}, "seller_id")
+    >>> layout.row_from_record({"b": 2.0, "a": 1, "other": "x"})
+    array([[1., 2.]])
+    >>> layout.row_from_record({"a": 1.0})
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.ScoringError: record is missing 1 feature(s) the model needs: b...
+    """
+
+    names: tuple[str, ...]
+    nan_ok: tuple[bool, ...]
+    optional_fill: Mapping[str, float]
+    id_column: str | None = None
+
+    @classmethod
+    def from_catalog(
+        cls, names: Sequence[str], catalog: pd.DataFrame | None, id_column: str | None
+    ) -> FeatureLayout:
+        """Build the layout of ``names`` from a feature catalog (``name, fill, needs``).
+
+        Features not in the catalog (e.g. from a user's own table) may be NaN and must be
+        present.
+        """
+        fills: dict[str, float] = {}
+        needs: dict[str, str] = {}
+        if catalog is not None and len(catalog):
+            fills = dict(zip(catalog["name"], catalog["fill"].astype("float64"), strict=True))
+            if "needs" in catalog.columns:
+                needs = {
+                    str(n): "" if v is None or v != v else str(v)
+                    for n, v in zip(catalog["name"], catalog["needs"], strict=True)
+                }
+        nan_ok = tuple(math.isnan(fills.get(n, math.nan)) for n in names)
+        optional = {n: float(fills[n]) for n in names if needs.get(n)}
+        return cls(tuple(names), nan_ok, optional, id_column)
+
+    # -- one record ------------------------------------------------------------------
+
+    def row_from_record(self, record: Mapping[str, Any]) -> FloatMatrix:
+        """Return the ``(1, n_features)`` float64 row of ``record``; raise if invalid."""
+        try:
+            values = [record[n] for n in self.names]
+        except KeyError:
+            values = self._values_with_fill(record)
+        try:
+            row = np.array(values)
+        except ValueError:  # a list or an array among the values
+            row = np.array(values, dtype=object)
+        if row.dtype.kind not in "fiub" or row.ndim != 1:
+            row = self._coerce_record(values, record)
+        row = np.ascontiguousarray(row, dtype=np.float64).reshape(1, -1)
+        if not np.isfinite(row).all():
+            problems = self.problems(row)
+            if problems[0]:
+                raise ScoringError(_record_where(record, self.id_column) + problems[0])
+        return row
+
+    def _values_with_fill(self, record: Mapping[str, Any]) -> list[Any]:
+        missing = [n for n in self.names if n not in record and n not in self.optional_fill]
+        if missing:
+            raise ScoringError(
+                f"record is missing {len(missing)} feature(s) the model needs: "
+                f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
+                "add them (build them with riskscore.build_features). Expected vs "
+                f"received keys:\n{column_diff(self.names, [str(k) for k in record])}"
+            )
+        return [record.get(n, self.optional_fill.get(n)) for n in self.names]
+
+    def _coerce_record(self, values: list[Any], record: Mapping[str, Any]) -> FloatMatrix:
+        out = np.empty(len(values), dtype=np.float64)
+        for j, v in enumerate(values):
+            if v is None:
+                out[j] = np.nan
+            elif isinstance(v, _NUMBER_TYPES):
+                out[j] = float(v)
+            else:
+                raise ScoringError(
+                    f"{_record_where(record, self.id_column)}feature '{self.names[j]}' is "
+                    f"{type(v).__name__} {v!r}; features must be numbers (None for missing)"
+                )
+        return out
+
+    # -- frames ----------------------------------------------------------------------
+
+    def matrix_from_frame(self, frame: pd.DataFrame) -> FloatMatrix:
+        """Return the ``(n_rows, n_features)`` float64 matrix of ``frame``.
+
+        Checks columns and dtypes; values (NaN, inf) are checked by :meth:`problems`.
+        """
+        columns = [str(c) for c in frame.columns]
+        if len(set(columns)) != len(columns):
+            dup = sorted({c for c in columns if columns.count(c) > 1})
+            raise ScoringError(f"frame has duplicated column names: {', '.join(dup)}")
+        present = set(columns)
+        missing = [n for n in self.names if n not in present and n not in self.optional_fill]
+        if missing:
+            raise ScoringError(
+                f"frame is missing {len(missing)} feature column(s) the model needs: "
+                f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
+                "build them with riskscore.build_features for the model's entity, or score "
+                "with the model trained on these columns. Expected vs received columns:\n"
+                + column_diff(self.names, [c for c in columns if c != self.id_column])
+            )
+        n = len(frame)
+        out = np.empty((n, len(self.names)), dtype=np.float64)
+        for j, name in enumerate(self.names):
+            if name not in present:
+                out[:, j] = self.optional_fill[name]
+                continue
+            out[:, j] = self._numeric_column(frame, name)
+        return out
+
+    def _numeric_column(self, frame: pd.DataFrame, name: str) -> np.ndarray:
+        s = frame[name]
+        dtype = s.dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            return s.to_numpy(dtype=np.float64, na_value=np.nan)
+        if dtype == object:
+            ok = s.map(lambda v: v is None or isinstance(v, _NUMBER_TYPES)).to_numpy(dtype=bool)
+            if ok.all():
+                return s.astype("float64").to_numpy()
+            bad = ~ok
+        else:
+            bad = s.notna().to_numpy(dtype=bool)
+        example = s[bad].iloc[0] if bad.any() else None
+        raise ScoringError(
+            f"feature column '{name}' holds {dtype} values, e.g. {example!r} in "
+            f"{self._where(frame, bad)}; features must be numbers (NaN for missing)"
+        )
+
+    def ids_of(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Return the id column as an object array (``None`` when absent); check duplicates."""
+        if self.id_column is None or self.id_column not in frame.columns:
+            return None
+        ids = frame[self.id_column]
+        dup = ids.duplicated(keep=False).to_numpy(dtype=bool)
+        if dup.any():
+            examples = list(dict.fromkeys(map(str, ids[dup])))[:N_EXAMPLES]
+            raise ScoringError(
+                f"column '{self.id_column}' has {int(dup.sum())} rows with duplicated ids, "
+                f"e.g. {', '.join(examples)}; score each entity once (drop duplicates first)"
+            )
+        return np.asarray(ids.astype("object").where(ids.notna(), None), dtype=object)
+
+    def problems(self, matrix: FloatMatrix, ids: Sequence[Any] | None = None) -> list[str]:
+        """Return one message per row with an invalid value ('' for valid rows).
+
+        Invalid: infinite anywhere; NaN where the catalog declares the feature never
+        missing.
+        """
+        finite = np.isfinite(matrix)
+        if finite.all():
+            return [""] * len(matrix)
+        nan_ok = np.asarray(self.nan_ok, dtype=bool)
+        bad = ~finite & ~(np.isnan(matrix) & nan_ok)
+        out = [""] * len(matrix)
+        for i in np.flatnonzero(bad.any(axis=1)):
+            cols = np.flatnonzero(bad[i])
+            parts = []
+            for j in cols[:3]:
+                v = matrix[i, j]
+                kind = "missing (NaN)" if math.isnan(v) else f"{v}"
+                parts.append(f"'{self.names[j]}' is {kind}")
+            more = f" and {len(cols) - 3} more" if len(cols) > 3 else ""
+            out[i] = (
+                "invalid value: " + ", ".join(parts) + more + " (features must be finite; "
+                "NaN only where the feature catalog's fill is NaN)"
+            )
+        return out
+
+    def raise_for_values(self, matrix: FloatMatrix, frame: pd.DataFrame) -> None:
+        """Raise one :class:`ScoringError` listing the rows with invalid values."""
+        problems = self.problems(matrix)
+        bad = np.array([bool(p) for p in problems], dtype=bool)
+        if not bad.any():
+            return
+        first = problems[int(np.flatnonzero(bad)[0])]
+        raise ScoringError(
+            f"{int(bad.sum())} row(s) have invalid feature values, {self._where(frame, bad)}; "
+            f"first: {first}"
+        )
+
+    def _where(self, frame: pd.DataFrame, bad: np.ndarray) -> str:
+        rows = np.flatnonzero(bad)
+        if self.id_column is not None and self.id_column in frame.columns:
+            keys = [str(k) for k in frame[self.id_column].to_numpy()[rows[:N_EXAMPLES]]]
+            label = self.id_column
+        else:
+            keys = [str(k) for k in frame.index[rows[:N_EXAMPLES]]]
+            label = "row"
+        return f"{len(rows)} row(s), e.g. {label} {', '.join(keys)}"
+
+
+def _record_where(record: Mapping[str, Any], id_column: str | None) -> str:
+    if id_column is not None and id_column in record:
+        return f"record {id_column}={record[id_column]!r}: "
+    return "record: "

@@ -1,0 +1,124 @@
+"""Load a model once and hand out a :class:`Scorer`: :func:`load_scorer`.
+
+A URI is either a local model folder (a saved :class:`riskscore.modeling.RiskModel`) or
+any MLflow model URI (``models:/name@alias``, ``models:/name/3``, ``runs:/<id>/model``,
+a path to a logged model), loaded through :mod:`riskscore.registry`, the only module that
+imports MLflow. Scorers are cached per (URI, options): each model is loaded once per
+process, under a lock, and the returned scorer is immutable and safe to share between
+threads.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from riskscore.exceptions import ModelNotFoundError, RiskscoreError
+from riskscore.scoring._scorer import Scorer
+
+__all__ = ["clear_cache", "load_scorer"]
+
+_LOCK = threading.Lock()
+_CACHE: dict[tuple[Any, ...], Scorer] = {}
+
+
+def load_scorer(
+    uri: str | os.PathLike[str],
+    *,
+    top_k: int = 3,
+    language: Literal["en", "zh"] = "en",
+    flag_band: str | None = None,
+    num_threads: int = 0,
+    reload: bool = False,
+) -> Scorer:
+    """Return a :class:`Scorer` for the model at ``uri``, loading it once per process.
+
+    Parameters
+    ----------
+    uri : str or path
+        A local model folder, or an MLflow model URI such as
+        ``models:/riskscore-seller-fraud@champion``. ``MLFLOW_TRACKING_URI`` (default
+        ``sqlite:///mlflow.db``) decides which registry ``models:/`` URIs resolve in.
+    top_k, language, flag_band, num_threads
+        Passed to :class:`Scorer`.
+    reload : bool, default False
+        Load again even when cached (e.g. after an alias moved).
+
+    Returns
+    -------
+    Scorer
+
+    Raises
+    ------
+    ModelNotFoundError
+        No model at ``uri``; the message names the URI and what to check.
+
+    Examples
+    --------
+    >>> load_scorer("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.ModelNotFoundError: no model at 'no/such/folder': ...
+    """
+    text = os.fspath(uri)
+    key = (text, top_k, language, flag_band, num_threads)
+    with _LOCK:
+        if not reload and key in _CACHE:
+            return _CACHE[key]
+        model, name, version = _load_model(text)
+        scorer = Scorer(
+            model,
+            model_name=name,
+            model_version=version,
+            top_k=top_k,
+            language=language,
+            flag_band=flag_band,
+            num_threads=num_threads,
+        )
+        _CACHE[key] = scorer
+        return scorer
+
+
+def clear_cache() -> None:
+    """Forget every loaded scorer."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def _is_mlflow_uri(text: str) -> bool:
+    return "://" in text or text.startswith(("models:", "runs:"))
+
+
+def _load_model(text: str) -> tuple[Any, str | None, str | None]:
+    """Return ``(model, name, version)`` for a folder or an MLflow URI."""
+    if not _is_mlflow_uri(text):
+        folder = Path(text)
+        if not folder.exists():
+            raise ModelNotFoundError(
+                f"no model at '{text}': neither an existing model folder nor an MLflow URI "
+                "(models:/<name>@<alias>, models:/<name>/<version>, runs:/<run id>/<path>)"
+            )
+        if (folder / "MLmodel").exists():
+            return _load_mlflow(text)
+        from riskscore.modeling import RiskModel
+
+        try:
+            model = RiskModel.load(folder)
+        except RiskscoreError:
+            raise
+        except Exception as err:
+            raise ModelNotFoundError(
+                f"no riskscore model in folder '{text}' ({type(err).__name__}: {err}); pass a "
+                "folder written by RiskModel.save or an MLflow model URI"
+            ) from err
+        return model, None, None
+    return _load_mlflow(text)
+
+
+def _load_mlflow(uri: str) -> tuple[Any, str | None, str | None]:
+    from riskscore import registry
+
+    loaded = registry.load_risk_model(uri)
+    return loaded.model, loaded.name, loaded.version

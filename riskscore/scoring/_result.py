@@ -1,0 +1,204 @@
+"""What scoring returns for one entity: :class:`RiskScore` and its :class:`Reason` items.
+
+The same content comes back as one :class:`RiskScore` per entity from
+:meth:`~riskscore.scoring.Scorer.score_one` and as one row per entity from
+:meth:`~riskscore.scoring.Scorer.score_many`. :func:`RiskScore.from_row` turns a row of the
+latter into the former, so the two can be compared field by field.
+
+The flat row layout (used by frames, CSV/Parquet files, the MLflow server and Spark) is::
+
+    <id column>, model_name, model_version, score, risk_score, band,
+    reason_1_code, reason_1_feature, reason_1_value, reason_1_impact,
+    reason_1_contribution, reason_1_text, ... up to reason_<k>_*, as_of, scored_at
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["REASON_FIELDS", "Reason", "RiskScore", "output_columns"]
+
+#: The per-reason fields, in the order their flat columns appear.
+REASON_FIELDS: tuple[str, ...] = ("code", "feature", "value", "impact", "contribution", "text")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason a score is high (or low).
+
+    Parameters
+    ----------
+    code : str
+        Stable reason code, e.g. ``PRICE_FAR_BELOW_MARKET``.
+    feature : str
+        The feature the reason comes from.
+    value : float or None
+        The feature's value for this entity (``None`` when missing).
+    impact : int
+        Impact band 0-5, comparable across rows.
+    contribution : float
+        The feature's exact TreeSHAP contribution, in log-odds.
+    text : str
+        A plain-language sentence, e.g. "Median price is 48% of the market price".
+    """
+
+    code: str
+    feature: str
+    value: float | None
+    impact: int
+    contribution: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the reason as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RiskScore:
+    """The risk score of one seller or listing, JSON-serialisable with :meth:`to_dict`.
+
+    Parameters
+    ----------
+    entity : {"seller", "listing"}
+        What was scored.
+    entity_id : str or None
+        Its id (``None`` when the record carried none).
+    model_name, model_version : str
+        The model that scored it.
+    score : float
+        Calibrated probability of the target (counterfeit or fraud), in [0, 1].
+    risk_score : int
+        0-1000; the higher, the riskier. Its value maps to the false-positive rate measured
+        when the model was trained (see the model's risk-score table).
+    band : str
+        Review band, e.g. ``low``, ``medium``, ``high``, ``critical``.
+    reasons : tuple of Reason
+        Top reasons pushing the score up, strongest first (empty when not explained).
+    as_of : str or None
+        ISO timestamp the features were computed as of (``None`` when not known).
+    scored_at : str
+        ISO timestamp of scoring.
+
+    Examples
+    --------
+    >>> r = RiskScore("seller", "S1", "riskscore-seller-fraud", "3", 0.91, 950, "critical",
+    ...               (Reason("MANY_COMPLAINTS", "complaints_30d", 7.0, 4, 1.2, "7 complaints"),),
+    ...               "2024-06-30T00:00:00", "2024-07-01T08:00:00")
+    >>> r.to_dict()["reasons"][0]["code"]
+    'MANY_COMPLAINTS'
+    >>> RiskScore.from_row(r.to_row(id_column="seller_id"), entity="seller") == r
+    True
+    """
+
+    entity: str
+    entity_id: str | None
+    model_name: str
+    model_version: str
+    score: float
+    risk_score: int
+    band: str
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    as_of: str | None = None
+    scored_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the score as a JSON-serialisable dict (reasons as a list of dicts)."""
+        out = asdict(self)
+        out["reasons"] = [r.to_dict() for r in self.reasons]
+        return out
+
+    def to_row(self, *, id_column: str, top_k: int | None = None) -> dict[str, Any]:
+        """Return the flat row ``score_many`` would give for this entity.
+
+        Parameters
+        ----------
+        id_column : str
+            Name of the id column (``seller_id`` or ``listing_id``).
+        top_k : int, optional
+            Number of reason slots (default: as many as there are reasons). Empty slots
+            hold ``None``.
+        """
+        k = len(self.reasons) if top_k is None else top_k
+        row: dict[str, Any] = {
+            id_column: self.entity_id,
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "score": self.score,
+            "risk_score": self.risk_score,
+            "band": self.band,
+        }
+        for i in range(k):
+            reason = self.reasons[i] if i < len(self.reasons) else None
+            for name in REASON_FIELDS:
+                row[f"reason_{i + 1}_{name}"] = None if reason is None else getattr(reason, name)
+        row["as_of"] = self.as_of
+        row["scored_at"] = self.scored_at
+        return row
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], *, entity: str) -> RiskScore:
+        """Build a :class:`RiskScore` from one flat row of ``score_many``.
+
+        Parameters
+        ----------
+        row : mapping
+            One row, e.g. ``frame.iloc[i].to_dict()``.
+        entity : {"seller", "listing"}
+            Decides the id column (``<entity>_id``).
+        """
+        reasons = []
+        i = 1
+        while f"reason_{i}_code" in row:
+            code = row[f"reason_{i}_code"]
+            if _is_missing(code):
+                break
+            value = row[f"reason_{i}_value"]
+            reasons.append(
+                Reason(
+                    code=str(code),
+                    feature=str(row[f"reason_{i}_feature"]),
+                    value=None if _is_missing(value) else float(value),
+                    impact=int(row[f"reason_{i}_impact"]),
+                    contribution=float(row[f"reason_{i}_contribution"]),
+                    text=str(row[f"reason_{i}_text"]),
+                )
+            )
+            i += 1
+        entity_id = row.get(f"{entity}_id")
+        as_of = row.get("as_of")
+        return cls(
+            entity=entity,
+            entity_id=None if _is_missing(entity_id) else str(entity_id),
+            model_name=str(row["model_name"]),
+            model_version=str(row["model_version"]),
+            score=float(row["score"]),
+            risk_score=int(row["risk_score"]),
+            band=str(row["band"]),
+            reasons=tuple(reasons),
+            as_of=None if _is_missing(as_of) else str(as_of),
+            scored_at=str(row["scored_at"]),
+        )
+
+
+def output_columns(id_column: str, top_k: int) -> list[str]:
+    """Return the columns of ``score_many`` output, in order.
+
+    Examples
+    --------
+    >>> output_columns("seller_id", 1)[:7]
+    ['seller_id', 'model_name', 'model_version', 'score', 'risk_score', 'band', 'reason_1_code']
+    >>> len(output_columns("seller_id", 3))
+    26
+    """
+    cols = [id_column, "model_name", "model_version", "score", "risk_score", "band"]
+    for i in range(1, top_k + 1):
+        cols.extend(f"reason_{i}_{name}" for name in REASON_FIELDS)
+    return [*cols, "as_of", "scored_at"]
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

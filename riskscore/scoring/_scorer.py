@@ -1,0 +1,410 @@
+"""The :class:`Scorer`: one code path from features to scores, bands and reasons.
+
+``score_one`` (a dict), ``score_many`` (a frame), ``score_entities`` (raw tables), the
+MLflow pyfunc and Spark all end in the same private step, :meth:`Scorer._score_matrix`,
+which takes a float64 matrix in the model's feature order:
+
+1. raw log-odds from the LightGBM booster (``num_threads=1`` for one row),
+2. the model's calibration to a probability, its 0-1000 risk score and band,
+3. exact TreeSHAP contributions (``pred_contrib=True``) for the rows to explain, turned
+   into reason codes by :mod:`riskscore.explain`.
+
+The single-record path builds a numpy row straight from the dict: no pandas on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from riskscore.exceptions import ScoringError
+from riskscore.scoring._checks import FeatureLayout, FloatMatrix
+from riskscore.scoring._model import ModelParts, model_parts
+from riskscore.scoring._result import REASON_FIELDS, Reason, RiskScore, output_columns
+
+__all__ = ["ExplainMode", "Scorer"]
+
+ExplainMode = Literal["flagged", "all", "none"]
+
+_EXPLAIN_MODES = ("flagged", "all", "none")
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Columnar output of :meth:`Scorer._score_matrix` (one entry per row)."""
+
+    score: np.ndarray
+    risk_score: np.ndarray
+    band: np.ndarray
+    reasons: list[tuple[Reason, ...]]
+
+
+class Scorer:
+    """Score sellers or listings with one model, from dicts, frames or raw tables.
+
+    Parameters
+    ----------
+    model : RiskModel
+        A trained :class:`riskscore.modeling.RiskModel` (or a folder loaded with
+        :func:`riskscore.scoring.load_scorer`).
+    model_name, model_version : str, optional
+        Written on every output row; default: what the model records about itself.
+    top_k : int, default 3
+        Reasons per explained row.
+    language : {"en", "zh"}, default "en"
+        Language of the reason sentences.
+    flag_band : str, optional
+        ``explain="flagged"`` explains rows in this band or above; default: the model's
+        second-highest band.
+    num_threads : int, default 0
+        LightGBM threads for frames (0: LightGBM's default). One row always uses 1.
+
+    Examples
+    --------
+    >>> from riskscore.scoring._demo import demo_model
+    >>> scorer = Scorer(demo_model())
+    >>> record = dict.fromkeys(scorer.feature_names, 0.0)
+    >>> result = scorer.score_one(record, explain=False)
+    >>> 0.0 <= result.score <= 1.0, 0 <= result.risk_score <= 1000
+    (True, True)
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        model_name: str | None = None,
+        model_version: str | None = None,
+        top_k: int = 3,
+        language: Literal["en", "zh"] = "en",
+        flag_band: str | None = None,
+        num_threads: int = 0,
+    ) -> None:
+        if top_k < 1:
+            raise ScoringError(f"top_k must be a positive int; got {top_k!r}")
+        if language not in ("en", "zh"):
+            raise ScoringError(f"language must be 'en' or 'zh'; got {language!r}")
+        self.model = model
+        self._parts: ModelParts = model_parts(model)
+        self.model_name = model_name or self._parts.name
+        self.model_version = str(model_version or self._parts.version)
+        self.top_k = top_k
+        self.language = language
+        self.num_threads = num_threads
+        bands = list(self._parts.band_names)
+        if flag_band is None:
+            flag_band = bands[-2] if len(bands) >= 2 else bands[-1]
+        if flag_band not in bands:
+            raise ScoringError(
+                f"flag_band must be one of the model's bands {bands}; got {flag_band!r}"
+            )
+        self.flag_band = flag_band
+        self._flagged = frozenset(bands[bands.index(flag_band) :])
+        self.layout = FeatureLayout.from_catalog(
+            self._parts.feature_names, self._parts.catalog, self.id_column
+        )
+
+    # -- description ------------------------------------------------------------------
+
+    @property
+    def entity(self) -> str:
+        """The entity the model scores (``seller`` or ``listing``)."""
+        return self._parts.entity
+
+    @property
+    def id_column(self) -> str:
+        """The id column of the entity, e.g. ``seller_id``."""
+        return f"{self._parts.entity}_id"
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature names in the model's column order."""
+        return list(self._parts.feature_names)
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of :meth:`score_many` output, in order."""
+        return output_columns(self.id_column, self.top_k)
+
+    def __repr__(self) -> str:
+        return (
+            f"Scorer(model={self.model_name!r}, version={self.model_version!r}, "
+            f"entity={self.entity!r}, n_features={len(self._parts.feature_names)})"
+        )
+
+    # -- public verbs -----------------------------------------------------------------
+
+    def score_one(
+        self,
+        record: Mapping[str, Any],
+        explain: bool = True,
+        *,
+        as_of: Any = None,
+        scored_at: Any = None,
+    ) -> RiskScore:
+        """Score one entity from a mapping of feature name to value.
+
+        Parameters
+        ----------
+        record : mapping
+            Feature values by name (numbers; ``None`` or NaN where the catalog allows a
+            missing value). Extra keys are ignored; the entity id is read from
+            ``<entity>_id`` when present.
+        explain : bool, default True
+            Add the top reasons.
+        as_of, scored_at : timestamp-like, optional
+            Written into the result (``scored_at`` defaults to now, UTC).
+
+        Returns
+        -------
+        RiskScore
+
+        Raises
+        ------
+        ScoringError
+            A feature is missing, text, infinite, or NaN where the catalog forbids it.
+
+        Examples
+        --------
+        >>> from riskscore.scoring._demo import demo_model
+        >>> scorer = Scorer(demo_model())
+        >>> record = {"seller_id": "S1", **dict.fromkeys(scorer.feature_names, 1.0)}
+        >>> scorer.score_one(record).entity_id
+        'S1'
+        """
+        if not isinstance(record, Mapping):
+            raise ScoringError(
+                f"score_one takes a mapping of feature name to value; got "
+                f"{type(record).__name__} (use score_many for frames)"
+            )
+        row = self.layout.row_from_record(record)
+        scored = self._score_matrix(row, np.array([bool(explain)]))
+        entity_id = record.get(self.id_column)
+        return RiskScore(
+            entity=self.entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            model_name=self.model_name,
+            model_version=self.model_version,
+            score=float(scored.score[0]),
+            risk_score=int(scored.risk_score[0]),
+            band=str(scored.band[0]),
+            reasons=scored.reasons[0],
+            as_of=_iso(as_of),
+            scored_at=_iso(scored_at) or _now(),
+        )
+
+    def score_many(
+        self,
+        frame: Any,
+        explain: ExplainMode = "flagged",
+        *,
+        as_of: Any = None,
+        scored_at: Any = None,
+    ) -> pd.DataFrame:
+        """Score every row of a feature frame.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            One row per entity with the model's feature columns (pandas, or anything
+            with ``to_pandas()``, e.g. Polars). Extra columns are ignored; column order
+            does not matter; the id column ``<entity>_id`` is carried to the output.
+        explain : {"flagged", "all", "none"}, default "flagged"
+            Which rows get reasons: rows in :attr:`flag_band` or above, all, or none.
+        as_of, scored_at : timestamp-like, optional
+            Written on every row (``scored_at`` defaults to now, UTC).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per input row, in input order, with :attr:`columns`.
+
+        Raises
+        ------
+        ScoringError
+            Empty frame, duplicated ids, missing feature columns (with a diff of
+            expected vs received columns), text, infinite or forbidden NaN values.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from riskscore.scoring._demo import demo_model
+        >>> scorer = Scorer(demo_model())
+        >>> frame = pd.DataFrame([dict.fromkeys(scorer.feature_names, 0.5)] * 2)
+        >>> scorer.score_many(frame, explain="none")[["score", "band"]].shape
+        (2, 2)
+        """
+        pdf = _to_pandas(frame)
+        if explain not in _EXPLAIN_MODES:
+            raise ScoringError(f"explain must be one of {_EXPLAIN_MODES}; got {explain!r}")
+        if len(pdf) == 0:
+            raise ScoringError(
+                "the frame to score is empty (0 rows); pass at least one row of features"
+            )
+        ids = self.layout.ids_of(pdf)
+        matrix = self.layout.matrix_from_frame(pdf)
+        self.layout.raise_for_values(matrix, pdf)
+        return self._frame_from_matrix(matrix, ids, explain, as_of=as_of, scored_at=scored_at)
+
+    def score_entities(
+        self,
+        tables: Mapping[str, Any],
+        ids: Sequence[str],
+        as_of: Any,
+        *,
+        explain: ExplainMode = "flagged",
+        backend: str = "pandas",
+        scored_at: Any = None,
+    ) -> pd.DataFrame:
+        """Compute the features of just ``ids`` from raw tables and score them.
+
+        The tables are first cut down to the rows those entities' features read (their
+        own rows, and what the feature families declare they need), so a service can
+        score a handful of sellers without a whole-marketplace group-by.
+
+        Parameters
+        ----------
+        tables : mapping of str to DataFrame
+            Marketplace tables (see :data:`riskscore.CONTRACT`).
+        ids : sequence of str
+            Seller or listing ids (the model's entity), unique.
+        as_of : timestamp-like
+            Features use rows strictly before it.
+        explain : {"flagged", "all", "none"}, default "flagged"
+        backend : str, default "pandas"
+            Dataframe backend for the feature builders.
+        scored_at : timestamp-like, optional
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per id, in the order given.
+
+        Raises
+        ------
+        ScoringError
+            Unknown ids, ids with no activity before ``as_of``, duplicates or invalid
+            feature values; the message names them.
+        """
+        from riskscore.scoring._entities import entity_features
+
+        features, rejects = entity_features(
+            tables, list(ids), as_of, entity=self.entity, layout=self.layout, backend=backend
+        )
+        if len(rejects):
+            head = rejects.head(5)
+            shown = "; ".join(f"{i}: {r}" for i, r in zip(head["id"], head["reason"], strict=True))
+            raise ScoringError(
+                f"{len(rejects)} of {len(ids)} {self.entity}(s) cannot be scored as of "
+                f"{_iso(as_of)}: {shown}"
+            )
+        return self.score_many(features, explain, as_of=as_of, scored_at=scored_at)
+
+    # -- shared path ------------------------------------------------------------------
+
+    def _frame_from_matrix(
+        self,
+        matrix: FloatMatrix,
+        ids: np.ndarray | None,
+        explain: ExplainMode,
+        *,
+        as_of: Any = None,
+        scored_at: Any = None,
+    ) -> pd.DataFrame:
+        """Score a checked matrix and lay the result out as :attr:`columns`."""
+        n = len(matrix)
+        if explain == "all":
+            mask = np.ones(n, dtype=bool)
+        elif explain == "none":
+            mask = np.zeros(n, dtype=bool)
+        else:
+            mask = None  # decided from the bands inside _score_matrix
+        scored = self._score_matrix(matrix, mask)
+        data: dict[str, Any] = {
+            self.id_column: pd.array(
+                [None] * n if ids is None else [None if v is None else str(v) for v in ids],
+                dtype="str",
+            ),
+            "model_name": pd.array([self.model_name] * n, dtype="str"),
+            "model_version": pd.array([self.model_version] * n, dtype="str"),
+            "score": scored.score,
+            "risk_score": scored.risk_score.astype(np.int64),
+            "band": pd.array(scored.band.tolist(), dtype="str"),
+        }
+        for k in range(self.top_k):
+            slots = [r[k] if k < len(r) else None for r in scored.reasons]
+            for name in REASON_FIELDS:
+                values = [None if s is None else getattr(s, name) for s in slots]
+                data[f"reason_{k + 1}_{name}"] = _reason_column(name, values)
+        data["as_of"] = pd.array([_iso(as_of)] * n, dtype="str")
+        data["scored_at"] = pd.array([_iso(scored_at) or _now()] * n, dtype="str")
+        return pd.DataFrame(data, columns=self.columns)
+
+    def _score_matrix(self, matrix: FloatMatrix, explain: np.ndarray | None) -> _Scored:
+        """Score a checked float64 matrix; ``explain`` masks rows to explain (None: flagged)."""
+        parts = self._parts
+        threads = 1 if len(matrix) == 1 else self.num_threads
+        raw = parts.booster.predict(matrix, raw_score=True, num_threads=threads)
+        proba = parts.calibrate(raw)
+        risk = parts.risk_score(raw)
+        band = parts.band(risk)
+        if explain is None:
+            explain = np.fromiter((b in self._flagged for b in band), dtype=bool, count=len(band))
+        reasons: list[tuple[Reason, ...]] = [()] * len(matrix)
+        rows = np.flatnonzero(explain)
+        if len(rows):
+            sub = matrix if len(rows) == len(matrix) else matrix[rows]
+            contrib = parts.booster.predict(sub, pred_contrib=True, num_threads=threads)
+            for i, found in zip(
+                rows, parts.reasons(contrib, sub, self.top_k, self.language), strict=True
+            ):
+                reasons[i] = found
+        return _Scored(score=proba, risk_score=risk, band=band, reasons=reasons)
+
+
+def _reason_column(name: str, values: list[Any]) -> Any:
+    if name in ("code", "feature", "text"):
+        return pd.array(values, dtype="str")
+    if name == "impact":
+        return pd.array(values, dtype="Int64")
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _to_pandas(frame: Any) -> pd.DataFrame:
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    if hasattr(frame, "toPandas") and hasattr(frame, "rdd"):
+        raise ScoringError(
+            "score_many takes an in-memory frame; score a Spark DataFrame with "
+            "riskscore.scoring.score_spark"
+        )
+    if hasattr(frame, "to_pandas"):
+        return frame.to_pandas()
+    if isinstance(frame, Mapping):
+        raise ScoringError("score_many takes a frame; score one mapping with score_one")
+    raise ScoringError(f"score_many takes a pandas or Polars DataFrame; got {type(frame).__name__}")
+
+
+def _iso(value: Any) -> str | None:
+    """Return ``value`` as an ISO 8601 string (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return pd.Timestamp(value).isoformat()
+        except ValueError as err:
+            raise ScoringError(
+                f"cannot read {value!r} as a timestamp; use ISO 8601 such as 2024-06-30"
+            ) from err
+    if isinstance(value, (dt.datetime, dt.date, np.datetime64, pd.Timestamp)):
+        return pd.Timestamp(value).isoformat()
+    raise ScoringError(f"expected a timestamp (ISO string or datetime); got {value!r}")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
