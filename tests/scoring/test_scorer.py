@@ -1,0 +1,224 @@
+"""The Scorer contract: one code path, inputs untouched, clear errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riskscore import ScoringError
+from riskscore.scoring import RiskScore, Scorer
+from tests.scoring.conftest import SCORED_AT
+
+finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _frame(scorer: Scorer, values: np.ndarray, ids: list[str] | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(values, columns=scorer.feature_names)
+    frame.insert(0, "seller_id", ids or [f"S{i}" for i in range(len(values))])
+    return frame
+
+
+def _features(scorer: Scorer, n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return _frame(scorer, rng.normal(size=(n, len(scorer.feature_names))) * 2)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    values=hnp.arrays(np.float64, st.tuples(st.integers(1, 12), st.just(5)), elements=finite),
+    nan_rows=st.lists(st.integers(0, 11), max_size=4),
+)
+def test_row_i_of_score_many_equals_score_one_of_row_i(scorer, values, nan_rows):
+    for r in nan_rows:  # the first and last features may be missing (catalog fill is NaN)
+        if r < len(values):
+            values[r, 0] = np.nan
+            values[r, 4] = np.nan
+    frame = _frame(scorer, values)
+    many = scorer.score_many(frame, explain="all", as_of="2024-06-30", scored_at=SCORED_AT)
+    for i, record in enumerate(frame.to_dict("records")):
+        one = scorer.score_one(record, as_of="2024-06-30", scored_at=SCORED_AT)
+        assert RiskScore.from_row(many.iloc[i].to_dict(), entity="seller") == one
+
+
+def test_flagged_rows_only_get_reasons_in_flag_band_or_above(scorer):
+    out = scorer.score_many(_features(scorer, 300), explain="flagged")
+    flagged = out["band"].isin(["high", "critical"])
+    assert flagged.any() and (~flagged).any()
+    assert out.loc[~flagged, "reason_1_code"].isna().all()
+    assert out.loc[flagged, "reason_1_code"].notna().all()
+    none = scorer.score_many(_features(scorer, 300), explain="none")
+    assert none["reason_1_code"].isna().all()
+    pd.testing.assert_series_equal(none["score"], out["score"])
+
+
+def test_output_columns_and_values(scorer):
+    out = scorer.score_many(_features(scorer, 20), as_of="2024-06-30", scored_at=SCORED_AT)
+    assert list(out.columns) == scorer.columns
+    assert out["score"].between(0, 1).all() and out["risk_score"].between(0, 1000).all()
+    assert set(out["band"]) <= {"low", "medium", "high", "critical"}
+    assert (out["model_version"] == scorer.model_version).all()
+    assert (out["as_of"] == "2024-06-30T00:00:00").all()
+    assert out["seller_id"].tolist() == [f"S{i}" for i in range(20)]
+
+
+def test_inputs_are_not_mutated(scorer):
+    frame = _features(scorer, 30)
+    frame.loc[3, scorer.feature_names[0]] = np.nan
+    before = frame.copy(deep=True)
+    scorer.score_many(frame, explain="all")
+    pd.testing.assert_frame_equal(frame, before)
+    record = frame.iloc[3].to_dict()
+    record_before = dict(record)
+    scorer.score_one(record)
+    assert record.keys() == record_before.keys()
+    assert all(
+        (record[k] == record_before[k]) or (record[k] != record[k] and record_before[k] != record_before[k])
+        for k in record
+    )
+
+
+def test_column_order_has_no_effect_and_extra_columns_are_ignored(scorer):
+    frame = _features(scorer, 40)
+    base = scorer.score_many(frame, explain="all", scored_at=SCORED_AT)
+    shuffled = frame[list(reversed(frame.columns))].assign(extra=1.0, note="text")
+    out = scorer.score_many(shuffled, explain="all", scored_at=SCORED_AT)
+    pd.testing.assert_frame_equal(out, base)
+    record = {"unrelated": "x", **frame.iloc[0].to_dict()}
+    assert scorer.score_one(record, scored_at=SCORED_AT) == RiskScore.from_row(
+        base.iloc[0].to_dict(), entity="seller"
+    )
+
+
+def test_polars_input_gives_the_same_scores(scorer):
+    pl = pytest.importorskip("polars")
+    frame = _features(scorer, 10)
+    out = scorer.score_many(pl.from_pandas(frame), scored_at=SCORED_AT)
+    pd.testing.assert_frame_equal(out, scorer.score_many(frame, scored_at=SCORED_AT))
+
+
+def test_frame_without_id_column_scores_with_missing_ids(scorer):
+    out = scorer.score_many(_features(scorer, 3).drop(columns="seller_id"))
+    assert out["seller_id"].isna().all() and len(out) == 3
+
+
+def test_missing_feature_column_is_named_with_a_diff(scorer):
+    frame = _features(scorer, 3).drop(columns=["account__age_days"])
+    with pytest.raises(ScoringError, match=r"missing 1 feature column\(s\).*account__age_days") as err:
+        scorer.score_many(frame)
+    assert "-account__age_days" in str(err.value)
+    record = frame.iloc[0].to_dict()
+    with pytest.raises(ScoringError, match="record is missing 1 feature.*account__age_days"):
+        scorer.score_one(record)
+
+
+def test_catalog_mismatch_shows_expected_vs_received_diff(scorer):
+    frame = _features(scorer, 3).rename(
+        columns={"complaints__count_30d": "complaints__n_30d", "account__age_days": "account__age"}
+    )
+    with pytest.raises(ScoringError) as err:
+        scorer.score_many(frame)
+    text = str(err.value)
+    assert "--- expected (model)" in text and "+++ received (input)" in text
+    for line in ("-complaints__count_30d", "+complaints__n_30d", "-account__age_days", "+account__age"):
+        assert f"\n{line}" in text
+
+
+def test_optional_feature_is_filled_from_the_catalog(scorer):
+    # pricing__median_price_ratio needs the optional products table: fill NaN when absent
+    frame = _features(scorer, 5)
+    dropped = frame.drop(columns=["pricing__median_price_ratio"])
+    filled = frame.assign(pricing__median_price_ratio=np.nan)
+    pd.testing.assert_frame_equal(
+        scorer.score_many(dropped, explain="all", scored_at=SCORED_AT),
+        scorer.score_many(filled, explain="all", scored_at=SCORED_AT),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        (np.inf, r"'account__age_days' is inf"),
+        (-np.inf, r"'account__age_days' is -inf"),
+        (np.nan, r"'account__age_days' is missing \(NaN\)"),
+    ],
+)
+def test_invalid_values_are_named(scorer, value, match):
+    frame = _features(scorer, 4)
+    frame.loc[2, "account__age_days"] = value
+    with pytest.raises(ScoringError, match=r"1 row\(s\) have invalid feature values.*seller_id S2.*" + match):
+        scorer.score_many(frame)
+    with pytest.raises(ScoringError, match="record seller_id='S2': invalid value: " + match):
+        scorer.score_one(frame.iloc[2].to_dict())
+
+
+def test_nan_is_valid_where_the_catalog_fill_is_nan(scorer):
+    record = dict.fromkeys(scorer.feature_names, 1.0)
+    record["pricing__median_price_ratio"] = None
+    assert math.isfinite(scorer.score_one(record).score)
+
+
+def test_text_in_a_feature_is_an_error(scorer):
+    frame = _features(scorer, 3)
+    frame["complaints__count_30d"] = frame["complaints__count_30d"].astype("str")
+    with pytest.raises(ScoringError, match="feature column 'complaints__count_30d' holds str values"):
+        scorer.score_many(frame)
+    record = {**dict.fromkeys(scorer.feature_names, 1.0), "complaints__count_30d": "3"}
+    with pytest.raises(ScoringError, match="feature 'complaints__count_30d' is str '3'"):
+        scorer.score_one(record)
+    record["complaints__count_30d"] = [1, 2]
+    with pytest.raises(ScoringError, match="feature 'complaints__count_30d' is list"):
+        scorer.score_one(record)
+
+
+def test_empty_frame_duplicate_ids_and_wrong_types_are_errors(scorer):
+    with pytest.raises(ScoringError, match=r"empty \(0 rows\)"):
+        scorer.score_many(_features(scorer, 3).iloc[:0])
+    frame = _features(scorer, 4)
+    frame.loc[3, "seller_id"] = "S1"
+    with pytest.raises(ScoringError, match="2 rows with duplicated ids, e.g. S1"):
+        scorer.score_many(frame)
+    with pytest.raises(ScoringError, match="score one mapping with score_one"):
+        scorer.score_many(dict.fromkeys(scorer.feature_names, 1.0))
+    with pytest.raises(ScoringError, match="use score_many for frames"):
+        scorer.score_one(_features(scorer, 1))  # type: ignore[arg-type]
+    with pytest.raises(ScoringError, match="explain must be one of"):
+        scorer.score_many(_features(scorer, 1), explain="some")  # type: ignore[arg-type]
+    with pytest.raises(ScoringError, match="cannot read 'yesterday' as a timestamp"):
+        scorer.score_many(_features(scorer, 1), as_of="yesterday")
+
+
+def test_risk_score_is_json_serialisable(scorer):
+    record = {"seller_id": "S9", **dict.fromkeys(scorer.feature_names, 3.0)}
+    result = scorer.score_one(record, as_of="2024-06-30")
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["entity_id"] == "S9" and data["as_of"] == "2024-06-30T00:00:00"
+    assert isinstance(data["reasons"], list)
+    assert all(set(r) == {"code", "feature", "value", "impact", "contribution", "text"} for r in data["reasons"])
+
+
+def test_scorer_is_safe_to_share_between_threads(scorer):
+    frame = _features(scorer, 64)
+    expected = scorer.score_many(frame, explain="all", scored_at=SCORED_AT)
+    records = frame.to_dict("records")
+    results: dict[int, RiskScore] = {}
+
+    def work(offset: int) -> None:
+        for i in range(offset, len(records), 4):
+            results[i] = scorer.score_one(records[i], scored_at=SCORED_AT)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, one in results.items():
+        assert one == RiskScore.from_row(expected.iloc[i].to_dict(), entity="seller")
+    assert len(results) == len(records)
