@@ -740,6 +740,8 @@ def seller_web(
         One row per linked seller, strongest first: ``seller_id``, ``links`` (link types,
         comma-separated), ``shared`` (up to three shared values per type), ``weight``,
         ``label`` (labels decided before ``as_of``, comma-separated, empty when none).
+        ``attrs["component_size"]`` holds the size of the seller's web (itself included)
+        and ``attrs["label"]`` the seller's own labels before ``as_of``.
 
     Raises
     ------
@@ -766,7 +768,15 @@ def seller_web(
         exists = "sellers" in tables and seller_id in set(tables["sellers"]["seller_id"])
         why = f"registered on or after {when:%Y-%m-%d %H:%M}" if exists else "unknown"
         raise FeatureError(f"seller {seller_id!r} is {why}; pick a seller registered before as_of")
-    links = seller_links(ctx, params)
+    ids = _seller_ids(ctx.table("sellers"))
+    orders = (
+        ctx.table("orders", ["seller_id", "buyer_id", "ship_address_id"])
+        if ctx.has("orders")
+        else None
+    )
+    pairs = _links(ctx.table("sellers"), orders, ids, params)
+    sizes = Graph.from_edges(len(ids), pairs.a, pairs.b, pairs.weight).component_size()
+    links = pairs.frame(ids.to_numpy())
     mine = links[(links["seller_a"] == seller_id) | (links["seller_b"] == seller_id)]
     other = mine["seller_a"].where(mine["seller_a"] != seller_id, mine["seller_b"])
     mine = mine.assign(seller_id=other.to_numpy())
@@ -781,7 +791,7 @@ def seller_web(
         )
         .reset_index()
     )
-    labels = pd.Series("", index=web["seller_id"], dtype="str")
+    known = pd.Series(dtype="str")
     if ctx.has("labels"):
         decided = ctx.table("labels").collect().to_pandas()
         if "listing_id" in decided.columns:
@@ -791,10 +801,12 @@ def seller_web(
             .groupby("seller_id")["label"]
             .agg(lambda s: ",".join(dict.fromkeys(s)))
         )
-        labels = known.reindex(web["seller_id"]).fillna("")
-    web["label"] = labels.to_numpy()
+    web["label"] = known.reindex(web["seller_id"]).fillna("").to_numpy(dtype=object)
     web = web.sort_values(["weight", "seller_id"], ascending=[False, True], kind="stable")
-    return web.reset_index(drop=True)[["seller_id", "links", "shared", "weight", "label"]]
+    web = web.reset_index(drop=True)[["seller_id", "links", "shared", "weight", "label"]]
+    web.attrs["component_size"] = int(sizes[ids.get_loc(seller_id)])
+    web.attrs["label"] = str(known.get(seller_id, ""))
+    return web
 
 
 def _shared_values(
