@@ -1,0 +1,45 @@
+"""Explanations: exact TreeSHAP contributions, reason codes, plots and evidence files.
+
+- :func:`contributions` — exact TreeSHAP contributions from LightGBM itself
+  (``pred_contrib=True``), per feature and per family, in log-odds.
+- :class:`Explainer` — reason codes (top features up/down, one per signal, impact band,
+  value and a sentence in English or Chinese), as a tidy frame or a JSON-ready dict.
+- :mod:`plots <riskscore.explain._plots>` — ``shap`` beeswarm, bar, dependence and
+  waterfall plots saved as PNG (``shap`` and ``matplotlib`` are imported only there).
+- :func:`build_evidence` — the evidence file for one seller (score, band, reasons and
+  the records behind each reason) as Markdown, HTML or JSON.
+"""
+
+from __future__ import annotations
+
+from riskscore.explain._contrib import (
+    FAMILY_SEPARATOR,
+    Contributions,
+    booster_of,
+    contributions,
+    family_of,
+)
+from riskscore.explain._reasons import (
+    IMPACT_THRESHOLDS,
+    REASON_COLUMNS,
+    Direction,
+    Explainer,
+    Language,
+    frame_to_records,
+    impact_band,
+)
+
+__all__ = [
+    "FAMILY_SEPARATOR",
+    "IMPACT_THRESHOLDS",
+    "REASON_COLUMNS",
+    "Contributions",
+    "Direction",
+    "Explainer",
+    "Language",
+    "booster_of",
+    "contributions",
+    "family_of",
+    "frame_to_records",
+    "impact_band",
+]
