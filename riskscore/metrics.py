@@ -1,0 +1,594 @@
+"""Metrics for rare-positive risk scores: ranking, review capacity, calibration, intervals.
+
+Every function takes plain arrays (``y_true`` of 0/1, a score where higher means riskier)
+and returns floats or small DataFrames, so the same code serves training, the
+``riskscore evaluate`` command and the promotion gate.
+
+Ranking metrics (:func:`roc_auc`, :func:`pr_auc`, :func:`precision_at_k`,
+:func:`recall_at_fpr`) only depend on the order of the scores, so they accept raw
+log-odds as well as probabilities. Calibration metrics (:func:`brier`, :func:`ece`) need
+probabilities.
+
+Review capacity
+---------------
+A risk team reviews a fixed number of entities per period. ``precision_at_k`` takes the
+``k`` highest scores **within each group** (a cutoff of a training set, or a calendar day
+of an event table) and pools the reviewed rows over groups: precision is the share of
+reviewed rows that are positive, recall the share of all positives that were reviewed.
+
+Intervals
+---------
+:func:`bootstrap_intervals` resamples rows with replacement within each group (so every
+replicate keeps the group sizes and the capacity means the same) and reports percentile
+intervals. Replicates in which a metric is undefined (a single class) are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.stats import rankdata
+
+__all__ = [
+    "METRICS",
+    "bootstrap_intervals",
+    "brier",
+    "calibration_curve",
+    "ece",
+    "metric_table",
+    "pr_auc",
+    "precision_at_k",
+    "recall_at_fpr",
+    "recall_at_k",
+    "roc_auc",
+    "score_metrics",
+    "slice_metrics",
+]
+
+ArrayLike = npt.ArrayLike
+
+#: Metric names in reporting order; ``True`` when higher is better.
+METRICS: dict[str, bool] = {
+    "roc_auc": True,
+    "pr_auc": True,
+    "precision_at_k": True,
+    "recall_at_k": True,
+    "recall_at_1pct_fpr": True,
+    "brier": False,
+    "ece": False,
+}
+
+
+def _arrays(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    s = np.asarray(y_score, dtype=np.float64).ravel()
+    if y.shape != s.shape:
+        raise ValueError(f"y_true has {y.size} values but the score has {s.size}; they must match")
+    if y.size and not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("y_true must hold only 0 and 1 (or False/True)")
+    if np.isnan(s).any():
+        raise ValueError(
+            f"the score has {int(np.isnan(s).sum())} NaN value(s); scores must be finite"
+        )
+    return y, s
+
+
+def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
+    """Area under the ROC curve (ties count one half); NaN when only one class is present.
+
+    Examples
+    --------
+    >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    >>> roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.2, 0.9])
+    0.875
+    """
+    y, s = _arrays(y_true, y_score)
+    n_pos = float(y.sum())
+    n_neg = float(y.size - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(s)  # average ranks for ties
+    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _desc_steps(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative true and false positives at each distinct score, highest score first."""
+    order = np.argsort(-s, kind="stable")
+    s_sorted = s[order]
+    y_sorted = y[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(s_sorted) != 0), y.size - 1]
+    tp = np.cumsum(y_sorted)[last_of_tie]
+    fp = (last_of_tie + 1) - tp
+    return tp, fp
+
+
+def pr_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
+    """Average precision: the step-wise area under the precision-recall curve.
+
+    Same definition as :func:`sklearn.metrics.average_precision_score`:
+    ``sum((R_n - R_{n-1}) * P_n)`` over distinct score thresholds. NaN without positives.
+
+    Examples
+    --------
+    >>> pr_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])  # (0.5 * 1 + 0.5 * 2/3)
+    0.8333333333333333
+    """
+    y, s = _arrays(y_true, y_score)
+    n_pos = y.sum()
+    if n_pos == 0:
+        return float("nan")
+    tp, fp = _desc_steps(y, s)
+    precision = tp / (tp + fp)
+    recall = tp / n_pos
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def recall_at_fpr(y_true: ArrayLike, y_score: ArrayLike, max_fpr: float = 0.01) -> float:
+    """Highest recall reachable with a score threshold whose false-positive rate is ``<= max_fpr``.
+
+    Only real thresholds count (no interpolation between them), so this is a recall a
+    risk team can actually run at. NaN when only one class is present.
+
+    Examples
+    --------
+    >>> y = [0] * 100 + [1] * 4
+    >>> s = list(range(100)) + [98.5, 150, 10, 200]   # one negative (99) beats 98.5
+    >>> recall_at_fpr(y, s, max_fpr=0.01)
+    0.75
+    >>> recall_at_fpr(y, s, max_fpr=0.0)
+    0.5
+    """
+    y, s = _arrays(y_true, y_score)
+    n_pos = y.sum()
+    n_neg = y.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    tp, fp = _desc_steps(y, s)
+    ok = fp / n_neg <= max_fpr + 1e-12
+    return float(tp[ok].max() / n_pos) if ok.any() else 0.0
+
+
+def _top_k_mask(s: np.ndarray, k: int, groups: ArrayLike | None) -> np.ndarray:
+    """Boolean mask of the ``k`` highest scores within each group (stable on ties)."""
+    if k < 1:
+        raise ValueError(f"k (the review capacity) must be a positive integer. Got {k} instead.")
+    n = s.size
+    if groups is None:
+        g = np.zeros(n, dtype=np.int64)
+    else:
+        g = pd.factorize(np.asarray(groups).ravel(), sort=True)[0]
+        if g.size != n:
+            raise ValueError(f"groups has {g.size} values but the score has {n}; they must match")
+    order = np.lexsort((np.arange(n), -s, g))
+    g_sorted = g[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, n]))
+    mask = np.zeros(n, dtype=bool)
+    mask[order] = (np.arange(n) - first) < k
+    return mask
+
+
+def precision_at_k(
+    y_true: ArrayLike, y_score: ArrayLike, k: int, groups: ArrayLike | None = None
+) -> float:
+    """Share of positives among the ``k`` highest-scored rows of each group, pooled.
+
+    Parameters
+    ----------
+    y_true : array-like of {0, 1}
+    y_score : array-like of float
+        Higher means riskier.
+    k : int
+        Review capacity per group (per cutoff, or per day). A group with fewer than ``k``
+        rows is reviewed entirely.
+    groups : array-like, optional
+        Group of each row (cutoff or day). One group when omitted.
+
+    Examples
+    --------
+    >>> y = [1, 0, 0, 1, 0, 1]
+    >>> s = [0.9, 0.8, 0.1, 0.2, 0.7, 0.6]
+    >>> precision_at_k(y, s, k=2)               # top 2 overall: 0.9 (1), 0.8 (0)
+    0.5
+    >>> precision_at_k(y, s, k=1, groups=["a", "a", "a", "b", "b", "b"])  # 0.9 (1), 0.7 (0)
+    0.5
+    """
+    y, s = _arrays(y_true, y_score)
+    mask = _top_k_mask(s, k, groups)
+    return float(y[mask].mean()) if mask.any() else float("nan")
+
+
+def recall_at_k(
+    y_true: ArrayLike, y_score: ArrayLike, k: int, groups: ArrayLike | None = None
+) -> float:
+    """Share of all positives that fall among the ``k`` highest scores of their group.
+
+    Examples
+    --------
+    >>> recall_at_k([1, 0, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.2, 0.7, 0.6], k=2)
+    0.3333333333333333
+    """
+    y, s = _arrays(y_true, y_score)
+    if y.sum() == 0:
+        return float("nan")
+    mask = _top_k_mask(s, k, groups)
+    return float(y[mask].sum() / y.sum())
+
+
+def brier(y_true: ArrayLike, y_prob: ArrayLike) -> float:
+    """Mean squared difference between the predicted probability and the 0/1 outcome.
+
+    Examples
+    --------
+    >>> round(brier([0, 1], [0.2, 0.6]), 6)   # (0.04 + 0.16) / 2
+    0.1
+    """
+    y, p = _arrays(y_true, y_prob)
+    return float(np.mean((p - y) ** 2))
+
+
+def ece(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 10) -> float:
+    """Compute the expected calibration error over ``n_bins`` equal-width probability bins.
+
+    ``sum_b (n_b / n) * |mean(y in b) - mean(p in b)|``; empty bins count zero. A
+    probability of exactly 1 falls in the last bin.
+
+    Examples
+    --------
+    >>> ece([0, 0, 1, 1], [0.1, 0.1, 0.9, 0.7], n_bins=10)  # (|0-0.2| + |1-0.7| + |1-0.9|) / 4
+    0.15
+    """
+    y, p = _arrays(y_true, y_prob)
+    if y.size == 0:
+        return float("nan")
+    if (p < 0).any() or (p > 1).any():
+        raise ValueError("ece needs probabilities in [0, 1]; pass calibrated scores")
+    idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    sum_y = np.bincount(idx, weights=y, minlength=n_bins)
+    sum_p = np.bincount(idx, weights=p, minlength=n_bins)
+    return float(np.abs(sum_y - sum_p).sum() / y.size)
+
+
+def calibration_curve(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability vs observed rate per equal-width bin (non-empty bins only).
+
+    Examples
+    --------
+    >>> curve = calibration_curve([0, 0, 1, 1], [0.1, 0.1, 0.9, 0.7])
+    >>> curve[["bin", "n", "observed_rate"]].to_dict("list")
+    {'bin': [1, 7, 9], 'n': [2, 1, 1], 'observed_rate': [0.0, 1.0, 1.0]}
+    """
+    y, p = _arrays(y_true, y_prob)
+    idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    n = np.bincount(idx, minlength=n_bins)
+    sum_y = np.bincount(idx, weights=y, minlength=n_bins)
+    sum_p = np.bincount(idx, weights=p, minlength=n_bins)
+    keep = n > 0
+    return pd.DataFrame(
+        {
+            "bin": np.flatnonzero(keep),
+            "n": n[keep],
+            "mean_predicted": sum_p[keep] / n[keep],
+            "observed_rate": sum_y[keep] / n[keep],
+        }
+    )
+
+
+def score_metrics(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    y_prob: ArrayLike | None = None,
+    *,
+    k: int = 100,
+    groups: ArrayLike | None = None,
+    max_fpr: float = 0.01,
+    n_bins: int = 10,
+) -> dict[str, float]:
+    """All metrics of one scored window as a dict (see :data:`METRICS`).
+
+    Parameters
+    ----------
+    y_true : array-like of {0, 1}
+    y_score : array-like of float
+        Ranking score (log-odds or probability).
+    y_prob : array-like of float, optional
+        Calibrated probability, for ``brier`` and ``ece``; ``y_score`` is used when it is
+        omitted and lies in [0, 1], else those two are NaN.
+    k : int, default 100
+        Review capacity per group.
+    groups : array-like, optional
+        Cutoff or day of each row.
+    max_fpr : float, default 0.01
+        False-positive rate for ``recall_at_1pct_fpr``.
+    n_bins : int, default 10
+        Bins for ``ece``.
+
+    Examples
+    --------
+    >>> m = score_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], k=1)
+    >>> m["roc_auc"], m["precision_at_k"], round(m["brier"], 6)
+    (0.75, 1.0, 0.158125)
+    """
+    y, s = _arrays(y_true, y_score)
+    if y_prob is None:
+        p = s if (s.size and s.min() >= 0 and s.max() <= 1) else None
+    else:
+        p = np.asarray(y_prob, dtype=np.float64).ravel()
+    mask = _top_k_mask(s, k, groups) if s.size else np.zeros(0, dtype=bool)
+    n_pos = y.sum()
+    return {
+        "roc_auc": roc_auc(y, s),
+        "pr_auc": pr_auc(y, s),
+        "precision_at_k": float(y[mask].mean()) if mask.any() else float("nan"),
+        "recall_at_k": float(y[mask].sum() / n_pos) if n_pos else float("nan"),
+        "recall_at_1pct_fpr": recall_at_fpr(y, s, max_fpr),
+        "brier": brier(y, p) if p is not None else float("nan"),
+        "ece": ece(y, p, n_bins) if p is not None else float("nan"),
+    }
+
+
+def _group_codes(groups: ArrayLike | None, n: int) -> np.ndarray:
+    if groups is None:
+        return np.zeros(n, dtype=np.int64)
+    return np.asarray(pd.factorize(np.asarray(groups).ravel(), sort=True)[0], dtype=np.int64)
+
+
+def _resample_within_groups(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    order = np.argsort(g, kind="stable")
+    counts = np.bincount(g)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    offsets = np.floor(rng.random(g.size) * np.repeat(counts, counts)).astype(np.int64)
+    return order[np.repeat(starts, counts) + offsets]
+
+
+def bootstrap_intervals(
+    y_true: ArrayLike,
+    scores: Mapping[str, tuple[ArrayLike, ArrayLike | None]],
+    *,
+    k: int = 100,
+    groups: ArrayLike | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+    max_fpr: float = 0.01,
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Percentile bootstrap intervals of :func:`score_metrics` for one or more models.
+
+    All models share the same resampled rows (a paired bootstrap), so their intervals can
+    be compared and the interval of their difference is meaningful (see
+    :func:`metric_table`).
+
+    Parameters
+    ----------
+    y_true : array-like of {0, 1}
+    scores : mapping of str to (score, probability or None)
+        One entry per model, e.g. ``{"model": (raw, proba), "baseline": (p, p)}``.
+    k, groups, max_fpr
+        As in :func:`score_metrics`.
+    n_boot : int, default 200
+        Number of bootstrap replicates.
+    seed : int, default 0
+    level : float, default 0.95
+
+    Returns
+    -------
+    dict
+        ``{model: {metric: (low, high)}}``, plus ``{"delta:<a>-<b>": ...}`` for the first
+        model against each other one.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.random(400) < 0.2
+    >>> s = y + rng.normal(size=400)
+    >>> ci = bootstrap_intervals(y, {"m": (s, None)}, k=50, n_boot=50)
+    >>> lo, hi = ci["m"]["roc_auc"]
+    >>> bool(lo < roc_auc(y, s) < hi)
+    True
+    """
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    g = _group_codes(groups, y.size)
+    rng = np.random.default_rng(seed)
+    names = list(scores)
+    arrays = {
+        name: (
+            np.asarray(sc, dtype=np.float64).ravel(),
+            None if pr is None else np.asarray(pr, dtype=np.float64).ravel(),
+        )
+        for name, (sc, pr) in scores.items()
+    }
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for _ in range(n_boot):
+        idx = _resample_within_groups(g, rng)
+        for name in names:
+            sc, pr = arrays[name]
+            samples[name].append(
+                score_metrics(
+                    y[idx],
+                    sc[idx],
+                    None if pr is None else pr[idx],
+                    k=k,
+                    groups=g[idx],
+                    max_fpr=max_fpr,
+                )
+            )
+    tail = (1 - level) / 2 * 100
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+
+    def interval(values: np.ndarray) -> tuple[float, float]:
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return (float("nan"), float("nan"))
+        lo, hi = np.percentile(values, [tail, 100 - tail])
+        return (float(lo), float(hi))
+
+    table = {name: pd.DataFrame(samples[name], columns=list(METRICS)) for name in names}
+    for name in names:
+        out[name] = {m: interval(table[name][m].to_numpy()) for m in METRICS}
+    for other in names[1:]:
+        diff = table[names[0]] - table[other]
+        out[f"delta:{names[0]}-{other}"] = {m: interval(diff[m].to_numpy()) for m in METRICS}
+    return out
+
+
+def metric_table(
+    y_true: ArrayLike,
+    scores: Mapping[str, tuple[ArrayLike, ArrayLike | None]],
+    *,
+    k: int = 100,
+    groups: ArrayLike | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+    max_fpr: float = 0.01,
+) -> pd.DataFrame:
+    """Point estimates and bootstrap intervals of every metric, models side by side.
+
+    Returns one row per metric with columns ``<model>``, ``<model>_lo``, ``<model>_hi`` for
+    each model and, when there are two or more models, ``delta``, ``delta_lo``,
+    ``delta_hi`` (first model minus second, paired bootstrap). ``n_boot=0`` skips the
+    intervals (the interval columns are NaN).
+
+    Examples
+    --------
+    >>> t = metric_table([0, 0, 1, 1], {"a": ([0.1, 0.4, 0.35, 0.8], None),
+    ...                                 "b": ([0.1, 0.2, 0.3, 0.4], None)}, k=1, n_boot=0)
+    >>> t.loc["roc_auc", ["a", "b", "delta"]].tolist()
+    [0.75, 1.0, -0.25]
+    """
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    rows: dict[str, dict[str, float]] = {m: {} for m in METRICS}
+    names = list(scores)
+    point = {
+        name: score_metrics(y, sc, pr, k=k, groups=groups, max_fpr=max_fpr)
+        for name, (sc, pr) in scores.items()
+    }
+    ci = (
+        bootstrap_intervals(
+            y, scores, k=k, groups=groups, n_boot=n_boot, seed=seed, level=level, max_fpr=max_fpr
+        )
+        if n_boot > 0
+        else {}
+    )
+    nan2 = (float("nan"), float("nan"))
+    for m in METRICS:
+        for name in names:
+            rows[m][name] = point[name][m]
+            lo, hi = ci.get(name, {}).get(m, nan2)
+            rows[m][f"{name}_lo"] = lo
+            rows[m][f"{name}_hi"] = hi
+        if len(names) >= 2:
+            rows[m]["delta"] = point[names[0]][m] - point[names[1]][m]
+            lo, hi = ci.get(f"delta:{names[0]}-{names[1]}", {}).get(m, nan2)
+            rows[m]["delta_lo"] = lo
+            rows[m]["delta_hi"] = hi
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "metric"
+    return table
+
+
+def _segment_labels(values: pd.Series, n_bins: int, max_levels: int) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("str")
+    if pd.api.types.is_numeric_dtype(values):
+        valid = values.dropna()
+        if valid.nunique() <= n_bins:
+            labels = values.astype("str")
+        else:
+            edges = np.unique(np.quantile(valid, np.linspace(0, 1, n_bins + 1))).tolist()
+            labels = pd.cut(values, edges, include_lowest=True, duplicates="drop").astype("str")
+        return labels.where(values.notna(), "missing")
+    labels = values.astype("str").where(values.notna(), "missing")
+    top = labels.value_counts().index[:max_levels]
+    return labels.where(labels.isin(top), "other")
+
+
+def slice_metrics(
+    segments: pd.DataFrame,
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    flagged: ArrayLike,
+    *,
+    n_bins: int = 4,
+    max_levels: int = 10,
+    min_rows: int = 1,
+) -> pd.DataFrame:
+    """Flag rates and metrics per segment, to see whom a model flags.
+
+    Numeric segment columns are cut into ``n_bins`` quantile bins; other columns keep
+    their ``max_levels`` most frequent values and pool the rest as ``other``.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        One column per segmentation (account age, region, category, size), aligned with
+        the scores.
+    y_true, y_score : array-like
+    flagged : array-like of bool
+        Whether each row would be reviewed (e.g. band ``high`` or ``critical``).
+    n_bins, max_levels, min_rows : int
+        Binning of numeric columns, levels kept for others, and the smallest segment shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``segment``, ``level``, ``n``, ``positives``, ``prevalence``,
+        ``flag_rate``, ``precision``, ``recall``, ``roc_auc``, ``pr_auc``; a legitimate
+        segment with a high ``flag_rate`` and low ``precision`` is over-flagged.
+
+    Examples
+    --------
+    >>> seg = pd.DataFrame({"region": ["eu", "eu", "us", "us"]})
+    >>> t = slice_metrics(seg, [1, 0, 0, 0], [0.9, 0.1, 0.8, 0.2], [True, False, True, False])
+    >>> t[["level", "flag_rate", "precision"]].to_dict("list")
+    {'level': ['eu', 'us'], 'flag_rate': [0.5, 0.5], 'precision': [1.0, 0.0]}
+    """
+    y, s = _arrays(y_true, y_score)
+    f = np.asarray(flagged, dtype=bool).ravel()
+    if len(segments) != y.size or f.size != y.size:
+        raise ValueError("segments, y_true, y_score and flagged must have the same length")
+    rows: list[dict[str, Any]] = []
+    for col in segments.columns:
+        labels = _segment_labels(segments[col].reset_index(drop=True), n_bins, max_levels)
+        codes, levels = pd.factorize(labels, sort=True)
+        for i, level in enumerate(levels):
+            m = codes == i
+            n = int(m.sum())
+            if n < min_rows:
+                continue
+            yi, si, fi = y[m], s[m], f[m]
+            pos = int(yi.sum())
+            rows.append(
+                {
+                    "segment": str(col),
+                    "level": str(level),
+                    "n": n,
+                    "positives": pos,
+                    "prevalence": pos / n,
+                    "flag_rate": float(fi.mean()),
+                    "precision": float(yi[fi].mean()) if fi.any() else float("nan"),
+                    "recall": float(yi[fi].sum() / pos) if pos else float("nan"),
+                    "roc_auc": roc_auc(yi, si),
+                    "pr_auc": pr_auc(yi, si),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "segment",
+            "level",
+            "n",
+            "positives",
+            "prevalence",
+            "flag_rate",
+            "precision",
+            "recall",
+            "roc_auc",
+            "pr_auc",
+        ],
+    )

@@ -1,0 +1,83 @@
+"""Training, evaluation and the deployable model of riskscore.
+
+The public surface is exactly :data:`__all__`:
+
+* :func:`train` → :class:`TrainResult` (model, baseline, metrics with intervals, threshold
+  table, plots, model card); :func:`evaluate` and :func:`prequential` for honest numbers.
+* :class:`RiskModel` — the deployable unit (``save`` / ``load``, ``raw_score``,
+  ``predict_proba``, ``scores_from_raw``, ``contributions``).
+* Building blocks: splits (:func:`time_split`, :func:`rolling_splits`, ...), LightGBM
+  defaults (:data:`DEFAULT_PARAMS`, :func:`lgbm_params`, :func:`random_search`), the
+  baseline, calibration, the 0–1000 risk scale and bands.
+"""
+
+from riskscore.modeling._bands import (
+    BANDS,
+    Bands,
+    RiskScale,
+    bands_from_capacity,
+    bands_from_cost,
+    threshold_table,
+)
+from riskscore.modeling._baseline import fit_baseline
+from riskscore.modeling._calibration import Calibrator, fit_calibrator
+from riskscore.modeling._demo import make_training_table
+from riskscore.modeling._lgbm import (
+    DEFAULT_PARAMS,
+    SEARCH_SPACE,
+    SearchResult,
+    fit_lgbm,
+    lgbm_params,
+    random_search,
+)
+from riskscore.modeling._model import FORMAT_VERSION, RiskModel, column_diff
+from riskscore.modeling._split import (
+    SIDES,
+    Split,
+    make_split,
+    rolling_splits,
+    stratified_split,
+    time_split,
+)
+from riskscore.modeling._train import (
+    EvaluationResult,
+    TrainingWarning,
+    TrainResult,
+    evaluate,
+    prequential,
+    train,
+)
+
+__all__ = [
+    "BANDS",
+    "DEFAULT_PARAMS",
+    "FORMAT_VERSION",
+    "SEARCH_SPACE",
+    "SIDES",
+    "Bands",
+    "Calibrator",
+    "EvaluationResult",
+    "RiskModel",
+    "RiskScale",
+    "SearchResult",
+    "Split",
+    "TrainResult",
+    "TrainingWarning",
+    "bands_from_capacity",
+    "bands_from_cost",
+    "column_diff",
+    "evaluate",
+    "fit_baseline",
+    "fit_calibrator",
+    "fit_lgbm",
+    "lgbm_params",
+    "make_split",
+    "make_training_table",
+    "prequential",
+    "random_search",
+    "rolling_splits",
+    "stratified_split",
+    "threshold_table",
+    "time_split",
+    "train",
+]

@@ -1,0 +1,476 @@
+"""Time-aware, entity-disjoint splits of a training table.
+
+A training table has one row per (entity, time). :func:`time_split` cuts it into four
+sides:
+
+``train``
+    the older windows; the model is fitted here.
+``valid``
+    the window(s) just after training; early stopping watches this side.
+``calib``
+    the same window(s) as ``valid`` but other entities; the calibrator is fitted here.
+``test``
+    the newest window(s); every reported metric and the promotion gate use this side.
+
+Windows
+-------
+When the time column holds few distinct values (at most ``max_cutoffs``, the usual case
+for a training set built at cutoffs) each distinct value is a window. Otherwise (an event
+table with a timestamp per row) rows are cut into ``n_time_windows`` windows of roughly
+equal row counts at quantiles of time; rows with the same timestamp stay together.
+An optional ``gap`` drops rows of an earlier side whose time is less than ``gap`` before
+the first time of the next side: pass the label horizon so that no training label was
+observed after the validation cutoff.
+
+Entities seen at several cutoffs
+--------------------------------
+A seller present at every cutoff would otherwise sit on all four sides, and a model that
+memorises a seller from its training rows looks better on the test window than it will on
+new sellers. With ``entity_disjoint=True`` (the default) **each entity is assigned to
+exactly one side**, chosen among the sides its rows fall in, at random with probability
+proportional to ``fractions`` (a seeded hash of the id, so the choice does not depend on
+row order). Its rows on the other sides are dropped. An entity kept on ``train`` keeps
+all its older cutoffs (several rows of one entity on one side are fine). A table with one
+row per entity therefore loses nothing, and a table with every entity at every cutoff
+splits its entities about 60/10/10/20 by default. ``Split.dropped`` counts the dropped
+rows. With ``entity_disjoint=False`` only time separates the sides (``valid`` and
+``calib`` stay entity-disjoint since they share a window).
+
+Without a time column :func:`stratified_split` assigns whole entities to the sides at
+random, stratified by whether the entity ever has a positive label, and warns that such
+metrics are optimistic when the data drifts. :func:`make_split` picks one of the two.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from riskscore.exceptions import TrainingError
+
+__all__ = [
+    "SIDES",
+    "Split",
+    "make_split",
+    "rolling_splits",
+    "stratified_split",
+    "time_split",
+]
+
+#: Names of the sides of a split, in time order.
+SIDES: tuple[str, ...] = ("train", "valid", "calib", "test")
+
+#: Default share of entities per side (train, valid, calib, test).
+DEFAULT_FRACTIONS: tuple[float, float, float, float] = (0.6, 0.1, 0.1, 0.2)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row positions of each side of a split, and how it was made.
+
+    Attributes
+    ----------
+    train, valid, calib, test : numpy.ndarray of int
+        Sorted row positions (``iloc``) into the split table.
+    mode : {"time", "stratified"}
+    windows : dict
+        Side → ``(first, last)`` time of its rows (``None`` in stratified mode).
+    dropped : int
+        Rows dropped to keep entities on one side or to respect ``gap``.
+    description : str
+        One sentence saying how the split was made, for logs and the model card.
+    """
+
+    train: np.ndarray
+    valid: np.ndarray
+    calib: np.ndarray
+    test: np.ndarray
+    mode: Literal["time", "stratified"]
+    windows: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    dropped: int = 0
+    description: str = ""
+
+    def side(self, name: str) -> np.ndarray:
+        """Row positions of side ``name`` (one of :data:`SIDES`)."""
+        if name not in SIDES:
+            raise ValueError(f"unknown side {name!r}; expected one of {SIDES}")
+        return np.asarray(getattr(self, name))
+
+    def summary(self, frame: pd.DataFrame, *, id_col: str, label_col: str) -> pd.DataFrame:
+        """Rows, entities, positives and time range per side.
+
+        Examples
+        --------
+        >>> from riskscore.modeling import make_training_table
+        >>> t = make_training_table(200, 6, seed=0)
+        >>> s = time_split(t, id_col="entity_id", time_col="cutoff")
+        >>> s.summary(t, id_col="entity_id", label_col="label")["entities"].tolist()
+        [126, 15, 23, 36]
+        """
+        rows = []
+        for name in SIDES:
+            part = frame.iloc[self.side(name)]
+            first, last = self.windows.get(name, (None, None))
+            rows.append(
+                {
+                    "side": name,
+                    "rows": len(part),
+                    "entities": int(part[id_col].nunique()),
+                    "positives": int(part[label_col].sum()),
+                    "first": first,
+                    "last": last,
+                }
+            )
+        return pd.DataFrame(rows).set_index("side")
+
+
+def _hash_uniform(ids: pd.Series | pd.Index, seed: int, salt: str = "") -> np.ndarray:
+    """Return a uniform number in [0, 1) per id, stable across row orders and platforms."""
+    key = f"{seed:016d}"[-16:] if seed >= 0 else f"{-seed:015d}n"[-16:]
+    values = np.asarray(pd.Index(ids).astype("str"), dtype=object)
+    if salt:
+        values = np.asarray([salt + v for v in values], dtype=object)
+    h = pd.util.hash_array(values, hash_key=key, categorize=False)
+    return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+def _fmt_time(value: Any) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return str(value.date())
+    return str(value)
+
+
+def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
+    w = np.asarray(fractions, dtype=np.float64)
+    if w.shape != (4,) or (w <= 0).any():
+        raise ValueError(
+            "fractions must be four positive numbers (train, valid, calib, test). "
+            f"Got {tuple(fractions)} instead."
+        )
+    return w / w.sum()
+
+
+def _window_index(
+    times: pd.Series, max_cutoffs: int, n_time_windows: int
+) -> tuple[np.ndarray, int]:
+    """Window number of each row (0 = oldest) and the number of windows."""
+    if times.isna().any():
+        raise TrainingError(
+            f"time column '{times.name}' has {int(times.isna().sum())} missing value(s); "
+            "every row needs a time (drop those rows or fill them)"
+        )
+    codes, uniques = pd.factorize(times, sort=True)
+    if len(uniques) <= max_cutoffs:
+        return np.asarray(codes, dtype=np.int64), len(uniques)
+    # event table: equal-count windows at quantiles of the distinct times' cumulative counts
+    counts = np.bincount(codes, minlength=len(uniques))
+    cum = np.cumsum(counts) / counts.sum()
+    window_of_unique = np.minimum(
+        (cum * n_time_windows - 1e-9).astype(np.int64), n_time_windows - 1
+    )
+    window_of_unique = np.maximum.accumulate(window_of_unique)
+    _, dense = np.unique(window_of_unique, return_inverse=True)
+    return np.asarray(dense[codes], dtype=np.int64), int(dense.max()) + 1
+
+
+def time_split(
+    frame: pd.DataFrame,
+    *,
+    id_col: str,
+    time_col: str,
+    test_windows: int = 1,
+    valid_windows: int = 1,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    gap: pd.Timedelta | str | None = None,
+    entity_disjoint: bool = True,
+    seed: int = 0,
+    max_cutoffs: int = 24,
+    n_time_windows: int = 5,
+    end_window: int | None = None,
+) -> Split:
+    """Split by time: train on older windows, validate/calibrate on the next, test on the newest.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The training table.
+    id_col, time_col : str
+        Entity id and cutoff (or event time) columns.
+    test_windows, valid_windows : int, default 1
+        Number of newest windows for ``test``, and of windows before them for
+        ``valid`` + ``calib``.
+    fractions : four floats, default (0.6, 0.1, 0.1, 0.2)
+        Relative chance of an entity seen on several sides to be kept on train, valid,
+        calib, test. Also splits the validation window between ``valid`` and ``calib``.
+    gap : timedelta or str, optional
+        Drop rows of an earlier side less than ``gap`` before the next side starts
+        (pass the label horizon, e.g. ``"30D"``).
+    entity_disjoint : bool, default True
+        Keep each entity on one side only (see the module notes).
+    seed : int, default 0
+        Seed of the entity assignment.
+    max_cutoffs : int, default 24
+        Up to this many distinct times, each one is a window; above it, the table is an
+        event table cut into ``n_time_windows`` equal-count windows.
+    n_time_windows : int, default 5
+    end_window : int, optional
+        Ignore windows after this one (0-based, oldest first); used by
+        :func:`rolling_splits` to go back in time.
+
+    Returns
+    -------
+    Split
+
+    Raises
+    ------
+    TrainingError
+        When there are too few windows for the asked sides.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import make_training_table
+    >>> t = make_training_table(200, 6, seed=0)
+    >>> s = time_split(t, id_col="entity_id", time_col="cutoff")
+    >>> t.iloc[s.train]["cutoff"].max() < t.iloc[s.valid]["cutoff"].min()
+    True
+    >>> sides = [set(t.iloc[s.side(n)]["entity_id"]) for n in ("train", "valid", "calib", "test")]
+    >>> any(a & b for i, a in enumerate(sides) for b in sides[i + 1:])
+    False
+    """
+    for col in (id_col, time_col):
+        if col not in frame.columns:
+            raise TrainingError(
+                f"column '{col}' is not in the table; columns are {list(frame.columns)}"
+            )
+    w = _check_fractions(fractions)
+    times = frame[time_col].reset_index(drop=True)
+    window, n_windows = _window_index(times, max_cutoffs, n_time_windows)
+    last = n_windows - 1 if end_window is None else end_window
+    first_test = last - test_windows + 1
+    first_valid = first_test - valid_windows
+    if first_valid < 1 or test_windows < 1 or valid_windows < 1:
+        raise TrainingError(
+            f"time column '{time_col}' has {n_windows} window(s) up to the asked end, but a time "
+            f"split needs at least {test_windows + valid_windows + 1} (train, "
+            f"{valid_windows} validation, {test_windows} test); add cutoffs, lower "
+            "test_windows/valid_windows, or train without a time column (stratified split)"
+        )
+    # candidate side per row: 0 train, 1 valid-or-calib, 3 test, -1 outside
+    row_side = np.full(len(frame), -1, dtype=np.int64)
+    row_side[window < first_valid] = 0
+    row_side[(window >= first_valid) & (window < first_test)] = 1
+    row_side[(window >= first_test) & (window <= last)] = 3
+    if gap is not None:
+        delta = pd.Timedelta(gap)
+        t_valid0 = times[row_side == 1].min()
+        t_test0 = times[row_side == 3].min()
+        row_side[(row_side == 0) & (times + delta > t_valid0).to_numpy()] = -1
+        row_side[(row_side == 1) & (times + delta > t_test0).to_numpy()] = -1
+
+    ent_codes, ent_uniques = pd.factorize(frame[id_col].reset_index(drop=True))
+    ent_codes = np.asarray(ent_codes, dtype=np.int64)
+    n_ent = len(ent_uniques)
+    u = _hash_uniform(ent_uniques, seed)
+    presence = np.zeros((n_ent, 4), dtype=bool)
+    inside = row_side >= 0
+    presence[ent_codes[inside], row_side[inside]] = True
+    presence[:, 2] = presence[:, 1]  # the validation window offers valid and calib
+    if entity_disjoint:
+        weights = presence * w
+    else:
+        # only choose between valid and calib; train/test follow the row's window
+        weights = np.zeros((n_ent, 4))
+        weights[:, 1:3] = w[1:3]
+    total = weights.sum(axis=1, keepdims=True)
+    total[total == 0] = 1.0
+    cum = np.cumsum(weights / total, axis=1)
+    chosen = np.argmax(cum > u[:, None], axis=1)
+    ent_side = chosen[ent_codes]
+    if entity_disjoint:
+        keep_side = np.where(
+            (row_side == 0) & (ent_side == 0),
+            0,
+            np.where(
+                (row_side == 1) & np.isin(ent_side, (1, 2)),
+                ent_side,
+                np.where((row_side == 3) & (ent_side == 3), 3, -1),
+            ),
+        )
+    else:
+        keep_side = np.where(row_side == 1, ent_side, row_side)
+    parts = {name: np.flatnonzero(keep_side == i) for i, name in enumerate(SIDES)}
+    windows = {
+        name: (times.iloc[idx].min(), times.iloc[idx].max()) if idx.size else (None, None)
+        for name, idx in parts.items()
+    }
+    empty = [name for name, idx in parts.items() if idx.size == 0]
+    if empty:
+        raise TrainingError(
+            f"the time split on '{time_col}' leaves no rows on side(s) {empty}"
+            + (f" once rows within gap={gap} of the next side are dropped" if gap else "")
+            + "; add entities or cutoffs, lower the gap, or change fractions"
+        )
+    outside = int((row_side < 0).sum())
+    dropped = int((keep_side < 0).sum())
+
+    def span(name: str) -> str:
+        a, b = (_fmt_time(x) for x in windows[name])
+        return a if a == b else f"{a} .. {b}"
+
+    descr = (
+        f"time split on '{time_col}' ({n_windows} windows): train {span('train')}, "
+        f"validation/calibration {span('valid')}, test {span('test')}; "
+        + (
+            f"each entity on one side only ({dropped - outside} rows of entities kept on "
+            "another side dropped"
+            if entity_disjoint
+            else "entities may appear on several sides (entity_disjoint=False"
+        )
+        + (f", {outside} rows outside the windows or in the gap)" if outside else ")")
+    )
+    return Split(
+        train=parts["train"],
+        valid=parts["valid"],
+        calib=parts["calib"],
+        test=parts["test"],
+        mode="time",
+        windows=windows,
+        dropped=dropped,
+        description=descr,
+    )
+
+
+def stratified_split(
+    frame: pd.DataFrame,
+    *,
+    id_col: str,
+    label_col: str,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    seed: int = 0,
+) -> Split:
+    """Assign whole entities to sides at random, stratified by "ever positive".
+
+    The fallback for tables without a time column. Metrics from it assume the future looks
+    like the past; a warning says so when it is chosen by :func:`make_split`.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import make_training_table
+    >>> t = make_training_table(300, 1, seed=0)
+    >>> s = stratified_split(t, id_col="entity_id", label_col="label")
+    >>> sorted(len(s.side(n)) for n in ("train", "valid", "calib", "test"))
+    [30, 30, 60, 180]
+    """
+    w = _check_fractions(fractions)
+    codes, uniques = pd.factorize(frame[id_col].reset_index(drop=True))
+    codes = np.asarray(codes, dtype=np.int64)
+    ever = np.zeros(len(uniques), dtype=bool)
+    ever[codes[frame[label_col].to_numpy() == 1]] = True
+    u = _hash_uniform(uniques, seed, salt="strat:")
+    side_of_entity = np.zeros(len(uniques), dtype=np.int64)
+    bounds = np.cumsum(w)
+    for cls in (False, True):
+        idx = np.flatnonzero(ever == cls)
+        order = idx[np.argsort(u[idx], kind="stable")]
+        pos = (np.arange(order.size) + 0.5) / max(order.size, 1)
+        side_of_entity[order] = np.searchsorted(bounds, pos, side="right").clip(0, 3)
+    row_side = side_of_entity[codes]
+    parts = {name: np.flatnonzero(row_side == i) for i, name in enumerate(SIDES)}
+    return Split(
+        train=parts["train"],
+        valid=parts["valid"],
+        calib=parts["calib"],
+        test=parts["test"],
+        mode="stratified",
+        windows={name: (None, None) for name in SIDES},
+        dropped=0,
+        description=(
+            "stratified random split by entity (no time column): metrics assume the future "
+            "looks like the past and are optimistic when fraud patterns drift"
+        ),
+    )
+
+
+def make_split(
+    frame: pd.DataFrame,
+    *,
+    id_col: str,
+    time_col: str | None,
+    label_col: str,
+    seed: int = 0,
+    **kwargs: Any,
+) -> Split:
+    """:func:`time_split` when there is a time column, else :func:`stratified_split` with a warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from riskscore.modeling import make_training_table
+    >>> t = make_training_table(100, 2, seed=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     s = make_split(t, id_col="entity_id", time_col=None, label_col="label")
+    >>> s.mode, "no time column" in str(caught[0].message)
+    ('stratified', True)
+    """
+    if time_col is None:
+        warnings.warn(
+            "no time column given: using a stratified random split by entity. Metrics assume "
+            "the future looks like the past; pass a time column (--time) for an honest "
+            "time-aware evaluation",
+            UserWarning,
+            stacklevel=2,
+        )
+        allowed = {"fractions"}
+        return stratified_split(
+            frame,
+            id_col=id_col,
+            label_col=label_col,
+            seed=seed,
+            **{k: v for k, v in kwargs.items() if k in allowed},
+        )
+    return time_split(frame, id_col=id_col, time_col=time_col, seed=seed, **kwargs)
+
+
+def rolling_splits(
+    frame: pd.DataFrame,
+    *,
+    id_col: str,
+    time_col: str,
+    n_windows: int = 3,
+    **kwargs: Any,
+) -> list[Split]:
+    """Prequential evaluation: the last ``n_windows`` splits, each test window one step older.
+
+    Split ``i`` (0 = newest) tests on the window ``i`` steps before the newest and trains
+    only on what came before its validation window, so every split is an honest replay of
+    a past training day.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import make_training_table
+    >>> t = make_training_table(100, 6, seed=0)
+    >>> splits = rolling_splits(t, id_col="entity_id", time_col="cutoff", n_windows=3)
+    >>> [str(s.windows["test"][0].date()) for s in splits]
+    ['2024-06-01', '2024-05-01', '2024-04-01']
+    """
+    times = frame[time_col].reset_index(drop=True)
+    _, n_total = _window_index(
+        times, kwargs.get("max_cutoffs", 24), kwargs.get("n_time_windows", 5)
+    )
+    test_windows = int(kwargs.get("test_windows", 1))
+    return [
+        time_split(
+            frame,
+            id_col=id_col,
+            time_col=time_col,
+            end_window=n_total - 1 - i * test_windows,
+            **kwargs,
+        )
+        for i in range(n_windows)
+    ]
