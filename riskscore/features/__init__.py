@@ -1,0 +1,28 @@
+"""Point-in-time feature builders for sellers and listings.
+
+Every feature is declared once (:class:`FeatureSpec`) by its family and computed as of a
+cutoff from rows strictly before it, with the same narwhals code on pandas, Polars,
+DuckDB and PySpark. :func:`catalog` lists the declarations; :func:`build_features`
+computes them at one cutoff; :func:`build_training_set` stacks them over cutoffs with
+labels from a horizon after each cutoff.
+
+Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
+``activity``, ``text`` (registered in ``_catalog.FAMILY_MODULES``).
+"""
+
+from __future__ import annotations
+
+from riskscore.features._build import build_features
+from riskscore.features._catalog import Family, FeatureSpec, catalog
+from riskscore.features._context import AsOfContext, FeatureParams
+from riskscore.features._training_set import build_training_set
+
+__all__ = [
+    "AsOfContext",
+    "Family",
+    "FeatureParams",
+    "FeatureSpec",
+    "build_features",
+    "build_training_set",
+    "catalog",
+]

@@ -1,0 +1,335 @@
+"""``build_training_set``: features at several cutoffs with the labels that followed.
+
+A row is (entity, cutoff). Its features are those of :func:`build_features` at the cutoff;
+its label is 1 when a label of the target kind is decided in
+``(cutoff + label_delay, cutoff + label_delay + horizon]``. Entities labelled (same kind)
+before the cutoff are left out: they are already known. The leakage guard refuses
+precomputed features whose timestamps are not strictly before their cutoff.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from riskscore._config import DEFAULT_WINDOWS
+from riskscore.exceptions import FeatureError, LeakageError
+from riskscore.features import _backend
+from riskscore.features._build import TimeLike, _check_entity, build_features, parse_time
+from riskscore.features._catalog import Entity
+from riskscore.features._context import DEFAULT_PRIOR_WEIGHT, KEYS
+from riskscore.schema import LABEL_KINDS
+
+__all__ = ["build_training_set", "check_leakage", "label_events"]
+
+#: How many offending rows a leakage error shows.
+_N_EXAMPLES = 5
+
+
+def _check_target(target: Any) -> str:
+    if target not in LABEL_KINDS:
+        raise FeatureError(f"unknown target {target!r}; use one of {', '.join(LABEL_KINDS)}")
+    return str(target)
+
+
+def _duration(value: Any, what: str, *, positive: bool) -> pd.Timedelta:
+    try:
+        delta = pd.Timedelta(value)
+    except (TypeError, ValueError) as err:
+        raise FeatureError(
+            f"{what}={value!r} is not a duration; use e.g. '60D', '12h' or a timedelta"
+        ) from err
+    if delta is pd.NaT or (delta <= pd.Timedelta(0) if positive else delta < pd.Timedelta(0)):
+        bound = "> 0" if positive else ">= 0"
+        raise FeatureError(f"{what} must be a duration {bound}; got {value!r}")
+    return delta
+
+
+def _cutoffs(cutoffs: Any) -> list[pd.Timestamp]:
+    if cutoffs is None or isinstance(cutoffs, str) or not isinstance(cutoffs, Iterable):
+        raise FeatureError(
+            "cutoffs must be a list of timestamps, e.g. ['2024-03-31', '2024-06-30']; "
+            f"got {cutoffs!r}"
+        )
+    parsed = sorted({pd.Timestamp(parse_time(c, "cutoff")) for c in cutoffs})
+    if not parsed:
+        raise FeatureError("cutoffs is empty; pass at least one cutoff timestamp")
+    return parsed
+
+
+def _naive_utc(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series.astype("datetime64[us]")
+
+
+def _pandas_table(native: Any, columns: Sequence[str]) -> pd.DataFrame:
+    frame = nw.from_native(native)
+    present = [c for c in columns if c in frame.collect_schema().names()]
+    return _backend.to_pandas(frame.select(present).to_native()).reset_index(drop=True)
+
+
+def label_events(tables: Mapping[str, Any], entity: Entity, target: str) -> pd.DataFrame:
+    """Return ``entity_id, decided_at`` of every label of kind ``target`` for ``entity``.
+
+    Seller labels are the rows without a ``listing_id``. A listing is labelled by a row
+    naming it, or by a seller row for its seller: a seller found selling counterfeits
+    taints every listing it has (so a listing model learns from both kinds of evidence).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> labels = pd.DataFrame({"seller_id": ["S1", "S2"], "listing_id": [None, "L9"],
+    ...     "label": ["fraud", "counterfeit"],
+    ...     "decided_at": pd.to_datetime(["2024-03-01", "2024-04-01"])})
+    >>> label_events({"labels": labels}, "seller", "fraud")["entity_id"].tolist()
+    ['S1']
+    """
+    if "labels" not in tables:
+        raise FeatureError(
+            "a training set needs the 'labels' table (enforcement outcomes with decided_at)"
+        )
+    labels = _pandas_table(tables["labels"], ["seller_id", "listing_id", "label", "decided_at"])
+    if "listing_id" not in labels.columns:
+        labels["listing_id"] = pd.Series(pd.NA, index=labels.index, dtype="str")
+    labels = labels[labels["label"] == target]
+    labels = labels.assign(decided_at=_naive_utc(labels["decided_at"]))
+    on_seller = labels["listing_id"].isna()
+    sellers = labels.loc[on_seller, ["seller_id", "decided_at"]]
+    if entity == "seller":
+        events = sellers.rename(columns={"seller_id": "entity_id"})
+    else:
+        owners = _pandas_table(tables["listings"], ["listing_id", "seller_id"])
+        via_seller = owners.merge(sellers, on="seller_id")[["listing_id", "decided_at"]]
+        own = labels.loc[~on_seller, ["listing_id", "decided_at"]]
+        events = pd.concat([own, via_seller], ignore_index=True).rename(
+            columns={"listing_id": "entity_id"}
+        )
+    return events.astype({"entity_id": "str"}).reset_index(drop=True)
+
+
+def check_leakage(
+    features: pd.DataFrame, *, cutoff: str = "cutoff", key: str = "entity_id"
+) -> None:
+    """Raise :class:`~riskscore.exceptions.LeakageError` if features could see the future.
+
+    Every timestamp column of ``features`` other than ``cutoff`` must be strictly before
+    the row's cutoff (it tells when the data behind a feature was known), except a column
+    named ``as_of``, which may equal it (features *as of* the cutoff use data before it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ok = pd.DataFrame({"entity_id": ["S1"], "cutoff": pd.to_datetime(["2024-06-30"]),
+    ...     "last_order_at": pd.to_datetime(["2024-06-29"])})
+    >>> check_leakage(ok)
+    >>> bad = ok.assign(last_order_at=pd.to_datetime(["2024-07-02"]))
+    >>> check_leakage(bad)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.LeakageError: ...
+    """
+    if cutoff not in features.columns:
+        raise FeatureError(
+            f"precomputed features need a '{cutoff}' column saying which cutoff each row is "
+            f"for (got columns: {', '.join(map(str, features.columns))})"
+        )
+    cut = _naive_utc(features[cutoff])
+    problems = []
+    for column in features.columns:
+        series = features[column]
+        if column == cutoff or not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            continue
+        values = _naive_utc(series)
+        later = (values > cut) if column == "as_of" else (values >= cut)
+        bad = later.fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            rows = features.loc[bad].head(_N_EXAMPLES)
+            ids = rows[key] if key in rows.columns else rows.index.to_series()
+            examples = ", ".join(
+                f"{i} at cutoff {c:%Y-%m-%d} has {column}={v}"
+                for i, c, v in zip(
+                    ids, _naive_utc(rows[cutoff]), values[bad][:_N_EXAMPLES], strict=False
+                )
+            )
+            relation = "after" if column == "as_of" else "at or after"
+            problems.append(
+                f"'{column}' is {relation} the cutoff in {int(bad.sum())} row(s), e.g. {examples}"
+            )
+    if problems:
+        raise LeakageError(
+            "features were computed from data at or after their cutoff: "
+            + "; ".join(problems)
+            + ". Recompute them with build_features(..., as_of=cutoff), which only reads "
+            "rows strictly before the cutoff, or drop the leaking rows"
+        )
+
+
+def _precomputed(features: Any, entity: Entity) -> pd.DataFrame:
+    frame = _backend.to_pandas(features)
+    key = KEYS[entity]
+    if frame.index.name in (key, "entity_id"):
+        frame = frame.reset_index()
+    if "entity_id" not in frame.columns:
+        if key not in frame.columns:
+            raise FeatureError(
+                f"precomputed features need an 'entity_id' or '{key}' column "
+                f"(got columns: {', '.join(map(str, frame.columns))})"
+            )
+        frame = frame.rename(columns={key: "entity_id"})
+    check_leakage(frame)
+    frame = frame.assign(
+        cutoff=_naive_utc(frame["cutoff"]), entity_id=frame["entity_id"].astype("str")
+    )
+    dates = [
+        c
+        for c in frame.columns
+        if c != "cutoff" and pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+    ]
+    return frame.drop(columns=dates)
+
+
+def build_training_set(
+    tables: Mapping[str, Any],
+    entity: Entity = "seller",
+    target: str = "counterfeit",
+    cutoffs: Sequence[TimeLike] = (),
+    horizon: str | timedelta = "60D",
+    label_delay: str | timedelta = "0D",
+    *,
+    backend: str | None = None,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
+    features: Any = None,
+) -> pd.DataFrame:
+    """Stack features at several cutoffs with the labels decided after each one.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Marketplace tables (see :func:`build_features`), including ``labels``.
+    entity : {"seller", "listing"}
+        One row per entity existing at a cutoff (and not labelled before it).
+    target : {"counterfeit", "fraud"}
+        The label kind to predict. A seller's labels are the ``labels`` rows without a
+        ``listing_id``. A listing's are the rows naming it **or** its seller's rows: a
+        seller caught selling counterfeits taints all its listings.
+    cutoffs : sequence of timestamps
+        Moments at which features are taken (deduplicated, sorted).
+    horizon : str or timedelta, default "60D"
+        Length of the label window.
+    label_delay : str or timedelta, default "0D"
+        Gap between the cutoff and the label window. The label of an entity at cutoff
+        ``t`` is 1 when a label of ``target`` is decided in
+        ``(t + label_delay, t + label_delay + horizon]``, else 0 (a decision within the
+        delay itself counts as 0 at this cutoff).
+    backend : {"pandas", "polars", "duckdb", "spark"}, optional
+        Where features are computed (see :func:`build_features`); the result is pandas.
+    windows, prior_weight
+        Passed to :func:`build_features`.
+    features : DataFrame, optional
+        Precomputed features instead of building them: one row per entity and cutoff,
+        with ``entity_id`` (or ``seller_id`` / ``listing_id``) and ``cutoff`` columns.
+        Timestamp columns are checked by the leakage guard and then dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``entity_id`` (str), ``cutoff`` (datetime64[us]), ``label`` (int64, 0/1)
+        and the feature columns, sorted by cutoff then entity id.
+
+    Raises
+    ------
+    FeatureError
+        Unknown entity or target, no ``labels`` table, bad cutoffs, horizon or delay.
+    LeakageError
+        When precomputed features carry a timestamp at or after their cutoff.
+
+    Warns
+    -----
+    UserWarning
+        When a label window ends after the last label decision in the data: positives
+        decided later are not there yet, so some labels there are missing.
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> tables = make_marketplace(n_sellers=40, seed=0)
+    >>> train = build_training_set(tables, "seller", "counterfeit",
+    ...                            cutoffs=["2024-05-01", "2024-08-01"], horizon="60D")
+    >>> list(train.columns[:3])
+    ['entity_id', 'cutoff', 'label']
+    >>> sorted(train["label"].unique().tolist()) in ([0], [0, 1])
+    True
+    """
+    entity = _check_entity(entity)
+    target = _check_target(target)
+    moments = _cutoffs(cutoffs)
+    window = _duration(horizon, "horizon", positive=True)
+    delay = _duration(label_delay, "label_delay", positive=False)
+    events = label_events(tables, entity, target)
+    _warn_censored(events, moments, delay + window)
+    given = _precomputed(features, entity) if features is not None else None
+    parts = []
+    for moment in moments:
+        if given is None:
+            built = build_features(
+                tables,
+                entity,
+                as_of=moment,
+                backend=backend,
+                windows=windows,
+                prior_weight=prior_weight,
+            )
+            frame = _backend.to_pandas(built)
+            frame = (frame.reset_index() if frame.index.name else frame).rename(
+                columns={KEYS[entity]: "entity_id"}
+            )
+            frame = frame.assign(entity_id=frame["entity_id"].astype("str"))
+            frame.insert(1, "cutoff", moment)
+        else:
+            frame = given[given["cutoff"] == moment]
+        parts.append(_label(frame, events, moment, delay, window))
+    out = pd.concat(parts, ignore_index=True)
+    front = ["entity_id", "cutoff", "label"]
+    out = out[front + [c for c in out.columns if c not in front]]
+    out["cutoff"] = out["cutoff"].astype("datetime64[us]")
+    return out.sort_values(["cutoff", "entity_id"], kind="stable").reset_index(drop=True)
+
+
+def _label(
+    frame: pd.DataFrame,
+    events: pd.DataFrame,
+    moment: pd.Timestamp,
+    delay: pd.Timedelta,
+    window: pd.Timedelta,
+) -> pd.DataFrame:
+    decided = events["decided_at"]
+    known = pd.Index(events.loc[decided < moment, "entity_id"].unique())
+    start, end = moment + delay, moment + delay + window
+    positive = pd.Index(events.loc[(decided > start) & (decided <= end), "entity_id"].unique())
+    frame = frame[~frame["entity_id"].isin(known)]
+    label = frame["entity_id"].isin(positive).to_numpy().astype(np.int64)
+    return frame.assign(label=label)
+
+
+def _warn_censored(events: pd.DataFrame, moments: list[pd.Timestamp], span: pd.Timedelta) -> None:
+    if events.empty:
+        return
+    last = events["decided_at"].max()
+    late = [m for m in moments if m + span > last]
+    if late:
+        shown = ", ".join(f"{m:%Y-%m-%d}" for m in late[:5])
+        warnings.warn(
+            f"the label window of cutoff(s) {shown} ends after the last label decision in "
+            f"the data ({last:%Y-%m-%d}); entities decided later count as 0 there, so use "
+            "earlier cutoffs or a shorter horizon for training",
+            UserWarning,
+            stacklevel=3,
+        )

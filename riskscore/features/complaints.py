@@ -1,0 +1,242 @@
+"""Complaints: how often buyers complain about a seller, and refund / cancel rates.
+
+A complaint rate per order is smoothed toward the marketplace rate so that one complaint
+on one order does not read as 100%::
+
+    rate = (complaints + prior_weight × market_rate) / (orders + prior_weight)
+
+where, for a window of ``w`` days, ``complaints`` counts the seller's complaints filed in
+``[as_of - w days, as_of)``, ``orders`` the seller's orders placed in the same window, and
+``market_rate`` is the same ratio over all sellers. Rates are computed for all kinds
+together and for ``counterfeit``, ``not_received`` and ``not_as_described``.
+
+Refund and cancel rates use every order placed before ``as_of``, smoothed the same way.
+The order ``status`` is the latest status the orders table holds, so these two rates are
+only as point-in-time as that column (a refund recorded after ``as_of`` on an earlier
+order shows up); snapshot the orders table at the cutoff when that matters.
+
+Acceleration compares the last 7 days with the 30 days before them, as daily paces with
+one pseudo-complaint each: ``(c_7 + 1) / (c_prev30 × 7/30 + 1)``; 1.0 means steady.
+"""
+
+from __future__ import annotations
+
+import math
+
+import narwhals as nw
+
+from riskscore.features._catalog import Family, FeatureSpec, windowed
+from riskscore.features._context import AsOfContext, ratio
+from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, orders_by_seller
+
+__all__ = ["FAMILIES", "KINDS"]
+
+NAN = math.nan
+
+#: Complaint kinds with their own rate; ``None`` is all kinds together.
+KINDS: tuple[str | None, ...] = (None, "counterfeit", "not_received", "not_as_described")
+
+_KIND_TEXT = {
+    None: ("complaints", "COMPLAINT_RATE", "complaints", "complaints of any kind", "投诉"),
+    "counterfeit": (
+        "counterfeit_complaints",
+        "COUNTERFEIT_COMPLAINTS",
+        "counterfeit_complaints",
+        "counterfeit complaints",
+        "假货投诉",
+    ),
+    "not_received": (
+        "not_received_complaints",
+        "NOT_RECEIVED_COMPLAINTS",
+        "not_received_complaints",
+        "not-received complaints",
+        "未收到货投诉",
+    ),
+    "not_as_described": (
+        "not_as_described_complaints",
+        "NOT_AS_DESCRIBED_COMPLAINTS",
+        "not_as_described_complaints",
+        "not-as-described complaints",
+        "货不对板投诉",
+    ),
+}
+
+
+def _rate_name(kind: str | None) -> str:
+    return "rate" if kind is None else f"{kind}_rate"
+
+
+def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
+    specs: list[FeatureSpec] = []
+    for kind in KINDS:
+        _, code, signal, words_en, words_zh = _KIND_TEXT[kind]
+        what = "complaints of any kind" if kind is None else f"'{kind}' complaints"
+        specs += windowed(
+            windows,
+            name=f"complaints__{_rate_name(kind)}_{{w}}d",
+            family="complaints",
+            entity="seller",
+            description=(
+                f"Smoothed {what} per order over the last {{w}} days: (complaints + "
+                "prior_weight × marketplace rate) / (orders + prior_weight)."
+            ),
+            unit="per order",
+            fill=NAN,
+            reason_code=f"{code}_{{w}}D",
+            signal=signal,
+            text_en=f"{{value:.1%}} of orders drew {words_en} in the last {{w}} days",
+            text_zh=f"近{{w}}天每笔订单的{words_zh}率为{{value:.1%}}",
+            needs=("complaints",),
+        )
+    specs += [
+        FeatureSpec(
+            name="complaints__acceleration",
+            family="complaints",
+            entity="seller",
+            description=(
+                "Complaints in the last 7 days vs the 30 days before, as daily paces with one "
+                "pseudo-complaint each: (c_7 + 1) / (c_prev30 × 7/30 + 1); 1 = steady."
+            ),
+            unit="ratio",
+            fill=NAN,
+            reason_code="COMPLAINTS_ACCELERATING",
+            signal="complaints",
+            text_en=(
+                "Complaints in the last 7 days ran at {value:.1f}× the pace of the 30 days before"
+            ),
+            text_zh="近7天投诉速度是此前30天的{value:.1f}倍",
+            needs=("complaints",),
+        ),
+        FeatureSpec(
+            name="complaints__refund_rate",
+            family="complaints",
+            entity="seller",
+            description=(
+                "Smoothed share of the seller's orders (all before as_of) whose status is "
+                "'refunded'."
+            ),
+            unit="per order",
+            fill=NAN,
+            reason_code="HIGH_REFUND_RATE",
+            signal="refunds",
+            text_en="{value:.1%} of orders were refunded",
+            text_zh="{value:.1%}的订单已退款",
+        ),
+        FeatureSpec(
+            name="complaints__cancel_rate",
+            family="complaints",
+            entity="seller",
+            description=(
+                "Smoothed share of the seller's orders (all before as_of) whose status is "
+                "'cancelled'."
+            ),
+            unit="per order",
+            fill=NAN,
+            reason_code="HIGH_CANCEL_RATE",
+            signal="cancellations",
+            text_en="{value:.1%} of orders were cancelled",
+            text_zh="{value:.1%}的订单被取消",
+        ),
+    ]
+    return tuple(specs)
+
+
+def _smoothed(events: str, orders: str, market: str, prior: float) -> nw.Expr:
+    return ratio(
+        nw.col(events) + nw.col(market) * prior,
+        nw.col(orders) + prior,
+    )
+
+
+def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
+    windows = ctx.params.windows
+    accel = (BURST_RECENT, BURST_RECENT + BURST_REFERENCE)
+    complaints = ctx.table("complaints", ["seller_id", "kind", "created_at"])
+    flags = []
+    for w in sorted(set(windows) | set(accel)):
+        inside = ctx.in_window("created_at", w)
+        for kind in KINDS:
+            col = f"c_{kind or 'all'}_{w}d"
+            if kind is None:
+                flags.append(inside.alias(col))
+            else:
+                flags.append((inside * (nw.col("kind") == kind).cast(nw.Float64)).alias(col))
+    complaints = complaints.with_columns(flags)
+    names = [f"c_{kind or 'all'}_{w}d" for w in sorted(set(windows) | set(accel)) for kind in KINDS]
+    return complaints.group_by("seller_id").agg(nw.col(n).sum() for n in names)
+
+
+def _compute(ctx: AsOfContext) -> nw.LazyFrame:
+    prior = float(ctx.params.prior_weight)
+    windows = ctx.params.windows
+    orders = orders_by_seller(ctx)
+    market_orders = orders.select(
+        nw.col("orders").sum().alias("m_orders"),
+        nw.col("refunded").sum().alias("m_refunded"),
+        nw.col("cancelled").sum().alias("m_cancelled"),
+        *[nw.col(f"orders_{w}d").sum().alias(f"m_orders_{w}d") for w in windows],
+    ).with_columns(
+        m_refund_rate=ratio(nw.col("m_refunded"), nw.col("m_orders")).fill_null(0.0),
+        m_cancel_rate=ratio(nw.col("m_cancelled"), nw.col("m_orders")).fill_null(0.0),
+    )
+    base = ctx.sellers().join(
+        orders.select(
+            "seller_id", "orders", "refunded", "cancelled", *[f"orders_{w}d" for w in windows]
+        ),
+        on="seller_id",
+        how="left",
+    )
+    outputs: list[nw.Expr] = []
+    if ctx.has("complaints"):
+        counts = _complaint_counts(ctx)
+        market_complaints = counts.select(
+            nw.col(f"c_{kind or 'all'}_{w}d").sum().alias(f"m_c_{kind or 'all'}_{w}d")
+            for w in windows
+            for kind in KINDS
+        )
+        base = base.join(counts, on="seller_id", how="left").join(market_complaints, how="cross")
+    base = base.join(market_orders, how="cross")
+    zero_fill = [c for c in base.collect_schema().names() if c != "seller_id"]
+    base = base.with_columns(nw.col(c).fill_null(0.0) for c in zero_fill)
+    if ctx.has("complaints"):
+        rate_cols = [
+            ratio(nw.col(f"m_c_{kind or 'all'}_{w}d"), nw.col(f"m_orders_{w}d"))
+            .fill_null(0.0)
+            .alias(f"m_rate_{kind or 'all'}_{w}d")
+            for w in windows
+            for kind in KINDS
+        ]
+        base = base.with_columns(rate_cols)
+        for kind in KINDS:
+            for w in windows:
+                outputs.append(
+                    _smoothed(
+                        f"c_{kind or 'all'}_{w}d",
+                        f"orders_{w}d",
+                        f"m_rate_{kind or 'all'}_{w}d",
+                        prior,
+                    ).alias(f"complaints__{_rate_name(kind)}_{w}d")
+                )
+        recent, previous = f"c_all_{BURST_RECENT}d", f"c_all_{BURST_RECENT + BURST_REFERENCE}d"
+        outputs.append(
+            (
+                (nw.col(recent) + 1.0)
+                / ((nw.col(previous) - nw.col(recent)) * (BURST_RECENT / BURST_REFERENCE) + 1.0)
+            ).alias("complaints__acceleration")
+        )
+    outputs += [
+        _smoothed("refunded", "orders", "m_refund_rate", prior).alias("complaints__refund_rate"),
+        _smoothed("cancelled", "orders", "m_cancel_rate", prior).alias("complaints__cancel_rate"),
+    ]
+    return base.select("seller_id", *outputs)
+
+
+FAMILIES = (
+    Family(
+        name="complaints",
+        entity="seller",
+        specs=_specs,
+        compute=_compute,
+        description="Smoothed complaint rates by kind and window, refund and cancel rates.",
+    ),
+)

@@ -1,0 +1,291 @@
+"""Pricing: how far a listing's price sits from the market price of the same product.
+
+Counterfeits sell far below the genuine article's price. For each listing known before
+``as_of`` the *market price* is the first available of
+
+1. the catalogue ``products.reference_price`` of its ``product_id`` (when > 0),
+2. the median price of listings of the same ``product_id`` and currency,
+3. the median price of listings of the same category, brand (unbranded is its own
+   group) and currency,
+
+all over listings created before ``as_of``. From it: the price ratio, its natural log,
+and a robust z-score of the log ratio within the category (median and 1.4826 × median
+absolute deviation; mean absolute deviation × 1.2533 when the MAD is 0). Seller features
+aggregate the seller's listings; listing features are the listing's own values.
+
+Without a ``products`` table the market price falls back to steps 2 and 3.
+"""
+
+from __future__ import annotations
+
+import math
+
+import narwhals as nw
+
+from riskscore.features._catalog import Family, FeatureSpec
+from riskscore.features._context import AsOfContext, ratio
+
+__all__ = ["FAMILIES", "listing_prices"]
+
+NAN = math.nan
+
+_SELLER = (
+    FeatureSpec(
+        name="pricing__median_price_ratio",
+        family="pricing",
+        entity="seller",
+        description=(
+            "Median over the seller's listings of price / market price of the same product."
+        ),
+        unit="ratio",
+        fill=NAN,
+        reason_code="PRICE_FAR_BELOW_MARKET",
+        signal="price_vs_market",
+        text_en="Median price is {value:.0%} of the market price for the same products",
+        text_zh="同款商品售价中位数为市场价的{value:.0%}",
+    ),
+    FeatureSpec(
+        name="pricing__min_price_ratio",
+        family="pricing",
+        entity="seller",
+        description="Lowest price / market price over the seller's listings.",
+        unit="ratio",
+        fill=NAN,
+        reason_code="LOWEST_PRICE_FAR_BELOW_MARKET",
+        signal="price_vs_market",
+        text_en="The cheapest listing is priced at {value:.0%} of its market price",
+        text_zh="最低价商品售价仅为市场价的{value:.0%}",
+    ),
+    FeatureSpec(
+        name="pricing__share_below_market",
+        family="pricing",
+        entity="seller",
+        description=(
+            "Share of the seller's priced listings under 0.6 × market price "
+            "(FeatureParams.below_market)."
+        ),
+        unit="share",
+        fill=NAN,
+        reason_code="MANY_LISTINGS_BELOW_MARKET",
+        signal="price_vs_market",
+        text_en="{value:.0%} of listings are priced under 60% of the market price",
+        text_zh="{value:.0%}的商品售价低于市场价的六成",
+    ),
+    FeatureSpec(
+        name="pricing__median_price_z",
+        family="pricing",
+        entity="seller",
+        description=(
+            "Median over the seller's listings of the robust z-score of log(price / market "
+            "price) within the listing's category."
+        ),
+        unit="robust z-score",
+        fill=NAN,
+        reason_code="PRICE_OUTLIER_IN_CATEGORY",
+        signal="price_vs_market",
+        text_en=(
+            "Prices sit {value:+.1f} robust standard deviations from the category's usual "
+            "price-to-market level"
+        ),
+        text_zh="售价相对市场价的水平偏离同类目常态{value:+.1f}个稳健标准差",
+    ),
+    FeatureSpec(
+        name="pricing__share_branded_high_risk",
+        family="pricing",
+        entity="seller",
+        description=(
+            "Share of the seller's listings that name a brand and sit in a high-risk "
+            "category (phones, luxury, cosmetics, medicine, tobacco)."
+        ),
+        unit="share",
+        fill=NAN,
+        reason_code="BRANDED_HIGH_RISK_CATEGORIES",
+        signal="high_risk_assortment",
+        text_en=(
+            "{value:.0%} of listings are branded goods in high-risk categories "
+            "(phones, luxury, cosmetics, medicine, tobacco)"
+        ),
+        text_zh="{value:.0%}的商品为高风险类目（手机、奢侈品、化妆品、药品、烟草）的品牌商品",
+    ),
+)
+
+_LISTING = (
+    FeatureSpec(
+        name="pricing__price_ratio",
+        family="pricing",
+        entity="listing",
+        description="Price / market price of the same product.",
+        unit="ratio",
+        fill=NAN,
+        reason_code="LISTING_PRICE_BELOW_MARKET",
+        signal="listing_price",
+        text_en="Price is {value:.0%} of the market price for the same product",
+        text_zh="售价为同款商品市场价的{value:.0%}",
+    ),
+    FeatureSpec(
+        name="pricing__log_price_ratio",
+        family="pricing",
+        entity="listing",
+        description="Natural log of price / market price (0 = at market).",
+        unit="log ratio",
+        fill=NAN,
+        reason_code="LISTING_LOG_PRICE_RATIO",
+        signal="listing_price",
+        text_en="Price is {value:+.2f} log units from the market price for the same product",
+        text_zh="售价与同款商品市场价的对数差为{value:+.2f}",
+    ),
+    FeatureSpec(
+        name="pricing__price_z",
+        family="pricing",
+        entity="listing",
+        description=("Robust z-score of log(price / market price) within the listing's category."),
+        unit="robust z-score",
+        fill=NAN,
+        reason_code="LISTING_PRICE_OUTLIER",
+        signal="listing_price",
+        text_en=(
+            "Price sits {value:+.1f} robust standard deviations from the category's usual "
+            "price-to-market level"
+        ),
+        text_zh="售价相对市场价的水平偏离同类目常态{value:+.1f}个稳健标准差",
+    ),
+)
+
+_MAD_SCALE = 1.4826
+_MEAN_AD_SCALE = 1.2533
+
+
+def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
+    """Return one row per listing before ``as_of`` with its market price and derived values.
+
+    Columns: ``listing_id``, ``seller_id``, ``category``, ``brand``, ``market_price``,
+    ``price_ratio``, ``log_price_ratio``, ``price_z`` (nulls where no market price).
+    """
+
+    def build() -> nw.LazyFrame:
+        listings = ctx.table(
+            "listings",
+            ["listing_id", "seller_id", "product_id", "category", "brand", "price", "currency"],
+        ).with_columns(nw.col("price").cast(nw.Float64), brand_key=nw.col("brand").fill_null(""))
+        refs = []
+        if ctx.has("products"):
+            catalogue = (
+                ctx.table("products", ["product_id", "reference_price"])
+                .with_columns(nw.col("reference_price").cast(nw.Float64))
+                .filter(nw.col("reference_price") > 0)
+                .rename({"reference_price": "ref_catalogue"})
+            )
+            listings = listings.join(catalogue, on="product_id", how="left")
+            refs.append(nw.col("ref_catalogue"))
+        by_product = (
+            listings.filter(~nw.col("product_id").is_null())
+            .group_by("product_id", "currency")
+            .agg(nw.col("price").median().alias("ref_product"))
+        )
+        by_brand = listings.group_by("category", "brand_key", "currency").agg(
+            nw.col("price").median().alias("ref_brand")
+        )
+        listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
+            by_brand, on=["category", "brand_key", "currency"], how="left"
+        )
+        refs += [nw.col("ref_product"), nw.col("ref_brand")]
+        priced = listings.with_columns(market_price=nw.coalesce(*refs)).with_columns(
+            price_ratio=ratio(nw.col("price"), nw.col("market_price"))
+        )
+        priced = priced.with_columns(
+            log_price_ratio=nw.when(nw.col("price_ratio") > 0).then(nw.col("price_ratio").log())
+        )
+        centre = priced.group_by("category").agg(
+            nw.col("log_price_ratio").median().alias("category_centre")
+        )
+        priced = priced.join(centre, on="category", how="left").with_columns(
+            deviation=nw.col("log_price_ratio") - nw.col("category_centre")
+        )
+        spread = (
+            priced.with_columns(abs_deviation=nw.col("deviation").abs())
+            .group_by("category")
+            .agg(
+                nw.col("abs_deviation").median().alias("mad"),
+                nw.col("abs_deviation").mean().alias("mean_ad"),
+            )
+            .with_columns(
+                scale=nw.when(nw.col("mad") > 0)
+                .then(nw.col("mad") * _MAD_SCALE)
+                .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE)
+            )
+        )
+        priced = priced.join(spread.select("category", "scale"), on="category", how="left")
+        # scale 0 means every priced listing of the category sits at its centre: z = 0.
+        return priced.with_columns(
+            price_z=nw.when(nw.col("scale") > 0)
+            .then(nw.col("deviation") / nw.col("scale"))
+            .otherwise(nw.col("deviation"))
+        ).select(
+            "listing_id",
+            "seller_id",
+            "category",
+            "brand",
+            "market_price",
+            "price_ratio",
+            "log_price_ratio",
+            "price_z",
+        )
+
+    return ctx.memo("listing_prices", build)
+
+
+def _seller_pricing(ctx: AsOfContext) -> nw.LazyFrame:
+    params = ctx.params
+    high_risk = list(params.high_risk_categories)
+    per_listing = listing_prices(ctx).with_columns(
+        below=(nw.col("price_ratio") < params.below_market).cast(nw.Float64),
+        branded_high_risk=(
+            ~nw.col("brand").is_null()
+            & (nw.col("brand") != "")
+            & nw.col("category").is_in(high_risk)
+        ).cast(nw.Float64),
+    )
+    per_seller = per_listing.group_by("seller_id").agg(
+        nw.col("price_ratio").median().alias("median_ratio"),
+        nw.col("price_ratio").min().alias("min_ratio"),
+        nw.col("price_ratio").count().alias("priced"),
+        nw.col("below").sum().alias("below"),
+        nw.col("price_z").median().alias("median_z"),
+        nw.col("branded_high_risk").sum().alias("branded_high_risk"),
+        nw.len().alias("listings"),
+    )
+    return per_seller.select(
+        "seller_id",
+        pricing__median_price_ratio=nw.col("median_ratio"),
+        pricing__min_price_ratio=nw.col("min_ratio"),
+        pricing__share_below_market=ratio(nw.col("below"), nw.col("priced")),
+        pricing__median_price_z=nw.col("median_z"),
+        pricing__share_branded_high_risk=ratio(nw.col("branded_high_risk"), nw.col("listings")),
+    )
+
+
+def _listing_pricing(ctx: AsOfContext) -> nw.LazyFrame:
+    return listing_prices(ctx).select(
+        "listing_id",
+        pricing__price_ratio=nw.col("price_ratio"),
+        pricing__log_price_ratio=nw.col("log_price_ratio"),
+        pricing__price_z=nw.col("price_z"),
+    )
+
+
+FAMILIES = (
+    Family(
+        name="pricing",
+        entity="seller",
+        specs=lambda windows: _SELLER,
+        compute=_seller_pricing,
+        description="Seller prices relative to the market price of the same products.",
+    ),
+    Family(
+        name="pricing",
+        entity="listing",
+        specs=lambda windows: _LISTING,
+        compute=_listing_pricing,
+        description="A listing's price relative to the market price of the same product.",
+    ),
+)
