@@ -8,14 +8,14 @@ input, 1 internal error.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 
-class Explain(str, Enum):
+class Explain(StrEnum):
     """Which rows get reasons."""
 
     flagged = "flagged"
@@ -23,7 +23,7 @@ class Explain(str, Enum):
     none = "none"
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     """Where features and scores are computed."""
 
     pandas = "pandas"
@@ -43,9 +43,7 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         data: Annotated[Path, typer.Option(help="Folder with one table per file.")],
-        as_of: Annotated[
-            str, typer.Option("--as-of", help="Score as of this time (ISO 8601).")
-        ],
+        as_of: Annotated[str, typer.Option("--as-of", help="Score as of this time (ISO 8601).")],
         out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
         ids: Annotated[
             Path | None,
@@ -114,9 +112,7 @@ def register(app: typer.Typer) -> None:
                 scored_at=scored_at,
                 progress=progress,
             )
-        typer.echo(
-            f"{scorer.model_name} v{scorer.model_version} as of {as_of}: {summary.line()}"
-        )
+        typer.echo(f"{scorer.model_name} v{scorer.model_version} as of {as_of}: {summary.line()}")
         typer.echo(f"wrote {summary.out} and {summary.rejects_out}")
         if show:
             _show_top(Path(summary.out), scorer.id_column, show)
@@ -135,8 +131,7 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
         return
     top = frame.sort_values(["risk_score", id_column], ascending=[False, True]).head(n)
     typer.echo(f"top {len(top)} by risk score:")
-    for row in top.itertuples(index=False):
-        values = row._asdict()
+    for values in top.to_dict("records"):
         reasons = [
             str(values[c])
             for c in ("reason_1_text", "reason_2_text")

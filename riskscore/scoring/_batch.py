@@ -20,14 +20,16 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from riskscore.exceptions import ScoringError
-from riskscore.scoring._entities import REJECT_REASONS, check_ids, entity_features
+from riskscore.scoring._entities import REJECT_REASONS, check_ids, entity_features, rejects_frame
 
 if TYPE_CHECKING:
     from riskscore.scoring._scorer import ExplainMode, Scorer
@@ -42,14 +44,18 @@ FeatureFn = Callable[[list[str]], tuple[pd.DataFrame, pd.DataFrame]]
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch run did; ``n_scored + n_rejected == n_input``.
+    r"""What a batch run did; ``n_scored + n_rejected == n_input``.
 
     Examples
     --------
     >>> s = BatchSummary(10, 8, {"unknown id": 1, "no activity before as_of": 1,
     ...                          "invalid value": 0}, "scores.parquet", "scores.rejects.parquet")
-    >>> s.n_rejected, s.line()
-    (2, 'scored 8 + rejected 2 (unknown id 1, no activity before as_of 1, invalid value 0) = 10 input ids')
+    >>> s.n_rejected
+    2
+    >>> print(s.line().replace(", ", ",\n"))
+    scored 8 + rejected 2 (unknown id 1,
+    no activity before as_of 1,
+    invalid value 0) = 10 input ids
     """
 
     n_input: int
@@ -230,7 +236,12 @@ def run_batch(
     scored_at: str,
     progress: bool,
 ) -> BatchSummary:
-    """Run the chunks of a batch with a given feature function (see :func:`score_batch`)."""
+    """Run a batch with a given feature function (see :func:`score_batch`).
+
+    ``features(ids)`` returns the feature rows of the scorable ids and the rejects of
+    the others. Its result is stored in the work folder (one Parquet row group per
+    chunk), so a resumed run reads it instead of building the features again.
+    """
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise ScoringError(f"chunk size must be a positive whole number; got {chunk_size!r}")
     _check_out(out)
@@ -250,23 +261,41 @@ def run_batch(
         "ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
     }
     manifest = _prepare_work(work, manifest, resume)
-    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    stamp = str(manifest["scored_at"])
+    feature_file = work / "features.parquet"
+    if not feature_file.exists():
+        with _status(progress, f"building features of {len(ids):,} ids as of {as_of}"):
+            frame, rejects = features(ids)
+        write_frame(_add_run_columns(rejects, scorer, as_of), work / "rejects-pre.parquet")
+        _write_features(frame, scorer, feature_file, chunk_size)
+        del frame
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(feature_file)
+    n_chunks = source.num_row_groups
     n_resumed = 0
-    with _progress(progress, len(ids)) as advance:
-        for index, chunk in enumerate(chunks):
+    with _progress(progress, source.metadata.num_rows) as advance:
+        for index in range(n_chunks):
             scores_part = work / f"scores-{index:06d}.parquet"
             rejects_part = work / f"rejects-{index:06d}.parquet"
+            n_rows = source.metadata.row_group(index).num_rows
             if scores_part.exists() and rejects_part.exists():
                 n_resumed += 1
-                advance(len(chunk))
+                advance(n_rows, resumed=True)
                 continue
-            scored, rejects = _score_chunk(
-                scorer, chunk, features, explain, as_of=as_of, scored_at=str(manifest["scored_at"])
-            )
-            write_frame(rejects, rejects_part)
+            chunk = source.read_row_group(index).to_pandas()
+            scored, bad = _score_chunk(scorer, chunk, explain, as_of=as_of, scored_at=stamp)
+            write_frame(bad, rejects_part)
             write_frame(scored, scores_part)  # written last: marks the chunk complete
-            advance(len(chunk))
-    n_scored, rejected = _join_parts(work, len(chunks), out, rejects_path(out))
+            advance(n_rows)
+    parts_rejects = [work / "rejects-pre.parquet"] + [
+        work / f"rejects-{i:06d}.parquet" for i in range(n_chunks)
+    ]
+    parts_scores = [work / f"scores-{i:06d}.parquet" for i in range(n_chunks)]
+    if not parts_scores:  # nothing to score: an empty file with the output columns
+        parts_scores = [work / "scores-empty.parquet"]
+        write_frame(_empty_scores(scorer), parts_scores[0])
+    n_scored, rejected = _join_parts(parts_scores, parts_rejects, out, rejects_path(out))
     shutil.rmtree(work, ignore_errors=True)
     summary = BatchSummary(
         n_input=len(ids),
@@ -274,13 +303,29 @@ def run_batch(
         rejected=rejected,
         out=str(out),
         rejects_out=str(rejects_path(out)),
-        n_chunks=len(chunks),
+        n_chunks=n_chunks,
         n_resumed=n_resumed,
         seconds=time.perf_counter() - started,
     )
     if summary.n_scored + summary.n_rejected != summary.n_input:  # pragma: no cover
         raise RuntimeError(f"row accounting does not add up: {summary.line()}")
     return summary
+
+
+def _write_features(frame: pd.DataFrame, scorer: Scorer, path: Path, chunk_size: int) -> None:
+    """Store the id and model feature columns, one row group per chunk, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    key = scorer.id_column
+    columns = [key, *(n for n in scorer.feature_names if n in frame.columns)]
+    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    table = table.cast(
+        pa.schema([pa.field(key, pa.string())] + [pa.field(n, pa.float64()) for n in columns[1:]])
+    )
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, row_group_size=chunk_size)
+    os.replace(tmp, path)
 
 
 def _prepare_work(work: Path, manifest: dict[str, Any], resume: bool) -> dict[str, Any]:
@@ -311,35 +356,49 @@ def _prepare_work(work: Path, manifest: dict[str, Any], resume: bool) -> dict[st
 
 def _score_chunk(
     scorer: Scorer,
-    chunk: list[str],
-    features: FeatureFn,
+    chunk: pd.DataFrame,
     explain: ExplainMode,
     *,
     as_of: str | None,
     scored_at: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame, rejects = features(chunk)
+    """Score one chunk of feature rows; rows with invalid values become rejects."""
     key = scorer.id_column
-    if len(frame):
-        matrix = scorer.layout.matrix_from_frame(frame)
-        ids = frame[key].astype("object").to_numpy()
-        scored = scorer._frame_from_matrix(matrix, ids, explain, as_of=as_of, scored_at=scored_at)
-    else:
-        scored = _empty_scores(scorer)
-    if len(scored) + len(rejects) != len(chunk):
-        raise RuntimeError(
-            f"chunk of {len(chunk)} ids gave {len(scored)} scores and {len(rejects)} rejects"
-        )
-    rejects = rejects.assign(
-        model_name=pd.array([scorer.model_name] * len(rejects), dtype="str"),
-        model_version=pd.array([scorer.model_version] * len(rejects), dtype="str"),
-        as_of=pd.array([as_of] * len(rejects), dtype="str"),
+    matrix = scorer.layout.matrix_from_frame(chunk)
+    problems = np.asarray(scorer.layout.problems(matrix), dtype=object)
+    bad = problems != ""
+    ids = chunk[key].astype("object").to_numpy()
+    rejects = rejects_frame(
+        key,
+        [str(i) for i in ids[bad]],
+        ["invalid value"] * int(bad.sum()),
+        [str(p).removeprefix("invalid value: ") for p in problems[bad]],
     )
-    return scored, rejects
+    if bad.all():
+        scored = _empty_scores(scorer)
+    else:
+        keep = ~bad
+        scored = scorer._frame_from_matrix(
+            np.ascontiguousarray(matrix[keep]),
+            ids[keep],
+            explain,
+            as_of=as_of,
+            scored_at=scored_at,
+        )
+    return scored, _add_run_columns(rejects, scorer, as_of)
+
+
+def _add_run_columns(rejects: pd.DataFrame, scorer: Scorer, as_of: str | None) -> pd.DataFrame:
+    n = len(rejects)
+    return rejects.assign(
+        model_name=pd.array([scorer.model_name] * n, dtype="str"),
+        model_version=pd.array([scorer.model_version] * n, dtype="str"),
+        as_of=pd.array([as_of] * n, dtype="str"),
+    )
 
 
 def _empty_scores(scorer: Scorer) -> pd.DataFrame:
-    """A zero-row output frame with the same dtypes as a scored chunk."""
+    """Return a zero-row output frame with the dtypes of a scored chunk."""
     columns = scorer.columns
     data: dict[str, Any] = {}
     for c in columns:
@@ -355,19 +414,17 @@ def _empty_scores(scorer: Scorer) -> pd.DataFrame:
 
 
 def _join_parts(
-    work: Path, n_chunks: int, out: Path, rejects_out: Path
+    parts_scores: list[Path], parts_rejects: list[Path], out: Path, rejects_out: Path
 ) -> tuple[int, dict[str, int]]:
-    n_scored = 0
-    counts = dict.fromkeys(REJECT_REASONS, 0)
-    for kind, target in (("scores", out), ("rejects", rejects_out)):
-        parts = [work / f"{kind}-{i:06d}.parquet" for i in range(n_chunks)]
+    for parts, target in ((parts_scores, out), (parts_rejects, rejects_out)):
         if target.suffix == ".csv":
             _join_csv(parts, target)
         else:
             _join_parquet(parts, target)
-    for i in range(n_chunks):
-        n_scored += _n_rows(work / f"scores-{i:06d}.parquet")
-        reasons = pd.read_parquet(work / f"rejects-{i:06d}.parquet", columns=["reason"])
+    n_scored = sum(_n_rows(p) for p in parts_scores)
+    counts = dict.fromkeys(REJECT_REASONS, 0)
+    for part in parts_rejects:
+        reasons = pd.read_parquet(part, columns=["reason"])
         for reason, n in reasons["reason"].value_counts().items():
             counts[str(reason)] = counts.get(str(reason), 0) + int(n)
     return n_scored, counts
@@ -411,48 +468,50 @@ def _join_csv(parts: list[Path], target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class _Noop:
-    def __call__(self, n: int) -> None:
-        return None
+@contextmanager
+def _status(enabled: bool, message: str) -> Iterator[None]:
+    """Show a spinner with ``message`` on stderr while the block runs."""
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
 
 
-def _progress(enabled: bool, total: int) -> Any:
-    from contextlib import contextmanager
+@contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Callable[..., None]]:
+    """Yield ``advance(n, resumed=False)`` driving a bar with rows/s and ETA on stderr."""
+    if not enabled:
+        yield lambda n, resumed=False: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    @contextmanager
-    def bar() -> Iterator[Callable[[int], None]]:
-        if not enabled:
-            yield _Noop()
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+    columns = (
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows  {task.fields[rate]} rows/s  ETA"),
+        TimeRemainingColumn(),
+    )
+    started = time.perf_counter()
+    fresh = 0
+    with Progress(*columns, console=Console(stderr=True)) as prog:
+        task = prog.add_task("score", total=total, rate="-")
 
-        columns = (
-            TextColumn("scoring"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rate]} rows/s"),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-        )
-        started = time.perf_counter()
-        with Progress(*columns, console=Console(stderr=True)) as prog:
-            task = prog.add_task("score", total=total, rate="-")
+        def advance(n: int, resumed: bool = False) -> None:
+            nonlocal fresh
+            if not resumed:
+                fresh += n
+            rate = fresh / max(time.perf_counter() - started, 1e-9)
+            prog.update(task, advance=n, rate=f"{rate:,.0f}")
 
-            def advance(n: int) -> None:
-                prog.advance(task, n)
-                done = prog.tasks[0].completed
-                rate = done / max(time.perf_counter() - started, 1e-9)
-                prog.update(task, rate=f"{rate:,.0f}")
-
-            yield advance
-
-    return bar()
+        yield advance

@@ -208,7 +208,7 @@ class FeatureLayout:
         dtype = s.dtype
         if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
             return s.to_numpy(dtype=np.float64, na_value=np.nan)
-        if dtype == object:
+        if pd.api.types.is_object_dtype(dtype):
             ok = s.map(lambda v: v is None or isinstance(v, _NUMBER_TYPES)).to_numpy(dtype=bool)
             if ok.all():
                 return s.astype("float64").to_numpy()

@@ -85,21 +85,23 @@ def entity_features(
     *,
     entity: str,
     layout: FeatureLayout,
-    backend: str = "pandas",
+    backend: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Build the features of ``ids`` as of ``as_of`` from tables cut down to what they need.
+    """Build the features of ``ids`` as of ``as_of``; account for every id.
 
     Parameters
     ----------
-    tables : mapping of str to pandas.DataFrame
-        Validated marketplace tables.
+    tables : mapping of str to DataFrame
+        Marketplace tables (pandas, or any library :func:`riskscore.build_features`
+        reads).
     ids : sequence of str
         Unique entity ids.
     as_of : timestamp-like
     entity : {"seller", "listing"}
     layout : FeatureLayout
         The model's features (decides the invalid-value rejects).
-    backend : str, default "pandas"
+    backend : str, optional
+        Dataframe backend for the feature builders (default: the tables' own).
 
     Returns
     -------
@@ -108,20 +110,17 @@ def entity_features(
     rejects : pandas.DataFrame
         ``<entity>_id, reason, detail`` for every other id, in input order.
     """
-    from riskscore.features import build_features
-
     ids = check_ids(ids)
     key = f"{entity}_id"
     cutoff = pd.Timestamp(as_of)
     table_name, time_col = _TIME[entity]
-    known = tables[table_name]
-    known = known.loc[known[key].isin(ids), [key, time_col]]
+    known = _to_pandas(_select(tables[table_name], key, time_col, ids))
     known_time = dict(zip(known[key].astype("str"), known[time_col], strict=True))
     reason: dict[str, tuple[str, str]] = {}
     for i in ids:
         if i not in known_time:
             reason[i] = ("unknown id", f"no {entity} with this id in the {table_name} table")
-        elif not known_time[i] < cutoff:
+        elif pd.isna(known_time[i]) or not pd.Timestamp(known_time[i]) < cutoff:
             reason[i] = (
                 "no activity before as_of",
                 f"{time_col} {pd.Timestamp(known_time[i]).isoformat()} is not before "
@@ -130,22 +129,18 @@ def entity_features(
     live = [i for i in ids if i not in reason]
     features = pd.DataFrame({key: pd.array([], dtype="str")})
     if live:
-        sub = subset_tables(tables, entity, live)
-        built = build_features(sub, entity=entity, as_of=cutoff, backend=backend)
-        features = _to_pandas(built)
-        features[key] = features[key].astype("str")
-        features = features.set_index(key).reindex(pd.Index(live, name=key)).reset_index()
-        absent = features.drop(columns=[key]).isna().all(axis=1).to_numpy() & ~_in_output(
-            built, key, live
-        )
+        built = _features_of(tables, entity, cutoff, backend, key)
+        built = built.loc[built[key].isin(pd.Index(live))]
+        features = built.set_index(key).reindex(pd.Index(live, name=key)).reset_index()
+        absent = ~pd.Index(live).isin(built[key])
         for i in np.asarray(live, dtype=object)[absent]:
-            reason[str(i)] = ("no activity before as_of", "no rows before as_of")
+            reason[str(i)] = ("no activity before as_of", "no feature row as of as_of")
         features = features.loc[~absent].reset_index(drop=True)
         if len(features):
             matrix = layout.matrix_from_frame(features)
-            problems = layout.problems(matrix)
-            bad = np.array([bool(p) for p in problems], dtype=bool)
-            for i, p in zip(features[key].to_numpy()[bad], np.asarray(problems)[bad], strict=True):
+            problems = np.asarray(layout.problems(matrix), dtype=object)
+            bad = problems != ""
+            for i, p in zip(features[key].to_numpy()[bad], problems[bad], strict=True):
                 reason[str(i)] = ("invalid value", str(p).removeprefix("invalid value: "))
             features = features.loc[~bad].reset_index(drop=True)
     rejected = [i for i in ids if i in reason]
@@ -155,13 +150,26 @@ def entity_features(
     return features, rejects
 
 
-def _in_output(built: Any, key: str, live: Sequence[str]) -> np.ndarray:
-    frame = _to_pandas(built)
-    return (
-        pd.Index(live).isin(frame[key].astype("str"))
-        if len(frame)
-        else np.zeros(len(live), dtype=bool)
-    )
+def _select(frame: Any, key: str, time_col: str, ids: Sequence[str]) -> Any:
+    if isinstance(frame, pd.DataFrame):
+        return frame.loc[frame[key].astype("str").isin(pd.Index(ids)), [key, time_col]]
+    import narwhals as nw
+
+    nwf = nw.from_native(frame)
+    return nw.to_native(nwf.select(key, time_col).filter(nw.col(key).is_in(list(ids))))
+
+
+def _features_of(
+    tables: Mapping[str, Any], entity: str, as_of: pd.Timestamp, backend: str | None, key: str
+) -> pd.DataFrame:
+    """Build the features of every entity as of ``as_of``, as pandas with a key column."""
+    from riskscore.features import build_features
+
+    built = _to_pandas(build_features(tables, entity, as_of=as_of, backend=backend))  # type: ignore[arg-type]
+    if key not in built.columns and built.index.name == key:
+        built = built.reset_index()
+    built[key] = built[key].astype("str")
+    return built
 
 
 def _to_pandas(frame: Any) -> pd.DataFrame:
@@ -173,21 +181,3 @@ def _to_pandas(frame: Any) -> pd.DataFrame:
     if isinstance(native, nw.LazyFrame):
         native = native.collect()
     return native.to_pandas()
-
-
-def subset_tables(
-    tables: Mapping[str, pd.DataFrame], entity: str, ids: Sequence[str]
-) -> dict[str, pd.DataFrame]:
-    """Return the tables cut down to the rows the features of ``ids`` read."""
-    ids_index = pd.Index(list(ids))
-    out = dict(tables)
-    if entity == "listing":
-        listings = tables["listings"]
-        own = listings["listing_id"].isin(ids_index)
-        sellers = pd.Index(listings.loc[own, "seller_id"].unique())
-    else:
-        sellers = ids_index
-    for name, frame in tables.items():
-        if name != "products" and "seller_id" in frame.columns:
-            out[name] = frame.loc[frame["seller_id"].isin(sellers)]
-    return out

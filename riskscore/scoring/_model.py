@@ -91,7 +91,9 @@ def simple_reasons(names: Sequence[str], catalog: pd.DataFrame | None) -> Reason
     names = list(names)
     info: dict[str, dict[str, Any]] = {}
     if catalog is not None:
-        info = {str(r["name"]): dict(r) for r in catalog.to_dict("records")}
+        info = {
+            str(r["name"]): {str(k): v for k, v in r.items()} for r in catalog.to_dict("records")
+        }
     codes = [str(info.get(n, {}).get("reason_code", n.upper())) for n in names]
     signals = [str(info.get(n, {}).get("signal", n)) for n in names]
     text_en = [str(info.get(n, {}).get("text_en", n + " is {value}")) for n in names]

@@ -31,7 +31,9 @@ def _features(scorer: Scorer, n: int, seed: int = 0) -> pd.DataFrame:
     return _frame(scorer, rng.normal(size=(n, len(scorer.feature_names))) * 2)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     values=hnp.arrays(np.float64, st.tuples(st.integers(1, 12), st.just(5)), elements=finite),
     nan_rows=st.lists(st.integers(0, 11), max_size=4),
@@ -80,7 +82,8 @@ def test_inputs_are_not_mutated(scorer):
     scorer.score_one(record)
     assert record.keys() == record_before.keys()
     assert all(
-        (record[k] == record_before[k]) or (record[k] != record[k] and record_before[k] != record_before[k])
+        (record[k] == record_before[k])
+        or (record[k] != record[k] and record_before[k] != record_before[k])
         for k in record
     )
 
@@ -111,11 +114,13 @@ def test_frame_without_id_column_scores_with_missing_ids(scorer):
 
 def test_missing_feature_column_is_named_with_a_diff(scorer):
     frame = _features(scorer, 3).drop(columns=["account__age_days"])
-    with pytest.raises(ScoringError, match=r"missing 1 feature column\(s\).*account__age_days") as err:
+    with pytest.raises(
+        ScoringError, match=r"missing 1 feature column\(s\).*account__age_days"
+    ) as err:
         scorer.score_many(frame)
     assert "-account__age_days" in str(err.value)
     record = frame.iloc[0].to_dict()
-    with pytest.raises(ScoringError, match="record is missing 1 feature.*account__age_days"):
+    with pytest.raises(ScoringError, match=r"record is missing 1 feature.*account__age_days"):
         scorer.score_one(record)
 
 
@@ -127,7 +132,12 @@ def test_catalog_mismatch_shows_expected_vs_received_diff(scorer):
         scorer.score_many(frame)
     text = str(err.value)
     assert "--- expected (model)" in text and "+++ received (input)" in text
-    for line in ("-complaints__count_30d", "+complaints__n_30d", "-account__age_days", "+account__age"):
+    for line in (
+        "-complaints__count_30d",
+        "+complaints__n_30d",
+        "-account__age_days",
+        "+account__age",
+    ):
         assert f"\n{line}" in text
 
 
@@ -153,7 +163,9 @@ def test_optional_feature_is_filled_from_the_catalog(scorer):
 def test_invalid_values_are_named(scorer, value, match):
     frame = _features(scorer, 4)
     frame.loc[2, "account__age_days"] = value
-    with pytest.raises(ScoringError, match=r"1 row\(s\) have invalid feature values.*seller_id S2.*" + match):
+    with pytest.raises(
+        ScoringError, match=r"1 row\(s\) have invalid feature values.*seller_id S2.*" + match
+    ):
         scorer.score_many(frame)
     with pytest.raises(ScoringError, match="record seller_id='S2': invalid value: " + match):
         scorer.score_one(frame.iloc[2].to_dict())
@@ -168,7 +180,9 @@ def test_nan_is_valid_where_the_catalog_fill_is_nan(scorer):
 def test_text_in_a_feature_is_an_error(scorer):
     frame = _features(scorer, 3)
     frame["complaints__count_30d"] = frame["complaints__count_30d"].astype("str")
-    with pytest.raises(ScoringError, match="feature column 'complaints__count_30d' holds str values"):
+    with pytest.raises(
+        ScoringError, match="feature column 'complaints__count_30d' holds str values"
+    ):
         scorer.score_many(frame)
     record = {**dict.fromkeys(scorer.feature_names, 1.0), "complaints__count_30d": "3"}
     with pytest.raises(ScoringError, match="feature 'complaints__count_30d' is str '3'"):
@@ -183,7 +197,7 @@ def test_empty_frame_duplicate_ids_and_wrong_types_are_errors(scorer):
         scorer.score_many(_features(scorer, 3).iloc[:0])
     frame = _features(scorer, 4)
     frame.loc[3, "seller_id"] = "S1"
-    with pytest.raises(ScoringError, match="2 rows with duplicated ids, e.g. S1"):
+    with pytest.raises(ScoringError, match=r"2 rows with duplicated ids, e.g. S1"):
         scorer.score_many(frame)
     with pytest.raises(ScoringError, match="score one mapping with score_one"):
         scorer.score_many(dict.fromkeys(scorer.feature_names, 1.0))
@@ -201,7 +215,10 @@ def test_risk_score_is_json_serialisable(scorer):
     data = json.loads(json.dumps(result.to_dict()))
     assert data["entity_id"] == "S9" and data["as_of"] == "2024-06-30T00:00:00"
     assert isinstance(data["reasons"], list)
-    assert all(set(r) == {"code", "feature", "value", "impact", "contribution", "text"} for r in data["reasons"])
+    assert all(
+        set(r) == {"code", "feature", "value", "impact", "contribution", "text"}
+        for r in data["reasons"]
+    )
 
 
 def test_scorer_is_safe_to_share_between_threads(scorer):
