@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -88,6 +88,9 @@ class FeatureLayout:
     id_column : str, optional
         The entity id column (``seller_id`` / ``listing_id``), used for error messages
         and duplicate checks; never a feature.
+    categories : mapping of str to tuple of str
+        Levels of categorical features: a value becomes its position (unknown levels and
+        missing values become NaN), as the model was trained.
 
     Examples
     --------
@@ -104,10 +107,15 @@ class FeatureLayout:
     nan_ok: tuple[bool, ...]
     optional_fill: Mapping[str, float]
     id_column: str | None = None
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_catalog(
-        cls, names: Sequence[str], catalog: pd.DataFrame | None, id_column: str | None
+        cls,
+        names: Sequence[str],
+        catalog: pd.DataFrame | None,
+        id_column: str | None,
+        categories: Mapping[str, Sequence[str]] | None = None,
     ) -> FeatureLayout:
         """Build the layout of ``names`` from a feature catalog (``name, fill, needs``).
 
@@ -123,9 +131,10 @@ class FeatureLayout:
                     str(n): "" if v is None or v != v else str(v)
                     for n, v in zip(catalog["name"], catalog["needs"], strict=True)
                 }
-        nan_ok = tuple(math.isnan(fills.get(n, math.nan)) for n in names)
+        cats = {str(k): tuple(map(str, v)) for k, v in (categories or {}).items()}
+        nan_ok = tuple(n in cats or math.isnan(fills.get(n, math.nan)) for n in names)
         optional = {n: float(fills[n]) for n in names if needs.get(n)}
-        return cls(tuple(names), nan_ok, optional, id_column)
+        return cls(tuple(names), nan_ok, optional, id_column, cats)
 
     # -- one record ------------------------------------------------------------------
 
@@ -135,6 +144,8 @@ class FeatureLayout:
             values = [record[n] for n in self.names]
         except KeyError:
             values = self._values_with_fill(record)
+        if self.categories:
+            values = self._encode_record(values)
         try:
             row = np.array(values)
         except ValueError:  # a list or an array among the values
@@ -147,6 +158,16 @@ class FeatureLayout:
             if problems[0]:
                 raise ScoringError(_record_where(record, self.id_column) + problems[0])
         return row
+
+    def _encode_record(self, values: list[Any]) -> list[Any]:
+        out = list(values)
+        for j, name in enumerate(self.names):
+            levels = self.categories.get(name)
+            if levels is not None:
+                v = out[j]
+                key = None if v is None or v != v else str(v)
+                out[j] = levels.index(key) if key in levels else math.nan
+        return out
 
     def _values_with_fill(self, record: Mapping[str, Any]) -> list[Any]:
         missing = [n for n in self.names if n not in record and n not in self.optional_fill]
@@ -199,8 +220,12 @@ class FeatureLayout:
         for j, name in enumerate(self.names):
             if name not in present:
                 out[:, j] = self.optional_fill[name]
-                continue
-            out[:, j] = self._numeric_column(frame, name)
+            elif name in self.categories:
+                values = frame[name].astype("str").to_numpy(dtype=object, na_value=np.nan)
+                codes = pd.Index(list(self.categories[name])).get_indexer(pd.Index(values))
+                out[:, j] = np.where(codes < 0, np.nan, codes)
+            else:
+                out[:, j] = self._numeric_column(frame, name)
         return out
 
     def _numeric_column(self, frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -1,18 +1,21 @@
 """A tiny trained model for doctests and tests of the scoring layer.
 
 :func:`demo_model` trains a small LightGBM booster on generated rows (fast, cached) and
-wraps it with a monotone calibration, a 0-1000 risk score and four bands, so examples run
-without the modeling layer.
+wraps it in a :class:`~riskscore.modeling.RiskModel` with Platt calibration, a 0-1000
+risk scale and four bands, so examples run without the training pipeline.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from riskscore.scoring._model import ModelParts, simple_reasons
+if TYPE_CHECKING:
+    from riskscore.modeling import RiskModel
+
 
 __all__ = ["demo_catalog", "demo_model"]
 
@@ -39,6 +42,7 @@ def demo_catalog() -> pd.DataFrame:
             "fill": [f[1] for f in _FEATURES],
             "reason_code": [f[2] for f in _FEATURES],
             "signal": [f[3] for f in _FEATURES],
+            "family": [f[0].split("__")[0] for f in _FEATURES],
             "needs": ["products", "complaints", "complaints", "", ""],
             "text_en": [f"{f[0]} is {{value:.2f}}" for f in _FEATURES],
             "text_zh": [f"{f[0]} 为 {{value:.2f}}" for f in _FEATURES],
@@ -47,8 +51,11 @@ def demo_catalog() -> pd.DataFrame:
 
 
 @functools.cache
-def demo_model(n_trees: int = 20, seed: int = 0) -> ModelParts:
-    """Return a small trained seller model (five features) as scorer parts.
+def demo_model(n_trees: int = 20, seed: int = 0) -> RiskModel:
+    """Return a small trained seller model (five features, no training pipeline).
+
+    A real :class:`~riskscore.modeling.RiskModel`: a LightGBM booster, Platt
+    calibration, a risk scale measured on the negatives and fixed bands.
 
     Examples
     --------
@@ -57,12 +64,15 @@ def demo_model(n_trees: int = 20, seed: int = 0) -> ModelParts:
     """
     import lightgbm as lgb
 
+    from riskscore.modeling import Bands, Calibrator, RiskModel, RiskScale
+
     rng = np.random.default_rng(seed)
     n = 2000
-    names = tuple(f[0] for f in _FEATURES)
+    names = [f[0] for f in _FEATURES]
     x = rng.normal(size=(n, len(names)))
     x[:, 1:3] = rng.poisson(1.0, size=(n, 2))
     x[rng.random(n) < 0.1, 0] = np.nan
+    x[rng.random(n) < 0.1, 4] = np.nan
     logit = -3 + 1.5 * np.nan_to_num(-x[:, 0]) + 0.8 * x[:, 1] - 0.5 * x[:, 3]
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     params = {
@@ -75,30 +85,14 @@ def demo_model(n_trees: int = 20, seed: int = 0) -> ModelParts:
         "num_threads": 1,
         "verbose": -1,
     }
-    booster = lgb.train(params, lgb.Dataset(x, y, feature_name=list(names)), n_trees)
-    catalog = demo_catalog()
-    band_names = ("low", "medium", "high", "critical")
-    band_cuts = np.array([300, 600, 800])
-
-    def calibrate(raw: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype=np.float64)))
-
-    def risk_score(raw: np.ndarray) -> np.ndarray:
-        return np.rint(np.interp(raw, [-4.0, 2.0], [0.0, 1000.0])).astype(np.int64)
-
-    def band(risk: np.ndarray) -> np.ndarray:
-        return np.array(band_names, dtype=object)[np.searchsorted(band_cuts, risk, "right")]
-
-    return ModelParts(
-        booster=booster,
+    booster = lgb.train(params, lgb.Dataset(x, y, feature_name=names), n_trees)
+    raw = booster.predict(x, raw_score=True)
+    return RiskModel(
+        booster,
         feature_names=names,
-        catalog=catalog,
-        entity="seller",
-        name="riskscore-seller-demo",
-        version="0",
-        band_names=band_names,
-        calibrate=calibrate,
-        risk_score=risk_score,
-        band=band,
-        reasons=simple_reasons(names, catalog),
+        calibrator=Calibrator("platt", {"a": 1.0, "b": 0.0}),
+        scale=RiskScale.fit(raw[y == 0]),
+        bands=Bands({"medium": 250, "high": 500, "critical": 750}),
+        metadata={"entity": "seller", "target": "demo", "version": "0"},
+        catalog=demo_catalog(),
     )

@@ -7,8 +7,8 @@ the risk-score mapping, the bands and the reason builder.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,8 +42,11 @@ class ModelParts:
         Raw log-odds (n,) -> int64 risk score 0-1000 (n,).
     band : callable
         Risk score (n,) -> band name (n,) object array.
-    reasons : callable
-        ``(contrib (m, f+1), X (m, f), top_k, language) -> list of tuple of Reason``.
+    reasons : callable or None
+        ``(contrib (m, f+1), X (m, f), top_k, language) -> list of tuple of Reason``;
+        ``None`` when the model cannot be explained (no feature catalog).
+    categories : mapping of str to tuple of str
+        Levels of categorical features; a value's position is its code.
     """
 
     booster: Any
@@ -56,11 +59,18 @@ class ModelParts:
     calibrate: Callable[[np.ndarray], np.ndarray]
     risk_score: Callable[[np.ndarray], np.ndarray]
     band: Callable[[np.ndarray], np.ndarray]
-    reasons: ReasonFn
+    reasons: ReasonFn | None
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def model_parts(model: Any) -> ModelParts:
     """Return the :class:`ModelParts` of a trained model.
+
+    Parameters
+    ----------
+    model : RiskModel or ModelParts
+        A :class:`riskscore.modeling.RiskModel` (booster, calibrator, risk scale, bands,
+        catalog snapshot), or parts built by hand.
 
     Raises
     ------
@@ -69,67 +79,67 @@ def model_parts(model: Any) -> ModelParts:
     """
     if isinstance(model, ModelParts):
         return model
-    if hasattr(model, "scoring_parts"):
-        parts = model.scoring_parts()
-        if isinstance(parts, ModelParts):
-            return parts
-    needed = ("booster", "feature_names", "entity")
+    needed = ("booster", "feature_names", "calibrator", "scale", "bands")
     missing = [n for n in needed if not hasattr(model, n)]
     if missing:
         raise ScoringError(
-            f"{type(model).__name__} is not a trained riskscore model (it has no "
-            f"{', '.join(missing)}); load one with riskscore.scoring.load_scorer"
+            f"a {type(model).__name__} is not a trained riskscore model (it has no "
+            f"{', '.join(missing)}); pass a riskscore.modeling.RiskModel, or load one with "
+            "riskscore.scoring.load_scorer"
         )
-    raise ScoringError(f"cannot read a {type(model).__name__} as a scoring model")
+    from riskscore.modeling import BANDS
+
+    metadata = getattr(model, "metadata", {}) or {}
+    version = metadata.get("version") or metadata.get("model_version") or "local"
+    return ModelParts(
+        booster=model.booster,
+        feature_names=tuple(model.feature_names),
+        catalog=getattr(model, "catalog", None),
+        entity=str(model.entity),
+        name=str(model.name),
+        version=str(version),
+        band_names=tuple(BANDS),
+        calibrate=model.calibrator.transform,
+        risk_score=model.scale.transform,
+        band=model.bands.assign,
+        reasons=explainer_reasons(model),
+        categories={str(k): tuple(v) for k, v in (model.categories or {}).items()},
+    )
 
 
-def simple_reasons(names: Sequence[str], catalog: pd.DataFrame | None) -> ReasonFn:
-    """Return a reason builder: top positive contributions, one per signal.
+def explainer_reasons(model: Any) -> ReasonFn | None:
+    """Return a reason builder backed by :class:`riskscore.explain.Explainer`.
 
-    Impact bands 0-5 cut the contribution (log-odds) at 0.05, 0.15, 0.3, 0.6 and 1.2.
+    ``None`` when the model has no feature catalog (its scores cannot be explained).
     """
-    names = list(names)
-    info: dict[str, dict[str, Any]] = {}
-    if catalog is not None:
-        info = {
-            str(r["name"]): {str(k): v for k, v in r.items()} for r in catalog.to_dict("records")
-        }
-    codes = [str(info.get(n, {}).get("reason_code", n.upper())) for n in names]
-    signals = [str(info.get(n, {}).get("signal", n)) for n in names]
-    text_en = [str(info.get(n, {}).get("text_en", n + " is {value}")) for n in names]
-    text_zh = [str(info.get(n, {}).get("text_zh", n + " 为 {value}")) for n in names]
-    cuts = np.array([0.05, 0.15, 0.3, 0.6, 1.2])
+    if getattr(model, "catalog", None) is None:
+        return None
+    from riskscore.explain import Explainer
+
+    explainer = Explainer(model)
 
     def reasons(
         contrib: np.ndarray, matrix: np.ndarray, top_k: int, language: str
     ) -> list[tuple[Reason, ...]]:
-        texts = text_zh if language == "zh" else text_en
-        feat = contrib[:, :-1]
-        order = np.argsort(-feat, axis=1, kind="stable")
-        out: list[tuple[Reason, ...]] = []
-        for i in range(len(feat)):
-            found: list[Reason] = []
-            seen: set[str] = set()
-            for j in order[i]:
-                c = float(feat[i, j])
-                if c <= 0 or len(found) == top_k:
-                    break
-                if signals[j] in seen:
-                    continue
-                seen.add(signals[j])
-                v = float(matrix[i, j])
-                missing = v != v
-                found.append(
-                    Reason(
-                        code=codes[j],
-                        feature=names[j],
-                        value=None if missing else v,
-                        impact=int(np.searchsorted(cuts, c, side="right")),
-                        contribution=c,
-                        text="value missing" if missing else texts[j].format(value=v),
-                    )
+        lists = explainer.reason_lists(
+            matrix,
+            contrib,
+            top_k=top_k,
+            lang=language,  # type: ignore[arg-type]
+        )
+        return [
+            tuple(
+                Reason(
+                    code=r["code"],
+                    feature=r["feature"],
+                    value=r["value"],
+                    impact=int(r["impact"]),
+                    contribution=float(r["contribution"]),
+                    text=r["text"],
                 )
-            out.append(tuple(found))
-        return out
+                for r in row
+            )
+            for row in lists
+        ]
 
     return reasons

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from riskscore.exceptions import ScoringError
+from riskscore.exceptions import ExplanationError, ScoringError
 from riskscore.scoring._checks import FeatureLayout, FloatMatrix
 from riskscore.scoring._model import ModelParts, model_parts
 from riskscore.scoring._result import REASON_FIELDS, Reason, RiskScore, output_columns
@@ -106,7 +106,10 @@ class Scorer:
         self.flag_band = flag_band
         self._flagged = frozenset(bands[bands.index(flag_band) :])
         self.layout = FeatureLayout.from_catalog(
-            self._parts.feature_names, self._parts.catalog, self.id_column
+            self._parts.feature_names,
+            self._parts.catalog,
+            self.id_column,
+            self._parts.categories,
         )
 
     # -- description ------------------------------------------------------------------
@@ -358,6 +361,12 @@ class Scorer:
         reasons: list[tuple[Reason, ...]] = [()] * len(matrix)
         rows = np.flatnonzero(explain)
         if len(rows):
+            if parts.reasons is None:
+                raise ExplanationError(
+                    f"model '{self.model_name}' version {self.model_version} has no feature "
+                    "catalog, so its scores cannot be explained; score with explain=False "
+                    "(score_one) or explain='none' (score_many)"
+                )
             sub = matrix if len(rows) == len(matrix) else matrix[rows]
             contrib = parts.booster.predict(sub, pred_contrib=True, num_threads=threads)
             for i, found in zip(
