@@ -19,6 +19,16 @@ from riskscore.explain._contrib import (
     contributions,
     family_of,
 )
+from riskscore.explain._plots import (
+    bar_plot,
+    beeswarm_plot,
+    dependence_plot,
+    png_bytes,
+    save_model_plots,
+    save_png,
+    top_features,
+    waterfall_plot,
+)
 from riskscore.explain._reasons import (
     IMPACT_THRESHOLDS,
     REASON_COLUMNS,
@@ -37,9 +47,17 @@ __all__ = [
     "Direction",
     "Explainer",
     "Language",
+    "bar_plot",
+    "beeswarm_plot",
     "booster_of",
     "contributions",
+    "dependence_plot",
     "family_of",
     "frame_to_records",
     "impact_band",
+    "png_bytes",
+    "save_model_plots",
+    "save_png",
+    "top_features",
+    "waterfall_plot",
 ]

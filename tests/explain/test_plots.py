@@ -1,0 +1,71 @@
+"""SHAP plots: each kind renders to a non-empty PNG; the waterfall never labels a value nan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskscore.exceptions import ExplanationError
+from riskscore.explain import (
+    Explainer,
+    bar_plot,
+    beeswarm_plot,
+    dependence_plot,
+    png_bytes,
+    save_model_plots,
+    top_features,
+    waterfall_plot,
+)
+
+from .conftest import NAMES
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png(data: bytes) -> bool:
+    return data.startswith(PNG) and len(data) > 2000
+
+
+def test_summary_plots(explainer: Explainer, frame: pd.DataFrame):
+    assert _is_png(png_bytes(beeswarm_plot(explainer, frame, max_rows=300)))
+    assert _is_png(png_bytes(bar_plot(explainer, frame, max_rows=300)))
+
+
+def test_dependence_plot(booster: lgb.Booster, frame: pd.DataFrame):
+    fig = dependence_plot(booster, frame, "pricing__median_price_ratio", max_rows=300)
+    assert _is_png(png_bytes(fig))
+    with pytest.raises(ExplanationError, match="'pricing__nope' is not a feature of the model"):
+        dependence_plot(booster, frame, "pricing__nope")
+
+
+def test_waterfall_labels_missing_values(explainer: Explainer, frame: pd.DataFrame):
+    row = frame.iloc[0].to_dict() | {"pricing__median_price_ratio": np.nan}
+    fig = waterfall_plot(explainer, row)
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert any("missing" in label for label in labels)
+    assert not any("nan" in label.lower() for label in labels)
+    assert _is_png(png_bytes(fig))
+    with pytest.raises(ExplanationError, match="explains one row; got 2 rows"):
+        waterfall_plot(explainer, frame.head(2))
+
+
+def test_top_features_ranks_by_mean_absolute_contribution(
+    explainer: Explainer, frame: pd.DataFrame
+):
+    top = top_features(explainer, frame, 3)
+    contrib = explainer.contributions(frame).values
+    expected = [NAMES[j] for j in np.argsort(-np.abs(contrib).mean(axis=0))[:3]]
+    assert top == expected
+
+
+def test_save_model_plots(explainer: Explainer, frame: pd.DataFrame, tmp_path: Path):
+    files = save_model_plots(explainer, frame, tmp_path / "plots", top=2, max_rows=300)
+    assert list(files)[:2] == ["shap_beeswarm", "shap_bar"]
+    assert len(files) == 4
+    for path in files.values():
+        assert path.parent == tmp_path / "plots"
+        assert _is_png(path.read_bytes())
