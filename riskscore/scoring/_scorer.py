@@ -301,7 +301,12 @@ class Scorer:
         )
         if len(rejects):
             head = rejects.head(5)
-            shown = "; ".join(f"{i}: {r}" for i, r in zip(head["id"], head["reason"], strict=True))
+            shown = "; ".join(
+                f"{i}: {r} ({d})"
+                for i, r, d in zip(
+                    head[self.id_column], head["reason"], head["detail"], strict=True
+                )
+            )
             raise ScoringError(
                 f"{len(rejects)} of {len(ids)} {self.entity}(s) cannot be scored as of "
                 f"{_iso(as_of)}: {shown}"

@@ -1,7 +1,19 @@
-"""Fixtures of the scoring tests: a small trained model and its scorer."""
+"""Fixtures of the scoring tests: small trained models, a marketplace on disk, scorers.
+
+``scorer`` wraps the five-feature demo model (fast, for contract tests). ``seller_model``
+is a real :class:`~riskscore.modeling.RiskModel` on every seller feature of the catalog,
+trained in about a second on a 300-seller simulated marketplace (features as of
+2024-06-30, labels from the simulator's ground truth), and saved to ``model_dir``;
+``data_dir`` holds that marketplace as Parquet tables.
+"""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 import pytest
 
 from riskscore.scoring import Scorer
@@ -10,8 +22,96 @@ from riskscore.scoring._demo import demo_model
 #: A fixed scored_at, so outputs of different calls compare equal.
 SCORED_AT = "2024-07-01T08:00:00"
 
+#: The as_of of the marketplace fixtures.
+AS_OF = "2024-06-30"
+
 
 @pytest.fixture(scope="session")
 def scorer() -> Scorer:
     """A scorer of the five-feature demo seller model (20 trees, bands low..critical)."""
     return Scorer(demo_model())
+
+
+@pytest.fixture(scope="session")
+def marketplace() -> dict[str, pd.DataFrame]:
+    """300 simulated sellers (seed 3), contract tables plus ``truth``."""
+    from riskscore.datasets import make_marketplace
+
+    return make_marketplace(n_sellers=300, seed=3)
+
+
+@pytest.fixture(scope="session")
+def seller_features(marketplace) -> pd.DataFrame:
+    """Every seller feature as of :data:`AS_OF`, with a ``seller_id`` column."""
+    from riskscore.features import build_features
+
+    tables = {k: v for k, v in marketplace.items() if k != "truth"}
+    return build_features(tables, "seller", as_of=AS_OF).reset_index()
+
+
+def train_small_model(features: pd.DataFrame, truth: pd.DataFrame, *, seed: int = 0):
+    """Return a RiskModel trained on ``features`` with the simulator's ground truth."""
+    import lightgbm as lgb
+
+    from riskscore.features import catalog
+    from riskscore.modeling import Bands, RiskModel, RiskScale, fit_calibrator
+
+    bad = truth.set_index("seller_id")[["is_counterfeit", "is_fraud"]].any(axis=1)
+    y = bad.reindex(features["seller_id"]).fillna(False).to_numpy(dtype=int)
+    names = [c for c in features.columns if c != "seller_id"]
+    X = features[names].to_numpy(dtype=np.float64)
+    params = {
+        "objective": "binary",
+        "num_leaves": 7,
+        "learning_rate": 0.1,
+        "min_data_in_leaf": 5,
+        "seed": seed,
+        "deterministic": True,
+        "num_threads": 1,
+        "verbose": -1,
+    }
+    booster = lgb.train(params, lgb.Dataset(X, y, feature_name=names), 40)
+    raw = booster.predict(X, raw_score=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        calibrator = fit_calibrator(raw, y, "platt")
+    scale = RiskScale.fit(raw[y == 0])
+    risk = scale.transform(raw)
+    cuts = np.quantile(risk, [0.6, 0.8, 0.93]).astype(int).tolist()
+    snapshot = catalog("seller")
+    return RiskModel(
+        booster,
+        feature_names=names,
+        calibrator=calibrator,
+        scale=scale,
+        bands=Bands({"medium": cuts[0], "high": cuts[1], "critical": cuts[2]}),
+        metadata={"entity": "seller", "target": "fraud"},
+        catalog=snapshot.loc[snapshot["name"].isin(names)].reset_index(drop=True),
+    )
+
+
+@pytest.fixture(scope="session")
+def seller_model(marketplace, seller_features):
+    """A real RiskModel on every seller feature (40 trees of 7 leaves)."""
+    return train_small_model(seller_features, marketplace["truth"])
+
+
+@pytest.fixture(scope="session")
+def model_dir(seller_model, tmp_path_factory) -> Path:
+    """``seller_model`` saved as a local model folder."""
+    return seller_model.save(tmp_path_factory.mktemp("model") / "seller-fraud")
+
+
+@pytest.fixture(scope="session")
+def data_dir(marketplace, tmp_path_factory) -> Path:
+    """The marketplace's contract tables as Parquet files."""
+    from riskscore.io import write_tables
+
+    tables = {k: v for k, v in marketplace.items() if k != "truth"}
+    return write_tables(tables, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def seller_scorer(seller_model) -> Scorer:
+    """A scorer of ``seller_model``."""
+    return Scorer(seller_model)
