@@ -15,8 +15,13 @@ decided strictly before ``as_of``):
   value. Missing values link nobody.
 - **Order links** (``ship_address`` and ``buyer``): two sellers are linked when their
   orders went to at least ``min_shared`` of the same delivery addresses
-  (``orders.ship_address_id``), or came from at least ``min_shared`` of the same buyers.
-  One ordinary customer buying from two shops does not link them.
+  (``orders.ship_address_id``), or came from at least ``min_shared`` of the same buyers,
+  **and** the overlap is more than chance explains. Big shops share many ordinary
+  customers by chance, so the overlap of sellers ``a`` and ``b`` (holding ``d_a`` and
+  ``d_b`` non-hub buyers) is compared with its expectation under a configuration model,
+  ``d_a * d_b * sum(n**2) / sum(n)**2`` (``n``: sellers per buyer), and kept when its
+  Poisson tail probability is at most ``max_pvalue`` (default 1e-4). One ordinary
+  customer buying from two shops does not link them; a pool of fake buyers does.
 
 Hub down-weighting: a value (identifier, address or buyer) held by ``n`` sellers
 contributes weight ``1 / log(1 + n)`` to each pair of them (0.91 for a pair, 0.33 for 20
@@ -105,6 +110,10 @@ class NetworkParams:
         (power buyers, parcel lockers) and links nobody.
     min_shared : int
         Order links need at least this many shared buyers (or shared addresses).
+    max_pvalue : float
+        Order links also need an overlap that chance explains with probability at most
+        this (Poisson tail under a configuration model; see the module docstring).
+        1.0 turns the test off.
     damping : float
         Continuation probability of the label-propagation walk, in ``[0, 1)``.
     method : {"auto", "sparse", "join"}
@@ -120,6 +129,7 @@ class NetworkParams:
     identifier_cap: int = 25
     order_cap: int = 25
     min_shared: int = 2
+    max_pvalue: float = 1e-4
     damping: float = DEFAULT_DAMPING
     method: Literal["auto", "sparse", "join"] = "auto"
 
@@ -131,6 +141,10 @@ class NetworkParams:
                 raise FeatureError(
                     f"NetworkParams.{name} must be a whole number >= {low}; got {value!r}"
                 )
+        if not 0.0 < self.max_pvalue <= 1.0:
+            raise FeatureError(
+                f"NetworkParams.max_pvalue must be in (0, 1]; got {self.max_pvalue!r}"
+            )
         if not 0.0 <= self.damping < 1.0:
             raise FeatureError(f"NetworkParams.damping must be in [0, 1); got {self.damping!r}")
         if self.method not in ("auto", "sparse", "join"):
@@ -208,8 +222,8 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         _spec(
             "ship_address_links",
             "Other sellers whose orders went to at least min_shared=2 of the same delivery "
-            "addresses (orders.ship_address_id; addresses used with more than order_cap=25 "
-            "sellers ignored).",
+            "addresses (orders.ship_address_id), more than chance explains (p <= 1e-4); "
+            "addresses used with more than order_cap=25 sellers ignored.",
             "count",
             "SHARES_DELIVERY_ADDRESSES",
             "network_buyers",
@@ -218,8 +232,8 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         ),
         _spec(
             "buyer_links",
-            "Other sellers sharing at least min_shared=2 buyers (buyers who ordered from "
-            "more than order_cap=25 sellers ignored).",
+            "Other sellers sharing at least min_shared=2 buyers, more than chance explains "
+            "(p <= 1e-4); buyers who ordered from more than order_cap=25 sellers ignored.",
             "count",
             "SHARES_BUYERS",
             "network_buyers",
@@ -393,16 +407,61 @@ def _memberships(
     return out
 
 
-def _pairs_join(m: nw.LazyFrame, cap: int, min_shared: int) -> nw.LazyFrame:
-    """Pairs of sellers sharing keys of one link type, with narwhals group-bys and joins."""
-    counts = (
-        m.group_by("key")
-        .agg(nw.len().alias("n"))
-        .filter((nw.col("n") >= 2) & (nw.col("n") <= cap))
-        .with_columns(w=1.0 / (nw.col("n").cast(nw.Float64) + 1.0).log())
-        .select("key", "w")
+@dataclass
+class _Pairs:
+    """Seller pairs ``a < b`` (node positions) sharing values of one link type.
+
+    ``degree`` is each seller's number of distinct non-hub values and ``s1``, ``s2`` the
+    sum of holders and of squared holders over non-hub values: what the chance
+    expectation of an overlap needs.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    n_shared: np.ndarray
+    weight: np.ndarray
+    degree: np.ndarray
+    s1: float
+    s2: float
+
+    def beyond_chance(self, min_shared: int, max_pvalue: float) -> _Pairs:
+        """Keep pairs sharing ``>= min_shared`` values and more than chance explains.
+
+        Under a configuration model (each seller keeps its number of values, each value
+        its number of holders, otherwise random), the overlap of sellers ``a`` and ``b``
+        is about Poisson with mean ``d_a * d_b * s2 / s1**2``; a pair is kept when the
+        chance of an overlap at least as large is ``<= max_pvalue``.
+        """
+        from scipy.stats import poisson
+
+        keep = self.n_shared >= min_shared
+        if max_pvalue < 1.0 and keep.any() and self.s1 > 0:
+            expected = self.degree[self.a] * self.degree[self.b] * (self.s2 / self.s1**2)
+            pvalue = poisson.sf(self.n_shared - 1, expected)
+            keep &= pvalue <= max_pvalue
+        return _Pairs(
+            self.a[keep],
+            self.b[keep],
+            self.n_shared[keep],
+            self.weight[keep],
+            self.degree,
+            self.s1,
+            self.s2,
+        )
+
+
+def _pairs_join(m: nw.LazyFrame, ids: pd.Index, cap: int, min_shared: int) -> _Pairs:
+    """Pairs sharing keys of one link type, with narwhals group-bys and a self-join."""
+    holders = m.group_by("key").agg(nw.len().alias("n")).filter(nw.col("n") <= cap)
+    sums = (
+        holders.with_columns(n2=nw.col("n") * nw.col("n"))
+        .select(nw.col("n").sum().alias("s1"), nw.col("n2").sum().alias("s2"))
+        .collect()
     )
-    held = m.join(counts, on="key", how="inner")
+    shared = holders.filter(nw.col("n") >= 2).with_columns(
+        w=1.0 / (nw.col("n").cast(nw.Float64) + 1.0).log()
+    )
+    held = m.join(shared.select("key", "w"), on="key", how="inner")
     other = held.select("key", nw.col("seller_id").alias("seller_b"))
     pairs = (
         held.join(other, on="key", how="inner")
@@ -412,11 +471,29 @@ def _pairs_join(m: nw.LazyFrame, cap: int, min_shared: int) -> nw.LazyFrame:
     )
     if min_shared > 1:
         pairs = pairs.filter(nw.col("n_shared") >= min_shared)
-    return pairs.select(
-        nw.col("seller_id").alias("seller_a"),
-        "seller_b",
-        nw.col("n_shared").cast(nw.Int64),
-        nw.col("weight").cast(nw.Float64),
+    got = pairs.collect().to_pandas()
+    per_seller = (
+        m.join(holders.select("key"), on="key", how="inner")
+        .group_by("seller_id")
+        .agg(nw.len().alias("d"))
+        .collect()
+        .to_pandas()
+    )
+    degree = np.zeros(len(ids))
+    pos = ids.get_indexer(pd.Index(per_seller["seller_id"]))
+    degree[pos[pos >= 0]] = per_seller["d"].to_numpy(dtype=np.float64)[pos >= 0]
+    a = ids.get_indexer(pd.Index(got["seller_id"]))
+    b = ids.get_indexer(pd.Index(got["seller_b"]))
+    known = (a >= 0) & (b >= 0)
+    s1, s2 = sums["s1"].item(), sums["s2"].item()
+    return _Pairs(
+        np.minimum(a, b)[known].astype(np.int64),
+        np.maximum(a, b)[known].astype(np.int64),
+        got["n_shared"].to_numpy(dtype=np.int64)[known],
+        got["weight"].to_numpy(dtype=np.float64)[known],
+        degree,
+        float(s1 or 0.0),
+        float(s2 or 0.0),
     )
 
 
@@ -427,26 +504,27 @@ def _pairs_sparse(
     cap: int,
     min_shared: int,
     block: int = 20_000,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs ``(a < b)`` sharing keys, with shared counts and summed hub weights.
+) -> _Pairs:
+    """Pairs sharing keys, from the seller x key incidence matrix ``B`` (hubs removed).
 
-    Builds the seller x key incidence matrix ``B`` (hubs removed), then ``B @ B.T`` (counts)
-    and ``B @ diag(w) @ B.T`` (weights) in row blocks so memory stays bounded.
+    ``B @ B.T`` gives shared counts and ``B @ diag(w) @ B.T`` summed hub weights; both are
+    computed in row blocks so memory stays bounded.
     """
     codes, _ = pd.factorize(keys, use_na_sentinel=True)
     ok = (codes >= 0) & (seller_pos >= 0)
     rows, cols = seller_pos[ok], codes[ok]
-    n_keys = int(cols.max()) + 1 if cols.size else 0
-    inc = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n_sellers, max(n_keys, 1)))
+    n_keys = max(int(cols.max()) + 1 if cols.size else 0, 1)
+    inc = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n_sellers, n_keys))
     inc.sum_duplicates()
-    holders = np.bincount(inc.indices, minlength=inc.shape[1])
-    keep = (holders >= 2) & (holders <= cap)
+    holders = np.bincount(inc.indices, minlength=n_keys)
     entry_rows = np.repeat(np.arange(n_sellers), np.diff(inc.indptr))
-    entry_keep = keep[inc.indices]
+    not_hub = holders <= cap
+    kept_holders = holders[not_hub].astype(np.float64)
+    degree = np.bincount(entry_rows[not_hub[inc.indices]], minlength=n_sellers).astype(float)
+    entry_keep = (holders >= 2)[inc.indices] & not_hub[inc.indices]
     r, c = entry_rows[entry_keep], inc.indices[entry_keep]
-    shape = inc.shape
-    binary = sp.csr_array((np.ones(r.size), (r, c)), shape=shape)
-    weighted = sp.csr_array((hub_weight(holders[c]), (r, c)), shape=shape)
+    binary = sp.csr_array((np.ones(r.size), (r, c)), shape=inc.shape)
+    weighted = sp.csr_array((hub_weight(holders[c]), (r, c)), shape=inc.shape)
     binary_t = sp.csr_array(binary.T)
     out_a, out_b, out_n, out_w = [], [], [], []
     active = np.flatnonzero(np.diff(binary.indptr) > 0)
@@ -463,17 +541,18 @@ def _pairs_sparse(
         b = counts.indices
         keep_pair = (b > a) & (counts.data >= min_shared)
         out_a.append(a[keep_pair])
-        out_b.append(b[keep_pair])
+        out_b.append(b[keep_pair].astype(np.int64))
         out_n.append(np.rint(counts.data[keep_pair]).astype(np.int64))
         out_w.append(weights.data[keep_pair])
-    if not out_a:
-        empty_i = np.zeros(0, dtype=np.int64)
-        return empty_i, empty_i, empty_i, np.zeros(0)
-    return (
-        np.concatenate(out_a).astype(np.int64),
-        np.concatenate(out_b).astype(np.int64),
-        np.concatenate(out_n),
-        np.concatenate(out_w),
+    empty = np.zeros(0, dtype=np.int64)
+    return _Pairs(
+        np.concatenate([empty, *out_a]).astype(np.int64),
+        np.concatenate([empty, *out_b]),
+        np.concatenate([empty, *out_n]),
+        np.concatenate([np.zeros(0), *out_w]),
+        degree,
+        float(kept_holders.sum()),
+        float((kept_holders**2).sum()),
     )
 
 
@@ -515,17 +594,13 @@ def _links(
         if sparse:
             native = frame.collect().to_native()
             pos = ids.get_indexer(pd.Index(native["seller_id"]))
-            a, b, n, w = _pairs_sparse(pos, native["key"].to_numpy(), len(ids), cap, min_shared)
+            pairs = _pairs_sparse(pos, native["key"].to_numpy(), len(ids), cap, min_shared)
         else:
-            pairs = _pairs_join(frame, cap, min_shared).collect().to_pandas()
-            a = ids.get_indexer(pd.Index(pairs["seller_a"]))
-            b = ids.get_indexer(pd.Index(pairs["seller_b"]))
-            known = (a >= 0) & (b >= 0)
-            a, b = a[known], b[known]
-            n = pairs["n_shared"].to_numpy(dtype=np.int64)[known]
-            w = pairs["weight"].to_numpy(dtype=np.float64)[known]
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        parts.append((lo, hi, np.full(lo.size, LINK_TYPES.index(link)), n, w))
+            pairs = _pairs_join(frame, ids, cap, min_shared)
+        if is_order:
+            pairs = pairs.beyond_chance(min_shared, params.max_pvalue)
+        link_code = np.full(pairs.a.size, LINK_TYPES.index(link))
+        parts.append((pairs.a, pairs.b, link_code, pairs.n_shared, pairs.weight))
     if not parts:
         z = np.zeros(0, dtype=np.int64)
         return _Links(z, z, z, z, np.zeros(0))

@@ -1,0 +1,405 @@
+"""The ``network__`` family: links, hub down-weighting, point-in-time labels, the simulator.
+
+The small marketplace ``web`` below is drawn by hand; every expected number in these
+tests can be checked against it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riskscore.exceptions import FeatureError
+from riskscore.features._context import AsOfContext
+from riskscore.features.network import (
+    LINK_TYPES,
+    NetworkParams,
+    hub_weight,
+    network_frame,
+    seller_links,
+    seller_web,
+)
+
+AS_OF = datetime(2024, 6, 1)
+T0 = pd.Timestamp("2024-01-01")
+
+COUNT_FEATURES = [
+    "network__payment_links",
+    "network__device_links",
+    "network__phone_links",
+    "network__return_address_links",
+    "network__ship_address_links",
+    "network__buyer_links",
+    "network__linked_sellers",
+    "network__link_weight",
+    "network__bad_neighbours",
+    "network__counterfeit_neighbours",
+    "network__fraud_neighbours",
+    "network__bad_neighbour_share",
+    "network__bad_link_weight",
+    "network__bad_2hop",
+    "network__bad_pagerank",
+]
+
+
+def _orders(rows: list[tuple[str, str, str | None, pd.Timestamp]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(len(rows))],
+            "listing_id": [f"L-{r[0]}" for r in rows],
+            "seller_id": [r[0] for r in rows],
+            "buyer_id": [r[1] for r in rows],
+            "ship_address_id": [r[2] for r in rows],
+            "quantity": 1,
+            "amount": 10.0,
+            "created_at": pd.to_datetime(pd.Series([r[3] for r in rows], dtype="object")),
+            "status": "delivered",
+        }
+    )
+
+
+@pytest.fixture
+def web() -> dict[str, pd.DataFrame]:
+    """Eight sellers registered in January; S9 registers after the cutoff.
+
+    - S1, S2 share payment account P1; S1, S3 share device D1.
+    - S5..S8 share return address HUB (4 sellers: a hub when identifier_cap=3).
+    - S1, S2 share buyers B1, B2 (a buyer link); S3, S4 share only B3 (no link).
+    - Power buyer BP bought from S5..S8 (a hub when order_cap=3).
+    - S4 is otherwise alone.
+    - S2 was labelled counterfeit in March; S3 fraud in May; S1 counterfeit after the cutoff.
+    - S9 (registered in July) shares P1 with S1 and S2.
+    """
+    ids = [f"S{i}" for i in range(1, 10)]
+    sellers = pd.DataFrame(
+        {
+            "seller_id": ids,
+            "registered_at": [T0] * 8 + [pd.Timestamp("2024-07-01")],
+            "region": "Zhejiang",
+            "payment_account": ["P1", "P1", "P3", "P4", "P5", "P6", "P7", "P8", "P1"],
+            "device_id": ["D1", "D2", "D1", "D4", "D5", "D6", "D7", "D8", "D9"],
+            "contact_phone": ["T1", "T2", "T3", "T4", None, None, "T7", "T8", "T9"],
+            "return_address": ["R1", "R2", "R3", "R4", "HUB", "HUB", "HUB", "HUB", "R9"],
+        }
+    )
+    day = pd.Timedelta(days=1)
+    rows = [
+        ("S1", "B1", "A1", T0 + 10 * day),
+        ("S1", "B2", "A2", T0 + 11 * day),
+        ("S2", "B1", "A1", T0 + 12 * day),
+        ("S2", "B2", "A2", T0 + 13 * day),
+        ("S2", "B2", "A2", T0 + 14 * day),
+        ("S3", "B3", "A3", T0 + 15 * day),
+        ("S4", "B3", None, T0 + 16 * day),
+        *[(f"S{i}", "BP", "AP", T0 + (20 + i) * day) for i in range(5, 9)],
+        *[(f"S{i}", "BP", "AP2", T0 + (30 + i) * day) for i in range(5, 9)],
+        ("S4", "B1", "A1", pd.Timestamp("2024-08-01")),  # after the cutoff
+        ("S4", "B2", "A2", pd.Timestamp("2024-08-02")),  # after the cutoff
+    ]
+    labels = pd.DataFrame(
+        {
+            "seller_id": ["S2", "S3", "S1"],
+            "listing_id": [None, None, None],
+            "label": ["counterfeit", "fraud", "counterfeit"],
+            "decided_at": pd.to_datetime(["2024-03-01", "2024-05-01", "2024-06-01"]),
+        }
+    )
+    return {"sellers": sellers, "orders": _orders(rows), "labels": labels}
+
+
+def _ctx(tables: dict[str, pd.DataFrame], as_of: datetime = AS_OF) -> AsOfContext:
+    frames = {name: nw.from_native(frame).lazy() for name, frame in tables.items()}
+    return AsOfContext(frames, as_of=as_of, entity="seller")
+
+
+def _network(
+    tables: dict[str, pd.DataFrame], as_of: datetime = AS_OF, **params: object
+) -> pd.DataFrame:
+    """Network features without neighbour means.
+
+    The hand-drawn webs are far too small for the chance test of order links (two shared
+    buyers among four is not surprising), so it is off unless ``max_pvalue`` is given.
+    """
+    params.setdefault("max_pvalue", 1.0)
+    return network_frame(
+        _ctx(tables, as_of),
+        NetworkParams(**params),
+        neighbours=False,  # type: ignore[arg-type]
+    ).set_index("seller_id")
+
+
+def test_links_by_type_on_the_hand_drawn_web(web: dict[str, pd.DataFrame]) -> None:
+    out = _network(web, identifier_cap=3, order_cap=3)
+    assert list(out.index) == [f"S{i}" for i in range(1, 9)]  # S9 registers after as_of
+    assert out["network__payment_links"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    assert out["network__device_links"].tolist() == [1, 0, 1, 0, 0, 0, 0, 0]
+    assert out["network__buyer_links"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    assert out["network__ship_address_links"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    assert out["network__return_address_links"].sum() == 0  # HUB is a hub at cap 3
+    assert out["network__linked_sellers"].tolist() == [2, 1, 1, 0, 0, 0, 0, 0]
+    assert out["network__component_size"].tolist() == [3, 3, 3, 1, 1, 1, 1, 1]
+    # S1-S2: payment (2 holders) + 2 buyers (2 holders each) + 2 addresses (2 each)
+    pair = hub_weight(2.0)
+    assert out.loc["S2", "network__link_weight"] == pytest.approx(5 * pair)
+    assert out.loc["S1", "network__link_weight"] == pytest.approx(6 * pair)
+    # labels before the cutoff: S2 counterfeit, S3 fraud; S1's (at the cutoff) is unseen
+    assert out["network__bad_neighbours"].tolist() == [2, 0, 0, 0, 0, 0, 0, 0]
+    assert out["network__counterfeit_neighbours"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    assert out["network__fraud_neighbours"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    assert out.loc["S1", "network__bad_neighbour_share"] == 1.0
+    assert out["network__bad_2hop"].tolist() == [0, 1, 1, 0, 0, 0, 0, 0]
+    assert out.loc["S1", "network__bad_pagerank"] > out.loc["S2", "network__bad_pagerank"] > 0
+
+
+def test_hub_values_are_dropped_above_the_cap_and_down_weighted_below(
+    web: dict[str, pd.DataFrame],
+) -> None:
+    capped = _network(web, identifier_cap=3, order_cap=3)
+    loose = _network(web, identifier_cap=4, order_cap=4)
+    hub = ["S5", "S6", "S7", "S8"]
+    assert (capped.loc[hub, "network__linked_sellers"] == 0).all()
+    assert (loose.loc[hub, "network__return_address_links"] == 3).all()
+    assert (loose.loc[hub, "network__buyer_links"] == 0).all()  # BP is only one buyer
+    assert (loose.loc[hub, "network__ship_address_links"] == 3).all()  # AP and AP2
+    # each hub pair gets 1/log(5) per value shared by 4 sellers, less than a pair's 1/log(3)
+    links = seller_links(_ctx(web), NetworkParams(identifier_cap=4, order_cap=4, max_pvalue=1.0))
+    hub_pairs = links[links["link"] == "return_address"]
+    assert len(hub_pairs) == 6
+    np.testing.assert_allclose(hub_pairs["weight"], 1 / np.log(5))
+    payment = links.loc[links["link"] == "payment_account", "weight"]
+    assert (hub_pairs["weight"] < payment.iloc[0]).all()
+    assert hub_weight(np.array([2, 5, 25])).tolist() == sorted(
+        hub_weight(np.array([2, 5, 25])).tolist(), reverse=True
+    )
+
+
+def test_order_links_need_min_shared(web: dict[str, pd.DataFrame]) -> None:
+    one = _network(web, identifier_cap=3, order_cap=3, min_shared=1)
+    assert one.loc["S3", "network__buyer_links"] == 1  # S3 and S4 share B3
+    assert one.loc["S4", "network__ship_address_links"] == 0  # S4's order had no address
+    three = _network(web, identifier_cap=3, order_cap=3, min_shared=3)
+    assert three["network__buyer_links"].sum() == 0
+
+
+def test_overlaps_that_chance_explains_link_nobody() -> None:
+    """40 shops draw 100 buyers each at random from 2,000: they overlap by chance only.
+
+    Two small shops R1, R2 with 10 buyers each share 6 buyers no one else buys from: a
+    pool of fake buyers. Only they are linked.
+    """
+    rng = np.random.default_rng(0)
+    rows = [
+        (f"X{s:02d}", f"B{b}", None, T0)
+        for s in range(40)
+        for b in rng.choice(2000, size=100, replace=False)
+    ]
+    rows += [(r, f"P{b}", None, T0) for r in ("R1", "R2") for b in range(6)]
+    rows += [
+        (r, f"B{b}", None, T0)
+        for r, start in (("R1", 0), ("R2", 4))
+        for b in range(start, start + 4)
+    ]
+    orders = _orders(rows)
+    ids = sorted(set(orders["seller_id"]))
+    sellers = pd.DataFrame({"seller_id": ids, "registered_at": T0, "region": "Zhejiang"})
+    tables = {"sellers": sellers, "orders": orders}
+    by_count_only = _network(tables, order_cap=40)
+    assert (by_count_only.filter(like="X", axis=0)["network__buyer_links"] > 30).all()
+    out = _network(tables, order_cap=40, max_pvalue=1e-4)
+    linked = out.index[out["network__buyer_links"] > 0].tolist()
+    assert linked == ["R1", "R2"]
+
+
+def test_isolated_sellers_get_zeros_not_nan(web: dict[str, pd.DataFrame]) -> None:
+    out = _network(web, identifier_cap=3, order_cap=3)
+    assert not out.isna().any().any()
+    alone = out.loc["S4"]
+    assert (alone[COUNT_FEATURES] == 0).all()
+    assert alone["network__component_size"] == 1
+
+
+def test_without_orders_or_labels_only_identifier_features(
+    web: dict[str, pd.DataFrame],
+) -> None:
+    out = _network({"sellers": web["sellers"]})
+    assert "network__bad_neighbours" not in out.columns
+    assert out["network__buyer_links"].sum() == 0
+    assert out.loc["S1", "network__linked_sellers"] == 2
+
+
+def test_labels_after_the_cutoff_are_invisible(web: dict[str, pd.DataFrame]) -> None:
+    before = _network(web)
+    later = dict(web)
+    extra = pd.DataFrame(
+        {
+            "seller_id": ["S1", "S4", "S5"],
+            "listing_id": [None, None, None],
+            "label": ["fraud", "counterfeit", "fraud"],
+            "decided_at": pd.to_datetime(["2024-06-01", "2024-06-02", "2030-01-01"]),
+        }
+    )
+    later["labels"] = pd.concat([web["labels"], extra], ignore_index=True)
+    pd.testing.assert_frame_equal(_network(later), before)
+
+
+def test_listing_labels_do_not_mark_sellers(web: dict[str, pd.DataFrame]) -> None:
+    tables = dict(web)
+    tables["labels"] = web["labels"].assign(listing_id=["L-S2", "L-S3", None])
+    out = _network(tables)
+    assert out.loc["S1", "network__bad_neighbours"] == 0
+
+
+@st.composite
+def marketplaces(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], datetime]:
+    """Up to 8 sellers drawing identifiers from small pools, orders and labels at any time."""
+    n = draw(st.integers(2, 8))
+    days = st.integers(0, 120)
+    pool = st.sampled_from(["a", "b", "c", None])
+    ids = [f"S{i}" for i in range(n)]
+    sellers = pd.DataFrame(
+        {
+            "seller_id": ids,
+            "registered_at": [T0 + pd.Timedelta(days=draw(days)) for _ in ids],
+            "region": "Zhejiang",
+            **{
+                col: [draw(pool) for _ in ids]
+                for col in ("payment_account", "device_id", "contact_phone", "return_address")
+            },
+        }
+    )
+    m = draw(st.integers(0, 25))
+    rows = [
+        (
+            draw(st.sampled_from(ids)),
+            draw(st.sampled_from(["B1", "B2", "B3", "B4"])),
+            draw(st.sampled_from(["A1", "A2", "A3", None])),
+            T0 + pd.Timedelta(days=draw(days), hours=draw(st.integers(0, 23))),
+        )
+        for _ in range(m)
+    ]
+    k = draw(st.integers(0, 6))
+    labels = pd.DataFrame(
+        {
+            "seller_id": [draw(st.sampled_from(ids)) for _ in range(k)],
+            "label": [draw(st.sampled_from(["counterfeit", "fraud"])) for _ in range(k)],
+            "decided_at": pd.to_datetime(
+                pd.Series([T0 + pd.Timedelta(days=draw(days)) for _ in range(k)], dtype="object")
+            ),
+        }
+    )
+    cutoff = (T0 + pd.Timedelta(days=draw(st.integers(1, 120)))).to_pydatetime()
+    return {"sellers": sellers, "orders": _orders(rows), "labels": labels}, cutoff
+
+
+def _drop_from(tables: dict[str, pd.DataFrame], as_of: datetime) -> dict[str, pd.DataFrame]:
+    """The same tables with every row at or after ``as_of`` removed."""
+    times = {"sellers": "registered_at", "orders": "created_at", "labels": "decided_at"}
+    return {name: t[t[times[name]] < pd.Timestamp(as_of)] for name, t in tables.items()}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(marketplaces(), st.integers(0, 2**31 - 1))
+def test_events_at_or_after_the_cutoff_never_change_features(
+    drawn: tuple[dict[str, pd.DataFrame], datetime], seed: int
+) -> None:
+    tables, as_of = drawn
+    if not (tables["sellers"]["registered_at"] < pd.Timestamp(as_of)).any():
+        return
+    params = {"identifier_cap": 3, "order_cap": 3, "min_shared": 2}
+    full = _network(tables, as_of, **params)
+    pd.testing.assert_frame_equal(_network(_drop_from(tables, as_of), as_of, **params), full)
+    # moving every label decided at or after the cutoff to another later time changes nothing
+    rng = np.random.default_rng(seed)
+    labels = tables["labels"].copy()
+    late = labels["decided_at"] >= pd.Timestamp(as_of)
+    shift = pd.to_timedelta(rng.integers(0, 400, size=int(late.sum())), unit="D")
+    labels.loc[late, "decided_at"] = labels.loc[late, "decided_at"] + shift
+    labels.loc[late, "label"] = rng.choice(["counterfeit", "fraud"], size=int(late.sum()))
+    moved = {**tables, "labels": labels}
+    pd.testing.assert_frame_equal(_network(moved, as_of, **params), full)
+
+
+def test_sparse_and_join_paths_agree_on_the_simulator(sim: dict[str, pd.DataFrame]) -> None:
+    ctx = _ctx(sim, datetime(2024, 9, 1))
+    sparse = seller_links(ctx, NetworkParams(method="sparse"))
+    joined = seller_links(ctx, NetworkParams(method="join"))
+    key = ["seller_a", "seller_b", "link"]
+    sparse = sparse.sort_values(key, ignore_index=True)
+    joined = joined.sort_values(key, ignore_index=True)
+    assert len(sparse) > 100
+    pd.testing.assert_frame_equal(sparse, joined, check_exact=False, rtol=1e-12)
+    assert set(sparse["link"]) <= set(LINK_TYPES)
+
+
+def test_camouflaged_ring_members_stand_out(sim: dict[str, pd.DataFrame]) -> None:
+    """Ring members whose prices and complaints look ordinary are exposed by their web."""
+    out = _network(sim, datetime(2024, 9, 1), max_pvalue=1e-4).join(
+        sim["truth"].set_index("seller_id")
+    )
+    camo = out[out["camouflaged"].astype(bool)]
+    legit = out[out["seller_type"] == "legit"]
+    assert len(camo) >= 10
+    for name in ("network__linked_sellers", "network__bad_neighbours", "network__bad_pagerank"):
+        assert camo[name].mean() > 4 * legit[name].mean(), name
+    # ranking by the propagated label alone separates them well
+    scores = pd.concat([camo["network__bad_pagerank"], legit["network__bad_pagerank"]])
+    truth = np.r_[np.ones(len(camo)), np.zeros(len(legit))]
+    ranks = scores.rank().to_numpy()
+    auc = (ranks[truth == 1].sum() - len(camo) * (len(camo) + 1) / 2) / (len(camo) * len(legit))
+    assert auc > 0.75
+
+
+@pytest.fixture(scope="module")
+def sim() -> dict[str, pd.DataFrame]:
+    """A 1,500-seller simulated marketplace (with camouflaged ring members)."""
+    from riskscore.datasets import make_marketplace
+
+    return make_marketplace(n_sellers=1500, seed=7)
+
+
+def test_seller_web_lists_links_and_labels(web: dict[str, pd.DataFrame]) -> None:
+    params = NetworkParams(identifier_cap=3, order_cap=3, max_pvalue=1.0)
+    out = seller_web(web, "S1", "2024-06-01", params)
+    assert out["seller_id"].tolist() == ["S2", "S3"]
+    first = out.iloc[0]
+    assert first["links"].split(",") == ["payment_account", "ship_address", "buyer"]
+    assert "payment_account=P1" in first["shared"] and "buyer=B1,B2" in first["shared"]
+    assert out["label"].tolist() == ["counterfeit", "fraud"]
+    assert out.attrs["component_size"] == 3
+    assert out.attrs["label"] == ""  # S1's own label comes at the cutoff
+    with pytest.raises(FeatureError, match=r"seller 'S9' is registered on or after 2024-06-01"):
+        seller_web(web, "S9", "2024-06-01")
+    with pytest.raises(FeatureError, match=r"seller 'NOPE' is unknown"):
+        seller_web(web, "NOPE", "2024-06-01")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"identifier_cap": 1}, r"identifier_cap must be a whole number >= 2; got 1"),
+        ({"min_shared": 0}, r"min_shared must be a whole number >= 1; got 0"),
+        ({"damping": 1.0}, r"damping must be in \[0, 1\); got 1.0"),
+        ({"max_pvalue": 0.0}, r"max_pvalue must be in \(0, 1\]; got 0.0"),
+        ({"method": "graphx"}, r"method must be 'auto', 'sparse' or 'join'"),
+    ],
+)
+def test_bad_parameters_are_reported(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(FeatureError, match=match):
+        NetworkParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_sparse_method_needs_pandas(web: dict[str, pd.DataFrame]) -> None:
+    pl = pytest.importorskip("polars")
+    frames = {k: nw.from_native(pl.from_pandas(v)).lazy() for k, v in web.items()}
+    ctx = AsOfContext(frames, as_of=AS_OF, entity="seller")
+    with pytest.raises(FeatureError, match=r"method='sparse'\) needs pandas tables; got polars"):
+        network_frame(ctx, NetworkParams(method="sparse"), neighbours=False)
+    polars_out = network_frame(ctx, NetworkParams(max_pvalue=1.0), neighbours=False)
+    polars_out = polars_out.set_index("seller_id")
+    pd.testing.assert_frame_equal(polars_out, _network(web))
