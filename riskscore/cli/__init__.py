@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # click usage errors carry their own exit code
         import click
 
-        if isinstance(err, click.ClickException):
+        # typer >= 0.20 vendors click: its usage errors are not click.ClickException
+        if isinstance(err, click.ClickException | typer.TyperException):
             err.show()
             return int(err.exit_code)
         raise

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from riskscore._config import env_str
 from riskscore.exceptions import ScoringError
 from riskscore.scoring._entities import REJECT_REASONS, check_ids, entity_features, rejects_frame
 
@@ -272,6 +273,7 @@ def run_batch(
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(feature_file)
+    pause = float(env_str("BATCH_CHUNK_PAUSE", "0"))  # seconds; lets tests crash a run mid-way
     n_chunks = source.num_row_groups
     n_resumed = 0
     with _progress(progress, source.metadata.num_rows) as advance:
@@ -288,6 +290,8 @@ def run_batch(
             write_frame(bad, rejects_part)
             write_frame(scored, scores_part)  # written last: marks the chunk complete
             advance(n_rows)
+            if pause:
+                time.sleep(pause)
     parts_rejects = [work / "rejects-pre.parquet"] + [
         work / f"rejects-{i:06d}.parquet" for i in range(n_chunks)
     ]
