@@ -34,6 +34,7 @@ _COMMANDS: tuple[str, ...] = (
     "_evaluate",
     "_promote",
     "_score",
+    "_explain",
     "_links",
 )
 

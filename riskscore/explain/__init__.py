@@ -19,6 +19,7 @@ from riskscore.explain._contrib import (
     contributions,
     family_of,
 )
+from riskscore.explain._evidence import EVIDENCE_SECTIONS, Evidence, build_evidence
 from riskscore.explain._plots import (
     bar_plot,
     beeswarm_plot,
@@ -40,16 +41,19 @@ from riskscore.explain._reasons import (
 )
 
 __all__ = [
+    "EVIDENCE_SECTIONS",
     "FAMILY_SEPARATOR",
     "IMPACT_THRESHOLDS",
     "REASON_COLUMNS",
     "Contributions",
     "Direction",
+    "Evidence",
     "Explainer",
     "Language",
     "bar_plot",
     "beeswarm_plot",
     "booster_of",
+    "build_evidence",
     "contributions",
     "dependence_plot",
     "family_of",
