@@ -181,7 +181,9 @@ def _prepare(
             dropped[c] = "all values missing"
             continue
         if col.nunique(dropna=False) <= 1:
-            dropped[c] = f"constant ({col.iloc[0]!r})"
+            first = col.iloc[0]
+            value = first.item() if isinstance(first, np.generic) else first
+            dropped[c] = f"constant ({value!r})"
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):
             categories[c] = [str(v) for v in col.cat.categories]
@@ -397,14 +399,26 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _catalog_for(features: Sequence[str], catalog: pd.DataFrame | None) -> pd.DataFrame | None:
+def _catalog_for(
+    features: Sequence[str], catalog: pd.DataFrame | None, entity: str
+) -> pd.DataFrame | None:
+    """Return the catalog rows of the model's features (``None`` when none are declared).
+
+    Without an explicit catalog, ``riskscore.features.catalog`` is used only when it
+    declares every feature of the model.
+    """
+    auto = catalog is None
     if catalog is None:
         if not features or not all(_FEATURE_NAME.match(f) for f in features):
             return None
         try:
             from riskscore import features as feature_module
 
-            catalog = feature_module.catalog()  # type: ignore[attr-defined]
+            read = feature_module.catalog
+            try:
+                catalog = read(entity)  # type: ignore[arg-type]
+            except Exception:
+                catalog = read()
         except (ImportError, AttributeError):
             return None
         except Exception as err:  # a broken catalog should not stop training
@@ -414,7 +428,10 @@ def _catalog_for(features: Sequence[str], catalog: pd.DataFrame | None) -> pd.Da
             return None
     if catalog is None or "name" not in catalog.columns:
         return None
-    return catalog[catalog["name"].isin(list(features))].reset_index(drop=True)
+    rows = catalog[catalog["name"].isin(list(features))].drop_duplicates("name")
+    if auto and len(rows) < len(features):
+        return None  # the features are not (all) from the riskscore catalog
+    return rows.reset_index(drop=True) if len(rows) else None
 
 
 def _catalog_version(catalog: pd.DataFrame | None) -> str | None:
@@ -584,7 +601,7 @@ def _fit(
     ).sort_values(["gain", "feature"], ascending=[False, True], ignore_index=True)
 
     fingerprint = _fingerprint(prep, split)
-    snapshot = _catalog_for(prep.features, catalog)
+    snapshot = _catalog_for(prep.features, catalog, entity)
     config = {
         "entity": entity,
         "target": target,

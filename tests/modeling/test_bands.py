@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from riskscore.modeling import (
+    Bands,
+    Calibrator,
+    RiskScale,
+    bands_from_capacity,
+    bands_from_cost,
+    threshold_table,
+)
+
+
+@pytest.fixture(scope="module")
+def negatives() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=20_000)
+
+
+def test_risk_score_is_log_fpr(negatives: np.ndarray) -> None:
+    scale = RiskScale.fit(negatives)
+    q = np.quantile(negatives, [0.0, 0.9, 0.99, 0.999])
+    assert scale.transform(q).tolist() == [0, 250, 500, 750]
+    # measured FPR at each risk score matches the documented scale
+    for risk in (250, 425, 500, 750):
+        fpr = np.mean(scale.transform(negatives) >= risk)
+        assert fpr == pytest.approx(scale.fpr_at(risk), rel=0.15)
+    assert scale.fpr_at(425) == pytest.approx(0.02, rel=0.03)
+
+
+def test_risk_scale_is_monotone_and_extrapolates(negatives: np.ndarray) -> None:
+    scale = RiskScale.fit(negatives[:500])  # FPR measurable down to 1/500 only
+    grid = np.linspace(-6, 12, 2000)
+    r = scale.transform(grid)
+    assert np.all(np.diff(r) >= 0)
+    assert r[0] == 0 and r[-1] == 1000
+    assert np.all(np.diff(scale.raw_knots) > 0)
+    back = RiskScale.from_dict(json.loads(json.dumps(scale.to_dict())))
+    np.testing.assert_array_equal(back.transform(grid), r)
+
+
+def test_risk_scale_errors() -> None:
+    with pytest.raises(ValueError, match="at least 2 negatives"):
+        RiskScale.fit([0.1])
+    with pytest.raises(ValueError, match="fpr_floor"):
+        RiskScale.fit([0.1, 0.2], fpr_floor=2.0)
+
+
+def test_bands_assign_and_validate() -> None:
+    b = Bands({"medium": 100, "high": 100, "critical": 900})
+    assert b.assign(np.array([99, 100, 899, 900])).tolist() == ["low", "high", "high", "critical"]
+    with pytest.raises(ValueError, match=r"medium.*<=.*high"):
+        Bands({"medium": 500, "high": 100, "critical": 900})
+    assert Bands.from_dict(json.loads(json.dumps(b.to_dict()))) == b
+
+
+def test_bands_from_capacity_match_volumes() -> None:
+    rng = np.random.default_rng(0)
+    risk = rng.integers(0, 1001, size=50_000)  # 5 cutoffs of 10 000 entities
+    b = bands_from_capacity(risk, capacity=200, n_groups=5)
+    per_cutoff = {name: np.sum(risk >= t) / 5 for name, t in b.thresholds.items()}
+    assert per_cutoff["high"] == pytest.approx(200, rel=0.06)
+    assert per_cutoff["medium"] == pytest.approx(600, rel=0.06)
+    assert per_cutoff["critical"] == pytest.approx(40, rel=0.3)
+    assert per_cutoff["high"] <= 200 and b.source == "capacity"
+
+
+def test_bands_from_cost_break_even() -> None:
+    scale = RiskScale([0.0, 10.0], [0.0, 1000.0])
+    cal = Calibrator("platt", {"a": 1.0, "b": -5.0})
+    b = bands_from_cost(cal, scale, cost_ratio=9.0)  # review when p >= 0.1
+    p_high = cal.transform(scale.raw_at(b.thresholds["high"]))
+    p_below = cal.transform(scale.raw_at(b.thresholds["high"] - 1))
+    assert p_below < 0.1 <= p_high
+    with pytest.raises(ValueError, match="cost_ratio must be > 0"):
+        bands_from_cost(cal, scale, cost_ratio=0)
+
+
+def test_threshold_table_by_hand() -> None:
+    scale = RiskScale([0.0, 10.0], [0.0, 1000.0])
+    y = [1, 0, 1, 0, 0, 0, 1, 0]
+    risk = [900, 800, 700, 600, 500, 400, 300, 200]
+    t = threshold_table(
+        y, risk, scale=scale, calibrator=Calibrator("none"), n_groups=2, days_per_group=7, step=100
+    ).set_index("risk_score")
+    row = t.loc[600]  # flagged: 900, 800, 700, 600 -> tp 2, fp 2
+    assert (row["flagged"], row["tp"], row["fp"]) == (4, 2, 2)
+    assert row["precision"] == 0.5 and row["recall"] == pytest.approx(2 / 3)
+    assert row["fpr"] == 0.4 and row["flagged_per_group"] == 2.0
+    assert row["review_per_day"] == pytest.approx(2 / 7)
+    assert t.loc[600, "raw_score"] == pytest.approx(6.0)
+    assert t.loc[1000, "flagged"] == 0 and np.isnan(t.loc[1000, "precision"])

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from riskscore.modeling import DEFAULT_PARAMS, fit_lgbm, lgbm_params, random_search
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1200, 4))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=1200) > 2.0).astype(float)
+    return X, y
+
+
+def test_defaults_are_deterministic_and_shallow() -> None:
+    p = lgbm_params(11)
+    assert p["deterministic"] is True and p["force_row_wise"] is True
+    assert p["seed"] == 11 and isinstance(p["num_threads"], int) and p["num_threads"] >= 1
+    assert p["max_depth"] <= 6 and p["num_leaves"] <= 31
+    assert "scale_pos_weight" not in p and "is_unbalance" not in p  # no reweighting by default
+    assert DEFAULT_PARAMS["metric"] == "binary_logloss"
+
+
+def test_threads_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISKSCORE_NUM_THREADS", "1")
+    assert lgbm_params(0)["num_threads"] == 1
+    assert lgbm_params(0, num_threads=3)["num_threads"] == 3
+
+
+def test_class_weight() -> None:
+    assert lgbm_params(0, class_weight=4.0)["scale_pos_weight"] == 4.0
+    p = lgbm_params(0, class_weight="balanced", n_positive=5, n_negative=95)
+    assert p["scale_pos_weight"] == 19.0
+    with pytest.raises(ValueError, match=r"'balanced' or a positive number. Got 'heavy'"):
+        lgbm_params(0, class_weight="heavy")
+    assert lgbm_params(0, overrides={"max_depth": 3})["max_depth"] == 3
+
+
+def test_early_stopping_trims_trees(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = data
+    b = fit_lgbm(
+        X[:800],
+        y[:800],
+        X[800:],
+        y[800:],
+        params=lgbm_params(0),
+        feature_names=list("abcd"),
+        num_boost_round=1000,
+        early_stopping_rounds=20,
+    )
+    assert b.num_trees() == b.best_iteration < 1000
+    assert b.feature_name() == list("abcd")
+
+
+def test_same_seed_same_bytes(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = data
+
+    def fit(seed: int) -> str:
+        b = fit_lgbm(
+            X[:800],
+            y[:800],
+            X[800:],
+            y[800:],
+            params=lgbm_params(seed),
+            feature_names=list("abcd"),
+            num_boost_round=60,
+        )
+        return b.model_to_string()
+
+    assert fit(1) == fit(1)
+    assert fit(1) != fit(2)
+
+
+def test_categorical_features(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = data
+    X = X.copy()
+    X[:, 3] = np.random.default_rng(1).integers(0, 5, size=len(X))
+    b = fit_lgbm(
+        X[:800],
+        y[:800],
+        X[800:],
+        y[800:],
+        params=lgbm_params(0),
+        feature_names=list("abcd"),
+        categorical=[3],
+        num_boost_round=20,
+    )
+    assert (
+        "categorical_feature=3" in b.model_to_string()
+        or "[categorical_feature: 3]" in b.model_to_string()
+    )
+
+
+def test_search_is_bounded_and_keeps_defaults_first(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = data
+    kw = dict(base_params=lgbm_params(0), feature_names=list("abcd"), num_boost_round=40)
+    r = random_search(X[:800], y[:800], X[800:], y[800:], n_iter=4, seed=3, **kw)
+    assert r.trials["trial"].tolist() == [0, 1, 2, 3]
+    assert r.trials.loc[0, "num_leaves"] == 31 and r.trials.loc[0, "max_depth"] == 6
+    assert r.trials["best"].sum() == 1
+    assert (
+        r.trials.loc[r.trials["best"], "valid_logloss"].iloc[0] == r.trials["valid_logloss"].min()
+    )
+    assert (r.trials["num_leaves"] <= 31).all() and (r.trials["max_depth"] <= 6).all()
+    again = random_search(X[:800], y[:800], X[800:], y[800:], n_iter=4, seed=3, **kw)
+    assert again.best_params == r.best_params
+    # a zero budget still runs the defaults, and nothing else
+    short = random_search(X[:800], y[:800], X[800:], y[800:], n_iter=4, budget_seconds=0.0, **kw)
+    assert len(short.trials) == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        random_search(X[:800], y[:800], X[800:], y[800:], n_iter=0, **kw)
