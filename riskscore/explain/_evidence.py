@@ -552,7 +552,7 @@ def _feature_record(
     tables: Mapping[str, Any],
     seller_id: str,
     cutoff: pd.Timestamp,
-    features: pd.DataFrame | Mapping[str, Any] | None,
+    features: Any,
 ) -> dict[str, Any]:
     if isinstance(features, Mapping):
         return dict(features)

@@ -299,7 +299,7 @@ class Explainer:
         self.model = model
         self.booster = booster_of(model)
         self.model_name = model_name or _str_attr(model, "name")
-        self.model_version = model_version or _str_attr(model, "version")
+        self.model_version = model_version or _model_version(model)
         entity = _str_attr(model, "entity")
         self.id_column = f"{entity}_id" if entity else None
         if catalog is None:
@@ -689,6 +689,16 @@ def _str_attr(model: Any, name: str) -> str | None:
     if value is None or callable(value):
         return None
     return str(value)
+
+
+def _model_version(model: Any) -> str | None:
+    """Return the version a model records about itself (attribute or metadata), if any."""
+    version = _str_attr(model, "version")
+    metadata = getattr(model, "metadata", None)
+    if version is None and isinstance(metadata, Mapping):
+        found = metadata.get("version") or metadata.get("model_version")
+        version = None if found is None else str(found)
+    return version
 
 
 def _py(value: Any) -> Any:
