@@ -1,0 +1,12 @@
+"""The synthetic marketplace simulator: demo data, docs examples and test fixtures.
+
+:func:`make_marketplace` returns the contract tables of :mod:`riskscore.schema` plus a
+``truth`` table (the simulated seller types) for evaluation only.
+"""
+
+from __future__ import annotations
+
+from riskscore.datasets._marketplace import make_marketplace
+from riskscore.datasets._sellers import SELLER_TYPES
+
+__all__ = ["SELLER_TYPES", "make_marketplace"]

@@ -1,0 +1,487 @@
+"""Specification of the synthetic marketplace: contract, determinism, seller patterns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskscore.datasets import SELLER_TYPES, make_marketplace
+from riskscore.io import write_tables
+from riskscore.schema import CONTRACT, validate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+START = pd.Timestamp("2024-01-01")
+END = START + pd.Timedelta(days=365)
+BAD = ("fake_phone", "counterfeit", "counterfeit_ring", "click_farm")
+REPLICA = re.compile(r"replica|1:1|AAA|original quality|高仿|A货|原单|复刻|超A|精仿")
+
+
+@pytest.fixture(scope="module")
+def market() -> dict[str, pd.DataFrame]:
+    """The default-size marketplace (2,000 sellers, ~200k orders), seed 0."""
+    return make_marketplace()
+
+
+@pytest.fixture(scope="module")
+def truth(market: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Truth per seller with a ``group`` column splitting camouflaged ring members out."""
+    t = market["truth"].copy()
+    t["group"] = np.where(t["camouflaged"], "camouflaged", t["seller_type"])
+    return t.set_index("seller_id")
+
+
+@pytest.fixture(scope="module")
+def per_seller(market: dict[str, pd.DataFrame], truth: pd.DataFrame) -> pd.DataFrame:
+    """Per-seller summaries: price ratio, orders, complaint rates, top-3 buyer share."""
+    listings = market["listings"].merge(
+        market["products"][["product_id", "reference_price"]], on="product_id"
+    )
+    ratio = (listings["price"] / listings["reference_price"]).groupby(listings["seller_id"])
+    orders = market["orders"]
+    n_orders = orders.groupby("seller_id").size()
+    complaints = market["complaints"]
+    by_kind = complaints.groupby(["seller_id", "kind"]).size().unstack(fill_value=0)
+    per_buyer = orders.groupby(["seller_id", "buyer_id"]).size().rename("k").reset_index()
+    per_buyer = per_buyer.sort_values(["seller_id", "k"], ascending=[True, False])
+    top = per_buyer[per_buyer.groupby("seller_id").cumcount() < 3]
+    top3 = top.groupby("seller_id")["k"].sum() / n_orders
+    out = pd.DataFrame(
+        {
+            "group": truth["group"],
+            "ratio": ratio.median(),
+            "orders": n_orders,
+            "top3": top3,
+        }
+    )
+    out["orders"] = out["orders"].fillna(0)
+    for kind in ("counterfeit", "not_received", "not_as_described", "other"):
+        out[kind] = by_kind[kind].reindex(out.index, fill_value=0) / out["orders"].clip(lower=1)
+    return out
+
+
+def _group_rate(per_seller: pd.DataFrame, column: str) -> pd.Series:
+    """Complaints of a kind per order, pooled over the sellers of each group."""
+    n = per_seller["orders"]
+    return (per_seller[column] * n.clip(lower=1)).groupby(per_seller["group"]).sum() / (
+        n.groupby(per_seller["group"]).sum()
+    )
+
+
+# --- contract and determinism ------------------------------------------------------------
+
+
+def test_tables_pass_validation_unchanged(market: dict[str, pd.DataFrame]) -> None:
+    checked = validate(market)
+    for name in CONTRACT:
+        pd.testing.assert_frame_equal(checked[name], market[name])
+    assert set(market) == {*CONTRACT, "truth"}
+
+
+def test_column_dtypes_follow_the_contract(market: dict[str, pd.DataFrame]) -> None:
+    kinds = {"str": "str", "float": "float64", "int": "int64", "datetime": "datetime64[us]"}
+    for name, spec in CONTRACT.items():
+        frame = market[name]
+        assert list(frame.columns[: len(spec.columns)]) == [c.name for c in spec.columns]
+        for col in spec.columns:
+            assert str(frame[col.name].dtype) == kinds[col.kind], (name, col.name)
+
+
+def test_truth_table_shape(market: dict[str, pd.DataFrame]) -> None:
+    truth = market["truth"]
+    assert list(truth.columns) == [
+        "seller_id",
+        "seller_type",
+        "ring_id",
+        "is_counterfeit",
+        "is_fraud",
+        "camouflaged",
+    ]
+    assert truth["seller_id"].tolist() == market["sellers"]["seller_id"].tolist()
+    assert set(truth["seller_type"]) == set(SELLER_TYPES)
+    assert truth["ring_id"].notna().eq(truth["seller_type"] == "counterfeit_ring").all()
+    assert (
+        truth["is_counterfeit"]
+        .eq(truth["seller_type"].isin(["counterfeit", "counterfeit_ring"]))
+        .all()
+    )
+    assert truth["is_fraud"].eq(truth["seller_type"].isin(["fake_phone", "click_farm"])).all()
+    assert not truth.loc[truth["seller_type"] != "counterfeit_ring", "camouflaged"].any()
+    shares = truth["seller_type"].value_counts(normalize=True)
+    assert shares["legit"] == pytest.approx(0.74, abs=0.01)
+    assert shares["counterfeit_ring"] == pytest.approx(0.05, abs=0.01)
+
+
+def test_same_seed_gives_identical_parquet_bytes(tmp_path: Path) -> None:
+    a = write_tables(make_marketplace(n_sellers=120, seed=5), tmp_path / "a")
+    b = write_tables(make_marketplace(n_sellers=120, seed=5), tmp_path / "b")
+    c = write_tables(make_marketplace(n_sellers=120, seed=6), tmp_path / "c")
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    assert len(names) == 7
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "orders.parquet").read_bytes() != (c / "orders.parquet").read_bytes()
+
+
+def test_committed_sample_is_what_the_simulator_makes() -> None:
+    expected = make_marketplace(n_sellers=300, seed=7)
+    files = sorted(p.stem for p in SAMPLE.glob("*.parquet"))
+    assert files == sorted(expected)
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(SAMPLE / f"{name}.parquet"), frame)
+
+
+def test_ids_look_like_marketplace_ids(market: dict[str, pd.DataFrame]) -> None:
+    patterns = {
+        ("sellers", "seller_id"): r"S\d{6}",
+        ("listings", "listing_id"): r"L\d{8}",
+        ("orders", "order_id"): r"O\d{9}",
+        ("orders", "buyer_id"): r"B\d{9}",
+        ("orders", "ship_address_id"): r"A\d{9}",
+        ("sellers", "return_address"): r"A\d{9}",
+        ("sellers", "contact_phone"): r"1[3-9]\d{9}",
+        ("products", "product_id"): r"P\d{5}",
+        ("complaints", "complaint_id"): r"C\d{8}",
+    }
+    for (table, column), pattern in patterns.items():
+        values = market[table][column].dropna()
+        assert values.str.fullmatch(pattern).all(), (table, column)
+    assert market["sellers"]["seller_id"].iloc[0] == "S000001"
+    assert market["sellers"]["registered_at"].is_monotonic_increasing
+    assert market["orders"]["created_at"].is_monotonic_increasing
+
+
+def test_scale_and_currency(market: dict[str, pd.DataFrame]) -> None:
+    assert len(market["orders"]) == pytest.approx(200_000, rel=0.05)
+    assert market["listings"]["currency"].eq("CNY").all()
+    n_buyers = market["orders"]["buyer_id"].nunique()
+    assert 0.2 * len(market["orders"]) < n_buyers < 0.45 * len(market["orders"])
+    regions = market["sellers"]["region"]
+    assert {"Guangdong", "Zhejiang", "Shanghai"} <= set(regions)
+
+
+def test_catalogue_has_brands_and_realistic_reference_prices(
+    market: dict[str, pd.DataFrame],
+) -> None:
+    products = market["products"]
+    assert {"Apple", "Huawei", "Louis Vuitton", "SK-II", "Pfizer", "Zhonghua"} <= set(
+        products["brand"]
+    )
+    median = products.groupby("category")["reference_price"].median()
+    assert 1500 < median["phones"] < 9000
+    assert median["luxury"] > 10_000
+    assert 100 < median["cosmetics"] < 2000
+    assert set(median.index) == {
+        "phones",
+        "luxury",
+        "cosmetics",
+        "medicine",
+        "tobacco",
+        "electronics",
+        "apparel",
+        "home",
+        "toys",
+        "grocery",
+    }
+
+
+def test_titles_mix_languages_and_some_listings_are_unbranded(
+    market: dict[str, pd.DataFrame],
+) -> None:
+    listings = market["listings"]
+    titles = listings["title"]
+    assert titles.str.contains(r"[\u4e00-\u9fff]").mean() > 0.5
+    assert titles.str.contains(r"[A-Za-z]{3,}").mean() > 0.5
+    assert not titles.str.contains("  ").any()
+    assert 0.05 < listings["brand"].isna().mean() < 0.4
+    brand_only = listings["product_id"].isna() & listings["brand"].notna()
+    assert 0.05 < brand_only.mean() < 0.4
+
+
+# --- times ---------------------------------------------------------------------------------
+
+
+def test_event_times_fall_in_the_period(market: dict[str, pd.DataFrame]) -> None:
+    for table, column in (
+        ("orders", "created_at"),
+        ("complaints", "created_at"),
+        ("labels", "decided_at"),
+    ):
+        times = market[table][column]
+        assert times.min() >= START and times.max() < END, table
+    assert market["listings"]["created_at"].max() < END
+    assert market["sellers"]["registered_at"].max() < END
+    # Accounts of all ages: years before the period, and new ones during it.
+    reg = market["sellers"]["registered_at"]
+    assert reg.min() < START - pd.Timedelta(days=5 * 365)
+    assert 0.1 < (reg >= START).mean() < 0.4
+
+
+def test_events_respect_causality(market: dict[str, pd.DataFrame]) -> None:
+    sellers = market["sellers"].set_index("seller_id")["registered_at"]
+    listings = market["listings"].set_index("listing_id")
+    orders = market["orders"]
+    assert (listings["created_at"] >= listings["seller_id"].map(sellers)).all()
+    assert (orders["created_at"] >= orders["listing_id"].map(listings["created_at"])).all()
+    assert (orders["seller_id"] == orders["listing_id"].map(listings["seller_id"])).all()
+    complaints = market["complaints"]
+    assert 0.02 < complaints["order_id"].isna().mean() < 0.15
+    linked = complaints.dropna(subset=["order_id"])
+    order_time = orders.set_index("order_id")["created_at"]
+    assert (linked["created_at"] > linked["order_id"].map(order_time)).all()
+    order_seller = orders.set_index("order_id")["seller_id"]
+    assert (linked["seller_id"] == linked["order_id"].map(order_seller)).all()
+
+
+# --- seller patterns ----------------------------------------------------------------------
+
+
+def test_prices_relative_to_reference(per_seller: pd.DataFrame) -> None:
+    ratio = per_seller.groupby("group")["ratio"].median()
+    assert 0.9 < ratio["legit"] < 1.1
+    assert 0.9 < ratio["new_legit"] < 1.1
+    assert 0.55 < ratio["discount"] < 0.85
+    assert ratio["counterfeit"] < 0.75
+    assert ratio["counterfeit_ring"] < 0.75
+    assert 0.4 < ratio["fake_phone"] < 0.65
+    # Camouflaged ring members price like honest shops.
+    assert abs(ratio["camouflaged"] - ratio["legit"]) < 0.1
+
+
+def test_complaint_patterns(per_seller: pd.DataFrame) -> None:
+    not_received = _group_rate(per_seller, "not_received")
+    counterfeit = _group_rate(per_seller, "counterfeit")
+    assert not_received["fake_phone"] > 0.4
+    assert not_received["fake_phone"] > 50 * not_received["legit"]
+    assert 0.05 < counterfeit["counterfeit"] < 0.2
+    assert 0.05 < counterfeit["counterfeit_ring"] < 0.2
+    assert counterfeit["legit"] < 0.002
+    assert counterfeit["camouflaged"] < 0.01
+    total = sum(
+        _group_rate(per_seller, k)
+        for k in ("counterfeit", "not_received", "not_as_described", "other")
+    )
+    assert 0.005 < total["legit"] < 0.02
+    assert total["camouflaged"] < 0.03
+
+
+def test_fake_phone_shops_burst_then_go_quiet(market: dict[str, pd.DataFrame]) -> None:
+    truth = market["truth"]
+    fake = truth.loc[truth["seller_type"] == "fake_phone", "seller_id"]
+    orders = market["orders"][market["orders"]["seller_id"].isin(fake)]
+    span = orders.groupby("seller_id")["created_at"].agg(lambda s: s.max() - s.min())
+    assert (span <= pd.Timedelta(days=21)).all()
+    sellers = market["sellers"].set_index("seller_id")
+    assert (sellers.loc[fake, "registered_at"] >= START).all()
+    listings = market["listings"][market["listings"]["seller_id"].isin(fake)]
+    assert listings["category"].eq("phones").mean() > 0.7
+    statuses = orders["status"].value_counts(normalize=True)
+    assert statuses["refunded"] > 0.5
+
+
+def test_click_farms_concentrate_buyers(per_seller: pd.DataFrame) -> None:
+    busy = per_seller[per_seller["orders"] >= 20]
+    top3 = busy.groupby("group")["top3"].median()
+    assert top3["click_farm"] > 0.2
+    assert top3["click_farm"] > 4 * top3["legit"]
+
+
+def test_click_farms_ship_to_a_few_addresses(market: dict[str, pd.DataFrame]) -> None:
+    truth = market["truth"]
+    farms = truth.loc[truth["seller_type"] == "click_farm", "seller_id"]
+    orders = market["orders"][market["orders"]["seller_id"].isin(farms)]
+    top_address = orders.groupby("seller_id")["ship_address_id"].agg(
+        lambda s: s.value_counts(normalize=True).iloc[0] if s.notna().any() else 0.0
+    )
+    assert top_address.median() > 0.1
+
+
+def _sharing(sellers: pd.DataFrame) -> pd.DataFrame:
+    """Per identifier column: does the seller share its value with another seller?"""
+    cols = ["payment_account", "device_id", "contact_phone", "return_address"]
+    return pd.DataFrame(
+        {c: sellers[c].map(sellers[c].value_counts()).fillna(0).gt(1) for c in cols}
+    )
+
+
+def test_ring_members_share_identifiers(market: dict[str, pd.DataFrame]) -> None:
+    sellers = market["sellers"].merge(market["truth"], on="seller_id")
+    ring = sellers[sellers["ring_id"].notna()]
+    cols = ["payment_account", "device_id", "contact_phone", "return_address"]
+    linked_within = np.zeros(len(ring), dtype=bool)
+    for col in cols:
+        counts = ring.groupby(["ring_id", col]).size()
+        key = pd.MultiIndex.from_frame(ring[["ring_id", col]])
+        linked_within |= counts.reindex(key).fillna(0).to_numpy() > 1
+    assert linked_within.mean() > 0.9
+    # Not every member shares everything.
+    assert _sharing(ring).mean().max() < 0.9
+    sizes = ring.groupby("ring_id").size()
+    assert sizes.min() >= 3 and sizes.max() <= 30
+    # Camouflaged members are linked as much as the others.
+    camo = linked_within[ring["camouflaged"].to_numpy()]
+    assert camo.mean() > 0.85
+    # Ring members register at different times across the period.
+    spread = ring.groupby("ring_id")["registered_at"].agg(lambda s: s.max() - s.min())
+    assert spread.median() > pd.Timedelta(days=60)
+
+
+def test_honest_sellers_share_some_identifiers_too(market: dict[str, pd.DataFrame]) -> None:
+    sellers = market["sellers"].merge(market["truth"], on="seller_id")
+    share = _sharing(sellers).any(axis=1)
+    legit = share[sellers["seller_type"].eq("legit").to_numpy()].mean()
+    assert 0.05 < legit < 0.35
+    # A marketplace-wide returns hub is used by many shops.
+    assert sellers["return_address"].value_counts().iloc[0] >= 20
+
+
+def test_rings_share_buyers(market: dict[str, pd.DataFrame]) -> None:
+    orders = market["orders"].merge(market["truth"], on="seller_id")
+    ring_orders = orders[orders["ring_id"].notna()]
+    members_per_buyer = ring_orders.groupby(["ring_id", "buyer_id"])["seller_id"].nunique()
+    assert (members_per_buyer >= 2).sum() > 50
+
+
+def test_power_buyers_buy_from_many_legit_shops(market: dict[str, pd.DataFrame]) -> None:
+    orders = market["orders"].merge(market["truth"], on="seller_id")
+    legit = orders[orders["seller_type"] == "legit"]
+    shops = legit.groupby("buyer_id")["seller_id"].nunique().sort_values(ascending=False)
+    assert shops.iloc[0] >= 50
+    assert shops.median() <= 2
+
+
+def test_new_legit_shops_grow(market: dict[str, pd.DataFrame]) -> None:
+    truth = market["truth"]
+    new = truth.loc[truth["seller_type"] == "new_legit", "seller_id"]
+    sellers = market["sellers"].set_index("seller_id")
+    assert (sellers.loc[new, "registered_at"] >= START).all()
+    orders = market["orders"].merge(sellers["registered_at"], on="seller_id")
+    orders = orders[orders["seller_id"].isin(new)]
+    age = (orders["created_at"] - orders["registered_at"]) / (END - orders["registered_at"])
+    assert (age > 0.5).mean() > 0.65  # more orders in the second half of their life
+
+
+def test_replica_words_in_some_counterfeit_titles(market: dict[str, pd.DataFrame]) -> None:
+    listings = market["listings"].merge(market["truth"], on="seller_id")
+    loud = listings["seller_type"].eq("counterfeit") | (
+        listings["seller_type"].eq("counterfeit_ring") & ~listings["camouflaged"]
+    )
+    replica = listings["title"].str.contains(REPLICA)
+    assert 0.05 < replica[loud].mean() < 0.5
+    assert replica[listings["seller_type"] == "legit"].mean() < 0.02
+    assert replica[listings["camouflaged"]].mean() < 0.02
+
+
+def test_bad_sellers_are_active_in_every_month(market: dict[str, pd.DataFrame]) -> None:
+    truth = market["truth"]
+    orders = market["orders"].merge(truth, on="seller_id")
+    labelled = set(market["labels"]["seller_id"])
+    positives = orders[orders["seller_type"].isin(BAD) & orders["seller_id"].isin(labelled)]
+    window = (positives["created_at"] - START).dt.days // 30
+    active = positives[window < 12].groupby(window)["seller_id"].nunique()  # full windows
+    assert len(active) == 12 and active.min() >= 5
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def test_labels_cover_a_share_of_bad_sellers(market: dict[str, pd.DataFrame]) -> None:
+    truth = market["truth"].set_index("seller_id")
+    labels = market["labels"]
+    seller_labels = labels[labels["listing_id"].isna()]
+    assert not seller_labels["seller_id"].duplicated().any()
+    is_bad = truth["seller_type"].isin(BAD)
+    labelled = truth.index.isin(seller_labels["seller_id"])
+    assert 0.35 < labelled[is_bad.to_numpy()].mean() < 0.6
+    assert labelled[~is_bad.to_numpy()].mean() < 0.01
+    kinds = seller_labels.set_index("seller_id")["label"]
+    kind_of_bad = truth.loc[kinds.index, "seller_type"].map(
+        {
+            "fake_phone": "fraud",
+            "click_farm": "fraud",
+            "counterfeit": "counterfeit",
+            "counterfeit_ring": "counterfeit",
+        }
+    )
+    bad_rows = kind_of_bad.notna()
+    assert (kinds[bad_rows] == kind_of_bad[bad_rows]).all()
+    # Camouflaged ring members are labelled like the rest of the ring.
+    camo = truth.index[truth["camouflaged"]]
+    assert 0.3 < camo.isin(seller_labels["seller_id"]).mean() < 0.8
+
+
+def test_labels_come_after_registration_and_listing(market: dict[str, pd.DataFrame]) -> None:
+    labels = market["labels"]
+    reg = market["sellers"].set_index("seller_id")["registered_at"]
+    assert (labels["decided_at"] > labels["seller_id"].map(reg) + pd.Timedelta(days=1)).all()
+    listing_labels = labels.dropna(subset=["listing_id"])
+    assert len(listing_labels) > 50
+    listings = market["listings"].set_index("listing_id")
+    assert (
+        listing_labels["seller_id"] == listing_labels["listing_id"].map(listings["seller_id"])
+    ).all()
+    created = listing_labels["listing_id"].map(listings["created_at"])
+    assert (listing_labels["decided_at"] > created).all()
+    assert listing_labels["label"].eq("counterfeit").all()
+    truth = market["truth"].set_index("seller_id")
+    assert truth.loc[listing_labels["seller_id"], "is_counterfeit"].all()
+
+
+def test_labelled_shops_close(market: dict[str, pd.DataFrame]) -> None:
+    labels = market["labels"]
+    truth = market["truth"].set_index("seller_id")
+    seller_labels = labels[labels["listing_id"].isna()].set_index("seller_id")["decided_at"]
+    bad = seller_labels[truth.loc[seller_labels.index, "seller_type"].isin(BAD).to_numpy()]
+    orders = market["orders"]
+    last = orders.groupby("seller_id")["created_at"].max().reindex(bad.index)
+    assert (last.dropna() < bad[last.notna()]).all()
+
+
+def test_coverage_and_noise_parameters() -> None:
+    none = make_marketplace(n_sellers=300, seed=2, label_coverage=0.0, label_noise=0.0)
+    assert none["labels"].empty
+    validate(none)
+    everything = make_marketplace(n_sellers=300, seed=2, label_coverage=1.0, label_noise=0.0)
+    truth = everything["truth"].set_index("seller_id")
+    labelled = everything["labels"]["seller_id"].unique()
+    assert truth.loc[labelled, "seller_type"].isin(BAD).all()
+
+
+def test_mix_changes_the_seller_types() -> None:
+    only_legit = make_marketplace(n_sellers=100, seed=1, mix={"legit": 1.0})
+    assert only_legit["truth"]["seller_type"].eq("legit").all()
+    rings = make_marketplace(n_sellers=100, seed=1, mix={"legit": 1, "counterfeit_ring": 1})
+    assert rings["truth"]["seller_type"].value_counts()["counterfeit_ring"] == 50
+    validate(rings)
+
+
+def test_small_marketplaces_still_work() -> None:
+    for n in (1, 2, 7):
+        tables = make_marketplace(n_sellers=n, seed=n, days=30)
+        validate(tables)
+        assert len(tables["sellers"]) == n
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_sellers": 0}, "'n_sellers' parameter of make_marketplace must be an int >= 1"),
+        ({"n_sellers": 2.5}, "'n_sellers'"),
+        ({"seed": -1}, "'seed'"),
+        ({"days": 10}, "'days' .* >= 30. Got 10"),
+        ({"label_coverage": 1.5}, r"'label_coverage' .* \[0, 1\]"),
+        ({"label_noise": -0.1}, "'label_noise'"),
+        ({"orders_per_seller": 0}, "'orders_per_seller'"),
+        ({"mix": {"legit": 1, "scammer": 1}}, "'mix' .* keys among"),
+        ({"mix": {"legit": -1}}, "'mix' .* non-negative"),
+        ({"start": "not a date"}, "'start'"),
+        ({"start": "2024-01-01T00:00:00+08:00"}, "timezone-naive"),
+    ],
+)
+def test_invalid_parameters_are_rejected(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make_marketplace(**kwargs)  # type: ignore[arg-type]
