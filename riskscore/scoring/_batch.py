@@ -368,15 +368,15 @@ def _score_chunk(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score one chunk of feature rows; rows with invalid values become rejects."""
     key = scorer.id_column
-    matrix = scorer.layout.matrix_from_frame(chunk)
-    problems = np.asarray(scorer.layout.problems(matrix), dtype=object)
-    bad = problems != ""
+    layout = scorer.layout
+    matrix = layout.matrix_from_frame(chunk)
+    bad = layout.invalid_rows(matrix)
     ids = chunk[key].astype("object").to_numpy()
     rejects = rejects_frame(
         key,
         [str(i) for i in ids[bad]],
         ["invalid value"] * int(bad.sum()),
-        [str(p).removeprefix("invalid value: ") for p in problems[bad]],
+        [layout.describe_invalid(row) for row in matrix[bad]],
     )
     if bad.all():
         scored = _empty_scores(scorer)

@@ -153,10 +153,11 @@ class FeatureLayout:
         if row.dtype.kind not in "fiub" or row.ndim != 1:
             row = self._coerce_record(values, record)
         row = np.ascontiguousarray(row, dtype=np.float64).reshape(1, -1)
-        if not np.isfinite(row).all():
-            problems = self.problems(row)
-            if problems[0]:
-                raise ScoringError(_record_where(record, self.id_column) + problems[0])
+        if not np.isfinite(row).all() and self.invalid_rows(row)[0]:
+            raise ScoringError(
+                f"{_record_where(record, self.id_column)}invalid value: "
+                + self.describe_invalid(row[0])
+            )
         return row
 
     def _encode_record(self, values: list[Any]) -> list[Any]:
@@ -215,8 +216,15 @@ class FeatureLayout:
                 "with the model trained on these columns. Expected vs received columns:\n"
                 + column_diff(self.names, [c for c in columns if c != self.id_column])
             )
-        n = len(frame)
-        out = np.empty((n, len(self.names)), dtype=np.float64)
+        plain = [n for n in self.names if n in present and n not in self.categories]
+        for name in plain:
+            dtype = frame[name].dtype
+            if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
+                self._numeric_column(frame, name)  # converts object numbers, or raises
+        if len(plain) == len(self.names):  # the common case: one block copy in model order
+            values = frame[list(self.names)].to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.ascontiguousarray(values)
+        out = np.empty((len(frame), len(self.names)), dtype=np.float64)
         for j, name in enumerate(self.names):
             if name not in present:
                 out[:, j] = self.optional_fill[name]
@@ -246,11 +254,13 @@ class FeatureLayout:
             f"{self._where(frame, bad)}; features must be numbers (NaN for missing)"
         )
 
-    def ids_of(self, frame: pd.DataFrame) -> np.ndarray | None:
-        """Return the id column as an object array (``None`` when absent); check duplicates."""
+    def ids_of(self, frame: pd.DataFrame) -> Any:
+        """Return the id column as a ``str`` array (``None`` when absent); check duplicates."""
         if self.id_column is None or self.id_column not in frame.columns:
             return None
         ids = frame[self.id_column]
+        if ids.is_unique:
+            return ids.astype("str").array
         dup = ids.duplicated(keep=False).to_numpy(dtype=bool)
         if dup.any():
             examples = list(dict.fromkeys(map(str, ids[dup])))[:N_EXAMPLES]
@@ -258,44 +268,52 @@ class FeatureLayout:
                 f"column '{self.id_column}' has {int(dup.sum())} rows with duplicated ids, "
                 f"e.g. {', '.join(examples)}; score each entity once (drop duplicates first)"
             )
-        return np.asarray(ids.astype("object").where(ids.notna(), None), dtype=object)
+        return ids.astype("str").array
 
-    def problems(self, matrix: FloatMatrix, ids: Sequence[Any] | None = None) -> list[str]:
-        """Return one message per row with an invalid value ('' for valid rows).
+    def invalid_rows(self, matrix: FloatMatrix) -> np.ndarray:
+        """Return a boolean mask of the rows holding an invalid value.
 
         Invalid: infinite anywhere; NaN where the catalog declares the feature never
-        missing.
+        missing (its ``fill`` is a number).
         """
-        finite = np.isfinite(matrix)
-        if finite.all():
-            return [""] * len(matrix)
+        if np.isfinite(matrix).all():
+            return np.zeros(len(matrix), dtype=bool)
+        bad = np.isinf(matrix).any(axis=1)
+        forbid = np.flatnonzero(~np.asarray(self.nan_ok, dtype=bool))
+        if len(forbid):
+            bad |= np.isnan(matrix[:, forbid]).any(axis=1)
+        return bad
+
+    def describe_invalid(self, row: np.ndarray) -> str:
+        """Return what is invalid in one row, e.g. "'x' is inf, 'y' is missing (NaN)"."""
         nan_ok = np.asarray(self.nan_ok, dtype=bool)
-        bad = ~finite & ~(np.isnan(matrix) & nan_ok)
+        cols = np.flatnonzero(np.isinf(row) | (np.isnan(row) & ~nan_ok))
+        parts = []
+        for j in cols[:3]:
+            v = row[j]
+            parts.append(f"'{self.names[j]}' is {'missing (NaN)' if math.isnan(v) else v}")
+        more = f" and {len(cols) - 3} more" if len(cols) > 3 else ""
+        return (
+            ", ".join(parts) + more + " (features must be finite; NaN only where the feature "
+            "catalog's fill is NaN)"
+        )
+
+    def problems(self, matrix: FloatMatrix) -> list[str]:
+        """Return one message per row with an invalid value ('' for valid rows)."""
         out = [""] * len(matrix)
-        for i in np.flatnonzero(bad.any(axis=1)):
-            cols = np.flatnonzero(bad[i])
-            parts = []
-            for j in cols[:3]:
-                v = matrix[i, j]
-                kind = "missing (NaN)" if math.isnan(v) else f"{v}"
-                parts.append(f"'{self.names[j]}' is {kind}")
-            more = f" and {len(cols) - 3} more" if len(cols) > 3 else ""
-            out[i] = (
-                "invalid value: " + ", ".join(parts) + more + " (features must be finite; "
-                "NaN only where the feature catalog's fill is NaN)"
-            )
+        for i in np.flatnonzero(self.invalid_rows(matrix)):
+            out[i] = "invalid value: " + self.describe_invalid(matrix[i])
         return out
 
     def raise_for_values(self, matrix: FloatMatrix, frame: pd.DataFrame) -> None:
         """Raise one :class:`ScoringError` listing the rows with invalid values."""
-        problems = self.problems(matrix)
-        bad = np.array([bool(p) for p in problems], dtype=bool)
+        bad = self.invalid_rows(matrix)
         if not bad.any():
             return
-        first = problems[int(np.flatnonzero(bad)[0])]
+        first = self.describe_invalid(matrix[int(np.flatnonzero(bad)[0])])
         raise ScoringError(
             f"{int(bad.sum())} row(s) have invalid feature values, {self._where(frame, bad)}; "
-            f"first: {first}"
+            f"first: invalid value: {first}"
         )
 
     def _where(self, frame: pd.DataFrame, bad: np.ndarray) -> str:

@@ -138,10 +138,9 @@ def entity_features(
         features = features.loc[~absent].reset_index(drop=True)
         if len(features):
             matrix = layout.matrix_from_frame(features)
-            problems = np.asarray(layout.problems(matrix), dtype=object)
-            bad = problems != ""
-            for i, p in zip(features[key].to_numpy()[bad], problems[bad], strict=True):
-                reason[str(i)] = ("invalid value", str(p).removeprefix("invalid value: "))
+            bad = layout.invalid_rows(matrix)
+            for i, row in zip(features[key].to_numpy()[bad], matrix[bad], strict=True):
+                reason[str(i)] = ("invalid value", layout.describe_invalid(row))
             features = features.loc[~bad].reset_index(drop=True)
     rejected = [i for i in ids if i in reason]
     rejects = rejects_frame(

@@ -36,11 +36,16 @@ _EXPLAIN_MODES = ("flagged", "all", "none")
 
 @dataclass(frozen=True)
 class _Scored:
-    """Columnar output of :meth:`Scorer._score_matrix` (one entry per row)."""
+    """Columnar output of :meth:`Scorer._score_matrix`.
+
+    ``score``, ``risk_score`` and ``band`` have one entry per row; ``reasons`` has one
+    entry per explained row, at the row positions ``explained``.
+    """
 
     score: np.ndarray
     risk_score: np.ndarray
     band: np.ndarray
+    explained: np.ndarray
     reasons: list[tuple[Reason, ...]]
 
 
@@ -104,7 +109,7 @@ class Scorer:
                 f"flag_band must be one of the model's bands {bands}; got {flag_band!r}"
             )
         self.flag_band = flag_band
-        self._flagged = frozenset(bands[bands.index(flag_band) :])
+        self._flagged_names = np.array(bands[bands.index(flag_band) :], dtype=object)
         self.layout = FeatureLayout.from_catalog(
             self._parts.feature_names,
             self._parts.catalog,
@@ -196,7 +201,7 @@ class Scorer:
             score=float(scored.score[0]),
             risk_score=int(scored.risk_score[0]),
             band=str(scored.band[0]),
-            reasons=scored.reasons[0],
+            reasons=scored.reasons[0] if len(scored.explained) else (),
             as_of=_iso(as_of),
             scored_at=_iso(scored_at) or _now(),
         )
@@ -318,7 +323,7 @@ class Scorer:
     def _frame_from_matrix(
         self,
         matrix: FloatMatrix,
-        ids: np.ndarray | None,
+        ids: Any,
         explain: ExplainMode,
         *,
         as_of: Any = None,
@@ -334,23 +339,21 @@ class Scorer:
             mask = None  # decided from the bands inside _score_matrix
         scored = self._score_matrix(matrix, mask)
         data: dict[str, Any] = {
-            self.id_column: pd.array(
-                [None] * n if ids is None else [None if v is None else str(v) for v in ids],
-                dtype="str",
-            ),
-            "model_name": pd.array([self.model_name] * n, dtype="str"),
-            "model_version": pd.array([self.model_version] * n, dtype="str"),
+            self.id_column: _str_column(n, ids),
+            "model_name": _str_column(n, fill=self.model_name),
+            "model_version": _str_column(n, fill=self.model_version),
             "score": scored.score,
             "risk_score": scored.risk_score.astype(np.int64),
-            "band": pd.array(scored.band.tolist(), dtype="str"),
+            "band": _band_column(scored.band, self._parts.band_names),
         }
+        rows = scored.explained
         for k in range(self.top_k):
             slots = [r[k] if k < len(r) else None for r in scored.reasons]
             for name in REASON_FIELDS:
-                values = [None if s is None else getattr(s, name) for s in slots]
-                data[f"reason_{k + 1}_{name}"] = _reason_column(name, values)
-        data["as_of"] = pd.array([_iso(as_of)] * n, dtype="str")
-        data["scored_at"] = pd.array([_iso(scored_at) or _now()] * n, dtype="str")
+                values = [None if slot is None else getattr(slot, name) for slot in slots]
+                data[f"reason_{k + 1}_{name}"] = _reason_column(name, n, rows, values)
+        data["as_of"] = _str_column(n, fill=_iso(as_of))
+        data["scored_at"] = _str_column(n, fill=_iso(scored_at) or _now())
         return pd.DataFrame(data, columns=self.columns)
 
     def _score_matrix(self, matrix: FloatMatrix, explain: np.ndarray | None) -> _Scored:
@@ -362,8 +365,8 @@ class Scorer:
         risk = parts.risk_score(raw)
         band = parts.band(risk)
         if explain is None:
-            explain = np.fromiter((b in self._flagged for b in band), dtype=bool, count=len(band))
-        reasons: list[tuple[Reason, ...]] = [()] * len(matrix)
+            explain = np.isin(band, self._flagged_names)
+        reasons: list[tuple[Reason, ...]] = []
         rows = np.flatnonzero(explain)
         if len(rows):
             if parts.reasons is None:
@@ -374,19 +377,54 @@ class Scorer:
                 )
             sub = matrix if len(rows) == len(matrix) else matrix[rows]
             contrib = parts.booster.predict(sub, pred_contrib=True, num_threads=threads)
-            for i, found in zip(
-                rows, parts.reasons(contrib, sub, self.top_k, self.language), strict=True
-            ):
-                reasons[i] = found
-        return _Scored(score=proba, risk_score=risk, band=band, reasons=reasons)
+            reasons = parts.reasons(contrib, sub, self.top_k, self.language)
+        return _Scored(score=proba, risk_score=risk, band=band, explained=rows, reasons=reasons)
 
 
-def _reason_column(name: str, values: list[Any]) -> Any:
+def _reason_column(name: str, n: int, rows: np.ndarray, values: list[Any]) -> Any:
+    """One reason column: ``values`` at positions ``rows``, missing elsewhere."""
     if name in ("code", "feature", "text"):
-        return pd.array(values, dtype="str")
+        return _scatter_str(n, rows, values)
     if name == "impact":
-        return pd.array(values, dtype="Int64")
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        ints = np.zeros(n, dtype=np.int64)
+        mask = np.ones(n, dtype=bool)
+        present = np.array([v is not None for v in values], dtype=bool)
+        ints[rows[present]] = [v for v in values if v is not None]
+        mask[rows[present]] = False
+        return pd.arrays.IntegerArray(ints, mask)
+    floats = np.full(n, np.nan)
+    floats[rows] = [np.nan if v is None else v for v in values]
+    return floats
+
+
+def _scatter_str(n: int, rows: np.ndarray, values: Sequence[Any]) -> Any:
+    """A ``str`` column of length ``n``: ``values`` at ``rows``, missing elsewhere.
+
+    Built with one vectorised ``take`` so that mostly-empty columns of millions of rows
+    cost no Python loop over the rows.
+    """
+    index = np.zeros(n, dtype=np.int64)
+    index[rows] = np.arange(1, len(rows) + 1)
+    return pd.array([None, *values], dtype="str").take(index)
+
+
+def _str_column(n: int, values: Any = None, *, fill: str | None = None) -> Any:
+    """A ``str`` column of ``values`` (None for missing), or ``n`` times ``fill``."""
+    if values is None:
+        return pd.array([fill], dtype="str").take(np.zeros(n, dtype=np.int64))
+    if isinstance(values, pd.api.extensions.ExtensionArray) and values.dtype == "str":
+        return values
+    return pd.array(values, dtype="str")
+
+
+def _band_column(band: np.ndarray, names: Sequence[str]) -> Any:
+    """The band column as ``str``, built from the few band names with a ``take``."""
+    index = np.full(len(band), -1, dtype=np.int64)
+    for i, name in enumerate(names):
+        index[band == name] = i
+    if (index < 0).any():  # a band the model did not declare: convert row by row
+        return pd.array(band, dtype="str")
+    return pd.array(list(names), dtype="str").take(index)
 
 
 def _to_pandas(frame: Any) -> pd.DataFrame:
