@@ -80,8 +80,8 @@ def _render(
     own = web.attrs.get("label", "")
     head = (
         f"Seller {seller_id} as of {as_of}: linked to {len(web)} seller(s), "
-        f"{labelled} of them labelled before as_of; web of "
-        f"{web.attrs.get('component_size', 1)} seller(s)"
+        f"{labelled} of them labelled before as_of; its web reaches "
+        f"{web.attrs.get('component_size', 0)} other seller(s)"
     )
     lines = [head]
     if own:

@@ -7,7 +7,8 @@ computes them at one cutoff; :func:`build_training_set` stacks them over cutoffs
 labels from a horizon after each cutoff.
 
 Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
-``activity``, ``text`` (registered in ``_catalog.FAMILY_MODULES``).
+``activity``, ``text``, ``network`` (registered in ``_catalog.FAMILY_MODULES``).
+:func:`neighbour_features` computes graph features on any entity table and edge list.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from riskscore.features._build import build_features
 from riskscore.features._catalog import Family, FeatureSpec, catalog
 from riskscore.features._context import AsOfContext, FeatureParams
+from riskscore.features._graph import neighbour_features
 from riskscore.features._training_set import build_training_set
 
 __all__ = [
@@ -25,4 +27,5 @@ __all__ = [
     "build_features",
     "build_training_set",
     "catalog",
+    "neighbour_features",
 ]

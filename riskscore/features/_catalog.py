@@ -54,6 +54,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "account",
     "activity",
     "text",
+    "network",
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*__[a-z0-9_]+$")

@@ -261,14 +261,13 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         ),
         _spec(
             "component_size",
-            "Sellers in the connected web the seller belongs to, the seller included "
-            "(1 when it has no links).",
+            "Other sellers in the seller's connected component: reachable through any "
+            "chain of links (the seller itself not counted; 0 when it has no links).",
             "count",
             "LARGE_SELLER_WEB",
             "network_size",
-            "Belongs to a web of {value:.0f} linked sellers",
-            "所在关联网络共有{value:.0f}个店铺",
-            fill=1.0,
+            "Belongs to a web reaching {value:.0f} other sellers through chains of links",
+            "所在关联网络经关联链可达{value:.0f}个其他店铺",
         ),
         _spec(
             "bad_neighbours",
@@ -585,20 +584,19 @@ def _links(
     params: NetworkParams,
 ) -> _Links:
     identifier_columns = [c for c in IDENTIFIER_LINKS if c in sellers.collect_schema().names()]
-    members = _memberships(sellers, orders, identifier_columns)
     parts: list[tuple[np.ndarray, ...]] = []
-    sparse = _use_sparse(sellers, params)
-    for link, (frame, is_order) in members.items():
-        cap = params.order_cap if is_order else params.identifier_cap
-        min_shared = params.min_shared if is_order else 1
-        if sparse:
-            native = frame.collect().to_native()
-            pos = ids.get_indexer(pd.Index(native["seller_id"]))
-            pairs = _pairs_sparse(pos, native["key"].to_numpy(), len(ids), cap, min_shared)
-        else:
-            pairs = _pairs_join(frame, ids, cap, min_shared)
-        if is_order:
-            pairs = pairs.beyond_chance(min_shared, params.max_pvalue)
+    if _use_sparse(sellers, params):
+        pairs_by_link = _sparse_links(sellers, orders, ids, identifier_columns, params)
+    else:
+        members = _memberships(sellers, orders, identifier_columns)
+        pairs_by_link = {}
+        for link, (frame, is_order) in members.items():
+            cap = params.order_cap if is_order else params.identifier_cap
+            min_shared = params.min_shared if is_order else 1
+            pairs_by_link[link] = _pairs_join(frame, ids, cap, min_shared)
+    for link, pairs in pairs_by_link.items():
+        if link in ORDER_LINKS:
+            pairs = pairs.beyond_chance(params.min_shared, params.max_pvalue)
         link_code = np.full(pairs.a.size, LINK_TYPES.index(link))
         parts.append((pairs.a, pairs.b, link_code, pairs.n_shared, pairs.weight))
     if not parts:
@@ -612,6 +610,29 @@ def _links(
         cols[3].astype(np.int64),
         cols[4].astype(np.float64),
     )
+
+
+def _sparse_links(
+    sellers: nw.LazyFrame,
+    orders: nw.LazyFrame | None,
+    ids: pd.Index,
+    identifier_columns: Sequence[str],
+    params: NetworkParams,
+) -> dict[str, _Pairs]:
+    """Pair sellers on the pandas path: read each column once, pair by sparse products."""
+    out: dict[str, _Pairs] = {}
+    native = sellers.select("seller_id", *identifier_columns).collect().to_native()
+    pos = ids.get_indexer(pd.Index(native["seller_id"]))
+    for link in identifier_columns:
+        keys = native[link].to_numpy()
+        out[link] = _pairs_sparse(pos, keys, len(ids), params.identifier_cap, 1)
+    if orders is not None:
+        table = orders.collect().to_native()
+        pos = ids.get_indexer(pd.Index(table["seller_id"]))
+        for link, column in ORDER_LINKS.items():
+            keys = table[column].to_numpy()
+            out[link] = _pairs_sparse(pos, keys, len(ids), params.order_cap, params.min_shared)
+    return out
 
 
 # -- features ---------------------------------------------------------------------------
@@ -653,7 +674,7 @@ def _features(
         )
     cols["network__linked_sellers"] = graph.degree()
     cols["network__link_weight"] = graph.weighted_degree()
-    cols["network__component_size"] = graph.component_size()
+    cols["network__component_size"] = graph.component_size() - 1
     if seeds is not None:
         bad = seeds["counterfeit"] | seeds["fraud"]
         cols["network__bad_neighbours"] = graph.labelled_count(bad)
@@ -815,7 +836,7 @@ def seller_web(
         One row per linked seller, strongest first: ``seller_id``, ``links`` (link types,
         comma-separated), ``shared`` (up to three shared values per type), ``weight``,
         ``label`` (labels decided before ``as_of``, comma-separated, empty when none).
-        ``attrs["component_size"]`` holds the size of the seller's web (itself included)
+        ``attrs["component_size"]`` holds the number of other sellers in its web
         and ``attrs["label"]`` the seller's own labels before ``as_of``.
 
     Raises
@@ -879,7 +900,7 @@ def seller_web(
     web["label"] = known.reindex(web["seller_id"]).fillna("").to_numpy(dtype=object)
     web = web.sort_values(["weight", "seller_id"], ascending=[False, True], kind="stable")
     web = web.reset_index(drop=True)[["seller_id", "links", "shared", "weight", "label"]]
-    web.attrs["component_size"] = int(sizes[ids.get_loc(seller_id)])
+    web.attrs["component_size"] = int(sizes[ids.get_loc(seller_id)]) - 1
     web.attrs["label"] = str(known.get(seller_id, ""))
     return web
 

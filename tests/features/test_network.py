@@ -29,24 +29,6 @@ from riskscore.features.network import (
 AS_OF = datetime(2024, 6, 1)
 T0 = pd.Timestamp("2024-01-01")
 
-COUNT_FEATURES = [
-    "network__payment_links",
-    "network__device_links",
-    "network__phone_links",
-    "network__return_address_links",
-    "network__ship_address_links",
-    "network__buyer_links",
-    "network__linked_sellers",
-    "network__link_weight",
-    "network__bad_neighbours",
-    "network__counterfeit_neighbours",
-    "network__fraud_neighbours",
-    "network__bad_neighbour_share",
-    "network__bad_link_weight",
-    "network__bad_2hop",
-    "network__bad_pagerank",
-]
-
 
 def _orders(rows: list[tuple[str, str, str | None, pd.Timestamp]]) -> pd.DataFrame:
     return pd.DataFrame(
@@ -143,7 +125,7 @@ def test_links_by_type_on_the_hand_drawn_web(web: dict[str, pd.DataFrame]) -> No
     assert out["network__ship_address_links"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
     assert out["network__return_address_links"].sum() == 0  # HUB is a hub at cap 3
     assert out["network__linked_sellers"].tolist() == [2, 1, 1, 0, 0, 0, 0, 0]
-    assert out["network__component_size"].tolist() == [3, 3, 3, 1, 1, 1, 1, 1]
+    assert out["network__component_size"].tolist() == [2, 2, 2, 0, 0, 0, 0, 0]
     # S1-S2: payment (2 holders) + 2 buyers (2 holders each) + 2 addresses (2 each)
     pair = hub_weight(2.0)
     assert out.loc["S2", "network__link_weight"] == pytest.approx(5 * pair)
@@ -219,9 +201,7 @@ def test_overlaps_that_chance_explains_link_nobody() -> None:
 def test_isolated_sellers_get_zeros_not_nan(web: dict[str, pd.DataFrame]) -> None:
     out = _network(web, identifier_cap=3, order_cap=3)
     assert not out.isna().any().any()
-    alone = out.loc["S4"]
-    assert (alone[COUNT_FEATURES] == 0).all()
-    assert alone["network__component_size"] == 1
+    assert (out.loc["S4"] == 0).all()
 
 
 def test_without_orders_or_labels_only_identifier_features(
@@ -371,7 +351,7 @@ def test_seller_web_lists_links_and_labels(web: dict[str, pd.DataFrame]) -> None
     assert first["links"].split(",") == ["payment_account", "ship_address", "buyer"]
     assert "payment_account=P1" in first["shared"] and "buyer=B1,B2" in first["shared"]
     assert out["label"].tolist() == ["counterfeit", "fraud"]
-    assert out.attrs["component_size"] == 3
+    assert out.attrs["component_size"] == 2
     assert out.attrs["label"] == ""  # S1's own label comes at the cutoff
     with pytest.raises(FeatureError, match=r"seller 'S9' is registered on or after 2024-06-01"):
         seller_web(web, "S9", "2024-06-01")
