@@ -222,8 +222,8 @@ class FeatureLayout:
             if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
                 self._numeric_column(frame, name)  # converts object numbers, or raises
         if len(plain) == len(self.names):  # the common case: one block copy in model order
-            values = frame[list(self.names)].to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.ascontiguousarray(values)
+            block = frame[list(self.names)].to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.ascontiguousarray(block)
         out = np.empty((len(frame), len(self.names)), dtype=np.float64)
         for j, name in enumerate(self.names):
             if name not in present:
@@ -270,7 +270,7 @@ class FeatureLayout:
             )
         return ids.astype("str").array
 
-    def invalid_rows(self, matrix: FloatMatrix) -> np.ndarray:
+    def invalid_rows(self, matrix: FloatMatrix) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Return a boolean mask of the rows holding an invalid value.
 
         Invalid: infinite anywhere; NaN where the catalog declares the feature never
@@ -278,7 +278,7 @@ class FeatureLayout:
         """
         if np.isfinite(matrix).all():
             return np.zeros(len(matrix), dtype=bool)
-        bad = np.isinf(matrix).any(axis=1)
+        bad = np.asarray(np.isinf(matrix).any(axis=1), dtype=bool)
         forbid = np.flatnonzero(~np.asarray(self.nan_ok, dtype=bool))
         if len(forbid):
             bad |= np.isnan(matrix[:, forbid]).any(axis=1)

@@ -398,7 +398,7 @@ def _reason_column(name: str, n: int, rows: np.ndarray, values: list[Any]) -> An
 
 
 def _scatter_str(n: int, rows: np.ndarray, values: Sequence[Any]) -> Any:
-    """A ``str`` column of length ``n``: ``values`` at ``rows``, missing elsewhere.
+    """Return a ``str`` column of length ``n``: ``values`` at ``rows``, missing elsewhere.
 
     Built with one vectorised ``take`` so that mostly-empty columns of millions of rows
     cost no Python loop over the rows.
@@ -409,7 +409,7 @@ def _scatter_str(n: int, rows: np.ndarray, values: Sequence[Any]) -> Any:
 
 
 def _str_column(n: int, values: Any = None, *, fill: str | None = None) -> Any:
-    """A ``str`` column of ``values`` (None for missing), or ``n`` times ``fill``."""
+    """Return a ``str`` column of ``values`` (None for missing), or ``n`` times ``fill``."""
     if values is None:
         return pd.array([fill], dtype="str").take(np.zeros(n, dtype=np.int64))
     if isinstance(values, pd.api.extensions.ExtensionArray) and values.dtype == "str":
@@ -418,7 +418,7 @@ def _str_column(n: int, values: Any = None, *, fill: str | None = None) -> Any:
 
 
 def _band_column(band: np.ndarray, names: Sequence[str]) -> Any:
-    """The band column as ``str``, built from the few band names with a ``take``."""
+    """Return the band column as ``str``, built from the few band names with a ``take``."""
     index = np.full(len(band), -1, dtype=np.int64)
     for i, name in enumerate(names):
         index[band == name] = i
