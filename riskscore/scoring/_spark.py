@@ -122,11 +122,15 @@ def _score_spark(
 
 
 def _spark_udf(spark: Any, model_uri: str, result_type: str, explain: str) -> Any:
-    """``mlflow.pyfunc.spark_udf`` with the local environment and the explain mode."""
-    from riskscore import registry
+    """``mlflow.pyfunc.spark_udf`` in the local environment, with the explain mode."""
+    import mlflow.pyfunc  # lazily: the one MLflow call scoring makes itself
 
-    return registry.spark_udf(
-        spark, model_uri, result_type=result_type, params={"explain": explain}
+    return mlflow.pyfunc.spark_udf(
+        spark,
+        model_uri,
+        result_type=result_type,
+        env_manager="local",
+        params={"explain": explain},
     )
 
 
