@@ -294,8 +294,14 @@ def as_matrix(X: Any, names: Sequence[str]) -> tuple[np.ndarray, pd.Index | None
         missing = [n for n in names if n not in X]
         if missing:
             raise ExplanationError(missing_features_message(missing, names, list(X)))
+        try:  # fast path: numbers and None (numpy reads None as NaN)
+            row = np.array([[X[n] for n in names]], dtype=np.float64)
+            if row.shape == (1, len(names)):
+                return row, None
+        except (TypeError, ValueError):
+            pass
         row = np.empty((1, len(names)), dtype=np.float64)
-        for j, name in enumerate(names):
+        for j, name in enumerate(names):  # slow path: find the value that is not a number
             value = X[name]
             try:
                 row[0, j] = math.nan if value is None else float(value)
