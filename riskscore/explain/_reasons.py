@@ -317,6 +317,14 @@ class Explainer:
             )
         self.catalog = catalog
         self._cat = _Catalog.build(self.booster.feature_name(), catalog, self.describe_model())
+        categories = getattr(model, "categories", None) or {}
+        to_matrix = getattr(model, "to_matrix", None)
+        #: Levels of categorical features by position: values are shown as labels.
+        self._levels: dict[int, list[str]] = {
+            j: [str(v) for v in categories[n]]
+            for j, n in enumerate(self._cat.names)
+            if n in categories and callable(to_matrix)
+        }
 
     # -- description ------------------------------------------------------------------
 
@@ -359,9 +367,21 @@ class Explainer:
 
     def _matrix(self, X: Any) -> tuple[np.ndarray, pd.Index | None]:
         try:
+            if self._levels and isinstance(X, pd.DataFrame | Mapping):
+                return self._encoded(X), X.index if isinstance(X, pd.DataFrame) else None
             return as_matrix(X, self._cat.names)
         except ExplanationError as err:
             raise ExplanationError(f"{self.describe_model()}: {err}") from None
+
+    def _encoded(self, X: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
+        """Encode categorical features as the model does (its ``to_matrix``)."""
+        from riskscore.exceptions import ScoringError
+
+        try:
+            matrix: np.ndarray = self.model.to_matrix(X)
+        except ScoringError as err:
+            raise ExplanationError(str(err)) from None
+        return matrix
 
     def _contrib(
         self, matrix: np.ndarray, index: pd.Index | None, num_threads: int | None
@@ -614,7 +634,12 @@ class Explainer:
         templates = cat.templates[lang]
         missing = cat.missing[lang]
         feats = sel.feature.tolist()
-        values = matrix[sel.row, sel.feature]
+        values: Any = matrix[sel.row, sel.feature]
+        if self._levels and any(j in self._levels for j in feats):
+            values = np.array(
+                [self._label(j, v) for j, v in zip(feats, values.tolist(), strict=True)],
+                dtype=object,
+            )
         texts = [
             _render(templates[j], missing[j], cat.names[j], v)
             for j, v in zip(feats, values.tolist(), strict=True)
@@ -631,6 +656,13 @@ class Explainer:
             "value": values,
             "text": texts,
         }
+
+    def _label(self, feature: int, code: float) -> Any:
+        """Return the category label of a categorical feature's code (NaN stays NaN)."""
+        levels = self._levels.get(feature)
+        if levels is None or not math.isfinite(code) or not 0 <= int(code) < len(levels):
+            return code
+        return levels[int(code)]
 
     def _ids(self, X: Any, ids: Any, index: pd.Index | None, n: int) -> np.ndarray:
         if isinstance(ids, str):
@@ -649,13 +681,13 @@ class Explainer:
         return np.arange(n, dtype=np.int64).astype(object)
 
 
-def _render(template: str, missing: str, name: str, value: float) -> str:
-    if not math.isfinite(value):
+def _render(template: str, missing: str, name: str, value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
         return missing
     try:
         return template.format(value=value)
     except (ValueError, TypeError, KeyError, IndexError):
-        return f"{name} = {value:g}"
+        return f"{name} = {value}"
 
 
 def _check_args(top_k: int, direction: str, min_impact: int) -> None:

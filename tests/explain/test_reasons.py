@@ -333,3 +333,54 @@ def test_inputs_are_not_modified(explainer: Explainer, frame: pd.DataFrame):
     copy = dict(record)
     explainer.explain_one(record)
     assert record == copy
+
+
+def test_categorical_features_show_their_label():
+    from riskscore.modeling import Bands, Calibrator, RiskModel, RiskScale
+
+    rng = np.random.default_rng(4)
+    levels = ["Zhejiang", "Guangdong", "Hebei"]
+    code = rng.integers(0, 3, 600).astype(float)
+    ratio = rng.uniform(0.2, 1.2, 600)
+    y = ((code == 1) | (ratio < 0.4)).astype(int)
+    names = ["account__region", "pricing__median_price_ratio"]
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_leaves": 4, "min_data_in_leaf": 5},
+        lgb.Dataset(np.column_stack([code, ratio]), y, feature_name=names, categorical_feature=[0]),
+        20,
+    )
+    catalog = pd.DataFrame(
+        {
+            "name": names,
+            "reason_code": ["REGION", "PRICE_FAR_BELOW_MARKET"],
+            "signal": ["region", "price"],
+            "text_en": ["The seller is registered in {value}", "Median price is {value:.0%}"],
+            "text_zh": ["卖家注册地为{value}", "售价中位数为市场价的{value:.0%}"],
+        }
+    )
+    model = RiskModel(
+        booster,
+        feature_names=names,
+        calibrator=Calibrator("none"),
+        scale=RiskScale([-5.0, 5.0], [0.0, 1000.0]),
+        bands=Bands({"medium": 300, "high": 600, "critical": 800}),
+        categories={"account__region": levels},
+        catalog=catalog,
+        metadata={"entity": "seller"},
+    )
+    explainer = Explainer(model)
+    out = explainer.explain_one(
+        {"account__region": "Guangdong", "pricing__median_price_ratio": 0.9}, top_k=1
+    )
+    assert out["reasons"][0]["value"] == "Guangdong"
+    assert out["reasons"][0]["text"] == "The seller is registered in Guangdong"
+    frame = pd.DataFrame(
+        {"account__region": ["Guangdong", None], "pricing__median_price_ratio": [0.9, 0.3]},
+        index=["S1", "S2"],
+    )
+    many = explainer.explain_many(frame, min_impact=0)
+    first = many[many["entity_id"] == "S1"].iloc[0]
+    assert (first["value"], first["code"]) == ("Guangdong", "REGION")
+    assert json.dumps(frame_to_records(many), allow_nan=False)
+    with pytest.raises(ExplanationError, match="account__region"):
+        explainer.explain_one({"pricing__median_price_ratio": 0.9})
