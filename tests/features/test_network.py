@@ -383,3 +383,88 @@ def test_sparse_method_needs_pandas(web: dict[str, pd.DataFrame]) -> None:
     polars_out = network_frame(ctx, NetworkParams(max_pvalue=1.0), neighbours=False)
     polars_out = polars_out.set_index("seller_id")
     pd.testing.assert_frame_equal(polars_out, _network(web))
+
+
+def test_family_is_in_the_catalog_with_reason_texts() -> None:
+    from riskscore.features import catalog
+
+    table = catalog("seller")
+    network = table[table["family"] == "network"]
+    assert len(network) == 18
+    assert network["name"].is_unique and network["reason_code"].is_unique
+    row = network.set_index("name").loc["network__counterfeit_neighbours"]
+    assert row["text_en"].format(value=3) == (
+        "Shares payment accounts, devices, addresses or buyers with 3 sellers already "
+        "banned for counterfeits"
+    )
+    assert row["text_zh"].format(value=3).startswith("与3个已因售假被处罚的店铺")
+    assert set(network.loc[network["unit"] == "count", "fill"]) == {0.0}
+
+
+@pytest.fixture(scope="module")
+def small_sim() -> dict[str, pd.DataFrame]:
+    """A 200-seller simulated marketplace without the truth table."""
+    from riskscore.datasets import make_marketplace
+
+    tables = make_marketplace(n_sellers=200, seed=3)
+    return {k: v for k, v in tables.items() if k != "truth"}
+
+
+def test_build_features_runs_the_family_after_pricing_and_complaints(
+    small_sim: dict[str, pd.DataFrame],
+) -> None:
+    from riskscore.features import build_features
+
+    out = build_features(small_sim, "seller", as_of="2024-08-01", families=["network"])
+    network = out.filter(like="network__")
+    assert network.shape[1] == 18
+    assert not network.isna().any().any()
+    # the neighbour means read the other families' outputs
+    linked = out["network__linked_sellers"] > 0
+    assert linked.any()
+    assert out.loc[~linked, "network__neighbour_price_ratio"].nunique() == 1  # the mean fill
+
+
+@pytest.mark.parametrize("backend", ["polars", "duckdb"])
+def test_backends_give_the_same_features(small_sim: dict[str, pd.DataFrame], backend: str) -> None:
+    pytest.importorskip(backend)
+    from riskscore.features import build_features
+    from riskscore.features._backend import to_pandas
+
+    expected = build_features(small_sim, "seller", as_of="2024-08-01", families=["network"])
+    got = build_features(
+        small_sim, "seller", as_of="2024-08-01", families=["network"], backend=backend
+    )
+    got = to_pandas(got).set_index("seller_id").sort_index()
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_builds_links_with_joins(small_sim: dict[str, pd.DataFrame], spark: object) -> None:
+    from riskscore.features._backend import prepare
+
+    frames, _ = prepare(small_sim, "spark")
+    ctx = AsOfContext(frames, as_of=datetime(2024, 8, 1), entity="seller")
+    got = network_frame(ctx, neighbours=False).set_index("seller_id").sort_index()
+    expected = _network(small_sim, datetime(2024, 8, 1), max_pvalue=1e-4).sort_index()
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
+
+
+def test_cli_prints_the_web(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from riskscore.cli import main
+    from riskscore.datasets import make_marketplace
+    from riskscore.io import write_tables
+
+    tables = make_marketplace(n_sellers=300, seed=5)
+    write_tables(tables, tmp_path)
+    ctx = _ctx({k: v for k, v in tables.items() if k != "truth"}, datetime(2024, 9, 1))
+    links = seller_links(ctx)
+    seller = links["seller_a"].value_counts().index[0]
+    assert main(["links", seller, "--data", str(tmp_path), "--as-of", "2024-09-01"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Seller {seller} as of 2024-09-01: linked to ")
+    partners = set(links.loc[links["seller_a"] == seller, "seller_b"])
+    assert all(p in out for p in partners)
+    assert main(["links", "NOPE", "--data", str(tmp_path), "--as-of", "2024-09-01"]) == 2
+    assert "seller 'NOPE' is unknown" in capsys.readouterr().err
