@@ -1,0 +1,197 @@
+"""The Markdown model card of a training run.
+
+Sections: intended use, data, model, metrics against the baseline (with 95 % bootstrap
+intervals), review capacity and bands, slices, limitations, training notes. Everything
+comes from the :class:`~riskscore.modeling.TrainResult`; nothing is typed by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from riskscore.modeling._train import TrainResult
+
+__all__ = ["model_card"]
+
+_METRIC_TEXT = {
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC (average precision)",
+    "precision_at_k": "precision at review capacity",
+    "recall_at_k": "recall at review capacity",
+    "recall_at_1pct_fpr": "recall at 1% FPR",
+    "brier": "Brier score (lower is better)",
+    "ece": "expected calibration error (lower is better)",
+}
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "–" if math.isnan(v) else f"{v:.{digits}f}"
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return str(value.date())
+    return str(value)
+
+
+def _interval(row: pd.Series, name: str) -> str:
+    lo, hi = row.get(f"{name}_lo"), row.get(f"{name}_hi")
+    point = _num(row.get(name))
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return point
+    return f"{point} [{_num(lo)}, {_num(hi)}]"
+
+
+def _table(frame: pd.DataFrame, columns: list[str], digits: int = 3) -> str:
+    head = "| " + " | ".join(columns) + " |"
+    sep = "|" + "|".join("---" for _ in columns) + "|"
+    rows = [
+        "| "
+        + " | ".join(_num(r[c], digits) if isinstance(r[c], float) else str(r[c]) for c in columns)
+        + " |"
+        for _, r in frame.iterrows()
+    ]
+    return "\n".join([head, sep, *rows])
+
+
+def model_card(result: TrainResult) -> str:
+    """Return the model card of a training run as Markdown.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import make_training_table, train
+    >>> r = train(make_training_table(1500, 6, positive_rate=0.08), capacity=20, n_bootstrap=0)
+    >>> model_card(r).splitlines()[0]
+    '# Model card: riskscore-custom-label'
+    """
+    model = result.model
+    meta = model.metadata
+    fp = result.fingerprint
+    m = result.metrics
+    has_base = "baseline" in m.columns
+    lines: list[str] = [f"# Model card: {model.name}", ""]
+
+    lines += [
+        "## Intended use",
+        "",
+        f"Ranks **{model.entity}** entities by the risk of **{model.target}** so that a risk team "
+        f"reviews the riskiest first (capacity: {meta.get('capacity')} reviews per "
+        f"{meta.get('group_by') if meta.get('group_by') != 'none' else 'batch'}). "
+        "Scores support human review; they are not an automatic verdict. Each score comes with "
+        "a calibrated probability, a 0–1000 risk score (250 points = ten times fewer false "
+        "alarms among legitimate entities) and a band.",
+        "",
+        "## Data",
+        "",
+        f"- rows: {fp.get('rows')}, entities: {fp.get('entities')}, "
+        f"positives: {fp.get('positives')} ({_num(100 * fp.get('label_rate', float('nan')), 2)} %)",
+        f"- time range: {_when(fp.get('time_first'))} .. {_when(fp.get('time_last'))}",
+        f"- split: {result.split.description}",
+        f"- rows per side: train {fp.get('train_rows')} ({fp.get('train_positives')} positive), "
+        f"validation {fp.get('valid_rows')} ({fp.get('valid_positives')}), calibration "
+        f"{fp.get('calib_rows')} ({fp.get('calib_positives')}), test {fp.get('test_rows')} "
+        f"({fp.get('test_positives')})",
+        f"- data fingerprint (SHA-256): `{fp.get('sha256')}`",
+        f"- feature catalog version: {meta.get('catalog_version') or 'none (user table)'}",
+        "",
+        "## Model",
+        "",
+        f"- LightGBM, {model.booster.num_trees()} trees (early stopping on the validation window), "
+        f"max depth {meta['params'].get('max_depth')}, {meta['params'].get('num_leaves')} leaves, "
+        f"learning rate {meta['params'].get('learning_rate')}, seed {meta.get('seed')}",
+        f"- {model.n_features} features; calibration: {model.calibrator.method} on the "
+        "calibration window",
+        "- baseline: logistic regression (median imputation, scaling) on the same train side",
+        "",
+        "Top features by gain:",
+        "",
+        _table(result.importance.head(10), ["feature", "gain", "splits"]),
+        "",
+        "## Metrics on the newest test window",
+        "",
+        f"95 % bootstrap intervals in brackets; capacity on this window: "
+        f"{meta.get('capacity_test')} per group (the test side holds "
+        f"{_num(100 * meta.get('population_share', 1.0), 1)} % of the window's entities).",
+        "",
+    ]
+    header = (
+        "| metric | LightGBM | baseline | difference |" if has_base else "| metric | LightGBM |"
+    )
+    lines += [header, "|---|---|---|---|" if has_base else "|---|---|"]
+    for metric, row in m.iterrows():
+        cells = [_METRIC_TEXT.get(str(metric), str(metric)), _interval(row, "model")]
+        if has_base:
+            cells += [_interval(row, "baseline"), _interval(row, "delta")]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+
+    bands = model.bands
+    lines += [
+        "## Review capacity and bands",
+        "",
+        f"Bands from {bands.source} ({bands.details}):",
+        "",
+        "| band | risk score from | training FPR | test precision | test recall | review / day |",
+        "|---|---|---|---|---|---|",
+    ]
+    table = result.threshold_table.set_index("risk_score")
+    for name in ("medium", "high", "critical"):
+        thr = bands.thresholds[name]
+        near = table.index[table.index <= thr].max() if (table.index <= thr).any() else 0
+        row = table.loc[[near]].iloc[0]
+        lines.append(
+            f"| {name} | {thr} | {_num(100 * model.scale.fpr_at(thr), 3)} % | "
+            f"{_num(row['precision'])} | {_num(row['recall'])} | {_num(row['review_per_day'], 1)} |"
+        )
+    lines += ["", "(test precision/recall at the nearest tabulated threshold at or below)", ""]
+
+    if result.slices is not None and len(result.slices):
+        lines += [
+            "## Slices (test window)",
+            "",
+            "Flag rate = share reviewed (band high or critical). A segment with a high flag rate "
+            "and low precision is over-flagged.",
+            "",
+            _table(
+                result.slices,
+                [
+                    "segment",
+                    "level",
+                    "n",
+                    "positives",
+                    "flag_rate",
+                    "precision",
+                    "recall",
+                    "pr_auc",
+                ],
+            ),
+            "",
+        ]
+
+    lines += [
+        "## Limitations",
+        "",
+        "- Labels are observed outcomes (complaints, enforcement): undetected fraud counts as "
+        "negative, so precision is a lower bound and recall an upper bound.",
+        "- Metrics come from one test window; fraud adapts, so monitor them on new windows and "
+        "retrain (`riskscore train`, `riskscore promote`).",
+        "- The risk score's FPR scale was measured on held-out entities before the test window; "
+        "it drifts with the population.",
+        "- Entities sharing identifiers are scored independently here; see the network features.",
+    ]
+    if result.split.mode == "stratified":
+        lines.append("- No time column: a random split; metrics are optimistic under drift.")
+    if result.notes:
+        lines += ["", "## Training notes", "", *(f"- {n}" for n in result.notes)]
+    lines.append("")
+    return "\n".join(lines)

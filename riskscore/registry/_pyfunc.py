@@ -1,0 +1,126 @@
+"""The MLflow pyfunc wrapper of a :class:`~riskscore.modeling.RiskModel`.
+
+The logged model holds the RiskModel folder as the artifact ``riskmodel``;
+:meth:`RiskModelPyfunc.load_context` loads it once per process and
+:meth:`RiskModelPyfunc.predict` returns, per input row, ``score`` (calibrated probability),
+``risk_score`` (0–1000), ``band`` and ``reasons`` (a JSON list of the top reasons).
+
+This module imports mlflow at the top: import it only from inside registry functions, or
+let MLflow import it when it loads a logged model.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from riskscore.modeling import RiskModel
+
+__all__ = ["OUTPUT_COLUMNS", "RiskModelPyfunc", "reasons_for"]
+
+#: Columns of the pyfunc output, in order.
+OUTPUT_COLUMNS: tuple[str, ...] = ("score", "risk_score", "band", "reasons")
+
+#: Prediction parameters accepted by ``predict(..., params=...)`` and their defaults.
+DEFAULT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en"}
+
+
+def reasons_for(
+    model: RiskModel,
+    X: np.ndarray,
+    contributions: np.ndarray | None,
+    *,
+    top_k: int,
+    lang: str,
+    explainer: Any = None,
+) -> list[str]:
+    """Return the top reasons of each row as a JSON string (``"[]"`` when unavailable).
+
+    THE HOOK for explanations (owned by the explanation layer): it uses
+    :class:`riskscore.explain.Explainer` when that module and the model's feature catalog
+    are available, and gives empty lists otherwise (user tables have no catalog). Change
+    what a reason holds here; the pyfunc output column stays one JSON string per row.
+
+    Parameters
+    ----------
+    model : RiskModel
+    X : numpy.ndarray
+        The encoded rows.
+    contributions : numpy.ndarray, optional
+        ``model.contributions(X)`` if already computed.
+    top_k : int
+    lang : {"en", "zh"}
+    explainer : riskscore.explain.Explainer, optional
+        Built once per loaded model and reused.
+    """
+    if explainer is None or top_k <= 0:
+        return ["[]"] * X.shape[0]
+    lists = explainer.reason_lists(X, contributions, top_k=top_k, lang=lang)
+    return [json.dumps(row, ensure_ascii=False, default=str) for row in lists]
+
+
+def make_explainer(model: RiskModel) -> Any:
+    """Return an :class:`riskscore.explain.Explainer` for ``model`` (None if it cannot explain)."""
+    if model.catalog is None:
+        return None
+    try:
+        from riskscore.explain import Explainer
+    except ImportError:
+        return None
+    try:
+        return Explainer(model, model_name=model.name)
+    except Exception:  # a catalog the explainer cannot use: score without reasons
+        return None
+
+
+with warnings.catch_warnings():
+    # MLflow warns at class creation that predict has no type hints: they are left out on
+    # purpose (MLflow would read pandas hints as a schema); the signature is logged instead.
+    warnings.simplefilter("ignore", UserWarning)
+
+    class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
+        """MLflow pyfunc around a RiskModel folder (artifact ``riskmodel``)."""
+
+        def load_context(self, context: Any) -> None:
+            """Load the RiskModel (and its explainer) once."""
+            self.model = RiskModel.load(context.artifacts["riskmodel"])
+            self.explainer = make_explainer(self.model)
+
+        # no type hints on purpose: MLflow reads them as a schema and warns about pandas ones
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+            """Score a DataFrame of feature columns: score, risk_score, band, reasons."""
+            opts = {**DEFAULT_PARAMS, **(params or {})}
+            frame = (
+                model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            )
+            X = self.model.to_matrix(frame)
+            top_k = int(opts["top_k"])
+            if self.explainer is not None and top_k > 0:
+                contrib = self.model.contributions(X)
+                raw = contrib.sum(axis=1)
+            else:
+                contrib = None
+                raw = self.model.raw_score(X)
+            out = self.model.scores_from_raw(raw)
+            reasons = reasons_for(
+                self.model,
+                X,
+                contrib,
+                top_k=top_k,
+                lang=str(opts["lang"]),
+                explainer=self.explainer,
+            )
+            return pd.DataFrame(
+                {
+                    "score": out["score"],
+                    "risk_score": out["risk_score"].astype(np.int64),
+                    "band": out["band"].astype(str),
+                    "reasons": reasons,
+                },
+                index=frame.index,
+            )

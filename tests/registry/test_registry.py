@@ -1,0 +1,189 @@
+"""Tracking, registry, aliases and loading against a SQLite store in a temp dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskscore.exceptions import ModelNotFoundError, TrainingError
+from riskscore.modeling import TrainResult, train
+from riskscore.registry import (
+    Gate,
+    RegistryError,
+    load,
+    load_risk_model,
+    log_training,
+    model_name,
+    promote,
+    rollback,
+    train_and_log,
+)
+from riskscore.registry._mlflow import _resolve_uri
+
+NAME = "riskscore-seller-fraud"
+
+
+def _client(uri: str):  # type: ignore[no-untyped-def]
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_default_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert _resolve_uri(None) == "sqlite:///mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert _resolve_uri(None) == "http://tracking.example:5000"
+    assert _resolve_uri("sqlite:///x.db") == "sqlite:///x.db"
+    assert model_name("listing", "counterfeit") == "riskscore-listing-counterfeit"
+
+
+def test_log_register_promote_load(
+    good: TrainResult, bad: TrainResult, tracking: str, tmp_path: Path
+) -> None:
+    client = _client(tracking)
+    # ---- a run with everything in it, registered as version 1 (challenger)
+    run = log_training(good, tracking_uri=tracking, plots=True)
+    assert (run.name, run.version) == (NAME, "1")
+    info = client.get_run(run.run_id)
+    assert info.info.status == "FINISHED"
+    assert info.data.params["data.sha256"] == good.fingerprint["sha256"]
+    assert info.data.params["lgbm.deterministic"] == "True"
+    assert info.data.metrics["model.pr_auc"] == pytest.approx(good.metrics.loc["pr_auc", "model"])
+    assert "baseline.pr_auc" in info.data.metrics and "delta.pr_auc" in info.data.metrics
+    assert info.data.tags["riskscore.entity"] == "seller"
+    artifacts = {a.path for a in client.list_artifacts(run.run_id)}
+    assert {"riskmodel", "evaluation", "plots", "model_card.md"} <= artifacts
+    plots = {Path(a.path).name for a in client.list_artifacts(run.run_id, "plots")}
+    assert plots == {
+        "pr_curve.png",
+        "roc_curve.png",
+        "calibration.png",
+        "score_distribution.png",
+        "precision_at_k.png",
+        "shap_beeswarm.png",
+    }
+    assert str(client.get_model_version_by_alias(NAME, "challenger").version) == "1"
+    db_dir = Path(tracking[len("sqlite:///") :]).parent
+    assert (db_dir / "mlartifacts" / NAME).is_dir()  # artifacts beside the database
+
+    # ---- first promotion: no champion yet
+    first = promote(NAME, tracking_uri=tracking, n_bootstrap=0)
+    assert first.promoted and first.champion is None and first.candidate == "1"
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == "1"
+
+    # ---- a worse candidate is refused, the champion stays
+    run2 = log_training(bad, tracking_uri=tracking, plots=False)
+    refused = promote(NAME, tracking_uri=tracking, n_bootstrap=0)
+    assert refused.candidate == "2" and not refused.promoted
+    assert any(r.startswith("pr_auc") and r.endswith("worse") for r in refused.reasons)
+    assert refused.comparison is not None
+    assert (
+        refused.comparison.loc["pr_auc", "candidate"] < refused.comparison.loc["pr_auc", "champion"]
+    )
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == "1"
+    tag = json.loads(client.get_model_version(NAME, "2").tags["riskscore.promotion"])
+    assert tag["decision"] == "refused" and tag["gate"] == Gate().to_dict()
+    assert "riskscore.promotion" in client.get_run(run2.run_id).data.tags
+
+    # ---- forcing it is possible, and logged
+    with pytest.warns(UserWarning, match="promoted with force"):
+        forced = promote(NAME, version=2, force=True, tracking_uri=tracking, n_bootstrap=0)
+    assert forced.promoted and forced.forced
+    assert client.get_model_version(NAME, "2").tags["riskscore.forced"] == "true"
+    assert str(client.get_model_version_by_alias(NAME, "previous").version) == "1"
+
+    # ---- a better candidate (version 1 re-registered as 3) is accepted
+    run3 = log_training(good, tracking_uri=tracking, plots=False)
+    accepted = promote(NAME, tracking_uri=tracking, n_bootstrap=0)
+    assert accepted.candidate == "3" and accepted.promoted and not accepted.forced
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == "3"
+    assert str(client.get_model_version_by_alias(NAME, "previous").version) == "2"
+
+    # ---- rollback
+    assert rollback(NAME, tracking_uri=tracking) == "2"
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == "2"
+
+    # ---- loading by every kind of URI gives the same scores
+    X = good.model.to_matrix(good.test_frame)
+    expected = good.model.predict_proba(X)
+    loaded = load_risk_model(f"models:/{NAME}@previous", tracking_uri=tracking)
+    assert (loaded.name, loaded.version, loaded.run_id) == (NAME, "3", run3.run_id)
+    for uri in (
+        f"models:/{NAME}/1",
+        f"runs:/{run.run_id}/riskmodel",
+        run.model_uri,
+        f"models:/{NAME}/latest",
+    ):
+        np.testing.assert_array_equal(load(uri, tracking_uri=tracking).predict_proba(X), expected)
+    folder = good.model.save(tmp_path / "local")
+    np.testing.assert_array_equal(load(str(folder)).predict_proba(X), expected)
+
+    # ---- the pyfunc returns score, risk score, band and reasons
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking)
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{NAME}/1")
+    out = pyfunc.predict(good.test_frame[good.model.feature_names].head(20))
+    assert list(out.columns) == ["score", "risk_score", "band", "reasons"]
+    np.testing.assert_allclose(out["score"], expected[:20])
+    assert out["risk_score"].dtype == np.int64 and set(out["band"]) <= {
+        "low",
+        "medium",
+        "high",
+        "critical",
+    }
+    assert (out["reasons"] == "[]").all()  # a user table has no catalog, so no reasons
+    schema = pyfunc.metadata.get_input_schema()
+    assert schema.input_names() == good.model.feature_names
+    reqs = Path(mlflow.pyfunc.get_model_dependencies(f"models:/{NAME}/1")).read_text().split()
+    assert any(r.startswith("lightgbm==") for r in reqs) and any(
+        r.startswith("mlflow==") for r in reqs
+    )
+
+    # ---- errors
+    with pytest.raises(ModelNotFoundError, match="no model at"):
+        load(f"models:/{NAME}@nonexistent", tracking_uri=tracking)
+    with pytest.raises(ModelNotFoundError, match="not a folder"):
+        load(str(tmp_path / "nothing-here"))
+    with pytest.raises(ModelNotFoundError, match=r"no versions|no version"):
+        promote("riskscore-nobody-nothing", tracking_uri=tracking)
+
+
+def test_failed_training_is_marked_and_registers_nothing(
+    reg_table: pd.DataFrame, tracking: str
+) -> None:
+    with pytest.raises(TrainingError, match="no positive labels"):
+        train_and_log(
+            reg_table.assign(label=0), entity="seller", target="fraud", tracking_uri=tracking
+        )
+    client = _client(tracking)
+    exp = client.get_experiment_by_name(NAME)
+    runs = client.search_runs([exp.experiment_id])
+    assert [r.info.status for r in runs] == ["FAILED"]
+    assert "no positive labels" in runs[0].data.tags["riskscore.error"]
+    assert client.search_model_versions(f"name='{NAME}'") == []
+
+
+def test_mismatched_columns_against_the_champion(
+    reg_table: pd.DataFrame, good: TrainResult, tracking: str
+) -> None:
+    log_training(good, tracking_uri=tracking, plots=False)
+    promote(NAME, tracking_uri=tracking, n_bootstrap=0)
+    fewer = train(
+        reg_table.drop(columns=["noise__a", "noise__b"]),
+        entity="seller",
+        target="fraud",
+        capacity=20,
+        n_bootstrap=0,
+    )
+    log_training(fewer, tracking_uri=tracking, plots=False, include_code=False)
+    with pytest.raises(RegistryError, match=r"(?s)needs 2 feature column.*force.*-noise__a"):
+        promote(NAME, tracking_uri=tracking, n_bootstrap=0)
+    with pytest.warns(UserWarning, match="force"):
+        forced = promote(NAME, tracking_uri=tracking, force=True, n_bootstrap=0)
+    assert forced.promoted and forced.forced and forced.comparison is None
