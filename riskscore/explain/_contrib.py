@@ -222,6 +222,24 @@ def contributions(
     booster = booster_of(model)
     names = tuple(booster.feature_name())
     matrix, index = as_matrix(X, names)
+    return contributions_of_matrix(
+        booster, matrix, names, _families(names, families), index=index, num_threads=num_threads
+    )
+
+
+def contributions_of_matrix(
+    booster: Any,
+    matrix: np.ndarray,
+    names: tuple[str, ...],
+    families: tuple[str, ...],
+    *,
+    index: pd.Index | None = None,
+    num_threads: int | None = None,
+) -> Contributions:
+    """Run ``pred_contrib`` on a checked float64 matrix (the shared last step).
+
+    ``num_threads`` defaults to 1 for a single row, else LightGBM's default.
+    """
     if num_threads is None:
         num_threads = 1 if matrix.shape[0] == 1 else 0
     raw = booster.predict(matrix, pred_contrib=True, num_threads=num_threads)
@@ -229,7 +247,7 @@ def contributions(
         values=raw[:, :-1],
         base_value=float(raw[0, -1]) if len(raw) else math.nan,
         feature_names=names,
-        families=_families(names, families),
+        families=families,
         index=index,
     )
 

@@ -89,6 +89,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "account": "Account",
         "activity_by_month": "Orders by month",
         "base_value": "base value",
+        "family": "family",
+        "log_odds": "log-odds",
     },
     "zh": {
         "title": "卖家风险证据",
@@ -114,6 +116,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "account": "账户",
         "activity_by_month": "按月份统计的订单",
         "base_value": "基准值",
+        "family": "特征族",
+        "log_odds": "对数几率",
     },
 }
 
@@ -231,7 +235,7 @@ class Evidence:
         lines += ["", f"## {lab('families')}", ""]
         rows = [[f, f"{v:+.3f}"] for f, v in self.families.items()]
         rows.append([lab("base_value"), f"{self.base_value:+.3f}"])
-        lines += _md_table(["family", "log-odds"], rows)
+        lines += _md_table([lab("family"), lab("log_odds")], rows)
         lines += ["", f"## {lab('evidence')}"]
         for name, frame in self.sections.items():
             lines += ["", f"### {lab(name)}", ""]
@@ -290,7 +294,10 @@ class Evidence:
             ]
         fam_rows = [[f, f"{v:+.3f}"] for f, v in self.families.items()]
         fam_rows.append([lab("base_value"), f"{self.base_value:+.3f}"])
-        body += [f"<h2>{esc(lab('families'))}</h2>", _html_table(["family", "log-odds"], fam_rows)]
+        body += [
+            f"<h2>{esc(lab('families'))}</h2>",
+            _html_table([lab("family"), lab("log_odds")], fam_rows),
+        ]
         body.append(f"<h2>{esc(lab('evidence'))}</h2>")
         for name, frame in self.sections.items():
             body.append(f'<h3 id="{esc(name)}">{esc(lab(name))}</h3>')
@@ -722,21 +729,18 @@ def _linked_sellers(view: _AsOf, n: int) -> tuple[pd.DataFrame, str | None]:
 
 
 def _replica_titles(view: _AsOf, n: int) -> tuple[pd.DataFrame, str | None]:
-    from riskscore.features.text import REPLICA_TERMS_EN, REPLICA_TERMS_ZH
+    import narwhals as nw
+
+    from riskscore.features.text import REPLICA_TERMS_EN, REPLICA_TERMS_ZH, normalised_title
 
     listings = view.own("listings")
     assert listings is not None
-    norm = (
-        listings["title"]
-        .astype("str")
-        .str.lower()
-        .str.replace("：", ":", regex=False)
-        .str.replace("\u3000", "", regex=False)
-        .str.replace(" ", "", regex=False)
-    )
+    norm = nw.from_native(listings[["title"]]).select(normalised_title().alias("norm"))
     terms = (*REPLICA_TERMS_EN, *REPLICA_TERMS_ZH)
-    found = norm.map(lambda t: ", ".join(term for term in terms if term in t))
-    hits = listings.assign(terms=found.to_numpy())[found.to_numpy() != ""]
+    found = [
+        ", ".join(term for term in terms if term in str(title)) for title in norm["norm"].to_list()
+    ]
+    hits = listings.assign(terms=found)[[t != "" for t in found]]
     out = hits[["listing_id", "title", "terms", "price", "created_at"]]
     note = f"{len(hits)} of {len(listings)} listing titles use replica wording."
     return out.head(n).reset_index(drop=True), note

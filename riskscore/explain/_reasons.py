@@ -62,6 +62,7 @@ from riskscore.explain._contrib import (
     Contributions,
     as_matrix,
     booster_of,
+    contributions_of_matrix,
     family_of,
 )
 
@@ -386,15 +387,9 @@ class Explainer:
     def _contrib(
         self, matrix: np.ndarray, index: pd.Index | None, num_threads: int | None
     ) -> Contributions:
-        if num_threads is None:
-            num_threads = 1 if matrix.shape[0] == 1 else 0
-        raw = self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)
-        return Contributions(
-            values=raw[:, :-1],
-            base_value=float(raw[0, -1]) if len(raw) else math.nan,
-            feature_names=self._cat.names,
-            families=self._cat.families,
-            index=index,
+        cat = self._cat
+        return contributions_of_matrix(
+            self.booster, matrix, cat.names, cat.families, index=index, num_threads=num_threads
         )
 
     # -- reasons ----------------------------------------------------------------------
