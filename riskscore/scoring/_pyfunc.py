@@ -1,31 +1,46 @@
-"""The MLflow pyfunc's ``predict``: :meth:`Scorer.score_many`, nothing else.
+"""The MLflow pyfunc's ``predict``: :meth:`Scorer.score_many`, in the pyfunc's layout.
 
 The registry's pyfunc wrapper (:mod:`riskscore.registry`) loads a
 :class:`~riskscore.modeling.RiskModel` once and hands every ``predict`` call to
 :func:`pyfunc_predict`, so the MLflow server, ``spark_udf`` and in-process scoring run the
-same code and return the same columns (:attr:`Scorer.columns`).
+same code. The pyfunc answers four columns per row: ``score``, ``risk_score``, ``band``
+and ``reasons`` (a JSON list of reason objects, ``"[]"`` when not explained);
+:func:`to_pyfunc_frame` and :func:`from_pyfunc_frame` convert between that layout and the
+flat columns of ``score_many``.
 
 Prediction parameters (``params=`` of ``predict``, or ``"params"`` in a request to
-``/invocations``): ``explain`` (``flagged`` / ``all`` / ``none``), ``top_k``, ``lang``
-(``en`` / ``zh``) and ``as_of``.
+``/invocations``): ``explain`` (``all`` / ``flagged`` / ``none``; default ``all``),
+``top_k`` (0 means no reasons) and ``lang`` (``en`` / ``zh``).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from riskscore.exceptions import ScoringError
+from riskscore.scoring._result import REASON_FIELDS
 from riskscore.scoring._scorer import Scorer
 
-__all__ = ["PREDICT_PARAMS", "output_example", "pyfunc_predict", "scorer_for"]
+__all__ = [
+    "PREDICT_PARAMS",
+    "PYFUNC_COLUMNS",
+    "from_pyfunc_frame",
+    "pyfunc_predict",
+    "scorer_for",
+    "to_pyfunc_frame",
+]
 
 #: Parameters ``predict`` accepts, with their defaults (for the model signature).
-PREDICT_PARAMS: dict[str, Any] = {"explain": "flagged", "top_k": 3, "lang": "en", "as_of": ""}
+PREDICT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en", "explain": "all"}
+
+#: Columns the pyfunc returns, in order.
+PYFUNC_COLUMNS: tuple[str, ...] = ("score", "risk_score", "band", "reasons")
 
 _LOCK = threading.Lock()
 _SCORERS: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], Scorer]] = (
@@ -35,7 +50,7 @@ _SCORERS: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], Scorer]] = (
 
 def scorer_for(model: Any, *, top_k: int = 3, lang: str = "en") -> Scorer:
     """Return the (cached) :class:`Scorer` of ``model`` for these reason options."""
-    key = (int(top_k), str(lang))
+    key = (max(int(top_k), 1), str(lang))
     with _LOCK:
         per_model = _SCORERS.setdefault(model, {})
         if key not in per_model:
@@ -46,42 +61,100 @@ def scorer_for(model: Any, *, top_k: int = 3, lang: str = "en") -> Scorer:
 def pyfunc_predict(
     model: Any, model_input: Any, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
-    """Score ``model_input`` (feature rows) with ``model``; the pyfunc's ``predict``.
+    """Score ``model_input`` with ``model``: the pyfunc's ``predict``.
 
     Parameters
     ----------
     model : RiskModel
     model_input : pandas.DataFrame or mapping or list of records
-        Feature columns (and optionally the id column); as MLflow passes them after
-        checking the signature.
+        Feature columns, as MLflow passes them after checking the signature.
     params : mapping, optional
-        See :data:`PREDICT_PARAMS`.
+        ``top_k``, ``lang``, ``explain`` (see :data:`PREDICT_PARAMS`). A model without a
+        feature catalog scores without reasons.
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :meth:`Scorer.score_many`, one row per input row.
+        :data:`PYFUNC_COLUMNS`, one row per input row, on the input's index.
 
     Examples
     --------
     >>> from riskscore.scoring._demo import demo_model
     >>> model = demo_model()
     >>> rows = pd.DataFrame([dict.fromkeys(model.feature_names, 1.0)])
-    >>> pyfunc_predict(model, rows, {"explain": "none"})[["risk_score", "band"]].shape
-    (1, 2)
+    >>> list(pyfunc_predict(model, rows).columns)
+    ['score', 'risk_score', 'band', 'reasons']
     """
-    opts = {**PREDICT_PARAMS, **(params or {})}
-    unknown = sorted(set(opts) - set(PREDICT_PARAMS))
-    if unknown:
-        raise ScoringError(f"unknown parameter(s) {unknown}; known: {sorted(PREDICT_PARAMS)}")
-    frame = model_input
-    if not isinstance(frame, pd.DataFrame):
-        frame = pd.DataFrame(frame)
-    scorer = scorer_for(model, top_k=int(opts["top_k"]), lang=str(opts["lang"]))
-    as_of = opts["as_of"] or None
-    return scorer.score_many(frame, explain=opts["explain"], as_of=as_of)
+    opts = {**PREDICT_PARAMS, **{k: v for k, v in (params or {}).items() if v is not None}}
+    frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+    top_k = int(opts["top_k"])
+    scorer = scorer_for(model, top_k=top_k, lang=str(opts["lang"]))
+    explain = str(opts["explain"])
+    if top_k <= 0 or scorer._parts.reasons is None:
+        explain = "none"
+    scored = scorer.score_many(frame, explain=explain)  # type: ignore[arg-type]
+    out = to_pyfunc_frame(scored, scorer.top_k)
+    out.index = frame.index
+    return out
 
 
-def output_example(model: Any, example: pd.DataFrame) -> pd.DataFrame:
-    """Return what ``predict`` gives for ``example`` (for the model signature)."""
-    return scorer_for(model).score_many(example, explain="all")
+def to_pyfunc_frame(scored: pd.DataFrame, top_k: int) -> pd.DataFrame:
+    """Return the pyfunc layout of ``score_many`` output (reasons as one JSON string).
+
+    Examples
+    --------
+    >>> scored = pd.DataFrame({"score": [0.9], "risk_score": [950], "band": ["critical"],
+    ...     "reason_1_code": ["X"], "reason_1_feature": ["f"], "reason_1_value": [1.0],
+    ...     "reason_1_impact": [3], "reason_1_contribution": [0.5], "reason_1_text": ["t"]})
+    >>> to_pyfunc_frame(scored, 1)["reasons"][0]
+    '[{"code": "X", "feature": "f", "value": 1.0, "impact": 3, "contribution": 0.5, "text": "t"}]'
+    """
+    n = len(scored)
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for k in range(1, top_k + 1):
+        codes = scored[f"reason_{k}_code"]
+        present = np.flatnonzero(codes.notna().to_numpy())
+        if not len(present):
+            continue
+        cols = {f: scored[f"reason_{k}_{f}"].to_numpy(dtype=object)[present] for f in REASON_FIELDS}
+        for j, i in enumerate(present):
+            reasons[i].append({f: _plain(f, cols[f][j]) for f in REASON_FIELDS})
+    return pd.DataFrame(
+        {
+            "score": scored["score"].to_numpy(dtype=np.float64),
+            "risk_score": scored["risk_score"].to_numpy(dtype=np.int64),
+            "band": scored["band"].astype("str").to_numpy(dtype=object),
+            "reasons": [json.dumps(r, ensure_ascii=False) for r in reasons],
+        }
+    )
+
+
+def from_pyfunc_frame(frame: pd.DataFrame, top_k: int) -> pd.DataFrame:
+    """Return the flat reason columns (``reason_<k>_<field>``) of pyfunc output."""
+    n = len(frame)
+    parsed = [json.loads(r) if isinstance(r, str) else [] for r in frame["reasons"]]
+    data: dict[str, Any] = {}
+    for k in range(top_k):
+        slots = [p[k] if k < len(p) else None for p in parsed]
+        for f in REASON_FIELDS:
+            values = [None if s is None else s.get(f) for s in slots]
+            if f in ("code", "feature", "text"):
+                data[f"reason_{k + 1}_{f}"] = pd.array(values, dtype="str")
+            elif f == "impact":
+                data[f"reason_{k + 1}_{f}"] = pd.array(values, dtype="Int64")
+            else:
+                data[f"reason_{k + 1}_{f}"] = np.array(
+                    [np.nan if v is None else v for v in values], dtype=np.float64
+                )
+    return pd.DataFrame(data, index=range(n))
+
+
+def _plain(field: str, value: Any) -> Any:
+    """Return a JSON-ready value for one reason field (missing becomes None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if field == "impact":
+        return int(value)
+    if field in ("value", "contribution"):
+        return float(value)
+    return str(value)

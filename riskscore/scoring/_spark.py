@@ -23,28 +23,9 @@ from typing import Any
 import pandas as pd
 
 from riskscore.exceptions import ScoringError
+from riskscore.scoring._result import REASON_FIELDS
 
-__all__ = ["score_batch_spark", "score_spark", "spark_schema"]
-
-
-def spark_schema(columns: Sequence[str]) -> str:
-    """Return the Spark DDL of the ``score_many`` output columns.
-
-    Examples
-    --------
-    >>> spark_schema(["seller_id", "score", "risk_score", "reason_1_impact"])
-    'seller_id STRING, score DOUBLE, risk_score BIGINT, reason_1_impact BIGINT'
-    """
-    types = []
-    for c in columns:
-        if c == "score" or c.endswith(("_value", "_contribution")):
-            kind = "DOUBLE"
-        elif c == "risk_score" or c.endswith("_impact"):
-            kind = "BIGINT"
-        else:
-            kind = "STRING"
-        types.append(f"{c} {kind}")
-    return ", ".join(types)
+__all__ = ["score_batch_spark", "score_spark"]
 
 
 def score_spark(
@@ -111,14 +92,40 @@ def _score_spark(
             f"{', '.join(missing[:10])}; expected vs received columns:\n"
             + column_diff(layout.names, [c for c in spark_df.columns if c != scorer.id_column])
         )
-    inputs = [c for c in (scorer.id_column, *layout.names) if c in present]
-    udf = _spark_udf(spark_df.sparkSession, model_uri, spark_schema(scorer.columns), explain)
-    scored = spark_df.select(*keep, udf(F.struct(*[F.col(c) for c in inputs])).alias("_risk"))
-    out = scored.select(*keep, "_risk.*")
-    stamp = _iso(scored_at) or _now()
-    return out.withColumn("as_of", F.lit(_iso(as_of)).cast("string")).withColumn(
-        "scored_at", F.lit(stamp)
+    inputs = [c for c in layout.names if c in present]
+    udf = _spark_udf(spark_df.sparkSession, model_uri, _PYFUNC_DDL, explain)
+    scored = spark_df.select(
+        *keep,
+        (F.col(scorer.id_column) if scorer.id_column in present else F.lit(None))
+        .cast("string")
+        .alias("_id"),
+        udf(F.struct(*[F.col(c) for c in inputs])).alias("_risk"),
     )
+    reasons = F.from_json(F.col("_risk.reasons"), _REASONS_DDL)
+    columns = [
+        F.col("_id").alias(scorer.id_column),
+        F.lit(scorer.model_name).alias("model_name"),
+        F.lit(scorer.model_version).alias("model_version"),
+        F.col("_risk.score").alias("score"),
+        F.col("_risk.risk_score").alias("risk_score"),
+        F.col("_risk.band").alias("band"),
+    ]
+    for k in range(1, scorer.top_k + 1):
+        item = F.try_element_at(reasons, F.lit(k))
+        columns += [item.getField(f).alias(f"reason_{k}_{f}") for f in REASON_FIELDS]
+    stamp = _iso(scored_at) or _now()
+    columns += [F.lit(_iso(as_of)).cast("string").alias("as_of"), F.lit(stamp).alias("scored_at")]
+    return scored.select(*keep, *columns)
+
+
+#: The pyfunc's output, as ``spark_udf`` returns it.
+_PYFUNC_DDL = "score DOUBLE, risk_score BIGINT, band STRING, reasons STRING"
+
+#: The JSON of the pyfunc's ``reasons`` column.
+_REASONS_DDL = (
+    "ARRAY<STRUCT<code: STRING, feature: STRING, value: DOUBLE, impact: BIGINT, "
+    "contribution: DOUBLE, text: STRING>>"
+)
 
 
 def _spark_udf(spark: Any, model_uri: str, result_type: str, explain: str) -> Any:
