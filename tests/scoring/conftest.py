@@ -115,3 +115,52 @@ def data_dir(marketplace, tmp_path_factory) -> Path:
 def seller_scorer(seller_model) -> Scorer:
     """A scorer of ``seller_model``."""
     return Scorer(seller_model)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A TrainResult of the real pipeline on a simulated marketplace (seller, fraud-or-fake).
+
+    600 sellers with every enforcement outcome labelled, monthly cutoffs February to
+    October 2024, a 90-day label horizon, the seller catalog; no bootstrap intervals.
+    """
+    from riskscore.datasets import make_marketplace
+    from riskscore.features import build_training_set, catalog
+    from riskscore.modeling import train
+
+    market = make_marketplace(n_sellers=600, seed=0, label_coverage=1.0)
+    tables = {k: v for k, v in market.items() if k != "truth"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = build_training_set(
+            tables,
+            "seller",
+            "counterfeit",
+            cutoffs=[f"2024-{m:02d}-01" for m in range(2, 11)],
+            horizon="90D",
+        )
+        return train(
+            table,
+            entity="seller",
+            target="counterfeit",
+            capacity=10,
+            n_bootstrap=0,
+            min_positives=10,
+            catalog=catalog("seller"),
+        )
+
+
+@pytest.fixture(scope="session")
+def logged(trained, tmp_path_factory):
+    """``trained`` logged and registered in a throw-away SQLite tracking store.
+
+    Returns ``(tracking_uri, model_uri)`` with ``model_uri`` = ``models:/<name>/<version>``.
+    """
+    from riskscore import registry
+
+    root = tmp_path_factory.mktemp("mlflow")
+    tracking = f"sqlite:///{root / 'mlflow.db'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = registry.log_training(trained, tracking_uri=tracking, plots=False, include_code=False)
+    return tracking, f"models:/{run.name}/{run.version}"

@@ -1,0 +1,118 @@
+"""``mlflow models serve`` on 127.0.0.1 answers /invocations like score_many."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskscore.scoring import load_scorer
+from riskscore.scoring._load import clear_cache
+from riskscore.scoring._pyfunc import to_pyfunc_frame
+
+pytestmark = pytest.mark.server
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+@pytest.fixture(scope="module")
+def server(logged, tmp_path_factory):
+    """The logged model served by ``mlflow models serve`` (local env) on a free port."""
+    tracking, uri = logged
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local",
+             "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, f"server exited: {log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"server not up: {log.read_text()[-3000:]}"
+            try:
+                with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        yield base, uri, tracking
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its workers, by our child's id
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _records(frame: pd.DataFrame) -> dict:
+    data = [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
+            for row in frame.itertuples(index=False)]
+    return {"dataframe_split": {"columns": list(frame.columns), "data": data}}
+
+
+def test_invocations_equal_score_many(server, trained, monkeypatch):
+    base, uri, tracking = server
+    frame = trained.test_frame[trained.model.feature_names].head(40).reset_index(drop=True)
+    status, body = post(f"{base}/invocations", json.dumps(_records(frame)).encode())
+    assert status == 200, body
+    got = pd.DataFrame(json.loads(body)["predictions"])
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking)
+    clear_cache()
+    scorer = load_scorer(uri)
+    expected = to_pyfunc_frame(scorer.score_many(frame, explain="all"), scorer.top_k)
+    assert list(got.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(got[["risk_score", "band", "reasons"]], expected[["risk_score", "band", "reasons"]], check_dtype=False)
+    pd.testing.assert_series_equal(got["score"], expected["score"], rtol=1e-12)
+
+    request = {**_records(frame.head(5)), "params": {"explain": "none"}}
+    status, body = post(f"{base}/invocations", json.dumps(request).encode())
+    assert status == 200, body
+    assert all(p["reasons"] == "[]" for p in json.loads(body)["predictions"])
+
+
+def test_malformed_json_is_a_400_with_a_message(server):
+    base, _, _ = server
+    status, body = post(f"{base}/invocations", b'{"dataframe_split": {"columns": ["a"], ')
+    assert status == 400, body
+    assert "message" in json.loads(body)
+    status, body = post(f"{base}/invocations", json.dumps({"dataframe_split": {"columns": ["nope"], "data": [[1.0]]}}).encode())
+    assert status == 400, body
+    assert "pricing__" in body or "missing" in body.lower()
