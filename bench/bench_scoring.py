@@ -187,26 +187,52 @@ def scoring_many() -> dict[str, Any]:
     }
 
 
+def _save_pyfunc(model: Any, path: str) -> str:
+    """Save ``model`` as the riskscore pyfunc (the registry's models-from-code entry)."""
+    from pathlib import Path
+
+    import mlflow.pyfunc
+    from mlflow.models import infer_signature
+
+    import riskscore.registry as registry
+    from riskscore.scoring._pyfunc import PREDICT_PARAMS, pyfunc_predict
+
+    folder = model.save(Path(path).with_name("riskmodel"))
+    example = _rows(5, seed=9)[model.feature_names]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        signature = infer_signature(example, pyfunc_predict(model, example), params=PREDICT_PARAMS)
+        mlflow.pyfunc.save_model(
+            path,
+            python_model=str(Path(registry.__file__).with_name("_pyfunc_entry.py")),
+            artifacts={"riskmodel": str(folder)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=["mlflow", "lightgbm", "pandas", "numpy"],
+        )
+    return path
+
+
 @benchmark("scoring_pyfunc")
 def scoring_pyfunc() -> dict[str, Any]:
-    """The logged pyfunc's predict with reasons vs score_many with reasons, 100k rows."""
+    """The saved pyfunc's predict with reasons vs score_many with reasons, 100k rows."""
     import tempfile
 
-    from riskscore import registry
+    import mlflow.pyfunc
+
     from riskscore.scoring import Scorer
 
     model = bench_model()
     n = max(5_000, int(N_PYFUNC * scale()))
-    frame = _rows(n, seed=3)
+    frame = _rows(n, seed=3)[model.feature_names]
     scorer = Scorer(model, num_threads=2)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "pyfunc")
-        registry.save_pyfunc(model, path)
-        pyfunc = registry.load_pyfunc(path)
+        pyfunc = mlflow.pyfunc.load_model(_save_pyfunc(model, os.path.join(tmp, "pyfunc")))
         pyfunc.predict(frame.head(100), params={"explain": "all"})
         t0 = time.perf_counter()
         pyfunc.predict(frame, params={"explain": "all"})
         pyfunc_s = time.perf_counter() - t0
+    scorer.score_many(frame.head(100), explain="all")
     t0 = time.perf_counter()
     scorer.score_many(frame, explain="all")
     many_s = time.perf_counter() - t0
@@ -217,3 +243,131 @@ def scoring_pyfunc() -> dict[str, Any]:
         "ratio_pyfunc_vs_score_many": round(pyfunc_s / many_s, 3),
         "within_1_2x": pyfunc_s / many_s <= 1.2,
     }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load(port: int, body: bytes, concurrency: int, seconds: float) -> dict[str, Any]:
+    """``concurrency`` threads POST ``body`` to /invocations for ``seconds`` (bounded)."""
+    import http.client
+    import threading
+
+    stop = time.monotonic() + seconds
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    max_requests = 1_000_000  # a bound on every loop, whatever the clock says
+
+    def worker(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        for _ in range(max_requests):
+            if time.monotonic() >= stop:
+                break
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", "/invocations", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if ok:
+                latencies[k].append(time.perf_counter() - t0)
+            else:
+                errors[k] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    all_ms = np.array([x for lst in latencies for x in lst]) * 1e3
+    return {
+        "requests": int(all_ms.size),
+        "errors": int(sum(errors)),
+        "rps": round(all_ms.size / wall, 1),
+        "p50_ms": round(float(np.percentile(all_ms, 50)), 2) if all_ms.size else None,
+        "p99_ms": round(float(np.percentile(all_ms, 99)), 2) if all_ms.size else None,
+    }
+
+
+@benchmark("scoring_serve")
+def scoring_serve() -> dict[str, Any]:
+    """Bounded load test of ``mlflow models serve`` on loopback: 1 seller per request."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import urllib.request
+    from pathlib import Path
+
+    model = bench_model()
+    seconds = max(5.0, 60.0 * scale())
+    row = _rows(1, seed=5)[model.feature_names]
+    record = [None if v != v else float(v) for v in row.iloc[0]]
+    body = json.dumps(
+        {"dataframe_split": {"columns": list(row.columns), "data": [record]}}
+    ).encode()
+    out: dict[str, Any] = {"seconds_per_level": seconds, "workers": 2}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _save_pyfunc(model, os.path.join(tmp, "pyfunc"))
+        port = _free_port()
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        log = open(os.path.join(tmp, "server.log"), "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                str(bin_dir / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                path,
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                "2",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            for _ in range(600):
+                if proc.poll() is not None:
+                    raise RuntimeError(Path(tmp, "server.log").read_text()[-2000:])
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            _load(port, body, 1, 2.0)  # warm-up
+            for concurrency in (1, 8, 32):
+                for key, value in _load(port, body, concurrency, seconds).items():
+                    out[f"c{concurrency}_{key}"] = value
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            log.close()
+    out["zero_errors"] = all(out[f"c{c}_errors"] == 0 for c in (1, 8, 32))
+    return out
