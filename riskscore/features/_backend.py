@@ -25,6 +25,7 @@ __all__ = [
     "BACKENDS",
     "Backend",
     "Output",
+    "lazy_like",
     "library_of",
     "prepare",
     "require",
@@ -302,3 +303,37 @@ def to_native(frame: nw.LazyFrame, output: Output, key: str) -> Any:
     if output.backend == "polars":
         return frame.to_native() if output.lazy else frame.collect().to_native()
     return frame.to_native()
+
+
+def lazy_like(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
+    """Return a pandas ``frame`` as a LazyFrame on the backend of ``like``.
+
+    For families that compute part of their work in pandas (e.g. graph algorithms) and
+    must hand a frame back that joins with the others: same library, and for DuckDB the
+    same connection, for Spark the same session.
+
+    Examples
+    --------
+    >>> import narwhals as nw, pandas as pd
+    >>> like = nw.from_native(pd.DataFrame({"a": [1]})).lazy()
+    >>> lazy_like(pd.DataFrame({"b": [2.0]}), like).collect()["b"].to_list()
+    [2.0]
+    """
+    native = like.to_native()
+    eager = nw.from_native(frame, eager_only=True)
+    if isinstance(native, pd.DataFrame):
+        return eager.lazy()
+    if nwd.is_polars_lazyframe(native) or nwd.is_polars_dataframe(native):
+        return eager.lazy(backend="polars")
+    if nwd.is_duckdb_relation(native):
+        import pyarrow as pa
+
+        # Runs on ``native``'s own connection; the name is found by DuckDB's replacement
+        # scan of this function's locals (relations of two connections cannot be joined).
+        _riskscore_frame = pa.Table.from_pandas(frame, preserve_index=False)
+        relation = native.query("_riskscore_like", "SELECT * FROM _riskscore_frame")
+        return nw.from_native(relation.set_alias("_riskscore_converted"))
+    if nwd.is_pyspark_dataframe(native) or nwd.is_pyspark_connect_dataframe(native):
+        return nw.from_native(native.sparkSession.createDataFrame(frame))
+    raise FeatureError(f"cannot build a frame like a {type(native).__name__}")
+

@@ -193,7 +193,10 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
             price_ratio=ratio(nw.col("price"), nw.col("market_price"))
         )
         priced = priced.with_columns(
-            log_price_ratio=nw.when(nw.col("price_ratio") > 0).then(nw.col("price_ratio").log())
+            # clipped so that no backend evaluates log(0), even in the branch not taken
+            log_price_ratio=nw.when(nw.col("price_ratio") > 0).then(
+                nw.col("price_ratio").clip(lower_bound=1e-300).log()
+            )
         )
         centre = priced.group_by("category").agg(
             nw.col("log_price_ratio").median().alias("category_centre")

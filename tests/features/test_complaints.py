@@ -1,0 +1,104 @@
+"""Complaints: smoothed rates per kind and window, acceleration, refund and cancel rates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from riskscore.features import build_features
+
+AS_OF = "2024-06-30"
+K = 10.0  # prior weight used in these tests
+
+
+@pytest.fixture
+def tables(build):
+    """S1: four orders (one per window band) and three complaints; S2: one recent order and
+    one counterfeit complaint; S3: nothing.
+
+    Marketplace counts (orders / all complaints / counterfeit):
+      7 days  [06-23, 06-30): 2 / 1 / 1
+      30 days [05-31, 06-30): 3 / 3 / 2
+      90 days [04-01, 06-30): 4 / 4 / 2
+    """
+    return build(
+        sellers=[{}, {}, {}],
+        listings=[{}, {"seller_id": "S2"}],
+        orders=[
+            {"created_at": "2024-06-25", "status": "refunded"},
+            {"created_at": "2024-06-10", "status": "cancelled"},
+            {"created_at": "2024-05-01"},
+            {"created_at": "2024-01-15"},
+            {"seller_id": "S2", "listing_id": "L2", "created_at": "2024-06-29"},
+        ],
+        complaints=[
+            {"kind": "counterfeit", "created_at": "2024-06-28"},
+            {"kind": "not_received", "created_at": "2024-06-15"},
+            {"kind": "other", "created_at": "2024-05-10"},
+            {"seller_id": "S2", "kind": "counterfeit", "created_at": "2024-06-20"},
+        ],
+    )
+
+
+def test_rates_are_smoothed_toward_the_marketplace_rate(tables) -> None:
+    feats = build_features(tables, "seller", as_of=AS_OF, prior_weight=K)
+    s1 = feats.loc["S1"]
+    assert s1["complaints__rate_7d"] == pytest.approx((1 + K * 1 / 2) / (1 + K))
+    assert s1["complaints__rate_30d"] == pytest.approx((2 + K * 3 / 3) / (2 + K))
+    assert s1["complaints__counterfeit_rate_30d"] == pytest.approx((1 + K * 2 / 3) / (2 + K))
+    assert s1["complaints__not_received_rate_30d"] == pytest.approx((1 + K * 1 / 3) / (2 + K))
+    assert s1["complaints__not_as_described_rate_90d"] == pytest.approx(0.0)
+    assert s1["complaints__rate_90d"] == pytest.approx((3 + K * 4 / 4) / (3 + K))
+
+
+def test_seller_without_events_gets_the_marketplace_rate(tables) -> None:
+    s3 = build_features(tables, "seller", as_of=AS_OF, prior_weight=K).loc["S3"]
+    assert s3["complaints__rate_7d"] == pytest.approx(1 / 2)
+    assert s3["complaints__counterfeit_rate_90d"] == pytest.approx(2 / 4)
+    assert s3["complaints__acceleration"] == pytest.approx(1.0)
+
+
+def test_one_complaint_on_one_order_is_not_a_hundred_percent(build) -> None:
+    tables = build(
+        sellers=[{}, {}],
+        listings=[{}, {"seller_id": "S2"}],
+        orders=[{"created_at": "2024-06-29"}]
+        + [{"seller_id": "S2", "listing_id": "L2", "created_at": "2024-06-29"}] * 99,
+        complaints=[{"created_at": "2024-06-29"}],
+    )
+    rate = build_features(tables, "seller", as_of=AS_OF).loc["S1", "complaints__rate_7d"]
+    assert rate == pytest.approx((1 + 20 * 0.01) / (1 + 20))  # default prior weight 20
+    assert rate < 0.1
+
+
+def test_acceleration_compares_last_7_days_with_the_30_before(tables) -> None:
+    s1 = build_features(tables, "seller", as_of=AS_OF).loc["S1"]
+    # last 7 days: 1 complaint; the 30 days before (05-24 .. 06-23): 1
+    assert s1["complaints__acceleration"] == pytest.approx(2 / (1 * 7 / 30 + 1))
+
+
+def test_refund_and_cancel_rates_use_all_orders_before_as_of(tables) -> None:
+    feats = build_features(tables, "seller", as_of=AS_OF, prior_weight=K)
+    # marketplace: 5 orders, 1 refunded, 1 cancelled
+    assert feats.loc["S1", "complaints__refund_rate"] == pytest.approx((1 + K * 0.2) / (4 + K))
+    assert feats.loc["S1", "complaints__cancel_rate"] == pytest.approx((1 + K * 0.2) / (4 + K))
+    assert feats.loc["S2", "complaints__refund_rate"] == pytest.approx((0 + K * 0.2) / (1 + K))
+
+
+def test_window_includes_its_start_and_excludes_as_of(build) -> None:
+    tables = build(
+        orders=[{"created_at": "2024-06-23"}, {"created_at": "2024-06-30"}],
+        complaints=[{"created_at": "2024-06-23"}, {"created_at": "2024-06-30"}],
+    )
+    s1 = build_features(tables, "seller", as_of=AS_OF, prior_weight=0.0).loc["S1"]
+    assert s1["complaints__rate_7d"] == pytest.approx(1.0)  # 1 complaint / 1 order
+
+
+def test_without_a_complaints_table_rates_are_nan_and_refunds_remain(tables) -> None:
+    del tables["complaints"]
+    with pytest.warns(UserWarning, match="no 'complaints' table was given, so 13 feature"):
+        feats = build_features(tables, "seller", as_of=AS_OF)
+    assert feats["complaints__rate_30d"].isna().all()
+    assert feats["complaints__acceleration"].isna().all()
+    assert not math.isnan(feats.loc["S1", "complaints__refund_rate"])

@@ -1,0 +1,263 @@
+"""Point-in-time correctness: events at or after ``as_of`` never change features at ``as_of``.
+
+Hypothesis draws small random marketplaces (including inconsistent ones, e.g. orders
+before their listing) and a cutoff, then adds, removes and changes events at or after the
+cutoff and shuffles row order. Features at the cutoff must not move.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riskscore.features import build_features
+
+BASE = pd.Timestamp("2024-01-01")
+SPAN_HOURS = 24 * 200
+TITLES = ["lamp", "Replica AAA watch", "全新高仿 1:1", "原单 bag", "phone"]
+TIME_COLUMNS = {
+    "sellers": "registered_at",
+    "listings": "created_at",
+    "orders": "created_at",
+    "complaints": "created_at",
+    "labels": "decided_at",
+}
+
+hours = st.integers(min_value=0, max_value=SPAN_HOURS)
+
+
+def _stamp(h: int) -> pd.Timestamp:
+    return BASE + pd.Timedelta(hours=h)
+
+
+@st.composite
+def marketplaces(draw: Any) -> dict[str, list[dict[str, Any]]]:
+    """Row lists of a random marketplace; S1 and L1 exist from the very start."""
+    n_sellers = draw(st.integers(1, 5))
+    sellers = [
+        {"seller_id": f"S{i}", "registered_at": _stamp(0 if i == 1 else draw(hours))}
+        for i in range(1, n_sellers + 1)
+    ]
+    seller_ids = [s["seller_id"] for s in sellers]
+    listings = []
+    for i in range(1, draw(st.integers(1, 8)) + 1):
+        listings.append(
+            {
+                "listing_id": f"L{i}",
+                "seller_id": draw(st.sampled_from(seller_ids)),
+                "product_id": draw(st.sampled_from(["P1", "P2", "P3", None])),
+                "category": draw(st.sampled_from(["phones", "home"])),
+                "brand": draw(st.sampled_from(["Apple", None])),
+                "title": draw(st.sampled_from(TITLES)),
+                "price": float(draw(st.sampled_from([0, 10, 50, 100, 500]))),
+                "created_at": _stamp(0 if i == 1 else draw(hours)),
+            }
+        )
+    return {"sellers": sellers, "listings": listings, **_events(draw, listings, seller_ids)}
+
+
+def _events(draw: Any, listings: list[dict[str, Any]], seller_ids: list[str]) -> dict[str, Any]:
+    orders = []
+    for i in range(draw(st.integers(0, 15))):
+        listing = draw(st.sampled_from(listings))
+        orders.append(
+            {
+                "order_id": f"O{i}",
+                "listing_id": listing["listing_id"],
+                "seller_id": listing["seller_id"],
+                "buyer_id": draw(st.sampled_from(["B1", "B2", "B3", "B4"])),
+                "amount": float(draw(st.sampled_from([0, 5, 20, 100]))),
+                "ship_address_id": draw(st.sampled_from(["A1", "A2", None])),
+                "status": draw(st.sampled_from(["delivered", "refunded", "cancelled"])),
+                "created_at": _stamp(draw(hours)),
+            }
+        )
+    complaints = [
+        {
+            "complaint_id": f"C{i}",
+            "seller_id": draw(st.sampled_from(seller_ids)),
+            "kind": draw(st.sampled_from(["counterfeit", "not_received", "other"])),
+            "created_at": _stamp(draw(hours)),
+        }
+        for i in range(draw(st.integers(0, 6)))
+    ]
+    labels = [
+        {
+            "seller_id": draw(st.sampled_from(seller_ids)),
+            "label": draw(st.sampled_from(["counterfeit", "fraud"])),
+            "decided_at": _stamp(draw(hours)),
+        }
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    return {"orders": orders, "complaints": complaints, "labels": labels}
+
+
+def _future_edit(draw: Any, rows: dict[str, list[dict[str, Any]]], as_of: pd.Timestamp) -> dict:
+    """Drop, change and add rows at or after ``as_of``; shuffle every table."""
+    edited: dict[str, list[dict[str, Any]]] = {}
+    later = st.integers(
+        min_value=int((as_of - BASE) / pd.Timedelta(hours=1)), max_value=SPAN_HOURS + 24
+    )
+    seller_ids = [s["seller_id"] for s in rows["sellers"]]
+    for name, table in rows.items():
+        time = TIME_COLUMNS[name]
+        out = []
+        for row in table:
+            if row[time] < as_of:
+                out.append(dict(row))
+            elif not draw(st.booleans()):  # drop it, or keep a changed copy
+                changed = dict(row)
+                for col, value in changed.items():
+                    if isinstance(value, float):
+                        changed[col] = value * 3 + 1
+                if name == "sellers":
+                    changed["registered_at"] = _stamp(draw(later))
+                out.append(changed)
+        edited[name] = out
+    # new future events, built from the same generators and moved to >= as_of
+    new = _events(draw, rows["listings"], seller_ids)
+    for name, table in new.items():
+        for i, row in enumerate(table):
+            row[TIME_COLUMNS[name]] = _stamp(draw(later))
+            for key in ("order_id", "complaint_id"):
+                if key in row:
+                    row[key] = f"new-{row[key]}-{i}"
+            edited[name].append(row)
+    edited["listings"].append(
+        {**rows["listings"][0], "listing_id": "L-new", "price": 1.0, "created_at": as_of}
+    )
+    edited["sellers"].append({"seller_id": "S-new", "registered_at": as_of})
+    for table in edited.values():
+        order = draw(st.permutations(range(len(table))))
+        table[:] = [table[i] for i in order]
+    return edited
+
+
+COLUMNS = {
+    "sellers": {"seller_id": "str", "region": "str", "registered_at": "datetime64[us]"},
+    "listings": {
+        "listing_id": "str",
+        "seller_id": "str",
+        "product_id": "str",
+        "category": "str",
+        "brand": "str",
+        "title": "str",
+        "price": "float64",
+        "currency": "str",
+        "created_at": "datetime64[us]",
+    },
+    "orders": {
+        "order_id": "str",
+        "listing_id": "str",
+        "seller_id": "str",
+        "buyer_id": "str",
+        "quantity": "int64",
+        "amount": "float64",
+        "created_at": "datetime64[us]",
+        "ship_address_id": "str",
+        "status": "str",
+    },
+    "complaints": {
+        "complaint_id": "str",
+        "order_id": "str",
+        "seller_id": "str",
+        "kind": "str",
+        "created_at": "datetime64[us]",
+    },
+    "labels": {
+        "seller_id": "str",
+        "listing_id": "str",
+        "label": "str",
+        "decided_at": "datetime64[us]",
+    },
+}
+DEFAULTS = {"region": "Zhejiang", "currency": "CNY", "quantity": 1}
+
+
+def _frames(rows: dict[str, list[dict[str, Any]]]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, table in rows.items():
+        dtypes = COLUMNS[name]
+        filled = [{c: r.get(c, DEFAULTS.get(c)) for c in dtypes} for r in table]
+        frame = pd.DataFrame(filled, columns=list(dtypes))
+        for col, dtype in dtypes.items():
+            if dtype == "str":
+                frame[col] = frame[col].astype("object").astype("str").where(frame[col].notna())
+            else:
+                frame[col] = frame[col].astype(dtype)
+        out[name] = frame
+    out["products"] = pd.DataFrame(
+        {
+            "product_id": ["P1", "P2"],
+            "brand": ["Apple", "Apple"],
+            "category": ["phones", "phones"],
+            "reference_price": [100.0, None],
+        }
+    )
+    return out
+
+
+def _build(rows: dict[str, list[dict[str, Any]]], entity: str, as_of: pd.Timestamp):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_features(_frames(rows), entity, as_of=as_of)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entity", ["seller", "listing"])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_events_at_or_after_as_of_never_change_features(entity: str, data: Any) -> None:
+    rows = data.draw(marketplaces())
+    as_of = _stamp(data.draw(st.integers(min_value=1, max_value=SPAN_HOURS)))
+    before = _build(rows, entity, as_of)
+    after = _build(_future_edit(data.draw, rows, as_of), entity, as_of)
+    pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-12, atol=0)
+
+
+def test_an_event_just_before_as_of_does_change_features() -> None:
+    """The property is not vacuous: a past order moves the features."""
+    rows = {
+        "sellers": [{"seller_id": "S1", "registered_at": BASE}],
+        "listings": [
+            {
+                "listing_id": "L1",
+                "seller_id": "S1",
+                "product_id": None,
+                "category": "home",
+                "brand": None,
+                "title": "lamp",
+                "price": 10.0,
+                "created_at": BASE,
+            }
+        ],
+        "orders": [],
+        "complaints": [],
+        "labels": [],
+    }
+    as_of = BASE + pd.Timedelta(days=10)
+    empty = _build(rows, "seller", as_of)
+    rows["orders"] = [
+        {
+            "order_id": "O1",
+            "listing_id": "L1",
+            "seller_id": "S1",
+            "buyer_id": "B1",
+            "amount": 10.0,
+            "ship_address_id": None,
+            "status": "delivered",
+            "created_at": as_of - pd.Timedelta(microseconds=1),
+        }
+    ]
+    one = _build(rows, "seller", as_of)
+    assert empty.loc["S1", "activity__orders_7d"] == 0.0
+    assert one.loc["S1", "activity__orders_7d"] == 1.0
