@@ -139,5 +139,5 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
         ]
         typer.echo(
             f"  {values[id_column]}  risk {values['risk_score']:>4}  {values['band']:<8} "
-            f"p={values['score']:.3f}  {'; '.join(reasons) or '(no reasons computed)'}"
+            f"p={values['score']:.3f}  {'; '.join(reasons) or '(not explained: below the flag band)'}"
         )

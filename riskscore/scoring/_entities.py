@@ -1,4 +1,4 @@
-"""Features of just some entities: cut the tables down, build, account for every id.
+"""Features of some entities as of a time, with every id accounted for.
 
 :func:`entity_features` is what :meth:`Scorer.score_entities` and the batch runner call.
 It returns the feature rows of the ids that can be scored, in the order given, and one
@@ -8,6 +8,14 @@ reject row (id, reason, detail) for each id that cannot:
 - ``no activity before as_of``: the seller registered (the listing was created) at or
   after ``as_of``, so no feature can be computed for it yet;
 - ``invalid value``: a feature came out infinite, or NaN where the catalog forbids it.
+
+Features are built over the whole tables and then cut to the ids. Several families compare
+a seller with the marketplace (market prices of the same product, marketplace complaint
+rates used as a prior, the shared-identifier network and its random walk), so a seller's
+features depend on rows of other sellers: cutting the tables to the seller's own rows
+first would change its score. Building once and selecting keeps the answer identical to
+the batch and to ``build_features``; a per-entity cut needs the feature builders to take
+the ids to keep (with the marketplace-level statistics computed once).
 """
 
 from __future__ import annotations

@@ -271,9 +271,10 @@ class Scorer:
     ) -> pd.DataFrame:
         """Compute the features of just ``ids`` from raw tables and score them.
 
-        The tables are first cut down to the rows those entities' features read (their
-        own rows, and what the feature families declare they need), so a service can
-        score a handful of sellers without a whole-marketplace group-by.
+        Every id is checked first (unknown, or no activity before ``as_of``); the
+        features are then built as of ``as_of`` and cut to the ids, so the answer is
+        identical to the batch (features that compare a seller with the marketplace
+        read other sellers' rows; see :mod:`riskscore.scoring._entities`).
 
         Parameters
         ----------
