@@ -137,7 +137,8 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
             for c in ("reason_1_text", "reason_2_text")
             if isinstance(values.get(c), str) and values[c]
         ]
+        why = "; ".join(reasons) or "(not explained: below the flag band)"
         typer.echo(
             f"  {values[id_column]}  risk {values['risk_score']:>4}  {values['band']:<8} "
-            f"p={values['score']:.3f}  {'; '.join(reasons) or '(not explained: below the flag band)'}"
+            f"p={values['score']:.3f}  {why}"
         )
