@@ -126,7 +126,10 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
     if out.suffix == ".csv":
         frame = pd.read_csv(out, usecols=lambda c: c in columns)
     else:
-        frame = pd.read_parquet(out, columns=columns)
+        import pyarrow.parquet as pq
+
+        names = set(pq.read_schema(out).names)
+        frame = pd.read_parquet(out, columns=[c for c in columns if c in names])
     if frame.empty:
         return
     top = frame.sort_values(["risk_score", id_column], ascending=[False, True]).head(n)
