@@ -18,9 +18,10 @@ When the time column holds few distinct values (at most ``max_cutoffs``, the usu
 for a training set built at cutoffs) each distinct value is a window. Otherwise (an event
 table with a timestamp per row) rows are cut into ``n_time_windows`` windows of roughly
 equal row counts at quantiles of time; rows with the same timestamp stay together.
-An optional ``gap`` drops rows of an earlier side whose time is less than ``gap`` before
-the first time of the next side: pass the label horizon so that no training label was
-observed after the validation cutoff.
+An optional ``gap`` drops training rows whose time is less than ``gap`` before the first
+validation time: pass the label horizon so that no training label was observed after the
+validation cutoff. (Validation and calibration labels may still overlap the test period;
+they choose the number of trees and the calibration map, not the trees themselves.)
 
 Entities seen at several cutoffs
 --------------------------------
@@ -208,8 +209,8 @@ def time_split(
         Relative chance of an entity seen on several sides to be kept on train, valid,
         calib, test. Also splits the validation window between ``valid`` and ``calib``.
     gap : timedelta or str, optional
-        Drop rows of an earlier side less than ``gap`` before the next side starts
-        (pass the label horizon, e.g. ``"30D"``).
+        Drop training rows less than ``gap`` before the validation window starts (pass
+        the label horizon, e.g. ``"60D"``).
     entity_disjoint : bool, default True
         Keep each entity on one side only (see the module notes).
     seed : int, default 0
@@ -268,9 +269,7 @@ def time_split(
     if gap is not None:
         delta = pd.Timedelta(gap)
         t_valid0 = times[row_side == 1].min()
-        t_test0 = times[row_side == 3].min()
         row_side[(row_side == 0) & (times + delta > t_valid0).to_numpy()] = -1
-        row_side[(row_side == 1) & (times + delta > t_test0).to_numpy()] = -1
 
     ent_codes, ent_uniques = pd.factorize(frame[id_col].reset_index(drop=True))
     ent_codes = np.asarray(ent_codes, dtype=np.int64)

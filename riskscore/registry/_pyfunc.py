@@ -12,7 +12,6 @@ let MLflow import it when it loads a logged model.
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
 import numpy as np
@@ -78,49 +77,47 @@ def make_explainer(model: RiskModel) -> Any:
         return None
 
 
-with warnings.catch_warnings():
-    # MLflow warns at class creation that predict has no type hints: they are left out on
-    # purpose (MLflow would read pandas hints as a schema); the signature is logged instead.
-    warnings.simplefilter("ignore", UserWarning)
+class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
+    """MLflow pyfunc around a RiskModel folder (artifact ``riskmodel``)."""
 
-    class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
-        """MLflow pyfunc around a RiskModel folder (artifact ``riskmodel``)."""
+    # predict has no type hints on purpose (MLflow would read pandas hints as a schema and
+    # warn); the logged signature validates inputs instead
+    _skip_type_hint_validation = True
 
-        def load_context(self, context: Any) -> None:
-            """Load the RiskModel (and its explainer) once."""
-            self.model = RiskModel.load(context.artifacts["riskmodel"])
-            self.explainer = make_explainer(self.model)
+    def load_context(self, context: Any) -> None:
+        """Load the RiskModel (and its explainer) once."""
+        self.model = RiskModel.load(context.artifacts["riskmodel"])
+        self.explainer = make_explainer(self.model)
 
-        # no type hints on purpose: MLflow reads them as a schema and warns about pandas ones
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-            """Score a DataFrame of feature columns: score, risk_score, band, reasons."""
-            opts = {**DEFAULT_PARAMS, **(params or {})}
-            frame = (
-                model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-            )
-            X = self.model.to_matrix(frame)
-            top_k = int(opts["top_k"])
-            if self.explainer is not None and top_k > 0:
-                contrib = self.model.contributions(X)
-                raw = contrib.sum(axis=1)
-            else:
-                contrib = None
-                raw = self.model.raw_score(X)
-            out = self.model.scores_from_raw(raw)
-            reasons = reasons_for(
-                self.model,
-                X,
-                contrib,
-                top_k=top_k,
-                lang=str(opts["lang"]),
-                explainer=self.explainer,
-            )
-            return pd.DataFrame(
-                {
-                    "score": out["score"],
-                    "risk_score": out["risk_score"].astype(np.int64),
-                    "band": out["band"].astype(str),
-                    "reasons": reasons,
-                },
-                index=frame.index,
-            )
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        """Score a DataFrame of feature columns: score, risk_score, band, reasons."""
+        opts = {**DEFAULT_PARAMS, **(params or {})}
+        frame = (
+            model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        )
+        X = self.model.to_matrix(frame)
+        top_k = int(opts["top_k"])
+        if self.explainer is not None and top_k > 0:
+            contrib = self.model.contributions(X)
+            raw = contrib.sum(axis=1)
+        else:
+            contrib = None
+            raw = self.model.raw_score(X)
+        out = self.model.scores_from_raw(raw)
+        reasons = reasons_for(
+            self.model,
+            X,
+            contrib,
+            top_k=top_k,
+            lang=str(opts["lang"]),
+            explainer=self.explainer,
+        )
+        return pd.DataFrame(
+            {
+                "score": out["score"],
+                "risk_score": out["risk_score"].astype(np.int64),
+                "band": out["band"].astype(str),
+                "reasons": reasons,
+            },
+            index=frame.index,
+        )

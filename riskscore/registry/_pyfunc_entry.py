@@ -4,12 +4,8 @@ MLflow copies this file into every logged model and executes it to build the Pyt
 model, so no pickle is involved. Never import it yourself.
 """
 
-import warnings
-
 from mlflow.models import set_model
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)  # "add type hints to predict": on purpose
-    from riskscore.registry._pyfunc import RiskModelPyfunc
+from riskscore.registry._pyfunc import RiskModelPyfunc
 
-    set_model(RiskModelPyfunc())
+set_model(RiskModelPyfunc())

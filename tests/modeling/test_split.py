@@ -80,9 +80,10 @@ def test_entity_overlap_allowed_when_asked(table: pd.DataFrame) -> None:
 def test_gap_drops_rows_too_close_to_the_next_side(table: pd.DataFrame) -> None:
     s = time_split(table, id_col="entity_id", time_col="cutoff", gap="31D", valid_windows=1)
     assert table["cutoff"].iloc[s.train].max() == pd.Timestamp("2024-03-01")
+    assert set(table["cutoff"].iloc[s.test]) == {pd.Timestamp("2024-06-01")}
     assert "in the gap" in s.description
-    with pytest.raises(TrainingError, match=r"no rows on side\(s\) \['valid', 'calib'\].*gap"):
-        time_split(table, id_col="entity_id", time_col="cutoff", gap="40D")
+    with pytest.raises(TrainingError, match=r"no rows on side\(s\) \['train'\].*gap"):
+        time_split(table, id_col="entity_id", time_col="cutoff", gap="200D")
 
 
 def test_too_few_windows_is_a_clear_error() -> None:
