@@ -431,12 +431,13 @@ class _Pairs:
         is about Poisson with mean ``d_a * d_b * s2 / s1**2``; a pair is kept when the
         chance of an overlap at least as large is ``<= max_pvalue``.
         """
-        from scipy.stats import poisson
+        from scipy.special import gammainc
 
         keep = self.n_shared >= min_shared
         if max_pvalue < 1.0 and keep.any() and self.s1 > 0:
             expected = self.degree[self.a] * self.degree[self.b] * (self.s2 / self.s1**2)
-            pvalue = poisson.sf(self.n_shared - 1, expected)
+            # P(X >= k) for X ~ Poisson(expected) is the regularised lower gamma P(k, expected)
+            pvalue = gammainc(self.n_shared.astype(np.float64), expected)
             keep &= pvalue <= max_pvalue
         return _Pairs(
             self.a[keep],
@@ -498,7 +499,7 @@ def _pairs_join(m: nw.LazyFrame, ids: pd.Index, cap: int, min_shared: int) -> _P
 
 def _pairs_sparse(
     seller_pos: np.ndarray,
-    keys: np.ndarray,
+    keys: pd.Series,
     n_sellers: int,
     cap: int,
     min_shared: int,
@@ -506,8 +507,10 @@ def _pairs_sparse(
 ) -> _Pairs:
     """Pairs sharing keys, from the seller x key incidence matrix ``B`` (hubs removed).
 
-    ``B @ B.T`` gives shared counts and ``B @ diag(w) @ B.T`` summed hub weights; both are
-    computed in row blocks so memory stays bounded.
+    One product gives both numbers: ``B`` holds ``1 + i*w`` (``w`` the hub weight of the
+    key) and ``B.T`` holds ones, so ``B @ B.T`` has the shared count in its real part and
+    the summed hub weights in its imaginary part. Rows go in blocks so memory stays
+    bounded.
     """
     codes, _ = pd.factorize(keys, use_na_sentinel=True)
     ok = (codes >= 0) & (seller_pos >= 0)
@@ -522,27 +525,21 @@ def _pairs_sparse(
     degree = np.bincount(entry_rows[not_hub[inc.indices]], minlength=n_sellers).astype(float)
     entry_keep = (holders >= 2)[inc.indices] & not_hub[inc.indices]
     r, c = entry_rows[entry_keep], inc.indices[entry_keep]
-    binary = sp.csr_array((np.ones(r.size), (r, c)), shape=inc.shape)
-    weighted = sp.csr_array((hub_weight(holders[c]), (r, c)), shape=inc.shape)
-    binary_t = sp.csr_array(binary.T)
+    both = sp.csr_array((1.0 + 1j * hub_weight(holders[c]), (r, c)), shape=inc.shape)
+    ones_t = sp.csr_array((np.ones(r.size, dtype=np.complex128), (c, r)), shape=inc.shape[::-1])
     out_a, out_b, out_n, out_w = [], [], [], []
-    active = np.flatnonzero(np.diff(binary.indptr) > 0)
+    active = np.flatnonzero(np.diff(both.indptr) > 0)
     for start in range(0, active.size, block):
         chunk = active[start : start + block]
-        counts = sp.csr_array(binary[chunk] @ binary_t)
-        weights = sp.csr_array(weighted[chunk] @ binary_t)
-        counts.sort_indices()
-        weights.sort_indices()
-        # weights are positive, so both products have the same sparsity pattern
-        if weights.nnz != counts.nnz:  # pragma: no cover - guards a scipy change
-            raise FeatureError("internal error: pair counts and weights disagree")
-        a = chunk[np.repeat(np.arange(chunk.size), np.diff(counts.indptr))]
-        b = counts.indices
-        keep_pair = (b > a) & (counts.data >= min_shared)
+        product = sp.csr_array(both[chunk] @ ones_t)
+        a = chunk[np.repeat(np.arange(chunk.size), np.diff(product.indptr))]
+        b = product.indices
+        count = np.rint(product.data.real).astype(np.int64)
+        keep_pair = (b > a) & (count >= min_shared)
         out_a.append(a[keep_pair])
         out_b.append(b[keep_pair].astype(np.int64))
-        out_n.append(np.rint(counts.data[keep_pair]).astype(np.int64))
-        out_w.append(weights.data[keep_pair])
+        out_n.append(count[keep_pair])
+        out_w.append(product.data.imag[keep_pair])
     empty = np.zeros(0, dtype=np.int64)
     return _Pairs(
         np.concatenate([empty, *out_a]).astype(np.int64),
@@ -624,14 +621,14 @@ def _sparse_links(
     native = sellers.select("seller_id", *identifier_columns).collect().to_native()
     pos = ids.get_indexer(pd.Index(native["seller_id"]))
     for link in identifier_columns:
-        keys = native[link].to_numpy()
-        out[link] = _pairs_sparse(pos, keys, len(ids), params.identifier_cap, 1)
+        out[link] = _pairs_sparse(pos, native[link], len(ids), params.identifier_cap, 1)
     if orders is not None:
         table = orders.collect().to_native()
         pos = ids.get_indexer(pd.Index(table["seller_id"]))
         for link, column in ORDER_LINKS.items():
-            keys = table[column].to_numpy()
-            out[link] = _pairs_sparse(pos, keys, len(ids), params.order_cap, params.min_shared)
+            out[link] = _pairs_sparse(
+                pos, table[column], len(ids), params.order_cap, params.min_shared
+            )
     return out
 
 

@@ -1,0 +1,142 @@
+"""Benchmarks of the network ("cobweb") features: 100k sellers / ~10M orders at one cutoff.
+
+- ``network_pandas``: the ``network__`` family on pandas (links through scipy sparse
+  products, graph features through :class:`riskscore.features._graph.Graph`). The
+  ``pricing`` and ``complaints`` families it reads run first and are timed apart.
+- ``network_spark``: the same links built with narwhals group-bys and self-joins on a
+  local Spark session (``local[*]``), reading the tables from Parquet; the seller-pair
+  list is collected and the graph features computed on the driver.
+
+``RISKSCORE_BENCH_SCALE`` scales the number of sellers (orders scale with it).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from bench._harness import Result, benchmark, peak_rss_mb, scale
+
+AS_OF = datetime(2025, 1, 1)  # after the simulated year: every order counts
+
+
+def _n_sellers() -> int:
+    return max(100, int(100_000 * scale()))
+
+
+@cache
+def _marketplace() -> dict[str, pd.DataFrame]:
+    from riskscore.datasets import make_marketplace
+
+    tables = make_marketplace(n_sellers=_n_sellers())
+    return {name: frame for name, frame in tables.items() if name != "truth"}
+
+
+def _timed(func):  # type: ignore[no-untyped-def]
+    gc.collect()
+    t0, c0 = time.perf_counter(), time.process_time()
+    value = func()
+    return value, time.perf_counter() - t0, time.process_time() - c0
+
+
+@benchmark("network_pandas")
+def network_pandas() -> Result:
+    """network__ features for every seller at one cutoff on pandas: seconds, links, RSS."""
+    from riskscore.features._backend import prepare
+    from riskscore.features._catalog import families
+    from riskscore.features._context import AsOfContext
+    from riskscore.features.network import NetworkParams, _links, _seller_ids, network_frame
+
+    tables = _marketplace()
+    frames, _ = prepare(tables, None)
+    ctx = AsOfContext(frames, as_of=AS_OF, entity="seller")
+    deps = [f for f in families("seller") if f.name in ("pricing", "complaints")]
+
+    def run_deps() -> None:
+        for family in deps:  # what build_features runs before the network family
+            ctx.computed[("seller", family.name)] = family.compute(ctx)
+
+    _, deps_seconds, _ = _timed(run_deps)
+    out, seconds, cpu = _timed(lambda: network_frame(ctx))
+    sellers = ctx.table("sellers")
+    ids = _seller_ids(sellers)
+    orders = ctx.table("orders", ["seller_id", "buyer_id", "ship_address_id"])
+    links, link_seconds, _ = _timed(lambda: _links(sellers, orders, ids, NetworkParams()))
+    n_orders = int(ctx.table("orders", ["order_id"]).collect().shape[0])
+    return {
+        "n_sellers": len(out),
+        "orders_before_cutoff": n_orders,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "links_seconds": round(link_seconds, 2),
+        "graph_and_neighbour_seconds": round(seconds - link_seconds, 2),
+        "pricing_complaints_seconds": round(deps_seconds, 2),
+        "links": len(links.a),
+        "linked_sellers_share": round(float((out["network__linked_sellers"] > 0).mean()), 3),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "scale": scale(),
+    }
+
+
+@benchmark("network_spark")
+def network_spark() -> Result:
+    """The same links with Spark joins (local mode, 2 cores), read from Parquet."""
+    import narwhals as nw
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    from riskscore.features._context import AsOfContext
+    from riskscore.features.network import NetworkParams, network_frame
+
+    tables = _marketplace()
+    pandas_ctx = AsOfContext(
+        {name: nw.from_native(frame).lazy() for name, frame in tables.items()},
+        as_of=AS_OF,
+        entity="seller",
+    )
+    expected, pandas_seconds, _ = _timed(lambda: network_frame(pandas_ctx, neighbours=False))
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName("riskscore-bench-network")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "16")
+        .config("spark.driver.memory", "6g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("sellers", "orders", "labels"):
+                tables[name].to_parquet(Path(tmp) / f"{name}.parquet", index=False)
+            frames = {
+                name: nw.from_native(session.read.parquet(str(Path(tmp) / f"{name}.parquet")))
+                for name in ("sellers", "orders", "labels")
+            }
+            ctx = AsOfContext(frames, as_of=AS_OF, entity="seller")
+            params = NetworkParams(method="join")
+            got, seconds, cpu = _timed(lambda: network_frame(ctx, params, neighbours=False))
+    finally:
+        session.stop()
+    same = got.set_index("seller_id").sort_index()
+    ref = expected.set_index("seller_id").sort_index()
+    max_diff = float((same - ref).abs().max().max())
+    return {
+        "n_sellers": len(got),
+        "spark_seconds": round(seconds, 2),
+        "driver_cpu_seconds": round(cpu, 2),
+        "pandas_seconds_same_features": round(pandas_seconds, 2),
+        "max_abs_diff_vs_pandas": max_diff,
+        "peak_rss_mb_driver": round(peak_rss_mb()),
+        "scale": scale(),
+    }
