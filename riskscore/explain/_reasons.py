@@ -579,8 +579,12 @@ class Explainer:
         columns = self._columns(sel, matrix, lang)
         out: list[list[dict[str, Any]]] = [[] for _ in range(matrix.shape[0])]
         keys = list(columns)
-        for i, row in enumerate(sel.row.tolist()):
-            out[row].append({k: _py(columns[k][i]) for k in keys})
+        plain = [
+            _py_list(v) if k == "value" else v.tolist() if isinstance(v, np.ndarray) else v
+            for k, v in columns.items()
+        ]
+        for row, values in zip(sel.row.tolist(), zip(*plain, strict=True), strict=True):
+            out[row].append(dict(zip(keys, values, strict=True)))
         return out
 
     def _select(
@@ -726,6 +730,19 @@ def _model_version(model: Any) -> str | None:
         found = metadata.get("version") or metadata.get("model_version")
         version = None if found is None else str(found)
     return version
+
+
+def _py_list(values: Any) -> list[Any]:
+    """Return a column as plain Python values (NaN and inf become None), in one pass."""
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    return [
+        None
+        if isinstance(v, float) and not math.isfinite(v)
+        else _py(v)
+        if isinstance(v, np.generic)
+        else v
+        for v in items
+    ]
 
 
 def _py(value: Any) -> Any:
