@@ -48,7 +48,7 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 
 def _n_sellers() -> int:
-    return max(2000, int(10_000 * scale()))
+    return max(3000, int(6000 * scale()))
 
 
 @functools.cache
