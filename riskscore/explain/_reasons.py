@@ -562,6 +562,11 @@ class Explainer:
             contrib = Contributions(values, base, self._cat.names, self._cat.families)
         else:
             contrib = contributions
+        if contrib.values.shape != matrix.shape:
+            raise ExplanationError(
+                f"contributions have shape {contrib.values.shape} but the rows to explain "
+                f"have shape {matrix.shape}"
+            )
         return self._reason_lists(matrix, contrib, top_k, direction, lang, min_impact)
 
     # -- the shared private steps ------------------------------------------------------

@@ -223,6 +223,8 @@ def test_reason_lists_from_raw_pred_contrib(
     assert len(lists) == 20
     for i, reasons in enumerate(lists):
         assert reasons == explainer.explain_one(X[i], top_k=2, lang="zh")["reasons"]
+    with pytest.raises(ExplanationError, match=r"contributions have shape \(19, 8\)"):
+        explainer.reason_lists(X, raw[1:])
 
 
 def test_model_attributes_are_read(
