@@ -1,0 +1,305 @@
+"""``riskscore train``: train a risk model, log it to MLflow and register a version.
+
+Two inputs:
+
+* a user table: ``riskscore train --table my.parquet --id account_id --time ts --label banned``
+  (without ``--time`` a stratified split is used, and the output says so);
+* marketplace tables: ``riskscore train --data DIR --entity seller --target fraud`` builds
+  the training set with :func:`riskscore.features.build_training_set` at monthly cutoffs
+  (the last one a label horizon before the end of the data) and trains on it.
+
+The run goes to ``--tracking-uri`` (default ``MLFLOW_TRACKING_URI`` or
+``sqlite:///mlflow.db``) unless ``--no-log``; ``--out DIR`` also saves the model folder,
+plots and model card locally; ``--promote`` runs the promotion gate right after.
+Exit codes: 0 ok, 2 bad input (a clear message), 1 internal error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["default_cutoffs", "marketplace_training_set", "read_table", "register"]
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a Parquet or CSV table (CSV time columns stay text until ``--time`` parses them)."""
+    import pandas as pd
+
+    from riskscore.exceptions import TrainingError
+
+    if not path.exists():
+        raise TrainingError(f"table '{path}' does not exist")
+    if path.suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if path.suffix in (".csv", ".txt"):
+        return pd.read_csv(path)
+    raise TrainingError(f"table '{path}' must be a .parquet or .csv file")
+
+
+def default_cutoffs(
+    tables: dict[str, Any], horizon: str, n_cutoffs: int, freq: str = "MS"
+) -> list[Any]:
+    """Return ``n_cutoffs`` cutoffs at ``freq``, the last at least ``horizon`` before the data ends.
+
+    The end of the data is the latest time in any table's time column, so every label
+    window closes inside the data.
+    """
+    import pandas as pd
+
+    from riskscore.exceptions import TrainingError
+    from riskscore.schema import CONTRACT
+
+    ends = []
+    for name, spec in CONTRACT.items():
+        if name in tables and spec.time_column and spec.time_column in tables[name].columns:
+            col = pd.to_datetime(tables[name][spec.time_column])
+            if col.notna().any():
+                ends.append(col.max())
+    if not ends:
+        raise TrainingError("the tables have no time columns to place cutoffs in; pass --cutoffs")
+    last = max(ends) - pd.Timedelta(horizon)
+    grid = pd.date_range(end=last, periods=n_cutoffs + 1, freq=freq)
+    return list(grid[-n_cutoffs:])
+
+
+def marketplace_training_set(
+    data: Path,
+    *,
+    entity: str,
+    target: str,
+    cutoffs: str | None,
+    horizon: str,
+    n_cutoffs: int,
+    freq: str,
+) -> pd.DataFrame:
+    """Load marketplace tables and build the training set of ``entity`` and ``target``."""
+    import pandas as pd
+
+    from riskscore.features import build_training_set
+    from riskscore.io import load_tables
+
+    tables = load_tables(data)
+    if cutoffs:
+        cut = [pd.Timestamp(c.strip()) for c in cutoffs.split(",") if c.strip()]
+    else:
+        cut = default_cutoffs(tables, horizon, n_cutoffs, freq)
+    return build_training_set(tables, entity, target, cut, horizon)  # type: ignore[arg-type]
+
+
+def _cell(row: Any, name: str) -> str:
+    lo, hi = row.get(f"{name}_lo"), row.get(f"{name}_hi")
+    text = f"{row[name]:.3f}"
+    if lo is not None and lo == lo and hi == hi:  # not NaN
+        text += f" [{lo:.3f}, {hi:.3f}]"
+    return text
+
+
+def _print_result(result: Any) -> None:
+    m = result.metrics
+    typer.echo(f"{result.model.name}: {result.split.description}")
+    typer.echo(
+        f"test window: {result.fingerprint['test_rows']} rows, "
+        f"{result.fingerprint['test_positives']} positives; capacity "
+        f"{result.model.metadata['capacity_test']} per group on this side"
+    )
+    has_base = "baseline" in m.columns
+    typer.echo(
+        f"  {'metric':<20} {'LightGBM [95% CI]':<26} {'baseline [95% CI]':<26}" if has_base else ""
+    )
+    for metric, row in m.iterrows():
+        line = f"  {metric!s:<20} {_cell(row, 'model'):<26}"
+        if has_base:
+            line += f" {_cell(row, 'baseline'):<26}"
+        typer.echo(line)
+    typer.echo(f"bands (risk score from): {result.model.bands.thresholds}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+
+    @app.command()
+    def train(
+        table: Annotated[
+            Path | None,
+            typer.Option(help="A user table (.parquet/.csv): id, time, label, features."),
+        ] = None,
+        data: Annotated[
+            Path | None, typer.Option(help="Folder of marketplace tables (builds features).")
+        ] = None,
+        id_col: Annotated[str, typer.Option("--id", help="Id column of --table.")] = "entity_id",
+        time_col: Annotated[
+            str | None, typer.Option("--time", help="Time column of --table (omit: stratified).")
+        ] = None,
+        label_col: Annotated[str, typer.Option("--label", help="0/1 label column of --table.")] = (
+            "label"
+        ),
+        features: Annotated[
+            str | None, typer.Option(help="Comma-separated feature columns (default: all others).")
+        ] = None,
+        entity: Annotated[
+            str, typer.Option(help="seller, listing, or a name for a user table.")
+        ] = ("custom"),
+        target: Annotated[
+            str | None, typer.Option(help="fraud or counterfeit (default for --table: the label).")
+        ] = None,
+        cutoffs: Annotated[
+            str | None, typer.Option(help="--data: comma-separated cutoffs (default: monthly).")
+        ] = None,
+        n_cutoffs: Annotated[int, typer.Option("--n-cutoffs", min=3, help="--data: cutoffs.")] = 6,
+        freq: Annotated[str, typer.Option(help="--data: cutoff spacing (pandas freq).")] = "MS",
+        horizon: Annotated[str, typer.Option(help="--data: label horizon after a cutoff.")] = "60D",
+        seed: Annotated[int, typer.Option(help="Seed of split, model and bootstrap.")] = 0,
+        capacity: Annotated[
+            int, typer.Option(min=1, help="Reviews per cutoff (or per day) of the risk team.")
+        ] = 100,
+        cost_ratio: Annotated[
+            float | None,
+            typer.Option("--cost-ratio", help="Bands from cost(missed)/cost(review) instead."),
+        ] = None,
+        class_weight: Annotated[
+            str | None, typer.Option("--class-weight", help="'balanced' or a positive weight.")
+        ] = None,
+        calibration: Annotated[str, typer.Option(help="auto, platt, isotonic or none.")] = "auto",
+        search_iter: Annotated[
+            int, typer.Option("--search-iter", min=0, help="Random-search trials (0: none).")
+        ] = 0,
+        test_windows: Annotated[int, typer.Option("--test-windows", min=1)] = 1,
+        valid_windows: Annotated[int, typer.Option("--valid-windows", min=1)] = 1,
+        gap: Annotated[
+            str | None, typer.Option(help="Drop training rows this close to validation (e.g. 60D).")
+        ] = None,
+        entity_disjoint: Annotated[
+            bool, typer.Option(help="Keep each entity on one side of the split.")
+        ] = True,
+        segments: Annotated[
+            str | None, typer.Option(help="Comma-separated columns to slice test metrics by.")
+        ] = None,
+        min_positives: Annotated[int, typer.Option("--min-positives", min=1)] = 30,
+        bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replicates.")] = 200,
+        tracking_uri: Annotated[
+            str | None, typer.Option("--tracking-uri", help="Default: $MLFLOW_TRACKING_URI.")
+        ] = None,
+        log: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
+        register_model: Annotated[
+            bool, typer.Option("--register/--no-register", help="Register a new version.")
+        ] = True,
+        promote: Annotated[
+            bool, typer.Option(help="Run the promotion gate after registering.")
+        ] = False,
+        plots: Annotated[bool, typer.Option(help="Draw and log the plots.")] = True,
+        out: Annotated[
+            Path | None, typer.Option(help="Also save model folder, plots and card here.")
+        ] = None,
+    ) -> None:
+        """Train a LightGBM risk model with a logistic baseline; log, register, promote."""
+        from riskscore.exceptions import TrainingError
+
+        if (table is None) == (data is None):
+            raise TrainingError("pass exactly one of --table (a user table) or --data (tables)")
+        cw: Any = class_weight
+        if class_weight not in (None, "balanced"):
+            try:
+                cw = float(class_weight)  # type: ignore[arg-type]
+            except ValueError as err:
+                raise TrainingError(
+                    f"--class-weight must be 'balanced' or a number; got {class_weight!r}"
+                ) from err
+        ids: str
+        times: str | None
+        labels: str
+        if data is not None:
+            if target is None:
+                raise TrainingError("--data needs --target (fraud or counterfeit)")
+            typer.echo(f"building the {entity} {target} training set from {data} ...")
+            frame = marketplace_training_set(
+                data,
+                entity=entity,
+                target=target,
+                cutoffs=cutoffs,
+                horizon=horizon,
+                n_cutoffs=n_cutoffs,
+                freq=freq,
+            )
+            ids, times, labels = "entity_id", "cutoff", "label"
+        else:
+            assert table is not None
+            frame = read_table(table)
+            ids, times, labels = id_col, time_col, label_col
+            if times is not None and times in frame.columns:
+                import pandas as pd
+
+                frame[times] = pd.to_datetime(frame[times])
+        kwargs: dict[str, Any] = dict(
+            id_col=ids,
+            time_col=times,
+            label_col=labels,
+            feature_cols=[c.strip() for c in features.split(",")] if features else None,
+            entity=entity,
+            target=target or labels,
+            seed=seed,
+            capacity=capacity,
+            cost_ratio=cost_ratio,
+            class_weight=cw,
+            calibration=calibration,
+            search_iter=search_iter,
+            test_windows=test_windows,
+            valid_windows=valid_windows,
+            gap=gap,
+            entity_disjoint=entity_disjoint,
+            segment_cols=[c.strip() for c in segments.split(",")] if segments else (),
+            min_positives=min_positives,
+            n_bootstrap=bootstrap,
+        )
+        if log:
+            from riskscore.registry import train_and_log
+
+            kw = {k: v for k, v in kwargs.items() if k not in ("entity", "target")}
+            logged = train_and_log(
+                frame,
+                entity=entity,
+                target=target or labels,
+                tracking_uri=tracking_uri,
+                register=register_model,
+                plots=plots,
+                **kw,
+            )
+            result = logged.result
+            assert result is not None
+            _print_result(result)
+            typer.echo(
+                f"logged run {logged.run_id} to {logged.tracking_uri}"
+                + (
+                    f"; registered {logged.name} version {logged.version} (challenger)"
+                    if logged.version
+                    else ""
+                )
+            )
+        else:
+            from riskscore.modeling import train as train_model
+
+            result = train_model(frame, **kwargs)
+            _print_result(result)
+        if out is not None:
+            folder = result.model.save(out / "model")
+            if plots:
+                result.save_plots(out / "plots")
+            (out / "model_card.md").write_text(result.model_card(), encoding="utf-8")
+            typer.echo(f"saved the model folder {folder}, plots and model card in {out}")
+        if promote:
+            if not (log and register_model):
+                raise TrainingError("--promote needs a registered version (drop --no-log)")
+            from riskscore.cli._promote import report_promotion
+            from riskscore.registry import promote as promote_version
+
+            decision = promote_version(
+                result.model.name, version=logged.version, tracking_uri=tracking_uri, seed=seed
+            )
+            report_promotion(decision)
