@@ -146,8 +146,15 @@ def _convert(native: Any, source: Backend, target: Backend) -> Any:
             else _to_arrow(native)
         )
         return duckdb.from_arrow(table)
-    session = _spark_session()
-    return session.createDataFrame(to_pandas(native) if source != "pandas" else native)
+    import pyarrow as pa
+
+    # Through Arrow: keeps the schema of empty tables and the string/timestamp types.
+    table = (
+        pa.Table.from_pandas(native, preserve_index=False)
+        if source == "pandas"
+        else _to_arrow(native)
+    )
+    return _spark_session().createDataFrame(table)
 
 
 def _spark_session() -> Any:
@@ -332,8 +339,12 @@ def lazy_like(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
         # scan of this function's locals (relations of two connections cannot be joined).
         _riskscore_frame = pa.Table.from_pandas(frame, preserve_index=False)
         relation = native.query("_riskscore_like", "SELECT * FROM _riskscore_frame")
+        if relation is None:  # pragma: no cover - a SELECT always returns a relation
+            raise FeatureError("DuckDB returned no relation for a SELECT")
         return nw.from_native(relation.set_alias("_riskscore_converted"))
     if nwd.is_pyspark_dataframe(native) or nwd.is_pyspark_connect_dataframe(native):
-        return nw.from_native(native.sparkSession.createDataFrame(frame))
-    raise FeatureError(f"cannot build a frame like a {type(native).__name__}")
+        import pyarrow as pa
 
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        return nw.from_native(native.sparkSession.createDataFrame(table))
+    raise FeatureError(f"cannot build a frame like a {type(native).__name__}")

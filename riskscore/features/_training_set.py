@@ -274,7 +274,8 @@ def build_training_set(
     window = _duration(horizon, "horizon", positive=True)
     delay = _duration(label_delay, "label_delay", positive=False)
     events = label_events(tables, entity, target)
-    _warn_censored(events, moments, delay + window)
+    decided = _pandas_table(tables["labels"], ["decided_at"])["decided_at"]
+    _warn_censored(_naive_utc(decided).max(), moments, delay + window)
     given = _precomputed(features, entity) if features is not None else None
     parts = []
     for moment in moments:
@@ -319,10 +320,10 @@ def _label(
     return frame.assign(label=label)
 
 
-def _warn_censored(events: pd.DataFrame, moments: list[pd.Timestamp], span: pd.Timedelta) -> None:
-    if events.empty:
+def _warn_censored(last: Any, moments: list[pd.Timestamp], span: pd.Timedelta) -> None:
+    """Warn about label windows ending after the last decision of any kind in the data."""
+    if pd.isna(last):
         return
-    last = events["decided_at"].max()
     late = [m for m in moments if m + span > last]
     if late:
         shown = ", ".join(f"{m:%Y-%m-%d}" for m in late[:5])

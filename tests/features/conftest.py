@@ -36,7 +36,12 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "ship_address_id": None,
         "status": "delivered",
     },
-    "complaints": {"order_id": None, "seller_id": "S1", "kind": "other", "created_at": "2024-06-01"},
+    "complaints": {
+        "order_id": None,
+        "seller_id": "S1",
+        "kind": "other",
+        "created_at": "2024-06-01",
+    },
     "products": {"brand": "Apple", "category": "phones", "reference_price": 100.0},
     "labels": {"listing_id": None, "label": "counterfeit", "decided_at": "2024-07-15"},
 }

@@ -30,8 +30,13 @@ def _native(tables: dict[str, pd.DataFrame], library: str, request: Any) -> dict
             k: duckdb.from_arrow(pa.Table.from_pandas(v, preserve_index=False))
             for k, v in tables.items()
         }
+    import pyarrow as pa
+
     spark = request.getfixturevalue("spark")
-    return {k: spark.createDataFrame(v) for k, v in tables.items()}
+    return {
+        k: spark.createDataFrame(pa.Table.from_pandas(v, preserve_index=False))
+        for k, v in tables.items()
+    }
 
 
 def _as_pandas(result: Any, key: str) -> pd.DataFrame:
@@ -67,8 +72,10 @@ def test_result_comes_back_in_the_callers_library(build, library, request) -> No
         assert to_pandas(result).columns[0] == "seller_id"
 
 
-@pytest.mark.parametrize("backend", LOCAL)
-def test_backend_argument_converts_pandas_tables(market, backend) -> None:
+@pytest.mark.parametrize("backend", ALL)
+def test_backend_argument_converts_pandas_tables(market, backend, request) -> None:
+    if backend == "spark":
+        request.getfixturevalue("spark")  # the local test session
     tables = {k: v for k, v in market.items() if k != "truth"}
     expected = build_features(tables, "seller", as_of=AS_OF)
     result = build_features(tables, "seller", as_of=AS_OF, backend=backend)
@@ -109,13 +116,13 @@ def test_duckdb_relations_of_a_private_connection(market) -> None:
 
 
 @pytest.mark.spark
-def test_spark_needs_a_utc_session(build, spark) -> None:
+def test_spark_needs_a_utc_session(build, spark, request) -> None:
     from riskscore.exceptions import FeatureError
 
-    tables = {k: spark.createDataFrame(v) for k, v in build().items()}
+    tables = _native(build(), "spark", request)
     spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
     try:
-        with pytest.raises(FeatureError, match="spark.sql.session.timeZone', 'UTC'"):
+        with pytest.raises(FeatureError, match=r"spark\.sql\.session\.timeZone', 'UTC'"):
             build_features(tables, "seller", as_of=AS_OF)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")

@@ -77,7 +77,10 @@ def test_seller_aggregates(tables) -> None:
 
 def test_seller_without_listings_gets_nan(tables) -> None:
     feats = build_features(tables, "seller", as_of=AS_OF)
-    assert feats.loc["S3", "pricing__median_price_ratio"] != feats.loc["S3", "pricing__median_price_ratio"]
+    assert (
+        feats.loc["S3", "pricing__median_price_ratio"]
+        != feats.loc["S3", "pricing__median_price_ratio"]
+    )
     assert math.isnan(feats.loc["S3", "pricing__share_branded_high_risk"])
 
 
