@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from riskscore.modeling import RiskModel
@@ -26,7 +25,7 @@ __all__ = ["OUTPUT_COLUMNS", "RiskModelPyfunc", "reasons_for"]
 OUTPUT_COLUMNS: tuple[str, ...] = ("score", "risk_score", "band", "reasons")
 
 #: Prediction parameters accepted by ``predict(..., params=...)`` and their defaults.
-DEFAULT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en"}
+DEFAULT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en", "explain": "all"}
 
 
 def reasons_for(
@@ -90,34 +89,11 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
         self.explainer = make_explainer(self.model)
 
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-        """Score a DataFrame of feature columns: score, risk_score, band, reasons."""
-        opts = {**DEFAULT_PARAMS, **(params or {})}
-        frame = (
-            model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        )
-        X = self.model.to_matrix(frame)
-        top_k = int(opts["top_k"])
-        if self.explainer is not None and top_k > 0:
-            contrib = self.model.contributions(X)
-            raw = contrib.sum(axis=1)
-        else:
-            contrib = None
-            raw = self.model.raw_score(X)
-        out = self.model.scores_from_raw(raw)
-        reasons = reasons_for(
-            self.model,
-            X,
-            contrib,
-            top_k=top_k,
-            lang=str(opts["lang"]),
-            explainer=self.explainer,
-        )
-        return pd.DataFrame(
-            {
-                "score": out["score"],
-                "risk_score": out["risk_score"].astype(np.int64),
-                "band": out["band"].astype(str),
-                "reasons": reasons,
-            },
-            index=frame.index,
-        )
+        """Score a DataFrame of feature columns: score, risk_score, band, reasons.
+
+        The one scoring path of riskscore (:meth:`riskscore.scoring.Scorer.score_many`),
+        so the server, ``spark_udf`` and in-process scoring give the same answers.
+        """
+        from riskscore.scoring._pyfunc import pyfunc_predict
+
+        return pyfunc_predict(self.model, model_input, params)
