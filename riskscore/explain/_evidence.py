@@ -473,8 +473,8 @@ def build_evidence(
     _check_seller(tables, seller_id, cutoff)
     record = _feature_record(tables, seller_id, cutoff, features)
     try:
-        one = explainer.explain_one(record, entity_id=seller_id, top_k=top_k, lang=lang)
         contrib = explainer.contributions(record)
+        found = explainer.reason_lists(record, contrib, top_k=top_k, lang=lang)[0]
     except ExplanationError as err:
         raise ExplanationError(f"cannot explain seller '{seller_id}': {err}") from None
     raw = float(contrib.raw_score[0])
@@ -484,7 +484,7 @@ def build_evidence(
     )
     wanted = list(EVIDENCE_SECTIONS) if sections == "all" else []
     reasons = []
-    for r in one["reasons"]:
+    for r in found:
         section = EVIDENCE_SECTIONS.get(r["family"])
         reasons.append({**r, "evidence": section})
         if section and r["family"] not in wanted:
