@@ -50,10 +50,10 @@ def _contrib(
     """Contributions and the matrix of (a sample of) ``X``."""
     from riskscore.explain._reasons import Explainer
 
-    names = tuple(
-        booster_of(model.booster if isinstance(model, Explainer) else model).feature_name()
-    )
-    matrix, _ = as_matrix(X, names)
+    if isinstance(model, Explainer):  # encodes categorical features as its model does
+        matrix, _ = model._matrix(X)
+    else:
+        matrix, _ = as_matrix(X, tuple(booster_of(model).feature_name()))
     if max_rows is not None and matrix.shape[0] > max_rows:
         rng = np.random.default_rng(seed)
         matrix = matrix[np.sort(rng.choice(matrix.shape[0], max_rows, replace=False))]
