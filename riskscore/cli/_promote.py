@@ -38,7 +38,9 @@ def report_promotion(decision: Any) -> None:
         ]
         typer.echo(decision.comparison[cols].round(4).to_string())
     if not decision.promoted:
-        raise typer.Exit(REFUSED)
+        # SystemExit, not typer.Exit: click swallows Exit codes when main() runs it with
+        # standalone_mode=False, and a refusal must reach the shell as exit code 3
+        raise SystemExit(REFUSED)
 
 
 def register(app: typer.Typer) -> None:

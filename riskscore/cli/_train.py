@@ -63,7 +63,7 @@ def default_cutoffs(
                 ends.append(col.max())
     if not ends:
         raise TrainingError("the tables have no time columns to place cutoffs in; pass --cutoffs")
-    last = max(ends) - pd.Timedelta(horizon)
+    last = (max(ends) - pd.Timedelta(horizon)).normalize()
     grid = pd.date_range(end=last, periods=n_cutoffs + 1, freq=freq)
     return list(grid[-n_cutoffs:])
 
