@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # typer >= 0.20 vendors click: its usage errors are not click.ClickException
         if isinstance(err, click.ClickException | typer.TyperException):
-            err.show()
+            err.show()  # type: ignore[union-attr]
             return int(err.exit_code)
         raise
     return 0

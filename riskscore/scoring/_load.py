@@ -118,7 +118,7 @@ def _load_model(text: str) -> tuple[Any, str | None, str | None]:
 
 
 def _load_mlflow(uri: str) -> tuple[Any, str | None, str | None]:
-    from riskscore import registry
+    from riskscore.registry import load_risk_model
 
-    loaded = registry.load_risk_model(uri)
+    loaded = load_risk_model(uri)
     return loaded.model, loaded.name, loaded.version

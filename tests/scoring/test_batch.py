@@ -172,5 +172,6 @@ def test_summary_line_adds_up():
     s = BatchSummary(5, 3, {"unknown id": 1, "invalid value": 1}, "o", "r")
     assert s.n_rejected == 2
     assert s.line() == (
-        "scored 3 + rejected 2 (unknown id 1, no activity before as_of 0, invalid value 1) = 5 input ids"
+        "scored 3 + rejected 2 (unknown id 1, no activity before as_of 0, invalid value 1)"
+        " = 5 input ids"
     )

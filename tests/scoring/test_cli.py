@@ -17,12 +17,25 @@ from tests.scoring.conftest import AS_OF, SCORED_AT
 
 def _args(model_dir, data_dir, out, *extra):
     return [
-        "score", "--model", str(model_dir), "--data", str(data_dir), "--as-of", AS_OF,
-        "--out", str(out), "--scored-at", SCORED_AT, "--no-progress", *map(str, extra),
+        "score",
+        "--model",
+        str(model_dir),
+        "--data",
+        str(data_dir),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(out),
+        "--scored-at",
+        SCORED_AT,
+        "--no-progress",
+        *map(str, extra),
     ]
 
 
-def test_scores_every_seller_and_accounts_for_every_id(model_dir, data_dir, marketplace, tmp_path, capsys):
+def test_scores_every_seller_and_accounts_for_every_id(
+    model_dir, data_dir, marketplace, tmp_path, capsys
+):
     out = tmp_path / "scores.parquet"
     assert main(_args(model_dir, data_dir, out, "--chunk-size", 64)) == 0
     printed = capsys.readouterr().out
@@ -30,18 +43,27 @@ def test_scores_every_seller_and_accounts_for_every_id(model_dir, data_dir, mark
     rejects = pd.read_parquet(tmp_path / "scores.rejects.parquet")
     n = len(marketplace["sellers"])
     assert len(scores) + len(rejects) == n
-    assert set(scores["seller_id"]) | set(rejects["seller_id"]) == set(marketplace["sellers"]["seller_id"])
+    assert set(scores["seller_id"]) | set(rejects["seller_id"]) == set(
+        marketplace["sellers"]["seller_id"]
+    )
     assert set(rejects["reason"]) == {"no activity before as_of"}
-    assert f"= {n} input ids" in printed and f"scored {len(scores)} + rejected {len(rejects)}" in printed
+    assert (
+        f"= {n} input ids" in printed
+        and f"scored {len(scores)} + rejected {len(rejects)}" in printed
+    )
     assert "top 5 by risk score:" in printed
-    assert (scores["model_version"] == "local").all() and (scores["as_of"] == "2024-06-30T00:00:00").all()
+    assert (scores["model_version"] == "local").all() and (
+        scores["as_of"] == "2024-06-30T00:00:00"
+    ).all()
     assert (scores["model_name"] == "riskscore-seller-fraud").all()
     flagged = scores["band"].isin(["high", "critical"])
     assert scores.loc[flagged, "reason_1_text"].notna().all()
 
 
-def test_ids_file_csv_output_and_unknown_ids(model_dir, data_dir, seller_features, tmp_path, capsys):
-    ids = seller_features["seller_id"].tolist()[:5] + ["GHOST"]
+def test_ids_file_csv_output_and_unknown_ids(
+    model_dir, data_dir, seller_features, tmp_path, capsys
+):
+    ids = [*seller_features["seller_id"].tolist()[:5], "GHOST"]
     pd.DataFrame({"seller_id": ids}).to_csv(tmp_path / "ids.csv", index=False)
     out = tmp_path / "s.csv"
     code = main(_args(model_dir, data_dir, out, "--ids", tmp_path / "ids.csv", "--explain", "all"))
@@ -63,7 +85,9 @@ def test_ids_file_csv_output_and_unknown_ids(model_dir, data_dir, seller_feature
         ({"--data": "no/such/data"}, "does not exist"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(model_dir, data_dir, tmp_path, capsys, change, message, monkeypatch):
+def test_bad_input_exits_2_with_a_message(
+    model_dir, data_dir, tmp_path, capsys, change, message, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     args = _args(model_dir, data_dir, tmp_path / "s.parquet")
     for flag, value in change.items():
@@ -74,7 +98,9 @@ def test_bad_input_exits_2_with_a_message(model_dir, data_dir, tmp_path, capsys,
 
 def test_duplicate_ids_exit_2(model_dir, data_dir, tmp_path, capsys):
     pd.DataFrame({"seller_id": ["A", "B", "A"]}).to_csv(tmp_path / "ids.csv", index=False)
-    assert main(_args(model_dir, data_dir, tmp_path / "s.parquet", "--ids", tmp_path / "ids.csv")) == 2
+    assert (
+        main(_args(model_dir, data_dir, tmp_path / "s.parquet", "--ids", tmp_path / "ids.csv")) == 2
+    )
     assert "1 duplicated id(s), e.g. A" in capsys.readouterr().err
 
 

@@ -56,9 +56,25 @@ def server(logged, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local",
-             "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(BIN / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                uri,
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                "1",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -83,8 +99,10 @@ def server(logged, tmp_path_factory):
 
 
 def _records(frame: pd.DataFrame) -> dict:
-    data = [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
-            for row in frame.itertuples(index=False)]
+    data = [
+        [None if isinstance(v, float) and math.isnan(v) else v for v in row]
+        for row in frame.itertuples(index=False)
+    ]
     return {"dataframe_split": {"columns": list(frame.columns), "data": data}}
 
 
@@ -99,7 +117,11 @@ def test_invocations_equal_score_many(server, trained, monkeypatch):
     scorer = load_scorer(uri)
     expected = to_pyfunc_frame(scorer.score_many(frame, explain="all"), scorer.top_k)
     assert list(got.columns) == list(expected.columns)
-    pd.testing.assert_frame_equal(got[["risk_score", "band", "reasons"]], expected[["risk_score", "band", "reasons"]], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got[["risk_score", "band", "reasons"]],
+        expected[["risk_score", "band", "reasons"]],
+        check_dtype=False,
+    )
     pd.testing.assert_series_equal(got["score"], expected["score"], rtol=1e-12)
 
     request = {**_records(frame.head(5)), "params": {"explain": "none"}}
@@ -113,6 +135,9 @@ def test_malformed_json_is_a_400_with_a_message(server):
     status, body = post(f"{base}/invocations", b'{"dataframe_split": {"columns": ["a"], ')
     assert status == 400, body
     assert "message" in json.loads(body)
-    status, body = post(f"{base}/invocations", json.dumps({"dataframe_split": {"columns": ["nope"], "data": [[1.0]]}}).encode())
+    status, body = post(
+        f"{base}/invocations",
+        json.dumps({"dataframe_split": {"columns": ["nope"], "data": [[1.0]]}}).encode(),
+    )
     assert status == 400, body
     assert "pricing__" in body or "missing" in body.lower()

@@ -29,11 +29,14 @@ def _compare(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert got.iloc[:, 0].tolist() == expected.iloc[:, 0].tolist()
     for col in expected.columns:
         if col == "score" or col.endswith(("_value", "_contribution")):
-            np.testing.assert_allclose(got[col].to_numpy(float), expected[col].to_numpy(float), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(
+                got[col].to_numpy(float), expected[col].to_numpy(float), rtol=1e-9, atol=1e-12
+            )
         else:
-            assert got[col].astype(object).where(got[col].notna(), None).tolist() == expected[
-                col
-            ].astype(object).where(expected[col].notna(), None).tolist(), col
+            assert (
+                got[col].astype(object).where(got[col].notna(), None).tolist()
+                == expected[col].astype(object).where(expected[col].notna(), None).tolist()
+            ), col
 
 
 def test_score_spark_equals_score_many(spark, model_uri, seller_features):  # noqa: F811
@@ -46,7 +49,9 @@ def test_score_spark_equals_score_many(spark, model_uri, seller_features):  # no
         .loc[seller_features["seller_id"]]
         .reset_index()
     )
-    expected = scorer.score_many(seller_features, explain="flagged", as_of=AS_OF, scored_at=SCORED_AT)
+    expected = scorer.score_many(
+        seller_features, explain="flagged", as_of=AS_OF, scored_at=SCORED_AT
+    )
     _compare(got, expected)
 
 
@@ -55,10 +60,30 @@ def test_engine_spark_writes_the_pandas_files(spark, model_uri, data_dir, tmp_pa
     for engine in ("pandas", "spark"):
         out = tmp_path / engine / "scores.parquet"
         out.parent.mkdir()
-        args = ["score", "--model", model_uri, "--data", str(data_dir), "--as-of", AS_OF,
-                "--out", str(out), "--scored-at", SCORED_AT, "--engine", engine, "--no-progress"]
+        args = [
+            "score",
+            "--model",
+            model_uri,
+            "--data",
+            str(data_dir),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(out),
+            "--scored-at",
+            SCORED_AT,
+            "--engine",
+            engine,
+            "--no-progress",
+        ]
         assert main(args) == 0
-        outs[engine] = (pd.read_parquet(out), pd.read_parquet(out.parent / "scores.rejects.parquet"))
+        outs[engine] = (
+            pd.read_parquet(out),
+            pd.read_parquet(out.parent / "scores.rejects.parquet"),
+        )
     (scores_p, rejects_p), (scores_s, rejects_s) = outs["pandas"], outs["spark"]
     _compare(scores_s, scores_p)
-    assert rejects_s[["seller_id", "reason"]].values.tolist() == rejects_p[["seller_id", "reason"]].values.tolist()
+    assert (
+        rejects_s[["seller_id", "reason"]].values.tolist()
+        == rejects_p[["seller_id", "reason"]].values.tolist()
+    )
