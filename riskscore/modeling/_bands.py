@@ -31,7 +31,9 @@ Bands
 :class:`Bands` holds three risk-score thresholds (``medium``, ``high``, ``critical``).
 :func:`bands_from_capacity` places them where the review volume per cutoff (or day) is
 3×, 1× and 0.2× the team's capacity: ``high`` and ``critical`` together are what the team
-can review; ``critical`` is the top fifth of it. :func:`bands_from_cost` places ``high`` at
+can review; ``critical`` is the top fifth of it. When more entities than that sit at the
+top of the scale (risk 1000: beyond the FPR floor), the band starts at 1000 and holds
+them all; lower ``fpr_floor`` for very large populations. :func:`bands_from_cost` places ``high`` at
 the break-even probability ``1 / (1 + cost_ratio)`` (``cost_ratio`` = cost of a missed
 fraud / cost of a wasted review) and ``medium`` / ``critical`` a factor ``spread`` lower /
 higher in odds.
@@ -245,7 +247,9 @@ def bands_from_capacity(
     cuts = []
     for m in multiples:
         ok = np.flatnonzero(per_group <= m * capacity)
-        cuts.append(int(ok[0]))
+        # when more than the target volume sits at the top of the scale (risk 1000, scores
+        # beyond the FPR floor), the band starts at 1000 rather than never being used
+        cuts.append(min(int(ok[0]), MAX_RISK))
     medium, high, critical = _monotone(cuts)
     return Bands(
         {"medium": medium, "high": high, "critical": critical},

@@ -93,3 +93,10 @@ def test_threshold_table_by_hand() -> None:
     assert row["review_per_day"] == pytest.approx(2 / 7)
     assert t.loc[600, "raw_score"] == pytest.approx(6.0)
     assert t.loc[1000, "flagged"] == 0 and np.isnan(t.loc[1000, "precision"])
+
+
+def test_capacity_bands_saturate_at_the_top_of_the_scale() -> None:
+    risk = np.r_[np.full(300, 1000), np.arange(1000)]  # 300 entities beyond the FPR floor
+    b = bands_from_capacity(risk, capacity=100)
+    assert b.thresholds == {"medium": 1000, "high": 1000, "critical": 1000}
+    assert (b.assign(risk) == "critical").sum() == 300

@@ -178,7 +178,9 @@ def test_prequential_command(user_table: Path, capsys: pytest.CaptureFixture[str
 
 def test_default_cutoffs_end_a_horizon_before_the_data() -> None:
     tables = {
-        "orders": pd.DataFrame({"created_at": pd.to_datetime(["2024-01-03 00:00", "2024-12-30 17:00"])})
+        "orders": pd.DataFrame(
+            {"created_at": pd.to_datetime(["2024-01-03 00:00", "2024-12-30 17:00"])}
+        )
     }
     cut = default_cutoffs(tables, "60D", 3)
     assert [str(c.date()) for c in cut] == ["2024-08-01", "2024-09-01", "2024-10-01"]
