@@ -393,17 +393,26 @@ def _use_sparse(frame: nw.LazyFrame, params: NetworkParams) -> bool:
 
 def _memberships(
     sellers: nw.LazyFrame, orders: nw.LazyFrame | None, identifier_columns: Sequence[str]
-) -> dict[str, tuple[nw.LazyFrame, bool]]:
-    """Per link type: a (seller_id, key) frame and whether it is an order link."""
-    out: dict[str, tuple[nw.LazyFrame, bool]] = {}
-    for link in identifier_columns:
-        frame = sellers.select("seller_id", nw.col(link).alias("key")).drop_nulls()
-        out[link] = (frame, False)
+) -> nw.LazyFrame | None:
+    """One long (seller_id, link, key) frame over every link type; distinct rows."""
+    parts = [
+        sellers.select(
+            "seller_id", link=nw.lit(link, dtype=nw.String), key=nw.col(link).cast(nw.String)
+        ).drop_nulls()
+        for link in identifier_columns
+    ]
     if orders is not None:
-        for link, column in ORDER_LINKS.items():
-            frame = orders.select("seller_id", nw.col(column).alias("key")).drop_nulls()
-            out[link] = (frame.unique(), True)
-    return out
+        parts += [
+            orders.select(
+                "seller_id",
+                link=nw.lit(link, dtype=nw.String),
+                key=nw.col(column).cast(nw.String),
+            )
+            .drop_nulls()
+            .unique()
+            for link, column in ORDER_LINKS.items()
+        ]
+    return nw.concat(parts, how="vertical") if parts else None
 
 
 @dataclass
@@ -450,51 +459,61 @@ class _Pairs:
         )
 
 
-def _pairs_join(m: nw.LazyFrame, ids: pd.Index, cap: int, min_shared: int) -> _Pairs:
-    """Pairs sharing keys of one link type, with narwhals group-bys and a self-join."""
-    holders = m.group_by("key").agg(nw.len().alias("n")).filter(nw.col("n") <= cap)
-    sums = (
-        holders.with_columns(n2=nw.col("n") * nw.col("n"))
-        .select(nw.col("n").sum().alias("s1"), nw.col("n2").sum().alias("s2"))
-        .collect()
+def _join_links(m: nw.LazyFrame, ids: pd.Index, params: NetworkParams) -> dict[str, _Pairs]:
+    """Pairs sharing keys, per link type, with narwhals group-bys and one self-join.
+
+    Every link type goes through the same two jobs (per-seller counts, then pairs), so
+    on Spark the whole web costs two collects of small results.
+    """
+    is_order = nw.col("link").is_in(list(ORDER_LINKS))
+    cap = nw.when(is_order).then(nw.lit(params.order_cap)).otherwise(nw.lit(params.identifier_cap))
+    holders = (
+        m.group_by("link", "key")
+        .agg(nw.len().alias("n"))
+        .filter(nw.col("n") <= cap)
+        .with_columns(nw.col("n").cast(nw.Float64))
     )
-    shared = holders.filter(nw.col("n") >= 2).with_columns(
-        w=1.0 / (nw.col("n").cast(nw.Float64) + 1.0).log()
-    )
-    held = m.join(shared.select("key", "w"), on="key", how="inner")
-    other = held.select("key", nw.col("seller_id").alias("seller_b"))
-    pairs = (
-        held.join(other, on="key", how="inner")
-        .filter(nw.col("seller_id") < nw.col("seller_b"))
-        .group_by("seller_id", "seller_b")
-        .agg(nw.len().alias("n_shared"), nw.col("w").sum().alias("weight"))
-    )
-    if min_shared > 1:
-        pairs = pairs.filter(nw.col("n_shared") >= min_shared)
-    got = pairs.collect().to_pandas()
     per_seller = (
-        m.join(holders.select("key"), on="key", how="inner")
-        .group_by("seller_id")
-        .agg(nw.len().alias("d"))
+        m.join(holders, on=["link", "key"], how="inner")
+        .group_by("link", "seller_id")
+        .agg(nw.len().alias("d"), nw.col("n").sum().alias("n_sum"))
         .collect()
         .to_pandas()
     )
-    degree = np.zeros(len(ids))
-    pos = ids.get_indexer(pd.Index(per_seller["seller_id"]))
-    degree[pos[pos >= 0]] = per_seller["d"].to_numpy(dtype=np.float64)[pos >= 0]
-    a = ids.get_indexer(pd.Index(got["seller_id"]))
-    b = ids.get_indexer(pd.Index(got["seller_b"]))
-    known = (a >= 0) & (b >= 0)
-    s1, s2 = sums["s1"].item(), sums["s2"].item()
-    return _Pairs(
-        np.minimum(a, b)[known].astype(np.int64),
-        np.maximum(a, b)[known].astype(np.int64),
-        got["n_shared"].to_numpy(dtype=np.int64)[known],
-        got["weight"].to_numpy(dtype=np.float64)[known],
-        degree,
-        float(s1 or 0.0),
-        float(s2 or 0.0),
+    shared = holders.filter(nw.col("n") >= 2).with_columns(w=1.0 / (nw.col("n") + 1.0).log())
+    held = m.join(shared.select("link", "key", "w"), on=["link", "key"], how="inner")
+    other = held.select("link", "key", nw.col("seller_id").alias("seller_b"))
+    min_shared = nw.when(is_order).then(nw.lit(params.min_shared)).otherwise(nw.lit(1))
+    got = (
+        held.join(other, on=["link", "key"], how="inner")
+        .filter(nw.col("seller_id") < nw.col("seller_b"))
+        .group_by("link", "seller_id", "seller_b")
+        .agg(nw.len().alias("n_shared"), nw.col("w").sum().alias("weight"))
+        .filter(nw.col("n_shared") >= min_shared)
+        .collect()
+        .to_pandas()
     )
+    out: dict[str, _Pairs] = {}
+    for link in dict.fromkeys(per_seller["link"].tolist()):
+        mine = per_seller[per_seller["link"] == link]
+        degree = np.zeros(len(ids))
+        pos = ids.get_indexer(pd.Index(mine["seller_id"]))
+        degree[pos[pos >= 0]] = mine["d"].to_numpy(dtype=np.float64)[pos >= 0]
+        pairs = got[got["link"] == link]
+        a = ids.get_indexer(pd.Index(pairs["seller_id"]))
+        b = ids.get_indexer(pd.Index(pairs["seller_b"]))
+        known = (a >= 0) & (b >= 0)
+        out[str(link)] = _Pairs(
+            np.minimum(a, b)[known].astype(np.int64),
+            np.maximum(a, b)[known].astype(np.int64),
+            pairs["n_shared"].to_numpy(dtype=np.int64)[known],
+            pairs["weight"].to_numpy(dtype=np.float64)[known],
+            degree,
+            # sum over values of n = sum over sellers of d; of n**2 = sum over rows of n
+            float(mine["d"].sum()),
+            float(mine["n_sum"].sum()),
+        )
+    return out
 
 
 def _pairs_sparse(
@@ -586,11 +605,7 @@ def _links(
         pairs_by_link = _sparse_links(sellers, orders, ids, identifier_columns, params)
     else:
         members = _memberships(sellers, orders, identifier_columns)
-        pairs_by_link = {}
-        for link, (frame, is_order) in members.items():
-            cap = params.order_cap if is_order else params.identifier_cap
-            min_shared = params.min_shared if is_order else 1
-            pairs_by_link[link] = _pairs_join(frame, ids, cap, min_shared)
+        pairs_by_link = {} if members is None else _join_links(members, ids, params)
     for link, pairs in pairs_by_link.items():
         if link in ORDER_LINKS:
             pairs = pairs.beyond_chance(params.min_shared, params.max_pvalue)
