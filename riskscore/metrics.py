@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import rankdata
 
 __all__ = [
     "METRICS",
@@ -77,6 +76,19 @@ def _arrays(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarr
     return y, s
 
 
+def _average_ranks(s: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank (as ``scipy.stats.rankdata``)."""
+    order = np.argsort(s, kind="mergesort")
+    sorted_s = s[order]
+    first = np.r_[True, sorted_s[1:] != sorted_s[:-1]]
+    group = np.cumsum(first) - 1
+    counts = np.bincount(group)
+    ends = np.cumsum(counts).astype(np.float64)
+    ranks = np.empty(s.size, dtype=np.float64)
+    ranks[order] = (ends - (counts - 1) / 2.0)[group]
+    return ranks
+
+
 def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     """Area under the ROC curve (ties count one half); NaN when only one class is present.
 
@@ -92,7 +104,7 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     n_neg = float(y.size - n_pos)
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(s)  # average ranks for ties
+    ranks = _average_ranks(s)
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 

@@ -29,6 +29,13 @@ def test_tiny_hand_values() -> None:
     assert M.brier(y, s) == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
 
 
+def test_average_ranks_match_scipy(scored: tuple[np.ndarray, np.ndarray]) -> None:
+    from scipy.stats import rankdata
+
+    _, s = scored
+    np.testing.assert_array_equal(M._average_ranks(s), rankdata(s))
+
+
 def test_ties_count_half() -> None:
     assert M.roc_auc([0, 1], [0.5, 0.5]) == 0.5
     assert M.pr_auc([0, 1], [0.5, 0.5]) == 0.5

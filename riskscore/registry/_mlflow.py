@@ -209,7 +209,8 @@ def _pip_requirements() -> list[str]:
     import importlib.metadata as md
 
     reqs = []
-    for pkg in ("mlflow", "lightgbm", "numpy", "pandas", "scipy", "scikit-learn", "pyarrow"):
+    # what scoring imports: riskscore itself travels with the model (code_paths)
+    for pkg in ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow"):
         try:
             reqs.append(f"{pkg}=={md.version(pkg)}")
         except md.PackageNotFoundError:  # pragma: no cover
@@ -223,6 +224,17 @@ def _input_example(result: TrainResult) -> pd.DataFrame:
     for col in model.categories:
         example[col] = example[col].astype(object).where(example[col].notna(), None)
     return example
+
+
+#: The models-from-code file MLflow copies into each logged model and runs on load (so no
+#: pickle is involved). Written at log time: importing it would register a model.
+PYFUNC_ENTRY = """\
+from mlflow.models import set_model
+
+from riskscore.registry._pyfunc import RiskModelPyfunc
+
+set_model(RiskModelPyfunc())
+"""
 
 
 def _log_model(mlflow: Any, result: TrainResult, folder: Path, include_code: bool) -> Any:
@@ -243,7 +255,8 @@ def _log_model(mlflow: Any, result: TrainResult, folder: Path, include_code: boo
         }
     )
     code = [str(Path(__file__).resolve().parents[1])] if include_code else None
-    entry = Path(__file__).with_name("_pyfunc_entry.py")
+    entry = folder.parent / "riskscore_pyfunc.py"
+    entry.write_text(PYFUNC_ENTRY, encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
         signature = infer_signature(example, output, params=DEFAULT_PARAMS)
