@@ -49,16 +49,23 @@ def seller_features(marketplace) -> pd.DataFrame:
     return build_features(tables, "seller", as_of=AS_OF).reset_index()
 
 
-def train_small_model(features: pd.DataFrame, truth: pd.DataFrame, *, seed: int = 0):
-    """Return a RiskModel trained on ``features`` with the simulator's ground truth."""
+def train_small_model(
+    features: pd.DataFrame, truth: pd.DataFrame, *, seed: int = 0, entity: str = "seller"
+):
+    """Return a RiskModel trained on ``features`` with the simulator's ground truth.
+
+    ``features`` has a ``<entity>_id`` column; ``truth`` is indexed the same way (one row
+    per entity with ``is_counterfeit`` and ``is_fraud``) in a ``<entity>_id`` column.
+    """
     import lightgbm as lgb
 
     from riskscore.features import catalog
     from riskscore.modeling import Bands, RiskModel, RiskScale, fit_calibrator
 
-    bad = truth.set_index("seller_id")[["is_counterfeit", "is_fraud"]].any(axis=1)
-    y = bad.reindex(features["seller_id"]).fillna(False).to_numpy(dtype=int)
-    names = [c for c in features.columns if c != "seller_id"]
+    key = f"{entity}_id"
+    bad = truth.set_index(key)[["is_counterfeit", "is_fraud"]].any(axis=1)
+    y = bad.reindex(features[key]).fillna(False).to_numpy(dtype=int)
+    names = [c for c in features.columns if c != key]
     X = features[names].to_numpy(dtype=np.float64)
     params = {
         "objective": "binary",
@@ -78,14 +85,14 @@ def train_small_model(features: pd.DataFrame, truth: pd.DataFrame, *, seed: int 
     scale = RiskScale.fit(raw[y == 0])
     risk = scale.transform(raw)
     cuts = np.quantile(risk, [0.6, 0.8, 0.93]).astype(int).tolist()
-    snapshot = catalog("seller")
+    snapshot = catalog(entity)
     return RiskModel(
         booster,
         feature_names=names,
         calibrator=calibrator,
         scale=scale,
         bands=Bands({"medium": cuts[0], "high": cuts[1], "critical": cuts[2]}),
-        metadata={"entity": "seller", "target": "fraud"},
+        metadata={"entity": entity, "target": "fraud"},
         catalog=snapshot.loc[snapshot["name"].isin(names)].reset_index(drop=True),
     )
 

@@ -66,3 +66,25 @@ def test_duplicate_and_empty_ids_are_errors(seller_scorer, marketplace):
         seller_scorer.score_entities(_tables(marketplace), ["S1", "S1"], AS_OF)
     with pytest.raises(ScoringError, match="ids is empty"):
         seller_scorer.score_entities(_tables(marketplace), [], AS_OF)
+
+
+def test_listing_models_score_listings_with_their_seller_features(marketplace, tmp_path):
+    from riskscore.features import build_features
+    from riskscore.scoring import Scorer, score_batch
+    from tests.scoring.conftest import train_small_model
+
+    tables = _tables(marketplace)
+    features = build_features(tables, "listing", as_of=AS_OF).reset_index()
+    owners = tables["listings"].set_index("listing_id")["seller_id"]
+    truth = marketplace["truth"].set_index("seller_id").reindex(owners.to_numpy())
+    truth.index = owners.index
+    model = train_small_model(features, truth.reset_index(), entity="listing")
+    scorer = Scorer(model)
+    assert scorer.id_column == "listing_id"
+    ids = [*features["listing_id"].tolist()[:4], "L-NOPE"]
+    summary = score_batch(
+        scorer, tables, tmp_path / "l.parquet", as_of=AS_OF, ids=ids, progress=False
+    )
+    assert summary.n_scored == 4 and summary.rejected["unknown id"] == 1
+    out = pd.read_parquet(tmp_path / "l.parquet")
+    assert out["listing_id"].tolist() == ids[:4]
