@@ -194,17 +194,19 @@ def _save_pyfunc(model: Any, path: str) -> str:
     import mlflow.pyfunc
     from mlflow.models import infer_signature
 
-    import riskscore.registry as registry
+    from riskscore.registry._mlflow import PYFUNC_ENTRY
     from riskscore.scoring._pyfunc import PREDICT_PARAMS, pyfunc_predict
 
     folder = model.save(Path(path).with_name("riskmodel"))
+    entry = Path(path).with_name("riskscore_pyfunc.py")
+    entry.write_text(PYFUNC_ENTRY, encoding="utf-8")
     example = _rows(5, seed=9)[model.feature_names]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         signature = infer_signature(example, pyfunc_predict(model, example), params=PREDICT_PARAMS)
         mlflow.pyfunc.save_model(
             path,
-            python_model=str(Path(registry.__file__).with_name("_pyfunc_entry.py")),
+            python_model=str(entry),
             artifacts={"riskmodel": str(folder)},
             signature=signature,
             input_example=example,

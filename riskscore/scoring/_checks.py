@@ -198,7 +198,7 @@ class FeatureLayout:
     # -- frames ----------------------------------------------------------------------
 
     def matrix_from_frame(self, frame: pd.DataFrame) -> FloatMatrix:
-        """Return the ``(n_rows, n_features)`` float64 matrix of ``frame``.
+        """Return the ``(n_rows, n_features)`` float64 matrix of ``frame`` (any memory order).
 
         Checks columns and dtypes; values (NaN, inf) are checked by :meth:`problems`.
         """
@@ -221,9 +221,11 @@ class FeatureLayout:
             dtype = frame[name].dtype
             if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
                 self._numeric_column(frame, name)  # converts object numbers, or raises
-        if len(plain) == len(self.names):  # the common case: one block copy in model order
-            block = frame[list(self.names)].to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.ascontiguousarray(block)
+        if len(plain) == len(self.names):
+            # The common case: the frame's float block in model order, column-major. LightGBM
+            # reads column-major matrices directly (same predictions, same speed), so no
+            # transposing copy is made.
+            return frame[list(self.names)].to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.empty((len(frame), len(self.names)), dtype=np.float64)
         for j, name in enumerate(self.names):
             if name not in present:
@@ -276,13 +278,15 @@ class FeatureLayout:
         Invalid: infinite anywhere; NaN where the catalog declares the feature never
         missing (its ``fill`` is a number).
         """
-        if np.isfinite(matrix).all():
+        nan_ok = np.asarray(self.nan_ok, dtype=bool)
+        bad_cols = np.isinf(matrix).any(axis=0) | (np.isnan(matrix).any(axis=0) & ~nan_ok)
+        if not bad_cols.any():  # one pass per check, column-wise: no per-row work
             return np.zeros(len(matrix), dtype=bool)
-        bad = np.asarray(np.isinf(matrix).any(axis=1), dtype=bool)
-        forbid = np.flatnonzero(~np.asarray(self.nan_ok, dtype=bool))
-        if len(forbid):
-            bad |= np.isnan(matrix[:, forbid]).any(axis=1)
-        return bad
+        sub = matrix[:, bad_cols]
+        return np.asarray(
+            np.isinf(sub).any(axis=1) | (np.isnan(sub) & ~nan_ok[bad_cols]).any(axis=1),
+            dtype=bool,
+        )
 
     def describe_invalid(self, row: np.ndarray) -> str:
         """Return what is invalid in one row, e.g. "'x' is inf, 'y' is missing (NaN)"."""
