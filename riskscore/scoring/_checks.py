@@ -217,8 +217,9 @@ class FeatureLayout:
                 + column_diff(self.names, [c for c in columns if c != self.id_column])
             )
         plain = [n for n in self.names if n in present and n not in self.categories]
+        dtypes = dict(zip(columns, frame.dtypes, strict=True))
         for name in plain:
-            dtype = frame[name].dtype
+            dtype = dtypes[name]
             if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
                 self._numeric_column(frame, name)  # converts object numbers, or raises
         if len(plain) == len(self.names):
