@@ -107,13 +107,21 @@ _SPECS = (
 )
 
 
+def _orders(ctx: AsOfContext) -> nw.LazyFrame:
+    """Return the order columns this family reads, filtered once per cutoff."""
+    return ctx.memo(
+        "buyer_orders",
+        lambda: ctx.table("orders", ["seller_id", "buyer_id", "amount", "ship_address_id"]),
+    )
+
+
 def buyer_gmv(ctx: AsOfContext) -> nw.LazyFrame:
     """Return GMV and order count per (seller, buyer) before ``as_of``."""
 
     def build() -> nw.LazyFrame:
-        orders = ctx.table("orders", ["seller_id", "buyer_id", "amount", "created_at"])
         return (
-            orders.with_columns(nw.col("amount").cast(nw.Float64))
+            _orders(ctx)
+            .with_columns(nw.col("amount").cast(nw.Float64))
             .group_by("seller_id", "buyer_id")
             .agg(nw.col("amount").sum().alias("gmv"), nw.len().alias("orders"))
         )
@@ -137,9 +145,9 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
         nw.col("orders").sum().alias("orders"),
         nw.len().alias("buyers"),
     )
-    orders = ctx.table("orders", ["seller_id", "buyer_id", "ship_address_id", "created_at"])
     addresses = (
-        orders.filter(~nw.col("ship_address_id").is_null())
+        _orders(ctx)
+        .filter(~nw.col("ship_address_id").is_null())
         .group_by("seller_id", "ship_address_id")
         .agg(nw.col("buyer_id").n_unique().alias("buyers"), nw.len().alias("orders"))
         .filter(nw.col("buyers") > 1)
