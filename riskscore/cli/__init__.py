@@ -51,7 +51,8 @@ for _name in _COMMANDS:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode, click returns a typer.Exit's code instead of raising
+        code = app(args=argv, standalone_mode=False)
     except RiskscoreError as err:
         typer.echo(f"error: {err}", err=True)
         return 2
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             err.show()  # type: ignore[union-attr]
             return int(err.exit_code)
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["REFUSED", "register", "report_promotion"]
+__all__ = ["REFUSED", "print_promotion", "register", "report_promotion"]
 
 #: Exit code when the gate refuses the candidate.
 REFUSED = 3
@@ -22,6 +22,13 @@ REFUSED = 3
 
 def report_promotion(decision: Any) -> None:
     """Print a :class:`riskscore.registry.Promotion`; exit with :data:`REFUSED` if refused."""
+    print_promotion(decision)
+    if not decision.promoted:
+        raise typer.Exit(REFUSED)  # cli.main returns it: the shell sees exit code 3
+
+
+def print_promotion(decision: Any) -> None:
+    """Print a :class:`riskscore.registry.Promotion`: verdict, reasons, comparison."""
     verdict = "promoted" if decision.promoted else "REFUSED"
     forced = " (forced)" if decision.forced else ""
     typer.echo(
@@ -37,10 +44,6 @@ def report_promotion(decision: Any) -> None:
             if c in decision.comparison.columns
         ]
         typer.echo(decision.comparison[cols].round(4).to_string())
-    if not decision.promoted:
-        # SystemExit, not typer.Exit: click swallows Exit codes when main() runs it with
-        # standalone_mode=False, and a refusal must reach the shell as exit code 3
-        raise SystemExit(REFUSED)
 
 
 def register(app: typer.Typer) -> None:

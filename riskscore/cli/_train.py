@@ -78,10 +78,15 @@ def marketplace_training_set(
     n_cutoffs: int,
     freq: str,
 ) -> pd.DataFrame:
-    """Load marketplace tables and build the training set of ``entity`` and ``target``."""
+    """Load marketplace tables and build the training set of ``entity`` and ``target``.
+
+    The result carries the segment columns of
+    :func:`riskscore.features.add_segments` (tenure, region, category, size) for sliced
+    evaluation; they are not model features.
+    """
     import pandas as pd
 
-    from riskscore.features import build_training_set
+    from riskscore.features import add_segments, build_training_set
     from riskscore.io import load_tables
 
     tables = load_tables(data)
@@ -89,7 +94,8 @@ def marketplace_training_set(
         cut = [pd.Timestamp(c.strip()) for c in cutoffs.split(",") if c.strip()]
     else:
         cut = default_cutoffs(tables, horizon, n_cutoffs, freq)
-    return build_training_set(tables, entity, target, cut, horizon)  # type: ignore[arg-type]
+    frame = build_training_set(tables, entity, target, cut, horizon)  # type: ignore[arg-type]
+    return add_segments(frame, tables, entity)
 
 
 def _cell(row: Any, name: str) -> str:
@@ -180,7 +186,11 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Keep each entity on one side of the split.")
         ] = True,
         segments: Annotated[
-            str | None, typer.Option(help="Comma-separated columns to slice test metrics by.")
+            str | None,
+            typer.Option(
+                help="Comma-separated columns to slice test metrics by (--data default: "
+                "tenure, region, category and size)."
+            ),
         ] = None,
         min_positives: Annotated[int, typer.Option("--min-positives", min=1)] = 30,
         bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replicates.")] = 200,
@@ -229,6 +239,10 @@ def register(app: typer.Typer) -> None:
                 freq=freq,
             )
             ids, times, labels = "entity_id", "cutoff", "label"
+            if segments is None:
+                from riskscore.features import SEGMENT_COLUMNS
+
+                segments = ",".join(SEGMENT_COLUMNS)
         else:
             assert table is not None
             frame = read_table(table)

@@ -17,13 +17,16 @@ from riskscore.features._build import build_features
 from riskscore.features._catalog import Family, FeatureSpec, catalog
 from riskscore.features._context import AsOfContext, FeatureParams
 from riskscore.features._graph import neighbour_features
+from riskscore.features._segments import SEGMENT_COLUMNS, add_segments
 from riskscore.features._training_set import build_training_set
 
 __all__ = [
+    "SEGMENT_COLUMNS",
     "AsOfContext",
     "Family",
     "FeatureParams",
     "FeatureSpec",
+    "add_segments",
     "build_features",
     "build_training_set",
     "catalog",
