@@ -193,10 +193,12 @@ def register(app: typer.Typer) -> None:
         seller_scores, scorers = _score(tables, tracking, out / "scores", as_of)
         typer.echo(f"\n[5] the {top} riskiest sellers (highest risk over both seller models)")
         ranked = top_risky_sellers(seller_scores, top)
-        for row in ranked.itertuples():
-            typer.echo(f"{row.seller_id}  risk {row.risk_score:>4}  {row.band:<8}  {row.target}")
-            typer.echo(f"    {row.reasons or '(no reasons: below the flag band)'}")
-        worst, target = ranked["seller_id"].iloc[0], ranked["target"].iloc[0]
+        for row in ranked.to_dict("records"):
+            typer.echo(
+                f"{row['seller_id']}  risk {row['risk_score']:>4}  {row['band']:<8}  "
+                f"{row['target']}\n    {row['reasons'] or '(no reasons: below the flag band)'}"
+            )
+        worst, target = str(ranked["seller_id"].iloc[0]), str(ranked["target"].iloc[0])
         scorer = scorers[target]
         evidence = build_evidence(
             tables,

@@ -118,7 +118,8 @@ def add_segments(
 
     size = np.zeros(len(rows))
     category = np.full(len(rows), "none", dtype=object)
-    for cutoff, idx in rows.groupby("cutoff").indices.items():
+    for key, idx in rows.groupby("cutoff").indices.items():
+        cutoff = pd.Timestamp(key)  # type: ignore[arg-type]
         start = cutoff - pd.Timedelta(days=90)
         recent = orders.loc[(orders["created_at"] < cutoff) & (orders["created_at"] >= start)]
         counts = recent.groupby("seller_id").size()

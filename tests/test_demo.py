@@ -1,0 +1,60 @@
+"""``riskscore demo``, the README's main job, end to end on a fresh folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskscore.cli import main
+
+
+@pytest.mark.slow
+def test_demo_trains_registers_promotes_scores_and_explains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    code = main(["demo", "--out", str(out), "--bootstrap", "20", "--top", "5"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+
+    # three models, each the first version and promoted to champion
+    for name in (
+        "riskscore-seller-fraud",
+        "riskscore-seller-counterfeit",
+        "riskscore-listing-counterfeit",
+    ):
+        assert f"{name} version 1: promoted (champion before: none)" in printed
+    from riskscore.registry import load_risk_model
+
+    tracking = f"sqlite:///{out.resolve() / 'mlflow.db'}"
+    loaded = load_risk_model("models:/riskscore-seller-fraud@champion", tracking_uri=tracking)
+    assert loaded.version == "1"
+
+    # every seller and listing is accounted for in the batch files
+    sellers = pd.read_parquet(out / "data" / "sellers.parquet")
+    for name, n in [
+        ("riskscore-seller-fraud", len(sellers)),
+        ("riskscore-seller-counterfeit", len(sellers)),
+        ("riskscore-listing-counterfeit", len(pd.read_parquet(out / "data" / "listings.parquet"))),
+    ]:
+        scores = pd.read_parquet(out / "scores" / f"{name}.parquet")
+        assert f"scored {len(scores)} + rejected" in printed and f"= {n} input ids" in printed
+        assert scores["risk_score"].between(0, 1000).all()
+
+    # the top sellers are printed highest risk first, each with reasons, and are the
+    # highest risks of the score files
+    top = re.findall(r"^(S\d+)  risk +(\d+)  (\w+) +(fraud|counterfeit)$", printed, re.M)
+    assert len(top) == 5
+    risks = [int(r) for _, r, _, _ in top]
+    assert risks == sorted(risks, reverse=True)
+    best = max(
+        pd.read_parquet(out / "scores" / f"riskscore-seller-{t}.parquet")["risk_score"].max()
+        for t in ("fraud", "counterfeit")
+    )
+    assert risks[0] == best
+    worst = top[0][0]
+    page = out / "evidence" / f"{worst}.html"
+    assert page.exists() and worst in page.read_text(encoding="utf-8")
