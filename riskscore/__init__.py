@@ -34,6 +34,7 @@ _LAZY: dict[str, str] = {
     "build_training_set": "riskscore.features",
     "train": "riskscore.modeling",
     "load_scorer": "riskscore.scoring",
+    "Scorer": "riskscore.scoring",
 }
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ModelNotFoundError",
     "RiskscoreError",
     "SchemaError",
+    "Scorer",
     "ScoringError",
     "TrainingError",
     "__version__",

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["PAGES", "contract_markdown", "write_pages"]
+__all__ = ["PAGES", "catalog_markdown", "contract_markdown", "write_pages"]
 
 
 def contract_markdown() -> str:
@@ -67,9 +67,69 @@ def contract_markdown() -> str:
     return "\n".join(lines)
 
 
+def _cell(value: object) -> str:
+    """A Markdown table cell: empty for missing values, pipes escaped."""
+    if value is None or value != value:  # NaN
+        return ""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def catalog_markdown() -> str:
+    """Render the feature catalog (:func:`riskscore.features.catalog`) as Markdown.
+
+    Examples
+    --------
+    >>> page = catalog_markdown()
+    >>> page.splitlines()[0], "`pricing__median_price_ratio`" in page
+    ('# Feature catalog', True)
+    """
+    from riskscore.features import catalog
+
+    cat = catalog()
+    lines = [
+        "# Feature catalog",
+        "",
+        "Generated from `riskscore.features.catalog()` by `python -m riskscore._docs`; do not",
+        "edit. Every feature is declared once, in its family's module; this page, the reason",
+        "codes and the sentences of explanations are read from that declaration.",
+        "",
+        "Features are computed as of a cutoff from rows strictly before it (orders, complaints,",
+        "listings, labels by `decided_at`). Column names are `<family>__<feature>`. *Fill* is",
+        "the value used when a feature cannot be computed (no orders, no listings, ...); an",
+        "empty fill means the value stays missing and LightGBM learns where missing rows go.",
+        "*Signal* groups features that tell the same story, so a reason list names each story",
+        "once. Texts take the feature's value as `{value}`.",
+        "",
+        f"{len(cat)} features: "
+        + ", ".join(f"{n} {e}" for e, n in cat["entity"].value_counts(sort=False).items())
+        + ".",
+        "",
+    ]
+    for entity in cat["entity"].unique():
+        lines += [f"## {entity.capitalize()} features", ""]
+        rows = cat.loc[cat["entity"] == entity]
+        for family in rows["family"].unique():
+            fam = rows.loc[rows["family"] == family]
+            lines += [
+                f"### `{family}`",
+                "",
+                "| feature | unit | fill | meaning | reason code | reason (en) | reason (zh) |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for r in fam.to_dict("records"):
+                lines.append(
+                    f"| `{r['name']}` | {_cell(r['unit'])} | {_cell(r['fill'])} | "
+                    f"{_cell(r['description'])} | `{_cell(r['reason_code'])}` | "
+                    f"{_cell(r['text_en'])} | {_cell(r['text_zh'])} |"
+                )
+            lines.append("")
+    return "\n".join(lines)
+
+
 #: Page path (relative to the repository root) -> function producing its text.
 PAGES: dict[str, Callable[[], str]] = {
     "docs/data-contract.md": contract_markdown,
+    "docs/feature-catalog.md": catalog_markdown,
 }
 
 
