@@ -68,7 +68,7 @@ def contract_markdown() -> str:
 
 
 def _cell(value: object) -> str:
-    """A Markdown table cell: empty for missing values, pipes escaped."""
+    """Return a Markdown table cell: empty for missing values, pipes escaped."""
     if value is None or value != value:  # NaN
         return ""
     return str(value).replace("|", "\\|").replace("\n", " ")
