@@ -50,9 +50,7 @@ def model_vs_baseline() -> Result:
                     f"{row['model']:.3f} [{row['model_lo']:.3f}, {row['model_hi']:.3f}] vs "
                     f"{row['baseline']:.3f} [{row['baseline_lo']:.3f}, {row['baseline_hi']:.3f}]"
                 )
-                wins.setdefault(f"{key}_{metric}", []).append(
-                    float(row["model"] - row["baseline"])
-                )
+                wins.setdefault(f"{key}_{metric}", []).append(float(row["model"] - row["baseline"]))
     for name, deltas in wins.items():
         result[f"{name}_mean_delta"] = round(sum(deltas) / len(deltas), 4)
     return result
