@@ -13,6 +13,7 @@ translated into one of these where they enter riskscore.
     ├── BackendNotAvailable    a dataframe backend is not installed
     ├── TrainingError          a model cannot be trained on this data
     ├── ModelNotFoundError     no model at this URI / name / alias
+    ├── RegistryError          the tracking server or registry cannot do what was asked
     ├── ExplanationError       a score cannot be explained as asked
     └── ScoringError           a record or frame cannot be scored
 """
@@ -25,6 +26,7 @@ __all__ = [
     "FeatureError",
     "LeakageError",
     "ModelNotFoundError",
+    "RegistryError",
     "RiskscoreError",
     "SchemaError",
     "ScoringError",
@@ -69,6 +71,10 @@ class TrainingError(RiskscoreError, ValueError):
 
 class ModelNotFoundError(RiskscoreError, LookupError):
     """No model exists at the given URI, name, version or alias."""
+
+
+class RegistryError(RiskscoreError, RuntimeError):
+    """The tracking server or model registry cannot do what was asked."""
 
 
 class ExplanationError(RiskscoreError, ValueError):

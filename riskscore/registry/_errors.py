@@ -1,11 +1,7 @@
-"""The registry's own error (to move into :mod:`riskscore.exceptions` when it settles)."""
+"""The registry's error, defined with the others in :mod:`riskscore.exceptions`."""
 
 from __future__ import annotations
 
-from riskscore.exceptions import RiskscoreError
+from riskscore.exceptions import RegistryError
 
 __all__ = ["RegistryError"]
-
-
-class RegistryError(RiskscoreError, RuntimeError):
-    """The tracking server or model registry cannot do what was asked."""
