@@ -3,8 +3,9 @@
 Every feature is declared once (:class:`FeatureSpec`) by its family and computed as of a
 cutoff from rows strictly before it, with the same narwhals code on pandas, Polars,
 DuckDB and PySpark. :func:`catalog` lists the declarations; :func:`build_features`
-computes them at one cutoff; :func:`build_training_set` stacks them over cutoffs with
-labels from a horizon after each cutoff.
+computes them at one cutoff (for every entity, or for ``ids=`` only against the
+:class:`MarketStats` of :func:`market_stats`); :func:`build_training_set` stacks them over
+cutoffs with labels from a horizon after each cutoff.
 
 Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
 ``activity``, ``text``, ``network`` (registered in ``_catalog.FAMILY_MODULES``).
@@ -13,9 +14,9 @@ Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
 
 from __future__ import annotations
 
-from riskscore.features._build import build_features
+from riskscore.features._build import build_features, market_stats
 from riskscore.features._catalog import Family, FeatureSpec, catalog
-from riskscore.features._context import AsOfContext, FeatureParams
+from riskscore.features._context import AsOfContext, FeatureParams, MarketStats
 from riskscore.features._graph import neighbour_features
 from riskscore.features._segments import SEGMENT_COLUMNS, add_segments
 from riskscore.features._training_set import build_training_set
@@ -26,9 +27,11 @@ __all__ = [
     "Family",
     "FeatureParams",
     "FeatureSpec",
+    "MarketStats",
     "add_segments",
     "build_features",
     "build_training_set",
     "catalog",
+    "market_stats",
     "neighbour_features",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -29,9 +30,14 @@ from riskscore.features._context import (
     KEYS,
     AsOfContext,
     FeatureParams,
+    MarketStats,
+    fill_expr,
+    run_family,
+    unavailable_features,
+    universe,
 )
 
-__all__ = ["TimeLike", "build_features", "parse_time"]
+__all__ = ["TimeLike", "build_features", "market_stats", "parse_time"]
 
 TimeLike = str | datetime | date | pd.Timestamp | np.datetime64
 
@@ -114,6 +120,8 @@ def build_features(
     windows: Sequence[int] = DEFAULT_WINDOWS,
     prior_weight: float = DEFAULT_PRIOR_WEIGHT,
     families: Iterable[str] | None = None,
+    ids: Iterable[str] | None = None,
+    market: MarketStats | None = None,
 ) -> Any:
     """Build every feature of ``entity`` as known at ``as_of``.
 
@@ -143,6 +151,18 @@ def build_features(
         and cancel rates.
     families : iterable of str, optional
         Compute only these families (e.g. ``["pricing", "buyers"]``); default all.
+    ids : iterable of str, optional
+        Build only these sellers (listings): the result holds exactly their rows of the
+        full build, those known before ``as_of`` (unknown ids get no row). What compares
+        an entity with the marketplace (market prices, category price levels,
+        marketplace complaint rates, category order values, the seller network) comes
+        from ``market``; everything else is aggregated over the entities' own rows,
+        found first. Cheap per call once ``market`` holds its statistics.
+    market : MarketStats, optional
+        Marketplace statistics at ``as_of`` (:func:`market_stats`) shared by calls with
+        ``ids``. Default: one kept per tables and ``as_of`` in a small cache of the two
+        most recent (tables are told apart by the identity of the mapping and of each
+        table; do not change a table in place between calls).
 
     Returns
     -------
@@ -175,18 +195,161 @@ def build_features(
     'seller_id'
     >>> feats["pricing__median_price_ratio"].dtype
     dtype('float64')
+    >>> few = build_features(tables, "seller", as_of="2024-06-30", ids=["S000003", "S000001"])
+    >>> few.index.tolist()
+    ['S000001', 'S000003']
+    >>> bool((few == feats.loc[few.index]).all().all())
+    True
     """
     entity = _check_entity(entity)
     moment = parse_time(as_of)
     params = FeatureParams(windows=tuple(windows), prior_weight=prior_weight)
     wanted = _selected(families)
-    frames, output = _backend.prepare(tables, backend)
-    ctx = AsOfContext(frames, moment, entity, params, aware_time=output.aware_time_literals)
-    _check_as_of(ctx)
+    if ids is None:
+        frames, output = _backend.prepare(tables, backend)
+        ctx = AsOfContext(frames, moment, entity, params, aware_time=output.aware_time_literals)
+        _check_as_of(ctx, lambda table, column: _first(ctx.frames[table], column))
+    else:
+        keep = _check_ids(ids)
+        if market is None:
+            market = _cached_market(tables, moment, backend, params)
+        else:
+            _check_market(market, moment, params, backend)
+        output = market.output
+        ctx = market.scoped(entity, keep)
+        _check_as_of(ctx, market.first_time)
     plan = _plan(ctx, wanted)
     _warn_unavailable(ctx, plan)
     result = _compute(ctx, plan, wanted)
     return _backend.to_native(result, output, KEYS[entity])
+
+
+def market_stats(
+    tables: Mapping[str, Any],
+    as_of: TimeLike,
+    *,
+    backend: str | None = None,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
+) -> MarketStats:
+    """Return the marketplace statistics at ``as_of`` that builds with ``ids=`` share.
+
+    Nothing is computed yet: each statistic (market prices, category price levels,
+    marketplace rates, category order values, the seller network) is computed the first
+    time a :func:`build_features` call with ``ids=`` and ``market=`` needs it, then kept.
+    Compute one per ``as_of`` and pass it to every call at that time, e.g. a scoring
+    service or a batch cut into chunks.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Marketplace tables, as for :func:`build_features`.
+    as_of : str, datetime or Timestamp
+        The cutoff.
+    backend : {"pandas", "polars", "duckdb", "spark"}, optional
+        As for :func:`build_features`.
+    windows : sequence of int, default (7, 30, 90)
+        Look-back windows; builds using this object must use the same.
+    prior_weight : float, default 20
+        Complaint-rate prior; builds using this object must use the same.
+
+    Returns
+    -------
+    MarketStats
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> tables = make_marketplace(n_sellers=30, seed=0)
+    >>> market = market_stats(tables, "2024-06-30")
+    >>> market.as_of, market.backend, market.computed
+    (datetime.datetime(2024, 6, 30, 0, 0), 'pandas', [])
+    >>> feats = build_features(tables, "listing", as_of="2024-06-30", ids=["L0000001"],
+    ...                        market=market)
+    >>> feats.index.tolist()
+    ['L0000001']
+    """
+    moment = parse_time(as_of)
+    params = FeatureParams(windows=tuple(windows), prior_weight=prior_weight)
+    frames, output = _backend.prepare(tables, backend)
+    return MarketStats(frames, moment, params, output)
+
+
+def _check_ids(ids: Iterable[str]) -> list[str]:
+    if isinstance(ids, str):
+        ids = [ids]
+    try:
+        values = list(ids)
+    except TypeError:
+        raise FeatureError(
+            f"ids must be a list of entity ids such as ['S000001']; got {type(ids).__name__}"
+        ) from None
+    return list(dict.fromkeys(str(i) for i in values if i is not None))
+
+
+def _check_market(
+    market: MarketStats, moment: Any, params: FeatureParams, backend: str | None
+) -> None:
+    if not isinstance(market, MarketStats):
+        raise FeatureError(
+            f"market must be a MarketStats from riskscore.features.market_stats; got "
+            f"{type(market).__name__}"
+        )
+    problems = []
+    if market.as_of != moment:
+        problems.append(
+            f"as_of {market.as_of:%Y-%m-%d %H:%M:%S} (asked: {moment:%Y-%m-%d %H:%M:%S})"
+        )
+    if market.params != params:
+        problems.append(f"parameters {market.params} (asked: {params})")
+    if backend is not None and market.backend != backend:
+        problems.append(f"backend {market.backend!r} (asked: {backend!r})")
+    if problems:
+        raise FeatureError(
+            "market was computed for another build: " + "; ".join(problems) + "; compute "
+            "market_stats(tables, as_of, ...) with the same arguments"
+        )
+
+
+#: Marketplace statistics of the most recent builds with ``ids=`` and no ``market=``.
+_MARKETS: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], MarketStats]] = OrderedDict()
+_MARKETS_LOCK = threading.Lock()
+_MARKETS_KEPT = 2
+
+
+def _cached_market(
+    tables: Mapping[str, Any], moment: Any, backend: str | None, params: FeatureParams
+) -> MarketStats:
+    """Return the statistics of these tables at ``moment``, from the cache or new.
+
+    Entries hold the tables they were computed from, so an ``id`` is never reused by a
+    different table while its entry lives.
+    """
+    held = (tables, *(tables[name] for name in sorted(map(str, tables)) if name in tables))
+    key = (
+        id(tables),
+        tuple((n, id(t)) for n, t in zip(sorted(map(str, tables)), held[1:], strict=True)),
+        moment,
+        backend,
+        params,
+    )
+    with _MARKETS_LOCK:
+        entry = _MARKETS.get(key)
+        if entry is not None and all(a is b for a, b in zip(entry[0], held, strict=True)):
+            _MARKETS.move_to_end(key)
+            return entry[1]
+    market = market_stats(
+        tables, moment, backend=backend, windows=params.windows, prior_weight=params.prior_weight
+    )
+    with _MARKETS_LOCK:
+        _MARKETS[key] = (held, market)
+        while len(_MARKETS) > _MARKETS_KEPT:
+            _MARKETS.popitem(last=False)
+    return market
+
+
+def _first(frame: nw.LazyFrame, column: str) -> Any:
+    return frame.select(nw.col(column).min()).collect().item()
 
 
 def _plan(ctx: AsOfContext, wanted: set[str] | None) -> dict[str, list[Family]]:
@@ -194,12 +357,12 @@ def _plan(ctx: AsOfContext, wanted: set[str] | None) -> dict[str, list[Family]]:
     return {e: _with_dependencies(families(e), wanted) for e in entities}
 
 
-def _check_as_of(ctx: AsOfContext) -> None:
+def _check_as_of(ctx: AsOfContext, earliest: Any) -> None:
     checks = [("sellers", "registered_at", "seller registered")]
     if ctx.entity == "listing":
         checks.append(("listings", "created_at", "listing was created"))
     for table, column, what in checks:
-        first = ctx.frames[table].select(nw.col(column).min()).collect().item()
+        first = earliest(table, column)
         first_time = None if first is None else pd.Timestamp(first)
         if first_time is not None and first_time.tzinfo is not None:
             first_time = first_time.tz_convert("UTC").tz_localize(None)
@@ -212,18 +375,9 @@ def _check_as_of(ctx: AsOfContext) -> None:
             )
 
 
-def _unavailable(ctx: AsOfContext, specs: Iterable[FeatureSpec]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for spec in specs:
-        for table in spec.needs:
-            if not ctx.has(table):
-                out.setdefault(table, []).append(spec.name)
-    return out
-
-
 def _warn_unavailable(ctx: AsOfContext, plan: Mapping[str, list[Family]]) -> None:
     specs = [s for fams in plan.values() for f in fams for s in f.feature_specs(ctx.params.windows)]
-    missing = _unavailable(ctx, specs)
+    missing = unavailable_features(ctx, specs)
     if not missing:
         return
     parts = []
@@ -237,45 +391,14 @@ def _warn_unavailable(ctx: AsOfContext, plan: Mapping[str, list[Family]]) -> Non
     warnings.warn("; ".join(parts), UserWarning, stacklevel=3)
 
 
-def _fill(spec: FeatureSpec, present: bool) -> nw.Expr:
-    if not present:
-        return nw.lit(spec.fill, dtype=nw.Float64).alias(spec.name)
-    return nw.col(spec.name).cast(nw.Float64).fill_null(spec.fill)
-
-
-def _universe(ctx: AsOfContext, entity: Entity) -> nw.LazyFrame:
-    if entity == "seller":
-        return ctx.sellers()
-    return ctx.memo("listings_universe", lambda: ctx.table("listings", ["listing_id"]))
-
-
 def _entity_frame(
     ctx: AsOfContext, entity: Entity, plan: list[Family], wanted: set[str] | None
 ) -> nw.LazyFrame:
     """Compute the families of ``plan``; return the ``wanted`` ones joined and filled."""
     key = KEYS[entity]
-    universe = _universe(ctx, entity)
-    result = universe
+    result = universe(ctx, entity)
     for family in plan:
-        specs = family.feature_specs(ctx.params.windows)
-        unavailable = {n for names in _unavailable(ctx, specs).values() for n in names}
-        present = [s.name for s in specs if s.name not in unavailable]
-        raw = family.compute(ctx)
-        got = raw.collect_schema().names()
-        if sorted(got) != sorted([key, *present]):
-            diff = "\n".join(
-                difflib.unified_diff(
-                    sorted([key, *present]), sorted(got), "expected", "returned", lineterm=""
-                )
-            )
-            raise FeatureError(
-                f"{entity} family '{family.name}' returned other columns than its specs "
-                f"declare:\n{diff}\nfix the family's compute function or its FeatureSpecs"
-            )
-        filled = universe.join(raw, on=key, how="left").select(
-            key, *[_fill(s, s.name not in unavailable) for s in specs]
-        )
-        ctx.computed[(entity, family.name)] = filled
+        filled = run_family(ctx, family)
         if wanted is None or family.name in wanted:
             result = result.join(filled, on=key, how="left")
     return result
@@ -300,14 +423,18 @@ def _compute(
         return sellers.select("seller_id", *[s.name for s in seller_cols]).sort("seller_id")
     listings = _entity_frame(ctx, "listing", plan["listing"], wanted)
     listing_cols = _outputs(plan["listing"], wanted, windows)
-    owners = ctx.table("listings", ["listing_id", "seller_id"])
+    owners = (
+        ctx.table("listings", ["listing_id", "seller_id"])
+        if ctx.listing_ids is None
+        else ctx.rows_where("listings", "listing_id", ctx.listing_ids, ["listing_id", "seller_id"])
+    )
     joined = (
         listings.join(owners, on="listing_id", how="left")
         .join(sellers, on="seller_id", how="left")
         .select(
             "listing_id",
             *[s.name for s in listing_cols],
-            *[_fill(s, True) for s in seller_cols],
+            *[fill_expr(s, True) for s in seller_cols],
         )
     )
     return joined.sort("listing_id")

@@ -6,29 +6,61 @@ complaints by ``created_at``, labels by ``decided_at``; ``products`` has no time
 given whole), the parameters, the outputs of families computed earlier, and a memo so
 that intermediate frames shared by several families are computed once per cutoff.
 
+Building features of a few entities
+-----------------------------------
+A context can be *scoped* to some sellers (``seller_ids``; for a listing build also
+``listing_ids``). Families then read two kinds of input:
+
+- **own rows** (:meth:`AsOfContext.own`): the rows of the sellers in scope, found first
+  (on pandas through a row index kept by :class:`MarketStats`, elsewhere with a filter)
+  and aggregated per seller: orders, complaints, buyers, listings;
+- **marketplace statistics** (:meth:`AsOfContext.market_value`): what a seller is compared
+  with, computed from the whole marketplace: market prices of the same product and of the
+  category + brand, category medians and spreads of the price level, marketplace
+  complaint, refund and cancel rates (the smoothing prior), category order values, and
+  the network features (see :mod:`riskscore.features.network`).
+
+:class:`MarketStats` computes each marketplace statistic once, from an unscoped context
+over the same frames, materialises it, and hands it to every scoped context built from
+it, so many calls at one ``as_of`` pay for the marketplace once. An unscoped context
+computes the same statistics itself, inline, with the same expressions: a scoped build
+returns exactly the rows of the full build.
+
 The expression helpers here (:func:`ratio`, :func:`epoch_days`) are written in narwhals
 only, so they mean the same thing on every backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
+import numpy as np
+import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS, HIGH_RISK_CATEGORIES
 from riskscore.exceptions import FeatureError
-from riskscore.features._catalog import Entity
+from riskscore.features._catalog import Entity, Family, FeatureSpec, families
 from riskscore.schema import CONTRACT
+
+if TYPE_CHECKING:
+    from riskscore.features._backend import Output
 
 __all__ = [
     "DEFAULT_PRIOR_WEIGHT",
     "AsOfContext",
     "FeatureParams",
+    "MarketStats",
     "epoch_days",
+    "fill_expr",
     "ratio",
+    "run_family",
+    "unavailable_features",
+    "universe",
 ]
 
 #: Pseudo-orders of marketplace-average behaviour added to each seller's rates.
@@ -95,6 +127,15 @@ class AsOfContext:
         Shared parameters.
     aware_time : bool
         Compare times against UTC-aware literals (set for Spark by the backend module).
+    seller_ids : tuple of str, optional
+        Scope: compute per-seller aggregations over the rows of these sellers only
+        (see the module docstring). ``None``: every seller.
+    listing_ids : tuple of str, optional
+        Scope of a listing build: the listings whose rows are returned (their sellers
+        are ``seller_ids``).
+    market : MarketStats, optional
+        Where a scoped context takes its marketplace statistics from (required when
+        scoped).
 
     Attributes
     ----------
@@ -108,8 +149,23 @@ class AsOfContext:
     entity: Entity
     params: FeatureParams = field(default_factory=FeatureParams)
     aware_time: bool = False
+    seller_ids: tuple[str, ...] | None = None
+    listing_ids: tuple[str, ...] | None = None
+    market: MarketStats | None = field(default=None, repr=False)
     computed: dict[tuple[str, str], nw.LazyFrame] = field(default_factory=dict)
-    _memo: dict[str, nw.LazyFrame] = field(default_factory=dict, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.scoped and self.market is None:
+            raise FeatureError(
+                "a context scoped to some sellers needs the marketplace statistics "
+                "(market=MarketStats) to compare them with"
+            )
+
+    @property
+    def scoped(self) -> bool:
+        """Whether per-entity aggregations are limited to ``seller_ids``."""
+        return self.seller_ids is not None
 
     def has(self, name: str) -> bool:
         """Whether table ``name`` was given."""
@@ -117,6 +173,9 @@ class AsOfContext:
 
     def table(self, name: str, columns: Sequence[str] | None = None) -> nw.LazyFrame:
         """Return table ``name`` restricted to rows strictly before ``as_of``.
+
+        Every seller's rows, also in a scoped context: use it for what is compared
+        across the marketplace, and :meth:`own` for the rows of the sellers in scope.
 
         Parameters
         ----------
@@ -127,7 +186,41 @@ class AsOfContext:
         """
         if name not in self.frames:
             raise FeatureError(f"table '{name}' was not given; it is needed here")
-        frame = self.frames[name]
+        return self._before(name, self.frames[name], columns)
+
+    def own(self, name: str, columns: Sequence[str] | None = None) -> nw.LazyFrame:
+        """Return the rows of table ``name`` of the sellers in scope, before ``as_of``.
+
+        The same as :meth:`table` in an unscoped context.
+        """
+        if self.seller_ids is None:
+            return self.table(name, columns)
+        return self.rows_where(name, "seller_id", self.seller_ids, columns)
+
+    def rows_where(
+        self,
+        name: str,
+        column: str,
+        values: Sequence[str],
+        columns: Sequence[str] | None = None,
+    ) -> nw.LazyFrame:
+        """Return the rows of table ``name`` with ``column`` in ``values``, before ``as_of``.
+
+        The rows are found before anything else is done with the table (through the
+        row index of :class:`MarketStats` on pandas), so the cost grows with the rows
+        found, not with the table.
+        """
+        if name not in self.frames:
+            raise FeatureError(f"table '{name}' was not given; it is needed here")
+        if self.market is not None:
+            frame = self.market.locate(name, column, values)
+        else:
+            frame = self.frames[name].filter(nw.col(column).is_in(list(values)))
+        return self._before(name, frame, columns)
+
+    def _before(
+        self, name: str, frame: nw.LazyFrame, columns: Sequence[str] | None
+    ) -> nw.LazyFrame:
         time_column = CONTRACT[name].time_column if name in CONTRACT else None
         if columns is not None:
             keep = list(dict.fromkeys([*columns, *([time_column] if time_column else [])]))
@@ -139,8 +232,8 @@ class AsOfContext:
         return frame
 
     def sellers(self) -> nw.LazyFrame:
-        """Return the ``seller_id`` of every seller registered before ``as_of``."""
-        return self.memo("sellers", lambda: self.table("sellers", ["seller_id"]))
+        """Return the ``seller_id`` of every seller (in scope) registered before ``as_of``."""
+        return self.memo("sellers", lambda: self.own("sellers", ["seller_id"]))
 
     def since(self, days: float) -> datetime:
         """Return ``as_of - days``: the start of a look-back window."""
@@ -158,11 +251,37 @@ class AsOfContext:
         """Return the days from timestamp ``column`` to ``as_of`` (positive when earlier)."""
         return nw.lit(_epoch_days_py(self.as_of)) - epoch_days(column)
 
-    def memo(self, key: str, build: Callable[[], nw.LazyFrame]) -> nw.LazyFrame:
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """Return ``build()`` computed once per cutoff under ``key``."""
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
+
+    def market_value(
+        self,
+        key: str,
+        build: Callable[[AsOfContext], Any],
+        *,
+        after: Sequence[str] = (),
+    ) -> Any:
+        """Return a marketplace statistic: ``build(ctx)`` on an unscoped context.
+
+        Unscoped, ``build(self)`` is computed here once per cutoff; scoped, it comes from
+        :attr:`market`, computed once for every context sharing it.
+
+        Parameters
+        ----------
+        key : str
+            Name of the statistic (one per meaning).
+        build : callable
+            ``build(ctx)`` returning a narwhals LazyFrame (or a pandas DataFrame) from an
+            unscoped context.
+        after : sequence of str
+            Seller families whose outputs ``build`` reads through :meth:`output`.
+        """
+        if self.market is None or not self.scoped:
+            return self.memo(f"market:{key}", lambda: build(self))
+        return self.market.value(key, build, after=after)
 
     def output(self, family: str, entity: Entity = "seller") -> nw.LazyFrame:
         """Return the filled output of a family computed earlier at this cutoff."""
@@ -173,6 +292,273 @@ class AsOfContext:
                 f"the output of {entity} family '{family}' is not available yet; declare "
                 f"after=('{family}',) on the family that reads it"
             ) from None
+
+
+class _RowIndex:
+    """Row positions of each value of one column of a pandas table, found in O(rows found).
+
+    Built once per (table, column) by :class:`MarketStats`: the rows sorted by the
+    value's code, and where each code's run starts.
+    """
+
+    #: Above this many values, a vectorised mask over the table beats the slices.
+    SLICES_UP_TO = 2_000
+
+    def __init__(self, column: pd.Series) -> None:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        self.codes = codes
+        self.uniques = pd.Index(uniques)
+        self.order = np.argsort(codes, kind="stable")
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        skipped = int((codes < 0).sum())  # missing values sort first; no value finds them
+        self.starts = skipped + np.concatenate([[0], np.cumsum(counts)])
+
+    def positions(self, values: Sequence[str]) -> np.ndarray:
+        """Return the sorted row positions holding one of ``values``."""
+        found = self.uniques.get_indexer(pd.Index(list(values)))
+        found = np.unique(found[found >= 0])
+        if found.size > self.SLICES_UP_TO:
+            keep = np.zeros(len(self.uniques) + 1, dtype=bool)
+            keep[found] = True
+            return np.flatnonzero(keep[self.codes])
+        parts = [self.order[self.starts[c] : self.starts[c + 1]] for c in found]
+        return np.sort(np.concatenate([np.zeros(0, dtype=np.intp), *parts]))
+
+
+class MarketStats:
+    """The marketplace at one ``as_of``, computed once and shared by scoped builds.
+
+    Holds the prepared tables, an unscoped :class:`AsOfContext` over them, the
+    marketplace statistics computed so far (materialised, so reusing one costs a join,
+    not a recomputation) and, on pandas, row indexes that find a seller's rows without a
+    scan. Create it with :func:`riskscore.features.market_stats` and pass it to
+    :func:`riskscore.features.build_features` with ``ids=``; statistics are computed on
+    first use and reused by every later call. Safe to share between threads.
+
+    The tables are read, never copied: do not change them while a ``MarketStats`` built
+    from them is in use.
+
+    Parameters
+    ----------
+    frames : mapping of str to narwhals.LazyFrame
+        Prepared contract tables (see :func:`riskscore.features._backend.prepare`).
+    as_of : datetime
+        The cutoff (timezone-naive UTC).
+    params : FeatureParams
+        Feature parameters (windows, prior weight, ...).
+    output : Output
+        How results go back to the caller's library.
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> from riskscore.features import build_features, market_stats
+    >>> tables = make_marketplace(n_sellers=30, seed=0)
+    >>> market = market_stats(tables, "2024-06-30")
+    >>> one = build_features(tables, as_of="2024-06-30", ids=["S000001"], market=market)
+    >>> one.index.tolist()
+    ['S000001']
+    >>> sorted(market.computed)[:2]
+    ['complaints_market_orders', 'network_frame']
+    """
+
+    def __init__(
+        self,
+        frames: Mapping[str, nw.LazyFrame],
+        as_of: datetime,
+        params: FeatureParams,
+        output: Output,
+    ) -> None:
+        self.frames = frames
+        self.as_of = as_of
+        self.params = params
+        self.output = output
+        self.context = AsOfContext(
+            frames, as_of, "seller", params, aware_time=output.aware_time_literals
+        )
+        self._values: dict[str, Any] = {}
+        self._indexes: dict[tuple[str, str], _RowIndex] = {}
+        self._firsts: dict[tuple[str, str], Any] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def backend(self) -> str:
+        """The dataframe library the statistics are computed in."""
+        return self.output.backend
+
+    @property
+    def computed(self) -> list[str]:
+        """Names of the statistics computed so far."""
+        return list(self._values)
+
+    def scoped(self, entity: Entity, ids: Iterable[str]) -> AsOfContext:
+        """Return a context scoped to the sellers ``ids`` (or to the listings ``ids``).
+
+        For a listing build the sellers in scope are the listings' sellers.
+        """
+        keep = tuple(dict.fromkeys(str(i) for i in ids))
+        common = {"params": self.params, "aware_time": self.output.aware_time_literals}
+        if entity == "seller":
+            return AsOfContext(
+                self.frames,
+                self.as_of,
+                "seller",
+                **common,  # type: ignore[arg-type]
+                seller_ids=keep,
+                market=self,
+            )
+        probe = AsOfContext(
+            self.frames,
+            self.as_of,
+            "listing",
+            **common,  # type: ignore[arg-type]
+            market=self,
+        )
+        owners = (
+            probe.rows_where("listings", "listing_id", keep, ["seller_id"])
+            .select("seller_id")
+            .unique()
+            .collect()
+            .to_pandas()["seller_id"]
+        )
+        sellers = tuple(sorted(str(s) for s in owners.dropna()))
+        return AsOfContext(
+            self.frames,
+            self.as_of,
+            "listing",
+            **common,  # type: ignore[arg-type]
+            seller_ids=sellers,
+            listing_ids=keep,
+            market=self,
+        )
+
+    def value(
+        self,
+        key: str,
+        build: Callable[[AsOfContext], Any],
+        *,
+        after: Sequence[str] = (),
+    ) -> Any:
+        """Return the statistic ``key``: ``build`` on the unscoped context, computed once."""
+        with self._lock:
+            if key not in self._values:
+                for family in after:
+                    self.output_of(family, "seller")
+                self._values[key] = _materialise(build(self.context))
+            return self._values[key]
+
+    def output_of(self, family: str, entity: Entity = "seller") -> nw.LazyFrame:
+        """Return the filled output of a family over the whole marketplace (computed once)."""
+        with self._lock:
+            done = self.context.computed
+            if (entity, family) not in done:
+                by_name = {f.name: f for f in families(entity)}
+                for dep in by_name[family].after:
+                    self.output_of(dep, entity)
+                run_family(self.context, by_name[family])
+            return done[(entity, family)]
+
+    def locate(self, name: str, column: str, values: Sequence[str]) -> nw.LazyFrame:
+        """Return the rows of table ``name`` whose ``column`` is one of ``values`` (any time)."""
+        frame = self.frames[name]
+        native = frame.to_native()
+        if not isinstance(native, pd.DataFrame):
+            return frame.filter(nw.col(column).is_in(list(values)))
+        with self._lock:
+            index = self._indexes.get((name, column))
+            if index is None:
+                index = self._indexes[(name, column)] = _RowIndex(native[column])
+        rows = native.take(index.positions(values)).reset_index(drop=True)
+        return nw.from_native(rows, eager_only=True).lazy()
+
+    def first_time(self, name: str, column: str) -> Any:
+        """Return the earliest ``column`` of table ``name`` (computed once)."""
+        with self._lock:
+            if (name, column) not in self._firsts:
+                self._firsts[(name, column)] = (
+                    self.frames[name].select(nw.col(column).min()).collect().item()
+                )
+            return self._firsts[(name, column)]
+
+
+def _materialise(value: Any) -> Any:
+    """Compute a lazy statistic now, and keep it on its backend."""
+    if not isinstance(value, nw.LazyFrame):
+        return value
+    native = value.to_native()
+    if isinstance(native, pd.DataFrame):
+        return value.collect().lazy()
+    import narwhals.dependencies as nwd
+
+    if nwd.is_polars_lazyframe(native):
+        return value.collect().lazy()
+    from riskscore.features._backend import lazy_like
+
+    return lazy_like(value.collect().to_pandas(), value)
+
+
+def unavailable_features(ctx: AsOfContext, specs: Iterable[FeatureSpec]) -> dict[str, list[str]]:
+    """Return, per optional table not given, the names of the ``specs`` that need it."""
+    out: dict[str, list[str]] = {}
+    for spec in specs:
+        for table in spec.needs:
+            if not ctx.has(table):
+                out.setdefault(table, []).append(spec.name)
+    return out
+
+
+def fill_expr(spec: FeatureSpec, present: bool) -> nw.Expr:
+    """Return ``spec``'s column as float64 with missing values filled per the catalog."""
+    if not present:
+        return nw.lit(spec.fill, dtype=nw.Float64).alias(spec.name)
+    return nw.col(spec.name).cast(nw.Float64).fill_null(spec.fill)
+
+
+def universe(ctx: AsOfContext, entity: Entity) -> nw.LazyFrame:
+    """Return the ids of ``entity`` that get a row: known before ``as_of`` (and in scope)."""
+    if entity == "seller":
+        return ctx.sellers()
+
+    def build() -> nw.LazyFrame:
+        if ctx.listing_ids is None:
+            return ctx.table("listings", ["listing_id"])
+        return ctx.rows_where("listings", "listing_id", ctx.listing_ids, ["listing_id"])
+
+    return ctx.memo("listings_universe", build)
+
+
+def run_family(ctx: AsOfContext, family: Family) -> nw.LazyFrame:
+    """Compute ``family`` on ``ctx``; check its columns; fill it; store it in ``ctx.computed``.
+
+    Returns one row per entity of :func:`universe`, the key and the family's features in
+    spec order, all float64 and filled per the catalog.
+    """
+    import difflib
+
+    entity = family.entity
+    key = KEYS[entity]
+    specs = family.feature_specs(ctx.params.windows)
+    unavailable = {n for names in unavailable_features(ctx, specs).values() for n in names}
+    present = [s.name for s in specs if s.name not in unavailable]
+    raw = family.compute(ctx)
+    got = raw.collect_schema().names()
+    if sorted(got) != sorted([key, *present]):
+        diff = "\n".join(
+            difflib.unified_diff(
+                sorted([key, *present]), sorted(got), "expected", "returned", lineterm=""
+            )
+        )
+        raise FeatureError(
+            f"{entity} family '{family.name}' returned other columns than its specs "
+            f"declare:\n{diff}\nfix the family's compute function or its FeatureSpecs"
+        )
+    filled = (
+        universe(ctx, entity)
+        .join(raw, on=key, how="left")
+        .select(key, *[fill_expr(s, s.name not in unavailable) for s in specs])
+    )
+    ctx.computed[(entity, family.name)] = filled
+    return filled
 
 
 def ratio(numerator: nw.Expr, denominator: nw.Expr) -> nw.Expr:

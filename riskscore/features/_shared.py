@@ -4,6 +4,8 @@
 returns, per seller: order and GMV counts per look-back window, lifetime counts, refunded
 and cancelled counts, and the first and last order times. ``complaints``, ``activity``
 and ``account`` read it through the context memo, so the orders table is aggregated once.
+In a scoped context (see :mod:`riskscore.features._context`) it aggregates the orders of
+the sellers in scope only.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def order_windows(ctx: AsOfContext) -> tuple[int, ...]:
 def orders_by_seller(ctx: AsOfContext) -> nw.LazyFrame:
     """Return per-seller order aggregates before ``as_of`` (one row per seller with orders).
 
+    Sellers in scope only, in a scoped context.
+
     Columns: ``seller_id``, ``orders``, ``gmv`` (lifetime), ``orders_<w>d`` and
     ``gmv_<w>d`` for each window of :func:`order_windows`, ``refunded``, ``cancelled``,
     ``first_order_at``, ``last_order_at``.
@@ -35,7 +39,7 @@ def orders_by_seller(ctx: AsOfContext) -> nw.LazyFrame:
 
     def build() -> nw.LazyFrame:
         windows = order_windows(ctx)
-        orders = ctx.table("orders", ["seller_id", "amount", "status", "created_at"])
+        orders = ctx.own("orders", ["seller_id", "amount", "status", "created_at"])
         flags = [ctx.in_window("created_at", w).alias(f"orders_{w}d") for w in windows]
         orders = orders.with_columns(
             nw.col("amount").cast(nw.Float64),

@@ -94,11 +94,11 @@ _SPECS = (
 def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     # Days are computed on each table before the left joins: the calendar arithmetic of
     # ``days_before`` needs non-missing timestamps on every backend.
-    sellers = ctx.table("sellers", ["seller_id", "registered_at"]).select(
+    sellers = ctx.own("sellers", ["seller_id", "registered_at"]).select(
         "seller_id", age=ctx.days_before("registered_at")
     )
     listings = (
-        ctx.table("listings", ["seller_id", "created_at"])
+        ctx.own("listings", ["seller_id", "created_at"])
         .with_columns(new=ctx.in_window("created_at", NEW_LISTING_DAYS))
         .group_by("seller_id")
         .agg(

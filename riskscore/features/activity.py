@@ -8,6 +8,9 @@
 * ``aov_vs_category``: mean over the seller's orders (all before ``as_of``) of
   ``amount / average order amount in the order's category``, where an order's category is
   its listing's and the average is over all orders of the marketplace.
+
+The category averages are marketplace statistics (:meth:`AsOfContext.market_value`); the
+rest aggregates the seller's own orders, so a scoped build reads just those.
 """
 
 from __future__ import annotations
@@ -86,11 +89,11 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
 
 
 def orders_by_listing(ctx: AsOfContext) -> nw.LazyFrame:
-    """Return order count and GMV per (seller, listing) before ``as_of``."""
+    """Return order count and GMV per (seller, listing) before ``as_of`` (own rows)."""
 
     def build() -> nw.LazyFrame:
         return (
-            ctx.table("orders", ["seller_id", "listing_id", "amount", "created_at"])
+            ctx.own("orders", ["seller_id", "listing_id", "amount", "created_at"])
             .with_columns(nw.col("amount").cast(nw.Float64))
             .group_by("seller_id", "listing_id")
             .agg(nw.len().alias("orders"), nw.col("amount").sum().alias("gmv"))
@@ -99,18 +102,42 @@ def orders_by_listing(ctx: AsOfContext) -> nw.LazyFrame:
     return ctx.memo("orders_by_listing", build)
 
 
+def _listing_orders(ctx: AsOfContext) -> nw.LazyFrame:
+    """Order count and GMV per (seller, listing) with the listing's category."""
+
+    def build() -> nw.LazyFrame:
+        per_listing = orders_by_listing(ctx)
+        if ctx.scoped:
+            # the categories of the listings ordered from, found by id (no scan of listings)
+            ordered = per_listing.select("listing_id").unique().collect()["listing_id"]
+            categories = ctx.rows_where(
+                "listings", "listing_id", ordered.to_list(), ["listing_id", "category"]
+            )
+        else:
+            categories = ctx.table("listings", ["listing_id", "category"])
+        return per_listing.join(categories, on="listing_id", how="inner").with_columns(
+            nw.col("orders").cast(nw.Float64)
+        )
+
+    return ctx.memo("listing_orders", build)
+
+
+def _category_aov(ctx: AsOfContext) -> nw.LazyFrame:
+    """Return the marketplace's average order amount per category."""
+    average = (
+        _listing_orders(ctx)
+        .group_by("category")
+        .agg(nw.col("gmv").sum().alias("cat_gmv"), nw.col("orders").sum().alias("cat_orders"))
+    )
+    return average.with_columns(cat_aov=ratio(nw.col("cat_gmv"), nw.col("cat_orders"))).select(
+        "category", "cat_aov"
+    )
+
+
 def _aov_vs_category(ctx: AsOfContext) -> nw.LazyFrame:
-    categories = ctx.table("listings", ["listing_id", "category"])
-    per_listing = (
-        orders_by_listing(ctx)
-        .join(categories, on="listing_id", how="inner")
-        .with_columns(nw.col("orders").cast(nw.Float64))
-    )
-    average = per_listing.group_by("category").agg(
-        nw.col("gmv").sum().alias("cat_gmv"), nw.col("orders").sum().alias("cat_orders")
-    )
-    average = average.with_columns(cat_aov=ratio(nw.col("cat_gmv"), nw.col("cat_orders")))
-    relative = per_listing.join(average.select("category", "cat_aov"), on="category").with_columns(
+    per_listing = _listing_orders(ctx)
+    average = ctx.market_value("activity_category_aov", _category_aov)
+    relative = per_listing.join(average, on="category").with_columns(
         relative_gmv=ratio(nw.col("gmv"), nw.col("cat_aov")),
         counted=nw.when(nw.col("cat_aov") > 0).then(nw.col("orders")),
     )

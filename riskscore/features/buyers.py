@@ -9,7 +9,8 @@ Over every order placed before ``as_of``:
 * share of orders shipped to an address that more than one of the seller's buyers used;
 * the number of distinct buyers.
 
-Shares are NaN for sellers without orders (or whose orders total 0 GMV).
+Shares are NaN for sellers without orders (or whose orders total 0 GMV). Every feature
+reads the seller's own orders only, so a scoped build aggregates just those.
 """
 
 from __future__ import annotations
@@ -108,10 +109,10 @@ _SPECS = (
 
 
 def _orders(ctx: AsOfContext) -> nw.LazyFrame:
-    """Return the order columns this family reads, filtered once per cutoff."""
+    """Return the order columns this family reads, filtered once per cutoff (own rows)."""
     return ctx.memo(
         "buyer_orders",
-        lambda: ctx.table("orders", ["seller_id", "buyer_id", "amount", "ship_address_id"]),
+        lambda: ctx.own("orders", ["seller_id", "buyer_id", "amount", "ship_address_id"]),
     )
 
 

@@ -15,6 +15,9 @@ The order ``status`` is the latest status the orders table holds, so these two r
 only as point-in-time as that column (a refund recorded after ``as_of`` on an earlier
 order shows up); snapshot the orders table at the cutoff when that matters.
 
+The marketplace rates are computed over every seller's orders and complaints, also when
+the features of a few sellers are built (:meth:`AsOfContext.market_value`).
+
 Acceleration compares the last 7 days with the 30 days before them, as daily paces with
 one pseudo-complaint each: ``(c_7 + 1) / (c_prev30 × 7/30 + 1)``; 1.0 means steady.
 """
@@ -149,9 +152,13 @@ def _smoothed(events: str, orders: str, market: str, prior: float) -> nw.Expr:
 
 
 def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
+    return ctx.memo("complaint_counts", lambda: _count_complaints(ctx))
+
+
+def _count_complaints(ctx: AsOfContext) -> nw.LazyFrame:
     windows = ctx.params.windows
     accel = (BURST_RECENT, BURST_RECENT + BURST_REFERENCE)
-    complaints = ctx.table("complaints", ["seller_id", "kind", "created_at"])
+    complaints = ctx.own("complaints", ["seller_id", "kind", "created_at"])
     flags = []
     for w in sorted(set(windows) | set(accel)):
         inside = ctx.in_window("created_at", w)
@@ -166,19 +173,38 @@ def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
     return complaints.group_by("seller_id").agg(nw.col(n).sum() for n in names)
 
 
+def _market_orders(ctx: AsOfContext) -> nw.LazyFrame:
+    """Marketplace order, refund and cancel totals and rates (one row)."""
+    windows = ctx.params.windows
+    return (
+        orders_by_seller(ctx)
+        .select(
+            nw.col("orders").sum().alias("m_orders"),
+            nw.col("refunded").sum().alias("m_refunded"),
+            nw.col("cancelled").sum().alias("m_cancelled"),
+            *[nw.col(f"orders_{w}d").sum().alias(f"m_orders_{w}d") for w in windows],
+        )
+        .with_columns(
+            m_refund_rate=ratio(nw.col("m_refunded"), nw.col("m_orders")).fill_null(0.0),
+            m_cancel_rate=ratio(nw.col("m_cancelled"), nw.col("m_orders")).fill_null(0.0),
+        )
+    )
+
+
+def _market_complaints(ctx: AsOfContext) -> nw.LazyFrame:
+    """Marketplace complaint counts per kind and window (one row)."""
+    return _complaint_counts(ctx).select(
+        nw.col(f"c_{kind or 'all'}_{w}d").sum().alias(f"m_c_{kind or 'all'}_{w}d")
+        for w in ctx.params.windows
+        for kind in KINDS
+    )
+
+
 def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     prior = float(ctx.params.prior_weight)
     windows = ctx.params.windows
     orders = orders_by_seller(ctx)
-    market_orders = orders.select(
-        nw.col("orders").sum().alias("m_orders"),
-        nw.col("refunded").sum().alias("m_refunded"),
-        nw.col("cancelled").sum().alias("m_cancelled"),
-        *[nw.col(f"orders_{w}d").sum().alias(f"m_orders_{w}d") for w in windows],
-    ).with_columns(
-        m_refund_rate=ratio(nw.col("m_refunded"), nw.col("m_orders")).fill_null(0.0),
-        m_cancel_rate=ratio(nw.col("m_cancelled"), nw.col("m_orders")).fill_null(0.0),
-    )
+    market_orders = ctx.market_value("complaints_market_orders", _market_orders)
     base = ctx.sellers().join(
         orders.select(
             "seller_id", "orders", "refunded", "cancelled", *[f"orders_{w}d" for w in windows]
@@ -186,14 +212,9 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
         on="seller_id",
         how="left",
     )
-    outputs: list[nw.Expr] = []
     if ctx.has("complaints"):
         counts = _complaint_counts(ctx)
-        market_complaints = counts.select(
-            nw.col(f"c_{kind or 'all'}_{w}d").sum().alias(f"m_c_{kind or 'all'}_{w}d")
-            for w in windows
-            for kind in KINDS
-        )
+        market_complaints = ctx.market_value("complaints_market_complaints", _market_complaints)
         base = base.join(counts, on="seller_id", how="left").join(market_complaints, how="cross")
     base = base.join(market_orders, how="cross")
     zero_fill = [c for c in base.collect_schema().names() if c != "seller_id"]
@@ -207,6 +228,8 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
             for kind in KINDS
         ]
         base = base.with_columns(rate_cols)
+    outputs: list[nw.Expr] = []
+    if ctx.has("complaints"):
         for kind in KINDS:
             for w in windows:
                 outputs.append(

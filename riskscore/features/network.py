@@ -36,6 +36,20 @@ incidence matrices (``B @ B.T``), on every other backend (Polars, DuckDB, Spark)
 narwhals group-bys and a self-join on the value, so no single machine needs the orders.
 The seller-pair list that results (one row per linked pair and link type) is collected and
 the graph features are computed with :class:`~riskscore.features._graph.Graph`.
+
+Features of a few sellers
+-------------------------
+Every feature here is a marketplace statistic: the links depend on every seller holding a
+value (hub caps, the chance expectation of an overlap), the component and the
+label-propagation walk on the whole web, and the neighbour means on the linked sellers'
+own pricing and complaint features, with the marketplace mean for sellers without
+linked values. A scoped build (``build_features(..., ids=...)``) therefore does not
+rebuild a partial web: it takes the rows of its sellers from the network features of
+every seller, computed once per :class:`~riskscore.features._context.MarketStats` (after
+the pricing and complaint features of every seller, which the neighbour means read).
+Building a web around the requested sellers only would save little (the order links
+need every order's buyer and address to find hubs and chance overlaps) and could not
+give the same component sizes and walk scores.
 """
 
 from __future__ import annotations
@@ -972,7 +986,13 @@ def _to_backend(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
 
 
 def _compute(ctx: AsOfContext) -> nw.LazyFrame:
-    frame = network_frame(ctx)
+    if ctx.scoped:
+        every = ctx.market_value("network_frame", network_frame, after=("pricing", "complaints"))
+        frame = every.loc[every["seller_id"].isin(list(ctx.seller_ids or ()))].reset_index(
+            drop=True
+        )
+    else:
+        frame = network_frame(ctx)
     return _to_backend(frame, ctx.frames["sellers"])
 
 

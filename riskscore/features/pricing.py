@@ -14,6 +14,10 @@ absolute deviation; mean absolute deviation × 1.2533 when the MAD is 0). Seller
 aggregate the seller's listings; listing features are the listing's own values.
 
 Without a ``products`` table the market price falls back to steps 2 and 3.
+
+The medians of steps 2 and 3 and the category centre and scale of the z-score are
+marketplace statistics (:meth:`AsOfContext.market_value`): a scoped build prices the
+listings of the sellers in scope against the whole marketplace.
 """
 
 from __future__ import annotations
@@ -155,69 +159,110 @@ _MAD_SCALE = 1.4826
 _MEAN_AD_SCALE = 1.2533
 
 
+def _listings(ctx: AsOfContext, own: bool) -> nw.LazyFrame:
+    """Return listings before ``as_of`` (own, or every seller's) with the catalogue price."""
+    columns = ["listing_id", "seller_id", "product_id", "category", "brand", "price", "currency"]
+    listings = (ctx.own if own else ctx.table)("listings", columns).with_columns(
+        nw.col("price").cast(nw.Float64), brand_key=nw.col("brand").fill_null("")
+    )
+    if ctx.has("products"):
+        catalogue = (
+            ctx.table("products", ["product_id", "reference_price"])
+            .with_columns(nw.col("reference_price").cast(nw.Float64))
+            .filter(nw.col("reference_price") > 0)
+            .rename({"reference_price": "ref_catalogue"})
+        )
+        listings = listings.join(catalogue, on="product_id", how="left")
+    return listings
+
+
+def _by_product(ctx: AsOfContext) -> nw.LazyFrame:
+    """Median price of listings of each product and currency (marketplace)."""
+    return (
+        ctx.memo("pricing_listings", lambda: _listings(ctx, own=False))
+        .filter(~nw.col("product_id").is_null())
+        .group_by("product_id", "currency")
+        .agg(nw.col("price").median().alias("ref_product"))
+    )
+
+
+def _by_brand(ctx: AsOfContext) -> nw.LazyFrame:
+    """Median price of listings of each category, brand and currency (marketplace)."""
+    return (
+        ctx.memo("pricing_listings", lambda: _listings(ctx, own=False))
+        .group_by("category", "brand_key", "currency")
+        .agg(nw.col("price").median().alias("ref_brand"))
+    )
+
+
+def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
+    """Return ``listings`` with market price, price ratio and log ratio."""
+    by_product = ctx.market_value("pricing_by_product", _by_product)
+    by_brand = ctx.market_value("pricing_by_brand", _by_brand)
+    listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
+        by_brand, on=["category", "brand_key", "currency"], how="left"
+    )
+    refs = [nw.col("ref_product"), nw.col("ref_brand")]
+    if ctx.has("products"):
+        refs.insert(0, nw.col("ref_catalogue"))
+    priced = listings.with_columns(market_price=nw.coalesce(*refs)).with_columns(
+        price_ratio=ratio(nw.col("price"), nw.col("market_price"))
+    )
+    return priced.with_columns(
+        # clipped so that no backend evaluates log(0), even in the branch not taken
+        log_price_ratio=nw.when(nw.col("price_ratio") > 0).then(
+            nw.col("price_ratio").clip(lower_bound=1e-300).log()
+        )
+    )
+
+
+def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
+    """Every seller's listings, priced (marketplace)."""
+    return ctx.memo(
+        "pricing_priced_all",
+        lambda: _priced(ctx, ctx.memo("pricing_listings", lambda: _listings(ctx, own=False))),
+    )
+
+
+def _category_scale(ctx: AsOfContext) -> nw.LazyFrame:
+    """Centre (median) and robust scale of the log price ratio per category (marketplace)."""
+    priced = _all_priced(ctx)
+    centre = priced.group_by("category").agg(
+        nw.col("log_price_ratio").median().alias("category_centre")
+    )
+    priced = priced.join(centre, on="category", how="left").with_columns(
+        deviation=nw.col("log_price_ratio") - nw.col("category_centre")
+    )
+    spread = (
+        priced.with_columns(abs_deviation=nw.col("deviation").abs())
+        .group_by("category")
+        .agg(
+            nw.col("abs_deviation").median().alias("mad"),
+            nw.col("abs_deviation").mean().alias("mean_ad"),
+        )
+        .with_columns(
+            scale=nw.when(nw.col("mad") > 0)
+            .then(nw.col("mad") * _MAD_SCALE)
+            .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE)
+        )
+    )
+    return centre.join(spread.select("category", "scale"), on="category", how="left")
+
+
 def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
     """Return one row per listing before ``as_of`` with its market price and derived values.
 
     Columns: ``listing_id``, ``seller_id``, ``category``, ``brand``, ``market_price``,
-    ``price_ratio``, ``log_price_ratio``, ``price_z`` (nulls where no market price).
+    ``price_ratio``, ``log_price_ratio``, ``price_z`` (nulls where no market price). In a
+    scoped context: the listings of the sellers in scope, priced against the marketplace.
     """
 
     def build() -> nw.LazyFrame:
-        listings = ctx.table(
-            "listings",
-            ["listing_id", "seller_id", "product_id", "category", "brand", "price", "currency"],
-        ).with_columns(nw.col("price").cast(nw.Float64), brand_key=nw.col("brand").fill_null(""))
-        refs = []
-        if ctx.has("products"):
-            catalogue = (
-                ctx.table("products", ["product_id", "reference_price"])
-                .with_columns(nw.col("reference_price").cast(nw.Float64))
-                .filter(nw.col("reference_price") > 0)
-                .rename({"reference_price": "ref_catalogue"})
-            )
-            listings = listings.join(catalogue, on="product_id", how="left")
-            refs.append(nw.col("ref_catalogue"))
-        by_product = (
-            listings.filter(~nw.col("product_id").is_null())
-            .group_by("product_id", "currency")
-            .agg(nw.col("price").median().alias("ref_product"))
-        )
-        by_brand = listings.group_by("category", "brand_key", "currency").agg(
-            nw.col("price").median().alias("ref_brand")
-        )
-        listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
-            by_brand, on=["category", "brand_key", "currency"], how="left"
-        )
-        refs += [nw.col("ref_product"), nw.col("ref_brand")]
-        priced = listings.with_columns(market_price=nw.coalesce(*refs)).with_columns(
-            price_ratio=ratio(nw.col("price"), nw.col("market_price"))
-        )
-        priced = priced.with_columns(
-            # clipped so that no backend evaluates log(0), even in the branch not taken
-            log_price_ratio=nw.when(nw.col("price_ratio") > 0).then(
-                nw.col("price_ratio").clip(lower_bound=1e-300).log()
-            )
-        )
-        centre = priced.group_by("category").agg(
-            nw.col("log_price_ratio").median().alias("category_centre")
-        )
-        priced = priced.join(centre, on="category", how="left").with_columns(
+        priced = _priced(ctx, _listings(ctx, own=True)) if ctx.scoped else _all_priced(ctx)
+        scale = ctx.market_value("pricing_category_scale", _category_scale)
+        priced = priced.join(scale, on="category", how="left").with_columns(
             deviation=nw.col("log_price_ratio") - nw.col("category_centre")
         )
-        spread = (
-            priced.with_columns(abs_deviation=nw.col("deviation").abs())
-            .group_by("category")
-            .agg(
-                nw.col("abs_deviation").median().alias("mad"),
-                nw.col("abs_deviation").mean().alias("mean_ad"),
-            )
-            .with_columns(
-                scale=nw.when(nw.col("mad") > 0)
-                .then(nw.col("mad") * _MAD_SCALE)
-                .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE)
-            )
-        )
-        priced = priced.join(spread.select("category", "scale"), on="category", how="left")
         # scale 0 means every priced listing of the category sits at its centre: z = 0.
         return priced.with_columns(
             price_z=nw.when(nw.col("scale") > 0)

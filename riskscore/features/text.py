@@ -5,7 +5,8 @@ searched for each term of :data:`REPLICA_TERMS_EN` and :data:`REPLICA_TERMS_ZH` 
 plain substring. Matching character sequences rather than words is what makes Chinese
 work without a tokenizer (``高仿`` inside ``全新高仿手机``) and catches spacing tricks
 (``1 : 1``, ``Original Quality``). A listing's score is the number of distinct terms its
-title contains; seller features aggregate the seller's listings.
+title contains; seller features aggregate the seller's listings (in a scoped build, the
+listings of the sellers in scope only).
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def listing_text(ctx: AsOfContext) -> nw.LazyFrame:
     """Return ``listing_id``, ``seller_id``, ``terms_en``, ``terms_zh`` per listing."""
 
     def build() -> nw.LazyFrame:
-        listings = ctx.table("listings", ["listing_id", "seller_id", "title"])
+        listings = ctx.own("listings", ["listing_id", "seller_id", "title"])
         return (
             listings.with_columns(norm=normalised_title())
             .with_columns(terms_en=_term_count(REPLICA_TERMS_EN))
