@@ -6,7 +6,8 @@ Steps, each printed as it runs:
 2. load it back, validate it against the data contract and print a summary;
 3. for each of the three models (seller fraud, seller counterfeit, listing counterfeit):
    build the training set at six monthly cutoffs (the last one a 60-day label horizon
-   before the end of the data), train LightGBM with a logistic baseline, log the run to
+   before the end of the data; three windows train, two validate and calibrate, the
+   newest tests), train LightGBM with a logistic baseline, log the run to
    MLflow (``sqlite:///OUT/mlflow.db`` unless ``--tracking-uri``), register a version and
    run the promotion gate (the first version becomes ``champion``);
 4. score every seller as of the end of the data with both seller champions, and every
@@ -98,7 +99,7 @@ def _train_models(
     tables: dict[str, Any], tracking: str, capacity: int, seed: int, bootstrap: int
 ) -> None:
     from riskscore.cli._promote import print_promotion
-    from riskscore.cli._train import _print_result, default_cutoffs
+    from riskscore.cli._train import DATA_VALID_WINDOWS, _print_result, default_cutoffs
     from riskscore.features import SEGMENT_COLUMNS, add_segments, build_training_set
     from riskscore.registry import promote, train_and_log
 
@@ -116,6 +117,7 @@ def _train_models(
             tracking_uri=tracking,
             seed=seed,
             capacity=capacity,
+            valid_windows=DATA_VALID_WINDOWS,
             segment_cols=list(SEGMENT_COLUMNS),
             n_bootstrap=bootstrap,
         )
