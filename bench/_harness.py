@@ -76,3 +76,25 @@ def single_thread() -> Iterator[None]:
 def scale() -> float:
     """Scale factor from ``RISKSCORE_BENCH_SCALE`` (default 1.0) for quick smoke runs."""
     return float(os.environ.get("RISKSCORE_BENCH_SCALE", "1.0"))
+
+
+def latency(func: Callable[[Any], Any], args: list[Any], n: int) -> dict[str, float]:
+    """p50 / p99 / mean of ``func(arg)`` over ``n`` calls cycling through ``args``, in µs.
+
+    The first 50 arguments are run once before timing (warm caches, lazy loads).
+    """
+    import numpy as np
+
+    for a in args[:50]:
+        func(a)
+    times = np.empty(n)
+    for i in range(n):
+        a = args[i % len(args)]
+        t0 = time.perf_counter_ns()
+        func(a)
+        times[i] = time.perf_counter_ns() - t0
+    return {
+        "p50_us": round(float(np.percentile(times, 50)) / 1e3, 1),
+        "p99_us": round(float(np.percentile(times, 99)) / 1e3, 1),
+        "mean_us": round(float(times.mean()) / 1e3, 1),
+    }

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench._harness import Result, benchmark, scale
+from bench._harness import Result, benchmark, latency, scale
 
 #: Rows of the batch benchmark.
 N_BATCH = 100_000
@@ -96,22 +96,6 @@ def _per_row_us(func: Any, n: int) -> float:
     t0 = time.perf_counter()
     func()
     return (time.perf_counter() - t0) / n * 1e6
-
-
-def _latency(func: Any, args: list[Any], n: int) -> dict[str, float]:
-    """p50 / p99 of ``func(arg)`` over ``n`` calls cycling through ``args``, in µs."""
-    for a in args[:50]:
-        func(a)
-    times = np.empty(n)
-    for i in range(n):
-        a = args[i % len(args)]
-        t0 = time.perf_counter_ns()
-        func(a)
-        times[i] = time.perf_counter_ns() - t0
-    return {
-        "p50_us": round(float(np.percentile(times, 50)) / 1e3, 1),
-        "p99_us": round(float(np.percentile(times, 99)) / 1e3, 1),
-    }
 
 
 @benchmark("explain_tree_shapes")
@@ -244,12 +228,12 @@ def explain_one() -> Result:
     scorer = Scorer(model, top_k=3)
     booster = model.booster
     n = max(200, int(N_CALLS * scale()))
-    raw = _latency(lambda x: booster.predict(x, raw_score=True, num_threads=1), list(X[:, None]), n)
-    contrib = _latency(
+    raw = latency(lambda x: booster.predict(x, raw_score=True, num_threads=1), list(X[:, None]), n)
+    contrib = latency(
         lambda x: booster.predict(x, pred_contrib=True, num_threads=1), list(X[:, None]), n
     )
-    reasons = _latency(lambda r: explainer.explain_one(r, top_k=3), records, n)
-    scored = _latency(lambda r: scorer.score_one(r, explain=True), records, n)
+    reasons = latency(lambda r: explainer.explain_one(r, top_k=3), records, n)
+    scored = latency(lambda r: scorer.score_one(r, explain=True), records, n)
     return {
         "trees": booster.num_trees(),
         "predict_raw_1row_p50_us": raw["p50_us"],

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench._harness import benchmark, scale
+from bench._harness import benchmark, latency, scale
 
 #: Rows for the throughput benchmark.
 N_MANY = 1_000_000
@@ -94,23 +94,6 @@ def _rows(n: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def _latency(func: Any, args: list[Any], n: int) -> dict[str, float]:
-    """p50 / p99 / mean of ``func(arg)`` over ``n`` calls cycling through ``args``, in µs."""
-    for a in args[:50]:
-        func(a)
-    times = np.empty(n)
-    for i in range(n):
-        a = args[i % len(args)]
-        t0 = time.perf_counter_ns()
-        func(a)
-        times[i] = time.perf_counter_ns() - t0
-    return {
-        "p50_us": round(float(np.percentile(times, 50)) / 1e3, 1),
-        "p99_us": round(float(np.percentile(times, 99)) / 1e3, 1),
-        "mean_us": round(float(times.mean()) / 1e3, 1),
-    }
-
-
 @benchmark("scoring_one")
 def scoring_one() -> dict[str, Any]:
     """score_one from a dict without / with top-3 reasons vs raw Booster.predict of one row."""
@@ -126,10 +109,10 @@ def scoring_one() -> dict[str, Any]:
         for i in range(len(frame))
     ]
     booster = model.booster
-    raw = _latency(lambda x: booster.predict(x, raw_score=True, num_threads=1), arrays, n)
-    plain = _latency(lambda r: scorer.score_one(r, explain=False), records, n)
-    reasons = _latency(lambda r: scorer.score_one(r, explain=True), records, n)
-    pandas_row = _latency(
+    raw = latency(lambda x: booster.predict(x, raw_score=True, num_threads=1), arrays, n)
+    plain = latency(lambda r: scorer.score_one(r, explain=False), records, n)
+    reasons = latency(lambda r: scorer.score_one(r, explain=True), records, n)
+    pandas_row = latency(
         lambda i: booster.predict(frame[model.feature_names].iloc[i : i + 1], num_threads=1),
         list(range(len(frame))),
         max(100, n // 5),
