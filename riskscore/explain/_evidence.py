@@ -423,7 +423,10 @@ def build_evidence(
         Scoring time: features and records use rows strictly before it.
     features : pandas.DataFrame or mapping, optional
         The seller's features (a frame indexed by ``seller_id`` holding it, or one
-        record). Default: computed with :func:`riskscore.build_features`.
+        record). Default: computed with :func:`riskscore.build_features` for this seller
+        only (``ids=[seller_id]``: its own rows against marketplace statistics kept for
+        the tables and ``as_of``, so explaining several sellers at one time pays for the
+        marketplace once).
     catalog : pandas.DataFrame, optional
         Feature catalog when the model has none (see :class:`Explainer`).
     model_name, model_version : str, optional
@@ -571,7 +574,7 @@ def _feature_record(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # optional tables not given
-                features = build_features(tables, "seller", as_of=cutoff)
+                features = build_features(tables, "seller", as_of=cutoff, ids=[seller_id])
         except FeatureError as err:
             raise ExplanationError(
                 f"cannot compute the features of seller '{seller_id}': {err}"

@@ -9,13 +9,20 @@ reject row (id, reason, detail) for each id that cannot:
   after ``as_of``, so no feature can be computed for it yet;
 - ``invalid value``: a feature came out infinite, or NaN where the catalog forbids it.
 
-Features are built over the whole tables and then cut to the ids. Several families compare
-a seller with the marketplace (market prices of the same product, marketplace complaint
-rates used as a prior, the shared-identifier network and its random walk), so a seller's
-features depend on rows of other sellers: cutting the tables to the seller's own rows
-first would change its score. Building once and selecting keeps the answer identical to
-the batch and to ``build_features``; a per-entity cut needs the feature builders to take
-the ids to keep (with the marketplace-level statistics computed once).
+Features are built for the ids only: ``build_features(..., ids=..., market=...)`` finds
+the ids' own rows (orders, complaints, buyers, listings) and aggregates just those, and
+takes what compares a seller with the marketplace (market prices of the same product,
+category price levels, marketplace complaint rates used as a prior, category order
+values, the shared-identifier network and its random walk) from a
+:class:`~riskscore.features.MarketStats` computed once per tables and ``as_of``. The rows
+equal those of a whole-marketplace build (a property test holds the builders to it), so
+the answer is the same as the batch's and ``build_features``'s; a service pays for the
+marketplace statistics once (pass ``market=``, or let the builders' small cache keep
+them) and then only for its ids' rows.
+
+When the ids cover at least a quarter of the entities known to a pandas table (a full
+batch), one whole-marketplace build and a cut is cheaper than statistics plus a cut
+build, and gives the same rows; that is what happens then.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ __all__ = ["REJECT_REASONS", "check_ids", "entity_features", "rejects_frame"]
 REJECT_REASONS: tuple[str, ...] = ("unknown id", "no activity before as_of", "invalid value")
 
 _TIME = {"seller": ("sellers", "registered_at"), "listing": ("listings", "created_at")}
+
+#: Build the whole marketplace and cut when the ids are at least 1/4 of a pandas table.
+_WHOLE_BUILD_SHARE = 4
 
 
 def check_ids(ids: Sequence[Any], what: str = "ids") -> list[str]:
@@ -94,6 +104,7 @@ def entity_features(
     entity: str,
     layout: FeatureLayout,
     backend: str | None = None,
+    market: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build the features of ``ids`` as of ``as_of``; account for every id.
 
@@ -110,6 +121,9 @@ def entity_features(
         The model's features (decides the invalid-value rejects).
     backend : str, optional
         Dataframe backend for the feature builders (default: the tables' own).
+    market : MarketStats, optional
+        Marketplace statistics at ``as_of`` shared by several calls (see
+        :func:`riskscore.features.market_stats`); default: the builders' cache.
 
     Returns
     -------
@@ -137,7 +151,11 @@ def entity_features(
     live = [i for i in ids if i not in reason]
     features = pd.DataFrame({key: pd.array([], dtype="str")})
     if live:
-        built = _features_of(tables, entity, cutoff, backend, key)
+        n_known = _n_rows(tables[table_name])
+        whole = n_known is not None and len(live) * _WHOLE_BUILD_SHARE >= n_known
+        built = _features_of(
+            tables, entity, cutoff, backend, key, ids=None if whole else live, market=market
+        )
         built = built.loc[built[key].isin(pd.Index(live))]
         features = built.set_index(key).reindex(pd.Index(live, name=key)).reset_index()
         absent = ~pd.Index(live).isin(built[key])
@@ -166,13 +184,34 @@ def _select(frame: Any, key: str, time_col: str, ids: Sequence[str]) -> Any:
     return nw.to_native(nwf.select(key, time_col).filter(nw.col(key).is_in(list(ids))))
 
 
+def _n_rows(frame: Any) -> int | None:
+    """Rows of a pandas table (``None`` for other libraries: counting may cost a job)."""
+    return len(frame) if isinstance(frame, pd.DataFrame) else None
+
+
 def _features_of(
-    tables: Mapping[str, Any], entity: str, as_of: pd.Timestamp, backend: str | None, key: str
+    tables: Mapping[str, Any],
+    entity: str,
+    as_of: pd.Timestamp,
+    backend: str | None,
+    key: str,
+    *,
+    ids: Sequence[str] | None = None,
+    market: Any = None,
 ) -> pd.DataFrame:
-    """Build the features of every entity as of ``as_of``, as pandas with a key column."""
+    """Build the features of ``ids`` (all entities when ``None``) as pandas with a key column."""
     from riskscore.features import build_features
 
-    built = _to_pandas(build_features(tables, entity, as_of=as_of, backend=backend))  # type: ignore[arg-type]
+    built = _to_pandas(
+        build_features(
+            tables,
+            entity,  # type: ignore[arg-type]
+            as_of=as_of,
+            backend=backend,
+            ids=ids,
+            market=market if ids is not None else None,
+        )
+    )
     if key not in built.columns and built.index.name == key:
         built = built.reset_index()
     built[key] = built[key].astype("str")

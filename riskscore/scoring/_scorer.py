@@ -268,13 +268,16 @@ class Scorer:
         explain: ExplainMode = "flagged",
         backend: str = "pandas",
         scored_at: Any = None,
+        market: Any = None,
     ) -> pd.DataFrame:
         """Compute the features of just ``ids`` from raw tables and score them.
 
-        Every id is checked first (unknown, or no activity before ``as_of``); the
-        features are then built as of ``as_of`` and cut to the ids, so the answer is
-        identical to the batch (features that compare a seller with the marketplace
-        read other sellers' rows; see :mod:`riskscore.scoring._entities`).
+        Every id is checked first (unknown, or no activity before ``as_of``); then only
+        the ids' own rows are aggregated, against marketplace statistics (market prices,
+        marketplace rates, the seller network, ...) computed once per tables and
+        ``as_of`` and reused by later calls. The features equal the ids' rows of a
+        whole-marketplace build, so the answer is identical to the batch (see
+        :mod:`riskscore.scoring._entities`).
 
         Parameters
         ----------
@@ -288,6 +291,11 @@ class Scorer:
         backend : str, default "pandas"
             Dataframe backend for the feature builders.
         scored_at : timestamp-like, optional
+        market : MarketStats, optional
+            Marketplace statistics at ``as_of`` from
+            :func:`riskscore.features.market_stats` (same tables, ``as_of`` and
+            backend). Default: kept by the feature builders for the two most recent
+            tables and ``as_of`` (the first call at a new ``as_of`` pays for them).
 
         Returns
         -------
@@ -303,7 +311,13 @@ class Scorer:
         from riskscore.scoring._entities import entity_features
 
         features, rejects = entity_features(
-            tables, list(ids), as_of, entity=self.entity, layout=self.layout, backend=backend
+            tables,
+            list(ids),
+            as_of,
+            entity=self.entity,
+            layout=self.layout,
+            backend=backend,
+            market=market,
         )
         if len(rejects):
             head = rejects.head(5)
