@@ -264,10 +264,10 @@ def market_stats(
     >>> market = market_stats(tables, "2024-06-30")
     >>> market.as_of, market.backend, market.computed
     (datetime.datetime(2024, 6, 30, 0, 0), 'pandas', [])
-    >>> feats = build_features(tables, "listing", as_of="2024-06-30", ids=["L0000001"],
+    >>> feats = build_features(tables, "listing", as_of="2024-06-30", ids=["L00000001"],
     ...                        market=market)
     >>> feats.index.tolist()
-    ['L0000001']
+    ['L00000001']
     """
     moment = parse_time(as_of)
     params = FeatureParams(windows=tuple(windows), prior_weight=prior_weight)

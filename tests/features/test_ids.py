@@ -64,7 +64,7 @@ def test_subset_equals_the_rows_of_the_full_build(entity, market, as_of, data) -
     key = "seller_id" if entity == "seller" else "listing_id"
     every = tables["sellers" if entity == "seller" else "listings"][key].tolist()
     ids = data.draw(st.lists(st.sampled_from(every), min_size=1, max_size=12, unique=True))
-    ids += data.draw(st.lists(st.sampled_from(["nobody", "S999999", "L9999999"]), max_size=2))
+    ids += data.draw(st.lists(st.sampled_from(["nobody", "S999999", "L99999999"]), max_size=2))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         sub = build_features(tables, entity, as_of=day, ids=ids)
