@@ -325,10 +325,11 @@ def _cached_market(
     Entries hold the tables they were computed from, so an ``id`` is never reused by a
     different table while its entry lives.
     """
-    held = (tables, *(tables[name] for name in sorted(map(str, tables)) if name in tables))
+    names = sorted(tables, key=str)
+    held = (tables, *(tables[name] for name in names))
     key = (
         id(tables),
-        tuple((n, id(t)) for n, t in zip(sorted(map(str, tables)), held[1:], strict=True)),
+        tuple((str(n), id(tables[n])) for n in names),
         moment,
         backend,
         params,
