@@ -66,6 +66,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from riskscore.exceptions import FeatureError
+from riskscore.features._backend import lazy_like
 from riskscore.features._catalog import Family, FeatureSpec
 from riskscore.features._context import AsOfContext
 from riskscore.features._graph import DEFAULT_DAMPING, Graph
@@ -966,25 +967,6 @@ def _shared_values(
 # -- registration -----------------------------------------------------------------------
 
 
-def _to_backend(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
-    """Return ``frame`` as a narwhals LazyFrame on the backend of ``like``."""
-    impl = _implementation(like)
-    eager = nw.from_native(frame, eager_only=True)
-    if impl == "pandas":
-        return eager.lazy()
-    if impl == "pyspark":
-        session = like.to_native().sparkSession
-        return eager.lazy(backend="pyspark", session=session)
-    if impl == "polars":
-        return eager.lazy(backend="polars")
-    if impl == "duckdb":
-        return eager.lazy(backend="duckdb")
-    raise FeatureError(
-        f"network features cannot return results on the {impl} backend; use pandas, "
-        "Polars, DuckDB or PySpark"
-    )
-
-
 def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     if ctx.scoped:
         every = ctx.market_value("network_frame", network_frame, after=("pricing", "complaints"))
@@ -993,7 +975,8 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
         )
     else:
         frame = network_frame(ctx)
-    return _to_backend(frame, ctx.frames["sellers"])
+    # same library, and for DuckDB the same connection, as the input tables
+    return lazy_like(frame, ctx.frames["sellers"])
 
 
 FAMILIES = (

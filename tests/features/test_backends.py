@@ -109,9 +109,8 @@ def test_duckdb_relations_of_a_private_connection(market) -> None:
     relations = {
         k: con.from_arrow(pa.Table.from_pandas(v, preserve_index=False)) for k, v in tables.items()
     }
-    mine = ["pricing", "complaints", "buyers", "account", "activity", "text"]
-    expected = build_features(tables, "seller", as_of=AS_OF, families=mine)
-    result = build_features(relations, "seller", as_of=AS_OF, families=mine)
+    expected = build_features(tables, "seller", as_of=AS_OF)
+    result = build_features(relations, "seller", as_of=AS_OF)  # network family included
     _assert_same(_as_pandas(result, "seller_id"), expected)
 
 
