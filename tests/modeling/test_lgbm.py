@@ -18,7 +18,7 @@ def test_defaults_are_deterministic_and_shallow() -> None:
     p = lgbm_params(11)
     assert p["deterministic"] is True and p["force_row_wise"] is True
     assert p["seed"] == 11 and isinstance(p["num_threads"], int) and p["num_threads"] >= 1
-    assert p["max_depth"] <= 4 and p["num_leaves"] <= 15
+    assert p["max_depth"] <= 6 and p["num_leaves"] <= 31
     assert "scale_pos_weight" not in p and "is_unbalance" not in p  # no reweighting by default
     assert DEFAULT_PARAMS["metric"] == "binary_logloss"
 
@@ -98,7 +98,7 @@ def test_search_is_bounded_and_keeps_defaults_first(data: tuple[np.ndarray, np.n
     kw = dict(base_params=lgbm_params(0), feature_names=list("abcd"), num_boost_round=40)
     r = random_search(X[:800], y[:800], X[800:], y[800:], n_iter=4, seed=3, **kw)
     assert r.trials["trial"].tolist() == [0, 1, 2, 3]
-    assert r.trials.loc[0, "num_leaves"] == 15 and r.trials.loc[0, "max_depth"] == 4
+    assert r.trials.loc[0, "num_leaves"] == 31 and r.trials.loc[0, "max_depth"] == 6
     assert r.trials["best"].sum() == 1
     assert (
         r.trials.loc[r.trials["best"], "valid_logloss"].iloc[0] == r.trials["valid_logloss"].min()
