@@ -23,9 +23,9 @@ METRICS = ("pr_auc", "precision_at_k", "roc_auc", "ece")
 @benchmark("model_vs_baseline")
 def model_vs_baseline() -> Result:
     """PR-AUC, precision at capacity, ROC-AUC and ECE of model and baseline, per seed."""
-    from riskscore.cli._train import DATA_VALID_WINDOWS, default_cutoffs
+    from riskscore.cli._train import DATA_VALID_WINDOWS
     from riskscore.datasets import make_marketplace
-    from riskscore.features import build_training_set
+    from riskscore.features import build_training_set, default_cutoffs
     from riskscore.modeling import train
 
     n = max(2000, int(5000 * scale()))

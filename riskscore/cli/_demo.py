@@ -99,8 +99,13 @@ def _train_models(
     tables: dict[str, Any], tracking: str, capacity: int, seed: int, bootstrap: int
 ) -> None:
     from riskscore.cli._promote import print_promotion
-    from riskscore.cli._train import DATA_VALID_WINDOWS, _print_result, default_cutoffs
-    from riskscore.features import SEGMENT_COLUMNS, add_segments, build_training_set
+    from riskscore.cli._train import DATA_VALID_WINDOWS, _print_result
+    from riskscore.features import (
+        SEGMENT_COLUMNS,
+        add_segments,
+        build_training_set,
+        default_cutoffs,
+    )
     from riskscore.registry import promote, train_and_log
 
     cutoffs = default_cutoffs(tables, "60D", 6)

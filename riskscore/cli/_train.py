@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_VALID_WINDOWS",
-    "default_cutoffs",
     "marketplace_training_set",
     "read_table",
     "register",
@@ -53,32 +52,6 @@ def read_table(path: Path) -> pd.DataFrame:
     raise TrainingError(f"table '{path}' must be a .parquet or .csv file")
 
 
-def default_cutoffs(
-    tables: dict[str, Any], horizon: str, n_cutoffs: int, freq: str = "MS"
-) -> list[Any]:
-    """Return ``n_cutoffs`` cutoffs at ``freq``, the last at least ``horizon`` before the data ends.
-
-    The end of the data is the latest time in any table's time column, so every label
-    window closes inside the data.
-    """
-    import pandas as pd
-
-    from riskscore.exceptions import TrainingError
-    from riskscore.schema import CONTRACT
-
-    ends = []
-    for name, spec in CONTRACT.items():
-        if name in tables and spec.time_column and spec.time_column in tables[name].columns:
-            col = pd.to_datetime(tables[name][spec.time_column])
-            if col.notna().any():
-                ends.append(col.max())
-    if not ends:
-        raise TrainingError("the tables have no time columns to place cutoffs in; pass --cutoffs")
-    last = (max(ends) - pd.Timedelta(horizon)).normalize()
-    grid = pd.date_range(end=last, periods=n_cutoffs + 1, freq=freq)
-    return list(grid[-n_cutoffs:])
-
-
 def marketplace_training_set(
     data: Path,
     *,
@@ -97,7 +70,7 @@ def marketplace_training_set(
     """
     import pandas as pd
 
-    from riskscore.features import add_segments, build_training_set
+    from riskscore.features import add_segments, build_training_set, default_cutoffs
     from riskscore.io import load_tables
 
     tables = load_tables(data)

@@ -92,13 +92,22 @@ def _display(value: float) -> str:
 
 
 def _figure(draw: Any) -> Figure:
-    """Run ``draw()`` on a fresh pyplot figure and return it, closed."""
+    """Run ``draw()`` on a fresh pyplot figure and return it, closed.
+
+    pyplot's interactive mode is restored afterwards: shap's waterfall turns it off, and
+    a notebook would then stop showing later plots by itself.
+    """
     import matplotlib.pyplot as plt
 
+    interactive = plt.isinteractive()
     plt.figure()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        draw()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            draw()
+    finally:
+        if interactive and not plt.isinteractive():
+            plt.ion()
     fig = plt.gcf()
     plt.close(fig)
     return fig

@@ -19,7 +19,7 @@ from riskscore.features._catalog import Family, FeatureSpec, catalog
 from riskscore.features._context import AsOfContext, FeatureParams, MarketStats
 from riskscore.features._graph import neighbour_features
 from riskscore.features._segments import SEGMENT_COLUMNS, add_segments
-from riskscore.features._training_set import build_training_set
+from riskscore.features._training_set import build_training_set, default_cutoffs
 
 __all__ = [
     "SEGMENT_COLUMNS",
@@ -32,6 +32,7 @@ __all__ = [
     "build_features",
     "build_training_set",
     "catalog",
+    "default_cutoffs",
     "market_stats",
     "neighbour_features",
 ]

@@ -26,7 +26,7 @@ from riskscore.features._catalog import Entity
 from riskscore.features._context import DEFAULT_PRIOR_WEIGHT, KEYS
 from riskscore.schema import LABEL_KINDS
 
-__all__ = ["build_training_set", "check_leakage", "label_events"]
+__all__ = ["build_training_set", "check_leakage", "default_cutoffs", "label_events"]
 
 #: How many offending rows a leakage error shows.
 _N_EXAMPLES = 5
@@ -193,6 +193,63 @@ def _precomputed(features: Any, entity: Entity) -> pd.DataFrame:
         if c != "cutoff" and pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
     ]
     return frame.drop(columns=dates)
+
+
+def default_cutoffs(
+    tables: Mapping[str, pd.DataFrame],
+    horizon: str | timedelta = "60D",
+    n_cutoffs: int = 6,
+    freq: str = "MS",
+) -> list[pd.Timestamp]:
+    """Return ``n_cutoffs`` cutoffs at ``freq``, the last at least ``horizon`` before the data ends.
+
+    The end of the data is the latest time in any contract table's time column, so every
+    label window of :func:`build_training_set` closes inside the data (a window that
+    ends later would miss the positives not decided yet).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        Marketplace tables.
+    horizon : str or timedelta, default "60D"
+        The label horizon the training set will use.
+    n_cutoffs : int, default 6
+    freq : str, default "MS"
+        A pandas frequency (``"MS"``: month starts, ``"W-MON"``: Mondays).
+
+    Returns
+    -------
+    list of pandas.Timestamp
+
+    Raises
+    ------
+    FeatureError
+        No table has a time column with values.
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> tables = make_marketplace(n_sellers=50, seed=1)  # 2024-01-01 .. 2024-12-30
+    >>> [c.strftime("%Y-%m-%d") for c in default_cutoffs(tables, "60D", 3)]
+    ['2024-08-01', '2024-09-01', '2024-10-01']
+    """
+    from riskscore.schema import CONTRACT
+
+    if n_cutoffs < 1:
+        raise FeatureError(f"n_cutoffs must be at least 1; got {n_cutoffs}")
+    ends = []
+    for name, spec in CONTRACT.items():
+        if name in tables and spec.time_column and spec.time_column in tables[name].columns:
+            col = pd.to_datetime(tables[name][spec.time_column])
+            if col.notna().any():
+                ends.append(col.max())
+    if not ends:
+        raise FeatureError(
+            "the tables have no time columns to place cutoffs in; pass the cutoffs yourself"
+        )
+    last = (max(ends) - pd.Timedelta(horizon)).normalize()
+    grid = pd.date_range(end=last, periods=n_cutoffs + 1, freq=freq)
+    return list(grid[-n_cutoffs:])
 
 
 def build_training_set(

@@ -553,24 +553,25 @@ def load_risk_model(uri: str, *, tracking_uri: str | None = None) -> LoadedModel
 
     with _tracking(tracking_uri) as client:
         mlflow = _mlflow()
-        dst = tempfile.mkdtemp(prefix="riskscore-model-")
-        if uri.startswith("models:/") and not uri[len("models:/") :].startswith("m-"):
-            name, mv = _version_of(client, uri)
-            root = _download(client, mlflow, mv.run_id, RISKMODEL_PATH, dst)
-            model = RiskModel.load(_find_riskmodel(root))
-            return LoadedModel(model, name, str(mv.version), uri, mv.run_id)
-        run_id = uri.split("/")[1] if uri.startswith("runs:/") else None
-        try:
-            if uri.startswith("models:/"):  # a logged model id (models:/m-...)
-                logged = client.get_logged_model(uri[len("models:/") :].strip("/"))
-                run_id = logged.source_run_id
-                source = logged.artifact_location
-            else:
-                source = uri
-            root = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=dst))
-        except (MlflowException, OSError) as err:
-            raise ModelNotFoundError(f"no model at '{uri}': {err}") from err
-        return LoadedModel(RiskModel.load(_find_riskmodel(root)), None, None, uri, run_id)
+        # RiskModel.load reads every file into memory: the download is deleted after it
+        with tempfile.TemporaryDirectory(prefix="riskscore-model-") as dst:
+            if uri.startswith("models:/") and not uri[len("models:/") :].startswith("m-"):
+                name, mv = _version_of(client, uri)
+                root = _download(client, mlflow, mv.run_id, RISKMODEL_PATH, dst)
+                model = RiskModel.load(_find_riskmodel(root))
+                return LoadedModel(model, name, str(mv.version), uri, mv.run_id)
+            run_id = uri.split("/")[1] if uri.startswith("runs:/") else None
+            try:
+                if uri.startswith("models:/"):  # a logged model id (models:/m-...)
+                    logged = client.get_logged_model(uri[len("models:/") :].strip("/"))
+                    run_id = logged.source_run_id
+                    source = logged.artifact_location
+                else:
+                    source = uri
+                root = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=dst))
+            except (MlflowException, OSError) as err:
+                raise ModelNotFoundError(f"no model at '{uri}': {err}") from err
+            return LoadedModel(RiskModel.load(_find_riskmodel(root)), None, None, uri, run_id)
 
 
 def load(uri: str, *, tracking_uri: str | None = None) -> RiskModel:

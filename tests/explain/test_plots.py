@@ -69,3 +69,19 @@ def test_save_model_plots(explainer: Explainer, frame: pd.DataFrame, tmp_path: P
     for path in files.values():
         assert path.parent == tmp_path / "plots"
         assert _is_png(path.read_bytes())
+
+
+def test_plots_leave_pyplots_interactive_mode_as_they_found_it(
+    explainer: Explainer, frame: pd.DataFrame
+):
+    import matplotlib.pyplot as plt
+
+    row = frame.iloc[0].to_dict()
+    before = plt.isinteractive()
+    try:
+        for mode in (True, False):
+            plt.interactive(mode)
+            waterfall_plot(explainer, row)  # shap's waterfall switches interactive mode off
+            assert plt.isinteractive() is mode
+    finally:
+        plt.interactive(before)

@@ -9,7 +9,7 @@ import pytest
 
 from riskscore.cli import main
 from riskscore.cli._promote import REFUSED
-from riskscore.cli._train import default_cutoffs
+from riskscore.features import default_cutoffs
 
 
 @pytest.fixture

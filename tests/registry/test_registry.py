@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +112,9 @@ def test_log_register_promote_load(
     # ---- loading by every kind of URI gives the same scores
     X = good.model.to_matrix(good.test_frame)
     expected = good.model.predict_proba(X)
+    downloads = set(Path(tempfile.gettempdir()).glob("riskscore-model-*"))
     loaded = load_risk_model(f"models:/{NAME}@previous", tracking_uri=tracking)
+    assert set(Path(tempfile.gettempdir()).glob("riskscore-model-*")) == downloads  # cleaned up
     assert (loaded.name, loaded.version, loaded.run_id) == (NAME, "3", run3.run_id)
     for uri in (
         f"models:/{NAME}/1",
