@@ -92,7 +92,9 @@ def top_risky_sellers(scores: dict[str, pd.DataFrame], n: int = 10) -> pd.DataFr
 
 def _data_end(tables: dict[str, Any]) -> Any:
     """Midnight after the last order: scores use everything in the data."""
-    return tables["orders"]["created_at"].max().normalize() + __import__("pandas").Timedelta("1D")
+    import pandas as pd
+
+    return tables["orders"]["created_at"].max().normalize() + pd.Timedelta("1D")
 
 
 def _train_models(
@@ -164,7 +166,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Working folder for data, models, scores.")] = Path(
             "out/demo"
         ),
-        sellers: Annotated[int, typer.Option(min=200, help="Number of simulated sellers.")] = 5000,
+        sellers: Annotated[
+            int,
+            typer.Option(
+                min=200,
+                help="Simulated sellers; below ~5,000 a validation window may hold no fraud "
+                "positive and training stops with an error saying so.",
+            ),
+        ] = 5000,
         seed: Annotated[int, typer.Option(help="Seed of the simulation and the models.")] = 0,
         capacity: Annotated[
             int, typer.Option(min=1, help="Sellers the risk team reviews per cutoff.")
