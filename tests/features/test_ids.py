@@ -182,3 +182,19 @@ def test_other_backends_return_the_same_rows(backend) -> None:
     got = got.set_index("seller_id")
     got.index = got.index.astype(full.index.dtype)
     _assert_rows(got.astype(np.float64), full, ids)
+
+
+@pytest.mark.spark
+def test_spark_returns_the_same_rows(spark) -> None:
+    import pyarrow as pa
+
+    tables = _tables(150, 0)
+    full = _full(150, 0, "seller", "2024-06-30")
+    ids = full.index[::29].tolist()
+    frames = {
+        k: spark.createDataFrame(pa.Table.from_pandas(v, preserve_index=False))
+        for k, v in tables.items()
+    }
+    got = build_features(frames, as_of="2024-06-30", ids=ids).toPandas().set_index("seller_id")
+    got.index = got.index.astype(full.index.dtype)
+    _assert_rows(got.astype(np.float64), full, ids)
