@@ -49,7 +49,10 @@ for _name in _COMMANDS:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
+    """Run the CLI and return its exit code.
+
+    0 ok, 2 bad input, 1 internal error, or a command's own code (3: promotion refused).
+    """
     try:
         # without standalone mode, click returns a typer.Exit's code instead of raising
         code = app(args=argv, standalone_mode=False)
