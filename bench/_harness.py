@@ -98,3 +98,27 @@ def latency(func: Callable[[Any], Any], args: list[Any], n: int) -> dict[str, fl
         "p99_us": round(float(np.percentile(times, 99)) / 1e3, 1),
         "mean_us": round(float(times.mean()) / 1e3, 1),
     }
+
+
+def spark_session(app: str) -> Any:
+    """A local Spark session for benchmarks: all cores, UTC, 16 shuffle partitions, 6 GB.
+
+    The workers run this interpreter (``PYSPARK_PYTHON``); stop the session when done.
+    """
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName(app)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "16")
+        .config("spark.driver.memory", "6g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -10,14 +10,12 @@ point of the Spark backend is that the same definition runs on a cluster.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 import warnings
 
 import numpy as np
 
-from bench._harness import Result, benchmark, peak_rss_mb, scale
+from bench._harness import Result, benchmark, peak_rss_mb, scale, spark_session
 from bench.bench_features import AS_OF, SELLERS, TABLES, _folder
 
 FAMILIES = ["pricing", "complaints", "buyers", "account", "activity", "text"]
@@ -40,20 +38,7 @@ def features_spark() -> Result:
         pandas_seconds = time.perf_counter() - t0
     del tables
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[*]")
-        .appName("riskscore-bench-features")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "16")
-        .config("spark.driver.memory", "6g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = spark_session("riskscore-bench-features")
     try:
         frames = {name: session.read.parquet(str(folder / f"{name}.parquet")) for name in TABLES}
         with warnings.catch_warnings():

@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import gc
-import os
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench._harness import Result, benchmark, peak_rss_mb, scale
+from bench._harness import Result, benchmark, peak_rss_mb, scale, spark_session
 
 AS_OF = datetime(2025, 1, 1)  # after the simulated year: every order counts
 
@@ -106,10 +104,6 @@ def network_spark() -> Result:
     """The same links with Spark joins (local mode, 2 cores), read from Parquet."""
     import narwhals as nw
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
     from riskscore.features._context import AsOfContext
     from riskscore.features.network import NetworkParams, network_frame
 
@@ -120,16 +114,7 @@ def network_spark() -> Result:
         entity="seller",
     )
     expected, pandas_seconds, _ = _timed(lambda: network_frame(pandas_ctx, neighbours=False))
-    session = (
-        SparkSession.builder.master("local[*]")
-        .appName("riskscore-bench-network")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "16")
-        .config("spark.driver.memory", "6g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = spark_session("riskscore-bench-network")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for name in ("sellers", "orders", "labels"):
