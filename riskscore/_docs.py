@@ -59,6 +59,8 @@ def contract_markdown() -> str:
                 rule.append("one of " + ", ".join(f"`{v}`" for v in c.allowed))
             if c.non_negative:
                 rule.append(">= 0")
+            if c.not_before:
+                rule.append(f">= `{c.not_before}`")
             lines.append(
                 f"| `{c.name}` | {c.kind} | {'yes' if c.required else 'no'} | "
                 f"{'allowed' if c.nullable else 'no'} | {'; '.join(rule)} | {c.description} |"

@@ -61,6 +61,9 @@ class ColumnSpec:
         The allowed values of a categorical string column.
     non_negative : bool
         Whether negative values are an error.
+    not_before : str, optional
+        A timestamp column of the same table that this (timestamp) column must not
+        precede, e.g. a refund cannot happen before its order was placed.
     """
 
     name: str
@@ -70,6 +73,7 @@ class ColumnSpec:
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
     non_negative: bool = False
+    not_before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,32 @@ CONTRACT: dict[str, TableSpec] = {
                     "ship_address_id", "str", "Delivery address id (hashed).", nullable=True
                 ),
                 ColumnSpec("status", "str", "Latest order status.", allowed=ORDER_STATUSES),
+                ColumnSpec(
+                    "delivered_at",
+                    "datetime",
+                    "When the buyer received the order; missing while not delivered.",
+                    required=False,
+                    nullable=True,
+                    not_before="created_at",
+                ),
+                ColumnSpec(
+                    "refunded_at",
+                    "datetime",
+                    "When the order was refunded; missing if never. With it, refund rates "
+                    "count only refunds before as_of (point-in-time).",
+                    required=False,
+                    nullable=True,
+                    not_before="created_at",
+                ),
+                ColumnSpec(
+                    "cancelled_at",
+                    "datetime",
+                    "When the order was cancelled; missing if never. With it, cancel rates "
+                    "count only cancellations before as_of (point-in-time).",
+                    required=False,
+                    nullable=True,
+                    not_before="created_at",
+                ),
             ),
         ),
         TableSpec(
@@ -470,6 +500,15 @@ def _check_values(
                 f"{where}: timestamps out of range [{MIN_TIMESTAMP.date()}, "
                 f"{MAX_TIMESTAMP.date()}) in {_examples(frame, spec, bad)}; check the "
                 "unit (seconds vs milliseconds) and the year"
+            )
+    earlier = frame.get(col.not_before) if col.not_before is not None else None
+    if earlier is not None and pd.api.types.is_datetime64_dtype(earlier.dtype):
+        bad = (s < earlier).fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            problems.append(
+                f"{where}: earlier than {col.not_before} in {_examples(frame, spec, bad)}; "
+                f"{col.name} must be at or after {col.not_before} (check the time zone or "
+                "swapped columns)"
             )
 
 

@@ -156,3 +156,29 @@ def test_integer_ids_become_text(tiny_tables):
         "1",
         "2",
     ]
+
+
+def test_status_timestamps_are_optional_and_typed(tiny_tables):
+    orders = tiny_tables["orders"].assign(
+        delivered_at=["2024-01-13T10:00:00", "2024-02-14", None, None],
+        refunded_at=[None, None, "2024-02-25", None],
+        cancelled_at=pd.Series([None] * 4, dtype="datetime64[us]"),
+    )
+    out = validate(_with(tiny_tables, "orders", orders))["orders"]
+    assert str(out["refunded_at"].dtype) == "datetime64[us]"
+    assert out["delivered_at"].iloc[0] == pd.Timestamp("2024-01-13 10:00")
+    assert out["refunded_at"].iloc[2] == pd.Timestamp("2024-02-25")
+    assert out["cancelled_at"].isna().all()
+    assert not CONTRACT["orders"].column("refunded_at").required
+
+
+def test_refund_before_its_order_is_refused(tiny_tables):
+    orders = tiny_tables["orders"].assign(
+        refunded_at=[None, None, pd.Timestamp("2024-02-01"), None],
+        cancelled_at=[pd.Timestamp("2024-01-09"), None, None, None],
+    )
+    with pytest.raises(SchemaError, match=r"2 problem") as err:
+        validate(_with(tiny_tables, "orders", orders))
+    text = str(err.value)
+    assert "orders.refunded_at: earlier than created_at in 1 row(s), e.g. order_id O3" in text
+    assert "orders.cancelled_at: earlier than created_at in 1 row(s), e.g. order_id O1" in text
