@@ -485,3 +485,45 @@ def test_small_marketplaces_still_work() -> None:
 def test_invalid_parameters_are_rejected(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_marketplace(**kwargs)  # type: ignore[arg-type]
+
+
+def test_order_status_follows_its_timestamps(market: dict[str, pd.DataFrame]) -> None:
+    orders = market["orders"]
+    status = orders["status"]
+    has = {c: orders[f"{c}_at"].notna() for c in ("delivered", "refunded", "cancelled")}
+    # the latest step taken before the end of the period is the status
+    assert (has["cancelled"] == status.eq("cancelled")).all()
+    assert (has["refunded"] == status.eq("refunded")).all()
+    assert (has["delivered"][status.eq("delivered")]).all()
+    assert not has["delivered"][status.isin(["paid", "shipped", "cancelled"])].any()
+    for when in ("delivered_at", "refunded_at", "cancelled_at"):
+        known = orders[when].dropna()
+        assert (known >= orders.loc[known.index, "created_at"]).all()
+        assert (known < END).all()
+    days = {
+        c: (orders[f"{c}_at"] - orders["created_at"]).dt.total_seconds() / 86_400
+        for c in ("delivered", "refunded", "cancelled")
+    }
+    assert days["delivered"].min() >= 1.1 and days["delivered"].max() <= 8.0
+    assert 2.0 <= days["delivered"].median() <= 6.0
+    assert days["cancelled"].max() <= 3.0 and days["cancelled"].median() < 0.5
+    # refunds come days to weeks later: after delivery when delivered, else after a wait
+    after = orders["refunded_at"] - orders["delivered_at"]
+    assert (after.dropna() >= pd.Timedelta(days=1)).all()
+    assert 7.0 <= days["refunded"].median() <= 35.0 and days["refunded"].max() <= 60.0
+    undelivered = has["refunded"] & ~has["delivered"]
+    assert 0.2 < undelivered.sum() / has["refunded"].sum() < 0.8
+
+
+def test_a_past_cutoff_sees_fewer_refunds_than_the_latest_status(
+    market: dict[str, pd.DataFrame],
+) -> None:
+    """Refunds land weeks after the order: the latest status overstates them at a cutoff."""
+    orders = market["orders"]
+    cutoff = pd.Timestamp("2024-07-01")
+    before = orders[orders["created_at"] < cutoff]
+    latest = before["status"].eq("refunded").mean()
+    at_cutoff = (before["refunded_at"] < cutoff).mean()
+    recent = before[before["created_at"] >= cutoff - pd.Timedelta(days=30)]
+    assert at_cutoff < latest
+    assert (recent["refunded_at"] < cutoff).mean() < 0.6 * recent["status"].eq("refunded").mean()

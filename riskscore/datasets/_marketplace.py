@@ -271,10 +271,15 @@ def _labels(
 
 
 def _timestamps(start: pd.Timestamp, t: np.ndarray) -> np.ndarray:
-    """Float days since ``start`` -> ``datetime64[us]``, floored to whole seconds."""
-    seconds = np.floor(np.asarray(t) * _SECONDS_PER_DAY).astype(np.int64)
+    """Float days since ``start`` -> ``datetime64[us]``, floored to whole seconds; nan -> NaT."""
+    t = np.asarray(t)
+    missing = np.isnan(t)
+    seconds = np.floor(np.where(missing, 0.0, t) * _SECONDS_PER_DAY).astype(np.int64)
     base = start.to_datetime64().astype("datetime64[us]")
-    return base + (seconds * 1_000_000).astype("timedelta64[us]")
+    out = base + (seconds * 1_000_000).astype("timedelta64[us]")
+    if missing.any():
+        out[missing] = np.datetime64("NaT")
+    return out
 
 
 def _sort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -409,6 +414,9 @@ def _assemble(
                 address_ids, np.maximum(orders.address, 0), orders.address < 0
             ),
             "status": _ids.take(ORDER_STATUSES, orders.status),
+            "delivered_at": _timestamps(start, orders.delivered),
+            "refunded_at": _timestamps(start, orders.refunded),
+            "cancelled_at": _timestamps(start, orders.cancelled),
         }
     )
 

@@ -2,11 +2,19 @@
 
 One row per order is drawn with array operations only (no Python loop per order or per
 seller). Times are float days since ``start``.
+
+Each order has a life: paid at ``t``, shipped 0.1-2 days later, delivered 1-6 days after
+shipping, unless it is cancelled (within hours, at most 3 days), lost or never sent (fake
+phone shops), or refunded: 1-14 days after a complaint, 2-28 days after delivery for a quiet
+return, 7-35 days after the order when it never arrived. The tables are a snapshot at the
+end of the period: ``status`` is the latest step before it, and ``delivered_at``,
+``refunded_at`` and ``cancelled_at`` hold the steps taken before it (missing otherwise).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -44,6 +52,9 @@ class OrderPlan:
     amount: np.ndarray
     t: np.ndarray
     status: np.ndarray
+    delivered: np.ndarray  # nan = not delivered (yet)
+    refunded: np.ndarray  # nan = not refunded (yet)
+    cancelled: np.ndarray  # nan = not cancelled (yet)
     first_order: np.ndarray  # per listing: time of its first order (inf = none)
     n_buyers: int
     n_addresses: int
@@ -205,7 +216,7 @@ def simulate_orders(
         acc += rate
     del acc, rate, hit
 
-    status = _statuses(rng, sellers, s, src, kind, ckind, t, d)
+    outcome, undelivered = _outcomes(rng, sellers, s, src, kind, ckind)
     del kind, src
 
     # Complaints are filed days after the order; later than the period = not seen yet.
@@ -214,6 +225,15 @@ def simulate_orders(
     lo = np.array([10.0, 3.0, 2.0, 0.5])[ck]
     span = np.array([20.0, 22.0, 13.0, 19.5])[ck]
     ct = t[rows] + lo + span * rng.random(len(rows))
+    complained_at = np.full(total, np.nan)
+    complained_at[rows] = ct
+    # The timeline draws from a generator jumped ahead of ``rng``, so every other table
+    # (and every draw after this one) is what it was before orders had timestamps.
+    life = np.random.Generator(cast(np.random.PCG64, rng.bit_generator).jumped())
+    status, delivered, refunded, cancelled = _timeline(
+        life, outcome, undelivered, complained_at, t, d
+    )
+    del outcome, undelivered, complained_at
     keep = ct < d
     rows, ck, ct = rows[keep], ck[keep], ct[keep]
 
@@ -236,6 +256,9 @@ def simulate_orders(
         amount=amount[order],
         t=t[order],
         status=status[order],
+        delivered=delivered[order],
+        refunded=refunded[order],
+        cancelled=cancelled[order],
         first_order=first_order,
         n_buyers=n_buyers,
         n_addresses=n_addresses,
@@ -261,37 +284,76 @@ def _pick_listings(
     return np.clip(listing, start[s], last[s])
 
 
-def _statuses(
+def _outcomes(
     rng: np.random.Generator,
     sellers: SellerPlan,
     s: np.ndarray,
     src: np.ndarray,
     kind: np.ndarray,
     ckind: np.ndarray,
-    t: np.ndarray,
-    d: float,
-) -> np.ndarray:
-    """Latest status of each order as of the end of the period."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """How each order ends, given time (status code), and whether it never arrives.
+
+    ``SHIPPED`` here means lost on the way (never delivered); ``REFUNDED`` orders that
+    never arrived (not-received complaints, fake phone shops) are flagged undelivered.
+    """
     total = len(s)
-    u = rng.random((4, total))
-    status = np.full(total, DELIVERED, dtype=np.int8)
+    u = rng.random((4, total))  # the 4th row is unused: it keeps the stream of later draws
+    outcome = np.full(total, DELIVERED, dtype=np.int8)
     complained = ckind >= 0
     cancel = np.where(src == FARM, 0.005, sellers.cancel[s])
     cancelled = ~complained & (u[0] < cancel)
-    status[cancelled] = CANCELLED
+    outcome[cancelled] = CANCELLED
     fake = (kind == FAKE_PHONE) & ~complained & ~cancelled
-    status[fake] = np.where(
+    outcome[fake] = np.where(
         u[1][fake] < 0.4, SHIPPED, np.where(u[1][fake] < 0.7, REFUNDED, DELIVERED)
     )
     cf = (kind == COUNTERFEIT) | (kind == RING)
     quiet_refund = ~complained & ~cancelled & ~fake & (u[1] < np.where(cf, 0.03, 0.01))
-    status[quiet_refund] = REFUNDED
+    outcome[quiet_refund] = REFUNDED
     refund_p = np.array([0.85, 0.6, 0.45, 0.15, 0.0])[np.where(complained, ckind, 4)]
     refunded = complained & (u[2] < refund_p)
-    status[refunded] = REFUNDED
-    status[complained & ~refunded & (ckind == NOT_RECEIVED)] = SHIPPED
-    # Recent orders are still on their way.
-    recent = status == DELIVERED
-    status[recent & (t > d - 2.0)] = np.where(u[3][recent & (t > d - 2.0)] < 0.6, PAID, SHIPPED)
-    status[recent & (t > d - 7.0) & (t <= d - 2.0) & (u[3] < 0.5)] = SHIPPED
-    return status
+    outcome[refunded] = REFUNDED
+    not_received = complained & (ckind == NOT_RECEIVED)
+    outcome[not_received & ~refunded] = SHIPPED
+    undelivered = (
+        (outcome == SHIPPED)
+        | (outcome == CANCELLED)
+        | ((outcome == REFUNDED) & (fake | not_received))
+    )
+    return outcome, undelivered
+
+
+def _timeline(
+    rng: np.random.Generator,
+    outcome: np.ndarray,
+    undelivered: np.ndarray,
+    complained_at: np.ndarray,
+    t: np.ndarray,
+    d: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Status at the end of the period ``d`` and the delivery, refund and cancel times.
+
+    Times are float days, ``nan`` where the step is not taken before ``d``; ``status``
+    is the latest step taken before ``d`` (paid, shipped, delivered, refunded, cancelled).
+    """
+    total = len(t)
+    v = rng.random((4, total))
+    shipped = t + 0.1 + 1.9 * v[0]
+    delivered = np.where(undelivered, np.inf, shipped + 1.0 + 5.0 * v[1])
+    # A refund follows the complaint that asked for it, else a quiet return after delivery,
+    # else (never arrived, no complaint) the buyer-protection window.
+    refunded = np.where(
+        ~np.isnan(complained_at),
+        np.fmax(complained_at, np.where(undelivered, -np.inf, delivered)) + 1.0 + 13.0 * v[2],
+        np.where(undelivered, t + 7.0 + 28.0 * v[2], delivered + 2.0 + 26.0 * v[2]),
+    )
+    refunded = np.where(outcome == REFUNDED, refunded, np.inf)
+    cancelled = np.where(outcome == CANCELLED, t + np.minimum(-0.25 * np.log1p(-v[3]), 3.0), np.inf)
+    del v
+    status = np.where(shipped < d, SHIPPED, PAID).astype(np.int8)
+    status[delivered < d] = DELIVERED
+    status[refunded < d] = REFUNDED
+    status[cancelled < d] = CANCELLED
+    known = [np.where(x < d, x, np.nan) for x in (delivered, refunded, cancelled)]
+    return status, known[0], known[1], known[2]
