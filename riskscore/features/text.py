@@ -1,12 +1,21 @@
 """Text: replica vocabulary in listing titles, in English and Chinese.
 
-Titles are normalised (lower-cased, full-width colon to ``:``, spaces removed) and
-searched for each term of :data:`REPLICA_TERMS_EN` and :data:`REPLICA_TERMS_ZH` as a
-plain substring. Matching character sequences rather than words is what makes Chinese
-work without a tokenizer (``高仿`` inside ``全新高仿手机``) and catches spacing tricks
-(``1 : 1``, ``Original Quality``). A listing's score is the number of distinct terms its
-title contains; seller features aggregate the seller's listings (in a scoped build, the
-listings of the sellers in scope only).
+Titles are normalised (lower-cased, full-width colon to ``:``, scale notation blanked,
+spaces removed) and searched for each term of :data:`REPLICA_TERMS_EN` and
+:data:`REPLICA_TERMS_ZH` as a plain substring. Matching character sequences rather than
+words is what makes Chinese work without a tokenizer (``高仿`` inside ``全新高仿手机``)
+and catches spacing tricks (``1 : 1``, ``Original Quality``). A listing's score is the
+number of distinct terms its title contains; seller features aggregate the seller's
+listings (in a scoped build, the listings of the sellers in scope only).
+
+Scale notation is not replica wording: "1:18 diecast", "1:64 合金车模型", "1:144 高达" and
+"1:1 比例 仿真头盔 模型" / "1:1 scale model" are how honest model shops describe their goods.
+Before the spaces go, :data:`SCALE_PATTERN` blanks every ratio other than a bare ``1:1``
+and every ``1:1`` followed by a scale word, so only a bare "1:1" ("高仿 1:1", "1:1 原单")
+counts. It runs with spaces still in place, so a product number followed by a tag
+("LEGO 42056 1:1") is not read as the ratio "420561:1". The pattern uses no look-around,
+so the same regular expression runs on every backend (RE2 in Polars and DuckDB, Java in
+Spark, Python in pandas).
 """
 
 from __future__ import annotations
@@ -18,7 +27,14 @@ import narwhals as nw
 from riskscore.features._catalog import Family, FeatureSpec
 from riskscore.features._context import AsOfContext, ratio
 
-__all__ = ["FAMILIES", "REPLICA_TERMS_EN", "REPLICA_TERMS_ZH", "listing_text"]
+__all__ = [
+    "FAMILIES",
+    "REPLICA_TERMS_EN",
+    "REPLICA_TERMS_ZH",
+    "SCALE_PATTERN",
+    "listing_text",
+    "normalised_title",
+]
 
 NAN = math.nan
 
@@ -45,6 +61,23 @@ REPLICA_TERMS_ZH: tuple[str, ...] = (
     "仿品",
     "超a",
     "顶级复刻",
+)
+
+
+#: Words that make "1:1" a scale (life-size model) rather than a replica claim.
+SCALE_WORDS: tuple[str, ...] = ("比例", "scale", "尺寸", "size", "模型", "model", "仿真", "diecast")
+
+#: Scale notation blanked before matching (on lower-cased text, spaces still in place):
+#: ratios with a side of two or more digits or a digit other than 1 ("1:18", "1:64",
+#: "2:1"), and "1:1" followed by a scale word ("1:1 比例", "1:1 scale model").
+SCALE_PATTERN: str = "|".join(
+    (
+        "[0-9]+ *: *[0-9]{2,}",
+        "[0-9]{2,} *: *[0-9]+",
+        "[02-9] *: *[0-9]+",
+        "[0-9]+ *: *[02-9]",
+        "1 *: *1 *(" + "|".join(SCALE_WORDS) + ")",
+    )
 )
 
 
@@ -124,12 +157,22 @@ _LISTING = (
 
 
 def normalised_title(column: str = "title") -> nw.Expr:
-    """Return the title lower-cased, with full-width colons as ``:`` and no spaces."""
+    """Return the title lower-cased, full-width colons as ``:``, scale notation as ``#``, no spaces.
+
+    Examples
+    --------
+    >>> import narwhals as nw
+    >>> import pandas as pd
+    >>> titles = pd.DataFrame({"title": ["高仿 1 ： 1 包", "1:18 Diecast", "1:1 Scale model"]})
+    >>> nw.from_native(titles).select(normalised_title()).to_native()["title"].tolist()
+    ['高仿1:1包', '#diecast', '#model']
+    """
     return (
         nw.col(column)
         .str.to_lowercase()
         .str.replace_all("：", ":", literal=True)
-        .str.replace_all("\u3000", "", literal=True)
+        .str.replace_all("\u3000", " ", literal=True)
+        .str.replace_all(SCALE_PATTERN, "#", literal=False)
         .str.replace_all(" ", "", literal=True)
     )
 

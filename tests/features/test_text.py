@@ -59,3 +59,33 @@ def test_seller_shares(tables) -> None:
     assert feats.loc["S2", "text__replica_terms_per_listing"] == pytest.approx(5 / 3)
     assert math.isnan(feats.loc["S3", "text__replica_share"])
     assert feats.loc["S3", "text__replica_listings"] == 0.0
+
+
+#: Honest scale-model titles (no replica term) and replica claims (English "1:1" term).
+SCALE_TITLES = {
+    "1:1 scale model": 0.0,
+    "1:18 diecast": 0.0,
+    "1:1 比例 仿真头盔 模型": 0.0,
+    "1：64 合金车模型": 0.0,
+    "RG 1:144 独角兽高达": 0.0,
+    "1 : 12 可动人偶": 0.0,
+    "2:1 放大 模型": 0.0,
+    "高仿 1:1": 1.0,
+    "1:1 原单 Gucci 手提包": 1.0,
+    "LEGO 42056 1:1": 1.0,  # a product number before the tag is not a ratio "420561:1"
+    "全新 1 ： 1 手机": 1.0,
+    "AAA 1:1 mirror quality": 3.0,
+}
+
+
+@pytest.mark.parametrize("backend", ["pandas", "polars", "duckdb"])
+def test_scale_notation_is_not_replica_wording(build, backend: str) -> None:
+    titles = list(SCALE_TITLES)
+    tables = build(sellers=[{}], listings=[{"title": t} for t in titles])
+    feats = build_features(tables, "listing", as_of=AS_OF, families=["text"], backend=backend)
+    if backend != "pandas":
+        feats = feats.to_pandas() if backend == "polars" else feats.df()
+        feats = feats.set_index("listing_id")
+    title_of = tables["listings"].set_index("listing_id")["title"]
+    got = feats["text__replica_terms_en"].rename(index=title_of.to_dict()).to_dict()
+    assert got == SCALE_TITLES
