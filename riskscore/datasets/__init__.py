@@ -1,12 +1,15 @@
 """The synthetic marketplace simulator: demo data, docs examples and test fixtures.
 
 :func:`make_marketplace` returns the contract tables of :mod:`riskscore.schema` plus a
-``truth`` table (the simulated seller types) for evaluation only.
+``truth`` table (the simulated seller types) for evaluation only. :class:`Scenario`
+switches (named in :data:`SCENARIOS`) make it harder: drift, label noise, camouflaged
+rings, honest look-alikes, missing brands.
 """
 
 from __future__ import annotations
 
 from riskscore.datasets._marketplace import make_marketplace
+from riskscore.datasets._scenario import SCENARIOS, Scenario
 from riskscore.datasets._sellers import SELLER_TYPES
 
-__all__ = ["SELLER_TYPES", "make_marketplace"]
+__all__ = ["SCENARIOS", "SELLER_TYPES", "Scenario", "make_marketplace"]

@@ -389,6 +389,23 @@ GENERIC_ITEMS: tuple[tuple[tuple[str, float], ...], ...] = (
     ),
 )
 
+#: Honest scale-model items (title, typical price in CNY) of the ``honest_lookalikes``
+#: scenario's model shops: "1:1" here is a size, not a replica claim.
+SCALE_MODELS: tuple[tuple[str, float], ...] = (
+    ("1:1 比例 仿真头盔 模型", 299.0),
+    ("1:1 scale model 钢铁侠头盔", 899.0),
+    ("1:1 scale 光剑 道具模型", 399.0),
+    ("1:1 比例 婴儿 仿真 娃娃", 259.0),
+    ("1:18 diecast 合金车模 保时捷911", 459.0),
+    ("1:18 diecast model car", 399.0),
+    ("1:24 diecast 跑车模型", 189.0),
+    ("1:43 scale model 老爷车", 159.0),
+    ("1:64 合金车模型 10辆装", 99.0),
+    ("1:12 可动人偶 手办", 499.0),
+    ("1:144 拼装模型 机甲", 99.0),
+    ("1:350 scale 战舰模型", 329.0),
+)
+
 #: Title tag pools. Legit and bad shops share most words (both claim authenticity, both
 #: say "海外代购" or "原封未拆"); only some counterfeiters say "replica" out loud.
 TAGS: dict[str, tuple[str, ...]] = {

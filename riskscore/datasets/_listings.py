@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskscore.datasets import _catalogue as cat
 from riskscore.datasets import _ids
+from riskscore.datasets import _scenario as sc
 from riskscore.datasets._sellers import (
     CLICK_FARM,
     COUNTERFEIT,
@@ -27,6 +29,7 @@ from riskscore.datasets._sellers import (
 PRODUCT, BRAND_ONLY, UNBRANDED = range(3)
 _PHONES = cat.CATEGORIES.index("phones")
 _ELECTRONICS = cat.CATEGORIES.index("electronics")
+_TOYS = cat.CATEGORIES.index("toys")
 _SECOND_HAND_CATS = np.isin(np.array(cat.CATEGORIES), ["phones", "luxury", "electronics"])
 
 
@@ -138,14 +141,25 @@ def _pick(rng: np.random.Generator, offset: np.ndarray, count: np.ndarray) -> np
     return offset + np.minimum((rng.random(len(offset)) * count).astype(np.int64), count - 1)
 
 
-def plan_listings(rng: np.random.Generator, sellers: SellerPlan, cg: Catalogue) -> ListingPlan:
-    """Draw every listing's attributes and title."""
+def plan_listings(
+    rng: np.random.Generator,
+    sellers: SellerPlan,
+    cg: Catalogue,
+    srng: np.random.Generator | None = None,
+) -> ListingPlan:
+    """Draw every listing's attributes and title.
+
+    Scenario roles of ``sellers.role`` change the listings of those sellers, drawing from
+    ``srng`` only; without roles ``rng`` sees the same draws.
+    """
     counts = sellers.n_listings
     n_list = int(counts.sum())
     seller = np.repeat(np.arange(sellers.n), counts)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     kind = sellers.kind[seller]
     camo = sellers.camouflaged[seller]
+    role = sellers.role[seller]
+    model_shop = role == sc.SCALE_MODEL
     cf_seller = (kind == COUNTERFEIT) | (kind == RING)
     is_cf = cf_seller & (rng.random(n_list) < 0.8)
 
@@ -172,6 +186,9 @@ def plan_listings(rng: np.random.Generator, sellers: SellerPlan, cg: Catalogue) 
         np.where(u[0] < branding[:, 0] + branding[:, 1], BRAND_ONLY, UNBRANDED),
     )
     mode = np.where(is_cf | (kind == FAKE_PHONE), np.where(u[0] < 0.78, PRODUCT, BRAND_ONLY), mode)
+    if model_shop.any():
+        category = np.where(model_shop, _TOYS, category)
+        mode = np.where(model_shop, UNBRANDED, mode)
     product = np.searchsorted(cg.cum_within, category + (1.0 - u[1]), side="left")
     product = np.minimum(product, len(cg.price) - 1)
     generic = _pick(rng, cg.generic_offset[category], cg.generic_count[category])
@@ -206,12 +223,17 @@ def plan_listings(rng: np.random.Generator, sellers: SellerPlan, cg: Catalogue) 
     disc = kind == DISCOUNT
     ratio = np.where(disc, 0.55 + 0.25 * u[2], ratio)
     tag[disc & (u[3] < 0.6)] = 3
+    deep = role == sc.DISCOUNTER
+    if deep.any():
+        lo, hi = sc.DISCOUNT_RATIO
+        ratio = np.where(deep, lo + (hi - lo) * u[2], ratio)
     cf_loud = is_cf & ~camo
     ratio = np.where(cf_loud, 0.30 + 0.40 * u[2], ratio)
     tag[cf_loud] = np.where(u[3][cf_loud] < sellers.replica[seller][cf_loud], 4, 5)
     cf_quiet = is_cf & camo
     ratio = np.where(cf_quiet, 0.82 + 0.30 * u[2], ratio)
     tag[cf_quiet] = np.where(u[3][cf_quiet] < 0.5, 5, 0)
+    tag[cf_quiet & (role == sc.HIDDEN_RING)] = 0
     fake = kind == FAKE_PHONE
     ratio = np.where(fake, 0.40 + 0.20 * u[2], ratio)
     tag[fake] = 6
@@ -220,6 +242,10 @@ def plan_listings(rng: np.random.Generator, sellers: SellerPlan, cg: Catalogue) 
     price = np.maximum(price, 1.0)
 
     title = _titles(rng, cg, mode, category, product, generic, tag)
+    if model_shop.any():
+        reference, title = _scale_models(srng, cg, model_shop, reference, title)
+        raw = reference * ratio * sellers.price_level[seller]
+        price = np.maximum(np.where(raw >= 100.0, np.round(raw), np.round(raw, 1)), 1.0)
     popularity = np.exp(rng.normal(0.0, 1.0, n_list)) * np.where(cf_loud, 2.0, 1.0)
     return ListingPlan(
         seller=seller,
@@ -233,6 +259,25 @@ def plan_listings(rng: np.random.Generator, sellers: SellerPlan, cg: Catalogue) 
         popularity=popularity,
         title=title,
     )
+
+
+def _scale_models(
+    srng: np.random.Generator | None,
+    cg: Catalogue,
+    rows: np.ndarray,
+    reference: np.ndarray,
+    title: pa.Array,
+) -> tuple[np.ndarray, pa.Array]:
+    """Give the listings at ``rows`` a scale-model title (plus an ordinary tag) and price."""
+    srng = srng if srng is not None else np.random.default_rng(0)
+    n = len(rows)
+    item = srng.integers(0, len(cat.SCALE_MODELS), size=n)
+    price = np.array([p for _, p in cat.SCALE_MODELS])[item] * np.exp(0.2 * srng.normal(size=n))
+    tag = cg.tag_offset["legit"] + srng.integers(0, cg.tag_count["legit"], size=n)
+    names = _ids.take([t for t, _ in cat.SCALE_MODELS], item)
+    scale_title = _ids.join([names, _ids.take(cg.tag_pool, tag)])
+    title = pc.if_else(pa.array(rows), scale_title, title)
+    return np.where(rows, price, reference), title
 
 
 _TAG_GROUPS = ("legit", "sale", "second_hand", "discount", "replica", "counterfeit", "fake_phone")

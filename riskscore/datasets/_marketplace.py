@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from riskscore.datasets import _catalogue as cat
 from riskscore.datasets import _ids
+from riskscore.datasets import _scenario as sc
 from riskscore.datasets._listings import (
     PRODUCT,
     UNBRANDED,
@@ -27,19 +28,22 @@ from riskscore.datasets._listings import (
     plan_listings,
 )
 from riskscore.datasets._orders import ComplaintPlan, OrderPlan, simulate_orders
+from riskscore.datasets._scenario import SCENARIOS, Scenario, resolve_scenario
 from riskscore.datasets._sellers import (
+    CF_KIND,
     CLICK_FARM,
     COMPLAINT_KINDS,
     DEFAULT_MIX,
     FAKE_PHONE,
     ID_KINDS,
+    NOT_AS_DESCRIBED,
     SELLER_TYPES,
     SellerPlan,
     plan_sellers,
 )
 from riskscore.schema import ORDER_STATUSES
 
-__all__ = ["SELLER_TYPES", "make_marketplace"]
+__all__ = ["SCENARIOS", "SELLER_TYPES", "Scenario", "make_marketplace"]
 
 #: Listing labels: share of a labelled counterfeiter's counterfeit listings taken down.
 LISTING_LABEL_SHARE = 0.3
@@ -58,6 +62,7 @@ def make_marketplace(
     label_noise: float = 0.002,
     orders_per_seller: float = 100.0,
     camouflage: float = 0.4,
+    scenario: str | Scenario | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Simulate a marketplace with honest shops, counterfeiters and fraudsters.
 
@@ -109,6 +114,32 @@ def make_marketplace(
         Mean orders per shop over the period (sets the total volume).
     camouflage : float, default 0.4
         Share of ring members that look like ordinary shops.
+    scenario : str or Scenario, optional
+        Switches that break the easy patterns above, to test a model against harder
+        data: a name from :data:`SCENARIOS` (``"default"``, ``"drift"``,
+        ``"label_noise"``, ``"camouflage"``, ``"honest_lookalikes"``,
+        ``"missing_brand"``, ``"hard"`` for all of them) or a :class:`Scenario`.
+
+        - ``drift``: fraud (fake-phone bursts, click farms) only in the first 40% of the
+          period, then it stops; counterfeiters turning bad later price like honest
+          shops, without replica words; and from then on the complaint form files
+          counterfeit complaints as ``not_as_described`` (a feature distribution that
+          flips between early and late periods).
+        - ``label_noise``: label delays of 20 days plus a log-normal with median 60 days;
+          20% of would-be labels on bad sellers never come, 15% of seller labels have
+          the wrong kind, 2% of good sellers are labelled by mistake.
+        - ``camouflage``: every ring member is camouflaged, completely (honest prices,
+          complaint rates and kinds, titles and regions): only the links give it away.
+        - ``honest_lookalikes``: 4% of sellers are honest model shops titling "1:1
+          scale" / "1:18 diecast"; 4% more become discounters, and every discounter
+          sells genuine goods at 0.40-0.65x reference. None of them is labelled.
+        - ``missing_brand``: no brand on 30% of branded listings (60% of counterfeit
+          ones); titles still name it.
+
+        Default (None or ``"default"``): none, and tables identical to earlier releases.
+        With any switch on, ``truth`` has one more column, ``scenario_role``: what the
+        scenario made of the seller (``early_fraud``, ``late_quiet``, ``hidden_ring``,
+        ``scale_model``, ``discounter``, or empty).
 
     Returns
     -------
@@ -149,6 +180,8 @@ def make_marketplace(
         orders_per_seller=orders_per_seller,
         camouflage=camouflage,
     )
+    scen = resolve_scenario(scenario)
+    srng = sc.scenario_rng(int(seed))  # type: ignore[call-overload]
     rng = np.random.default_rng(seed)
     sellers = plan_sellers(
         rng,
@@ -160,13 +193,36 @@ def make_marketplace(
         label_noise=label_noise,
         orders_per_seller=orders_per_seller,
         earliest=(_EARLIEST - start_ts) / pd.Timedelta(days=1),
+        scenario=scen,
+        srng=srng,
     )
     catalogue = load_catalogue()
-    listings = plan_listings(rng, sellers, catalogue)
+    listings = plan_listings(rng, sellers, catalogue, srng)
     orders, complaints = simulate_orders(rng, sellers, listings, start_ts)
+    if scen.drift:
+        # The complaint form loses its "counterfeit" option at the split.
+        late = (complaints.kind == CF_KIND) & (complaints.t >= sc.DRIFT_SPLIT * days)
+        complaints.kind = np.where(late, NOT_AS_DESCRIBED, complaints.kind)
     created = _listing_times(rng, sellers, listings, orders)
     labels = _labels(rng, sellers, listings, created)
-    return _assemble(start_ts, sellers, catalogue, listings, created, orders, complaints, labels)
+    no_brand = None
+    if scen.missing_brand:
+        share = np.where(
+            listings.is_counterfeit, sc.MISSING_BRAND_SHARE_COUNTERFEIT, sc.MISSING_BRAND_SHARE
+        )
+        no_brand = (listings.mode != UNBRANDED) & (srng.random(len(listings.mode)) < share)
+    return _assemble(
+        start_ts,
+        sellers,
+        catalogue,
+        listings,
+        created,
+        orders,
+        complaints,
+        labels,
+        no_brand=no_brand,
+        roles=bool(scen.active),
+    )
 
 
 def _check_params(
@@ -313,6 +369,9 @@ def _assemble(
     orders: OrderPlan,
     complaints: ComplaintPlan,
     labels: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    *,
+    no_brand: np.ndarray | None = None,
+    roles: bool = False,
 ) -> dict[str, pd.DataFrame]:
     n = sellers.n
     reg_time = _timestamps(start, sellers.reg)
@@ -355,6 +414,7 @@ def _assemble(
             "is_counterfeit": sellers.is_counterfeit,
             "is_fraud": (sellers.kind == FAKE_PHONE) | (sellers.kind == CLICK_FARM),
             "camouflaged": sellers.camouflaged,
+            **({"scenario_role": _ids.take(sc.ROLES, sellers.role)} if roles else {}),
         },
         seller_order,
     )
@@ -382,7 +442,9 @@ def _assemble(
             "product_id": _ids.take(product_ids, listings.product, listings.mode != PRODUCT),
             "category": _ids.take(cat.CATEGORIES, listings.category),
             "brand": _ids.take(
-                cg.brand_names, cg.brand[listings.product], listings.mode == UNBRANDED
+                cg.brand_names,
+                cg.brand[listings.product],
+                (listings.mode == UNBRANDED) | (False if no_brand is None else no_brand),
             ),
             "title": listings.title,
             "price": listings.price.astype(np.float64),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskscore.datasets import _catalogue as cat
+from riskscore.datasets import _scenario as sc
 
 #: Seller types the simulator knows, in a fixed order (the index is the type code).
 SELLER_TYPES: tuple[str, ...] = (
@@ -80,6 +81,7 @@ class SellerPlan:
     cancel: np.ndarray  # cancellation rate
     replica: np.ndarray  # share of counterfeit titles with replica words
     price_level: np.ndarray  # seller-wide price factor
+    role: np.ndarray  # int8 scenario role code (_scenario.ROLES), 0 = none
 
     @property
     def is_bad(self) -> np.ndarray:
@@ -140,13 +142,29 @@ def plan_sellers(
     label_noise: float,
     orders_per_seller: float,
     earliest: float,
+    scenario: sc.Scenario | None = None,
+    srng: np.random.Generator | None = None,
 ) -> SellerPlan:
     """Draw every per-seller decision of the simulation.
 
-    ``earliest`` is the first allowed registration time (days since start).
+    ``earliest`` is the first allowed registration time (days since start). The switches
+    of ``scenario`` draw from ``srng`` only, so without them ``rng`` sees the same draws.
     """
     d = float(days)
+    scen = scenario or sc.Scenario()
+    srng = srng if srng is not None else np.random.default_rng(0)
     kind = rng.permutation(np.repeat(np.arange(7), type_counts(n, shares))).astype(np.int8)
+    role = np.zeros(n, dtype=np.int8)
+    if scen.honest_lookalikes:
+        # Some honest shops become scale-model shops, some more become discounters.
+        u = srng.random(n)
+        legit_share = max(float(np.mean(kind == LEGIT)), 1e-9)
+        model_p = sc.SCALE_MODEL_SHARE / legit_share
+        disc_p = model_p + sc.EXTRA_DISCOUNT_SHARE / legit_share
+        role[(kind == LEGIT) & (u < model_p)] = sc.SCALE_MODEL
+        kind = np.where((kind == LEGIT) & (u >= model_p) & (u < disc_p), DISCOUNT, kind)
+        kind = kind.astype(np.int8)
+        role[kind == DISCOUNT] = sc.DISCOUNTER
     legitish = kind <= NEW_LEGIT
     bad = kind >= FAKE_PHONE
     cf = (kind == COUNTERFEIT) | (kind == RING)
@@ -157,6 +175,9 @@ def plan_sellers(
     ring[members] = _groups(rng, len(members), 3, 15)
     n_rings = int(ring.max()) + 1 if len(members) else 0
     camouflaged = (kind == RING) & (rng.random(n) < camouflage)
+    if scen.camouflage:
+        camouflaged = kind == RING
+        role[camouflaged] = sc.HIDDEN_RING
 
     # Registration and activity windows.
     u = rng.random((8, n))
@@ -176,6 +197,14 @@ def plan_sellers(
     bad_start = np.minimum(bad_start, d - 1.0)
     reg = np.where(bad, np.where(aged, -(30.0 + 3 * 365.0 * u[7]), fresh_reg), reg)
     bad_start = np.where(bad, bad_start, np.nan)
+    fraud = (kind == FAKE_PHONE) | (kind == CLICK_FARM)
+    split = sc.DRIFT_SPLIT * d
+    if scen.drift:
+        # Fraud turns bad in the first part of the period only (registration moves along).
+        shift = np.where(fraud, np.minimum(bad_start, d) * sc.DRIFT_SPLIT - bad_start, 0.0)
+        bad_start = bad_start + shift
+        reg = reg + shift
+        role[fraud] = sc.EARLY_FRAUD
     reg = np.maximum(reg, earliest)
 
     act_a = np.where(bad, np.maximum(bad_start, 0.0), np.maximum(reg, 0.0))
@@ -185,6 +214,10 @@ def plan_sellers(
     act_b = np.where(churn, act_a + u[1] * (d - act_a), act_b)
     burst = 7.0 + 14.0 * u[2]
     act_b = np.where(kind == FAKE_PHONE, np.minimum(act_a + burst, d), act_b)
+    if scen.drift:
+        # ... and stops soon after the split.
+        stop = split + 14.0 * srng.random(n)
+        act_b = np.where(fraud, np.maximum(np.minimum(act_b, stop), act_a), act_b)
 
     # Seller labels: a share of bad sellers, some weeks after going bad; enforcement
     # closes the shop. A few ordinary sellers are labelled by mistake (not closed).
@@ -193,12 +226,22 @@ def plan_sellers(
     label_on = bad & (u[0] < label_coverage)
     # Shops that went bad before the period and are still open get decided early in it.
     due = np.maximum(bad_start + 20.0 + 100.0 * u[1], 1.0 + 59.0 * u[5])
+    if scen.label_noise:
+        v = srng.random((3, n))
+        delay = 20.0 + sc.LABEL_DELAY_MEDIAN * np.exp(sc.LABEL_DELAY_SIGMA * srng.normal(size=n))
+        due = np.maximum(bad_start + delay, 1.0 + 59.0 * u[5])
+        label_on = label_on & (v[0] >= sc.LABEL_MISSING)
     label_at = np.where(label_on, due, label_at)
     closed = label_on & (label_at < d)
     act_b = np.where(closed, np.minimum(act_b, label_at), act_b)
     label_kind = np.where((kind == FAKE_PHONE) | (kind == CLICK_FARM), 1, 0).astype(np.int8)
     first = np.maximum(reg, 0.0) + 10.0
     noisy = legitish & (u[2] < label_noise) & (first < d)
+    if scen.label_noise:
+        label_kind = np.where(label_on & (v[1] < sc.LABEL_FLIP), 1 - label_kind, label_kind)
+        noisy = legitish & (v[2] < max(label_noise, sc.LABEL_FALSE)) & (first < d)
+    if scen.honest_lookalikes:
+        noisy = noisy & (role != sc.SCALE_MODEL) & (role != sc.DISCOUNTER)
     label_at = np.where(noisy, first + u[3] * (d - first), label_at)
     label_kind = np.where(noisy, (u[4] < 0.3).astype(np.int8), label_kind)
 
@@ -247,10 +290,21 @@ def plan_sellers(
         _choice(rng, np.array(cat.MARKET_WEIGHTS), n),
     )
     primary = np.where(kind == FAKE_PHONE, 0, primary)
+    if scen.camouflage:
+        # Hidden ring members register where ordinary shops do.
+        region = np.where(camouflaged, _choice(srng, region_w, n), region)
+    if scen.honest_lookalikes:
+        primary = np.where(role == sc.SCALE_MODEL, cat.CATEGORIES.index("toys"), primary)
 
     ids, n_id_values = _identifiers(rng, kind, ring, n_rings)
 
     # Behaviour: complaint rates per kind, cancellations, title habits, price level.
+    if scen.drift:
+        # Counterfeiters that turn bad after the split have learnt to look ordinary.
+        late = cf & (bad_start >= split) & ~camouflaged
+        camouflaged = camouflaged | late
+        role[late] = sc.LATE_QUIET
+    hidden = camouflaged & scen.camouflage
     u = rng.random((4, n))
     total_rate = np.where(
         (kind == DISCOUNT) | camouflaged, 0.008 + 0.017 * u[0], 0.005 + 0.015 * u[0]
@@ -267,6 +321,10 @@ def plan_sellers(
         ]
     )[kind]
     shares_by_kind = np.where(camouflaged[:, None], [0.12, 0.23, 0.40, 0.25], shares_by_kind)
+    if scen.camouflage:
+        # Hidden ring members draw complaints like ordinary shops, of ordinary kinds.
+        total_rate = np.where(hidden, 0.005 + 0.015 * u[0], total_rate)
+        shares_by_kind = np.where(hidden[:, None], [0.17, 0.06, 0.47, 0.30], shares_by_kind)
     rates = total_rate[:, None] * shares_by_kind
     cf_extra = np.where(cf & ~camouflaged, 0.05 + 0.17 * u[1], 0.0)
     nr_extra = np.where(kind == FAKE_PHONE, 0.6 + 0.3 * u[2], 0.0)
@@ -302,6 +360,7 @@ def plan_sellers(
         cancel=cancel,
         replica=replica,
         price_level=price_level,
+        role=role,
     )
 
 
