@@ -12,6 +12,8 @@ docs of each column kind. Unknown extra columns and unknown extra tables pass th
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -312,7 +314,16 @@ def validate(tables: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     ------
     SchemaError
         Listing every problem: table, column, up to five offending keys, the count of
-        offending rows, and the fix.
+        offending rows, and the fix. Nothing else escapes: values of any type (lists,
+        ``pd.NA``, huge integers, mixed objects) are reported, not crashed on.
+
+    Notes
+    -----
+    Numbers must be finite wherever the column has a range rule (``>= 0``) and in every
+    whole-number column: ``inf`` and ``-inf`` are errors, ``NaN`` is a missing value
+    (allowed only in nullable columns). A time column may hold timezone-aware or naive
+    values, but not both: naive values mixed with aware ones are refused rather than
+    guessed to be UTC (see the data contract page).
 
     Examples
     --------
@@ -323,10 +334,22 @@ def validate(tables: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     >>> str(tables["orders"]["created_at"].dtype)
     'datetime64[us]'
     """
+    if not isinstance(tables, Mapping):
+        raise SchemaError(
+            [
+                f"validate expects a mapping of table name to DataFrame; got "
+                f"{type(tables).__name__}; pass e.g. {{'sellers': sellers, 'orders': orders, ...}}"
+            ]
+        )
     problems: list[str] = []
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
-        out[name] = _to_pandas(name, frame)
+        converted = _to_pandas(str(name), frame, problems)
+        if converted is not None:
+            out[name] = converted
+    if problems:
+        raise SchemaError(problems)
+    failed: set[tuple[str, str]] = set()
     for name, spec in CONTRACT.items():
         if name not in out:
             if spec.required:
@@ -335,39 +358,73 @@ def validate(tables: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
                     f"as {name}.parquet or {name}.csv"
                 )
             continue
-        out[name] = _check_table(spec, out[name], problems)
+        out[name] = _check_table(spec, out[name], problems, failed)
     for name, spec in CONTRACT.items():
         if name in out:
-            _check_foreign_keys(spec, out, problems)
+            _check_foreign_keys(spec, out, problems, failed)
     if problems:
         raise SchemaError(problems)
     return out
 
 
-def _to_pandas(name: str, frame: Any) -> pd.DataFrame:
-    if isinstance(frame, pd.DataFrame):
-        return frame.copy(deep=False)
-    if hasattr(frame, "to_pandas"):
-        return frame.to_pandas()
-    if hasattr(frame, "toPandas"):
-        return frame.toPandas()
-    raise SchemaError(
-        [f"table '{name}' is a {type(frame).__name__}; pass a pandas, Polars or DuckDB table"]
-    )
+def _to_pandas(name: str, frame: Any, problems: list[str]) -> pd.DataFrame | None:
+    """Return ``frame`` as a pandas DataFrame, or record why it cannot be one."""
+    converted: Any = None
+    try:
+        if isinstance(frame, pd.DataFrame):
+            converted = frame.copy(deep=False)
+        elif hasattr(frame, "to_pandas"):
+            converted = frame.to_pandas()
+        elif hasattr(frame, "toPandas"):
+            converted = frame.toPandas()
+    except Exception as err:  # a foreign library's own failure to convert
+        problems.append(
+            f"table '{name}' could not be converted to pandas ({type(err).__name__}: {err}); "
+            "convert it yourself and pass a pandas DataFrame"
+        )
+        return None
+    if not isinstance(converted, pd.DataFrame):
+        problems.append(
+            f"table '{name}' is a {type(frame).__name__}; pass a pandas, Polars or DuckDB table"
+        )
+        return None
+    dup = converted.columns[converted.columns.duplicated()].unique()
+    if len(dup):
+        problems.append(
+            f"{name}: column(s) {', '.join(map(str, dup[:N_EXAMPLES]))} appear more than once; "
+            "rename or drop the duplicates"
+        )
+        return None
+    return converted
 
 
 def _examples(frame: pd.DataFrame, spec: TableSpec, mask: np.ndarray | pd.Series) -> str:
     rows = frame.loc[np.asarray(mask, dtype=bool)]
     if spec.key is not None and spec.key in frame.columns:
-        keys = [str(k) for k in rows[spec.key].head(N_EXAMPLES)]
+        keys = [_short(k) for k in rows[spec.key].head(N_EXAMPLES)]
         label = spec.key
     else:
-        keys = [str(k) for k in rows.index[:N_EXAMPLES]]
+        keys = [_short(k) for k in rows.index[:N_EXAMPLES]]
         label = "row"
     return f"{len(rows)} row(s), e.g. {label} {', '.join(keys)}"
 
 
-def _check_table(spec: TableSpec, frame: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
+def _short(value: Any, limit: int = 40) -> str:
+    """``str(value)``, cut to ``limit`` characters (an id may be a huge object)."""
+    try:
+        text = str(value)
+    except Exception:  # an object whose __str__ fails
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_table(
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    problems: list[str],
+    failed: set[tuple[str, str]],
+) -> pd.DataFrame:
+    """Coerce and check every contract column; ``failed`` collects columns left unchecked."""
     name = spec.name
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     for missing_name in missing:
@@ -381,12 +438,26 @@ def _check_table(spec: TableSpec, frame: pd.DataFrame, problems: list[str]) -> p
     for col in spec.columns:
         if col.name not in frame.columns:
             continue
-        coerced = _coerce(spec, col, frame, problems)
+        try:
+            coerced = _coerce(spec, col, frame, problems)
+            if coerced is not None:
+                frame[col.name] = coerced
+                _check_values(spec, col, frame, problems)
+        except (TypeError, ValueError, OverflowError, pa.ArrowException) as err:
+            # A value no rule above foresaw: report it like any other problem.
+            coerced = None
+            problems.append(
+                f"{name}.{col.name}: values cannot be read as {_KIND_TEXT[col.kind]} "
+                f"({type(err).__name__}: {_short(err, 120)}); {_FIX[col.kind]}"
+            )
         if coerced is None:
-            continue
-        frame[col.name] = coerced
-        _check_values(spec, col, frame, problems)
-    if spec.key is not None and spec.key in frame.columns and spec.key not in missing:
+            failed.add((name, col.name))
+    if (
+        spec.key is not None
+        and spec.key in frame.columns
+        and (name, spec.key) not in failed
+        and spec.key not in missing
+    ):
         dup = frame[spec.key].duplicated(keep=False).to_numpy()
         if dup.any():
             problems.append(
@@ -396,75 +467,220 @@ def _check_table(spec: TableSpec, frame: pd.DataFrame, problems: list[str]) -> p
     return frame
 
 
+_KIND_TEXT = {"str": "text", "float": "numbers", "int": "whole numbers", "datetime": "timestamps"}
+_FIX = {
+    "str": "store this column as strings",
+    "float": "store this column as numbers",
+    "int": "store this column as whole numbers",
+    "datetime": "store ISO 8601 strings such as 2024-06-30T12:00:00 or datetime values",
+}
+
+#: A trailing UTC offset after a clock time: ``...T08:00:00Z``, ``+08:00``, ``-0500``, ``+08``.
+_ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a scalar is a missing value (None, NaN, NaT, ``pd.NA``)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and bool(np.isnan(value))
+
+
+def _object_mask(s: pd.Series, test: Any) -> np.ndarray:
+    """Element-wise ``test`` over an object column, as a boolean array."""
+    return np.fromiter((bool(test(v)) for v in s.array), dtype=bool, count=len(s))
+
+
 def _coerce(
     spec: TableSpec, col: ColumnSpec, frame: pd.DataFrame, problems: list[str]
 ) -> pd.Series | None:
     s = frame[col.name]
     where = f"{spec.name}.{col.name}"
     if col.kind == "str":
-        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            if s.dtype == object:
-                is_text = s.map(lambda v: isinstance(v, str) or v is None or v != v)
-                bad = ~is_text.to_numpy(dtype=bool)
-                if bad.any():
-                    problems.append(
-                        f"{where}: expected text, found non-text values in "
-                        f"{_examples(frame, spec, bad)}; store this column as strings"
-                    )
-                    return None
-            return s.astype("str")
-        if pd.api.types.is_integer_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
-            return s.astype("str").where(s.notna())
-        problems.append(
-            f"{where}: expected text, got dtype {s.dtype}; store this column as strings"
-        )
-        return None
+        return _coerce_text(spec, where, frame, s, problems)
     if col.kind in ("float", "int"):
-        if pd.api.types.is_bool_dtype(s.dtype) or not (pd.api.types.is_numeric_dtype(s.dtype)):
-            num = pd.to_numeric(s, errors="coerce")
-            unparsable = (num.isna() & s.notna()).to_numpy(dtype=bool)
-            if unparsable.any() or pd.api.types.is_bool_dtype(s.dtype):
+        return _coerce_number(spec, col, where, frame, s, problems)
+    return _coerce_time(spec, where, frame, s, problems)
+
+
+def _coerce_text(
+    spec: TableSpec, where: str, frame: pd.DataFrame, s: pd.Series, problems: list[str]
+) -> pd.Series | None:
+    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        if s.dtype == object:
+            bad = _object_mask(s, lambda v: not (isinstance(v, str) or _is_missing(v)))
+            if bad.any():
+                kinds = sorted({type(v).__name__ for v in s[bad].head(100)})
                 problems.append(
-                    f"{where}: expected numbers, got dtype {s.dtype} with unparsable values "
-                    f"in {_examples(frame, spec, unparsable)}; store this column as numbers"
+                    f"{where}: expected text, found non-text values ({', '.join(kinds)}) in "
+                    f"{_examples(frame, spec, bad)}; store this column as strings"
                 )
                 return None
-            s = num
-        if col.kind == "float":
-            return s.astype("float64")
-        if s.isna().any():
-            if not col.nullable:
-                return s  # reported as missing values by _check_values
-            return s.astype("Int64")
-        as_int = s.astype("int64")
-        lost = as_int.to_numpy() != s.to_numpy()
-        if lost.any():
+            missing = _object_mask(s, _is_missing)
+            return s.astype("str").where(~missing)
+        return s.astype("str")
+    if pd.api.types.is_bool_dtype(s.dtype):
+        pass
+    elif pd.api.types.is_integer_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        return s.astype("str").where(s.notna())
+    elif bool(s.isna().all()):
+        return s.astype("str").where(s.notna())  # an all-missing column of any dtype
+    problems.append(f"{where}: expected text, got dtype {s.dtype}; store this column as strings")
+    return None
+
+
+def _to_number(value: Any) -> float:
+    """One object value as a float; NaN when it is not a number."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | str | np.number):
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+    except OverflowError:  # an int beyond float range
+        return np.inf if value > 0 else -np.inf
+
+
+def _coerce_number(
+    spec: TableSpec,
+    col: ColumnSpec,
+    where: str,
+    frame: pd.DataFrame,
+    s: pd.Series,
+    problems: list[str],
+) -> pd.Series | None:
+    dtype = s.dtype
+    if (
+        pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_complex_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    ):
+        if not bool(s.isna().all()):
             problems.append(
-                f"{where}: expected whole numbers, found fractions in "
-                f"{_examples(frame, spec, lost)}; round them before loading"
+                f"{where}: expected numbers, got dtype {dtype}; store this column as numbers"
             )
             return None
-        return as_int
-    # datetime
+        s = s.astype("float64")
+    elif not pd.api.types.is_numeric_dtype(dtype):
+        if pd.api.types.is_object_dtype(dtype):
+            num = pd.Series(
+                np.fromiter((_to_number(v) for v in s.array), dtype=float, count=len(s)),
+                index=s.index,
+            )
+            missing = _object_mask(s, _is_missing)
+        else:
+            num = pd.to_numeric(s, errors="coerce")
+            missing = s.isna().to_numpy(dtype=bool)
+        unparsable = num.isna().to_numpy(dtype=bool) & ~missing
+        if unparsable.any():
+            problems.append(
+                f"{where}: expected numbers, got dtype {dtype} with unparsable values "
+                f"in {_examples(frame, spec, unparsable)}; store this column as numbers"
+            )
+            return None
+        s = num
+    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    if col.non_negative or col.kind == "int":
+        infinite = np.isinf(values)
+        if infinite.any():
+            problems.append(
+                f"{where}: non-finite values (inf or -inf) in {_examples(frame, spec, infinite)}; "
+                f"{col.name} must be a finite number: replace them with the real value, or "
+                + ("leave them empty (missing)" if col.nullable else "drop those rows")
+            )
+            return None
+    if col.kind == "float":
+        return s.astype("float64")
+    if s.isna().any():
+        if not col.nullable:
+            return s  # reported as missing values by _check_values
+        return s.astype("Int64")
+    if pd.api.types.is_integer_dtype(dtype):
+        big = (s > np.iinfo(np.int64).max).to_numpy(dtype=bool)
+    else:
+        big = np.abs(values) >= 2.0**63
+    if big.any():
+        problems.append(
+            f"{where}: values too large for a 64-bit whole number in "
+            f"{_examples(frame, spec, big)}; check the unit and the value"
+        )
+        return None
+    as_int = s.astype("int64")
+    lost = as_int.to_numpy() != s.to_numpy()
+    if lost.any():
+        problems.append(
+            f"{where}: expected whole numbers, found fractions in "
+            f"{_examples(frame, spec, lost)}; round them before loading"
+        )
+        return None
+    return as_int
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, str | datetime.datetime | np.datetime64) or _is_missing(value)
+
+
+def _has_zone(value: Any) -> bool:
+    """Whether one time value carries a time zone or UTC offset."""
+    if isinstance(value, str):
+        return _ZONE.search(value.strip()) is not None
+    return getattr(value, "tzinfo", None) is not None
+
+
+def _coerce_time(
+    spec: TableSpec, where: str, frame: pd.DataFrame, s: pd.Series, problems: list[str]
+) -> pd.Series | None:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         return s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
     if pd.api.types.is_datetime64_dtype(s.dtype):
         return s.astype("datetime64[us]")
-    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-        parsed = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
-        unparsed = (parsed.isna() & s.notna()).to_numpy(dtype=bool)
-        if unparsed.any():
+    if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
+        if bool(s.isna().all()):
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+        problems.append(
+            f"{where}: expected timestamps, got dtype {s.dtype}; store ISO 8601 strings or "
+            "datetime values"
+        )
+        return None
+    if s.dtype == object:
+        bad = _object_mask(s, lambda v: not _is_time(v))
+        if bad.any():
+            kinds = sorted({type(v).__name__ for v in s[bad].head(100)})
             problems.append(
-                f"{where}: unparsable timestamps in {_examples(frame, spec, unparsed)} "
-                f"(e.g. {s[unparsed].iloc[0]!r}); use ISO 8601 such as 2024-06-30T12:00:00"
+                f"{where}: expected timestamps, found other values ({', '.join(kinds)}) in "
+                f"{_examples(frame, spec, bad)}; store ISO 8601 strings such as "
+                "2024-06-30T12:00:00 or datetime values"
             )
             return None
-        return parsed.dt.tz_localize(None).astype("datetime64[us]")
-    problems.append(
-        f"{where}: expected timestamps, got dtype {s.dtype}; store ISO 8601 strings or "
-        "datetime values"
-    )
-    return None
+        missing = _object_mask(s, _is_missing)
+        zoned = _object_mask(s, _has_zone) & ~missing
+    else:
+        missing = s.isna().to_numpy(dtype=bool)
+        # Arrow's regex (a compiled pattern would send pandas to a Python loop: 2.1 s vs
+        # 0.08 s for 200k values)
+        text = pc.utf8_trim_whitespace(pa.array(s.astype("str").array, from_pandas=True))
+        found = pc.fill_null(pc.match_substring_regex(text, _ZONE.pattern), False)
+        zoned = found.to_numpy(zero_copy_only=False).astype(bool) & ~missing
+    naive = ~zoned & ~missing
+    if zoned.any() and naive.any():
+        problems.append(
+            f"{where}: {int(naive.sum())} timestamp(s) without a time zone mixed with "
+            f"{int(zoned.sum())} with one; the naive ones are "
+            f"{_examples(frame, spec, naive)} (e.g. {_short(s[naive].iloc[0])!r}). Reading "
+            "them as UTC would be a guess; give every value its offset (e.g. +00:00 when "
+            "they are UTC) or store the whole column in one zone"
+        )
+        return None
+    parsed = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
+    unparsed = parsed.isna().to_numpy(dtype=bool) & ~missing
+    if unparsed.any():
+        problems.append(
+            f"{where}: unparsable timestamps in {_examples(frame, spec, unparsed)} "
+            f"(e.g. {_short(s[unparsed].iloc[0])!r}); use ISO 8601 such as 2024-06-30T12:00:00"
+        )
+        return None
+    return parsed.dt.tz_localize(None).astype("datetime64[us]")
 
 
 def _check_values(
@@ -472,7 +688,7 @@ def _check_values(
 ) -> None:
     s = frame[col.name]
     where = f"{spec.name}.{col.name}"
-    na = s.isna().to_numpy()
+    na = s.isna().to_numpy(dtype=bool)
     if not col.nullable and na.any():
         problems.append(
             f"{where}: missing values in {_examples(frame, spec, na)}; fill them or drop "
@@ -529,14 +745,20 @@ def _missing_from(s: pd.Series, reference: pd.Series | tuple[str, ...]) -> np.nd
 
 
 def _check_foreign_keys(
-    spec: TableSpec, tables: Mapping[str, pd.DataFrame], problems: list[str]
+    spec: TableSpec,
+    tables: Mapping[str, pd.DataFrame],
+    problems: list[str],
+    failed: set[tuple[str, str]],
 ) -> None:
+    """Check each foreign key whose both ends were read as text (others are reported)."""
     frame = tables[spec.name]
     for column, ref_table, ref_column in spec.foreign_keys:
         if column not in frame.columns or ref_table not in tables:
             continue
         ref = tables[ref_table]
         if ref_column not in ref.columns:
+            continue
+        if (spec.name, column) in failed or (ref_table, ref_column) in failed:
             continue
         s = frame[column]
         bad = _missing_from(s, ref[ref_column])

@@ -182,3 +182,164 @@ def test_refund_before_its_order_is_refused(tiny_tables):
     text = str(err.value)
     assert "orders.refunded_at: earlier than created_at in 1 row(s), e.g. order_id O3" in text
     assert "orders.cancelled_at: earlier than created_at in 1 row(s), e.g. order_id O1" in text
+
+
+# --- non-finite numbers (issue 14, item 3) -------------------------------------------
+
+_RANGED = [
+    (spec.name, col.name)
+    for spec in CONTRACT.values()
+    for col in spec.columns
+    if col.kind in ("float", "int") and col.non_negative
+]
+
+
+def test_every_numeric_column_has_a_range_rule():
+    # the non-finite rule below follows the range rule; a new numeric column without one
+    # would silently accept inf
+    numeric = [(s.name, c.name) for s in CONTRACT.values() for c in s.columns if c.kind != "str"]
+    assert {n for n in numeric if n in _RANGED} == {
+        n for n in numeric if CONTRACT[n[0]].column(n[1]).kind in ("float", "int")
+    }
+    assert ("orders", "amount") in _RANGED and ("listings", "price") in _RANGED
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+@pytest.mark.parametrize(("table", "column"), _RANGED)
+def test_non_finite_values_are_contract_errors(tiny_tables, table, column, value):
+    frame = tiny_tables[table].copy()
+    values = frame[column].astype("float64").to_numpy(copy=True)
+    values[0] = value
+    frame[column] = values
+    key = CONTRACT[table].key
+    first = frame[key].iloc[0] if key else 0
+    with pytest.raises(SchemaError) as info:
+        validate(_with(tiny_tables, table, frame))
+    assert info.value.problems == [
+        f"{table}.{column}: non-finite values (inf or -inf) in 1 row(s), e.g. "
+        f"{key or 'row'} {first}; {column} must be a finite number: replace them with the "
+        "real value, or "
+        + ("leave them empty (missing)" if CONTRACT[table].column(column).nullable else "drop")
+        + ("" if CONTRACT[table].column(column).nullable else " those rows")
+    ]
+
+
+def test_non_finite_count_and_examples(tiny_tables):
+    orders = tiny_tables["orders"].assign(amount=[float("inf"), 1.0, float("inf"), "inf"])
+    with pytest.raises(
+        SchemaError,
+        match=r"orders\.amount: non-finite values \(inf or -inf\) in 3 row\(s\), "
+        r"e\.g\. order_id O1, O3, O4;",
+    ):
+        validate(_with(tiny_tables, "orders", orders))
+
+
+def test_nan_stays_missing_where_nulls_are_allowed(tiny_tables):
+    products = tiny_tables["products"].assign(reference_price=[float("nan")])
+    out = validate(_with(tiny_tables, "products", products))
+    assert out["products"]["reference_price"].isna().tolist() == [True]
+
+
+def test_nan_is_a_missing_value_where_nulls_are_not(tiny_tables):
+    orders = tiny_tables["orders"].assign(amount=[1.0, float("nan"), 1.0, 1.0])
+    with pytest.raises(SchemaError, match=r"orders\.amount: missing values in 1 row\(s\), e\.g\. "):
+        validate(_with(tiny_tables, "orders", orders))
+
+
+def test_huge_integer_is_refused_not_wrapped(tiny_tables):
+    orders = tiny_tables["orders"].assign(quantity=pd.Series([1, 2**64 - 1, 1, 1], dtype="uint64"))
+    with pytest.raises(SchemaError, match=r"orders\.quantity: values too large .* order_id O2"):
+        validate(_with(tiny_tables, "orders", orders))
+
+
+# --- mixed time zones (issue 14, item 4) ---------------------------------------------
+
+
+def test_mixed_naive_and_zoned_strings_are_refused(tiny_tables):
+    orders = tiny_tables["orders"].assign(
+        created_at=[
+            "2024-01-10T08:00:00+08:00",
+            "2024-02-10T08:00:00",
+            "2024-02-11 09:30",
+            "2024-02-12T00:00:00Z",
+        ]
+    )
+    with pytest.raises(SchemaError) as info:
+        validate(_with(tiny_tables, "orders", orders))
+    (problem,) = info.value.problems
+    assert problem.startswith(
+        "orders.created_at: 2 timestamp(s) without a time zone mixed with 2 with one; the "
+        "naive ones are 2 row(s), e.g. order_id O2, O3 (e.g. '2024-02-10T08:00:00')."
+    )
+    assert "give every value its offset (e.g. +00:00 when they are UTC)" in problem
+
+
+def test_mixed_naive_and_aware_objects_are_refused(tiny_tables):
+    created = pd.Series(
+        [
+            pd.Timestamp("2024-01-10 08:00", tz="Asia/Shanghai"),
+            pd.Timestamp("2024-02-10"),
+            pd.Timestamp("2024-02-11"),
+            pd.Timestamp("2024-02-12"),
+        ],
+        dtype=object,
+    )
+    orders = tiny_tables["orders"].assign(created_at=created)
+    with pytest.raises(SchemaError, match=r"orders\.created_at: 3 timestamp\(s\) without a time"):
+        validate(_with(tiny_tables, "orders", orders))
+
+
+def test_one_zone_per_column_is_accepted(tiny_tables):
+    orders = tiny_tables["orders"].assign(
+        created_at=[
+            "2024-01-10T08:00:00+08:00",
+            "2024-02-10T08:00:00 +00:00",
+            "2024-02-11T00:00Z",
+            "2024-02-12T01:00-0100",
+        ]
+    )
+    out = validate(_with(tiny_tables, "orders", orders))["orders"]["created_at"]
+    # offsets convert to UTC
+    assert out.iloc[0] == pd.Timestamp("2024-01-10 00:00")
+    assert out.iloc[3] == pd.Timestamp("2024-02-12 02:00")
+    dates = tiny_tables["orders"].assign(created_at=["2024-01-10", "2024-02-10"] * 2)
+    assert validate(_with(tiny_tables, "orders", dates))["orders"]["created_at"].notna().all()
+
+
+# --- values of any type are reported, never crashed on (issue 14, item 7) -------------
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "values", "expected"),
+    [
+        ("listings", "brand", ["Apple", pd.NA, None], None),
+        ("sellers", "seller_id", [["S1"], "S2"], r"sellers\.seller_id: expected text.*\(list\)"),
+        ("orders", "seller_id", [1, 2, 2, 2], r"orders\.seller_id: expected text.*\(int\)"),
+        ("orders", "listing_id", pd.Series([1.0, 2.0, 2.0, 3.0]), r"got dtype float64"),
+        ("orders", "amount", [[1.0], 1.0, 1.0, 1.0], r"orders\.amount: expected numbers"),
+        ("orders", "quantity", [10**400, 1, 1, 1], r"orders\.quantity: non-finite values"),
+        ("orders", "created_at", [5, "2024-01-10", "2024-01-11", "2024-01-12"], r"\(int\)"),
+        ("orders", "amount", pd.to_datetime(["2024-01-01"] * 4), r"got dtype datetime64"),
+    ],
+)
+def test_odd_values_are_contract_errors(tiny_tables, table, column, values, expected):
+    frame = tiny_tables[table].copy()
+    frame[column] = pd.Series(values, dtype=object) if isinstance(values, list) else values
+    # only the foreign-key column's own problem: no crash comparing it to the text key
+    tables = _with(tiny_tables, table, frame)
+    if expected is None:
+        assert validate(tables)[table][column].isna().tolist() == [False, True, True]
+        return
+    with pytest.raises(SchemaError, match=expected):
+        validate(tables)
+
+
+def test_not_a_mapping_is_a_contract_error(tiny_tables):
+    with pytest.raises(SchemaError, match=r"validate expects a mapping .* got list"):
+        validate([tiny_tables["sellers"]])  # type: ignore[arg-type]
+
+
+def test_duplicate_column_names_are_a_contract_error(tiny_tables):
+    sellers = pd.concat([tiny_tables["sellers"], tiny_tables["sellers"][["region"]]], axis=1)
+    with pytest.raises(SchemaError, match=r"sellers: column\(s\) region appear more than once"):
+        validate(_with(tiny_tables, "sellers", sellers))
