@@ -2,17 +2,56 @@
 
 Every input id ends up either in ``--out`` (one row with score, risk score, band, reasons,
 model version and as_of) or in ``<out stem>.rejects<suffix>`` with the reason. The summary
-line's counts add up to the number of input ids. Exit codes: 0 ok, 2 bad arguments or
-input, 1 internal error.
+line's counts add up to the number of input ids.
+
+Paths are checked before any work starts (``--out`` a folder or in an unwritable place,
+an ``--ids`` file missing, empty or unreadable). The run holds ``<out>.lock`` from then
+on, so a second run at the same ``--out`` refuses (naming the first one's pid and start
+time) instead of mixing rows. Ctrl-C and SIGTERM print ``interrupted; run again with
+--resume`` and exit 130 and 143; the work folder is kept for ``--resume``, which refuses
+when the data, model or arguments changed (see :mod:`riskscore.scoring._batch`).
+
+Exit codes: 0 ok, 2 bad arguments or input (another run at ``--out``, resume refused),
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 1 internal error.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
+
+#: Exit codes of an interrupted run: 128 + the signal number, as shells report them.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process gets SIGTERM (unwinds like Ctrl-C)."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Explain(StrEnum):
@@ -76,46 +115,96 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Score sellers or listings as of a time; write scores and rejects."""
         from riskscore.exceptions import ScoringError
-        from riskscore.io import load_tables
-        from riskscore.scoring import load_scorer, score_batch
-        from riskscore.scoring._batch import read_ids
+        from riskscore.scoring._batch import check_ids_file, check_out, output_lock
 
         if language not in ("en", "zh"):
             raise ScoringError(f"--language must be en or zh; got {language!r}")
         if engine is Engine.spark and resume:
             raise ScoringError("--resume works with --engine pandas only")
-        scorer = load_scorer(model, top_k=top_k, language=language)  # type: ignore[arg-type]
-        id_list = None if ids is None else read_ids(ids, scorer.id_column)
-        if engine is Engine.spark:
-            from riskscore.scoring._spark import score_batch_spark
+        check_out(out)  # path problems first, before any work
+        if ids is not None:
+            check_ids_file(ids)
+        try:
+            with _sigterm_raises(), output_lock(out):
+                _run(
+                    model=model,
+                    data=data,
+                    as_of=as_of,
+                    out=out,
+                    ids=ids,
+                    explain=explain,
+                    chunk_size=chunk_size,
+                    resume=resume,
+                    engine=engine,
+                    scored_at=scored_at,
+                    top_k=top_k,
+                    language=language,
+                    show=show,
+                    progress=progress,
+                )
+        except KeyboardInterrupt as err:
+            then = "; run again with --resume" if engine is Engine.pandas else ""
+            typer.echo(f"interrupted{then}", err=True)
+            code = EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+            raise typer.Exit(code) from None
 
-            summary = score_batch_spark(
-                model,
-                data,
-                out,
-                as_of=as_of,
-                ids=id_list,
-                explain=explain.value,
-                scored_at=scored_at,
-            )
-        else:
-            tables = load_tables(data)
-            summary = score_batch(
-                scorer,
-                tables,
-                out,
-                as_of=as_of,
-                ids=id_list,
-                explain=explain.value,  # type: ignore[arg-type]
-                chunk_size=chunk_size,
-                resume=resume,
-                scored_at=scored_at,
-                progress=progress,
-            )
-        typer.echo(f"{scorer.model_name} v{scorer.model_version} as of {as_of}: {summary.line()}")
-        typer.echo(f"wrote {summary.out} and {summary.rejects_out}")
-        if show:
-            _show_top(Path(summary.out), scorer.id_column, show)
+
+def _run(
+    *,
+    model: str,
+    data: Path,
+    as_of: str,
+    out: Path,
+    ids: Path | None,
+    explain: Explain,
+    chunk_size: int,
+    resume: bool,
+    engine: Engine,
+    scored_at: str | None,
+    top_k: int,
+    language: str,
+    show: int,
+    progress: bool,
+) -> None:
+    """Load, score and report; the caller holds the output lock."""
+    from riskscore.io import load_tables
+    from riskscore.scoring import load_scorer, score_batch
+    from riskscore.scoring._batch import fingerprint_files, read_ids
+
+    scorer = load_scorer(model, top_k=top_k, language=language)  # type: ignore[arg-type]
+    id_list = None if ids is None else read_ids(ids, scorer.id_column)
+    if engine is Engine.spark:
+        from riskscore.scoring._spark import score_batch_spark
+
+        summary = score_batch_spark(
+            model,
+            data,
+            out,
+            as_of=as_of,
+            ids=id_list,
+            explain=explain.value,
+            scored_at=scored_at,
+        )
+    else:
+        inputs = fingerprint_files(data)  # the files' bytes, before they are read
+        tables = load_tables(data)
+        summary = score_batch(
+            scorer,
+            tables,
+            out,
+            as_of=as_of,
+            ids=id_list,
+            explain=explain.value,  # type: ignore[arg-type]
+            chunk_size=chunk_size,
+            resume=resume,
+            scored_at=scored_at,
+            progress=progress,
+            inputs=inputs,
+        )
+    typer.echo(f"{scorer.model_name} v{scorer.model_version} as of {as_of}: {summary.line()}")
+    typer.echo(f"wrote {summary.out} and {summary.rejects_out}")
+    if show:
+        _show_top(Path(summary.out), scorer.id_column, show)
 
 
 def _show_top(out: Path, id_column: str, n: int) -> None:
@@ -142,6 +231,6 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
         ]
         why = "; ".join(reasons) or "(not explained: below the flag band)"
         typer.echo(
-            f"  {values[id_column]}  risk {values['risk_score']:>4}  {values['band']:<8} "
+            f"  {values[id_column]}  risk {values['risk_score']:>4.0f}  {values['band']:<8} "
             f"p={values['score']:.3f}  {why}"
         )
