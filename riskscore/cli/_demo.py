@@ -211,7 +211,7 @@ def register(app: typer.Typer) -> None:
         ranked = top_risky_sellers(seller_scores, top)
         for row in ranked.to_dict("records"):
             typer.echo(
-                f"{row['seller_id']}  risk {row['risk_score']:>4}  {row['band']:<8}  "
+                f"{row['seller_id']}  risk {row['risk_score']:>4.0f}  {row['band']:<8}  "
                 f"{row['target']}\n    {row['reasons'] or '(no reasons: below the flag band)'}"
             )
         worst, target = str(ranked["seller_id"].iloc[0]), str(ranked["target"].iloc[0])

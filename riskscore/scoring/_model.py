@@ -39,7 +39,7 @@ class ModelParts:
     calibrate : callable
         Raw log-odds (n,) -> calibrated probability (n,).
     risk_score : callable
-        Raw log-odds (n,) -> int64 risk score 0-1000 (n,).
+        Raw log-odds (n,) -> float64 risk score (n,), strictly increasing.
     band : callable
         Risk score (n,) -> band name (n,) object array.
     reasons : callable or None

@@ -122,7 +122,7 @@ def to_pyfunc_frame(scored: pd.DataFrame, top_k: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "score": scored["score"].to_numpy(dtype=np.float64),
-            "risk_score": scored["risk_score"].to_numpy(dtype=np.int64),
+            "risk_score": scored["risk_score"].to_numpy(dtype=np.float64),
             "band": scored["band"].astype("str").to_numpy(dtype=object),
             "reasons": [json.dumps(r, ensure_ascii=False) for r in reasons],
         }

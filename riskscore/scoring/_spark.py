@@ -119,7 +119,7 @@ def _score_spark(
 
 
 #: The pyfunc's output, as ``spark_udf`` returns it.
-_PYFUNC_DDL = "score DOUBLE, risk_score BIGINT, band STRING, reasons STRING"
+_PYFUNC_DDL = "score DOUBLE, risk_score DOUBLE, band STRING, reasons STRING"
 
 #: The JSON of the pyfunc's ``reasons`` column.
 _REASONS_DDL = (
@@ -274,7 +274,7 @@ def _pandas_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for c in out.columns:
         if c == "risk_score":
-            out[c] = out[c].astype("int64")
+            out[c] = out[c].astype("float64")
         elif c.endswith("_impact"):
             out[c] = out[c].astype("Int64")
         elif c == "score" or c.endswith(("_value", "_contribution")):

@@ -23,7 +23,7 @@ def negatives() -> np.ndarray:
 def test_risk_score_is_log_fpr(negatives: np.ndarray) -> None:
     scale = RiskScale.fit(negatives)
     q = np.quantile(negatives, [0.0, 0.9, 0.99, 0.999])
-    assert scale.transform(q).tolist() == [0, 250, 500, 750]
+    np.testing.assert_allclose(scale.transform(q), [0, 250, 500, 750], atol=1e-9)
     # measured FPR at each risk score matches the documented scale
     for risk in (250, 425, 500, 750):
         fpr = np.mean(scale.transform(negatives) >= risk)
@@ -35,8 +35,9 @@ def test_risk_scale_is_monotone_and_extrapolates(negatives: np.ndarray) -> None:
     scale = RiskScale.fit(negatives[:500])  # FPR measurable down to 1/500 only
     grid = np.linspace(-6, 12, 2000)
     r = scale.transform(grid)
-    assert np.all(np.diff(r) >= 0)
-    assert r[0] == 0 and r[-1] == 1000
+    assert np.all(np.diff(r) > 0)  # strictly: the risk score keeps the model's ranking
+    assert r[0] < 0 < 1000 < r[-1]  # beyond the fitted negatives the scale goes on
+    np.testing.assert_allclose(scale.raw_at(scale.transform(grid)), grid, atol=1e-9)
     assert np.all(np.diff(scale.raw_knots) > 0)
     back = RiskScale.from_dict(json.loads(json.dumps(scale.to_dict())))
     np.testing.assert_array_equal(back.transform(grid), r)
@@ -73,7 +74,7 @@ def test_bands_from_cost_break_even() -> None:
     cal = Calibrator("platt", {"a": 1.0, "b": -5.0})
     b = bands_from_cost(cal, scale, cost_ratio=9.0)  # review when p >= 0.1
     p_high = cal.transform(scale.raw_at(b.thresholds["high"]))
-    p_below = cal.transform(scale.raw_at(b.thresholds["high"] - 1))
+    p_below = cal.transform(scale.raw_at(b.thresholds["high"] - 1e-6))
     assert p_below < 0.1 <= p_high
     with pytest.raises(ValueError, match="cost_ratio must be > 0"):
         bands_from_cost(cal, scale, cost_ratio=0)
@@ -95,8 +96,30 @@ def test_threshold_table_by_hand() -> None:
     assert t.loc[1000, "flagged"] == 0 and np.isnan(t.loc[1000, "precision"])
 
 
-def test_capacity_bands_saturate_at_the_top_of_the_scale() -> None:
-    risk = np.r_[np.full(300, 1000), np.arange(1000)]  # 300 entities beyond the FPR floor
+def test_capacity_bands_rank_entities_beyond_the_fpr_floor() -> None:
+    # 300 entities beyond the FPR floor are no longer tied at 1000: the bands cut them
+    risk = np.r_[1000 + np.linspace(0.5, 80, 300), np.arange(1000.0)]
     b = bands_from_capacity(risk, capacity=100)
-    assert b.thresholds == {"medium": 1000, "high": 1000, "critical": 1000}
-    assert (b.assign(risk) == "critical").sum() == 300
+    counts = {name: int((b.assign(risk) == name).sum()) for name in ("high", "critical")}
+    assert counts == {"high": 80, "critical": 20}
+    assert b.thresholds["medium"] > 1000 - 1
+
+
+@pytest.mark.parametrize("n", [5, 40, 500])
+def test_every_band_is_reachable(n: int) -> None:
+    """Even when 0.2 x capacity is less than one row, critical holds the top row."""
+    risk = np.sort(np.random.default_rng(n).normal(600, 80, size=n))
+    b = bands_from_capacity(risk, capacity=3)
+    assigned = set(b.assign(risk).tolist())
+    assert {"critical", "high"} <= assigned
+    assert (b.assign(risk) == "critical").sum() >= 1
+
+
+def test_unreachable_cost_band_is_inf_and_roundtrips() -> None:
+    scale = RiskScale([0.0, 10.0], [0.0, 1000.0])
+    cal = Calibrator("platt", {"a": 1e-6, "b": -5.0})  # p never reaches 0.5
+    b = bands_from_cost(cal, scale, cost_ratio=1.0)
+    assert b.thresholds["high"] == np.inf
+    thresholds = b.to_dict()["thresholds"]
+    stored = json.loads(json.dumps({k: None if v == np.inf else v for k, v in thresholds.items()}))
+    assert Bands.from_dict({"thresholds": stored}).thresholds["high"] == np.inf

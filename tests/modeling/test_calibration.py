@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from riskscore.exceptions import TrainingError
 from riskscore.modeling import Calibrator, fit_calibrator
 
 
@@ -26,24 +27,49 @@ def test_platt_recovers_a_known_map(raw_y: tuple[np.ndarray, np.ndarray]) -> Non
     assert p.mean() == pytest.approx(y.mean(), abs=0.005)  # MLE matches the base rate
 
 
-def test_isotonic_is_monotone_and_json_roundtrips(raw_y: tuple[np.ndarray, np.ndarray]) -> None:
+def test_isotonic_is_strictly_increasing_and_json_roundtrips(
+    raw_y: tuple[np.ndarray, np.ndarray],
+) -> None:
     raw, y = raw_y
     c = fit_calibrator(raw, y, "isotonic")
     grid = np.linspace(-10, 10, 500)
     p = c.transform(grid)
-    assert np.all(np.diff(p) >= 0) and p.min() >= 0 and p.max() <= 1
+    assert np.all(np.diff(p) > 0) and p.min() > 0 and p.max() < 1
     back = Calibrator.from_dict(json.loads(json.dumps(c.to_dict())))
     np.testing.assert_array_equal(back.transform(grid), p)
 
 
-def test_isotonic_matches_sklearn(raw_y: tuple[np.ndarray, np.ndarray]) -> None:
+def test_isotonic_stays_close_to_sklearn_at_block_centres(
+    raw_y: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """The knots are the isotonic blocks' rates: calibration is kept, only ties go."""
     from sklearn.isotonic import IsotonicRegression
 
     raw, y = raw_y
     c = fit_calibrator(raw, y, "isotonic")
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(raw, y)
-    grid = np.linspace(-8, 6, 300)
-    np.testing.assert_allclose(c.transform(grid), iso.predict(grid), atol=1e-12)
+    centres = np.asarray(c.params["x"])
+    expected = iso.predict(centres)
+    inner = (expected > 0) & (expected < 1)
+    np.testing.assert_allclose(c.transform(centres)[inner], expected[inner], atol=1e-9)
+    # mean probability still matches the base rate of the calibration rows
+    assert c.transform(raw).mean() == pytest.approx(y.mean(), abs=0.01)
+    # the step map ties rows that the block-centre map keeps apart
+    assert np.unique(iso.predict(raw)).size < 0.1 * raw.size
+    assert np.unique(c.transform(raw)).size == np.unique(raw).size
+
+
+def test_models_saved_with_step_knots_still_load() -> None:
+    old = Calibrator.from_dict({"method": "isotonic", "params": {"x": [0, 1], "y": [0.1, 0.3]}})
+    assert old.transform([-1.0, 0.5, 2.0]).tolist() == pytest.approx([0.1, 0.2, 0.3])
+
+
+def test_backwards_platt_keeps_the_ranking() -> None:
+    raw = np.linspace(-2, 2, 200)
+    y = (raw < 0).astype(float)  # the model ranks backwards on this side
+    c = fit_calibrator(raw, y, "platt")
+    assert c.params["a_fitted"] < 0 < c.params["a"]
+    assert np.all(np.diff(c.transform(raw)) > 0)
 
 
 def test_auto_picks_by_size(raw_y: tuple[np.ndarray, np.ndarray]) -> None:
@@ -58,7 +84,7 @@ def test_none_is_the_sigmoid() -> None:
 
 
 def test_errors() -> None:
-    with pytest.raises(ValueError, match="both classes"):
+    with pytest.raises(TrainingError, match="one class only"):
         fit_calibrator([0.1, 0.2], [0, 0], "platt")
-    with pytest.raises(ValueError, match="Got 'beta' instead"):
+    with pytest.raises(TrainingError, match="Got 'beta' instead"):
         fit_calibrator([0.1, 0.2], [0, 1], "beta")  # type: ignore[arg-type]
