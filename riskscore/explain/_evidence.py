@@ -134,7 +134,7 @@ class Evidence:
     model_name, model_version : str or None
     score : float
         Calibrated probability (the booster's sigmoid for a bare booster).
-    risk_score : int or None
+    risk_score : float or None
         0-1000 risk score, when the model has a risk scale.
     band : str or None
         Review band, when the model has bands.
@@ -160,7 +160,7 @@ class Evidence:
     model_name: str | None
     model_version: str | None
     score: float
-    risk_score: int | None
+    risk_score: float | None
     band: str | None
     raw_score: float
     base_value: float
@@ -213,7 +213,7 @@ class Evidence:
             f"- **{lab('score')}**: {self.score:.3f}",
         ]
         if self.risk_score is not None:
-            lines.append(f"- **{lab('risk_score')}**: {self.risk_score}")
+            lines.append(f"- **{lab('risk_score')}**: {self.risk_score:.0f}")
         if self.band is not None:
             lines.append(f"- **{lab('band')}**: {self.band}")
         lines += [
@@ -258,7 +258,7 @@ class Evidence:
             f"<tr><th>{esc(lab('score'))}</th><td>{self.score:.3f}</td></tr>",
         ]
         if self.risk_score is not None:
-            head.append(f"<tr><th>{esc(lab('risk_score'))}</th><td>{self.risk_score}</td></tr>")
+            head.append(f"<tr><th>{esc(lab('risk_score'))}</th><td>{self.risk_score:.0f}</td></tr>")
         if self.band is not None:
             head.append(
                 f"<tr><th>{esc(lab('band'))}</th>"
@@ -598,7 +598,7 @@ def _scores(model: Any, raw: float) -> tuple[float, int | None, str | None]:
         out = scorer(np.array([raw]))
         return (
             float(np.asarray(out["score"])[0]),
-            int(np.asarray(out["risk_score"])[0]),
+            float(np.asarray(out["risk_score"])[0]),
             str(np.asarray(out["band"])[0]),
         )
     return 1.0 / (1.0 + math.exp(-raw)), None, None

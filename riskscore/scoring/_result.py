@@ -71,7 +71,7 @@ class RiskScore:
         The model that scored it.
     score : float
         Calibrated probability of the target (counterfeit or fraud), in [0, 1].
-    risk_score : int
+    risk_score : float
         0-1000; the higher, the riskier. Its value maps to the false-positive rate measured
         when the model was trained (see the model's risk-score table).
     band : str
@@ -99,7 +99,7 @@ class RiskScore:
     model_name: str
     model_version: str
     score: float
-    risk_score: int
+    risk_score: float
     band: str
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     as_of: str | None = None
@@ -176,7 +176,7 @@ class RiskScore:
             model_name=str(row["model_name"]),
             model_version=str(row["model_version"]),
             score=float(row["score"]),
-            risk_score=int(row["risk_score"]),
+            risk_score=float(row["risk_score"]),
             band=str(row["band"]),
             reasons=tuple(reasons),
             as_of=None if _is_missing(as_of) else str(as_of),

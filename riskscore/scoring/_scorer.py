@@ -199,7 +199,7 @@ class Scorer:
             model_name=self.model_name,
             model_version=self.model_version,
             score=float(scored.score[0]),
-            risk_score=int(scored.risk_score[0]),
+            risk_score=float(scored.risk_score[0]),
             band=str(scored.band[0]),
             reasons=scored.reasons[0] if len(scored.explained) else (),
             as_of=_iso(as_of),
@@ -358,7 +358,7 @@ class Scorer:
             "model_name": _str_column(n, fill=self.model_name),
             "model_version": _str_column(n, fill=self.model_version),
             "score": scored.score,
-            "risk_score": scored.risk_score.astype(np.int64),
+            "risk_score": scored.risk_score.astype(np.float64),
             "band": _band_column(scored.band, self._parts.band_names),
         }
         rows = scored.explained
