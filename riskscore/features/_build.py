@@ -64,16 +64,62 @@ def parse_time(value: Any, what: str = "as_of") -> datetime:
         )
     try:
         stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise FeatureError(
-            f"{what}={value!r} is not a timestamp; use ISO 8601 such as '2024-06-30' or "
-            "'2024-06-30T12:00:00'"
+            f"{what}={str(value)[:40]!r} is not a timestamp; use ISO 8601 such as '2024-06-30' "
+            "or '2024-06-30T12:00:00'"
         ) from err
     if stamp is pd.NaT:
         raise FeatureError(f"{what} is missing (NaT); pass a timestamp such as '2024-06-30'")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.ceil("us").to_pydatetime()
+    try:
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return stamp.ceil("us").to_pydatetime()
+    except (ValueError, OverflowError) as err:  # OutOfBoundsDatetime is a ValueError
+        raise FeatureError(
+            f"{what}={str(value)[:40]!r} is outside the times pandas can hold at microsecond "
+            "precision (1677-09-22 to 2262-04-11); pass a time within the data's range"
+        ) from err
+
+
+#: The longest look-back window in days (pandas holds time spans up to about 292 years).
+MAX_WINDOW_DAYS = 36_500
+
+
+def _check_params(windows: Any, prior_weight: Any, families: Any) -> None:
+    """Refuse arguments the feature parameters cannot hold, before any work."""
+    try:
+        values = list(windows)
+    except TypeError:
+        values = None
+    if values is not None and any(
+        isinstance(w, int | np.integer) and not isinstance(w, bool) and w > MAX_WINDOW_DAYS
+        for w in values
+    ):
+        raise FeatureError(
+            f"windows must be positive whole numbers of days up to {MAX_WINDOW_DAYS:,}, e.g. "
+            f"(7, 30, 90); got {str(windows)[:60]}"
+        )
+    if isinstance(prior_weight, int | float | np.number) and not isinstance(prior_weight, bool):
+        try:
+            finite = math.isfinite(float(prior_weight))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise FeatureError(
+                f"prior_weight must be a finite number >= 0 (pseudo-orders), e.g. 20; got "
+                f"{str(prior_weight)[:40]}"
+            )
+    if families is not None and not isinstance(families, str):
+        try:
+            names = list(families)
+        except TypeError:
+            names = None
+        if names is None or not all(isinstance(n, str) for n in names):
+            raise FeatureError(
+                "families must be a family name or a list of them, e.g. ['pricing', "
+                f"'buyers']; got {str(families)[:60]}"
+            )
 
 
 def _check_entity(entity: Any) -> Entity:
@@ -203,6 +249,7 @@ def build_features(
     """
     entity = _check_entity(entity)
     moment = parse_time(as_of)
+    _check_params(windows, prior_weight, families)
     params = FeatureParams(windows=tuple(windows), prior_weight=prior_weight)
     wanted = _selected(families)
     if ids is None:

@@ -9,7 +9,13 @@ or raises one :class:`~riskscore.exceptions.ScoringError` that names the problem
   exactly which columns differ;
 - text, infinite values, and missing values (``None``/NaN) in a feature the catalog
   declares never missing name the feature, a few row ids and the count;
-- empty frames and duplicate ids are refused.
+- empty frames and duplicate ids are refused;
+- numbers beyond the float64 range (e.g. ``10**400``) and complex numbers are refused,
+  naming the feature.
+
+The entity id is read from the ``<entity>_id`` column or, when the frame has no such
+column, from an index of that name (what :func:`riskscore.build_features` returns), so
+both layouts keep their ids and the duplicate-id check.
 
 Unknown extra columns are ignored, column order has no effect, and inputs are never
 modified. A feature column may be absent only where the catalog says so (the feature
@@ -40,6 +46,35 @@ MAX_DIFF_LINES = 40
 FloatMatrix = np.ndarray[Any, np.dtype[np.float64]]
 
 _NUMBER_TYPES = (int, float, np.integer, np.floating, np.bool_)
+
+#: How many characters of an offending value an error message shows.
+_MAX_REPR = 40
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to a readable length (a 400-digit int stays one line)."""
+    text = repr(value)
+    if len(text) > _MAX_REPR:
+        text = f"{text[: _MAX_REPR - 12]}...({len(text)} chars)"
+    return text
+
+
+def _too_large(value: Any) -> bool:
+    """Whether ``value`` is an integer beyond the float64 range (float() overflows)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def _real_dtype(dtype: Any) -> bool:
+    """Whether a column of ``dtype`` holds real numbers or booleans (not complex, not text)."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return True
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype))
 
 
 def column_diff(expected: Sequence[str], received: Sequence[str]) -> str:
@@ -186,12 +221,19 @@ class FeatureLayout:
         for j, v in enumerate(values):
             if v is None:
                 out[j] = np.nan
+            elif _too_large(v):
+                raise ScoringError(
+                    f"{_record_where(record, self.id_column)}feature '{self.names[j]}' is "
+                    f"{_short(v)}, beyond the float64 range (about ±1.8e308); features must "
+                    "be finite numbers"
+                )
             elif isinstance(v, _NUMBER_TYPES):
                 out[j] = float(v)
             else:
                 raise ScoringError(
                     f"{_record_where(record, self.id_column)}feature '{self.names[j]}' is "
-                    f"{type(v).__name__} {v!r}; features must be numbers (None for missing)"
+                    f"{type(v).__name__} {_short(v)}; features must be numbers (None for "
+                    "missing)"
                 )
         return out
 
@@ -220,7 +262,7 @@ class FeatureLayout:
         dtypes = dict(zip(columns, frame.dtypes, strict=True))
         for name in plain:
             dtype = dtypes[name]
-            if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
+            if not _real_dtype(dtype):
                 self._numeric_column(frame, name)  # converts object numbers, or raises
         if len(plain) == len(self.names):
             # The common case: the frame's float block in model order, column-major. LightGBM
@@ -242,33 +284,67 @@ class FeatureLayout:
     def _numeric_column(self, frame: pd.DataFrame, name: str) -> np.ndarray:
         s = frame[name]
         dtype = s.dtype
-        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        if _real_dtype(dtype):
             return s.to_numpy(dtype=np.float64, na_value=np.nan)
         if pd.api.types.is_object_dtype(dtype):
             ok = s.map(lambda v: v is None or isinstance(v, _NUMBER_TYPES)).to_numpy(dtype=bool)
             if ok.all():
-                return s.astype("float64").to_numpy()
+                huge = s.map(_too_large).to_numpy(dtype=bool)
+                if not huge.any():
+                    return s.astype("float64").to_numpy()
+                raise ScoringError(
+                    f"feature column '{name}' holds numbers beyond the float64 range (about "
+                    f"±1.8e308), e.g. {_short(s[huge].iloc[0])} in {self._where(frame, huge)}; "
+                    "features must be finite numbers"
+                )
             bad = ~ok
         else:
             bad = s.notna().to_numpy(dtype=bool)
         example = s[bad].iloc[0] if bad.any() else None
         raise ScoringError(
-            f"feature column '{name}' holds {dtype} values, e.g. {example!r} in "
-            f"{self._where(frame, bad)}; features must be numbers (NaN for missing)"
+            f"feature column '{name}' holds {dtype} values, e.g. {_short(example)} in "
+            f"{self._where(frame, bad)}; features must be real numbers (NaN for missing)"
         )
 
+    def id_values(self, frame: pd.DataFrame) -> tuple[pd.Series | None, str]:
+        """Return the frame's entity ids and where they were found.
+
+        The ids come from the ``<entity>_id`` column, or, when there is none, from an
+        index (or index level) of that name, as :func:`riskscore.build_features` returns
+        them. ``(None, "")`` when the frame has neither.
+        """
+        key = self.id_column
+        if key is None:
+            return None, ""
+        if key in frame.columns:
+            return frame[key], f"column '{key}'"
+        if key in frame.index.names:
+            values = frame.index.get_level_values(key)
+            return pd.Series(values, index=frame.index, name=key), f"index '{key}'"
+        return None, ""
+
     def ids_of(self, frame: pd.DataFrame) -> Any:
-        """Return the id column as a ``str`` array (``None`` when absent); check duplicates."""
-        if self.id_column is None or self.id_column not in frame.columns:
+        """Return the ids (column or index) as a ``str`` array, ``None`` when absent.
+
+        Raises :class:`ScoringError` for duplicated ids or ids that are not scalars
+        (lists, dicts).
+        """
+        ids, where = self.id_values(frame)
+        if ids is None:
             return None
-        ids = frame[self.id_column]
-        if ids.is_unique:
-            return ids.astype("str").array
-        dup = ids.duplicated(keep=False).to_numpy(dtype=bool)
-        if dup.any():
+        try:
+            unique = ids.is_unique
+        except TypeError:  # unhashable values such as lists
+            bad = ids.map(lambda v: not _hashable(v)).to_numpy(dtype=bool)
+            raise ScoringError(
+                f"{where} holds values that are not ids, e.g. {_short(ids[bad].iloc[0])} in "
+                f"{int(bad.sum())} row(s); ids must be text or numbers, one per row"
+            ) from None
+        if not unique:
+            dup = ids.duplicated(keep=False).to_numpy(dtype=bool)
             examples = list(dict.fromkeys(map(str, ids[dup])))[:N_EXAMPLES]
             raise ScoringError(
-                f"column '{self.id_column}' has {int(dup.sum())} rows with duplicated ids, "
+                f"{where} has {int(dup.sum())} rows with duplicated ids, "
                 f"e.g. {', '.join(examples)}; score each entity once (drop duplicates first)"
             )
         return ids.astype("str").array
@@ -323,8 +399,9 @@ class FeatureLayout:
 
     def _where(self, frame: pd.DataFrame, bad: np.ndarray) -> str:
         rows = np.flatnonzero(bad)
-        if self.id_column is not None and self.id_column in frame.columns:
-            keys = [str(k) for k in frame[self.id_column].to_numpy()[rows[:N_EXAMPLES]]]
+        ids, _ = self.id_values(frame)
+        if ids is not None and self.id_column is not None:
+            keys = [str(k) for k in ids.to_numpy()[rows[:N_EXAMPLES]]]
             label = self.id_column
         else:
             keys = [str(k) for k in frame.index[rows[:N_EXAMPLES]]]
@@ -334,5 +411,13 @@ class FeatureLayout:
 
 def _record_where(record: Mapping[str, Any], id_column: str | None) -> str:
     if id_column is not None and id_column in record:
-        return f"record {id_column}={record[id_column]!r}: "
+        return f"record {id_column}={_short(record[id_column])}: "
     return "record: "
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

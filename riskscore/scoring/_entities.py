@@ -134,7 +134,7 @@ def entity_features(
     """
     ids = check_ids(ids)
     key = f"{entity}_id"
-    cutoff = pd.Timestamp(as_of)
+    cutoff = _cutoff(as_of)
     table_name, time_col = _TIME[entity]
     known = _to_pandas(_select(tables[table_name], key, time_col, ids))
     known_time = dict(zip(known[key].astype("str"), known[time_col], strict=True))
@@ -142,7 +142,7 @@ def entity_features(
     for i in ids:
         if i not in known_time:
             reason[i] = ("unknown id", f"no {entity} with this id in the {table_name} table")
-        elif pd.isna(known_time[i]) or not pd.Timestamp(known_time[i]) < cutoff:
+        elif pd.isna(known_time[i]) or not _naive_utc(known_time[i]) < cutoff:
             reason[i] = (
                 "no activity before as_of",
                 f"{time_col} {pd.Timestamp(known_time[i]).isoformat()} is not before "
@@ -173,6 +173,25 @@ def entity_features(
         key, rejected, [reason[i][0] for i in rejected], [reason[i][1] for i in rejected]
     )
     return features, rejects
+
+
+def _cutoff(as_of: Any) -> pd.Timestamp:
+    """``as_of`` as a naive UTC timestamp; :class:`ScoringError` when it is not a time."""
+    from riskscore.exceptions import FeatureError
+    from riskscore.features._build import parse_time
+
+    try:
+        return pd.Timestamp(parse_time(as_of))
+    except FeatureError as err:
+        raise ScoringError(str(err)) from None
+
+
+def _naive_utc(value: Any) -> pd.Timestamp:
+    """Return a table's time as naive UTC, as the feature builders compare times."""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp
 
 
 def _select(frame: Any, key: str, time_col: str, ids: Sequence[str]) -> Any:

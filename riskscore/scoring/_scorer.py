@@ -34,6 +34,19 @@ ExplainMode = Literal["flagged", "all", "none"]
 _EXPLAIN_MODES = ("flagged", "all", "none")
 
 
+def _explain_mode(explain: Any, *, allow_bool: bool) -> ExplainMode:
+    """Check an ``explain`` argument; ``True``/``False`` mean ``"all"``/``"none"``."""
+    if allow_bool and isinstance(explain, bool | np.bool_):
+        return "all" if explain else "none"
+    if isinstance(explain, str) and explain in _EXPLAIN_MODES:
+        return explain  # type: ignore[return-value]
+    allowed = "True, False, " if allow_bool else ""
+    raise ScoringError(
+        f"The 'explain' parameter must be one of {allowed}'flagged', 'all', 'none'. "
+        f"Got {explain!r} instead."
+    )
+
+
 @dataclass(frozen=True)
 class _Scored:
     """Columnar output of :meth:`Scorer._score_matrix`.
@@ -90,9 +103,9 @@ class Scorer:
         flag_band: str | None = None,
         num_threads: int = 0,
     ) -> None:
-        if top_k < 1:
+        if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
             raise ScoringError(f"top_k must be a positive int; got {top_k!r}")
-        if language not in ("en", "zh"):
+        if not isinstance(language, str) or language not in ("en", "zh"):
             raise ScoringError(f"language must be 'en' or 'zh'; got {language!r}")
         self.model = model
         self._parts: ModelParts = model_parts(model)
@@ -104,7 +117,7 @@ class Scorer:
         bands = list(self._parts.band_names)
         if flag_band is None:
             flag_band = bands[-2] if len(bands) >= 2 else bands[-1]
-        if flag_band not in bands:
+        if not isinstance(flag_band, str) or flag_band not in bands:
             raise ScoringError(
                 f"flag_band must be one of the model's bands {bands}; got {flag_band!r}"
             )
@@ -150,7 +163,7 @@ class Scorer:
     def score_one(
         self,
         record: Mapping[str, Any],
-        explain: bool = True,
+        explain: bool | ExplainMode = True,
         *,
         as_of: Any = None,
         scored_at: Any = None,
@@ -163,8 +176,10 @@ class Scorer:
             Feature values by name (numbers; ``None`` or NaN where the catalog allows a
             missing value). Extra keys are ignored; the entity id is read from
             ``<entity>_id`` when present.
-        explain : bool, default True
-            Add the top reasons.
+        explain : bool or {"flagged", "all", "none"}, default True
+            Add the top reasons: ``True`` or ``"all"`` always, ``"flagged"`` when the
+            band is :attr:`flag_band` or above (as in :meth:`score_many`), ``False`` or
+            ``"none"`` never.
         as_of, scored_at : timestamp-like, optional
             Written into the result (``scored_at`` defaults to now, UTC).
 
@@ -175,7 +190,9 @@ class Scorer:
         Raises
         ------
         ScoringError
-            A feature is missing, text, infinite, or NaN where the catalog forbids it.
+            A feature is missing, text, infinite, beyond the float64 range, or NaN where
+            the catalog forbids it; ``explain``, ``as_of`` or ``scored_at`` is not one
+            of the accepted values.
 
         Examples
         --------
@@ -190,8 +207,12 @@ class Scorer:
                 f"score_one takes a mapping of feature name to value; got "
                 f"{type(record).__name__} (use score_many for frames)"
             )
+        mode = _explain_mode(explain, allow_bool=True)
+        as_of_text = _iso(as_of, "as_of")
+        scored_at_text = _iso(scored_at, "scored_at") or _now()
         row = self.layout.row_from_record(record)
-        scored = self._score_matrix(row, np.array([bool(explain)]))
+        mask = None if mode == "flagged" else np.array([mode == "all"])
+        scored = self._score_matrix(row, mask)
         entity_id = record.get(self.id_column)
         return RiskScore(
             entity=self.entity,
@@ -202,8 +223,8 @@ class Scorer:
             risk_score=float(scored.risk_score[0]),
             band=str(scored.band[0]),
             reasons=scored.reasons[0] if len(scored.explained) else (),
-            as_of=_iso(as_of),
-            scored_at=_iso(scored_at) or _now(),
+            as_of=as_of_text,
+            scored_at=scored_at_text,
         )
 
     def score_many(
@@ -221,7 +242,9 @@ class Scorer:
         frame : DataFrame
             One row per entity with the model's feature columns (pandas, or anything
             with ``to_pandas()``, e.g. Polars). Extra columns are ignored; column order
-            does not matter; the id column ``<entity>_id`` is carried to the output.
+            does not matter; the id ``<entity>_id`` is carried to the output, from its
+            column or, failing that, from an index of that name (the layout
+            :func:`riskscore.build_features` returns).
         explain : {"flagged", "all", "none"}, default "flagged"
             Which rows get reasons: rows in :attr:`flag_band` or above, all, or none.
         as_of, scored_at : timestamp-like, optional
@@ -248,8 +271,9 @@ class Scorer:
         (2, 2)
         """
         pdf = _to_pandas(frame)
-        if explain not in _EXPLAIN_MODES:
-            raise ScoringError(f"explain must be one of {_EXPLAIN_MODES}; got {explain!r}")
+        explain = _explain_mode(explain, allow_bool=False)
+        as_of = _iso(as_of, "as_of")
+        scored_at = _iso(scored_at, "scored_at")
         if len(pdf) == 0:
             raise ScoringError(
                 "the frame to score is empty (0 rows); pass at least one row of features"
@@ -310,6 +334,9 @@ class Scorer:
         """
         from riskscore.scoring._entities import entity_features
 
+        explain = _explain_mode(explain, allow_bool=False)
+        _iso(scored_at, "scored_at")
+        as_of = _as_of_time(as_of)
         features, rejects = entity_features(
             tables,
             list(ids),
@@ -457,20 +484,41 @@ def _to_pandas(frame: Any) -> pd.DataFrame:
     raise ScoringError(f"score_many takes a pandas or Polars DataFrame; got {type(frame).__name__}")
 
 
-def _iso(value: Any) -> str | None:
-    """Return ``value`` as an ISO 8601 string (``None`` stays ``None``)."""
+def _iso(value: Any, what: str = "timestamp") -> str | None:
+    """Return ``value`` as an ISO 8601 string (``None`` stays ``None``).
+
+    Raises :class:`ScoringError` for text that is not a time, for values that are not
+    times, for NaT, and for times pandas cannot hold (before 1677 or after 2262 at
+    nanosecond precision); ``what`` names the argument in the message.
+    """
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            return pd.Timestamp(value).isoformat()
-        except ValueError as err:
-            raise ScoringError(
-                f"cannot read {value!r} as a timestamp; use ISO 8601 such as 2024-06-30"
-            ) from err
-    if isinstance(value, (dt.datetime, dt.date, np.datetime64, pd.Timestamp)):
-        return pd.Timestamp(value).isoformat()
-    raise ScoringError(f"expected a timestamp (ISO string or datetime); got {value!r}")
+    if not isinstance(value, str | dt.datetime | dt.date | np.datetime64 | pd.Timestamp):
+        raise ScoringError(
+            f"{what} must be a timestamp (ISO 8601 text such as '2024-06-30', or a datetime); "
+            f"got {type(value).__name__} {str(value)[:40]!r}"
+        )
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, OverflowError) as err:  # OutOfBoundsDatetime is a ValueError
+        raise ScoringError(
+            f"{what}={str(value)[:40]!r} cannot be read as a timestamp ({err}); use ISO "
+            "8601 such as '2024-06-30'"
+        ) from None
+    if stamp is pd.NaT:
+        raise ScoringError(f"{what} is missing (NaT); pass a timestamp such as '2024-06-30'")
+    return stamp.isoformat()
+
+
+def _as_of_time(value: Any) -> Any:
+    """Check ``as_of`` for feature building (as :func:`riskscore.features.parse_time`)."""
+    from riskscore.exceptions import FeatureError
+    from riskscore.features._build import parse_time
+
+    try:
+        return parse_time(value)
+    except FeatureError as err:
+        raise ScoringError(str(err)) from None
 
 
 def _now() -> str:

@@ -203,9 +203,9 @@ def test_empty_frame_duplicate_ids_and_wrong_types_are_errors(scorer):
         scorer.score_many(dict.fromkeys(scorer.feature_names, 1.0))
     with pytest.raises(ScoringError, match="use score_many for frames"):
         scorer.score_one(_features(scorer, 1))  # type: ignore[arg-type]
-    with pytest.raises(ScoringError, match="explain must be one of"):
+    with pytest.raises(ScoringError, match="'explain' parameter must be one of 'flagged'"):
         scorer.score_many(_features(scorer, 1), explain="some")  # type: ignore[arg-type]
-    with pytest.raises(ScoringError, match="cannot read 'yesterday' as a timestamp"):
+    with pytest.raises(ScoringError, match="as_of='yesterday' cannot be read as a timestamp"):
         scorer.score_many(_features(scorer, 1), as_of="yesterday")
 
 
@@ -239,3 +239,138 @@ def test_scorer_is_safe_to_share_between_threads(scorer):
     for i, one in results.items():
         assert one == RiskScore.from_row(expected.iloc[i].to_dict(), entity="seller")
     assert len(results) == len(records)
+
+
+# -- issue 14, item 5: ids from the index of build_features output --------------------
+
+
+def test_score_many_takes_ids_from_the_index_of_build_features(seller_scorer, marketplace):
+    from riskscore.features import build_features
+
+    tables = {k: v for k, v in marketplace.items() if k != "truth"}
+    built = build_features(tables, "seller", as_of="2024-06-30")
+    assert built.index.name == "seller_id" and "seller_id" not in built.columns
+    out = seller_scorer.score_many(built, explain="none", scored_at=SCORED_AT)
+    assert out["seller_id"].tolist() == built.index.tolist()
+    assert out["seller_id"].notna().all()
+    column = seller_scorer.score_many(built.reset_index(), explain="none", scored_at=SCORED_AT)
+    pd.testing.assert_frame_equal(out, column)
+    doubled = pd.concat([built.head(3), built.head(1)])
+    with pytest.raises(
+        ScoringError,
+        match=rf"index 'seller_id' has 2 rows with duplicated ids, e.g. {built.index[0]}",
+    ):
+        seller_scorer.score_many(doubled)
+
+
+def test_invalid_rows_are_named_by_the_index_ids(scorer):
+    frame = _features(scorer, 3).set_index("seller_id")
+    frame.iloc[1, 1] = np.inf
+    with pytest.raises(ScoringError, match=r"1 row\(s\), e.g. seller_id S1; first"):
+        scorer.score_many(frame)
+
+
+def test_ids_that_are_lists_are_an_error(scorer):
+    frame = _features(scorer, 2)
+    frame["seller_id"] = pd.Series([["S1"], ["S2"]], dtype=object)
+    with pytest.raises(ScoringError, match=r"column 'seller_id' holds values that are not ids"):
+        scorer.score_many(frame)
+
+
+# -- issue 14, item 7: errors of the Python API are RiskscoreErrors -------------------
+
+
+def test_a_number_beyond_float64_is_a_scoring_error(scorer):
+    record = {"seller_id": "S1", **dict.fromkeys(scorer.feature_names, 1.0)}
+    record["complaints__count_30d"] = 10**400
+    with pytest.raises(
+        ScoringError,
+        match=r"record seller_id='S1': feature 'complaints__count_30d' is 1000.*beyond the "
+        r"float64 range",
+    ):
+        scorer.score_one(record)
+    frame = _features(scorer, 2).astype({"complaints__count_30d": object})
+    frame.loc[1, "complaints__count_30d"] = -(10**400)
+    with pytest.raises(
+        ScoringError,
+        match=r"feature column 'complaints__count_30d' holds numbers beyond the float64 range"
+        r".* e.g. seller_id S1",
+    ):
+        scorer.score_many(frame)
+
+
+def test_complex_numbers_are_refused_not_truncated(scorer):
+    frame = _features(scorer, 2)
+    frame["complaints__count_30d"] = frame["complaints__count_30d"] + 1j
+    with pytest.raises(ScoringError, match=r"'complaints__count_30d' holds complex128 values"):
+        scorer.score_many(frame)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "match"),
+    [
+        ("10000-01-01", r"as_of='10000-01-01' cannot be read as a timestamp"),
+        (pd.NaT, r"as_of is missing \(NaT\)"),
+        (5, r"as_of must be a timestamp .*; got int '5'"),
+    ],
+)
+def test_bad_times_are_scoring_errors(scorer, as_of, match):
+    record = dict.fromkeys(scorer.feature_names, 1.0)
+    with pytest.raises(ScoringError, match=match):
+        scorer.score_one(record, as_of=as_of)
+    with pytest.raises(ScoringError, match=match.replace("as_of", "scored_at")):
+        scorer.score_many(_features(scorer, 1), scored_at=as_of)
+
+
+def test_as_of_at_the_end_of_time_is_a_scoring_error_for_raw_tables(seller_scorer, marketplace):
+    tables = {k: v for k, v in marketplace.items() if k != "truth"}
+    seller = str(tables["sellers"]["seller_id"].iloc[0])
+    with pytest.raises(
+        ScoringError, match=r"as_of='2262-04-11 23:47:16.854775807' is outside the times"
+    ):
+        seller_scorer.score_entities(tables, [seller], pd.Timestamp.max)
+    with pytest.raises(ScoringError, match=r"as_of='not a date' is not a timestamp"):
+        seller_scorer.score_entities(tables, [seller], "not a date")
+
+
+def test_score_one_takes_the_explain_modes_of_score_many(scorer):
+    frame = _features(scorer, 300)
+    flagged = scorer.score_many(frame, explain="flagged", scored_at=SCORED_AT)
+    every = scorer.score_many(frame, explain="all", scored_at=SCORED_AT)
+    high = flagged["band"].isin(["high", "critical"]).to_numpy()
+    assert high.any() and (~high).any()
+    for i in [int(np.flatnonzero(high)[0]), int(np.flatnonzero(~high)[0])]:
+        record = frame.iloc[i].to_dict()
+        expected = {
+            "flagged": RiskScore.from_row(flagged.iloc[i].to_dict(), entity="seller"),
+            "all": RiskScore.from_row(every.iloc[i].to_dict(), entity="seller"),
+        }
+        assert bool(expected["flagged"].reasons) == high[i]
+        for mode, want in [("flagged", "flagged"), ("all", "all"), (True, "all")]:
+            assert scorer.score_one(record, explain=mode, scored_at=SCORED_AT) == expected[want]
+        for mode in ("none", False):
+            assert scorer.score_one(record, explain=mode).reasons == ()
+    with pytest.raises(
+        ScoringError,
+        match=r"The 'explain' parameter must be one of True, False, 'flagged', 'all', 'none'. "
+        r"Got 'maybe' instead.",
+    ):
+        scorer.score_one(frame.iloc[0].to_dict(), explain="maybe")  # type: ignore[arg-type]
+    with pytest.raises(ScoringError, match=r"Got 1 instead"):
+        scorer.score_one(frame.iloc[0].to_dict(), explain=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"top_k": "3"}, "top_k must be a positive int; got '3'"),
+        ({"top_k": True}, "top_k must be a positive int; got True"),
+        ({"language": ["en"]}, r"language must be 'en' or 'zh'; got \['en'\]"),
+        ({"flag_band": ["high"]}, r"flag_band must be one of the model's bands"),
+    ],
+)
+def test_bad_scorer_options_are_scoring_errors(kwargs, match):
+    from riskscore.scoring._demo import demo_model
+
+    with pytest.raises(ScoringError, match=match):
+        Scorer(demo_model(), **kwargs)
