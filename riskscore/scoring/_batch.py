@@ -668,14 +668,18 @@ def _check_data_before(tables: Mapping[str, Any], entity: str, as_of: str | None
     for name, table in sorted(tables.items()):
         if not isinstance(table, pd.DataFrame):
             continue
-        for column in table.columns:
-            if pd.api.types.is_datetime64_any_dtype(table[column]) and table[column].notna().any():
-                lo, hi = table[column].min(), table[column].max()
-                spans.append((lo, hi, f"{name}.{column} {lo.date()} to {hi.date()}"))
+        times = [
+            table[c]
+            for c in table.columns
+            if pd.api.types.is_datetime64_any_dtype(table[c]) and table[c].notna().any()
+        ]
+        if times:
+            lo, hi = min(t.min() for t in times), max(t.max() for t in times)
+            spans.append((lo, hi, f"{name} {lo.date()} to {hi.date()}"))
     if spans:
         lo = min(s[0] for s in spans)
         hi = max(s[1] for s in spans)
-        span = f"the data runs from {lo} to {hi} ({'; '.join(s[2] for s in spans)})"
+        span = f"the data runs from {lo} to {hi} ({', '.join(s[2] for s in spans)})"
     else:
         span = f"the {table_name} table has no {time_col} values"
     first = f"the first {table_name}.{time_col} is {earliest}" if pd.notna(earliest) else span
@@ -730,8 +734,9 @@ def run_batch(
     with output_lock(out):
         _remove_orphans(out)
         manifest = _prepare_work(work, manifest, resume)
+        was_joined = bool(manifest.get("joined"))  # a run killed while renaming the pair
         try:
-            if not manifest.get("joined"):
+            if not was_joined:
                 manifest["joined"] = _score_and_join(
                     scorer, ids, features, work, out, manifest, resume=resume, progress=progress
                 )
@@ -749,7 +754,7 @@ def run_batch(
         out=str(out),
         rejects_out=str(rejects_path(out)),
         n_chunks=int(joined["n_chunks"]),
-        n_resumed=int(joined["n_resumed"]),
+        n_resumed=int(joined["n_chunks"] if was_joined else joined["n_resumed"]),
         seconds=time.perf_counter() - started,
     )
     if summary.n_scored + summary.n_rejected != summary.n_input:  # pragma: no cover
