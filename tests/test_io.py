@@ -68,3 +68,76 @@ def test_unknown_format_is_refused(tiny_tables, tmp_path):
 def test_loaded_frames_are_pandas(tiny_tables, tmp_path):
     write_tables(tiny_tables, tmp_path)
     assert all(isinstance(f, pd.DataFrame) for f in load_tables(tmp_path).values())
+
+
+# --- files that cannot be read are clear errors, not tracebacks (issue 14, item 6) ----
+
+
+def _latin1(path):
+    path.write_bytes("seller_id,registered_at,region\nS1,2024-01-01,Zürich\n".encode("latin-1"))
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "expected"),
+    [
+        ("orders.csv", lambda p: p.write_bytes(b""), r"orders\.csv' is empty \(0 bytes\)"),
+        ("orders.parquet", lambda p: p.write_bytes(b""), r"orders\.parquet' is empty \(0 bytes\)"),
+        (
+            "orders.parquet",
+            lambda p: p.write_text("order_id,amount\nO1,5\n"),
+            r"orders\.parquet' is not a Parquet file \(it holds text starting b'order_id,amount"
+            r"\\nO1,5', not the Parquet magic bytes PAR1\); write it with .*save the table as "
+            r"\.csv instead",
+        ),
+        (
+            "orders.parquet",
+            lambda p: p.write_bytes(b"PAR1\x00\x01garbage"),
+            r"orders\.parquet' is not a readable Parquet file \(.*\); write it with",
+        ),
+        ("sellers.csv", _latin1, r"sellers\.csv' is not UTF-8 text \(byte b'\\xfc' on line 2\)"),
+        (
+            "orders.csv",
+            lambda p: p.write_text("order_id,amount\nO1,5,7\n"),
+            r"orders\.csv' is not a well-formed CSV \(rows have more fields than the header\)",
+        ),
+        (
+            "orders.csv",
+            lambda p: p.write_text("order_id,amount\nO1,5\nO2,5,7,8\n"),
+            r"orders\.csv' is not a well-formed CSV \(Expected 2 fields in line 3, saw 4\)",
+        ),
+        ("orders.csv", lambda p: p.write_text("\n\n"), r"orders\.csv' has no header row"),
+    ],
+)
+def test_unreadable_file_names_file_problem_and_fix(tiny_tables, tmp_path, name, write, expected):
+    write_tables(tiny_tables, tmp_path)
+    (tmp_path / f"{name.split('.')[0]}.parquet").unlink()
+    write(tmp_path / name)
+    with pytest.raises(SchemaError, match=expected) as info:
+        load_tables(tmp_path)
+    assert str(tmp_path / name) in str(info.value)
+
+
+def test_data_path_that_is_a_file(tiny_tables, tmp_path):
+    write_tables(tiny_tables, tmp_path)
+    with pytest.raises(SchemaError, match=r"data folder .*orders\.parquet' is a file; pass the"):
+        load_tables(tmp_path / "orders.parquet")
+
+
+def test_read_table_keeps_the_callers_error_type(tmp_path):
+    from riskscore.exceptions import TrainingError
+    from riskscore.io import read_table
+
+    with pytest.raises(TrainingError, match=r"file '.*t\.csv' does not exist; check the path"):
+        read_table(tmp_path / "t.csv", error=TrainingError)
+    with pytest.raises(TrainingError, match=r"t\.xlsx' is neither \.parquet nor \.csv"):
+        read_table(tmp_path / "t.xlsx", error=TrainingError)
+    (tmp_path / "t.pq").write_bytes(b"")
+    with pytest.raises(TrainingError, match=r"t\.pq' is empty \(0 bytes\)"):
+        read_table(tmp_path / "t.pq", error=TrainingError)
+
+
+def test_utf8_with_bom_reads_clean_headers(tiny_tables, tmp_path):
+    write_tables(tiny_tables, tmp_path, fmt="csv")
+    sellers = tmp_path / "sellers.csv"
+    sellers.write_bytes(b"\xef\xbb\xbf" + sellers.read_bytes())
+    assert load_tables(tmp_path)["sellers"]["seller_id"].tolist() == ["S1", "S2"]

@@ -59,9 +59,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="Write metrics, thresholds here.")] = None,
     ) -> None:
         """Evaluate a model on labelled data, or run a prequential (rolling) evaluation."""
-        import pandas as pd
-
-        from riskscore.cli._train import marketplace_training_set, read_table
+        from riskscore.cli._train import marketplace_training_set, prepare_table, read_table
         from riskscore.exceptions import TrainingError
 
         if (table is None) == (data is None):
@@ -79,9 +77,7 @@ def register(app: typer.Typer) -> None:
             id_col, time_col, label_col = "entity_id", "cutoff", "label"
         else:
             assert table is not None
-            frame = read_table(table)
-            if time_col and time_col in frame.columns:
-                frame[time_col] = pd.to_datetime(frame[time_col])
+            frame = prepare_table(read_table(table), table, id_col=id_col, time_col=time_col)
         if prequential:
             from riskscore.modeling import prequential as rolling
 

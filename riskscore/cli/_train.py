@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_VALID_WINDOWS",
     "marketplace_training_set",
+    "prepare_table",
     "read_table",
     "register",
 ]
@@ -38,18 +39,78 @@ DATA_VALID_WINDOWS = 2
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a Parquet or CSV table (CSV time columns stay text until ``--time`` parses them)."""
+    """Read a Parquet or CSV table (CSV time columns stay text until ``--time`` parses them).
+
+    A file that cannot be read (missing, 0 bytes, not Parquet, not UTF-8, ...) is a
+    :class:`~riskscore.exceptions.TrainingError` naming the file and the fix.
+    """
+    from riskscore.exceptions import TrainingError
+    from riskscore.io import read_table as read
+
+    return read(path, error=TrainingError)
+
+
+def prepare_table(
+    frame: pd.DataFrame, path: Path, *, id_col: str | None, time_col: str | None
+) -> pd.DataFrame:
+    """Parse ``time_col`` and refuse non-finite numbers in a user table read from ``path``.
+
+    Raises
+    ------
+    TrainingError
+        When time values cannot be parsed, or a numeric column holds ``inf``/``-inf``:
+        naming the file, the column, a few rows (by ``id_col`` when present), the count
+        and the fix.
+    """
+    import numpy as np
     import pandas as pd
 
     from riskscore.exceptions import TrainingError
 
-    if not path.exists():
-        raise TrainingError(f"table '{path}' does not exist")
-    if path.suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if path.suffix in (".csv", ".txt"):
-        return pd.read_csv(path)
-    raise TrainingError(f"table '{path}' must be a .parquet or .csv file")
+    def rows(mask: np.ndarray) -> str:
+        picked = frame.loc[mask]
+        if id_col is not None and id_col in frame.columns:
+            keys = ", ".join(str(v) for v in picked[id_col].head(5))
+            return f"{int(mask.sum())} row(s), e.g. {id_col} {keys}"
+        return f"{int(mask.sum())} row(s), e.g. row {', '.join(map(str, picked.index[:5]))}"
+
+    frame = frame.copy(deep=False)
+    if time_col is not None and time_col in frame.columns:
+        times = frame[time_col]
+        if not pd.api.types.is_datetime64_any_dtype(times.dtype):
+            if pd.api.types.is_numeric_dtype(times.dtype) or pd.api.types.is_bool_dtype(
+                times.dtype
+            ):
+                raise TrainingError(
+                    f"{path}: time column '{time_col}' holds {times.dtype} values, not times; "
+                    "store ISO 8601 dates such as 2024-06-30, or pass the right --time column"
+                )
+            parsed = pd.to_datetime(times.astype("str"), errors="coerce", format="ISO8601")
+            bad = (parsed.isna() & times.notna()).to_numpy(dtype=bool)
+            if bad.any():
+                example = times[bad].iloc[0]
+                raise TrainingError(
+                    f"{path}: time column '{time_col}' has unparsable values in {rows(bad)} "
+                    f"(e.g. {example!r}); use ISO 8601 such as 2024-06-30 or "
+                    "2024-06-30T12:00:00, or pass the right --time column"
+                )
+            frame[time_col] = parsed
+    problems = []
+    for name in frame.columns:
+        col = frame[name]
+        if not pd.api.types.is_float_dtype(col.dtype):
+            continue
+        infinite = np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            problems.append(f"'{name}' in {rows(infinite)}")
+    if problems:
+        raise TrainingError(
+            f"{path}: non-finite values (inf or -inf) in column "
+            + "; ".join(problems)
+            + ". A model cannot learn from them: replace them with real values, leave them "
+            "empty (missing), or drop those rows"
+        )
+    return frame
 
 
 def marketplace_training_set(
@@ -236,12 +297,8 @@ def register(app: typer.Typer) -> None:
                 segments = ",".join(SEGMENT_COLUMNS)
         else:
             assert table is not None
-            frame = read_table(table)
             ids, times, labels = id_col, time_col, label_col
-            if times is not None and times in frame.columns:
-                import pandas as pd
-
-                frame[times] = pd.to_datetime(frame[times])
+            frame = prepare_table(read_table(table), table, id_col=ids, time_col=times)
         kwargs: dict[str, Any] = dict(
             id_col=ids,
             time_col=times,
