@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskscore.datasets import SELLER_TYPES, make_marketplace
+from riskscore.datasets import SCENARIOS, SELLER_TYPES, Scenario, make_marketplace
 from riskscore.io import write_tables
 from riskscore.schema import CONTRACT, validate
 
@@ -527,3 +527,210 @@ def test_a_past_cutoff_sees_fewer_refunds_than_the_latest_status(
     recent = before[before["created_at"] >= cutoff - pd.Timedelta(days=30)]
     assert at_cutoff < latest
     assert (recent["refunded_at"] < cutoff).mean() < 0.6 * recent["status"].eq("refunded").mean()
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+#: Digest of the default tables (n_sellers=300, seed=0) before scenario switches existed.
+DEFAULT_DIGEST = "8b360fbc9958a605b35be8c60c1e4471fc119d7352a16a19b08bd6c8231954ab"
+_SCENARIO_CACHE: dict[str, dict[str, pd.DataFrame]] = {}
+
+
+def _digest(tables: dict[str, pd.DataFrame]) -> str:
+    """SHA-256 over every table's name, column names, dtypes and row hashes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(tables):
+        frame = tables[name]
+        h.update(name.encode())
+        h.update(repr(list(zip(frame.columns, map(str, frame.dtypes), strict=True))).encode())
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _scenario(name: str) -> dict[str, pd.DataFrame]:
+    """A 2,000-seller marketplace of the named scenario, seed 0 (built once per module)."""
+    if name not in _SCENARIO_CACHE:
+        _SCENARIO_CACHE[name] = make_marketplace(seed=0, scenario=name)
+    return _SCENARIO_CACHE[name]
+
+
+def _price_ratio(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """Median price / reference price of each seller's catalogue listings."""
+    listings = tables["listings"].merge(
+        tables["products"][["product_id", "reference_price"]], on="product_id"
+    )
+    return (listings["price"] / listings["reference_price"]).groupby(listings["seller_id"]).median()
+
+
+def _seller_labels(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    labels = tables["labels"]
+    return labels[labels["listing_id"].isna()]
+
+
+def test_default_scenario_leaves_the_tables_unchanged() -> None:
+    plain = make_marketplace(n_sellers=300, seed=0)
+    assert _digest(plain) == DEFAULT_DIGEST
+    for same in ("default", Scenario(), None):
+        assert _digest(make_marketplace(n_sellers=300, seed=0, scenario=same)) == DEFAULT_DIGEST
+    assert "scenario_role" not in plain["truth"].columns
+
+
+def test_every_scenario_passes_the_contract() -> None:
+    for name in SCENARIOS:
+        tables = make_marketplace(n_sellers=300, seed=3, scenario=name)
+        validate(tables)
+        assert ("scenario_role" in tables["truth"].columns) == (name != "default")
+
+
+def test_unknown_scenario_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"'scenario' parameter .* one of .*'drift'.* Got 'easy'"):
+        make_marketplace(n_sellers=10, scenario="easy")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'drift' switch of Scenario must be a bool\. Got 1"):
+        make_marketplace(n_sellers=10, scenario=Scenario(drift=1))  # type: ignore[arg-type]
+
+
+def test_drift_confines_fraud_to_early_months() -> None:
+    split = START + pd.Timedelta(days=0.4 * 365)
+    for name, early_only in (("default", False), ("drift", True)):
+        tables = _scenario(name)
+        truth = tables["truth"].set_index("seller_id")
+        orders = tables["orders"]
+        fraud = orders[orders["seller_id"].map(truth["is_fraud"])]
+        late_share = float((fraud["created_at"] >= split + pd.Timedelta(days=14)).mean())
+        if early_only:
+            assert len(fraud) > 1000
+            assert late_share == 0.0
+        else:
+            assert late_share > 0.3
+    # The fraud rate per month: orders of fraud sellers / all orders.
+    tables = _scenario("drift")
+    orders = tables["orders"]
+    is_fraud = orders["seller_id"].map(tables["truth"].set_index("seller_id")["is_fraud"])
+    rate = is_fraud.groupby(orders["created_at"].dt.month).mean()
+    assert rate.loc[1:4].min() > 0.02
+    assert rate.loc[7:12].max() == 0.0
+
+
+def test_drift_flips_counterfeit_complaints_and_quiets_late_counterfeiters() -> None:
+    split = START + pd.Timedelta(days=0.4 * 365)
+    for name, expect_late in (("default", True), ("drift", False)):
+        complaints = _scenario(name)["complaints"]
+        cf = complaints[complaints["kind"] == "counterfeit"]
+        assert (cf["created_at"] < split).sum() > 20
+        assert ((cf["created_at"] >= split).sum() > 20) == expect_late
+    tables = _scenario("drift")
+    truth = tables["truth"].set_index("seller_id")
+    ratio = _price_ratio(tables)
+    role = truth["scenario_role"].reindex(ratio.index)
+    late = ratio[role == "late_quiet"]
+    loud = ratio[(role == "").to_numpy() & truth["is_counterfeit"].reindex(ratio.index).to_numpy()]
+    assert len(late) >= 20
+    assert late.median() == pytest.approx(0.97, abs=0.06)
+    assert loud.median() < 0.7
+    late_titles = tables["listings"]["title"][
+        tables["listings"]["seller_id"].map(truth["scenario_role"]) == "late_quiet"
+    ]
+    assert not late_titles.str.contains(REPLICA).any()
+
+
+def test_label_noise_flips_drops_delays_and_invents_labels() -> None:
+    stats = {}
+    for name in ("default", "label_noise"):
+        tables = _scenario(name)
+        truth = tables["truth"].set_index("seller_id")
+        labels = _seller_labels(tables).set_index("seller_id")
+        bad = truth["seller_type"].isin(BAD)
+        good_labelled = (~bad[labels.index]).sum() / (~bad).sum()
+        on_bad = labels[bad[labels.index].to_numpy()]
+        wrong_kind = (on_bad["label"].eq("fraud") != truth.loc[on_bad.index, "is_fraud"]).mean()
+        first = tables["orders"].groupby("seller_id")["created_at"].min()
+        delay = (on_bad["decided_at"] - first.reindex(on_bad.index)).dt.days.dropna()
+        stats[name] = (good_labelled, wrong_kind, len(on_bad) / bad.sum(), delay)
+    good, wrong, covered, delay = stats["label_noise"]
+    assert stats["default"][1] == 0.0
+    assert good == pytest.approx(0.02, abs=0.008)
+    assert stats["default"][0] < 0.005
+    assert wrong == pytest.approx(0.15, abs=0.06)
+    assert covered < stats["default"][2] - 0.1
+    # Longer and more variable delays (observed ones: labels after the period are unseen).
+    assert delay.median() > stats["default"][3].median() + 20
+    assert delay.std() > 1.4 * stats["default"][3].std()
+
+
+def test_camouflaged_rings_look_normal_alone_but_stay_linked() -> None:
+    tables = _scenario("camouflage")
+    truth = tables["truth"].set_index("seller_id")
+    ring = truth["seller_type"] == "counterfeit_ring"
+    assert truth.loc[ring, "camouflaged"].all()
+    assert truth.loc[ring, "scenario_role"].eq("hidden_ring").all()
+    ratio = _price_ratio(tables)
+    ring_ratio = ratio[ring.reindex(ratio.index).to_numpy()]
+    legit_ratio = ratio[truth["seller_type"].reindex(ratio.index).eq("legit").to_numpy()]
+    assert ring_ratio.median() == pytest.approx(legit_ratio.median(), abs=0.05)
+    assert ring_ratio.quantile(0.1) > 0.8
+    orders = tables["orders"].groupby("seller_id").size()
+    complaints = tables["complaints"]
+    for kinds in (None, ["counterfeit"]):
+        c = complaints if kinds is None else complaints[complaints["kind"].isin(kinds)]
+        per_seller = c.groupby("seller_id").size()
+        rate = {
+            group: per_seller.reindex(ids).sum() / orders.reindex(ids).sum()
+            for group, ids in (
+                ("ring", truth.index[ring]),
+                ("legit", truth.index[truth["seller_type"] == "legit"]),
+            )
+        }
+        assert rate["ring"] < 1.5 * rate["legit"], (kinds, rate)
+    titles = tables["listings"]["title"][tables["listings"]["seller_id"].map(ring)]
+    assert not titles.str.contains(REPLICA).any()
+    # ... and the links are still there: most members share an identifier in their ring.
+    shared = _sharing(tables["sellers"].set_index("seller_id")).reindex(truth.index[ring])
+    assert shared.any(axis=1).mean() > 0.8
+
+
+def test_honest_lookalikes_say_one_to_one_and_are_never_labelled() -> None:
+    from riskscore.features import build_features
+
+    tables = _scenario("honest_lookalikes")
+    truth = tables["truth"].set_index("seller_id")
+    role = truth["scenario_role"]
+    models = truth.index[role == "scale_model"]
+    discounters = truth.index[role == "discounter"]
+    assert len(models) == pytest.approx(0.04 * 2000, rel=0.25)
+    assert (truth.loc[discounters, "seller_type"] == "discount").all()
+    assert len(discounters) > 0.08 * 2000
+    labelled = set(tables["labels"]["seller_id"])
+    assert labelled.isdisjoint(models) and labelled.isdisjoint(discounters)
+    listings = tables["listings"]
+    model_listings = listings[listings["seller_id"].isin(models)]
+    scale = model_listings["title"].str.contains(r"1:(?:1 |\d\d)")
+    assert scale.mean() > 0.8
+    assert model_listings["title"].str.contains("1:1 ").sum() > 100
+    ratio = _price_ratio(tables).reindex(discounters).dropna()
+    assert ratio.median() == pytest.approx(0.525, abs=0.05)
+    text = build_features(
+        {k: tables[k] for k in ("sellers", "listings", "orders")},
+        "listing",
+        as_of=END,
+        families=["text"],
+    )
+    hits = text["text__replica_terms"].reindex(model_listings["listing_id"])
+    assert len(hits) == len(model_listings) and hits.eq(0).all()
+
+
+def test_missing_brand_empties_a_stated_share_of_brands() -> None:
+    shares = {}
+    for name in ("default", "missing_brand"):
+        tables = _scenario(name)
+        truth = tables["truth"].set_index("seller_id")
+        catalogued = tables["listings"][tables["listings"]["product_id"].notna()]
+        cf_seller = catalogued["seller_id"].map(truth["is_counterfeit"])
+        no_brand = catalogued["brand"].isna()
+        shares[name] = (no_brand[~cf_seller].mean(), no_brand[cf_seller].mean())
+    assert shares["default"] == (0.0, 0.0)
+    honest, counterfeit = shares["missing_brand"]
+    assert honest == pytest.approx(0.30, abs=0.02)
+    # 80% of a counterfeiter's listings are counterfeit (0.6), the rest cover goods (0.3).
+    assert counterfeit == pytest.approx(0.8 * 0.6 + 0.2 * 0.3, abs=0.05)

@@ -125,7 +125,7 @@ def make_marketplace(
           shops, without replica words; and from then on the complaint form files
           counterfeit complaints as ``not_as_described`` (a feature distribution that
           flips between early and late periods).
-        - ``label_noise``: label delays of 20 days plus a log-normal with median 60 days;
+        - ``label_noise``: label delays of 20 days plus a log-normal with median 90 days;
           20% of would-be labels on bad sellers never come, 15% of seller labels have
           the wrong kind, 2% of good sellers are labelled by mistake.
         - ``camouflage``: every ring member is camouflaged, completely (honest prices,

@@ -54,7 +54,7 @@ __all__ = ["SCENARIOS", "Scenario", "resolve_scenario"]
 #: drift: fraction of the period after which fraud stops and counterfeiters go quiet.
 DRIFT_SPLIT = 0.4
 #: label_noise: median of the log-normal part of the label delay, in days.
-LABEL_DELAY_MEDIAN = 60.0
+LABEL_DELAY_MEDIAN = 90.0
 #: label_noise: spread (sigma of the log) of the label delay.
 LABEL_DELAY_SIGMA = 0.8
 #: label_noise: share of would-be-labelled bad sellers whose label never comes.
