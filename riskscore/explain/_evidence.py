@@ -24,7 +24,11 @@ activity     activity_by_month    orders, GMV and buyers per month
 ============ ==================== =====================================================
 
 :class:`Evidence` renders the same content as Markdown, self-contained HTML (with the
-seller's SHAP waterfall plot embedded as a base64 PNG) or JSON.
+seller's SHAP waterfall plot embedded as a base64 PNG) or JSON. Text that comes from the
+data (ids, titles, notes, reason sentences) is escaped in both Markdown and HTML: many
+Markdown viewers render inline HTML, so a listing title such as ``<script>...`` or
+``<img onmouseover=...>`` appears as text, never as markup, and Markdown syntax in it
+(links, emphasis, table pipes) is shown literally.
 """
 
 from __future__ import annotations
@@ -208,7 +212,7 @@ class Evidence:
         """Return the evidence as Markdown (tables for the records)."""
         lab = self._label
         lines = [
-            f"# {lab('title')} {self.seller_id}",
+            f"# {lab('title')} {_md_escape(self.seller_id)}",
             "",
             f"- **{lab('score')}**: {self.score:.3f}",
         ]
@@ -217,7 +221,7 @@ class Evidence:
         if self.band is not None:
             lines.append(f"- **{lab('band')}**: {self.band}")
         lines += [
-            f"- **{lab('model')}**: {self._model_text()}",
+            f"- **{lab('model')}**: {_md_escape(self._model_text())}",
             f"- **{lab('as_of')}**: {self.as_of}",
             f"- **{lab('generated_at')}**: {self.generated_at}",
             "",
@@ -229,7 +233,7 @@ class Evidence:
         for r in self.reasons:
             see = f" ({lab('see')}: {lab(r['evidence'])})" if r.get("evidence") else ""
             lines.append(
-                f"{r['rank']}. **{r['code']}** — {_md_escape(r['text'])} "
+                f"{r['rank']}. **{_md_escape(r['code'])}** — {_md_escape(r['text'])} "
                 f"[{lab('impact')} {r['impact']}/5, {r['contribution']:+.3f}]{see}"
             )
         lines += ["", f"## {lab('families')}", ""]
@@ -840,8 +844,24 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+#: Markdown characters that can start markup inside a line (links, emphasis, code, tables).
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*[]|"})
+
+
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    r"""Return ``text`` safe inside one Markdown line or table cell.
+
+    HTML is escaped as on the HTML page (``<`` ``>`` ``&`` and quotes become entities,
+    which Markdown viewers show as the characters), Markdown's inline markup characters
+    are backslash-escaped, and line breaks become spaces.
+
+    Examples
+    --------
+    >>> print(_md_escape('<img src=x onmouseover="alert(1)"> [a](javascript:x) | *b*'))
+    &lt;img src=x onmouseover=&quot;alert(1)&quot;&gt; \[a\](javascript:x) \| \*b\*
+    """
+    flat = " ".join(str(text).splitlines())
+    return html.escape(flat.translate(_MD_SPECIAL), quote=True)
 
 
 def _md_table(columns: list[str], rows: list[list[str]]) -> list[str]:

@@ -366,3 +366,36 @@ def test_html_renders_in_headless_chromium(demo: dict, tmp_path: Path):
     assert rgb.std() > 0.05, "the screenshot is blank"
     dark = (rgb.mean(axis=2) < 0.5).mean()
     assert 0.005 < dark < 0.5, f"unexpected share of dark pixels: {dark:.3f}"
+
+
+def test_markdown_escapes_html_and_markdown_in_record_text(demo: dict):
+    """Issue 14, item 9: seller-controlled titles never become markup in the .md file."""
+    seller = _riskiest(demo)
+    tables = dict(demo["tables"])
+    listings = tables["listings"].copy()
+    own = listings["seller_id"] == seller
+    listings.loc[own, "title"] = (
+        '<script>alert(1)</script> <img src=x onmouseover="alert(2)"> [click](javascript:x) | 高仿'
+    )
+    tables["listings"] = listings
+    ev = build_evidence(
+        tables, seller, demo["model"], AS_OF, features=demo["features"], sections="all"
+    )
+    text = ev.to_markdown()
+    assert ev.render() == text  # Markdown is the default format
+    assert "<script>" not in text and "<img" not in text and 'onmouseover="' not in text
+    assert not re.search(r"<[a-zA-Z/!]", text)  # no tag of any kind in the file
+    shown = (
+        "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onmouseover=&quot;alert(2)&quot;"
+        "&gt; \\[click\\](javascript:x) \\| 高仿"
+    )
+    rows = [line for line in text.splitlines() if "alert(2)" in line]
+    assert len(rows) >= 2 and all(shown in line for line in rows)  # both title sections
+    for name in ("listings_below_market", "replica_titles"):
+        width = len(ev.sections[name].columns)
+        assert any(_cells(line) == width for line in rows), name  # the pipe stays in its cell
+
+
+def _cells(line: str) -> int:
+    """Cells of one Markdown table row (pipes that are not escaped, minus one)."""
+    return len(re.findall(r"(?<!\\)\|", line)) - 1
