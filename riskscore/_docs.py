@@ -102,6 +102,12 @@ def catalog_markdown() -> str:
         "*Signal* groups features that tell the same story, so a reason list names each story",
         "once. Texts take the feature's value as `{value}`.",
         "",
+        "A few features read a state that changes after the order (refunds, cancellations).",
+        "They are point-in-time only when the table says when the change happened (e.g.",
+        "`orders.refunded_at`); without it they read the latest status, which looks ahead at a",
+        "past cutoff, so `build_training_set` leaves them out unless",
+        "`allow_not_point_in_time=True`. Their meaning below names the column they need.",
+        "",
         f"{len(cat)} features: "
         + ", ".join(f"{n} {e}" for e, n in cat["entity"].value_counts(sort=False).items())
         + ".",
@@ -119,9 +125,13 @@ def catalog_markdown() -> str:
                 "|---|---|---|---|---|---|---|",
             ]
             for r in fam.to_dict("records"):
+                meaning = _cell(r["description"])
+                if r["point_in_time_needs"]:
+                    needs = ", ".join(f"`{n}`" for n in r["point_in_time_needs"].split(","))
+                    meaning += f" Point-in-time only with {needs}."
                 lines.append(
                     f"| `{r['name']}` | {_cell(r['unit'])} | {_cell(r['fill'])} | "
-                    f"{_cell(r['description'])} | `{_cell(r['reason_code'])}` | "
+                    f"{meaning} | `{_cell(r['reason_code'])}` | "
                     f"{_cell(r['text_en'])} | {_cell(r['text_zh'])} |"
                 )
             lines.append("")

@@ -2,10 +2,11 @@
 
 Every feature is declared once (:class:`FeatureSpec`) by its family and computed as of a
 cutoff from rows strictly before it, with the same narwhals code on pandas, Polars,
-DuckDB and PySpark. :func:`catalog` lists the declarations; :func:`build_features`
-computes them at one cutoff (for every entity, or for ``ids=`` only against the
-:class:`MarketStats` of :func:`market_stats`); :func:`build_training_set` stacks them over
-cutoffs with labels from a horizon after each cutoff.
+DuckDB and PySpark. :func:`catalog` lists the declarations (with ``tables=``, also which
+are point-in-time on those tables; :func:`not_point_in_time` names the others);
+:func:`build_features` computes them at one cutoff (for every entity, or for ``ids=``
+only against the :class:`MarketStats` of :func:`market_stats`); :func:`build_training_set`
+stacks them over cutoffs with labels from a horizon after each cutoff.
 
 Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
 ``activity``, ``text``, ``network`` (registered in ``_catalog.FAMILY_MODULES``).
@@ -15,7 +16,7 @@ Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
 from __future__ import annotations
 
 from riskscore.features._build import build_features, market_stats
-from riskscore.features._catalog import Family, FeatureSpec, catalog
+from riskscore.features._catalog import Family, FeatureSpec, catalog, not_point_in_time
 from riskscore.features._context import AsOfContext, FeatureParams, MarketStats
 from riskscore.features._graph import neighbour_features
 from riskscore.features._segments import SEGMENT_COLUMNS, add_segments
@@ -35,4 +36,5 @@ __all__ = [
     "default_cutoffs",
     "market_stats",
     "neighbour_features",
+    "not_point_in_time",
 ]

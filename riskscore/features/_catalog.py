@@ -14,9 +14,9 @@ from __future__ import annotations
 import importlib
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -37,6 +37,7 @@ __all__ = [
     "catalog",
     "families",
     "feature_specs",
+    "not_point_in_time",
     "windowed",
 ]
 
@@ -91,6 +92,11 @@ class FeatureSpec:
     needs : tuple of str
         Optional tables (``products``, ``complaints``, ``labels``) the feature cannot be
         computed without; when one is not given the feature is filled with ``fill``.
+    point_in_time_needs : tuple of str
+        Optional columns, as ``"table.column"`` (e.g. ``"orders.refunded_at"``), without
+        which the feature reads the latest state of a row (the order's latest ``status``)
+        instead of its state at ``as_of``: it is then *not point-in-time* and
+        :func:`~riskscore.features.build_training_set` leaves it out by default.
 
     Examples
     --------
@@ -116,6 +122,7 @@ class FeatureSpec:
     text_en: str
     text_zh: str
     needs: tuple[str, ...] = ()
+    point_in_time_needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -128,6 +135,9 @@ class FeatureSpec:
         for lang in ("text_en", "text_zh"):
             if "{value" not in getattr(self, lang):
                 problems.append(f"{lang} must contain a '{{value...}}' field")
+        for need in self.point_in_time_needs:
+            if need.count(".") != 1:
+                problems.append(f"point_in_time_needs entry {need!r} must be 'table.column'")
         if problems:
             raise ValueError(f"FeatureSpec {self.name!r}: " + "; ".join(problems))
 
@@ -291,7 +301,71 @@ def _catalog_order(entity: Entity) -> list[Family]:
 _COLUMNS = tuple(f.name for f in fields(FeatureSpec))
 
 
-def catalog(entity: Entity | None = None, windows: Sequence[int] = DEFAULT_WINDOWS) -> pd.DataFrame:
+def _given_columns(tables: Mapping[str, Any]) -> set[str]:
+    """Return ``"table.column"`` for every column of the given tables (any library)."""
+    import narwhals as nw
+
+    out: set[str] = set()
+    for name, native in tables.items():
+        try:
+            names = nw.from_native(native).collect_schema().names()
+        except TypeError:
+            names = list(getattr(native, "columns", []))
+        out.update(f"{name}.{c}" for c in names)
+    return out
+
+
+def _point_in_time(specs: Sequence[FeatureSpec], tables: Mapping[str, Any] | None) -> list[bool]:
+    given = _given_columns(tables) if tables is not None else set()
+    return [all(need in given for need in s.point_in_time_needs) for s in specs]
+
+
+def not_point_in_time(
+    tables: Mapping[str, Any],
+    entity: Entity | None = None,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+) -> list[str]:
+    """Return the features that would read the latest state of ``tables``, not the past.
+
+    A feature such as ``complaints__refund_rate`` counts an order as refunded at
+    ``as_of`` only when its ``refunded_at`` is before ``as_of``. When the orders table has
+    no ``refunded_at`` column, the rate falls back to each order's latest ``status``, which
+    at a past cutoff includes refunds that happened later: a look-ahead that flatters the
+    feature in training and that scoring today cannot reproduce.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Marketplace tables (pandas, Polars, DuckDB, PySpark); only their columns are read.
+    entity : {"seller", "listing"}, optional
+        Only the columns a row of this entity has; default every feature.
+    windows : sequence of int, default (7, 30, 90)
+        Look-back windows in days.
+
+    Returns
+    -------
+    list of str
+        Feature names in catalog order; empty when every feature is point-in-time.
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> tables = make_marketplace(n_sellers=30, seed=0)
+    >>> not_point_in_time(tables)
+    []
+    >>> latest_only = dict(tables, orders=tables["orders"].drop(columns=["refunded_at"]))
+    >>> not_point_in_time(latest_only)
+    ['complaints__refund_rate']
+    """
+    table = catalog(entity, windows, tables=tables)
+    return table.loc[~table["point_in_time"], "name"].drop_duplicates().tolist()
+
+
+def catalog(
+    entity: Entity | None = None,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+    tables: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Return one row per feature with its declaration.
 
     Parameters
@@ -302,12 +376,19 @@ def catalog(entity: Entity | None = None, windows: Sequence[int] = DEFAULT_WINDO
         features first.
     windows : sequence of int, default (7, 30, 90)
         Look-back windows in days; windowed features appear once per window.
+    tables : mapping of str to DataFrame, optional
+        Marketplace tables to judge ``point_in_time`` against (only their columns are
+        read). Default: none, so ``point_in_time`` is True only for features that are
+        point-in-time on any table meeting the contract's required columns.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``name, family, entity, description, unit, fill, reason_code, signal,
-        text_en, text_zh, needs`` (``needs``: comma-separated optional tables).
+        text_en, text_zh, needs, point_in_time_needs, point_in_time`` (``needs``:
+        comma-separated optional tables; ``point_in_time_needs``: comma-separated
+        ``table.column`` the feature needs to be computed as of the cutoff rather than
+        from the latest state; ``point_in_time``: whether those columns are given).
 
     Examples
     --------
@@ -316,6 +397,8 @@ def catalog(entity: Entity | None = None, windows: Sequence[int] = DEFAULT_WINDO
     'PRICE_FAR_BELOW_MARKET'
     >>> list(table.columns[:4])
     ['name', 'family', 'entity', 'description']
+    >>> table.loc[~table["point_in_time"], "point_in_time_needs"].tolist()
+    ['orders.refunded_at', 'orders.cancelled_at']
     """
     if entity is None:
         specs = feature_specs("seller", windows) + [
@@ -325,6 +408,8 @@ def catalog(entity: Entity | None = None, windows: Sequence[int] = DEFAULT_WINDO
         specs = feature_specs(entity, windows)
     rows = [{c: getattr(s, c) for c in _COLUMNS} for s in specs]
     table = pd.DataFrame(rows, columns=list(_COLUMNS))
-    table["needs"] = table["needs"].map(",".join).astype("str")
+    for joined in ("needs", "point_in_time_needs"):
+        table[joined] = table[joined].map(",".join).astype("str")
     table["fill"] = table["fill"].astype("float64")
+    table["point_in_time"] = pd.Series(_point_in_time(specs, tables), dtype="bool")
     return table

@@ -11,9 +11,12 @@ where, for a window of ``w`` days, ``complaints`` counts the seller's complaints
 together and for ``counterfeit``, ``not_received`` and ``not_as_described``.
 
 Refund and cancel rates use every order placed before ``as_of``, smoothed the same way.
-The order ``status`` is the latest status the orders table holds, so these two rates are
-only as point-in-time as that column (a refund recorded after ``as_of`` on an earlier
-order shows up); snapshot the orders table at the cutoff when that matters.
+An order counts as refunded (cancelled) at ``as_of`` when its ``refunded_at``
+(``cancelled_at``) is before ``as_of``. When the orders table lacks that column, the rate
+falls back to the latest ``status``, which counts refunds recorded after ``as_of`` on
+earlier orders: the feature is then *not point-in-time*, the catalog says so
+(``point_in_time``) and :func:`~riskscore.features.build_training_set` leaves it out unless
+asked to keep it.
 
 The marketplace rates are computed over every seller's orders and complaints, also when
 the features of a few sellers are built (:meth:`AsOfContext.market_value`).
@@ -87,8 +90,11 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             fill=NAN,
             reason_code=f"{code}_{{w}}D",
             signal=signal,
-            text_en=f"{{value:.1%}} of orders drew {words_en} in the last {{w}} days",
-            text_zh=f"近{{w}}天每笔订单的{words_zh}率为{{value:.1%}}",
+            text_en=(
+                f"{{value:.1%}} of orders drew {words_en} in the last {{w}} days "
+                "(smoothed toward the marketplace rate)"
+            ),
+            text_zh=f"近{{w}}天每笔订单的{words_zh}率为{{value:.1%}}（按全平台水平平滑）",
             needs=("complaints",),
         )
     specs += [
@@ -115,30 +121,34 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             family="complaints",
             entity="seller",
             description=(
-                "Smoothed share of the seller's orders (all before as_of) whose status is "
-                "'refunded'."
+                "Smoothed share of the seller's orders (all before as_of) refunded before "
+                "as_of (refunded_at < as_of); without orders.refunded_at, of those whose "
+                "latest status is 'refunded' (not point-in-time)."
             ),
             unit="per order",
             fill=NAN,
             reason_code="HIGH_REFUND_RATE",
             signal="refunds",
-            text_en="{value:.1%} of orders were refunded",
-            text_zh="{value:.1%}的订单已退款",
+            text_en="{value:.1%} of orders were refunded (smoothed toward the marketplace rate)",
+            text_zh="{value:.1%}的订单已退款（按全平台水平平滑）",
+            point_in_time_needs=("orders.refunded_at",),
         ),
         FeatureSpec(
             name="complaints__cancel_rate",
             family="complaints",
             entity="seller",
             description=(
-                "Smoothed share of the seller's orders (all before as_of) whose status is "
-                "'cancelled'."
+                "Smoothed share of the seller's orders (all before as_of) cancelled before "
+                "as_of (cancelled_at < as_of); without orders.cancelled_at, of those whose "
+                "latest status is 'cancelled' (not point-in-time)."
             ),
             unit="per order",
             fill=NAN,
             reason_code="HIGH_CANCEL_RATE",
             signal="cancellations",
-            text_en="{value:.1%} of orders were cancelled",
-            text_zh="{value:.1%}的订单被取消",
+            text_en=("{value:.1%} of orders were cancelled (smoothed toward the marketplace rate)"),
+            text_zh="{value:.1%}的订单被取消（按全平台水平平滑）",
+            point_in_time_needs=("orders.cancelled_at",),
         ),
     ]
     return tuple(specs)

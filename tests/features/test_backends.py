@@ -125,3 +125,30 @@ def test_spark_needs_a_utc_session(build, spark, request) -> None:
             build_features(tables, "seller", as_of=AS_OF)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+@pytest.mark.parametrize("library", ALL)
+@pytest.mark.parametrize("timed", [True, False], ids=["refunded_at", "latest-status"])
+def test_refunds_as_of_the_cutoff_on_every_backend(build, library, timed, request) -> None:
+    """A refund after the cutoff counts only without ``refunded_at``, on every engine."""
+    tables = build(
+        orders=[
+            {"created_at": "2024-06-01", "status": "refunded"},
+            {"created_at": "2024-06-02", "status": "refunded"},
+            {"created_at": "2024-06-03", "status": "cancelled"},
+            {"created_at": "2024-06-04"},
+        ]
+    )
+    if timed:
+        tables["orders"] = tables["orders"].assign(
+            refunded_at=pd.to_datetime(["2024-06-20", "2024-07-02", None, None]).astype(
+                "datetime64[us]"
+            ),
+            cancelled_at=pd.to_datetime([None, None, "2024-07-01", None]).astype("datetime64[us]"),
+        )
+    result = build_features(
+        _native(tables, library, request), "seller", as_of=AS_OF, prior_weight=0.0
+    )
+    row = _as_pandas(result, "seller_id").loc["S1"]
+    assert row["complaints__refund_rate"] == pytest.approx(0.25 if timed else 0.5)
+    assert row["complaints__cancel_rate"] == pytest.approx(0.0 if timed else 0.25)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from riskscore.exceptions import FeatureError
-from riskscore.features import FeatureSpec, build_features, catalog
+from riskscore.features import FeatureSpec, build_features, catalog, not_point_in_time
 from riskscore.features._catalog import Family, _run_order, families, windowed
 
 COLUMNS = [
@@ -25,6 +25,8 @@ COLUMNS = [
     "text_en",
     "text_zh",
     "needs",
+    "point_in_time_needs",
+    "point_in_time",
 ]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -162,3 +164,51 @@ def test_registry_lists_every_family_once_per_entity() -> None:
     seller = [f.name for f in families("seller")]
     assert seller[:6] == ["pricing", "complaints", "buyers", "account", "activity", "text"]
     assert [f.name for f in families("listing")] == ["pricing", "text"]
+
+
+def _latest_status_only(tables: dict[str, pd.DataFrame], *drop: str) -> dict[str, pd.DataFrame]:
+    return {**tables, "orders": tables["orders"].drop(columns=list(drop))}
+
+
+def test_catalog_marks_status_features_not_point_in_time_without_their_times(market) -> None:
+    full = catalog("seller", tables=market).set_index("name")
+    assert full["point_in_time"].all()
+    assert full.loc["complaints__refund_rate", "point_in_time_needs"] == "orders.refunded_at"
+    latest = _latest_status_only(market, "refunded_at", "cancelled_at")
+    table = catalog("seller", tables=latest).set_index("name")
+    assert table.index[~table["point_in_time"]].tolist() == [
+        "complaints__refund_rate",
+        "complaints__cancel_rate",
+    ]
+    # without tables: only what is point-in-time on any contract-conforming table
+    assert (~catalog()["point_in_time"]).sum() == 2
+
+
+@pytest.mark.parametrize("library", ["polars", "duckdb"])
+def test_not_point_in_time_reads_only_the_columns_of_any_library(market, library) -> None:
+    latest = _latest_status_only(market, "cancelled_at")
+    if library == "polars":
+        pl = pytest.importorskip("polars")
+        native = {k: pl.from_pandas(v) for k, v in latest.items()}
+    else:
+        duckdb = pytest.importorskip("duckdb")
+        native = {k: duckdb.from_df(v) for k, v in latest.items()}
+    assert not_point_in_time(native, "listing") == ["complaints__cancel_rate"]
+    assert not_point_in_time(native, windows=(30,)) == ["complaints__cancel_rate"]
+
+
+def test_point_in_time_needs_must_name_a_table_column() -> None:
+    with pytest.raises(ValueError, match=r"point_in_time_needs entry 'refunded_at' must be"):
+        FeatureSpec(
+            name="demo__rate",
+            family="demo",
+            entity="seller",
+            description="A rate.",
+            unit="share",
+            fill=math.nan,
+            reason_code="DEMO_RATE",
+            signal="demo",
+            text_en="{value:.0%}",
+            text_zh="{value:.0%}",
+            point_in_time_needs=("refunded_at",),
+        )

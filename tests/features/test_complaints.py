@@ -102,3 +102,56 @@ def test_without_a_complaints_table_rates_are_nan_and_refunds_remain(tables) -> 
     assert feats["complaints__rate_30d"].isna().all()
     assert feats["complaints__acceleration"].isna().all()
     assert not math.isnan(feats.loc["S1", "complaints__refund_rate"])
+
+
+def _with_status_times(tables, refunded_at, cancelled_at):
+    import pandas as pd
+
+    orders = tables["orders"].assign(
+        refunded_at=pd.to_datetime(pd.Series(refunded_at)).astype("datetime64[us]"),
+        cancelled_at=pd.to_datetime(pd.Series(cancelled_at)).astype("datetime64[us]"),
+    )
+    return {**tables, "orders": orders}
+
+
+def test_a_refund_counts_only_once_it_happened_before_as_of(tables) -> None:
+    """O1's latest status is 'refunded', but the refund came after the cutoff."""
+    timed = _with_status_times(
+        tables,
+        refunded_at=["2024-07-05", None, None, None, "2024-06-30"],  # after, at as_of
+        cancelled_at=[None, "2024-06-10 03:00", None, None, None],
+    )
+    feats = build_features(timed, "seller", as_of=AS_OF, prior_weight=K)
+    # marketplace: 5 orders, none refunded before as_of, 1 cancelled
+    assert feats.loc["S1", "complaints__refund_rate"] == pytest.approx(0.0)
+    assert feats.loc["S2", "complaints__refund_rate"] == pytest.approx(0.0)
+    assert feats.loc["S1", "complaints__cancel_rate"] == pytest.approx((1 + K * 0.2) / (4 + K))
+    later = build_features(timed, "seller", as_of="2024-07-06", prior_weight=K)
+    # by 07-06 both refunds happened: 2 of 5 orders (S1 1 of 4, S2 1 of 1)
+    assert later.loc["S1", "complaints__refund_rate"] == pytest.approx((1 + K * 0.4) / (4 + K))
+    assert later.loc["S2", "complaints__refund_rate"] == pytest.approx((1 + K * 0.4) / (1 + K))
+
+
+def test_status_times_replace_the_latest_status(tables) -> None:
+    """With the time columns the status column is not read for refunds or cancellations."""
+    timed = _with_status_times(
+        tables,
+        refunded_at=[None, None, "2024-05-03", None, None],
+        cancelled_at=[None] * 5,
+    )
+    feats = build_features(timed, "seller", as_of=AS_OF, prior_weight=K)
+    assert feats.loc["S1", "complaints__refund_rate"] == pytest.approx((1 + K * 0.2) / (4 + K))
+    assert feats.loc["S1", "complaints__cancel_rate"] == pytest.approx(0.0)
+
+
+def test_smoothed_rates_say_so_in_their_reasons() -> None:
+    from riskscore.features import catalog
+
+    table = catalog().set_index("name")
+    for name in ("complaints__refund_rate", "complaints__cancel_rate", "complaints__rate_30d"):
+        assert "smoothed" in table.loc[name, "text_en"], name
+        assert "平滑" in table.loc[name, "text_zh"], name
+        assert table.loc[name, "description"].startswith("Smoothed"), name
+    assert table.loc["complaints__refund_rate", "text_en"].format(value=0.123) == (
+        "12.3% of orders were refunded (smoothed toward the marketplace rate)"
+    )
