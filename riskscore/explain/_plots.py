@@ -10,6 +10,11 @@ in an MLflow run. Plotting uses whatever matplotlib backend is active; on a mach
 no display that is Agg.
 
 Missing feature values are labelled "missing" in the waterfall, never "nan".
+
+The plots are reproducible: ``seed`` decides both the row sample and the random jitter
+and dot order that shap's beeswarm and scatter (dependence) plots draw from NumPy's global
+random state, which is seeded for the drawing and restored afterwards. The same model,
+rows and seed give byte-identical PNG files, so identical retrains log identical plots.
 """
 
 from __future__ import annotations
@@ -91,21 +96,28 @@ def _display(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _figure(draw: Any) -> Figure:
+def _figure(draw: Any, seed: int = 0) -> Figure:
     """Run ``draw()`` on a fresh pyplot figure and return it, closed.
 
-    pyplot's interactive mode is restored afterwards: shap's waterfall turns it off, and
-    a notebook would then stop showing later plots by itself.
+    NumPy's global random state (shap's beeswarm jitter and dot order) is seeded with
+    ``seed`` while drawing and restored afterwards, so a plot is the same every time and
+    the caller's random state is left as it was. pyplot's interactive mode is restored
+    too: shap's waterfall turns it off, and a notebook would then stop showing later plots
+    by itself.
     """
     import matplotlib.pyplot as plt
 
     interactive = plt.isinteractive()
+    # shap's beeswarm and scatter draw from the legacy global state: seed that one
+    state = np.random.get_state()  # noqa: NPY002
     plt.figure()
     try:
+        np.random.seed(seed)  # noqa: NPY002
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             draw()
     finally:
+        np.random.set_state(state)  # noqa: NPY002
         if interactive and not plt.isinteractive():
             plt.ion()
     fig = plt.gcf()
@@ -127,16 +139,16 @@ def beeswarm_plot(
         Features shown; the rest are summed into one line.
     max_rows : int, default 2000
     seed : int, default 0
-        Seed of the row sample.
+        Seed of the row sample and of the plot's random jitter and dot order.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    return _beeswarm(_explanation(*_contrib(model, X, max_rows, seed)), max_display)
+    return _beeswarm(_explanation(*_contrib(model, X, max_rows, seed)), max_display, seed)
 
 
-def _beeswarm(expl: Any, max_display: int) -> Figure:
+def _beeswarm(expl: Any, max_display: int, seed: int = 0) -> Figure:
     shap = _shap()
 
     numeric = shap.Explanation(  # colours come from the numeric data
@@ -145,7 +157,7 @@ def _beeswarm(expl: Any, max_display: int) -> Figure:
         data=expl.data,
         feature_names=expl.feature_names,
     )
-    return _figure(lambda: shap.plots.beeswarm(numeric, max_display=max_display, show=False))
+    return _figure(lambda: shap.plots.beeswarm(numeric, max_display=max_display, show=False), seed)
 
 
 def bar_plot(
@@ -213,10 +225,10 @@ def dependence_plot(
     ExplanationError
         When ``feature`` is not a feature of the model.
     """
-    return _dependence(_explanation(*_contrib(model, X, max_rows, seed)), feature)
+    return _dependence(_explanation(*_contrib(model, X, max_rows, seed)), feature, seed)
 
 
-def _dependence(expl: Any, feature: str) -> Figure:
+def _dependence(expl: Any, feature: str, seed: int = 0) -> Figure:
     shap = _shap()
 
     names = list(expl.feature_names)
@@ -229,7 +241,7 @@ def _dependence(expl: Any, feature: str) -> Figure:
         values=expl.values, base_values=expl.base_values, data=expl.data, feature_names=names
     )
     j = names.index(feature)
-    return _figure(lambda: shap.plots.scatter(numeric[:, j], color=numeric, show=False))
+    return _figure(lambda: shap.plots.scatter(numeric[:, j], color=numeric, show=False), seed)
 
 
 def waterfall_plot(model: Any, x: Any, *, max_display: int = 10) -> Figure:
@@ -313,10 +325,10 @@ def save_model_plots(
     contrib, matrix = _contrib(model, X, max_rows, seed)
     expl = _explanation(contrib, matrix)
     files = {
-        "shap_beeswarm": save_png(_beeswarm(expl, 15), folder / "shap_beeswarm.png"),
+        "shap_beeswarm": save_png(_beeswarm(expl, 15, seed), folder / "shap_beeswarm.png"),
         "shap_bar": save_png(_bar(expl, 15), folder / "shap_bar.png"),
     }
     for feature in _top(contrib.values, contrib.feature_names, top):
         name = f"shap_dependence_{feature}"
-        files[name] = save_png(_dependence(expl, feature), folder / f"{name}.png")
+        files[name] = save_png(_dependence(expl, feature, seed), folder / f"{name}.png")
     return files

@@ -85,3 +85,24 @@ def test_plots_leave_pyplots_interactive_mode_as_they_found_it(
             assert plt.isinteractive() is mode
     finally:
         plt.interactive(before)
+
+
+def test_beeswarm_and_dependence_are_byte_identical_across_renders(
+    explainer: Explainer, frame: pd.DataFrame, tmp_path: Path
+):
+    """Issue 14, item 12: the sample and shap's jitter are seeded, the caller's RNG kept."""
+    np.random.seed(123)  # noqa: NPY002
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    first = png_bytes(beeswarm_plot(explainer, frame, max_rows=300))
+    assert (np.random.get_state()[1] == before).all()  # noqa: NPY002 (state restored)
+    np.random.random(10)  # noqa: NPY002 (the caller's RNG moves on in between)
+    assert png_bytes(beeswarm_plot(explainer, frame, max_rows=300)) == first
+    assert png_bytes(beeswarm_plot(explainer, frame, max_rows=300, seed=1)) != first
+    feature = "pricing__median_price_ratio"
+    dep = png_bytes(dependence_plot(explainer, frame, feature, max_rows=300))
+    np.random.random(10)  # noqa: NPY002
+    assert png_bytes(dependence_plot(explainer, frame, feature, max_rows=300)) == dep
+    a = save_model_plots(explainer, frame, tmp_path / "a", top=1, max_rows=300)
+    np.random.random(10)  # noqa: NPY002
+    b = save_model_plots(explainer, frame, tmp_path / "b", top=1, max_rows=300)
+    assert {k: v.read_bytes() for k, v in a.items()} == {k: v.read_bytes() for k, v in b.items()}
