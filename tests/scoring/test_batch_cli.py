@@ -165,11 +165,21 @@ def test_sigterm_exits_143_and_keeps_the_work_for_resume(
             os.kill(os.getpid(), signal.SIGTERM)
         return real(*args, **kwargs)
 
+    class Unhandled(Exception):
+        pass
+
+    def unhandled(signum, frame):  # without the command's own handler, fail, not die
+        raise Unhandled
+
     monkeypatch.setattr(batch, "_score_chunk", terminated_in_the_second_chunk)
     out = tmp_path / "s.parquet"
-    assert main(_args(model_dir, data_dir, out, "--chunk-size", 50)) == 143
+    previous = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        assert main(_args(model_dir, data_dir, out, "--chunk-size", 50)) == 143
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # the handler is restored
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert capsys.readouterr().err.strip().endswith("interrupted; run again with --resume")
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is restored
     assert len(list((tmp_path / "s.parquet.parts").glob("scores-*.parquet"))) == 1
     assert not lock_path(out).exists() and not out.exists()
     monkeypatch.setattr(batch, "_score_chunk", real)
