@@ -2,7 +2,9 @@
 
 Hypothesis draws small random marketplaces (including inconsistent ones, e.g. orders
 before their listing) and a cutoff, then adds, removes and changes events at or after the
-cutoff and shuffles row order. Features at the cutoff must not move.
+cutoff and shuffles row order. Features at the cutoff must not move. Orders placed before
+the cutoff also change after it: a delivery, refund or cancellation at or after ``as_of``
+is added, moved or removed, and ``status`` (the latest status) follows it.
 """
 
 from __future__ import annotations
@@ -61,10 +63,31 @@ def marketplaces(draw: Any) -> dict[str, list[dict[str, Any]]]:
     return {"sellers": sellers, "listings": listings, **_events(draw, listings, seller_ids)}
 
 
+#: Order steps with a time column, and the status each one leaves the order in.
+STEPS = {"delivered_at": "delivered", "refunded_at": "refunded", "cancelled_at": "cancelled"}
+
+#: Hours from an order to a later step: within the day up to about two months.
+step_hours = st.integers(min_value=0, max_value=24 * 60)
+
+
+def _order_life(draw: Any, created: pd.Timestamp) -> dict[str, Any]:
+    """Status and step times of an order placed at ``created`` (steps may be later)."""
+    status = draw(st.sampled_from(["paid", "delivered", "refunded", "cancelled"]))
+    life: dict[str, Any] = {"status": status}
+    if status in ("delivered", "refunded"):
+        life["delivered_at"] = created + pd.Timedelta(hours=draw(step_hours))
+    if status == "refunded":
+        life["refunded_at"] = created + pd.Timedelta(hours=draw(step_hours))
+    if status == "cancelled":
+        life["cancelled_at"] = created + pd.Timedelta(hours=draw(st.integers(0, 72)))
+    return life
+
+
 def _events(draw: Any, listings: list[dict[str, Any]], seller_ids: list[str]) -> dict[str, Any]:
     orders = []
     for i in range(draw(st.integers(0, 15))):
         listing = draw(st.sampled_from(listings))
+        created = _stamp(draw(hours))
         orders.append(
             {
                 "order_id": f"O{i}",
@@ -73,8 +96,8 @@ def _events(draw: Any, listings: list[dict[str, Any]], seller_ids: list[str]) ->
                 "buyer_id": draw(st.sampled_from(["B1", "B2", "B3", "B4"])),
                 "amount": float(draw(st.sampled_from([0, 5, 20, 100]))),
                 "ship_address_id": draw(st.sampled_from(["A1", "A2", None])),
-                "status": draw(st.sampled_from(["delivered", "refunded", "cancelled"])),
-                "created_at": _stamp(draw(hours)),
+                "created_at": created,
+                **_order_life(draw, created),
             }
         )
     complaints = [
@@ -97,6 +120,26 @@ def _events(draw: Any, listings: list[dict[str, Any]], seller_ids: list[str]) ->
     return {"orders": orders, "complaints": complaints, "labels": labels}
 
 
+def _future_steps(draw: Any, row: dict[str, Any], as_of: pd.Timestamp) -> dict[str, Any]:
+    """Return an order placed before ``as_of`` whose steps at or after ``as_of`` changed.
+
+    Steps before ``as_of`` stay; each later step is removed or moved, a new one may be
+    taken, and the latest status follows the latest step.
+    """
+    out = dict(row)
+    later = st.integers(min_value=0, max_value=24 * 90)
+    for column in STEPS:
+        when = out.get(column)
+        if when is not None and when >= as_of:
+            out[column] = as_of + pd.Timedelta(hours=draw(later)) if draw(st.booleans()) else None
+    new_step = draw(st.sampled_from([None, *STEPS]))
+    if new_step is not None and out.get(new_step) is None:
+        out[new_step] = as_of + pd.Timedelta(hours=draw(later))
+    taken = [(out[c], STEPS[c]) for c in STEPS if out.get(c) is not None]
+    out["status"] = max(taken)[1] if taken else draw(st.sampled_from(["paid", "shipped"]))
+    return out
+
+
 def _future_edit(draw: Any, rows: dict[str, list[dict[str, Any]]], as_of: pd.Timestamp) -> dict:
     """Drop, change and add rows at or after ``as_of``; shuffle every table."""
     edited: dict[str, list[dict[str, Any]]] = {}
@@ -109,7 +152,7 @@ def _future_edit(draw: Any, rows: dict[str, list[dict[str, Any]]], as_of: pd.Tim
         out = []
         for row in table:
             if row[time] < as_of:
-                out.append(dict(row))
+                out.append(_future_steps(draw, row, as_of) if name == "orders" else dict(row))
             elif not draw(st.booleans()):  # drop it, or keep a changed copy
                 changed = dict(row)
                 for col, value in changed.items():
@@ -124,6 +167,8 @@ def _future_edit(draw: Any, rows: dict[str, list[dict[str, Any]]], as_of: pd.Tim
     for name, table in new.items():
         for i, row in enumerate(table):
             row[TIME_COLUMNS[name]] = _stamp(draw(later))
+            if name == "orders":
+                row.update({c: None for c in STEPS}, **_order_life(draw, row["created_at"]))
             for key in ("order_id", "complaint_id"):
                 if key in row:
                     row[key] = f"new-{row[key]}-{i}"
@@ -161,6 +206,9 @@ COLUMNS = {
         "created_at": "datetime64[us]",
         "ship_address_id": "str",
         "status": "str",
+        "delivered_at": "datetime64[us]",
+        "refunded_at": "datetime64[us]",
+        "cancelled_at": "datetime64[us]",
     },
     "complaints": {
         "complaint_id": "str",
@@ -261,3 +309,77 @@ def test_an_event_just_before_as_of_does_change_features() -> None:
     one = _build(rows, "seller", as_of)
     assert empty.loc["S1", "activity__orders_7d"] == 0.0
     assert one.loc["S1", "activity__orders_7d"] == 1.0
+
+
+def _refunded_later(steps: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], pd.Timestamp]:
+    """One seller with two orders before the cutoff; the second is refunded after it.
+
+    Returns the marketplace at the cutoff, the same marketplace a week later (the refund
+    recorded, the status now 'refunded'), and the cutoff.
+    """
+    as_of = BASE + pd.Timedelta(days=30)
+    listing = {
+        "listing_id": "L1",
+        "seller_id": "S1",
+        "product_id": None,
+        "category": "home",
+        "brand": None,
+        "title": "lamp",
+        "price": 10.0,
+        "created_at": BASE,
+    }
+    orders = [
+        {
+            "order_id": f"O{i}",
+            "listing_id": "L1",
+            "seller_id": "S1",
+            "buyer_id": "B1",
+            "amount": 10.0,
+            "ship_address_id": None,
+            "created_at": BASE + pd.Timedelta(days=10 + i),
+            "status": "delivered",
+            "delivered_at": BASE + pd.Timedelta(days=13 + i),
+        }
+        for i in range(2)
+    ]
+    at_cutoff = {
+        "sellers": [{"seller_id": "S1", "registered_at": BASE}],
+        "listings": [listing],
+        "orders": orders,
+        "complaints": [],
+        "labels": [],
+    }
+    refund = {"status": "refunded", "refunded_at": as_of + pd.Timedelta(days=2), **steps}
+    week_later = {**at_cutoff, "orders": [orders[0], {**orders[1], **refund}]}
+    return at_cutoff, week_later, as_of
+
+
+def _latest_status_only(rows: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    frames = _frames(rows)
+    frames["orders"] = frames["orders"].drop(columns=list(STEPS))
+    return frames
+
+
+def test_a_refund_after_as_of_changes_nothing_with_refunded_at() -> None:
+    at_cutoff, week_later, as_of = _refunded_later({})
+    before = _build(at_cutoff, "seller", as_of)
+    after = _build(week_later, "seller", as_of)
+    pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-12, atol=0)
+
+
+def test_the_check_catches_a_planted_status_leak() -> None:
+    """Without ``refunded_at`` the latest status leaks the later refund, and the check fails.
+
+    The same comparison as the property above, on tables with only the latest status: the
+    refund rate at the cutoff moves when a refund recorded after the cutoff is added.
+    """
+    at_cutoff, week_later, as_of = _refunded_later({})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = build_features(_latest_status_only(at_cutoff), "seller", as_of=as_of)
+        after = build_features(_latest_status_only(week_later), "seller", as_of=as_of)
+    with pytest.raises(AssertionError, match=r"complaints__refund_rate"):
+        pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-12, atol=0)
+    moved = before.columns[(before != after).any()].tolist()
+    assert moved == ["complaints__refund_rate"]
+    assert after.loc["S1", "complaints__refund_rate"] > before.loc["S1", "complaints__refund_rate"]
