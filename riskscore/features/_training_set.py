@@ -5,6 +5,12 @@ its label is 1 when a label of the target kind is decided in
 ``(cutoff + label_delay, cutoff + label_delay + horizon]``. Entities labelled (same kind)
 before the cutoff are left out: they are already known. The leakage guard refuses
 precomputed features whose timestamps are not strictly before their cutoff.
+
+Features that would read the latest state of the tables instead of their state at the
+cutoff (see :func:`~riskscore.features.not_point_in_time`: refund and cancel rates when the
+orders table has only the latest ``status``) are left out unless
+``allow_not_point_in_time=True``; the training set records what happened in
+``attrs["riskscore_point_in_time"]``, and the model card trained on it says so.
 """
 
 from __future__ import annotations
@@ -22,11 +28,21 @@ from riskscore._config import DEFAULT_WINDOWS
 from riskscore.exceptions import FeatureError, LeakageError
 from riskscore.features import _backend
 from riskscore.features._build import TimeLike, _check_entity, build_features, parse_time
-from riskscore.features._catalog import Entity
+from riskscore.features._catalog import Entity, catalog
 from riskscore.features._context import DEFAULT_PRIOR_WEIGHT, KEYS
 from riskscore.schema import LABEL_KINDS
 
-__all__ = ["build_training_set", "check_leakage", "default_cutoffs", "label_events"]
+__all__ = [
+    "POINT_IN_TIME_ATTR",
+    "build_training_set",
+    "check_leakage",
+    "default_cutoffs",
+    "label_events",
+]
+
+#: Key of ``DataFrame.attrs`` where a training set records its features that are not
+#: point-in-time on the tables it came from, and whether they were kept.
+POINT_IN_TIME_ATTR = "riskscore_point_in_time"
 
 #: How many offending rows a leakage error shows.
 _N_EXAMPLES = 5
@@ -264,6 +280,7 @@ def build_training_set(
     windows: Sequence[int] = DEFAULT_WINDOWS,
     prior_weight: float = DEFAULT_PRIOR_WEIGHT,
     features: Any = None,
+    allow_not_point_in_time: bool = False,
 ) -> pd.DataFrame:
     """Stack features at several cutoffs with the labels decided after each one.
 
@@ -294,12 +311,22 @@ def build_training_set(
         Precomputed features instead of building them: one row per entity and cutoff,
         with ``entity_id`` (or ``seller_id`` / ``listing_id``) and ``cutoff`` columns.
         Timestamp columns are checked by the leakage guard and then dropped.
+    allow_not_point_in_time : bool, default False
+        Keep features that are not point-in-time on ``tables`` (see
+        :func:`~riskscore.features.not_point_in_time`), e.g. the refund rate when the
+        orders table has no ``refunded_at``: it then counts refunds that happened after
+        the cutoff, so validation metrics flatter the model and scoring today sees a
+        different distribution. Default False: they are left out, with a warning. Only
+        for features built here (not for ``features=``).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``entity_id`` (str), ``cutoff`` (datetime64[us]), ``label`` (int64, 0/1)
         and the feature columns, sorted by cutoff then entity id.
+        ``attrs["riskscore_point_in_time"]`` holds ``{"not_point_in_time": [...],
+        "missing_columns": [...], "kept": bool}`` (empty lists when every feature is
+        point-in-time); :func:`riskscore.modeling.train` copies it to the model card.
 
     Raises
     ------
@@ -313,6 +340,9 @@ def build_training_set(
     UserWarning
         When a label window ends after the last label decision in the data: positives
         decided later are not there yet, so some labels there are missing.
+    UserWarning
+        When features are not point-in-time on ``tables``: naming them, the columns
+        that would make them so, and whether they were left out.
 
     Examples
     --------
@@ -334,6 +364,7 @@ def build_training_set(
     decided = _pandas_table(tables["labels"], ["decided_at"])["decided_at"]
     _warn_censored(_naive_utc(decided).max(), moments, delay + window)
     given = _precomputed(features, entity) if features is not None else None
+    record = _point_in_time(tables, entity, windows, given is None, allow_not_point_in_time)
     parts = []
     for moment in moments:
         if given is None:
@@ -358,7 +389,40 @@ def build_training_set(
     front = ["entity_id", "cutoff", "label"]
     out = out[front + [c for c in out.columns if c not in front]]
     out["cutoff"] = out["cutoff"].astype("datetime64[us]")
-    return out.sort_values(["cutoff", "entity_id"], kind="stable").reset_index(drop=True)
+    if not record["kept"]:
+        out = out.drop(columns=[c for c in record["not_point_in_time"] if c in out.columns])
+    out = out.sort_values(["cutoff", "entity_id"], kind="stable").reset_index(drop=True)
+    out.attrs[POINT_IN_TIME_ATTR] = record
+    return out
+
+
+def _point_in_time(
+    tables: Mapping[str, Any], entity: Entity, windows: Sequence[int], built: bool, allow: bool
+) -> dict[str, Any]:
+    """Which features are not point-in-time on ``tables``; warn and say what happens."""
+    if not built:
+        return {"not_point_in_time": [], "missing_columns": [], "kept": True}
+    table = catalog(entity, windows, tables=tables)
+    late = table.loc[~table["point_in_time"]].drop_duplicates("name")
+    names = late["name"].tolist()
+    missing = sorted({n for needs in late["point_in_time_needs"] for n in needs.split(",")})
+    if names:
+        what = (
+            "they are kept as asked (allow_not_point_in_time=True): validation metrics "
+            "will flatter them"
+            if allow
+            else "they are left out of the training set; add the column(s), or pass "
+            "allow_not_point_in_time=True to keep them anyway"
+        )
+        warnings.warn(
+            f"{len(names)} feature(s) are not point-in-time on these tables: "
+            f"{', '.join(names)}. Without {', '.join(missing)} they read each order's latest "
+            "status, which at a past cutoff counts refunds and cancellations that happened "
+            f"later; {what}",
+            UserWarning,
+            stacklevel=3,
+        )
+    return {"not_point_in_time": names, "missing_columns": missing, "kept": allow}
 
 
 def _label(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
 from riskscore.exceptions import FeatureError, LeakageError
 from riskscore.features import build_training_set, catalog
-from riskscore.features._training_set import check_leakage, label_events
+from riskscore.features._training_set import POINT_IN_TIME_ATTR, check_leakage, label_events
 
 CUTOFFS = ["2024-03-01", "2024-05-01"]
 
@@ -40,9 +42,11 @@ def _labels(train: pd.DataFrame) -> dict[tuple[str, str], int]:
 
 
 def test_result_shape_and_dtypes(tables) -> None:
-    train = build_training_set(tables, "seller", "counterfeit", cutoffs=CUTOFFS)
+    with pytest.warns(UserWarning, match="not point-in-time"):
+        train = build_training_set(tables, "seller", "counterfeit", cutoffs=CUTOFFS)
     assert list(train.columns[:3]) == ["entity_id", "cutoff", "label"]
-    assert list(train.columns[3:]) == catalog("seller")["name"].tolist()
+    expected = catalog("seller", tables=tables).query("point_in_time")["name"].tolist()
+    assert list(train.columns[3:]) == expected
     assert train["label"].dtype == "int64"
     assert str(train["cutoff"].dtype) == "datetime64[us]"
     assert train.index.equals(pd.RangeIndex(len(train)))
@@ -177,3 +181,45 @@ def test_simulated_marketplace_has_positives(market) -> None:
     )
     assert train["label"].sum() > 0
     assert not train.duplicated(["entity_id", "cutoff"]).any()
+
+
+LATE = ["complaints__refund_rate", "complaints__cancel_rate"]
+
+
+def test_features_not_point_in_time_are_left_out_by_default(tables) -> None:
+    """The hand-made orders carry only the latest status: no refunded_at, no cancelled_at."""
+    with pytest.warns(UserWarning, match=r"2 feature\(s\) are not point-in-time.*left out") as w:
+        train = build_training_set(tables, "seller", cutoffs=CUTOFFS)
+    assert "complaints__refund_rate, complaints__cancel_rate" in str(w[0].message)
+    assert "orders.cancelled_at, orders.refunded_at" in str(w[0].message)
+    assert not set(LATE) & set(train.columns)
+    assert "complaints__rate_30d" in train.columns
+    assert train.attrs[POINT_IN_TIME_ATTR] == {
+        "not_point_in_time": LATE,
+        "missing_columns": ["orders.cancelled_at", "orders.refunded_at"],
+        "kept": False,
+    }
+
+
+def test_opt_in_keeps_features_not_point_in_time(tables) -> None:
+    with pytest.warns(UserWarning, match=r"kept as asked \(allow_not_point_in_time=True\)"):
+        train = build_training_set(tables, "listing", cutoffs=CUTOFFS, allow_not_point_in_time=True)
+    assert set(LATE) <= set(train.columns)
+    assert train.attrs[POINT_IN_TIME_ATTR]["kept"] is True
+
+
+def test_a_table_with_status_times_keeps_every_feature(tables) -> None:
+    """With only refunded_at given, only the cancel rate is left out."""
+    tables["orders"] = tables["orders"].assign(
+        refunded_at=pd.Series([pd.NaT], dtype="datetime64[us]")
+    )
+    with pytest.warns(UserWarning, match=r"1 feature\(s\).*complaints__cancel_rate\. Without"):
+        train = build_training_set(tables, "seller", cutoffs=CUTOFFS)
+    assert "complaints__refund_rate" in train.columns
+    assert "complaints__cancel_rate" not in train.columns
+    tables["orders"] = tables["orders"].assign(cancelled_at=tables["orders"]["refunded_at"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = build_training_set(tables, "seller", cutoffs=["2024-03-01"], horizon="30D")
+    assert set(LATE) <= set(full.columns)
+    assert full.attrs[POINT_IN_TIME_ATTR]["not_point_in_time"] == []
