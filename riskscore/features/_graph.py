@@ -23,6 +23,21 @@ How the edge list is read
 - Weights must be finite and positive.
 
 The counts land in :class:`GraphStats`, available as ``result.attrs["graph_stats"]``.
+
+Label features never read the node's own label
+----------------------------------------------
+A label feature of node ``v`` (``labelled_count``, ``labelled_weight``,
+``labelled_share``, ``labelled_count_2hop``, ``label_pagerank``) is a function of the
+graph and of the labels of the *other* nodes only: flipping ``v``'s own label changes
+none of ``v``'s label features. Otherwise a labelled training row would see its own
+answer in its features while a row being scored (label unknown) could not, and the model
+would learn a signal that is absent at scoring time. The counts hold by construction
+(no self-loops; the 2-hop count drops the node itself, reached back through any
+neighbour). The propagation score is **leave-one-out**: the walk mass a node collects
+from every seed but itself, computed exactly (see :meth:`Graph.label_pagerank`). A
+labelled node thus sees ``n_labelled - 1`` other labels and an unlabelled node
+``n_labelled``: the same density up to one label, which out-of-fold label features
+(hiding a whole fold, a fifth of the labels with five folds) do not give.
 """
 
 from __future__ import annotations
@@ -43,6 +58,13 @@ __all__ = ["DEFAULT_DAMPING", "Graph", "GraphStats", "neighbour_features"]
 
 #: Chance that the label-propagation walk takes another step (PageRank's damping factor).
 DEFAULT_DAMPING = 0.85
+
+#: Components up to this many nodes are solved as a batch of dense matrices.
+_DENSE_COMPONENT = 128
+
+#: Residual below which the conjugate-gradient solve of a large component stops.
+_CG_TOL = 1e-13
+_CG_MAX_ITER = 1000
 
 #: How many offending edges an error message shows.
 N_EXAMPLES = 5
@@ -286,44 +308,156 @@ class Graph:
         exact2 = reach - reach.multiply(direct) - reach.multiply(itself)
         return np.rint(np.asarray(exact2.sum(axis=1)).reshape(-1)).astype(np.int64)
 
-    def label_pagerank(
-        self,
-        seeds: np.ndarray,
-        damping: float = DEFAULT_DAMPING,
-        *,
-        tol: float = 1e-10,
-        max_iter: int = 1000,
-    ) -> FloatArray:
-        """Personalised-PageRank label propagation from the nodes marked in ``seeds``.
+    def label_pagerank(self, seeds: np.ndarray, damping: float = DEFAULT_DAMPING) -> FloatArray:
+        """Leave-one-out personalised-PageRank label propagation from the marked nodes.
 
         The score of node ``v`` is the chance that a random walk from ``v`` (which moves to
         a neighbour with probability proportional to link weight, and stops after each step
-        with probability ``1 - damping``) stops on a marked node after at least one step.
-        It lies in ``[0, 1)``; a node's own mark does not count for itself except through
-        walks that come back to it; isolated nodes get 0.
+        with probability ``1 - damping``) stops on a marked node **other than** ``v``. It
+        lies in ``[0, 1)``; isolated nodes get 0. A node's own mark never enters its own
+        score, not even through walks that come back to it, so a labelled training node
+        and an unlabelled scored node with the same neighbourhood get the same score.
 
-        Equivalently ``score = y - (1 - damping) * s`` where ``y`` solves
-        ``y = (1 - damping) * s + damping * P y`` with ``P`` the row-normalised adjacency
-        (the personalised PageRank of each node with restart at the node, evaluated on the
-        marked set), found by power iteration.
+        With ``P`` the row-normalised adjacency and ``R = (1 - d) (I - d P)^-1`` (``R[v, u]``
+        is the chance that a walk from ``v`` stops on ``u``), the score is
+
+        ``score[v] = sum over u != v of R[v, u] * seeds[u] = (R @ seeds)[v] - R[v, v] * seeds[v]``
+
+        (the walk mass from every seed but ``v``: leave-one-out on the propagation). With
+        ``D`` the weighted degrees and ``A`` the adjacency, ``I - d P = D^-1 (D - d A)``, so
+        ``R[v, u] = (1 - d) * G[v, u] * D[u]`` with ``G = (D - d A)^-1``. ``D - d A`` is
+        symmetric and strictly diagonally dominant on every component with a link, so the
+        solve is exact (no power iteration) and stable. Only components holding a marked
+        node are solved, and only the columns of ``G`` at marked nodes are formed, with the
+        diagonal term dropped: components of up to 128 nodes are inverted together as a
+        batch of small dense matrices (exact), larger ones are solved for all their marked
+        columns at once by conjugate gradients on the symmetric, well-conditioned system
+        (error below 1e-12). The cost of a large component is about 50 sparse products
+        with a block of its marked columns: seconds for thousands of marked nodes in a
+        component of 100k nodes.
+
+        The previous definition, ``(R @ seeds)[v] - (1 - d) * seeds[v]``, counted the walks
+        that return to a marked ``v`` and stop there: in two isolated pairs, bad-good and
+        good-good, the bad node scored ``d**2 / (1 + d)`` (0.39) and its unlabelled twin 0.
+
+        Parameters
+        ----------
+        seeds : array of bool
+            Marked (known-bad) nodes.
+        damping : float
+            Continuation probability ``d`` of the walk, in ``[0, 1)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            One score per node.
+
+        Examples
+        --------
+        >>> g = Graph.from_edges(4, np.array([0, 2]), np.array([1, 3]))
+        >>> g.label_pagerank(np.array([True, False, False, False])).round(4).tolist()
+        [0.0, 0.4595, 0.0, 0.0]
         """
         if not 0.0 <= damping < 1.0:
             raise FeatureError(f"damping must be in [0, 1); got {damping!r}")
-        s = np.asarray(seeds, dtype=np.float64)
-        if self.n_nodes == 0 or not s.any():
-            return np.zeros(self.n_nodes)
-        wdeg = self.weighted_degree()
-        inv = np.divide(1.0, wdeg, out=np.zeros_like(wdeg), where=wdeg > 0)
-        transition = sp.csr_array(sp.diags_array(inv) @ self.adjacency)
-        base = (1.0 - damping) * s
+        s = np.asarray(seeds, dtype=bool)
         score = np.zeros(self.n_nodes)
-        for _ in range(max_iter):
-            new = damping * (transition @ (score + base))
-            if np.max(np.abs(new - score)) < tol:
-                score = new
-                break
-            score = new
-        return np.asarray(score, dtype=np.float64)
+        if self.n_nodes == 0 or not s.any() or damping == 0.0:
+            return score
+        _, comp = connected_components(self.adjacency, directed=False)
+        size = np.bincount(comp)
+        seeded = np.bincount(comp, weights=s.astype(np.float64)) > 0
+        active = np.flatnonzero(seeded[comp] & (size[comp] > 1))
+        if active.size == 0:
+            return score
+        wdeg = self.weighted_degree()
+        mass = np.where(s, wdeg, 0.0)  # D[u] * seeds[u]
+        # nodes of the solved components, grouped by component size, then component
+        order = active[np.lexsort((active, comp[active], size[comp[active]]))]
+        small = size[comp[order]] <= _DENSE_COMPONENT
+        for c in np.unique(size[comp[order[small]]]):
+            block = order[size[comp[order]] == c].reshape(-1, c)
+            score[block] = self._loo_dense(block, wdeg, mass, damping)
+        for k in np.unique(comp[order[~small]]):
+            members = order[comp[order] == k]
+            score[members] = self._loo_iterative(members, wdeg, mass, damping)
+        return (1.0 - damping) * score
+
+    def _loo_dense(
+        self, block: IntArray, wdeg: FloatArray, mass: FloatArray, damping: float
+    ) -> FloatArray:
+        """``sum over u != v of G[v, u] * mass[u]`` for ``g`` components of ``c`` nodes.
+
+        ``block`` is ``(g, c)``: row ``i`` holds the nodes of one component. Chunks keep
+        the stacked ``(g, c, c)`` matrices to about two million numbers.
+        """
+        n_groups, c = block.shape
+        out = np.empty(block.shape)
+        step = max(1, 2_000_000 // (c * c))
+        for lo in range(0, n_groups, step):
+            part = block[lo : lo + step]
+            flat = part.reshape(-1)
+            sub = sp.coo_array(self.adjacency[flat][:, flat])
+            system = np.zeros((part.shape[0], c, c))
+            idx = np.arange(c)
+            system[:, idx, idx] = wdeg[part]
+            system[sub.row // c, sub.row % c, sub.col % c] -= damping * sub.data
+            inverse = np.linalg.inv(system)
+            inverse[:, idx, idx] = 0.0  # leave the node's own seed out
+            out[lo : lo + step] = np.einsum("gvu,gu->gv", inverse, mass[part])
+        return out
+
+    def _loo_iterative(
+        self, members: IntArray, wdeg: FloatArray, mass: FloatArray, damping: float
+    ) -> FloatArray:
+        """``sum over u != v of G[v, u] * mass[u]`` on one large component, by block CG.
+
+        In the scaled unknowns ``Z = D^(1/2) X`` the system ``(D - d A) X = E`` reads
+        ``(I - d N) Z = D^(-1/2) E`` with ``N = D^(-1/2) A D^(-1/2)``, whose eigenvalues lie
+        in ``[1 - d, 1 + d]``: conjugate gradients converge by a factor of about
+        ``(sqrt(k) - 1) / (sqrt(k) + 1)`` per step (``k = (1 + d) / (1 - d)``, 0.56 at
+        ``d = 0.85``), all marked columns at once, until every residual is below
+        ``_CG_TOL``; the error of each score is then below ``_CG_TOL / (1 - d)``.
+        """
+        sub = self.adjacency[members][:, members]
+        root = np.sqrt(wdeg[members])
+        norm = sp.csr_array(sp.diags_array(1.0 / root) @ sub @ sp.diags_array(1.0 / root))
+        marked = np.flatnonzero(mass[members] > 0)
+        out = np.zeros(members.size)
+        step = max(1, 2_000_000 // members.size)
+        for lo in range(0, marked.size, step):
+            cols = marked[lo : lo + step]
+            at = (cols, np.arange(cols.size))
+            rhs = np.zeros((members.size, cols.size))
+            rhs[at] = 1.0 / root[cols]
+            z = _block_cg(norm, damping, rhs)
+            solved = z / root[:, None]  # columns of G at the marked nodes (G is symmetric)
+            solved[at] = 0.0  # leave the node's own seed out
+            out += solved @ mass[members][cols]
+        return out
+
+
+def _block_cg(norm: sp.csr_array, damping: float, rhs: FloatArray) -> FloatArray:
+    """Solve ``(I - d N) Z = rhs`` column by column with conjugate gradients, vectorised."""
+    z = np.zeros_like(rhs)
+    r = rhs.copy()
+    p = r.copy()
+    rr = np.einsum("ij,ij->j", r, r)
+    for _ in range(_CG_MAX_ITER):
+        if np.sqrt(rr.max(initial=0.0)) < _CG_TOL:
+            return z
+        q = p - damping * (norm @ p)
+        pq = np.einsum("ij,ij->j", p, q)
+        alpha = np.divide(rr, pq, out=np.zeros_like(rr), where=pq > 0)
+        z += alpha * p
+        r -= alpha * q
+        new = np.einsum("ij,ij->j", r, r)
+        beta = np.divide(new, rr, out=np.zeros_like(rr), where=rr > 0)
+        p = r + beta * p
+        rr = new
+    raise FeatureError(  # pragma: no cover - (I - d N) is well conditioned for d < 1
+        f"label propagation did not converge in {_CG_MAX_ITER} steps (damping {damping})"
+    )
 
 
 def neighbour_features(
@@ -395,11 +529,14 @@ def neighbour_features(
     - ``labelled_count`` (0): neighbours labelled bad.
     - ``labelled_weight`` (0.0): sum of link weights to labelled neighbours.
     - ``labelled_share`` (0.0): ``labelled_count / degree``.
-    - ``labelled_count_2hop`` (0): labelled nodes at distance exactly two.
+    - ``labelled_count_2hop`` (0): labelled nodes at distance exactly two (never the
+      node itself).
     - ``label_pagerank`` (0.0): chance that a random walk from the node stops on a
-      labelled node (see :meth:`Graph.label_pagerank`).
+      labelled node other than itself (leave-one-out; see :meth:`Graph.label_pagerank`).
 
     The ``labelled_*`` and ``label_pagerank`` columns appear only with ``label_col``.
+    None of them depends on the node's own label (see the module docstring), so labelled
+    training rows and unlabelled rows to score get them from the same definition.
         ``result.attrs["graph_stats"]`` holds the :class:`GraphStats` counts as a dict.
 
     Raises

@@ -37,6 +37,17 @@ narwhals group-bys and a self-join on the value, so no single machine needs the 
 The seller-pair list that results (one row per linked pair and link type) is collected and
 the graph features are computed with :class:`~riskscore.features._graph.Graph`.
 
+Label features never read the seller's own label
+------------------------------------------------
+``bad_neighbours``, ``counterfeit_neighbours``, ``fraud_neighbours``,
+``bad_neighbour_share``, ``bad_link_weight``, ``bad_2hop`` and ``bad_pagerank`` of a
+seller depend on the labels of *other* sellers only (the 2-hop count never counts the
+seller itself; the propagation is leave-one-out, see
+:meth:`~riskscore.features._graph.Graph.label_pagerank`). A seller labelled before the
+cutoff thus gets the same label features as an identical unlabelled seller: training
+rows and rows to score see one definition, and a seller's own ban cannot leak into its
+features.
+
 Features of a few sellers
 -------------------------
 Every feature here is a marketplace statistic: the links depend on every seller holding a
@@ -352,8 +363,9 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             "bad_pagerank",
             "Personalised-PageRank label propagation: chance that a random walk from the "
             "seller along links (step to a neighbour in proportion to link weight, stop "
-            "with probability 0.15 after each step) stops on a seller labelled counterfeit "
-            "or fraud before as_of, after at least one step.",
+            "with probability 0.15 after each step) stops on another seller labelled "
+            "counterfeit or fraud before as_of (leave-one-out: the seller's own label "
+            "never counts, not even through walks that come back to it).",
             "probability",
             "RISK_FROM_BANNED_WEB",
             "network_banned",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,9 +80,11 @@ def test_pagerank_matches_a_dense_solve(five: tuple[pd.DataFrame, pd.DataFrame])
     deg = w.sum(axis=1)
     p = np.divide(w, deg[:, None], out=np.zeros_like(w), where=deg[:, None] > 0)
     s = np.array([1.0, 0, 0, 1, 0])
-    y = np.linalg.solve(np.eye(5) - alpha * p, (1 - alpha) * s)
-    np.testing.assert_allclose(out["label_pagerank"], y - (1 - alpha) * s, atol=1e-9)
+    r = (1 - alpha) * np.linalg.inv(np.eye(5) - alpha * p)  # r[v, u]: walk from v stops on u
+    np.testing.assert_allclose(out["label_pagerank"], r @ s - np.diag(r) * s, atol=1e-12)
     assert out["label_pagerank"].iloc[4] == 0.0
+    # A's score is the mass from D only; D's the mass from A only
+    np.testing.assert_allclose(out["label_pagerank"].iloc[[0, 3]], [r[0, 3], r[3, 0]], atol=1e-12)
     # one step by hand for B: 0.6 * (3/4 * 0.4 * 1) plus longer walks
     assert out["label_pagerank"].iloc[1] > alpha * 0.75 * (1 - alpha)
 
@@ -214,3 +217,170 @@ def test_invariants_on_random_graphs(graph: tuple[int, np.ndarray, np.ndarray, n
     full = (deg > 0) & (count == deg)
     assert (pr[full] >= 0.85 * 0.15 - 1e-12).all()
     assert (g.component_size() >= 1).all()
+
+
+# -- no label feature of a node depends on its own label ---------------------------------
+
+LABEL_COLUMNS = [
+    "labelled_count",
+    "labelled_weight",
+    "labelled_share",
+    "labelled_count_2hop",
+    "label_pagerank",
+]
+
+
+def test_two_isolated_pairs_bad_good_and_good_good() -> None:
+    """The example of issue 12: the bad node and its unlabelled twin score the same."""
+    nodes = pd.DataFrame({"node_id": ["bad", "g1", "g2", "g3"], "label": [1, 0, 0, 0]})
+    edges = pd.DataFrame({"src": ["bad", "g2"], "dst": ["g1", "g3"]})
+    out = neighbour_features(nodes, edges, label_col="label")
+    d = 0.85
+    # g1 steps to the bad node (d), then stops there at an even step: d (1 - d) / (1 - d²)
+    np.testing.assert_allclose(out["label_pagerank"], [0.0, d / (1 + d), 0.0, 0.0], atol=1e-15)
+    assert out.loc["bad", LABEL_COLUMNS].tolist() == out.loc["g2", LABEL_COLUMNS].tolist()
+    assert out["labelled_count"].tolist() == [0, 1, 0, 0]
+    # the old definition (walks that come back to the node count) gave the bad node 0.39
+    old = _old_label_pagerank(Graph.from_edges(4, np.array([0, 2]), np.array([1, 3])), [1, 0, 0, 0])
+    np.testing.assert_allclose(old, [d**2 / (1 + d), d / (1 + d), 0.0, 0.0], atol=1e-9)
+    assert round(old[0], 2) == 0.39
+
+
+def _old_label_pagerank(g: Graph, seeds: object, damping: float = 0.85) -> np.ndarray:
+    """The definition before issue 12: ``R @ s - (1 - d) s``, which counts return walks."""
+    a = g.adjacency.toarray()
+    deg = a.sum(axis=1)
+    p = np.divide(a, deg[:, None], out=np.zeros_like(a), where=deg[:, None] > 0)
+    s = np.asarray(seeds, dtype=np.float64)
+    y = np.linalg.solve(np.eye(len(a)) - damping * p, (1 - damping) * s)
+    return np.asarray(y - (1 - damping) * s)
+
+
+def _old_labelled_count_2hop(g: Graph, seeds: object) -> np.ndarray:
+    """A planted leak: labelled nodes reached in two steps, the node itself included."""
+    a = (g.adjacency.toarray() > 0).astype(int)
+    two = ((a @ a) > 0) & (a == 0)
+    return np.asarray(two.astype(int) @ np.asarray(seeds, dtype=int))
+
+
+def _label_features(g: Graph, seeds: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "labelled_count": g.labelled_count(seeds),
+        "labelled_weight": g.labelled_weight(seeds),
+        "labelled_share": g.labelled_share(seeds),
+        "labelled_count_2hop": g.labelled_count_2hop(seeds),
+        "label_pagerank": g.label_pagerank(seeds),
+    }
+
+
+def _own_label_moves(
+    features: object, g: Graph, seeds: np.ndarray, node: int
+) -> dict[str, tuple[float, float]]:
+    """Label features of ``node`` that change when its own label flips: name -> (before, after)."""
+    flipped = seeds.copy()
+    flipped[node] = not flipped[node]
+    before = features(g, seeds)  # type: ignore[operator]
+    after = features(g, flipped)  # type: ignore[operator]
+    return {
+        name: (float(before[name][node]), float(after[name][node]))
+        for name in before
+        if not np.isclose(before[name][node], after[name][node], rtol=0, atol=1e-12)
+    }
+
+
+@st.composite
+def weighted_graphs(draw: st.DrawFn) -> tuple[Graph, np.ndarray, int]:
+    """Random weighted graphs, up to 150 nodes (components above 128 take the CG path)."""
+    n = draw(st.integers(2, 150))
+    m = draw(st.integers(1, 3 * n))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    g = Graph.from_edges(n, src, dst, rng.uniform(0.1, 5.0, m))
+    seeds = rng.random(n) < draw(st.floats(0.0, 0.8))
+    return g, seeds, draw(st.integers(0, n - 1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(weighted_graphs())
+def test_flipping_a_nodes_own_label_changes_none_of_its_label_features(
+    case: tuple[Graph, np.ndarray, int],
+) -> None:
+    g, seeds, node = case
+    assert _own_label_moves(_label_features, g, seeds, node) == {}
+
+
+@settings(max_examples=30, deadline=None)
+@given(weighted_graphs())
+def test_leave_one_out_propagation_matches_a_dense_inverse(
+    case: tuple[Graph, np.ndarray, int],
+) -> None:
+    g, seeds, _ = case
+    a = g.adjacency.toarray()
+    deg = a.sum(axis=1)
+    p = np.divide(a, deg[:, None], out=np.zeros_like(a), where=deg[:, None] > 0)
+    r = 0.15 * np.linalg.inv(np.eye(len(a)) - 0.85 * p)
+    s = seeds.astype(float)
+    np.testing.assert_allclose(g.label_pagerank(seeds), r @ s - np.diag(r) * s, atol=1e-11)
+
+
+def test_the_check_catches_the_old_definitions() -> None:
+    """The invariant check is not vacuous: the pre-issue-12 definitions fail it."""
+    g = Graph.from_edges(3, np.array([0, 1]), np.array([1, 2]))  # a path 0 - 1 - 2
+    seeds = np.array([True, False, False])
+
+    def leaky(graph: Graph, s: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "label_pagerank": _old_label_pagerank(graph, s),
+            "labelled_count_2hop": _old_labelled_count_2hop(graph, s),
+        }
+
+    moved = _own_label_moves(leaky, g, seeds, 0)
+    assert set(moved) == {"label_pagerank", "labelled_count_2hop"}
+    assert moved["labelled_count_2hop"] == (1.0, 0.0)  # 0 -> 1 -> 0 came back to itself
+    assert moved["label_pagerank"][0] > 0.19 and moved["label_pagerank"][1] == 0.0
+    assert _own_label_moves(_label_features, g, seeds, 0) == {}
+
+
+@settings(max_examples=40, deadline=None)
+@given(weighted_graphs(), st.booleans())
+def test_neighbour_features_ignore_the_nodes_own_label(
+    case: tuple[Graph, np.ndarray, int], masked: bool
+) -> None:
+    """Through the public call: flipping a labelled node's label, or hiding it."""
+    g, seeds, node = case
+    n = g.n_nodes
+    upper = sp.triu(g.adjacency, k=1).tocoo()
+    edges = pd.DataFrame({"src": upper.row, "dst": upper.col, "w": upper.data})
+    nodes = pd.DataFrame({"node_id": np.arange(n), "label": seeds.astype(int)})
+    mask = np.ones(n, dtype=bool)
+    if masked:
+        mask[::3] = False
+    flipped = nodes.assign(label=nodes["label"].where(nodes.index != node, 1 - seeds[node]))
+    hidden = mask.copy()
+    hidden[node] = False
+    kw: dict[str, object] = {"weight_col": "w", "label_col": "label", "known_labels_mask": mask}
+    base = neighbour_features(nodes, edges, **kw)  # type: ignore[arg-type]
+    for variant in (
+        neighbour_features(flipped, edges, **kw),  # type: ignore[arg-type]
+        neighbour_features(nodes, edges, **{**kw, "known_labels_mask": hidden}),  # type: ignore[arg-type]
+    ):
+        np.testing.assert_allclose(
+            variant.iloc[node][LABEL_COLUMNS].to_numpy(dtype=float),
+            base.iloc[node][LABEL_COLUMNS].to_numpy(dtype=float),
+            rtol=0,
+            atol=1e-12,
+        )
+
+
+def test_large_components_take_the_iterative_path() -> None:
+    """A 400-node ring with chords: one component above the dense limit, checked densely."""
+    n = 400
+    ring = np.arange(n)
+    g = Graph.from_edges(n, np.r_[ring, ring], np.r_[(ring + 1) % n, (ring * 7 + 3) % n])
+    assert g.component_size().min() == n
+    seeds = (ring % 9) == 0
+    a = g.adjacency.toarray()
+    p = a / a.sum(axis=1, keepdims=True)
+    r = 0.15 * np.linalg.inv(np.eye(n) - 0.85 * p)
+    s = seeds.astype(float)
+    np.testing.assert_allclose(g.label_pagerank(seeds), r @ s - np.diag(r) * s, atol=1e-12)
