@@ -664,17 +664,17 @@ def _check_data_before(tables: Mapping[str, Any], entity: str, as_of: str | None
             return
     except TypeError:  # time-zone aware against naive: leave it to the feature builders
         return
-    spans = []
+    spans: list[tuple[pd.Timestamp, pd.Timestamp, str]] = []
     for name, table in sorted(tables.items()):
         if not isinstance(table, pd.DataFrame):
             continue
-        times = [
+        stamps = [
             table[c]
             for c in table.columns
             if pd.api.types.is_datetime64_any_dtype(table[c]) and table[c].notna().any()
         ]
-        if times:
-            lo, hi = min(t.min() for t in times), max(t.max() for t in times)
+        if stamps:
+            lo, hi = min(t.min() for t in stamps), max(t.max() for t in stamps)
             spans.append((lo, hi, f"{name} {lo.date()} to {hi.date()}"))
     if spans:
         lo = min(s[0] for s in spans)
