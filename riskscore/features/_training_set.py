@@ -38,6 +38,7 @@ __all__ = [
     "check_leakage",
     "default_cutoffs",
     "label_events",
+    "point_in_time_text",
 ]
 
 #: Key of ``DataFrame.attrs`` where a training set records its features that are not
@@ -394,6 +395,40 @@ def build_training_set(
     out = out.sort_values(["cutoff", "entity_id"], kind="stable").reset_index(drop=True)
     out.attrs[POINT_IN_TIME_ATTR] = record
     return out
+
+
+def point_in_time_text(record: Mapping[str, Any]) -> str:
+    """Return one plain sentence on a training set's point-in-time record (for model cards).
+
+    ``record`` is ``attrs["riskscore_point_in_time"]`` of a :func:`build_training_set`
+    result.
+
+    Examples
+    --------
+    >>> point_in_time_text({"not_point_in_time": [], "missing_columns": [], "kept": False})
+    'every feature was computed from data known at its cutoff'
+    >>> point_in_time_text({"not_point_in_time": ["complaints__refund_rate"],
+    ...     "missing_columns": ["orders.refunded_at"], "kept": False})  # doctest: +ELLIPSIS
+    'not point-in-time on the training tables, so left out: complaints__refund_rate ...'
+    """
+    names = list(record.get("not_point_in_time", []))
+    if not names:
+        return "every feature was computed from data known at its cutoff"
+    missing = ", ".join(record.get("missing_columns", []))
+    why = (
+        f"(without {missing} they read each order's latest status, which counts refunds "
+        "and cancellations that happened after the cutoff)"
+    )
+    if record.get("kept"):
+        return (
+            f"not point-in-time, kept on request (allow_not_point_in_time=True): "
+            f"{', '.join(names)} {why}; the metrics flatter them, and scores today see "
+            "a different distribution"
+        )
+    return (
+        f"not point-in-time on the training tables, so left out: {', '.join(names)} {why}; "
+        "add the column(s) to use them"
+    )
 
 
 def _point_in_time(

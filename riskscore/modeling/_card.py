@@ -64,6 +64,15 @@ def _table(frame: pd.DataFrame, columns: list[str], digits: int = 3) -> str:
     return "\n".join([head, sep, *rows])
 
 
+def _point_in_time_lines(record: Any) -> list[str]:
+    """Return the Data bullet on features not point-in-time (none for user tables)."""
+    if not isinstance(record, dict):
+        return []
+    from riskscore.features._training_set import point_in_time_text
+
+    return [f"- point-in-time: {point_in_time_text(record)}"]
+
+
 def model_card(result: TrainResult) -> str:
     """Return the model card of a training run as Markdown.
 
@@ -103,6 +112,7 @@ def model_card(result: TrainResult) -> str:
         f"({fp.get('test_positives')})",
         f"- data fingerprint (SHA-256): `{fp.get('sha256')}`",
         f"- feature catalog version: {meta.get('catalog_version') or 'none (user table)'}",
+        *_point_in_time_lines(meta.get("point_in_time")),
         "",
         "## Model",
         "",
