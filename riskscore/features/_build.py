@@ -91,8 +91,11 @@ def _check_params(windows: Any, prior_weight: Any, families: Any) -> None:
     try:
         values = list(windows)
     except TypeError:
-        values = None
-    if values is not None and any(
+        raise FeatureError(
+            f"windows must be a list of positive whole numbers of days, e.g. (7, 30, 90); "
+            f"got {type(windows).__name__} {str(windows)[:40]}"
+        ) from None
+    if any(
         isinstance(w, int | np.integer) and not isinstance(w, bool) and w > MAX_WINDOW_DAYS
         for w in values
     ):
@@ -123,7 +126,7 @@ def _check_params(windows: Any, prior_weight: Any, families: Any) -> None:
 
 
 def _check_entity(entity: Any) -> Entity:
-    if entity not in ENTITIES:
+    if not isinstance(entity, str) or entity not in ENTITIES:
         raise FeatureError(f"unknown entity {entity!r}; use one of {', '.join(ENTITIES)}")
     return entity  # type: ignore[no-any-return]
 

@@ -1,9 +1,30 @@
-"""The MLflow pyfunc wrapper of a :class:`~riskscore.modeling.RiskModel`.
+r"""The MLflow pyfunc wrapper of a :class:`~riskscore.modeling.RiskModel`.
 
 The logged model holds the RiskModel folder as the artifact ``riskmodel``;
 :meth:`RiskModelPyfunc.load_context` loads it once per process and
 :meth:`RiskModelPyfunc.predict` returns, per input row, ``score`` (calibrated probability),
 ``risk_score`` (0–1000), ``band`` and ``reasons`` (a JSON list of the top reasons).
+
+A request riskscore cannot score (a missing or non-numeric feature, an infinite value,
+duplicated ids, a bad ``top_k`` / ``lang`` / ``explain``) raises :class:`ServingError`:
+riskscore's own message, with the ``INVALID_PARAMETER_VALUE`` error code, so
+``mlflow models serve`` answers HTTP 400 with a body of the form::
+
+    {"error_code": "INVALID_PARAMETER_VALUE",
+     "message": "Failed to predict data '<the parsed input>'. \nError: <riskscore's message>",
+     "riskscore_message": "<riskscore's message>", "sqlstate": ..., "error_class": ...}
+
+and no ``stack_trace``. The ``message`` prefix is MLflow 3's own (its scoring server
+rewrites the message of every :class:`~mlflow.exceptions.MlflowException` raised by
+``predict``); ``riskscore_message`` holds ours alone. Other exceptions would be answered
+with MLflow's generic text and the full server-side traceback, which is why none is let
+through. Requests MLflow refuses before ``predict`` runs (malformed JSON, a frame that
+breaks the logged signature) keep MLflow's text, also without a traceback; a malformed
+CSV or Parquet body is the one case where MLflow's server adds a ``stack_trace`` itself.
+
+:class:`ServingError` is also a :class:`~riskscore.exceptions.ScoringError`, so code that
+loads the pyfunc in process (``mlflow.pyfunc.load_model``, ``spark_udf``) can catch it as
+any other riskscore error.
 
 This module imports mlflow at the top: import it only from inside registry functions, or
 let MLflow import it when it loads a logged model.
@@ -15,11 +36,14 @@ import json
 from typing import Any
 
 import numpy as np
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
+from riskscore.exceptions import RiskscoreError, ScoringError
 from riskscore.modeling import RiskModel
 
-__all__ = ["OUTPUT_COLUMNS", "RiskModelPyfunc", "reasons_for"]
+__all__ = ["OUTPUT_COLUMNS", "RiskModelPyfunc", "ServingError", "reasons_for"]
 
 #: Columns of the pyfunc output, in order.
 OUTPUT_COLUMNS: tuple[str, ...] = ("score", "risk_score", "band", "reasons")
@@ -76,6 +100,31 @@ def make_explainer(model: RiskModel) -> Any:
         return None
 
 
+class ServingError(MlflowException, ScoringError):  # type: ignore[misc]
+    """A request the served model cannot score: HTTP 400, riskscore's message, no trace.
+
+    Parameters
+    ----------
+    message : str
+        riskscore's message (what, where, expected, got). Also sent as
+        ``riskscore_message`` in the response body, untouched by the server.
+
+    Examples
+    --------
+    >>> err = ServingError("frame is missing 1 feature column(s) the model needs: x")
+    >>> err.get_http_status_code(), isinstance(err, ScoringError)
+    (400, True)
+    >>> import json
+    >>> sorted(json.loads(err.serialize_as_json()))
+    ['error_class', 'error_code', 'message', 'riskscore_message', 'sqlstate']
+    """
+
+    def __init__(self, message: str) -> None:
+        MlflowException.__init__(
+            self, message, error_code=INVALID_PARAMETER_VALUE, riskscore_message=str(message)
+        )
+
+
 class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
     """MLflow pyfunc around a RiskModel folder (artifact ``riskmodel``)."""
 
@@ -96,4 +145,7 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
         """
         from riskscore.scoring._pyfunc import pyfunc_predict
 
-        return pyfunc_predict(self.model, model_input, params)
+        try:
+            return pyfunc_predict(self.model, model_input, params)
+        except RiskscoreError as err:  # our message, HTTP 400, no server traceback
+            raise ServingError(str(err)) from None

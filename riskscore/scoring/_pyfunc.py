@@ -10,7 +10,12 @@ flat columns of ``score_many``.
 
 Prediction parameters (``params=`` of ``predict``, or ``"params"`` in a request to
 ``/invocations``): ``explain`` (``all`` / ``flagged`` / ``none``; default ``all``),
-``top_k`` (0 means no reasons) and ``lang`` (``en`` / ``zh``).
+``top_k`` (0 means no reasons) and ``lang`` (``en`` / ``zh``). A bad parameter or input
+is a :class:`~riskscore.exceptions.ScoringError` naming it; the registry's wrapper turns
+it into the HTTP 400 body the server returns (see :mod:`riskscore.registry._pyfunc`).
+
+The entity id, when the input has one, is read from the ``<entity>_id`` column or an
+index of that name, and duplicated ids are refused, as in ``score_many``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore.exceptions import ScoringError
 from riskscore.scoring._result import REASON_FIELDS
 from riskscore.scoring._scorer import Scorer
 
@@ -85,17 +91,73 @@ def pyfunc_predict(
     >>> list(pyfunc_predict(model, rows).columns)
     ['score', 'risk_score', 'band', 'reasons']
     """
-    opts = {**PREDICT_PARAMS, **{k: v for k, v in (params or {}).items() if v is not None}}
-    frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-    top_k = int(opts["top_k"])
-    scorer = scorer_for(model, top_k=top_k, lang=str(opts["lang"]))
-    explain = str(opts["explain"])
+    opts = _options(params)
+    frame = _input_frame(model_input)
+    top_k = opts["top_k"]
+    scorer = scorer_for(model, top_k=top_k, lang=opts["lang"])
+    explain = opts["explain"]
     if top_k <= 0 or scorer._parts.reasons is None:
         explain = "none"
     scored = scorer.score_many(frame, explain=explain)  # type: ignore[arg-type]
     out = to_pyfunc_frame(scored, scorer.top_k)
     out.index = frame.index
     return out
+
+
+#: Largest ``top_k`` a request may ask for.
+MAX_TOP_K = 50
+
+
+def _options(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check the prediction parameters; raise :class:`ScoringError` naming a bad one."""
+    if params is not None and not isinstance(params, Mapping):
+        raise ScoringError(
+            f"params must be a mapping such as {PREDICT_PARAMS}; got {type(params).__name__}"
+        )
+    given = {k: v for k, v in (params or {}).items() if v is not None}
+    unknown = sorted(str(k) for k in given if k not in PREDICT_PARAMS)
+    if unknown:
+        raise ScoringError(
+            f"unknown prediction parameter(s) {', '.join(unknown)}; the model takes "
+            f"{', '.join(PREDICT_PARAMS)}"
+        )
+    opts = {**PREDICT_PARAMS, **given}
+    top_k = opts["top_k"]
+    if isinstance(top_k, str) and top_k.strip().lstrip("-").isdigit():
+        top_k = int(top_k)
+    if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer):
+        raise ScoringError(
+            f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
+            f"Got {str(top_k)[:40]!r} instead."
+        )
+    if not 0 <= top_k <= MAX_TOP_K:
+        raise ScoringError(
+            f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
+            f"Got {top_k} instead."
+        )
+    if opts["lang"] not in ("en", "zh"):
+        raise ScoringError(
+            f"The 'lang' parameter must be 'en' or 'zh'. Got {str(opts['lang'])[:40]!r} instead."
+        )
+    if opts["explain"] not in ("all", "flagged", "none"):
+        raise ScoringError(
+            "The 'explain' parameter must be one of 'all', 'flagged', 'none'. "
+            f"Got {str(opts['explain'])[:40]!r} instead."
+        )
+    return {"top_k": int(top_k), "lang": str(opts["lang"]), "explain": str(opts["explain"])}
+
+
+def _input_frame(model_input: Any) -> pd.DataFrame:
+    """Return the input as a pandas frame; :class:`ScoringError` when it cannot be one."""
+    if isinstance(model_input, pd.DataFrame):
+        return model_input
+    try:
+        return pd.DataFrame(model_input)
+    except (TypeError, ValueError) as err:
+        raise ScoringError(
+            "the model takes a table of feature columns (a DataFrame, a mapping of column to "
+            f"values, or a list of records); got {type(model_input).__name__} ({err})"
+        ) from None
 
 
 def to_pyfunc_frame(scored: pd.DataFrame, top_k: int) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from riskscore import ModelNotFoundError
+from riskscore import ModelNotFoundError, ScoringError
 from riskscore.scoring import load_scorer
 from riskscore.scoring._load import clear_cache
 from riskscore.scoring._pyfunc import from_pyfunc_frame, pyfunc_predict, to_pyfunc_frame
@@ -74,3 +74,48 @@ def test_wrong_model_uri_is_a_clear_error(tracking_env):
         load_scorer("models:/riskscore-seller-nothing@champion")
     with pytest.raises(ModelNotFoundError, match="no model at 'nowhere/at/all'"):
         load_scorer("nowhere/at/all")
+
+
+def test_pyfunc_reads_ids_from_the_index_and_refuses_duplicates(seller_model, marketplace):
+    """Issue 14, item 5: build_features output (ids in the index) goes in as it is."""
+    from riskscore.features import build_features
+
+    tables = {k: v for k, v in marketplace.items() if k != "truth"}
+    built = build_features(tables, "seller", as_of="2024-06-30").head(20)
+    out = pyfunc_predict(seller_model, built, {"explain": "none"})
+    assert out.index.equals(built.index)
+    expected = pyfunc_predict(seller_model, built.reset_index(), {"explain": "none"})
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expected)
+    with pytest.raises(ScoringError, match=r"index 'seller_id' has 2 rows with duplicated ids"):
+        pyfunc_predict(seller_model, pd.concat([built, built.head(1)]))
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"explain": "maybe"}, r"The 'explain' parameter must be one of 'all', 'flagged', 'none'"),
+        ({"top_k": "many"}, r"The 'top_k' parameter must be an int in the range \[0, 50\]"),
+        ({"top_k": -1}, r"'top_k' .* Got -1 instead"),
+        ({"lang": "fr"}, r"The 'lang' parameter must be 'en' or 'zh'. Got 'fr' instead"),
+        ({"language": "en"}, r"unknown prediction parameter\(s\) language"),
+    ],
+)
+def test_bad_prediction_parameters_are_scoring_errors(seller_model, seller_features, params, match):
+    with pytest.raises(ScoringError, match=match):
+        pyfunc_predict(seller_model, seller_features.head(2), params)
+
+
+def test_logged_pyfunc_raises_riskscores_message_as_a_400(tracking_env, trained):
+    import mlflow.pyfunc
+    from mlflow.exceptions import MlflowException
+
+    frame = trained.test_frame[trained.model.feature_names].head(3).reset_index(drop=True)
+    frame.iloc[1, 0] = float("inf")
+    pyfunc = mlflow.pyfunc.load_model(tracking_env)
+    with pytest.raises(ScoringError, match=r"1 row\(s\) have invalid feature values") as info:
+        pyfunc.predict(frame)
+    err = info.value
+    assert isinstance(err, MlflowException) and err.get_http_status_code() == 400
+    body = json.loads(err.serialize_as_json())
+    assert body["error_code"] == "INVALID_PARAMETER_VALUE" and "stack_trace" not in body
+    assert body["riskscore_message"] == str(err) == err.message

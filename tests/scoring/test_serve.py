@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -141,3 +142,28 @@ def test_malformed_json_is_a_400_with_a_message(server):
     )
     assert status == 400, body
     assert "pricing__" in body or "missing" in body.lower()
+
+
+def test_scoring_errors_are_riskscores_message_without_a_stack_trace(server, trained):
+    """Issue 14, item 11: a 400 with riskscore's own message, never a server traceback."""
+    base, _, _ = server
+    frame = trained.test_frame[trained.model.feature_names].head(3).reset_index(drop=True)
+    feature = trained.model.feature_names[0]
+    cases = [
+        ({**_records(frame), "params": {"explain": "maybe"}}, "The 'explain' parameter must be"),
+        ({**_records(frame), "params": {"top_k": 500}}, r"'top_k' parameter must be an int"),
+        ({**_records(frame), "params": {"lang": "fr"}}, "The 'lang' parameter must be 'en'"),
+    ]
+    bad = _records(frame)
+    bad["dataframe_split"]["data"][1][0] = math.inf  # sent as Infinity, which the server reads
+    cases.append((bad, rf"invalid feature values.*'{feature}' is inf"))
+    for request, message in cases:
+        status, text = post(f"{base}/invocations", json.dumps(request).encode())
+        assert status == 400, text
+        answer = json.loads(text)
+        assert "stack_trace" not in answer and "Traceback" not in text
+        assert "/site-packages/" not in text and ".py" not in text
+        assert answer["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert re.search(message, answer["riskscore_message"]), answer
+        assert answer["message"].endswith(answer["riskscore_message"])
+        assert "unexpected error while evaluating the model" not in text
