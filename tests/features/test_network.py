@@ -6,14 +6,17 @@ tests can be checked against it.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import narwhals as nw
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.sparse.linalg import spsolve
 
 from riskscore.exceptions import FeatureError
 from riskscore.features._context import AsOfContext
@@ -468,3 +471,106 @@ def test_cli_prints_the_web(tmp_path, capsys) -> None:  # type: ignore[no-untype
     assert all(p in out for p in partners)
     assert main(["links", "NOPE", "--data", str(tmp_path), "--as-of", "2024-09-01"]) == 2
     assert "seller 'NOPE' is unknown" in capsys.readouterr().err
+
+
+# -- no label feature of a seller depends on its own label -------------------------------
+
+LABEL_FEATURES = [
+    "network__bad_neighbours",
+    "network__counterfeit_neighbours",
+    "network__fraud_neighbours",
+    "network__bad_neighbour_share",
+    "network__bad_link_weight",
+    "network__bad_2hop",
+    "network__bad_pagerank",
+]
+FLIP_AS_OF = datetime(2024, 10, 1)
+
+
+@functools.cache
+def _small_market(seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """A 300-seller simulated marketplace and its network features at ``FLIP_AS_OF``."""
+    from riskscore import make_marketplace
+
+    tables = make_marketplace(n_sellers=300, seed=seed)
+    tables = {name: frame for name, frame in tables.items() if name != "truth"}
+    return tables, _network(tables, FLIP_AS_OF, max_pvalue=1e-4)
+
+
+def _flip_own_label(labels: pd.DataFrame, seller: str, to: str | None) -> pd.DataFrame:
+    """The seller's seller-level labels replaced by one ``to`` label (none when ``None``)."""
+    own = (labels["seller_id"] == seller) & labels["listing_id"].isna()
+    kept = labels[~own]
+    if to is None:
+        return kept.reset_index(drop=True)
+    row = pd.DataFrame(
+        {
+            "seller_id": [seller],
+            "listing_id": [None],
+            "label": [to],
+            "decided_at": [pd.Timestamp(FLIP_AS_OF) - pd.Timedelta(days=30)],
+        }
+    ).astype(labels.dtypes.to_dict())
+    return pd.concat([kept, row], ignore_index=True)
+
+
+def _linked(seed: int) -> list[str]:
+    """Sellers with at least one link at ``FLIP_AS_OF``, labelled ones first."""
+    tables, base = _small_market(seed)
+    labels = tables["labels"]
+    labelled = set(labels.loc[labels["decided_at"] < FLIP_AS_OF, "seller_id"])
+    linked = [str(s) for s in base.index[base["network__linked_sellers"] > 0]]
+    return sorted(linked, key=lambda s: s not in labelled)
+
+
+def _own_label_moves(seed: int, seller: str, to: str | None) -> dict[str, tuple[float, float]]:
+    """Flip one seller's own label; return its label features that moved: (before, after)."""
+    tables, base = _small_market(seed)
+    flipped = {**tables, "labels": _flip_own_label(tables["labels"], seller, to)}
+    out = _network(flipped, FLIP_AS_OF, max_pvalue=1e-4)
+    before, after = base.loc[seller, LABEL_FEATURES], out.loc[seller, LABEL_FEATURES]
+    return {
+        name: (float(before[name]), float(after[name]))
+        for name in LABEL_FEATURES
+        if not np.isclose(before[name], after[name], rtol=0, atol=1e-12)
+    }
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 1),
+    st.integers(0, 10_000),
+    st.sampled_from(["counterfeit", "fraud", None]),
+)
+def test_flipping_a_sellers_own_label_changes_none_of_its_label_features(
+    seed: int, pick: int, to: str | None
+) -> None:
+    """Add, change or remove a linked seller's own label: its label features stay put."""
+    linked = _linked(seed)
+    seller = linked[pick % len(linked)]
+    assert _own_label_moves(seed, seller, to) == {}
+
+
+def test_the_flip_check_catches_the_old_propagation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the pre-issue-12 walk score (return walks count) the same check fails."""
+    from riskscore.features._graph import Graph
+
+    def old(self: Graph, seeds: np.ndarray, damping: float = 0.85) -> np.ndarray:
+        s = np.asarray(seeds, dtype=np.float64)
+        deg = self.weighted_degree()
+        p = sp.diags_array(np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0))
+        system = sp.csc_array(sp.eye_array(self.n_nodes) - damping * (p @ self.adjacency))
+        y = spsolve(system, (1 - damping) * s)
+        return np.asarray(y - (1 - damping) * s)
+
+    seller = _linked(0)[0]  # labelled before the cutoff, with links
+    assert _own_label_moves(0, seller, None) == {}
+    monkeypatch.setattr(Graph, "label_pagerank", old)
+    _small_market.cache_clear()
+    try:
+        moved = _own_label_moves(0, seller, None)
+    finally:
+        _small_market.cache_clear()
+    assert set(moved) == {"network__bad_pagerank"}
+    before, after = moved["network__bad_pagerank"]
+    assert before > after + 0.05  # its own ban flowed back into its feature
