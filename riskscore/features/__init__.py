@@ -10,7 +10,8 @@ stacks them over cutoffs with labels from a horizon after each cutoff.
 
 Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
 ``activity``, ``text``, ``network`` (registered in ``_catalog.FAMILY_MODULES``).
-:func:`neighbour_features` computes graph features on any entity table and edge list.
+:func:`neighbour_features` computes graph features on any entity table and edge list;
+:func:`select_graph_features` keeps them only when they help on validation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from riskscore.features._build import build_features, market_stats
 from riskscore.features._catalog import Family, FeatureSpec, catalog, not_point_in_time
 from riskscore.features._context import AsOfContext, FeatureParams, MarketStats
 from riskscore.features._graph import neighbour_features
+from riskscore.features._graph_selection import GraphFeatureChoice, select_graph_features
 from riskscore.features._segments import SEGMENT_COLUMNS, add_segments
 from riskscore.features._training_set import build_training_set, default_cutoffs
 
@@ -28,6 +30,7 @@ __all__ = [
     "Family",
     "FeatureParams",
     "FeatureSpec",
+    "GraphFeatureChoice",
     "MarketStats",
     "add_segments",
     "build_features",
@@ -37,4 +40,5 @@ __all__ = [
     "market_stats",
     "neighbour_features",
     "not_point_in_time",
+    "select_graph_features",
 ]

@@ -384,3 +384,81 @@ def test_large_components_take_the_iterative_path() -> None:
     r = 0.15 * np.linalg.inv(np.eye(n) - 0.85 * p)
     s = seeds.astype(float)
     np.testing.assert_allclose(g.label_pagerank(seeds), r @ s - np.diag(r) * s, atol=1e-12)
+
+
+# -- keeping graph features only when they help ------------------------------------------
+
+
+def _scenario(homophily: float, **kw: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from bench.graphs import make_graph_scenario
+
+    return make_graph_scenario(2000, homophily=homophily, prevalence=0.08, seed=3, **kw)  # type: ignore[arg-type]
+
+
+def test_graph_scenario_generator_hits_the_asked_homophily_and_hubs() -> None:
+    from bench.graphs import edge_homophily, make_graph_scenario
+
+    nodes, edges = make_graph_scenario(2000, homophily=0.0, prevalence=0.05, seed=0)
+    assert int(nodes["y"].sum()) == 100 and len(edges) == 6000
+    # random graph: same-class share is the chance level 0.95² + 0.05² = 0.905
+    assert abs(edge_homophily(nodes, edges) - 0.905) < 0.02
+    nodes, edges = make_graph_scenario(2000, homophily=1.0, seed=0)
+    assert edge_homophily(nodes, edges) == 1.0
+    nodes, edges = make_graph_scenario(2000, homophily=1.0, hub_share=0.5, n_hubs=5, seed=0)
+    counts = pd.concat([edges["src"], edges["dst"]]).value_counts()
+    assert counts.iloc[:5].sum() >= 3000  # half of 6000 edges touch one of five hubs
+    again, _ = make_graph_scenario(2000, homophily=1.0, hub_share=0.5, n_hubs=5, seed=0)
+    pd.testing.assert_frame_equal(again, nodes)
+
+
+@pytest.mark.parametrize(("homophily", "keep"), [(0.0, False), (0.8, True)])
+def test_recipe_keeps_graph_features_only_when_they_help(homophily: float, keep: bool) -> None:
+    """The documented recipe: label features from training labels, then select on validation."""
+    from riskscore.features import select_graph_features
+
+    nodes, edges = _scenario(homophily)
+    rng = np.random.default_rng(0)
+    is_valid = rng.random(len(nodes)) < 0.35
+    feats = neighbour_features(
+        nodes, edges, label_col="y", feature_cols=["x0"], known_labels_mask=~is_valid
+    )
+    X = nodes.set_index("node_id")[[f"x{j}" for j in range(6)]].join(feats)
+    choice = select_graph_features(
+        X, nodes["y"], list(feats.columns), valid=is_valid, n_boot=200, num_boost_round=100
+    )
+    assert choice.keep is keep
+    assert choice.graph_columns == tuple(feats.columns)
+    assert choice.n_valid == int(is_valid.sum())
+    assert choice.delta == pytest.approx(choice.pr_auc_with - choice.pr_auc_without)
+    if keep:
+        assert choice.columns == tuple(X.columns)
+        assert choice.delta_low > 0 and choice.share_better > 0.95
+        assert choice.pr_auc_with > choice.pr_auc_without + 0.2
+        assert "graph features kept" in choice.summary()
+    else:
+        assert choice.columns == tuple(f"x{j}" for j in range(6))
+        assert choice.delta_low <= 0
+        assert "left out" in choice.summary()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"graph_columns": ["nope"]}, r"graph column\(s\) \['nope'\] not in X; columns are x, g"),
+        ({"graph_columns": ["x", "g"]}, r"at least one base column and one graph column; got 0"),
+        ({"valid": 1.5}, r"valid must be a fraction in \(0, 1\)"),
+        ({"valid": [True, False]}, r"one value per row \(200\)"),
+        ({"level": 0.4}, r"level must be in \(0.5, 1\)"),
+        ({"y": np.full(200, 2)}, r"one 0/1 label per row of X \(200\)"),
+        ({"valid": np.arange(200) < 10}, r"validation rows hold 0 positive\(s\) out of 10"),
+    ],
+)
+def test_select_graph_features_reports_bad_input(kwargs: dict[str, object], match: str) -> None:
+    from riskscore.features import select_graph_features
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=200), "g": rng.normal(size=200)})
+    y = np.r_[np.zeros(150, dtype=int), np.ones(50, dtype=int)]
+    args: dict[str, object] = {"y": y, "graph_columns": ["g"], **kwargs}
+    with pytest.raises(FeatureError, match=match):
+        select_graph_features(X, **args)  # type: ignore[arg-type]
