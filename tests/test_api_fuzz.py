@@ -139,7 +139,8 @@ def records(draw: st.DrawFn, names: list[str]) -> dict[Any, Any]:
     return record
 
 
-@settings(FUZZ, max_examples=300)
+@pytest.mark.slow
+@settings(FUZZ, max_examples=200)
 @given(data=st.data())
 def test_score_one_raises_only_riskscore_errors(scorer, data):
     record = data.draw(records(scorer.feature_names))
@@ -203,7 +204,8 @@ def frames(draw: st.DrawFn, names: list[str]) -> pd.DataFrame:
     return frame
 
 
-@settings(FUZZ, max_examples=300)
+@pytest.mark.slow
+@settings(FUZZ, max_examples=200)
 @given(data=st.data())
 def test_score_many_raises_only_riskscore_errors(scorer, data):
     frame = data.draw(frames(scorer.feature_names))
@@ -229,7 +231,8 @@ def test_score_many_of_a_non_frame_is_a_riskscore_error(scorer, frame):
 # -- build_features -----------------------------------------------------------------------
 
 
-@settings(FUZZ, max_examples=120)
+@pytest.mark.slow
+@settings(FUZZ, max_examples=80)
 @given(
     as_of=odd_times,
     entity=st.one_of(st.sampled_from(["seller", "listing"]), odd_values),
@@ -278,7 +281,8 @@ def broken_tables(draw: st.DrawFn, tables: dict[str, pd.DataFrame]) -> dict[str,
     return out
 
 
-@settings(FUZZ, max_examples=120)
+@pytest.mark.slow
+@settings(FUZZ, max_examples=80)
 @given(data=st.data())
 def test_build_features_on_broken_tables_raises_only_riskscore_errors(tiny_tables, data):
     from riskscore.features import build_features

@@ -426,11 +426,12 @@ def build_evidence(
     as_of : str or Timestamp
         Scoring time: features and records use rows strictly before it.
     features : pandas.DataFrame or mapping, optional
-        The seller's features (a frame indexed by ``seller_id`` holding it, or one
-        record). Default: computed with :func:`riskscore.build_features` for this seller
-        only (``ids=[seller_id]``: its own rows against marketplace statistics kept for
-        the tables and ``as_of``, so explaining several sellers at one time pays for the
-        marketplace once).
+        The seller's features (a frame holding its row, with ``seller_id`` as the index,
+        as :func:`riskscore.build_features` returns it, or as a column; or one record);
+        several rows for the seller are an error. Default: computed with
+        :func:`riskscore.build_features` for this seller only (``ids=[seller_id]``:
+        its own rows against marketplace statistics kept for the tables and ``as_of``,
+        so explaining several sellers at one time pays for the marketplace once).
     catalog : pandas.DataFrame, optional
         Feature catalog when the model has none (see :class:`Explainer`).
     model_name, model_version : str, optional
@@ -584,7 +585,8 @@ def _feature_record(
                 f"cannot compute the features of seller '{seller_id}': {err}"
             ) from err
     frame = features if isinstance(features, pd.DataFrame) else features.to_pandas()
-    if "seller_id" in frame.columns:
+    key_is_column = "seller_id" in frame.columns
+    if key_is_column:
         frame = frame.set_index("seller_id")
     if seller_id not in frame.index:
         raise ExplanationError(
@@ -592,11 +594,15 @@ def _feature_record(
         )
     row = frame.loc[seller_id]
     if isinstance(row, pd.DataFrame):
-        row = row.iloc[0]
+        raise ExplanationError(
+            f"the features hold {len(row)} rows for seller '{seller_id}' (seller_id "
+            f"{'column' if key_is_column else 'index'}); pass one row per seller (drop "
+            "duplicates first)"
+        )
     return {str(k): v for k, v in row.to_dict().items()}
 
 
-def _scores(model: Any, raw: float) -> tuple[float, int | None, str | None]:
+def _scores(model: Any, raw: float) -> tuple[float, float | None, str | None]:
     scorer = getattr(model, "scores_from_raw", None)
     if callable(scorer):
         out = scorer(np.array([raw]))

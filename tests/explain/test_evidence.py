@@ -399,3 +399,27 @@ def test_markdown_escapes_html_and_markdown_in_record_text(demo: dict):
 def _cells(line: str) -> int:
     """Cells of one Markdown table row (pipes that are not escaped, minus one)."""
     return len(re.findall(r"(?<!\\)\|", line)) - 1
+
+
+@pytest.mark.parametrize("layout", ["index", "column"])
+def test_features_with_ids_in_the_index_or_a_column(demo: dict, layout: str):
+    """Issue 14, item 5: both layouts give the same evidence; a duplicated seller is refused."""
+    seller = _riskiest(demo)
+    features = demo["features"]
+    assert features.index.name == "seller_id"  # what build_features returns
+    given = features if layout == "index" else features.reset_index()
+    ev = build_evidence(demo["tables"], seller, demo["model"], AS_OF, features=given)
+    assert ev.reasons == _evidence(demo, seller).reasons
+    doubled = pd.concat(
+        [
+            given,
+            given[given.index == seller]
+            if layout == "index"
+            else given[given["seller_id"] == seller],
+        ]
+    )
+    with pytest.raises(
+        ExplanationError,
+        match=rf"the features hold 2 rows for seller '{seller}' \(seller_id {layout}\)",
+    ):
+        build_evidence(demo["tables"], seller, demo["model"], AS_OF, features=doubled)
