@@ -118,7 +118,7 @@ def _one(kwargs: dict[str, float], seed: int) -> dict[str, Any]:
     return out
 
 
-def _interval(values: list[float]) -> str:
+def _interval(values: Any) -> str:
     v = np.asarray(values, dtype=np.float64)
     half = 1.96 * v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0
     return f"{v.mean():.3f} [{v.mean() - half:.3f}, {v.mean() + half:.3f}]"
