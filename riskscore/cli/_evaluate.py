@@ -59,11 +59,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="Write metrics, thresholds here.")] = None,
     ) -> None:
         """Evaluate a model on labelled data, or run a prequential (rolling) evaluation."""
+        from riskscore.cli._args import check_out_folder
         from riskscore.cli._train import marketplace_training_set, prepare_table, read_table
         from riskscore.exceptions import TrainingError
 
         if (table is None) == (data is None):
             raise TrainingError("pass exactly one of --table or --data")
+        if out is not None:
+            check_out_folder(out, TrainingError)
         if data is not None:
             frame = marketplace_training_set(
                 data,

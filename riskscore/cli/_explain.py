@@ -66,9 +66,15 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Explain one seller's score with the records behind each reason."""
+        from riskscore.cli._args import check_out_file, parse_time
+        from riskscore.exceptions import ExplanationError
         from riskscore.explain import build_evidence
         from riskscore.io import load_tables
         from riskscore.scoring import load_scorer
+
+        parse_time(as_of, ExplanationError)
+        if out is not None:
+            check_out_file(out, ExplanationError)
 
         if format is Format.html:
             import matplotlib

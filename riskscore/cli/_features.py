@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
         ] = "7,30,90",
     ) -> None:
         """Build every feature of an entity as known at --as-of and write them to --out."""
+        from riskscore.cli._args import check_out_file, parse_time
         from riskscore.exceptions import FeatureError
         from riskscore.features import build_features
         from riskscore.features._backend import to_pandas
@@ -64,6 +65,9 @@ def register(app: typer.Typer) -> None:
 
         if out.suffix not in (".parquet", ".csv"):
             raise FeatureError(f"--out must end in .parquet or .csv; got '{out.name}'")
+        check_out_file(out, FeatureError)
+        parse_time(as_of, FeatureError)
+        window_days = _windows(windows)
         tables = load_tables(data)
         key = f"{entity.value}_id"
         result = build_features(
@@ -71,7 +75,7 @@ def register(app: typer.Typer) -> None:
             entity.value,  # type: ignore[arg-type]
             as_of=as_of,
             backend=None if backend is Backend.pandas else backend.value,
-            windows=_windows(windows),
+            windows=window_days,
         )
         frame = to_pandas(result)
         frame = frame.reset_index() if frame.index.name == key else frame

@@ -40,9 +40,12 @@ def register(app: typer.Typer) -> None:
         ] = 50,
     ) -> None:
         """Show a seller's linked sellers: by which identifiers, their labels and scores."""
+        from riskscore.cli._args import parse_time
+        from riskscore.exceptions import FeatureError
         from riskscore.features.network import seller_web
         from riskscore.io import load_tables
 
+        parse_time(as_of, FeatureError)
         tables = load_tables(data)
         web = seller_web(tables, seller_id, as_of)
         scores = _scores(model, tables, [seller_id, *web["seller_id"]], as_of) if model else {}

@@ -131,13 +131,31 @@ def marketplace_training_set(
     """
     import pandas as pd
 
+    from riskscore.cli._args import parse_time
+    from riskscore.exceptions import TrainingError
     from riskscore.features import add_segments, build_training_set, default_cutoffs
     from riskscore.io import load_tables
 
+    cut = [
+        parse_time(c.strip(), TrainingError, "--cutoffs")
+        for c in (cutoffs or "").split(",")
+        if c.strip()
+    ]
+    try:
+        pd.Timedelta(horizon)
+    except ValueError:
+        raise TrainingError(
+            f"--horizon: {horizon!r} is not a duration; use e.g. 60D (days) or 8W (weeks)"
+        ) from None
+    try:
+        pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise TrainingError(
+            f"--freq: {freq!r} is not a pandas frequency; use e.g. MS (month starts), W "
+            "(weeks) or 14D"
+        ) from None
     tables = load_tables(data)
-    if cutoffs:
-        cut = [pd.Timestamp(c.strip()) for c in cutoffs.split(",") if c.strip()]
-    else:
+    if not cutoffs:
         cut = default_cutoffs(tables, horizon, n_cutoffs, freq)
     frame = build_training_set(tables, entity, target, cut, horizon)  # type: ignore[arg-type]
     return add_segments(frame, tables, entity)
@@ -262,10 +280,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Train a LightGBM risk model with a logistic baseline; log, register, promote."""
+        from riskscore.cli._args import check_out_folder
         from riskscore.exceptions import TrainingError
 
         if (table is None) == (data is None):
             raise TrainingError("pass exactly one of --table (a user table) or --data (tables)")
+        if out is not None:
+            check_out_folder(out, TrainingError)
         cw: Any = class_weight
         if class_weight not in (None, "balanced"):
             try:
