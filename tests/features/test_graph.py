@@ -462,3 +462,33 @@ def test_select_graph_features_reports_bad_input(kwargs: dict[str, object], matc
     args: dict[str, object] = {"y": y, "graph_columns": ["g"], **kwargs}
     with pytest.raises(FeatureError, match=match):
         select_graph_features(X, **args)  # type: ignore[arg-type]
+
+
+def test_training_and_scored_nodes_see_label_features_alike() -> None:
+    """On a random graph the propagation score says nothing, for labelled and unlabelled nodes.
+
+    The old score ranked the labelled (training) nodes almost perfectly by their own label
+    and the unlabelled ones at chance: a signal that exists only in training.
+    """
+    from bench.graphs import old_label_pagerank
+    from riskscore.metrics import roc_auc
+
+    nodes, edges = _scenario(0.0)
+    y = nodes["y"].to_numpy()
+    train = np.random.default_rng(1).random(len(y)) < 0.6
+    feats = neighbour_features(nodes, edges, label_col="y", known_labels_mask=train)
+    graph = Graph.from_edges(len(y), edges["src"].to_numpy(), edges["dst"].to_numpy())
+    old = old_label_pagerank(graph, (y == 1) & train)
+    new = feats["label_pagerank"].to_numpy()
+    np.testing.assert_allclose(new, graph.label_pagerank((y == 1) & train), atol=0)
+    auc = {
+        (name, side): roc_auc(y[rows], score[rows])
+        for name, score in (("new", new), ("old", old))
+        for side, rows in (("train", train), ("scored", ~train))
+    }
+    assert auc["old", "train"] > 0.85 and abs(auc["old", "scored"] - 0.5) < 0.1
+    assert abs(auc["new", "train"] - 0.5) < 0.1 and abs(auc["new", "scored"] - 0.5) < 0.1
+    # among positives, training and scored nodes get scores of the same size
+    pos = y == 1
+    assert old[pos & train].mean() > 1.4 * old[pos & ~train].mean()
+    assert new[pos & train].mean() == pytest.approx(new[pos & ~train].mean(), rel=0.3)
