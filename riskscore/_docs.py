@@ -36,6 +36,21 @@ def contract_markdown() -> str:
         "Timestamps are stored timezone-naive in UTC (`datetime64[us]`); timezone-aware input",
         "is converted to UTC.",
         "",
+        "- **Finite numbers.** `inf` and `-inf` are errors in every numeric column with a",
+        "  range rule (`>= 0`) and in every whole-number column; `NaN` is a missing value,",
+        "  allowed only where the column allows nulls. One `inf` order amount moves the",
+        "  category averages that every seller's price and activity features compare to.",
+        "- **One kind of time per column.** A time column may hold naive values (read as UTC)",
+        "  or values with an offset (`Z`, `+08:00`), not a mix: mixed columns are refused,",
+        "  naming the table, column, the count of naive values and a few keys. We refuse",
+        "  rather than warn because a naive value next to zoned ones is most often local time",
+        "  written without its offset; reading it as UTC shifts it by hours, which moves",
+        "  rows across an `as_of` cutoff (scores change, and a leak is possible), and a",
+        "  warning in a batch log goes unread. The fix is one line: add the offset.",
+        "- **Readable files.** A 0-byte file, a text or truncated file named `.parquet`, a CSV",
+        "  that is not UTF-8, or a CSV with ragged rows is an error naming the file, what is",
+        "  wrong and how to fix it.",
+        "",
     ]
     for spec in CONTRACT.values():
         need = "required" if spec.required else "optional"
@@ -58,7 +73,7 @@ def contract_markdown() -> str:
             if c.allowed:
                 rule.append("one of " + ", ".join(f"`{v}`" for v in c.allowed))
             if c.non_negative:
-                rule.append(">= 0")
+                rule.append("finite, >= 0" if c.kind in ("float", "int") else ">= 0")
             if c.not_before:
                 rule.append(f">= `{c.not_before}`")
             lines.append(
