@@ -538,7 +538,7 @@ def _to_number(value: Any) -> float:
     except (TypeError, ValueError):
         return np.nan
     except OverflowError:  # an int beyond float range
-        return np.inf if value > 0 else -np.inf
+        return -np.inf if isinstance(value, int) and value < 0 else np.inf
 
 
 def _coerce_number(
