@@ -332,7 +332,7 @@ class Graph:
         diagonal term dropped: components of up to 128 nodes are inverted together as a
         batch of small dense matrices (exact), larger ones are solved for all their marked
         columns at once by conjugate gradients on the symmetric, well-conditioned system
-        (error below 1e-12). A large component costs about 50 sparse products with the
+        (error below 1e-12). A large component costs a few dozen sparse products with the
         block of its marked columns, so it grows with its size times its marked nodes:
         23 s of one core for 1,000 marked nodes in a random 20,000-node component, 1.3 s
         for 250 in 5,000 nodes; seller webs (components of tens of sellers) take
