@@ -47,6 +47,7 @@ __all__ = [
     "SEARCH_SPACE",
     "SearchResult",
     "fit_lgbm",
+    "fit_lgbm_rounds",
     "lgbm_params",
     "random_search",
 ]
@@ -195,6 +196,46 @@ def fit_lgbm(
         booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
         booster.best_iteration = best
     return booster
+
+
+def fit_lgbm_rounds(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    params: Mapping[str, Any],
+    feature_names: Sequence[str],
+    categorical: Sequence[int] = (),
+    num_boost_round: int,
+) -> Any:
+    """Fit a booster for a fixed number of rounds on every given row (no validation side).
+
+    Used to refit the deployable model on all labelled rows once early stopping on the
+    validation side has chosen the tree count.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)); y = (X[:, 0] > 1).astype(float)
+    >>> fit_lgbm_rounds(X, y, params=lgbm_params(0), feature_names=["a", "b"],
+    ...                 num_boost_round=7).current_iteration()
+    7
+    """
+    import lightgbm as lgb
+
+    names = [str(n) for n in feature_names]
+    cats: Any = [int(i) for i in categorical] if categorical else "auto"
+    try:
+        train_set = lgb.Dataset(
+            X,
+            label=y,
+            feature_name=names,
+            categorical_feature=cats,
+            free_raw_data=True,
+            params={"max_bin": params.get("max_bin", 255), "verbosity": -1},
+        )
+        return lgb.train(dict(params), train_set, num_boost_round=max(1, int(num_boost_round)))
+    except lgb.basic.LightGBMError as err:
+        raise TrainingError(f"LightGBM could not train on this data: {err}") from err
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,30 @@ window (20 % by default). Reviewing ``k`` entities per cutoff of the whole marke
 as deep as reviewing ``k * s`` of the test side, so precision/recall at capacity use
 ``k_eff = max(1, round(k * s))`` per group, and review volumes (threshold table, bands)
 are divided by ``s``. ``s`` is stored in the model metadata (``population_share``).
+
+Evaluate on a split, deploy a refit
+-----------------------------------
+The split is for *measuring*: early stopping on the validation side picks the tree count
+and the test side gives the honest metrics, but the booster fitted on the train side has
+never seen the validation, calibration and test rows (and, entity-disjoint, the entities
+held out) — 40% of the labels or more. With ``refit=True`` (default) the deployable model
+is refitted on every labelled row with the tree count scaled by the row ratio, and its
+calibrator, risk scale, capacity bands and threshold table come from **out-of-fold raw
+scores**: the rows are cut into :data:`CROSSFIT_FOLDS` folds by entity, a booster with the
+same settings (tree count scaled to its share) is fitted on the other folds and scores
+the fold it never saw. Folds go by entity, not by time block alone, because an entity's
+label repeats across cutoffs: a booster that saw the entity at another cutoff would score
+it too confidently. The capacity bands are set on the out-of-fold scores of the newest
+window (the test window's cutoffs, all entities). ``TrainResult.evaluated_model`` keeps
+the fit that produced the metrics; the promotion gate compares evaluated fits.
+
+Diagnostics
+-----------
+Before fitting, a feature that on its own separates the training labels almost perfectly
+is refused (see :mod:`riskscore.modeling._diagnostics`); after fitting, the label rate by
+window, the train → test shift per feature and the validation-vs-test stability are
+measured, and every finding becomes a :class:`TrainingWarning` and a line of
+``TrainResult.notes`` (and of the model card).
 """
 
 from __future__ import annotations
@@ -38,7 +62,8 @@ from riskscore.modeling._bands import (
 )
 from riskscore.modeling._baseline import fit_baseline
 from riskscore.modeling._calibration import Method, fit_calibrator
-from riskscore.modeling._lgbm import fit_lgbm, lgbm_params, random_search
+from riskscore.modeling._diagnostics import Diagnostics, diagnose, leak_check
+from riskscore.modeling._lgbm import fit_lgbm, fit_lgbm_rounds, lgbm_params, random_search
 from riskscore.modeling._model import RiskModel, encode_frame
 from riskscore.modeling._split import SIDES, Split, make_split, rolling_splits
 
@@ -53,6 +78,9 @@ __all__ = [
 
 #: Minimum positives on the training side unless ``min_positives`` says otherwise.
 MIN_POSITIVES = 30
+
+#: Entity folds of the cross-fit that gives the refit model its out-of-fold raw scores.
+CROSSFIT_FOLDS = 4
 
 _FEATURE_NAME = re.compile(r"^[A-Za-z0-9]+__[A-Za-z0-9_]+$")
 
@@ -82,6 +110,20 @@ class _Prepared:
 def _warn(notes: list[str], message: str) -> None:
     notes.append(message)
     warnings.warn(message, TrainingWarning, stacklevel=3)
+
+
+def _point_in_time(table: pd.DataFrame) -> dict[str, Any] | None:
+    """Return the point-in-time record ``build_training_set`` left on ``table``, if any."""
+    from riskscore.features._training_set import POINT_IN_TIME_ATTR
+
+    record = table.attrs.get(POINT_IN_TIME_ATTR)
+    return dict(record) if isinstance(record, Mapping) else None
+
+
+def _point_in_time_text(record: Mapping[str, Any]) -> str:
+    from riskscore.features._training_set import point_in_time_text
+
+    return point_in_time_text(record)
 
 
 def _labels(frame: pd.DataFrame, label_col: str) -> np.ndarray:
@@ -127,6 +169,9 @@ def _prepare(
         )
     frame = table.reset_index(drop=True)
     notes: list[str] = []
+    point_in_time = _point_in_time(table)
+    if point_in_time is not None and point_in_time.get("not_point_in_time"):
+        notes.append(_point_in_time_text(point_in_time))
     y = _labels(frame, label_col)
     n_pos = int(y.sum())
     if n_pos == 0:
@@ -333,6 +378,13 @@ class TrainResult:
         Warnings raised during training.
     seconds : float
         Wall-clock training time.
+    evaluated_model : RiskModel or None
+        The fit on the train side that produced ``metrics`` and ``predictions`` (``None``
+        when ``refit=False``: then ``model`` is that fit).
+    diagnostics : Diagnostics or None
+        Leak, label-rate, shift and stability checks.
+    deployed : dict
+        How the deployable model was fitted (rows, trees, where its calibration came from).
     """
 
     model: RiskModel
@@ -349,6 +401,14 @@ class TrainResult:
     search: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    evaluated_model: RiskModel | None = None
+    diagnostics: Diagnostics | None = None
+    deployed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gate_model(self) -> RiskModel:
+        """The model to compare on held-out rows: the evaluated fit, never a refit."""
+        return self.evaluated_model if self.evaluated_model is not None else self.model
 
     def summary(self) -> pd.DataFrame:
         """Model vs baseline with intervals, rounded, for printing."""
@@ -486,6 +546,9 @@ def _fit(
     catalog: pd.DataFrame | None,
     fpr_floor: float,
     with_baseline: bool = True,
+    refit: bool = False,
+    allow_leaky: Sequence[str] = (),
+    diagnostics: bool = True,
 ) -> TrainResult:
     t0 = time.perf_counter()
     notes = list(prep.notes)
@@ -493,6 +556,9 @@ def _fit(
     y, X = prep.y, prep.X
     tr, va, ca, te = split.train, split.valid, split.calib, split.test
     cat_idx = [prep.features.index(c) for c in prep.categories]
+    separation, leak_notes = leak_check(
+        X[tr], y[tr], prep.features, categorical=list(prep.categories), allow_leaky=allow_leaky
+    )
     n_pos = int(y[tr].sum())
     base = lgbm_params(
         seed,
@@ -538,6 +604,25 @@ def _fit(
     calibrator = fit_calibrator(raw["calib"], y[ca], calibration)
     negatives = np.r_[raw["valid"][y[va] == 0], raw["calib"][y[ca] == 0]]
     scale = RiskScale.fit(negatives, fpr_floor=fpr_floor)
+    diag = None
+    if diagnostics:
+        gain_all = booster.feature_importance("gain")
+        diag = diagnose(
+            X=X,
+            y=y,
+            features=prep.features,
+            categorical=list(prep.categories),
+            sides={"train": tr, "valid": va, "test": te},
+            raw=raw,
+            groups=prep.groups,
+            separation=separation,
+            findings=leak_notes,
+            importance=dict(zip(prep.features, gain_all / max(gain_all.sum(), 1e-12), strict=True)),
+            n_boot=n_bootstrap,
+            seed=seed,
+        )
+        for finding in diag.findings:
+            _warn(notes, finding)
 
     y_te = y[te]
     raw_te = raw["test"]
@@ -643,13 +728,17 @@ def _fit(
         "population_share": share,
         "fingerprint": fingerprint,
         "dropped_features": prep.dropped_features,
+        "point_in_time": _point_in_time(prep.frame),
         "params": dict(base),
         "best_iteration": best_iteration,
         "calibration": calibrator.method,
         "catalog_version": _catalog_version(snapshot),
         "metrics": {col: {m: float(metrics.loc[m, col]) for m in metrics.index} for col in scores},
         "versions": _versions(),
+        "fit": "evaluated",
     }
+    if diag is not None:
+        metadata["diagnostics"] = diag.to_dict()
     model = RiskModel(
         booster,
         feature_names=prep.features,
@@ -664,6 +753,22 @@ def _fit(
     )
     keep_cols = [prep.id_col, *([prep.time_col] if prep.time_col else []), prep.label_col]
     test_frame = test_rows[keep_cols + prep.features].reset_index(drop=True)
+    evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
+    if refit:
+        evaluated = model
+        model, deployed = _refit(
+            prep,
+            split,
+            evaluated=model,
+            params=base,
+            best_iteration=best_iteration,
+            calibration=calibration,
+            capacity=capacity,
+            cost_ratio=cost_ratio,
+            fpr_floor=fpr_floor,
+            seed=seed,
+            num_threads=num_threads,
+        )
     return TrainResult(
         model=model,
         baseline=baseline,
@@ -679,7 +784,132 @@ def _fit(
         search=search_trials,
         notes=notes,
         seconds=time.perf_counter() - t0,
+        evaluated_model=evaluated,
+        diagnostics=diag,
+        deployed=deployed,
     )
+
+
+def _entity_folds(ids: pd.Series, n_folds: int, seed: int) -> np.ndarray:
+    """Fold number of each row, all rows of one entity in one fold (seeded, stable)."""
+    codes, uniques = pd.factorize(ids, sort=True)
+    order = np.random.default_rng(seed).permutation(len(uniques))
+    fold_of_entity = np.empty(len(uniques), dtype=np.int64)
+    fold_of_entity[order] = np.arange(len(uniques)) % n_folds
+    out: np.ndarray = fold_of_entity[codes]
+    return out
+
+
+def _refit(
+    prep: _Prepared,
+    split: Split,
+    *,
+    evaluated: RiskModel,
+    params: Mapping[str, Any],
+    best_iteration: int,
+    calibration: Method,
+    capacity: int,
+    cost_ratio: float | None,
+    fpr_floor: float,
+    seed: int,
+    num_threads: int | None,
+) -> tuple[RiskModel, dict[str, Any]]:
+    """Refit on every labelled row; calibrate, scale and band on out-of-fold raw scores."""
+    y, X = prep.y, prep.X
+    n_all, n_train = len(y), max(int(split.train.size), 1)
+    cat_idx = [prep.features.index(c) for c in prep.categories]
+    n_entities = int(prep.frame[prep.id_col].nunique())
+    n_folds = int(min(CROSSFIT_FOLDS, n_entities))
+    folds = _entity_folds(prep.frame[prep.id_col], n_folds, seed)
+    threads = int(params["num_threads"])
+    oof = np.empty(n_all, dtype=np.float64)
+    for f in range(n_folds):
+        inside = folds == f
+        rest = ~inside
+        if y[rest].min(initial=1) == y[rest].max(initial=0):
+            raise TrainingError(
+                f"cross-fit fold {f + 1} of {n_folds} leaves one class only on its training "
+                "rows; too few positive entities to refit. Pass refit=False"
+            )
+        rounds = max(1, round(best_iteration * rest.sum() / n_train))
+        booster = fit_lgbm_rounds(
+            X[rest],
+            y[rest],
+            params=params,
+            feature_names=prep.features,
+            categorical=cat_idx,
+            num_boost_round=rounds,
+        )
+        oof[inside] = booster.predict(X[inside], raw_score=True, num_threads=threads)
+    rounds_all = max(1, round(best_iteration * n_all / n_train))
+    booster = fit_lgbm_rounds(
+        X,
+        y,
+        params=params,
+        feature_names=prep.features,
+        categorical=cat_idx,
+        num_boost_round=rounds_all,
+    )
+    calibrator = fit_calibrator(oof, y, calibration)
+    scale = RiskScale.fit(oof[y == 0], fpr_floor=fpr_floor)
+    risk = scale.transform(oof)
+    # the newest window (the test window's cutoffs or days), every entity
+    if prep.time_col is not None and split.mode == "time":
+        first, last = split.windows["test"]
+        times = prep.frame[prep.time_col]
+        recent = ((times >= first) & (times <= last)).to_numpy()
+    else:
+        recent = np.ones(n_all, dtype=bool)
+    groups = None if prep.groups is None else prep.groups[recent]
+    n_groups = _n_groups(groups)
+    if cost_ratio is not None:
+        bands = bands_from_cost(calibrator, scale, cost_ratio=cost_ratio)
+    else:
+        bands = bands_from_capacity(risk[recent], capacity=capacity, n_groups=n_groups)
+    thresholds = threshold_table(
+        y[recent],
+        risk[recent],
+        scale=scale,
+        calibrator=calibrator,
+        n_groups=n_groups,
+        days_per_group=prep.days_per_group,
+    )
+    deployed = {
+        "fit": "refit",
+        "rows": int(n_all),
+        "positives": int(y.sum()),
+        "trees": int(booster.current_iteration()),
+        "evaluated_rows": int(n_train),
+        "evaluated_trees": int(best_iteration),
+        "crossfit_folds": n_folds,
+        "calibration_rows": int(n_all),
+        "calibration": calibrator.method,
+        "bands_window_rows": int(recent.sum()),
+    }
+    metadata = dict(evaluated.metadata)
+    metadata.update(
+        {
+            "fit": "refit",
+            "deployed": deployed,
+            "best_iteration": int(booster.current_iteration()),
+            "calibration": calibrator.method,
+            "population_share": 1.0,
+            "capacity_test": int(capacity),
+        }
+    )
+    model = RiskModel(
+        booster,
+        feature_names=prep.features,
+        calibrator=calibrator,
+        scale=scale,
+        bands=bands,
+        categories=prep.categories,
+        metadata=metadata,
+        catalog=evaluated.catalog,
+        threshold_table=thresholds,
+        num_threads=num_threads,
+    )
+    return model, deployed
 
 
 def train(
@@ -712,6 +942,8 @@ def train(
     segment_cols: Sequence[str] = (),
     catalog: pd.DataFrame | None = None,
     fpr_floor: float = 1e-4,
+    refit: bool = True,
+    allow_leaky: Sequence[str] = (),
 ) -> TrainResult:
     """Train, calibrate and evaluate a risk model, with a logistic baseline beside it.
 
@@ -761,6 +993,13 @@ def train(
         the features follow its ``<family>__<feature>`` names.
     fpr_floor : float, default 1e-4
         FPR at risk score 1000.
+    refit : bool, default True
+        Deploy a model refitted on every labelled row, calibrated on out-of-fold raw
+        scores (see the module docstring); the metrics stay those of the evaluated fit
+        (``TrainResult.evaluated_model``). ``False`` deploys the evaluated fit itself.
+    allow_leaky : sequence of str
+        Features allowed to separate the training labels almost perfectly on their own
+        (otherwise training refuses them as a likely leak).
 
     Returns
     -------
@@ -770,7 +1009,8 @@ def train(
     ------
     TrainingError
         No positives, a side with a single class, fewer than ``min_positives`` positives,
-        no usable feature, bad labels or duplicated rows — each message names the fix.
+        no usable feature, bad labels or duplicated rows, or a feature that is almost the
+        label (see ``allow_leaky``) — each message names the fix.
 
     Examples
     --------
@@ -825,6 +1065,8 @@ def train(
         segment_cols=segment_cols,
         catalog=catalog,
         fpr_floor=fpr_floor,
+        refit=refit,
+        allow_leaky=allow_leaky,
     )
 
 
@@ -885,7 +1127,10 @@ def prequential(
         "early_stopping_rounds": 50,
         "catalog": None,
         "fpr_floor": 1e-4,
+        "allow_leaky": (),
     }
+    defaults.pop("refit", None)
+    kwargs.pop("refit", None)  # prequential measures evaluated fits only
     defaults.update(kwargs)
     rows = {}
     for split in rolling_splits(
@@ -901,6 +1146,7 @@ def prequential(
                 n_bootstrap=0,
                 min_positives=min_positives,
                 segment_cols=(),
+                diagnostics=False,
                 **defaults,
             )
         first = split.windows["test"][0]
@@ -959,7 +1205,8 @@ def evaluate(
     >>> from riskscore.modeling import make_training_table
     >>> t = make_training_table(1500, 6, positive_rate=0.08, seed=0)
     >>> r = train(t, capacity=20, n_bootstrap=0)
-    >>> ev = evaluate(r.model, r.test_frame, population_share=r.model.metadata["population_share"],
+    >>> m = r.gate_model   # the evaluated fit (r.model is the refit on every label)
+    >>> ev = evaluate(m, r.test_frame, population_share=m.metadata["population_share"],
     ...               n_bootstrap=0)
     >>> bool(np.isclose(ev.metrics.loc["pr_auc", "model"], r.metrics.loc["pr_auc", "model"]))
     True

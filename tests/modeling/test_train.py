@@ -46,27 +46,29 @@ def test_result_contents(result: TrainResult) -> None:
 
 
 def test_capacity_is_scaled_to_the_test_share(result: TrainResult) -> None:
-    meta = result.model.metadata
+    meta = result.gate_model.metadata  # the evaluated fit, measured on the test side
     share = meta["population_share"]
     assert 0.1 < share < 0.3  # ~20 % of the entities of the newest cutoff
     assert meta["capacity_test"] == max(1, round(20 * share))
     # the high band holds about one capacity of the whole population per cutoff
-    high = result.model.bands.thresholds["high"]
+    high = result.gate_model.bands.thresholds["high"]
     flagged = int((result.predictions["risk_score"] >= high).sum())
     assert flagged / share <= 20
+    # the deployed refit sets its bands on out-of-fold scores of every entity
+    assert result.model.metadata["population_share"] == 1.0
 
 
 def test_evaluate_reproduces_the_test_metrics(result: TrainResult) -> None:
     ev = evaluate(
-        result.model,
+        result.gate_model,
         result.test_frame,
-        population_share=result.model.metadata["population_share"],
+        population_share=result.gate_model.metadata["population_share"],
         n_bootstrap=0,
     )
     for metric in METRICS:
         a, b = ev.metrics.loc[metric, "model"], result.metrics.loc[metric, "model"]
         assert a == pytest.approx(b, nan_ok=True)
-    assert ev.k == result.model.metadata["capacity_test"]
+    assert ev.k == result.gate_model.metadata["capacity_test"]
 
 
 def test_evaluate_pairs_two_models(result: TrainResult, table: pd.DataFrame) -> None:
@@ -223,3 +225,36 @@ def test_prequential(table: pd.DataFrame) -> None:
     assert out.index.tolist() == ["2024-06-01", "2024-05-01", "mean", "std"]
     assert out.loc["mean", "pr_auc"] == pytest.approx(out.iloc[:2]["pr_auc"].mean())
     assert {"baseline_pr_auc", "test_rows", "test_positives"} <= set(out.columns)
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_model_card_says_which_features_are_not_point_in_time(
+    table: pd.DataFrame, kept: bool
+) -> None:
+    """A training set from tables with only the latest order status carries a record."""
+    from riskscore.features._training_set import POINT_IN_TIME_ATTR
+
+    table = table.copy()
+    table.attrs[POINT_IN_TIME_ATTR] = {
+        "not_point_in_time": ["complaints__refund_rate"],
+        "missing_columns": ["orders.refunded_at"],
+        "kept": kept,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = train(table, seed=0, capacity=20, n_bootstrap=0)
+    assert result.model.metadata["point_in_time"] == table.attrs[POINT_IN_TIME_ATTR]
+    card = result.model_card()
+    bullet = next(line for line in card.splitlines() if line.startswith("- point-in-time:"))
+    if kept:
+        assert "kept on request (allow_not_point_in_time=True): complaints__refund_rate" in bullet
+        assert "the metrics flatter them" in bullet
+    else:
+        assert "so left out: complaints__refund_rate (without orders.refunded_at" in bullet
+    assert any(n.startswith("not point-in-time") for n in result.notes)
+
+
+def test_model_card_of_a_user_table_has_no_point_in_time_line(result: TrainResult) -> None:
+    assert result.model.metadata["point_in_time"] is None
+    assert "- point-in-time:" not in result.model_card()
+    assert not any("point-in-time" in n for n in result.notes)

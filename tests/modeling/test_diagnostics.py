@@ -1,0 +1,126 @@
+"""Training diagnostics: leaks refused, shifts and instability named, quiet otherwise.
+
+Each check comes with the case it is built to catch (a copied label, a flipped feature,
+a test window where the model ranks backwards) and the case where it must stay quiet.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskscore.exceptions import TrainingError
+from riskscore.modeling import TrainingWarning, make_training_table, train
+from riskscore.modeling._diagnostics import feature_shift, leak_check, psi
+
+
+def _train(table: pd.DataFrame, **kwargs: object) -> object:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingWarning)
+        return train(table, capacity=20, n_bootstrap=100, seed=0, refit=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return make_training_table(1500, 6, positive_rate=0.08, seed=0)
+
+
+def test_a_copied_label_is_refused(table: pd.DataFrame) -> None:
+    t = table.assign(orders__copied=table["label"] * 5.0 + 1.0)
+    with pytest.raises(TrainingError, match=r"'orders__copied'.*ROC-AUC 1\.000.*allow_leaky"):
+        _train(t)
+
+
+def test_a_copied_label_can_be_allowed_by_name(table: pd.DataFrame) -> None:
+    t = table.assign(orders__copied=table["label"] * 5.0 + 1.0)
+    r = _train(t, allow_leaky=["orders__copied"])
+    sep = r.diagnostics.separation.set_index("feature")  # type: ignore[attr-defined]
+    assert sep.loc["orders__copied", "status"] == "allowed"
+    assert sep.loc["orders__copied", "roc_auc"] == 1.0
+    with pytest.raises(TrainingError, match="not features of this training table"):
+        _train(table, allow_leaky=["no_such_feature"])
+
+
+def test_a_near_copy_warns_and_trains(table: pd.DataFrame) -> None:
+    rng = np.random.default_rng(1)
+    noisy = np.where(rng.random(len(table)) < 0.03, 1 - table["label"], table["label"])
+    t = table.assign(orders__near=noisy.astype(float))
+    with pytest.warns(TrainingWarning, match=r"'orders__near' alone separates"):
+        train(t, capacity=20, n_bootstrap=0, seed=0, refit=False)
+
+
+def test_a_categorical_copy_is_caught(table: pd.DataFrame) -> None:
+    t = table.assign(orders__kind=np.where(table["label"] == 1, "bad", "good"))
+    with pytest.raises(TrainingError, match="orders__kind"):
+        _train(t)
+
+
+def test_quiet_on_a_stationary_table(table: pd.DataFrame) -> None:
+    r = _train(table)
+    d = r.diagnostics  # type: ignore[attr-defined]
+    assert d.findings == []
+    assert list(d.label_rate.columns) == ["rows", "positives", "rate"]
+    assert len(d.label_rate) == table["cutoff"].nunique()
+    assert d.stability["valid_roc_auc_lo"] <= d.stability["valid_roc_auc"]
+    assert d.stability["valid_roc_auc"] <= d.stability["valid_roc_auc_hi"]
+    assert "diagnostics.max_feature_psi" in d.metrics()
+    assert r.model.metadata["diagnostics"]["findings"] == []  # type: ignore[attr-defined]
+
+
+def test_a_feature_that_flips_in_the_test_window_is_named(table: pd.DataFrame) -> None:
+    last = table["cutoff"].max()
+    t = table.copy()
+    newest = t["cutoff"] == last
+    t.loc[newest, "orders__n_orders_30d"] = t.loc[newest, "orders__n_orders_30d"] * 10 + 500
+    r = _train(t)
+    shift = r.diagnostics.shift.set_index("feature")  # type: ignore[attr-defined]
+    assert shift.loc["orders__n_orders_30d", "unusual"]
+    assert shift.loc["orders__n_orders_30d", "psi_last"] > 1.0
+    assert any("'orders__n_orders_30d'" in n and "PSI" in n for n in r.notes)  # type: ignore[attr-defined]
+
+
+def test_a_test_window_that_ranks_backwards_is_named(table: pd.DataFrame) -> None:
+    last = table["cutoff"].max()
+    t = table.copy()
+    newest = t["cutoff"] == last
+    t.loc[newest, "label"] = 1 - t.loc[newest, "label"]  # concept flip in the newest window
+    r = _train(t, min_positives=5)
+    stab = r.diagnostics.stability  # type: ignore[attr-defined]
+    assert stab["test_roc_auc"] < stab["valid_roc_auc_lo"]
+    assert any("below the 95% interval" in n for n in r.notes)  # type: ignore[attr-defined]
+
+
+def test_psi_levels() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=20_000)
+    assert psi(a, rng.normal(size=20_000)) < 0.01
+    assert psi(a, rng.normal(size=20_000) + 1.0) > 0.25
+    with_missing = np.where(rng.random(20_000) < 0.5, np.nan, rng.normal(size=20_000))
+    assert psi(a, with_missing) > 0.25  # missing values are a bin of their own
+    cats = rng.integers(0, 3, 5000).astype(float)
+    assert psi(cats, cats, categorical=True) == 0.0
+
+
+def test_usual_movement_is_not_a_finding() -> None:
+    """A feature that drifts the same amount every window (an age) is not unusual."""
+    rng = np.random.default_rng(0)
+    windows = np.repeat(np.arange(5), 2000)
+    age = rng.gamma(4, 30, size=windows.size) + 30 * windows
+    test = rng.gamma(4, 30, size=2000) + 30 * 5
+    out = feature_shift(age[:, None], test[:, None], ["account__age"], ref_groups=windows)
+    row = out.iloc[0]
+    assert row["psi"] > 0.25 and not row["unusual"]
+    jump = feature_shift(age[:, None], test[:, None] + 400, ["account__age"], ref_groups=windows)
+    assert jump.iloc[0]["unusual"]
+
+
+def test_leak_check_without_allowances_returns_a_table() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.2).astype(float)
+    X = np.column_stack([rng.normal(size=400) + y, rng.normal(size=400)])
+    table, notes = leak_check(X, y, ["signal", "noise"])
+    assert table["feature"].tolist() == ["signal", "noise"] and notes == []
+    assert 0.7 < table.loc[0, "roc_auc"] < 0.9
