@@ -11,6 +11,7 @@ The public surface is exactly :data:`__all__`:
   baseline, calibration, the 0–1000 risk scale and bands.
 """
 
+from riskscore.modeling._ablation import families_to_leave_out, family_ablation, pool_ablation
 from riskscore.modeling._bands import (
     BANDS,
     Bands,
@@ -67,12 +68,15 @@ __all__ = [
     "bands_from_cost",
     "column_diff",
     "evaluate",
+    "families_to_leave_out",
+    "family_ablation",
     "fit_baseline",
     "fit_calibrator",
     "fit_lgbm",
     "lgbm_params",
     "make_split",
     "make_training_table",
+    "pool_ablation",
     "prequential",
     "random_search",
     "rolling_splits",
