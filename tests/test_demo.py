@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,7 +43,9 @@ def test_demo_trains_registers_promotes_scores_and_explains(
     ]:
         scores = pd.read_parquet(out / "scores" / f"{name}.parquet")
         assert f"scored {len(scores)} + rejected" in printed and f"= {n} input ids" in printed
-        assert scores["risk_score"].between(0, 1000).all()
+        risk = scores["risk_score"]
+        # a float on the 0-1000 scale; beyond it only past the fitted negatives / FPR floor
+        assert np.isfinite(risk).all() and risk.between(0, 1000).mean() > 0.95
 
     # the top sellers are printed highest risk first, each with reasons, and are the
     # highest risks of the score files

@@ -16,6 +16,7 @@ Exit codes: 0 ok, 2 bad input (a clear message), 1 internal error.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -186,7 +187,16 @@ def _print_result(result: Any) -> None:
         if has_base:
             line += f" {_cell(row, 'baseline'):<26}"
         typer.echo(line)
-    typer.echo(f"bands (risk score from): {result.model.bands.thresholds}")
+    bands = ", ".join(f"{k} {v:.1f}" for k, v in result.model.bands.thresholds.items())
+    typer.echo(f"bands (risk score from): {bands}")
+    deployed = getattr(result, "deployed", {}) or {}
+    if deployed.get("fit") == "refit":
+        typer.echo(
+            f"deployed: refit on all {deployed['rows']:,} labelled rows ({deployed['trees']} trees;"
+            f" the metrics above are of the evaluated fit on {deployed['evaluated_rows']:,} rows,"
+            f" {deployed['evaluated_trees']} trees); calibration and bands from out-of-fold "
+            f"scores ({deployed['crossfit_folds']} entity folds)"
+        )
     for note in result.notes:
         typer.echo(f"note: {note}")
 
@@ -262,7 +272,23 @@ def register(app: typer.Typer) -> None:
                 "tenure, region, category and size)."
             ),
         ] = None,
-        min_positives: Annotated[int, typer.Option("--min-positives", min=1)] = 30,
+        min_positives: Annotated[
+            int, typer.Option("--min-positives", min=1, help="Fewest positives on the train side.")
+        ] = 30,
+        refit: Annotated[
+            bool,
+            typer.Option(
+                help="Deploy a refit on every labelled row (calibrated out of fold); "
+                "--no-refit deploys the evaluated fit."
+            ),
+        ] = True,
+        allow_leaky: Annotated[
+            str | None,
+            typer.Option(
+                "--allow-leaky",
+                help="Comma-separated features allowed to separate the labels on their own.",
+            ),
+        ] = None,
         bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replicates.")] = 200,
         tracking_uri: Annotated[
             str | None, typer.Option("--tracking-uri", help="Default: $MLFLOW_TRACKING_URI.")
@@ -340,36 +366,46 @@ def register(app: typer.Typer) -> None:
             segment_cols=[c.strip() for c in segments.split(",")] if segments else (),
             min_positives=min_positives,
             n_bootstrap=bootstrap,
+            refit=refit,
+            allow_leaky=[c.strip() for c in allow_leaky.split(",") if c.strip()]
+            if allow_leaky
+            else (),
         )
-        if log:
-            from riskscore.registry import train_and_log
+        # findings are printed once, in plain words, by _print_result (not as raw warnings)
+        from riskscore.modeling import TrainingWarning
 
-            kw = {k: v for k, v in kwargs.items() if k not in ("entity", "target")}
-            logged = train_and_log(
-                frame,
-                entity=entity,
-                target=target or labels,
-                tracking_uri=tracking_uri,
-                register=register_model,
-                plots=plots,
-                **kw,
-            )
-            result = logged.result
-            assert result is not None
-            _print_result(result)
-            typer.echo(
-                f"logged run {logged.run_id} to {logged.tracking_uri}"
-                + (
-                    f"; registered {logged.name} version {logged.version} (challenger)"
-                    if logged.version
-                    else ""
+        # findings are printed once, in plain words, by _print_result (not as raw warnings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingWarning)
+            if log:
+                from riskscore.registry import train_and_log
+
+                kw = {k: v for k, v in kwargs.items() if k not in ("entity", "target")}
+                logged = train_and_log(
+                    frame,
+                    entity=entity,
+                    target=target or labels,
+                    tracking_uri=tracking_uri,
+                    register=register_model,
+                    plots=plots,
+                    **kw,
                 )
-            )
-        else:
-            from riskscore.modeling import train as train_model
+                result = logged.result
+                assert result is not None
+                _print_result(result)
+                typer.echo(
+                    f"logged run {logged.run_id} to {logged.tracking_uri}"
+                    + (
+                        f"; registered {logged.name} version {logged.version} (challenger)"
+                        if logged.version
+                        else ""
+                    )
+                )
+            else:
+                from riskscore.modeling import train as train_model
 
-            result = train_model(frame, **kwargs)
-            _print_result(result)
+                result = train_model(frame, **kwargs)
+                _print_result(result)
         if out is not None:
             folder = result.model.save(out / "model")
             if plots:

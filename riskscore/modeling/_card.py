@@ -116,6 +116,7 @@ def model_card(result: TrainResult) -> str:
         "",
         "## Model",
         "",
+        *_deployed_lines(result),
         f"- LightGBM, {model.booster.num_trees()} trees (early stopping on the validation window), "
         f"max depth {meta['params'].get('max_depth')}, {meta['params'].get('num_leaves')} leaves, "
         f"learning rate {meta['params'].get('learning_rate')}, seed {meta.get('seed')}",
@@ -201,7 +202,61 @@ def model_card(result: TrainResult) -> str:
     ]
     if result.split.mode == "stratified":
         lines.append("- No time column: a random split; metrics are optimistic under drift.")
+    lines += _diagnostics_lines(result)
     if result.notes:
         lines += ["", "## Training notes", "", *(f"- {n}" for n in result.notes)]
     lines.append("")
     return "\n".join(lines)
+
+
+def _deployed_lines(result: Any) -> list[str]:
+    deployed = getattr(result, "deployed", None) or {}
+    if deployed.get("fit") != "refit":
+        return ["- deployed: the evaluated fit (train side only; `refit=False`)"]
+    return [
+        f"- deployed: a refit on all {deployed['rows']} labelled rows ({deployed['positives']} "
+        f"positive), {deployed['trees']} trees (the evaluated fit: {deployed['evaluated_trees']} "
+        f"trees on {deployed['evaluated_rows']} rows, scaled by the row ratio); calibration "
+        f"({deployed['calibration']}), risk scale and bands from out-of-fold raw scores "
+        f"({deployed['crossfit_folds']} entity folds). The metrics below are the evaluated "
+        "fit's on its held-out test side; the refit has no held-out rows of its own."
+    ]
+
+
+def _diagnostics_lines(result: Any) -> list[str]:
+    diag = getattr(result, "diagnostics", None)
+    if diag is None:
+        return []
+    lines = ["", "## Diagnostics", ""]
+    sep = diag.separation.head(3)
+    lines.append(
+        "- strongest single features on the train side (ROC-AUC / PR-AUC alone): "
+        + ", ".join(
+            f"{r['feature']} {_num(r['roc_auc'])} / {_num(r['pr_auc'])}"
+            for r in sep.to_dict("records")
+        )
+    )
+    rates = diag.label_rate
+    lines.append(
+        "- label rate by window: "
+        + ", ".join(
+            f"{w} {_num(100 * r['rate'], 2)} % ({int(r['positives'])})" for w, r in rates.iterrows()
+        )
+    )
+    top = diag.shift.head(3)
+    lines.append(
+        "- largest train → test shifts (PSI): "
+        + ", ".join(f"{r['feature']} {_num(r['psi'], 2)}" for r in top.to_dict("records"))
+        + f"; beyond their usual window-to-window change: {int(diag.shift['unusual'].sum())}"
+    )
+    st = diag.stability
+    if st:
+        lines.append(
+            f"- validation ROC-AUC {_num(st['valid_roc_auc'])} "
+            f"[{_num(st['valid_roc_auc_lo'])}, {_num(st['valid_roc_auc_hi'])}], test ROC-AUC "
+            f"{_num(st['test_roc_auc'])}"
+        )
+    lines.append(
+        f"- findings: {len(diag.findings)}" + (" (see the training notes)" if diag.findings else "")
+    )
+    return lines

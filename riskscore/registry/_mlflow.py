@@ -79,6 +79,8 @@ ALIASES: tuple[str, ...] = ("champion", "challenger", "previous")
 
 #: Artifact paths inside a run.
 RISKMODEL_PATH = "riskmodel"
+#: The fit that produced the run's metrics, when the deployed model is a refit.
+EVALUATED_PATH = "evaluated_model"
 PYFUNC_NAME = "model"
 TEST_FRAME_PATH = "evaluation/test.parquet"
 
@@ -201,7 +203,15 @@ def _run_metrics(result: TrainResult) -> dict[str, float]:
                 out[key] = value
     out["train_seconds"] = float(result.seconds)
     out["best_iteration"] = float(result.model.metadata.get("best_iteration", 0))
-    out["bands.high_threshold"] = float(result.model.bands.thresholds["high"])
+    high = float(result.model.bands.thresholds["high"])
+    if math.isfinite(high):
+        out["bands.high_threshold"] = high
+    if result.diagnostics is not None:
+        out.update(result.diagnostics.metrics())
+    deployed = result.deployed or {}
+    if deployed.get("fit") == "refit":
+        out["deployed.rows"] = float(deployed["rows"])
+        out["deployed.trees"] = float(deployed["trees"])
     return out
 
 
@@ -314,6 +324,9 @@ def _log_into_active_run(
         tmp_path = Path(tmp)
         folder = model.save(tmp_path / RISKMODEL_PATH)
         mlflow.log_artifacts(str(folder), RISKMODEL_PATH)
+        if result.evaluated_model is not None:
+            evaluated = result.evaluated_model.save(tmp_path / EVALUATED_PATH)
+            mlflow.log_artifacts(str(evaluated), EVALUATED_PATH)
         _write_evaluation(result, tmp_path / "evaluation")
         mlflow.log_artifacts(str(tmp_path / "evaluation"), "evaluation")
         card = tmp_path / "model_card.md"
@@ -525,6 +538,16 @@ def _download(client: Any, mlflow: Any, run_id: str, path: str, dst: str) -> Pat
     return Path(local)
 
 
+def _gate_model(client: Any, mlflow: Any, run_id: str, dst: str) -> RiskModel:
+    """Load the run's evaluated fit (never a refit on its own test rows), else its model."""
+    try:
+        path = _download(client, mlflow, run_id, EVALUATED_PATH, dst + "-evaluated")
+        return RiskModel.load(_find_riskmodel(path))
+    except ModelNotFoundError:  # a run logged with refit=False, or before refits existed
+        path = _download(client, mlflow, run_id, RISKMODEL_PATH, dst)
+        return RiskModel.load(_find_riskmodel(path))
+
+
 def load_risk_model(uri: str, *, tracking_uri: str | None = None) -> LoadedModel:
     """Load a RiskModel from a folder or an MLflow URI, with its name and version.
 
@@ -632,7 +655,9 @@ def promote(
 ) -> Promotion:
     """Compare a version with the champion and move ``champion`` to it if it is as good.
 
-    Both models are scored on the candidate's own test window (logged with its run); the
+    Both models are scored on the candidate's own test window (logged with its run) with
+    their *evaluated* fits (``evaluated_model/`` of each run when the deployed model is a
+    refit on every label, which has seen those rows); the
     :class:`Gate` decides. With no champion yet, the candidate becomes champion. The old
     champion keeps the alias ``previous``. The decision, the gate and ``force`` are
     recorded as tags on the candidate version and its run.
@@ -675,16 +700,8 @@ def promote(
             passed = True
         else:
             with tempfile.TemporaryDirectory(prefix="riskscore-promote-") as tmp:
-                cand = RiskModel.load(
-                    _find_riskmodel(
-                        _download(client, mlflow, candidate_mv.run_id, RISKMODEL_PATH, f"{tmp}/c")
-                    )
-                )
-                champ = RiskModel.load(
-                    _find_riskmodel(
-                        _download(client, mlflow, champion_mv.run_id, RISKMODEL_PATH, f"{tmp}/p")
-                    )
-                )
+                cand = _gate_model(client, mlflow, candidate_mv.run_id, f"{tmp}/c")
+                champ = _gate_model(client, mlflow, champion_mv.run_id, f"{tmp}/p")
                 test_path = _download(
                     client, mlflow, candidate_mv.run_id, TEST_FRAME_PATH, f"{tmp}/t"
                 )

@@ -134,7 +134,7 @@ def test_log_register_promote_load(
     out = pyfunc.predict(good.test_frame[good.model.feature_names].head(20))
     assert list(out.columns) == ["score", "risk_score", "band", "reasons"]
     np.testing.assert_allclose(out["score"], expected[:20])
-    assert out["risk_score"].dtype == np.int64 and set(out["band"]) <= {
+    assert out["risk_score"].dtype == np.float64 and set(out["band"]) <= {
         "low",
         "medium",
         "high",
