@@ -151,11 +151,11 @@ def family_ablation(
     Examples
     --------
     >>> from riskscore.modeling import make_training_table
-    >>> t = make_training_table(800, 5, positive_rate=0.1, seed=0)
-    >>> out = family_ablation(t, families=["noise"], n_windows=2, capacity=20,
-    ...                       params={"n_estimators": 50})  # doctest: +SKIP
-    >>> out["family"].tolist()  # doctest: +SKIP
-    ['noise']
+    >>> t = make_training_table(600, 4, positive_rate=0.1, seed=0)
+    >>> out = family_ablation(t, families=["noise", "network"], pairs=(), n_windows=1,
+    ...                       capacity=20, num_boost_round=100, num_threads=1)
+    >>> out["family"].tolist(), out["n_pairs"].tolist()
+    (['noise', 'network'], [1, 1])
     """
     from riskscore.modeling._train import TrainingWarning, prequential
 
