@@ -124,3 +124,26 @@ def test_leak_check_without_allowances_returns_a_table() -> None:
     table, notes = leak_check(X, y, ["signal", "noise"])
     assert table["feature"].tolist() == ["signal", "noise"] and notes == []
     assert 0.7 < table.loc[0, "roc_auc"] < 0.9
+
+
+def _marketplace_result(scenario: str, target: str) -> object:
+    import riskscore as rs
+    from riskscore.features import build_training_set, default_cutoffs
+
+    tables = rs.make_marketplace(n_sellers=2000, seed=0, scenario=scenario)
+    frame = build_training_set(tables, "seller", target, default_cutoffs(tables, "60D", 6), "60D")
+    return _train(frame, entity="seller", target=target, valid_windows=2, min_positives=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["fraud", "counterfeit"])
+def test_quiet_on_the_default_marketplace(target: str) -> None:
+    r = _marketplace_result("default", target)
+    assert r.diagnostics.findings == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_the_drift_scenario_trips_the_shift_check() -> None:
+    r = _marketplace_result("drift", "counterfeit")
+    findings = r.diagnostics.findings  # type: ignore[attr-defined]
+    assert any("beyond their usual change" in f and "complaints__" in f for f in findings)
