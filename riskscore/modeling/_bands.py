@@ -28,10 +28,11 @@ with the slope of its last decade.
 The risk score is a **float** and **strictly increasing** in the raw score over the whole
 line, so it orders entities exactly as the model does (a review queue sorted by it loses
 nothing; an integer score had 749 distinct values over 58k rows on a public benchmark and
-cost 6% of average precision). 0–1000 is the measured scale; beyond it the map continues
-with the slope of its end segments: above 1000 an entity is rarer than the FPR floor,
-below 0 it scores under every negative the scale was fitted on. Show it rounded; sort and
-threshold on the float.
+cost 6% of average precision). 0–1000 is the measured scale. Above the top knot the map
+continues with the slope of its last segment (above 1000 an entity is rarer than the FPR
+floor); below the second knot (FPR about 94%) it decays exponentially towards 0 with the
+slope where they meet, so entities under every fitted negative still rank, inside
+(0, 12.5), and the score never goes negative. Show it rounded; sort and threshold on the float.
 
 Bands
 -----
@@ -143,27 +144,53 @@ class RiskScale:
         hi = (r[-1] - r[-2]) / (x[-1] - x[-2])
         return (lo if lo > 0 else 1.0), (hi if hi > 0 else 1.0)
 
+    def _floor_knot(self) -> tuple[float, float, float] | None:
+        """``(x1, r1, slope)`` of the first segment, below which the score decays to 0."""
+        x, r = self.raw_knots, self.risk_knots
+        if len(x) < 3 or r[1] <= 0:  # a hand-made two-knot scale extends linearly
+            return None
+        return x[1], r[1], self._end_slopes()[0]
+
     def transform(self, raw: npt.ArrayLike) -> np.ndarray:
         """Risk score (float64 array), strictly increasing in the raw score."""
         x = np.asarray(raw, dtype=np.float64)
         inner = np.interp(x, self.raw_knots, self.risk_knots)
         lo, hi = self._end_slopes()
-        below = self.risk_knots[0] + lo * (x - self.raw_knots[0])
         above = self.risk_knots[-1] + hi * (x - self.raw_knots[-1])
+        floor = self._floor_knot()
+        if floor is None:
+            below = self.risk_knots[0] + lo * (x - self.raw_knots[0])
+            low_end = self.raw_knots[0]
+        else:
+            x1, r1, slope = floor
+            with np.errstate(under="ignore"):
+                below = r1 * np.exp(np.minimum(slope * (x - x1) / r1, 0.0))
+            low_end = x1
         out: np.ndarray = np.where(
-            x < self.raw_knots[0], below, np.where(x > self.raw_knots[-1], above, inner)
+            x < low_end, below, np.where(x > self.raw_knots[-1], above, inner)
         )
         return out
 
     def raw_at(self, risk: npt.ArrayLike) -> np.ndarray:
-        """Return the raw score at which the risk score reaches ``risk`` (inverse map)."""
+        """Return the raw score at which the risk score reaches ``risk`` (inverse map).
+
+        Risk scores at or below 0 have no raw score (``-inf``).
+        """
         r = np.asarray(risk, dtype=np.float64)
         inner = np.interp(r, self.risk_knots, self.raw_knots)
         lo, hi = self._end_slopes()
-        below = self.raw_knots[0] + (r - self.risk_knots[0]) / lo
         above = self.raw_knots[-1] + (r - self.risk_knots[-1]) / hi
+        floor = self._floor_knot()
+        if floor is None:
+            below = self.raw_knots[0] + (r - self.risk_knots[0]) / lo
+            low_end = self.risk_knots[0]
+        else:
+            x1, r1, slope = floor
+            with np.errstate(divide="ignore", invalid="ignore"):
+                below = np.where(r > 0, x1 + r1 / slope * np.log(np.maximum(r, 0) / r1), -np.inf)
+            low_end = r1
         out: np.ndarray = np.where(
-            r < self.risk_knots[0], below, np.where(r > self.risk_knots[-1], above, inner)
+            r < low_end, below, np.where(r > self.risk_knots[-1], above, inner)
         )
         return out
 
@@ -353,7 +380,8 @@ def bands_from_cost(
 
 def _risk_at_probability(calibrator: Calibrator, scale: RiskScale, p: float) -> float:
     """Smallest risk score whose calibrated probability reaches ``p`` (bisection on raw)."""
-    lo, hi = float(scale.raw_at(-2 * MAX_RISK)), float(scale.raw_at(3 * MAX_RISK))
+    lo = float(scale.raw_knots[0]) - 1e3
+    hi = float(scale.raw_at(3 * MAX_RISK))
     if calibrator.transform(np.array([hi]))[0] < p:
         return float(np.inf)
     if calibrator.transform(np.array([lo]))[0] >= p:

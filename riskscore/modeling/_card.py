@@ -251,10 +251,17 @@ def _diagnostics_lines(result: Any) -> list[str]:
     )
     st = diag.stability
     if st:
+        interval = (
+            f" [{_num(st['valid_roc_auc_lo'])}, {_num(st['valid_roc_auc_hi'])}]"
+            if "valid_roc_auc_lo" in st
+            else ""
+        )
+        drop = (
+            f"; drop {_num(st['drop_lo'])} to {_num(st['drop_hi'])} (95%)" if "drop_lo" in st else ""
+        )
         lines.append(
-            f"- validation ROC-AUC {_num(st['valid_roc_auc'])} "
-            f"[{_num(st['valid_roc_auc_lo'])}, {_num(st['valid_roc_auc_hi'])}], test ROC-AUC "
-            f"{_num(st['test_roc_auc'])}"
+            f"- validation ROC-AUC {_num(st['valid_roc_auc'])}{interval}, test ROC-AUC "
+            f"{_num(st['test_roc_auc'])}{drop}"
         )
     lines.append(
         f"- findings: {len(diag.findings)}" + (" (see the training notes)" if diag.findings else "")

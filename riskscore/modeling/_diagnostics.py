@@ -8,8 +8,10 @@ fitting and measures what a careful reviewer would ask for:
 
 - **single-feature separation** on the training side: ROC-AUC (direction-free:
   ``max(auc, 1 - auc)``) and PR-AUC (the better direction) of each feature alone. At
-  :data:`LEAK_REFUSE` (0.99) or above training stops unless the feature is named in
-  ``allow_leaky``; from :data:`LEAK_WARN` (0.95) it warns. Missing values rank lowest;
+  :data:`LEAK_REFUSE` (0.99) or above (either measure) training stops unless the feature
+  is named in ``allow_leaky``; it warns from ROC-AUC :data:`LEAK_WARN` (0.95) with PR-AUC
+  at least 0.5, or PR-AUC 0.95 (on the default marketplace account age alone reaches
+  ROC-AUC 0.96 at PR-AUC 0.11: strong, not a copy of the label). Missing values rank lowest;
   a categorical feature is scored by its categories' positive rate on the same rows.
 - **label rate by window**: rows, positives and rate per cutoff (or day), so a label
   drought or a burst is visible.
@@ -23,9 +25,11 @@ fitting and measures what a careful reviewer would ask for:
   above :data:`PSI_ACT` (0.25, the usual "act" level) **and** above twice its largest
   PSI between training windows as far apart — a shift beyond the usual — and the model
   relies on it (gain share at least 2%).
-- **validation vs test**: the test ROC-AUC against the 95% bootstrap interval of the
-  validation ROC-AUC; outside it, the model behaves differently on the newest window
-  than on the one used to choose it (drift, or a validation window too small to trust).
+- **validation vs test**: the difference validation − test ROC-AUC with a 95% interval
+  from bootstrapping both windows (each has its own few positives: on the demo the
+  validation interval alone was 0.995–0.997 and flagged a test ROC-AUC of 0.977 that is
+  within the test window's own noise); a finding when the interval excludes 0 and the
+  drop is at least :data:`STABILITY_MARGIN` (0.02).
 
 Every finding is a plain sentence in :attr:`Diagnostics.findings`; numbers are in the
 frames and in :meth:`Diagnostics.metrics` (logged to MLflow).
@@ -56,8 +60,11 @@ __all__ = [
 
 #: Single-feature ROC-AUC or PR-AUC on the training side at which training refuses.
 LEAK_REFUSE = 0.99
-#: ... and at which it warns.
+#: ... and at which it warns (ROC-AUC together with a PR-AUC of :data:`LEAK_WARN_PR_AUC`).
 LEAK_WARN = 0.95
+LEAK_WARN_PR_AUC = 0.5
+#: Smallest drop of ROC-AUC from validation to test worth a finding.
+STABILITY_MARGIN = 0.02
 #: Population stability index: "watch" and "act" levels (the usual 0.1 / 0.25).
 PSI_WATCH = 0.1
 PSI_ACT = 0.25
@@ -157,10 +164,16 @@ def leak_check(
         rows.append({"feature": name, "roc_auc": auc, "pr_auc": ap})
     table = pd.DataFrame(rows, columns=["feature", "roc_auc", "pr_auc"])
     strength = table[["roc_auc", "pr_auc"]].max(axis=1).fillna(0.0)
+    # warn when a feature both ranks (ROC-AUC) and isolates the positives (PR-AUC) like a
+    # near copy of the label; a ROC-AUC of 0.95 alone is what account age reaches on the
+    # default marketplace (PR-AUC 0.1), a strong feature, not a leak
+    near_copy = ((table["roc_auc"] >= LEAK_WARN) & (table["pr_auc"] >= LEAK_WARN_PR_AUC)) | (
+        table["pr_auc"] >= LEAK_WARN
+    )
     table["status"] = np.where(
         table["feature"].isin(allowed),
         "allowed",
-        np.where(strength >= LEAK_WARN, "warn", "ok"),
+        np.where(near_copy.fillna(False), "warn", "ok"),
     )
     refused = table[(strength >= LEAK_REFUSE) & ~table["feature"].isin(allowed)]
     if len(refused):
@@ -389,19 +402,15 @@ def _lag(groups: np.ndarray | None, train: np.ndarray, test: np.ndarray) -> int:
 
 
 def _bootstrap_auc(
-    y: np.ndarray, s: np.ndarray, n_boot: int, seed: int
-) -> tuple[float, float, float]:
-    point = roc_auc(y, s)
-    if n_boot <= 0 or np.isnan(point):
-        return point, float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
+    y: np.ndarray, s: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """ROC-AUC of ``n_boot`` resamples, stratified by class."""
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    values = []
-    for _ in range(n_boot):
+    out = np.empty(n_boot)
+    for b in range(n_boot):
         idx = np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)]
-        values.append(roc_auc(y[idx], s[idx]))
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return point, float(lo), float(hi)
+        out[b] = roc_auc(y[idx], s[idx])
+    return out
 
 
 def diagnose(
@@ -485,26 +494,30 @@ def diagnose(
     stability: dict[str, float] = {}
     y_va, y_te = y[sides["valid"]], y[sides["test"]]
     if 0 < y_va.sum() < y_va.size and 0 < y_te.sum() < y_te.size:
-        point, lo, hi = _bootstrap_auc(y_va, raw["valid"], n_boot, seed)
+        valid_auc = roc_auc(y_va, raw["valid"])
         test_auc = roc_auc(y_te, raw["test"])
-        stability = {
-            "valid_roc_auc": point,
-            "valid_roc_auc_lo": lo,
-            "valid_roc_auc_hi": hi,
-            "test_roc_auc": test_auc,
-        }
-        if np.isfinite(lo) and not lo <= test_auc <= hi:
-            word = "below" if test_auc < lo else "above"
-            notes.append(
-                f"the test ROC-AUC ({test_auc:.3f}) is {word} the 95% interval of the "
-                f"validation ROC-AUC ({point:.3f}, {lo:.3f}–{hi:.3f}): the model ranks the "
-                "newest window differently from the one it was chosen on"
-                + (
-                    " — a sign of drift; retrain on recent data or find the shifted features"
-                    if word == "below"
-                    else ""
-                )
+        stability = {"valid_roc_auc": valid_auc, "test_roc_auc": test_auc}
+        if n_boot > 0:
+            rng = np.random.default_rng(seed)
+            va_b = _bootstrap_auc(y_va, raw["valid"], n_boot, rng)
+            te_b = _bootstrap_auc(y_te, raw["test"], n_boot, rng)
+            lo, hi = np.percentile(va_b, [2.5, 97.5])
+            d_lo, d_hi = np.percentile(va_b - te_b, [2.5, 97.5])
+            stability.update(
+                valid_roc_auc_lo=float(lo),
+                valid_roc_auc_hi=float(hi),
+                drop_lo=float(d_lo),
+                drop_hi=float(d_hi),
             )
+            drop = valid_auc - test_auc
+            if d_lo > 0 and drop >= STABILITY_MARGIN:
+                notes.append(
+                    f"the test ROC-AUC ({test_auc:.3f}) is below the validation ROC-AUC "
+                    f"({valid_auc:.3f}) by {drop:.3f} (95% interval of the drop "
+                    f"{d_lo:.3f}–{d_hi:.3f}, both windows resampled): the model ranks the "
+                    "newest window worse than the one it was chosen on — a sign of drift; "
+                    "retrain on recent data or find the shifted features"
+                )
     return Diagnostics(
         separation=separation,
         label_rate=rates,
