@@ -257,7 +257,9 @@ def _diagnostics_lines(result: Any) -> list[str]:
             else ""
         )
         drop = (
-            f"; drop {_num(st['drop_lo'])} to {_num(st['drop_hi'])} (95%)" if "drop_lo" in st else ""
+            f"; drop {_num(st['drop_lo'])} to {_num(st['drop_hi'])} (95%)"
+            if "drop_lo" in st
+            else ""
         )
         lines.append(
             f"- validation ROC-AUC {_num(st['valid_roc_auc'])}{interval}, test ROC-AUC "
