@@ -22,6 +22,7 @@ against the champions to replace them.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -108,6 +109,7 @@ def _train_models(
         build_training_set,
         default_cutoffs,
     )
+    from riskscore.modeling import TrainingWarning
     from riskscore.registry import promote, train_and_log
 
     cutoffs = default_cutoffs(tables, "60D", 6)
@@ -117,17 +119,19 @@ def _train_models(
         frame = build_training_set(tables, entity, target, cutoffs, "60D")  # type: ignore[arg-type]
         frame = add_segments(frame, tables, entity)
         typer.echo(f"{len(frame):,} rows, {int(frame['label'].sum())} positives")
-        logged = train_and_log(
-            frame,
-            entity=entity,
-            target=target,
-            tracking_uri=tracking,
-            seed=seed,
-            capacity=capacity,
-            valid_windows=DATA_VALID_WINDOWS,
-            segment_cols=list(SEGMENT_COLUMNS),
-            n_bootstrap=bootstrap,
-        )
+        with warnings.catch_warnings():  # findings are printed once as notes below
+            warnings.simplefilter("ignore", TrainingWarning)
+            logged = train_and_log(
+                frame,
+                entity=entity,
+                target=target,
+                tracking_uri=tracking,
+                seed=seed,
+                capacity=capacity,
+                valid_windows=DATA_VALID_WINDOWS,
+                segment_cols=list(SEGMENT_COLUMNS),
+                n_bootstrap=bootstrap,
+            )
         assert logged.result is not None
         _print_result(logged.result)
         typer.echo(f"logged run {logged.run_id}; registered {logged.name} v{logged.version}")
