@@ -171,3 +171,22 @@ def logged(trained, tmp_path_factory):
         warnings.simplefilter("ignore")
         run = registry.log_training(trained, tracking_uri=tracking, plots=False, include_code=False)
     return tracking, f"models:/{run.name}/{run.version}"
+
+
+def score_args(model_dir, data_dir, out, *extra, as_of=AS_OF):
+    """Arguments of a quiet ``riskscore score`` run (fixed scored-at, no progress)."""
+    return [
+        "score",
+        "--model",
+        str(model_dir),
+        "--data",
+        str(data_dir),
+        "--as-of",
+        as_of,
+        "--out",
+        str(out),
+        "--scored-at",
+        SCORED_AT,
+        "--no-progress",
+        *map(str, extra),
+    ]

@@ -17,27 +17,11 @@ import pytest
 
 from riskscore.cli import main
 from riskscore.scoring._batch import lock_path
-from tests.scoring.conftest import AS_OF, SCORED_AT
+from tests.scoring.conftest import AS_OF, score_args
 
 
 def _args(model_dir, data_dir, out, *extra, as_of=AS_OF):
-    return [
-        "score",
-        "--model",
-        str(model_dir),
-        "--data",
-        str(data_dir),
-        "--as-of",
-        as_of,
-        "--out",
-        str(out),
-        "--scored-at",
-        SCORED_AT,
-        "--no-progress",
-        "--show",
-        "0",
-        *map(str, extra),
-    ]
+    return score_args(model_dir, data_dir, out, "--show", "0", *extra, as_of=as_of)
 
 
 def _start(args, **env):

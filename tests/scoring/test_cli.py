@@ -12,25 +12,9 @@ import pandas as pd
 import pytest
 
 from riskscore.cli import main
-from tests.scoring.conftest import AS_OF, SCORED_AT
+from tests.scoring.conftest import score_args
 
-
-def _args(model_dir, data_dir, out, *extra):
-    return [
-        "score",
-        "--model",
-        str(model_dir),
-        "--data",
-        str(data_dir),
-        "--as-of",
-        AS_OF,
-        "--out",
-        str(out),
-        "--scored-at",
-        SCORED_AT,
-        "--no-progress",
-        *map(str, extra),
-    ]
+_args = score_args
 
 
 def test_scores_every_seller_and_accounts_for_every_id(
