@@ -604,9 +604,10 @@ def _fit(
     calibrator = fit_calibrator(raw["calib"], y[ca], calibration)
     negatives = np.r_[raw["valid"][y[va] == 0], raw["calib"][y[ca] == 0]]
     scale = RiskScale.fit(negatives, fpr_floor=fpr_floor)
+    gain = booster.feature_importance("gain")
+    gain_share = gain / max(gain.sum(), 1e-12)
     diag = None
     if diagnostics:
-        gain_all = booster.feature_importance("gain")
         diag = diagnose(
             X=X,
             y=y,
@@ -617,7 +618,7 @@ def _fit(
             groups=prep.groups,
             separation=separation,
             findings=leak_notes,
-            importance=dict(zip(prep.features, gain_all / max(gain_all.sum(), 1e-12), strict=True)),
+            importance=dict(zip(prep.features, gain_share, strict=True)),
             n_boot=n_bootstrap,
             seed=seed,
         )
@@ -676,11 +677,10 @@ def _fit(
         slices = slice_metrics(
             test_rows[list(segment_cols)].reset_index(drop=True), y_te, raw_te, flagged
         )
-    gain = booster.feature_importance("gain")
     importance = pd.DataFrame(
         {
             "feature": prep.features,
-            "gain": gain / max(gain.sum(), 1e-12),
+            "gain": gain_share,
             "splits": booster.feature_importance("split"),
         }
     ).sort_values(["gain", "feature"], ascending=[False, True], ignore_index=True)
