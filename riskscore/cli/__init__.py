@@ -36,6 +36,7 @@ _COMMANDS: tuple[str, ...] = (
     "_score",
     "_explain",
     "_links",
+    "_serve",
 )
 
 for _name in _COMMANDS:
