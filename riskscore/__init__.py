@@ -11,10 +11,13 @@ from typing import Any
 
 from riskscore.exceptions import (
     BackendNotAvailable,
+    DatasetError,
     ExplanationError,
     FeatureError,
     LeakageError,
+    MetricsError,
     ModelNotFoundError,
+    ParameterError,
     RegistryError,
     RiskscoreError,
     SchemaError,
@@ -41,10 +44,13 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "CONTRACT",
     "BackendNotAvailable",
+    "DatasetError",
     "ExplanationError",
     "FeatureError",
     "LeakageError",
+    "MetricsError",
     "ModelNotFoundError",
+    "ParameterError",
     "RegistryError",
     "RiskscoreError",
     "SchemaError",

@@ -4,9 +4,16 @@ Every error riskscore raises derives from :class:`RiskscoreError`, so a caller c
 all of them in one place. Errors from dependencies (pandas, LightGBM, MLflow, Spark) are
 translated into one of these where they enter riskscore.
 
+Each class also derives from the built-in exception that code written before it would
+have caught (``ValueError``, ``LookupError``, ...), as scikit-learn and pandas do, so an
+existing ``except ValueError`` keeps working.
+
 ::
 
     RiskscoreError
+    ├── ParameterError         an argument has a wrong type or a value out of range
+    │   ├── DatasetError       the simulator cannot make the marketplace asked for
+    │   └── MetricsError       labels and scores cannot be evaluated as given
     ├── SchemaError            a table breaks the data contract
     ├── FeatureError           a feature cannot be computed as asked
     │   └── LeakageError       a feature would use data from at or after its cutoff
@@ -22,10 +29,13 @@ from __future__ import annotations
 
 __all__ = [
     "BackendNotAvailable",
+    "DatasetError",
     "ExplanationError",
     "FeatureError",
     "LeakageError",
+    "MetricsError",
     "ModelNotFoundError",
+    "ParameterError",
     "RegistryError",
     "RiskscoreError",
     "SchemaError",
@@ -36,6 +46,31 @@ __all__ = [
 
 class RiskscoreError(Exception):
     """Root of every error riskscore raises."""
+
+
+class ParameterError(RiskscoreError, ValueError, TypeError):
+    """An argument of a riskscore function has a wrong type or a value out of its range.
+
+    It is also a ``ValueError`` and a ``TypeError`` (as scikit-learn's
+    ``InvalidParameterError``), the two errors such a call raised before.
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> try:
+    ...     make_marketplace(n_sellers=0)
+    ... except ParameterError as err:
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    DatasetError True
+    """
+
+
+class DatasetError(ParameterError):
+    """The synthetic marketplace cannot be made as asked (a parameter or scenario is wrong)."""
+
+
+class MetricsError(ParameterError):
+    """Labels and scores cannot be evaluated as given (lengths differ, labels not 0/1, NaN)."""
 
 
 class SchemaError(RiskscoreError, ValueError):

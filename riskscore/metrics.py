@@ -21,6 +21,13 @@ Intervals
 :func:`bootstrap_intervals` resamples rows with replacement within each group (so every
 replicate keeps the group sizes and the capacity means the same) and reports percentile
 intervals. Replicates in which a metric is undefined (a single class) are skipped.
+
+Errors
+------
+Bad input (outcomes other than 0/1, a NaN or non-numeric score, arrays of different
+lengths, a capacity ``k`` below 1, probabilities outside [0, 1] where probabilities are
+needed) raises :class:`~riskscore.exceptions.MetricsError`, which is also a
+``ValueError``. A metric that is undefined on valid input (one class only) is NaN.
 """
 
 from __future__ import annotations
@@ -31,6 +38,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from riskscore._validation import (
+    as_float_array,
+    as_labels,
+    check_frame,
+    check_int,
+    check_real,
+    check_same_length,
+    fail,
+)
+from riskscore.exceptions import MetricsError
 
 __all__ = [
     "METRICS",
@@ -62,18 +80,32 @@ METRICS: dict[str, bool] = {
 }
 
 
-def _arrays(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    s = np.asarray(y_score, dtype=np.float64).ravel()
-    if y.shape != s.shape:
-        raise ValueError(f"y_true has {y.size} values but the score has {s.size}; they must match")
-    if y.size and not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("y_true must hold only 0 and 1 (or False/True)")
-    if np.isnan(s).any():
-        raise ValueError(
-            f"the score has {int(np.isnan(s).sum())} NaN value(s); scores must be finite"
-        )
+def _arrays(
+    y_true: ArrayLike, y_score: ArrayLike, where: str, score_name: str = "y_score"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check and flatten 0/1 outcomes and scores of the same length (NaN scores refused).
+
+    Raises
+    ------
+    MetricsError
+        When the outcomes are not 0/1, a score is not a number or NaN, or lengths differ.
+    """
+    y = as_labels(y_true, "y_true", where, error=MetricsError)
+    s = as_float_array(y_score, score_name, where, error=MetricsError)
+    check_same_length(where, MetricsError, y_true=y, **{score_name: s})
     return y, s
+
+
+def _probabilities(p: np.ndarray, where: str) -> np.ndarray:
+    """Raise :class:`MetricsError` unless every probability lies in [0, 1]."""
+    outside = (p < 0) | (p > 1)
+    if outside.any():
+        raise MetricsError(
+            f"The 'y_prob' parameter of {where} must hold probabilities in [0, 1]. Got "
+            f"{int(outside.sum())} value(s) outside, e.g. {p[outside][:3].tolist()}; pass "
+            "calibrated scores (RiskModel.predict_proba), not raw log-odds"
+        )
+    return p
 
 
 def _average_ranks(s: np.ndarray) -> np.ndarray:
@@ -99,7 +131,7 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     >>> roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.2, 0.9])
     0.875
     """
-    y, s = _arrays(y_true, y_score)
+    y, s = _arrays(y_true, y_score, "roc_auc")
     n_pos = float(y.sum())
     n_neg = float(y.size - n_pos)
     if n_pos == 0 or n_neg == 0:
@@ -130,7 +162,7 @@ def pr_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     >>> pr_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])  # (0.5 * 1 + 0.5 * 2/3)
     0.8333333333333333
     """
-    y, s = _arrays(y_true, y_score)
+    y, s = _arrays(y_true, y_score, "pr_auc")
     n_pos = y.sum()
     if n_pos == 0:
         return float("nan")
@@ -155,7 +187,8 @@ def recall_at_fpr(y_true: ArrayLike, y_score: ArrayLike, max_fpr: float = 0.01) 
     >>> recall_at_fpr(y, s, max_fpr=0.0)
     0.5
     """
-    y, s = _arrays(y_true, y_score)
+    y, s = _arrays(y_true, y_score, "recall_at_fpr")
+    max_fpr = check_real(max_fpr, "max_fpr", "recall_at_fpr", low=0, high=1, error=MetricsError)
     n_pos = y.sum()
     n_neg = y.size - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -165,17 +198,31 @@ def recall_at_fpr(y_true: ArrayLike, y_score: ArrayLike, max_fpr: float = 0.01) 
     return float(tp[ok].max() / n_pos) if ok.any() else 0.0
 
 
-def _top_k_mask(s: np.ndarray, k: int, groups: ArrayLike | None) -> np.ndarray:
-    """Boolean mask of the ``k`` highest scores within each group (stable on ties)."""
-    if k < 1:
-        raise ValueError(f"k (the review capacity) must be a positive integer. Got {k} instead.")
-    n = s.size
+def _group_codes(groups: ArrayLike | None, n: int, where: str) -> np.ndarray:
+    """Dense integer code of each row's group (one group when ``groups`` is None)."""
     if groups is None:
-        g = np.zeros(n, dtype=np.int64)
-    else:
-        g = pd.factorize(np.asarray(groups).ravel(), sort=True)[0]
-        if g.size != n:
-            raise ValueError(f"groups has {g.size} values but the score has {n}; they must match")
+        return np.zeros(n, dtype=np.int64)
+    if isinstance(groups, str | bytes | dict):
+        raise fail("groups", where, "an array with one group per row", groups, error=MetricsError)
+    try:
+        g = np.asarray(pd.factorize(np.asarray(groups).ravel(), sort=True)[0], dtype=np.int64)
+    except (TypeError, ValueError) as err:
+        raise fail(
+            "groups",
+            where,
+            f"an array of sortable group labels ({err})",
+            groups,
+            error=MetricsError,
+        ) from None
+    check_same_length(where, MetricsError, groups=g, y_score=np.empty(n))
+    return g
+
+
+def _top_k_mask(s: np.ndarray, k: int, groups: ArrayLike | None, where: str) -> np.ndarray:
+    """Boolean mask of the ``k`` highest scores within each group (stable on ties)."""
+    k = check_int(k, "k", where, minimum=1, error=MetricsError)
+    n = s.size
+    g = _group_codes(groups, n, where)
     order = np.lexsort((np.arange(n), -s, g))
     g_sorted = g[order]
     starts = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
@@ -210,8 +257,8 @@ def precision_at_k(
     >>> precision_at_k(y, s, k=1, groups=["a", "a", "a", "b", "b", "b"])  # 0.9 (1), 0.7 (0)
     0.5
     """
-    y, s = _arrays(y_true, y_score)
-    mask = _top_k_mask(s, k, groups)
+    y, s = _arrays(y_true, y_score, "precision_at_k")
+    mask = _top_k_mask(s, k, groups, "precision_at_k")
     return float(y[mask].mean()) if mask.any() else float("nan")
 
 
@@ -225,10 +272,11 @@ def recall_at_k(
     >>> recall_at_k([1, 0, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.2, 0.7, 0.6], k=2)
     0.3333333333333333
     """
-    y, s = _arrays(y_true, y_score)
+    y, s = _arrays(y_true, y_score, "recall_at_k")
     if y.sum() == 0:
+        check_int(k, "k", "recall_at_k", minimum=1, error=MetricsError)
         return float("nan")
-    mask = _top_k_mask(s, k, groups)
+    mask = _top_k_mask(s, k, groups, "recall_at_k")
     return float(y[mask].sum() / y.sum())
 
 
@@ -240,7 +288,8 @@ def brier(y_true: ArrayLike, y_prob: ArrayLike) -> float:
     >>> round(brier([0, 1], [0.2, 0.6]), 6)   # (0.04 + 0.16) / 2
     0.1
     """
-    y, p = _arrays(y_true, y_prob)
+    y, p = _arrays(y_true, y_prob, "brier", "y_prob")
+    _probabilities(p, "brier")
     return float(np.mean((p - y) ** 2))
 
 
@@ -255,11 +304,11 @@ def ece(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 10) -> float:
     >>> ece([0, 0, 1, 1], [0.1, 0.1, 0.9, 0.7], n_bins=10)  # (|0-0.2| + |1-0.7| + |1-0.9|) / 4
     0.15
     """
-    y, p = _arrays(y_true, y_prob)
+    y, p = _arrays(y_true, y_prob, "ece", "y_prob")
+    n_bins = check_int(n_bins, "n_bins", "ece", minimum=1, error=MetricsError)
     if y.size == 0:
         return float("nan")
-    if (p < 0).any() or (p > 1).any():
-        raise ValueError("ece needs probabilities in [0, 1]; pass calibrated scores")
+    _probabilities(p, "ece")
     idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
     sum_y = np.bincount(idx, weights=y, minlength=n_bins)
     sum_p = np.bincount(idx, weights=p, minlength=n_bins)
@@ -275,7 +324,9 @@ def calibration_curve(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 10) ->
     >>> curve[["bin", "n", "observed_rate"]].to_dict("list")
     {'bin': [1, 7, 9], 'n': [2, 1, 1], 'observed_rate': [0.0, 1.0, 1.0]}
     """
-    y, p = _arrays(y_true, y_prob)
+    y, p = _arrays(y_true, y_prob, "calibration_curve", "y_prob")
+    n_bins = check_int(n_bins, "n_bins", "calibration_curve", minimum=1, error=MetricsError)
+    _probabilities(p, "calibration_curve")
     idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
     n = np.bincount(idx, minlength=n_bins)
     sum_y = np.bincount(idx, weights=y, minlength=n_bins)
@@ -326,12 +377,18 @@ def score_metrics(
     >>> m["roc_auc"], m["precision_at_k"], round(m["brier"], 6)
     (0.75, 1.0, 0.158125)
     """
-    y, s = _arrays(y_true, y_score)
+    where = "score_metrics"
+    y, s = _arrays(y_true, y_score, where)
     if y_prob is None:
         p = s if (s.size and s.min() >= 0 and s.max() <= 1) else None
     else:
-        p = np.asarray(y_prob, dtype=np.float64).ravel()
-    mask = _top_k_mask(s, k, groups) if s.size else np.zeros(0, dtype=bool)
+        p = as_float_array(y_prob, "y_prob", where, error=MetricsError)
+        check_same_length(where, MetricsError, y_true=y, y_prob=p)
+        _probabilities(p, where)
+    max_fpr = check_real(max_fpr, "max_fpr", where, low=0, high=1, error=MetricsError)
+    n_bins = check_int(n_bins, "n_bins", where, minimum=1, error=MetricsError)
+    k = check_int(k, "k", where, minimum=1, error=MetricsError)
+    mask = _top_k_mask(s, k, groups, where) if s.size else np.zeros(0, dtype=bool)
     n_pos = y.sum()
     return {
         "roc_auc": roc_auc(y, s),
@@ -344,18 +401,47 @@ def score_metrics(
     }
 
 
-def _group_codes(groups: ArrayLike | None, n: int) -> np.ndarray:
-    if groups is None:
-        return np.zeros(n, dtype=np.int64)
-    return np.asarray(pd.factorize(np.asarray(groups).ravel(), sort=True)[0], dtype=np.int64)
-
-
 def _resample_within_groups(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     order = np.argsort(g, kind="stable")
     counts = np.bincount(g)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     offsets = np.floor(rng.random(g.size) * np.repeat(counts, counts)).astype(np.int64)
     return order[np.repeat(starts, counts) + offsets]
+
+
+def _scored_models(
+    y_true: ArrayLike, scores: Mapping[str, tuple[ArrayLike, ArrayLike | None]], where: str
+) -> tuple[np.ndarray, dict[Any, tuple[np.ndarray, np.ndarray | None]]]:
+    """Check the outcomes and each model's (score, probability or None) pair."""
+    y = as_labels(y_true, "y_true", where, error=MetricsError)
+    if not isinstance(scores, Mapping) or not scores:
+        raise fail(
+            "scores",
+            where,
+            "a non-empty mapping of model name to (score, probability or None)",
+            scores,
+            error=MetricsError,
+        )
+    arrays: dict[Any, tuple[np.ndarray, np.ndarray | None]] = {}
+    for name, pair in scores.items():
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise fail(
+                f"scores[{name!r}]",
+                where,
+                "a pair (score, probability or None)",
+                pair,
+                error=MetricsError,
+            )
+        sc = as_float_array(pair[0], f"scores[{name!r}][0]", where, error=MetricsError)
+        check_same_length(where, MetricsError, y_true=y, **{f"scores[{name!r}]": sc})
+        pr = None
+        if pair[1] is not None:
+            pr = _probabilities(
+                as_float_array(pair[1], f"scores[{name!r}][1]", where, error=MetricsError), where
+            )
+            check_same_length(where, MetricsError, y_true=y, **{f"scores[{name!r}][1]": pr})
+        arrays[name] = (sc, pr)
+    return y, arrays
 
 
 def bootstrap_intervals(
@@ -403,17 +489,16 @@ def bootstrap_intervals(
     >>> bool(lo < roc_auc(y, s) < hi)
     True
     """
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    g = _group_codes(groups, y.size)
+    where = "bootstrap_intervals"
+    y, arrays = _scored_models(y_true, scores, where)
+    g = _group_codes(groups, y.size, where)
+    n_boot = check_int(n_boot, "n_boot", where, minimum=0, error=MetricsError)
+    level = check_real(
+        level, "level", where, low=0, high=1, low_open=True, high_open=True, error=MetricsError
+    )
+    seed = check_int(seed, "seed", where, minimum=0, error=MetricsError)
     rng = np.random.default_rng(seed)
-    names = list(scores)
-    arrays = {
-        name: (
-            np.asarray(sc, dtype=np.float64).ravel(),
-            None if pr is None else np.asarray(pr, dtype=np.float64).ravel(),
-        )
-        for name, (sc, pr) in scores.items()
-    }
+    names = list(arrays)
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for _ in range(n_boot):
         idx = _resample_within_groups(g, rng)
@@ -473,12 +558,14 @@ def metric_table(
     >>> t.loc["roc_auc", ["a", "b", "delta"]].tolist()
     [0.75, 1.0, -0.25]
     """
-    y = np.asarray(y_true, dtype=np.float64).ravel()
+    where = "metric_table"
+    y, arrays = _scored_models(y_true, scores, where)
+    n_boot = check_int(n_boot, "n_boot", where, minimum=0, error=MetricsError)
     rows: dict[str, dict[str, float]] = {m: {} for m in METRICS}
-    names = list(scores)
+    names = list(arrays)
     point = {
         name: score_metrics(y, sc, pr, k=k, groups=groups, max_fpr=max_fpr)
-        for name, (sc, pr) in scores.items()
+        for name, (sc, pr) in arrays.items()
     }
     ci = (
         bootstrap_intervals(
@@ -560,10 +647,14 @@ def slice_metrics(
     >>> t[["level", "flag_rate", "precision"]].to_dict("list")
     {'level': ['eu', 'us'], 'flag_rate': [0.5, 0.5], 'precision': [1.0, 0.0]}
     """
-    y, s = _arrays(y_true, y_score)
-    f = np.asarray(flagged, dtype=bool).ravel()
-    if len(segments) != y.size or f.size != y.size:
-        raise ValueError("segments, y_true, y_score and flagged must have the same length")
+    where = "slice_metrics"
+    y, s = _arrays(y_true, y_score, where)
+    check_frame(segments, "segments", where, error=MetricsError)
+    f = as_labels(flagged, "flagged", where, error=MetricsError).astype(bool)
+    check_same_length(where, MetricsError, segments=segments, y_true=y, flagged=f)
+    n_bins = check_int(n_bins, "n_bins", where, minimum=1, error=MetricsError)
+    max_levels = check_int(max_levels, "max_levels", where, minimum=1, error=MetricsError)
+    min_rows = check_int(min_rows, "min_rows", where, minimum=0, error=MetricsError)
     rows: list[dict[str, Any]] = []
     for col in segments.columns:
         labels = _segment_labels(segments[col].reset_index(drop=True), n_bins, max_levels)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from riskscore.datasets import SCENARIOS, SELLER_TYPES, Scenario, make_marketplace
+from riskscore.exceptions import DatasetError
 from riskscore.io import write_tables
 from riskscore.schema import CONTRACT, validate
 
@@ -483,8 +484,9 @@ def test_small_marketplaces_still_work() -> None:
     ],
 )
 def test_invalid_parameters_are_rejected(kwargs: dict[str, object], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(DatasetError, match=match) as info:
         make_marketplace(**kwargs)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)  # callers catching ValueError keep working
 
 
 def test_order_status_follows_its_timestamps(market: dict[str, pd.DataFrame]) -> None:
@@ -585,9 +587,9 @@ def test_every_scenario_passes_the_contract() -> None:
 
 
 def test_unknown_scenario_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"'scenario' parameter .* one of .*'drift'.* Got 'easy'"):
+    with pytest.raises(DatasetError, match=r"'scenario' parameter .* one of .*'drift'.* Got 'easy'"):
         make_marketplace(n_sellers=10, scenario="easy")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"'drift' switch of Scenario must be a bool\. Got 1"):
+    with pytest.raises(DatasetError, match=r"'drift' switch of Scenario must be a bool\. Got 1"):
         make_marketplace(n_sellers=10, scenario=Scenario(drift=1))  # type: ignore[arg-type]
 
 

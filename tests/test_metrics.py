@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from riskscore import metrics as M
+from riskscore.exceptions import MetricsError
 
 
 @pytest.fixture
@@ -72,8 +73,13 @@ def test_precision_at_k_is_per_group() -> None:
 
 
 def test_precision_at_k_bad_k() -> None:
-    with pytest.raises(ValueError, match=r"positive integer. Got 0"):
+    with pytest.raises(MetricsError, match=r"'k' parameter of precision_at_k must be an int >= 1"):
         M.precision_at_k([0, 1], [0.1, 0.2], k=0)
+    with pytest.raises(MetricsError, match=r"Got '3' instead"):
+        M.recall_at_k([0, 1], [0.1, 0.2], k="3")  # type: ignore[arg-type]
+    with pytest.raises(MetricsError, match=r"groups: 3, y_score: 2"):
+        M.precision_at_k([0, 1], [0.1, 0.2], k=1, groups=["a", "b", "c"])
+    assert M.precision_at_k([0, 1], [0.1, 0.2], k=1.0) == 1.0  # an integral float is a count
 
 
 def test_recall_at_fpr_uses_real_thresholds() -> None:
@@ -91,17 +97,32 @@ def test_ece_by_hand() -> None:
     # bin0: mean p .05 vs rate .5 (2 rows); bin5: .55 vs .5 (2 rows); bin9: 1 vs 1
     expected = (2 * 0.45 + 2 * 0.05 + 0) / 5
     assert M.ece(y, p) == pytest.approx(expected)
-    with pytest.raises(ValueError, match="probabilities"):
+    with pytest.raises(MetricsError, match=r"probabilities in \[0, 1\]. Got 2 value\(s\) outside"):
         M.ece([0, 1], [-1.0, 2.0])
+    with pytest.raises(MetricsError, match="'n_bins' parameter of ece must be an int >= 1"):
+        M.ece([0, 1], [0.1, 0.2], n_bins=0)
 
 
 def test_input_checks() -> None:
-    with pytest.raises(ValueError, match="only 0 and 1"):
+    # MetricsError is also a ValueError, so callers written against ValueError still work
+    with pytest.raises(ValueError, match=r"'y_true' parameter of roc_auc must hold only 0 and 1"):
         M.roc_auc([0, 2], [0.1, 0.2])
-    with pytest.raises(ValueError, match="must match"):
+    with pytest.raises(MetricsError, match=r"same length. Got y_true: 3, y_score: 2"):
         M.roc_auc([0, 1, 1], [0.1, 0.2])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(MetricsError, match=r"without NaN. Got 1 bad value\(s\) of 2"):
         M.pr_auc([0, 1], [np.nan, 0.2])
+    with pytest.raises(MetricsError, match=r"'y_prob' parameter of brier must be an array"):
+        M.brier([0, 1], ["a", "b"])
+    with pytest.raises(MetricsError, match=r"'max_fpr' parameter of recall_at_fpr"):
+        M.recall_at_fpr([0, 1], [0.1, 0.2], max_fpr=2.0)
+    with pytest.raises(
+        MetricsError, match=r"'scores' parameter of metric_table must be a non-empty"
+    ):
+        M.metric_table([0, 1], [0.1, 0.2])  # type: ignore[arg-type]
+    with pytest.raises(MetricsError, match=r"'level' parameter of bootstrap_intervals"):
+        M.bootstrap_intervals([0, 1], {"m": ([0.1, 0.2], None)}, k=1, level=95)
+    with pytest.raises(MetricsError, match=r"segments: 1, y_true: 2, flagged: 2"):
+        M.slice_metrics(pd.DataFrame({"a": [1]}), [0, 1], [0.1, 0.2], [True, False])
 
 
 def test_score_metrics_keys(scored: tuple[np.ndarray, np.ndarray]) -> None:

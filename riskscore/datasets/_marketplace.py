@@ -41,6 +41,7 @@ from riskscore.datasets._sellers import (
     SellerPlan,
     plan_sellers,
 )
+from riskscore.exceptions import DatasetError
 from riskscore.schema import ORDER_STATUSES
 
 __all__ = ["SCENARIOS", "SELLER_TYPES", "Scenario", "make_marketplace"]
@@ -151,8 +152,9 @@ def make_marketplace(
 
     Raises
     ------
-    ValueError
-        When a parameter is out of range.
+    DatasetError
+        When a parameter has a wrong type or is out of range, or ``scenario`` is unknown
+        (a :class:`~riskscore.exceptions.ParameterError`, so also a ``ValueError``).
 
     Examples
     --------
@@ -237,8 +239,8 @@ def _check_params(
     orders_per_seller: object,
     camouflage: object,
 ) -> tuple[int, pd.Timestamp, int, np.ndarray]:
-    def fail(name: str, expected: str, got: object) -> ValueError:
-        return ValueError(
+    def fail(name: str, expected: str, got: object) -> DatasetError:
+        return DatasetError(
             f"The '{name}' parameter of make_marketplace must be {expected}. Got {got!r} instead."
         )
 

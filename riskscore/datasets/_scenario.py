@@ -49,6 +49,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from riskscore.exceptions import DatasetError
+
 __all__ = ["SCENARIOS", "Scenario", "resolve_scenario"]
 
 #: drift: fraction of the period after which fraud stops and counterfeiters go quiet.
@@ -141,7 +143,7 @@ def resolve_scenario(scenario: object) -> Scenario:
 
     Raises
     ------
-    ValueError
+    DatasetError
         When ``scenario`` is neither a known name, a :class:`Scenario`, nor None.
     """
     if scenario is None:
@@ -149,14 +151,14 @@ def resolve_scenario(scenario: object) -> Scenario:
     if isinstance(scenario, Scenario):
         for f in fields(Scenario):
             if not isinstance(getattr(scenario, f.name), bool):
-                raise ValueError(
+                raise DatasetError(
                     f"The '{f.name}' switch of Scenario must be a bool. "
                     f"Got {getattr(scenario, f.name)!r} instead."
                 )
         return scenario
     if isinstance(scenario, str) and scenario in SCENARIOS:
         return SCENARIOS[scenario]
-    raise ValueError(
+    raise DatasetError(
         "The 'scenario' parameter of make_marketplace must be a Scenario or one of "
         f"{sorted(SCENARIOS)}. Got {scenario!r} instead."
     )
