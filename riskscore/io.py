@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskscore.exceptions import RiskscoreError, SchemaError
+from riskscore._validation import check_option, fail
+from riskscore.exceptions import ParameterError, RiskscoreError, SchemaError
 from riskscore.schema import CONTRACT, validate
 
 __all__ = ["load_tables", "read_table", "write_tables"]
@@ -23,6 +24,13 @@ _SUFFIXES = (".parquet", ".csv")
 #: What :func:`read_table` reads as Parquet and as CSV.
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".txt")
+
+
+def _as_path(path: object, where: str) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; a :class:`ParameterError` when it is no path."""
+    if isinstance(path, str | os.PathLike) and str(os.fspath(path)):
+        return Path(path)
+    raise fail("path", where, "a path to a folder or file (str or pathlib.Path)", path)
 
 
 def load_tables(path: str | os.PathLike[str], *, check: bool = True) -> dict[str, pd.DataFrame]:
@@ -43,6 +51,8 @@ def load_tables(path: str | os.PathLike[str], *, check: bool = True) -> dict[str
     ------
     SchemaError
         When the folder does not exist, a table is stored twice, or validation fails.
+    ParameterError
+        When ``path`` is not a path.
 
     Examples
     --------
@@ -50,7 +60,7 @@ def load_tables(path: str | os.PathLike[str], *, check: bool = True) -> dict[str
     >>> len(tables["sellers"])
     300
     """
-    folder = Path(path)
+    folder = _as_path(path, "load_tables")
     if folder.is_file():
         raise SchemaError(
             [
@@ -132,31 +142,31 @@ def read_table(
     riskscore.exceptions.SchemaError: 1 problem(s) found ...
       - file '.../orders.csv' is empty (0 bytes); write the table with its header row and rows...
     """
-    file = Path(path)
+    file = _as_path(path, "read_table")
 
-    def fail(what: str) -> RiskscoreError:
+    def bad_file(what: str) -> RiskscoreError:
         message = f"file '{file}' {what}"
         return SchemaError([message]) if issubclass(error, SchemaError) else error(message)
 
     if file.suffix not in _PARQUET + _CSV:
-        raise fail("is neither .parquet nor .csv; save the table in one of those formats")
+        raise bad_file("is neither .parquet nor .csv; save the table in one of those formats")
     if not file.exists():
-        raise fail("does not exist; check the path")
+        raise bad_file("does not exist; check the path")
     if file.is_file() and file.stat().st_size == 0:
-        raise fail(
+        raise bad_file(
             "is empty (0 bytes); write the table with its header row and rows (an optional "
             "marketplace table may instead be left out)"
         )
     try:
         if file.suffix in _PARQUET:
-            return _read_parquet(file, fail)
+            return _read_parquet(file, bad_file)
         if file.is_dir():
-            raise fail("is a folder; a CSV table is one file")
-        return _read_csv(file, dtype or {}, fail)
+            raise bad_file("is a folder; a CSV table is one file")
+        return _read_csv(file, dtype or {}, bad_file)
     except PermissionError as err:
-        raise fail(f"cannot be read ({err.strerror}); check its permissions") from None
+        raise bad_file(f"cannot be read ({err.strerror}); check its permissions") from None
     except IsADirectoryError:
-        raise fail("is a folder; pass the file itself") from None
+        raise bad_file("is a folder; pass the file itself") from None
 
 
 def _read_parquet(file: Path, fail: Callable[[str], RiskscoreError]) -> pd.DataFrame:
@@ -250,6 +260,14 @@ def write_tables(
     pathlib.Path
         The folder.
 
+    Raises
+    ------
+    ParameterError
+        When ``fmt`` is unknown, ``tables`` is not a mapping of DataFrames, or ``path`` is
+        not a writable folder.
+    SchemaError
+        When a table cannot be stored in ``fmt`` (a column mixing types, for Parquet).
+
     Examples
     --------
     >>> import tempfile
@@ -258,16 +276,40 @@ def write_tables(
     >>> (out / "orders.parquet").exists()
     True
     """
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv'. Got {fmt!r} instead.")
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    where = "write_tables"
+    check_option(fmt, "fmt", where, ("parquet", "csv"))
+    if not isinstance(tables, Mapping):
+        raise fail("tables", where, "a mapping of table name to pandas DataFrame", tables)
     for name, frame in tables.items():
-        final = folder / f"{name}.{fmt}"
-        tmp = folder / f".{name}.{fmt}.tmp"
-        if fmt == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
-        os.replace(tmp, final)
+        if not isinstance(name, str) or not name or not isinstance(frame, pd.DataFrame):
+            raise fail(
+                f"tables[{name!r}]", where, "a pandas DataFrame under a non-empty str name", frame
+            )
+    import pyarrow as pa
+
+    folder = _as_path(path, where)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            final = folder / f"{name}.{fmt}"
+            tmp = folder / f".{name}.{fmt}.tmp"
+            try:
+                if fmt == "parquet":
+                    frame.to_parquet(tmp, index=False)
+                else:
+                    frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
+            except (pa.ArrowException, ValueError, TypeError) as err:
+                tmp.unlink(missing_ok=True)
+                raise SchemaError(
+                    [
+                        f"table '{name}' cannot be written as {fmt} ({err}); give each column "
+                        "one type (validate() does it for contract tables) or use fmt='csv'"
+                    ]
+                ) from None
+            os.replace(tmp, final)
+    except OSError as err:
+        raise ParameterError(
+            f"The 'path' parameter of write_tables must be a folder that can be written. "
+            f"Got '{folder}' ({err.strerror or err}); pass a writable folder"
+        ) from None
     return folder

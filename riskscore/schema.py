@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskscore.exceptions import SchemaError
+from riskscore.exceptions import ParameterError, SchemaError
 
 __all__ = [
     "CONTRACT",
@@ -109,11 +109,25 @@ class TableSpec:
     foreign_keys: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
 
     def column(self, name: str) -> ColumnSpec:
-        """Return the spec of column ``name``."""
+        """Return the spec of column ``name``.
+
+        Raises
+        ------
+        ParameterError
+            When the table has no column ``name`` (the message lists its columns).
+
+        Examples
+        --------
+        >>> CONTRACT["orders"].column("amount").kind
+        'float'
+        """
         for col in self.columns:
             if col.name == name:
                 return col
-        raise KeyError(name)
+        raise ParameterError(
+            f"The 'name' parameter of TableSpec.column must be a column of table "
+            f"'{self.name}', one of {[c.name for c in self.columns]}. Got {name!r} instead."
+        )
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "refunded", "cancelled")

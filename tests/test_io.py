@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from riskscore import SchemaError, load_tables, write_tables
+from riskscore import ParameterError, SchemaError, load_tables, write_tables
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -61,8 +61,30 @@ def test_bad_file_is_reported_by_validation(tiny_tables, tmp_path):
 
 
 def test_unknown_format_is_refused(tiny_tables, tmp_path):
-    with pytest.raises(ValueError, match=r"fmt must be 'parquet' or 'csv'\. Got 'xlsx'"):
+    match = r"'fmt' parameter of write_tables must be one of \['parquet', 'csv'\]\. Got 'xlsx'"
+    with pytest.raises(ParameterError, match=match) as info:
         write_tables(tiny_tables, tmp_path, fmt="xlsx")
+    assert isinstance(info.value, ValueError)  # as before this error had its own class
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_arguments_are_parameter_errors(tiny_tables, tmp_path):
+    with pytest.raises(ParameterError, match=r"'path' parameter of load_tables .* Got None"):
+        load_tables(None)
+    with pytest.raises(ParameterError, match=r"'tables\['orders'\]' parameter .* Got 5"):
+        write_tables({"orders": 5}, tmp_path)
+    with pytest.raises(ParameterError, match=r"'tables' parameter of write_tables .* Got None"):
+        write_tables(None, tmp_path)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ParameterError, match=r"folder that can be written\. Got '.*a_file'"):
+        write_tables(tiny_tables, tmp_path / "a_file")
+
+
+def test_a_table_parquet_cannot_hold_is_a_schema_error(tmp_path):
+    mixed = pd.DataFrame({"x": [1, "a", 2.5]})
+    with pytest.raises(SchemaError, match=r"table 'mixed' cannot be written as parquet"):
+        write_tables({"mixed": mixed}, tmp_path)
+    assert not list(tmp_path.iterdir())  # no temporary file left behind
 
 
 def test_loaded_frames_are_pandas(tiny_tables, tmp_path):
