@@ -114,6 +114,7 @@ class ModelSource:
         self.current: Generation | None = None
         self.last_error: str | None = None
         self._pending: Any = None
+        self._failed: Any = None
 
     @property
     def kind(self) -> Literal["folder", "alias", "fixed"]:
@@ -188,10 +189,16 @@ class ModelSource:
         if current is not None and now == current.fingerprint:
             self._pending = None
             return False
+        if now == self._failed:  # this content failed to load already: wait for a change
+            return False
         if self.kind == "folder" and now != self._pending:
             self._pending = now  # changed: wait one more poll for it to settle
             return False
-        generation = self._load_checked(now)
+        try:
+            generation = self._load_checked(now)
+        except Exception:
+            self._failed = now
+            raise
         return generation is not None
 
     def _load_checked(self, expected: Any) -> Generation | None:
