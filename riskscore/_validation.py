@@ -167,9 +167,12 @@ def as_float_array(
     *,
     allow_nan: bool = False,
     allow_inf: bool = True,
+    flatten: bool = True,
     error: ErrorType = ParameterError,
 ) -> np.ndarray:
-    """Return ``values`` as a flat float64 array; raise when it is not numbers or not finite.
+    """Return ``values`` as a float64 array; raise when it is not numbers or not finite.
+
+    The array is flat unless ``flatten=False`` (then a scalar stays 0-d, a 2-D array 2-D).
 
     Examples
     --------
@@ -183,17 +186,19 @@ def as_float_array(
     if values is None or isinstance(values, str | bytes | dict):
         raise fail(name, where, "an array of numbers", values, error=error)
     try:
-        out = np.asarray(values, dtype=np.float64).ravel()
+        out = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise fail(name, where, "an array of numbers", values, error=error) from None
-    bad = np.zeros(out.size, dtype=bool)
+    if flatten:
+        out = out.ravel()
+    bad = np.zeros(out.shape, dtype=bool)
     if not allow_nan:
         bad |= np.isnan(out)
     if not allow_inf:
         bad |= np.isinf(out)
     if bad.any():
         what = "finite numbers" if not allow_inf else "numbers without NaN"
-        first = np.flatnonzero(bad)[:3].tolist()
+        first = np.flatnonzero(bad.ravel())[:3].tolist()
         raise error(
             f"The '{name}' parameter of {where} must hold {what}. Got {int(bad.sum())} "
             f"bad value(s) of {out.size} (first at positions {first}); drop or fill them."

@@ -49,6 +49,7 @@ a threshold the calibrated probability never reaches is ``inf`` (stored as ``nul
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskscore._validation import (
+    as_float_array,
+    as_labels,
+    check_int,
+    check_real,
+    check_same_length,
+    fail,
+)
 from riskscore.exceptions import TrainingError
 from riskscore.modeling._calibration import Calibrator
 
@@ -106,17 +115,43 @@ class RiskScale:
     def fit(
         cls, raw_negatives: npt.ArrayLike, *, fpr_floor: float = 1e-4, knots_per_decade: int = 20
     ) -> RiskScale:
-        """Measure the FPR of each raw score on the negatives of held-out windows."""
-        neg = np.sort(np.asarray(raw_negatives, dtype=np.float64).ravel())
+        """Measure the FPR of each raw score on the negatives of held-out windows.
+
+        Raises
+        ------
+        TrainingError
+            When there are fewer than 2 finite scores, or ``fpr_floor`` is not in (0, 1).
+        """
+        where = "RiskScale.fit"
+        neg = np.sort(
+            as_float_array(
+                raw_negatives, "raw_negatives", where, allow_nan=True, error=TrainingError
+            )
+        )
+        knots_per_decade = check_int(
+            knots_per_decade, "knots_per_decade", where, minimum=1, error=TrainingError
+        )
         if neg.size < 2:
             raise TrainingError(
                 f"the risk scale needs the scores of at least 2 negatives; got {neg.size}. "
                 "Widen the validation/calibration windows"
             )
         if not np.all(np.isfinite(neg)):
-            raise TrainingError("the risk scale got non-finite raw scores of negatives")
-        if not 0 < fpr_floor < 1:
-            raise TrainingError(f"fpr_floor must be in (0, 1). Got {fpr_floor} instead.")
+            raise TrainingError(
+                f"the risk scale got {int((~np.isfinite(neg)).sum())} non-finite raw score(s) "
+                f"of negatives out of {neg.size}; drop rows whose features make the score "
+                "NaN or infinite"
+            )
+        fpr_floor = check_real(
+            fpr_floor,
+            "fpr_floor",
+            where,
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+            error=TrainingError,
+        )
         decades = -np.log10(fpr_floor)
         measurable = min(decades, np.log10(neg.size))
         n_knots = int(np.floor(measurable * knots_per_decade)) + 1
@@ -153,7 +188,9 @@ class RiskScale:
 
     def transform(self, raw: npt.ArrayLike) -> np.ndarray:
         """Risk score (float64 array), strictly increasing in the raw score."""
-        x = np.asarray(raw, dtype=np.float64)
+        x = as_float_array(
+            raw, "raw", "RiskScale.transform", allow_nan=True, flatten=False, error=TrainingError
+        )
         inner = np.interp(x, self.raw_knots, self.risk_knots)
         lo, hi = self._end_slopes()
         above = self.risk_knots[-1] + hi * (x - self.raw_knots[-1])
@@ -176,7 +213,9 @@ class RiskScale:
 
         Risk scores at or below 0 have no raw score (``-inf``).
         """
-        r = np.asarray(risk, dtype=np.float64)
+        r = as_float_array(
+            risk, "risk", "RiskScale.raw_at", allow_nan=True, flatten=False, error=TrainingError
+        )
         inner = np.interp(r, self.risk_knots, self.raw_knots)
         lo, hi = self._end_slopes()
         above = self.raw_knots[-1] + (r - self.risk_knots[-1]) / hi
@@ -196,6 +235,7 @@ class RiskScale:
 
     def fpr_at(self, risk: float) -> float:
         """Return the training-time false-positive rate at risk score ``risk``."""
+        risk = check_real(risk, "risk", "RiskScale.fpr_at", error=TrainingError)
         return float(10.0 ** (risk / MAX_RISK * np.log10(self.fpr_floor)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,11 +249,22 @@ class RiskScale:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RiskScale:
         """Inverse of :meth:`to_dict`."""
-        return cls(
-            [float(v) for v in data["raw_knots"]],
-            [float(v) for v in data["risk_knots"]],
-            float(data["fpr_floor"]),
-        )
+        try:
+            raw = [float(v) for v in data["raw_knots"]]
+            risk = [float(v) for v in data["risk_knots"]]
+            floor = float(data["fpr_floor"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise TrainingError(
+                "a stored risk scale must be a dict with 'raw_knots', 'risk_knots' (lists of "
+                f"numbers) and 'fpr_floor'. Got {str(data)[:80]} ({type(err).__name__}: {err}); "
+                "was riskmodel.json edited by hand? Re-save the model"
+            ) from None
+        if len(raw) != len(risk) or not raw:
+            raise TrainingError(
+                f"a stored risk scale needs as many raw as risk knots (at least one). Got "
+                f"{len(raw)} and {len(risk)}; was riskmodel.json edited by hand?"
+            )
+        return cls(raw, risk, floor)
 
 
 @dataclass(frozen=True)
@@ -235,9 +286,22 @@ class Bands:
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.thresholds, dict):
+            raise fail(
+                "thresholds",
+                "Bands",
+                "a dict {'medium': .., 'high': .., 'critical': ..}",
+                self.thresholds,
+                error=TrainingError,
+            )
         values = [self.thresholds.get(b) for b in BANDS[1:]]
+        all_numbers = all(
+            isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            for v in values
+        )
         if (
-            any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values)
+            not all_numbers
+            or any(np.isnan(v) for v in values)  # type: ignore[arg-type]
             or sorted(values) != values  # type: ignore[type-var]
         ):
             raise TrainingError(
@@ -248,7 +312,10 @@ class Bands:
     def assign(self, risk: npt.ArrayLike) -> np.ndarray:
         """Band name of each risk score (array of str)."""
         cuts = np.asarray([self.thresholds[b] for b in BANDS[1:]], dtype=np.float64)
-        idx = np.searchsorted(cuts, np.asarray(risk, dtype=np.float64), side="right")
+        r = as_float_array(
+            risk, "risk", "Bands.assign", allow_nan=True, flatten=False, error=TrainingError
+        )
+        idx = np.searchsorted(cuts, r, side="right")
         return np.asarray(BANDS, dtype=object)[idx]
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,11 +325,18 @@ class Bands:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Bands:
         """Inverse of :meth:`to_dict`."""
-        return cls(
-            {k: (np.inf if v is None else float(v)) for k, v in data["thresholds"].items()},
-            str(data.get("source", "manual")),
-            dict(data.get("details", {})),
-        )
+        try:
+            thresholds = {
+                k: (np.inf if v is None else float(v)) for k, v in data["thresholds"].items()
+            }
+            source, details = str(data.get("source", "manual")), dict(data.get("details", {}))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise TrainingError(
+                "stored bands must be a dict with 'thresholds' (band name to number) and "
+                f"optional 'source' and 'details'. Got {str(data)[:80]} "
+                f"({type(err).__name__}: {err}); was riskmodel.json edited by hand?"
+            ) from None
+        return cls(thresholds, source, details)
 
 
 def _monotone(values: Sequence[float]) -> list[float]:
@@ -323,10 +397,28 @@ def bands_from_capacity(
     >>> bands_from_capacity(risk, capacity=100).thresholds
     {'medium': 699.5, 'high': 899.5, 'critical': 979.5}
     """
-    if capacity < 1:
-        raise TrainingError(f"capacity must be a positive number of reviews. Got {capacity}.")
-    r = np.asarray(risk, dtype=np.float64).ravel()
+    where = "bands_from_capacity"
+    capacity = check_int(capacity, "capacity", where, minimum=1, error=TrainingError)
+    n_groups = check_real(n_groups, "n_groups", where, low=0, error=TrainingError)
+    if (
+        not isinstance(multiples, Sequence)
+        or len(multiples) != 3
+        or not all(isinstance(m, numbers.Real) and m > 0 and np.isfinite(m) for m in multiples)
+    ):
+        raise fail(
+            "multiples",
+            where,
+            "three positive numbers (medium, high, critical)",
+            multiples,
+            error=TrainingError,
+        )
+    r = as_float_array(risk, "risk", where, allow_nan=True, error=TrainingError)
     desc = np.sort(r[np.isfinite(r)])[::-1]
+    if desc.size == 0:
+        raise TrainingError(
+            f"{where} needs at least one finite risk score to place the bands; got "
+            f"{r.size} score(s), none finite. Score a recent window first"
+        )
     groups = max(float(n_groups), 1e-9)
     cuts = [_threshold_for_volume(desc, m * capacity * groups) for m in multiples]
     medium, high, critical = _monotone(cuts)
@@ -361,10 +453,18 @@ def bands_from_cost(
     >>> {k: round(v, 2) for k, v in bands_from_cost(cal, scale, cost_ratio=1.0).thresholds.items()}
     {'medium': 390.14, 'high': 500.0, 'critical': 609.86}
     """
-    if not (cost_ratio > 0 and spread >= 1):
+    where = "bands_from_cost"
+    ok = all(isinstance(v, numbers.Real) and np.isfinite(v) for v in (cost_ratio, spread))
+    if not (ok and cost_ratio > 0 and spread >= 1):
         raise TrainingError(
-            f"cost_ratio must be > 0 and spread >= 1. Got cost_ratio={cost_ratio}, spread={spread}."
+            f"cost_ratio must be > 0 and spread >= 1 in {where}. Got cost_ratio={cost_ratio!r}, "
+            f"spread={spread!r}; cost_ratio is the cost of a missed fraud over the cost of a "
+            "review, e.g. 20"
         )
+    if not isinstance(calibrator, Calibrator):
+        raise fail("calibrator", where, "a Calibrator", calibrator, error=TrainingError)
+    if not isinstance(scale, RiskScale):
+        raise fail("scale", where, "a RiskScale", scale, error=TrainingError)
     base = 1.0 / cost_ratio
     cuts = [
         _risk_at_probability(calibrator, scale, t / (1 + t))
@@ -437,8 +537,17 @@ def threshold_table(
     >>> t["precision"].round(3).tolist()
     [0.5, 0.667, 1.0, 1.0, nan]
     """
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    r = np.asarray(risk, dtype=np.float64).ravel()
+    where = "threshold_table"
+    y = as_labels(y_true, "y_true", where, error=TrainingError)
+    r = as_float_array(risk, "risk", where, error=TrainingError)
+    check_same_length(where, TrainingError, y_true=y, risk=r)
+    step = check_int(step, "step", where, minimum=1, error=TrainingError)
+    n_groups = check_real(n_groups, "n_groups", where, low=0, error=TrainingError)
+    days_per_group = check_real(days_per_group, "days_per_group", where, low=0, error=TrainingError)
+    if not isinstance(calibrator, Calibrator):
+        raise fail("calibrator", where, "a Calibrator", calibrator, error=TrainingError)
+    if not isinstance(scale, RiskScale):
+        raise fail("scale", where, "a RiskScale", scale, error=TrainingError)
     grid = np.arange(0, MAX_RISK + 1, step)
     order = np.argsort(r, kind="stable")
     r_sorted, y_sorted = r[order], y[order]

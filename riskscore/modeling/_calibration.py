@@ -39,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from riskscore._validation import as_float_array, as_labels, check_same_length
 from riskscore.exceptions import TrainingError
 
 __all__ = ["Calibrator", "fit_calibrator"]
@@ -93,8 +94,28 @@ class Calibrator:
     params: dict[str, Any] = field(default_factory=dict)
 
     def transform(self, raw: npt.ArrayLike) -> np.ndarray:
-        """Probability for each raw score (float64 array of the same shape)."""
-        r = np.asarray(raw, dtype=np.float64)
+        """Probability for each raw score (float64 array of the same shape).
+
+        Raises
+        ------
+        TrainingError
+            When ``raw`` is not numbers, or the method or its parameters are not ones
+            :func:`fit_calibrator` makes.
+        """
+        r = as_float_array(
+            raw, "raw", "Calibrator.transform", allow_nan=True, flatten=False, error=TrainingError
+        )
+        try:
+            return self._transform(r)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise TrainingError(
+                f"the {self.method!r} calibrator has parameters it cannot use: "
+                f"{str(self.params)[:80]} ({type(err).__name__}: {err}). Expected "
+                "{'a', 'b'} for platt, {'x', 'logit', 'slope'} for isotonic; was "
+                "riskmodel.json edited by hand? Re-save the model"
+            ) from None
+
+    def _transform(self, r: np.ndarray) -> np.ndarray:
         if self.method == "platt":
             return _sigmoid(self.params["a"] * r + self.params["b"])
         if self.method == "isotonic":
@@ -121,8 +142,21 @@ class Calibrator:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibrator:
-        """Inverse of :meth:`to_dict`."""
-        return cls(method=str(data["method"]), params=dict(data.get("params", {})))
+        """Inverse of :meth:`to_dict`.
+
+        Raises
+        ------
+        TrainingError
+            When ``data`` is not a dict with a ``method`` (and optional ``params`` dict).
+        """
+        try:
+            return cls(method=str(data["method"]), params=dict(data.get("params", {})))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise TrainingError(
+                "a stored calibrator must be a dict with 'method' and 'params'. Got "
+                f"{str(data)[:80]} ({type(err).__name__}: {err}); was riskmodel.json edited "
+                "by hand? Re-save the model"
+            ) from None
 
 
 def _fit_platt(raw: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -208,7 +242,8 @@ def fit_calibrator(raw: npt.ArrayLike, y: npt.ArrayLike, method: Method = "auto"
     Raises
     ------
     TrainingError
-        When the outcomes hold one class only, or ``method`` is unknown.
+        When the outcomes hold one class only or values other than 0/1, the raw scores are
+        not finite numbers, the two lengths differ, or ``method`` is unknown.
 
     Examples
     --------
@@ -227,14 +262,16 @@ def fit_calibrator(raw: npt.ArrayLike, y: npt.ArrayLike, method: Method = "auto"
             f"calibration must be one of 'auto', 'platt', 'isotonic', 'none'. Got {method!r} "
             "instead."
         )
-    r = np.asarray(raw, dtype=np.float64).ravel()
-    t = np.asarray(y, dtype=np.float64).ravel()
+    where = "fit_calibrator"
+    r = as_float_array(raw, "raw", where, allow_inf=False, error=TrainingError)
+    t = as_labels(y, "y", where, error=TrainingError)
+    check_same_length(where, TrainingError, raw=r, y=t)
     if method == "auto":
         enough = r.size >= ISOTONIC_MIN_ROWS and t.sum() >= ISOTONIC_MIN_POSITIVES
         method = "isotonic" if enough else "platt"
     if method == "none":
         return Calibrator("none", {})
-    if t.min(initial=1) == t.max(initial=0):
+    if t.size == 0 or t.min() == t.max():
         raise TrainingError(
             f"the calibration rows ({r.size}) hold one class only; a calibrator needs both "
             "positives and negatives. Widen the calibration window (valid_windows) or use "

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from riskscore.exceptions import TrainingError
 from riskscore.modeling import (
     Bands,
     Calibrator,
@@ -49,6 +50,14 @@ def test_risk_scale_errors() -> None:
         RiskScale.fit([0.1])
     with pytest.raises(ValueError, match="fpr_floor"):
         RiskScale.fit([0.1, 0.2], fpr_floor=2.0)
+    with pytest.raises(TrainingError, match=r"'fpr_floor' parameter of RiskScale.fit .* \(0, 1\)"):
+        RiskScale.fit([0.1, 0.2], fpr_floor=float("nan"))
+    with pytest.raises(TrainingError, match=r"1 non-finite raw score\(s\) of negatives out of 3"):
+        RiskScale.fit([0.1, 0.2, float("inf")])
+    with pytest.raises(TrainingError, match=r"'raw' parameter of RiskScale.transform"):
+        RiskScale([0.0, 1.0], [0.0, 1000.0]).transform(["a"])
+    with pytest.raises(TrainingError, match=r"stored risk scale must be a dict.*KeyError"):
+        RiskScale.from_dict({})
 
 
 def test_bands_assign_and_validate() -> None:
@@ -56,6 +65,12 @@ def test_bands_assign_and_validate() -> None:
     assert b.assign(np.array([99, 100, 899, 900])).tolist() == ["low", "high", "high", "critical"]
     with pytest.raises(ValueError, match=r"medium.*<=.*high"):
         Bands({"medium": 500, "high": 100, "critical": 900})
+    with pytest.raises(TrainingError, match=r"medium.*<=.*high.*Got \{'medium': 'x'"):
+        Bands({"medium": "x", "high": 100, "critical": 900})
+    with pytest.raises(TrainingError, match=r"'thresholds' parameter of Bands must be a dict"):
+        Bands((100, 500, 900))  # type: ignore[arg-type]
+    with pytest.raises(TrainingError, match=r"stored bands must be a dict"):
+        Bands.from_dict({})
     assert Bands.from_dict(json.loads(json.dumps(b.to_dict()))) == b
 
 
@@ -79,6 +94,26 @@ def test_bands_from_cost_break_even() -> None:
     assert p_below < 0.1 <= p_high
     with pytest.raises(ValueError, match="cost_ratio must be > 0"):
         bands_from_cost(cal, scale, cost_ratio=0)
+    with pytest.raises(TrainingError, match=r"Got cost_ratio=nan"):
+        bands_from_cost(cal, scale, cost_ratio=float("nan"))
+    with pytest.raises(TrainingError, match=r"'calibrator' parameter of bands_from_cost"):
+        bands_from_cost(None, scale, cost_ratio=9.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"capacity": 0}, r"'capacity' parameter of bands_from_capacity must be an int >= 1"),
+        ({"capacity": "10"}, r"Got '10' instead"),
+        ({"capacity": 1, "n_groups": -1.0}, r"'n_groups' parameter .* a number >= 0"),
+        ({"capacity": 1, "multiples": (1.0,)}, r"'multiples' parameter .* three positive"),
+        ({"capacity": 1, "risk": [float("nan")]}, r"at least one finite risk score"),
+    ],
+)
+def test_bands_from_capacity_refuses_bad_arguments(kwargs: dict, match: str) -> None:
+    kwargs = {"risk": [1.0, 2.0, 3.0], **kwargs}
+    with pytest.raises(TrainingError, match=match):
+        bands_from_capacity(**kwargs)
 
 
 def test_threshold_table_by_hand() -> None:
@@ -124,3 +159,14 @@ def test_unreachable_cost_band_is_inf_and_roundtrips() -> None:
     thresholds = b.to_dict()["thresholds"]
     stored = json.loads(json.dumps({k: None if v == np.inf else v for k, v in thresholds.items()}))
     assert Bands.from_dict({"thresholds": stored}).thresholds["high"] == np.inf
+
+
+def test_threshold_table_refuses_bad_arrays() -> None:
+    scale = RiskScale([0.0, 10.0], [0.0, 1000.0])
+    cal = Calibrator("none")
+    with pytest.raises(TrainingError, match=r"same length. Got y_true: 3, risk: 2"):
+        threshold_table([0, 1, 1], [100.0, 900.0], scale=scale, calibrator=cal)
+    with pytest.raises(TrainingError, match=r"'y_true' parameter of threshold_table .* 0 and 1"):
+        threshold_table([0, 4], [100.0, 900.0], scale=scale, calibrator=cal)
+    with pytest.raises(TrainingError, match=r"'step' parameter of threshold_table"):
+        threshold_table([0, 1], [100.0, 900.0], scale=scale, calibrator=cal, step=0)

@@ -88,3 +88,30 @@ def test_errors() -> None:
         fit_calibrator([0.1, 0.2], [0, 0], "platt")
     with pytest.raises(TrainingError, match="Got 'beta' instead"):
         fit_calibrator([0.1, 0.2], [0, 1], "beta")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "y", "match"),
+    [
+        ([0.1, 0.2, 0.3], [0, 1], r"same length. Got raw: 3, y: 2"),
+        ([np.nan, 0.2], [0, 1], r"'raw' parameter of fit_calibrator must hold finite numbers"),
+        ([np.inf, 0.2], [0, 1], r"Got 1 bad value\(s\) of 2 \(first at positions \[0\]\)"),
+        ([0.1, 0.2], [0, 3], r"'y' parameter of fit_calibrator must hold only 0 and 1"),
+        (["a", "b"], [0, 1], r"'raw' parameter of fit_calibrator must be an array of numbers"),
+        ([], [], r"calibration rows \(0\) hold one class only"),
+    ],
+)
+def test_bad_arrays_are_training_errors(raw: list, y: list, match: str) -> None:
+    # before, these escaped as numpy/scikit-learn ValueErrors or fitted a meaningless map
+    with pytest.raises(TrainingError, match=match):
+        fit_calibrator(raw, y, "isotonic")
+
+
+def test_a_hand_edited_calibrator_is_a_training_error() -> None:
+    with pytest.raises(TrainingError, match=r"must be a dict with 'method'.*KeyError"):
+        Calibrator.from_dict({})
+    with pytest.raises(TrainingError, match=r"'platt' calibrator has parameters it cannot use"):
+        Calibrator("platt", {}).transform([0.0])
+    with pytest.raises(TrainingError, match=r"'raw' parameter of Calibrator.transform"):
+        Calibrator("none").transform(["x"])
+    assert Calibrator("none").transform(0.0).shape == ()  # a scalar keeps its shape
