@@ -52,6 +52,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from riskscore._validation import check_columns, check_int, check_option, fail
 from riskscore.exceptions import TrainingError
 
 __all__ = [
@@ -98,8 +99,7 @@ class Split:
 
     def side(self, name: str) -> np.ndarray:
         """Row positions of side ``name`` (one of :data:`SIDES`)."""
-        if name not in SIDES:
-            raise ValueError(f"unknown side {name!r}; expected one of {SIDES}")
+        check_option(name, "name", "Split.side", SIDES, error=TrainingError)
         return np.asarray(getattr(self, name))
 
     def summary(self, frame: pd.DataFrame, *, id_col: str, label_col: str) -> pd.DataFrame:
@@ -113,6 +113,7 @@ class Split:
         >>> s.summary(t, id_col="entity_id", label_col="label")["entities"].tolist()
         [126, 15, 23, 36]
         """
+        check_columns(frame, [id_col, label_col], "Split.summary", error=TrainingError)
         rows = []
         for name in SIDES:
             part = frame.iloc[self.side(name)]
@@ -147,13 +148,45 @@ def _fmt_time(value: Any) -> str:
 
 
 def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
-    w = np.asarray(fractions, dtype=np.float64)
-    if w.shape != (4,) or (w <= 0).any():
-        raise ValueError(
+    try:
+        w = np.asarray(fractions, dtype=np.float64)
+    except (TypeError, ValueError):
+        w = np.zeros(0)
+    if w.shape != (4,) or not np.isfinite(w).all() or (w <= 0).any():
+        raise TrainingError(
             "fractions must be four positive numbers (train, valid, calib, test). "
-            f"Got {tuple(fractions)} instead."
+            f"Got {fractions!r} instead."
         )
     return w / w.sum()
+
+
+def _check_gap(gap: object, where: str) -> pd.Timedelta | None:
+    if gap is None:
+        return None
+    try:
+        delta = pd.Timedelta(gap)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        delta = pd.NaT
+    if delta is pd.NaT or delta < pd.Timedelta(0):
+        raise fail(
+            "gap",
+            where,
+            "a non-negative time span such as '60D' (the label horizon)",
+            gap,
+            error=TrainingError,
+        )
+    return delta
+
+
+def _check_times(times: pd.Series, name: str) -> None:
+    """Refuse a time column whose values cannot be ordered (mixed types, dicts, ...)."""
+    try:
+        pd.factorize(times, sort=True)
+    except TypeError as err:
+        raise TrainingError(
+            f"time column '{name}' holds values that cannot be ordered ({err}); give it one "
+            "type (datetimes, or numbers)"
+        ) from None
 
 
 def _window_index(
@@ -243,14 +276,38 @@ def time_split(
     >>> any(a & b for i, a in enumerate(sides) for b in sides[i + 1:])
     False
     """
+    where = "time_split"
+    if not isinstance(frame, pd.DataFrame):
+        raise fail("frame", where, "a pandas DataFrame", frame, error=TrainingError)
     for col in (id_col, time_col):
         if col not in frame.columns:
             raise TrainingError(
                 f"column '{col}' is not in the table; columns are {list(frame.columns)}"
             )
+    if frame.empty:
+        raise TrainingError(f"{where} got a table with no rows; pass the training table")
     w = _check_fractions(fractions)
+    test_windows = check_int(test_windows, "test_windows", where, minimum=1, error=TrainingError)
+    valid_windows = check_int(valid_windows, "valid_windows", where, minimum=1, error=TrainingError)
+    max_cutoffs = check_int(max_cutoffs, "max_cutoffs", where, minimum=1, error=TrainingError)
+    n_time_windows = check_int(
+        n_time_windows, "n_time_windows", where, minimum=1, error=TrainingError
+    )
+    seed = check_int(seed, "seed", where, error=TrainingError)
+    delta = _check_gap(gap, where)
     times = frame[time_col].reset_index(drop=True)
+    _check_times(times, time_col)
     window, n_windows = _window_index(times, max_cutoffs, n_time_windows)
+    if end_window is not None:
+        end_window = check_int(end_window, "end_window", where, error=TrainingError)
+        if end_window >= n_windows:
+            raise fail(
+                "end_window",
+                where,
+                f"a window number below {n_windows} (the windows found)",
+                end_window,
+                error=TrainingError,
+            )
     last = n_windows - 1 if end_window is None else end_window
     first_test = last - test_windows + 1
     first_valid = first_test - valid_windows
@@ -266,8 +323,7 @@ def time_split(
     row_side[window < first_valid] = 0
     row_side[(window >= first_valid) & (window < first_test)] = 1
     row_side[(window >= first_test) & (window <= last)] = 3
-    if gap is not None:
-        delta = pd.Timedelta(gap)
+    if delta is not None:
         t_valid0 = times[row_side == 1].min()
         row_side[(row_side == 0) & (times + delta > t_valid0).to_numpy()] = -1
 
@@ -365,7 +421,12 @@ def stratified_split(
     >>> sorted(len(s.side(n)) for n in ("train", "valid", "calib", "test"))
     [30, 30, 60, 180]
     """
+    where = "stratified_split"
+    check_columns(frame, [id_col, label_col], where, error=TrainingError)
+    if frame.empty:
+        raise TrainingError(f"{where} got a table with no rows; pass the training table")
     w = _check_fractions(fractions)
+    seed = check_int(seed, "seed", where, error=TrainingError)
     codes, uniques = pd.factorize(frame[id_col].reset_index(drop=True))
     codes = np.asarray(codes, dtype=np.int64)
     ever = np.zeros(len(uniques), dtype=bool)
@@ -417,6 +478,7 @@ def make_split(
     >>> s.mode, "no time column" in str(caught[0].message)
     ('stratified', True)
     """
+    _check_kwargs(kwargs, "make_split")
     if time_col is None:
         warnings.warn(
             "no time column given: using a stratified random split by entity. Metrics assume "
@@ -434,6 +496,23 @@ def make_split(
             **{k: v for k, v in kwargs.items() if k in allowed},
         )
     return time_split(frame, id_col=id_col, time_col=time_col, seed=seed, **kwargs)
+
+
+def _check_kwargs(kwargs: dict[str, Any], where: str, exclude: Sequence[str] = ()) -> None:
+    """Refuse keyword arguments that :func:`time_split` does not take."""
+    import inspect
+
+    taken = [
+        name
+        for name, p in inspect.signature(time_split).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and name not in ("id_col", "time_col", "seed", *exclude)
+    ]
+    unknown = sorted(set(kwargs) - set(taken))
+    if unknown:
+        raise TrainingError(
+            f"{where} got unknown keyword argument(s) {unknown}; it passes on only "
+            f"{taken} (see time_split)"
+        )
 
 
 def rolling_splits(
@@ -458,7 +537,12 @@ def rolling_splits(
     >>> [str(s.windows["test"][0].date()) for s in splits]
     ['2024-06-01', '2024-05-01', '2024-04-01']
     """
+    where = "rolling_splits"
+    _check_kwargs(kwargs, where, exclude=("end_window",))
+    check_columns(frame, [id_col, time_col], where, error=TrainingError)
+    n_windows = check_int(n_windows, "n_windows", where, minimum=1, error=TrainingError)
     times = frame[time_col].reset_index(drop=True)
+    _check_times(times, time_col)
     _, n_total = _window_index(
         times, kwargs.get("max_cutoffs", 24), kwargs.get("n_time_windows", 5)
     )

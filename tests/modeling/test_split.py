@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,3 +195,52 @@ def test_rolling_splits_step_back_in_time(table: pd.DataFrame) -> None:
 def test_bad_fractions(table: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="four positive numbers"):
         time_split(table, id_col="entity_id", time_col="cutoff", fractions=(1, 0, 1, 1))
+    with pytest.raises(TrainingError, match=r"four positive numbers .* Got \(nan, 1, 1, 1\)"):
+        time_split(table, id_col="entity_id", time_col="cutoff", fractions=(np.nan, 1, 1, 1))
+    with pytest.raises(TrainingError, match=r"four positive numbers .* Got 'abcd'"):
+        stratified_split(table, id_col="entity_id", label_col="label", fractions="abcd")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda t: time_split(t, id_col="entity_id", time_col="cutoff", gap="soon"),
+            r"'gap' parameter of time_split must be a non-negative time span",
+        ),
+        (
+            lambda t: time_split(None, id_col="entity_id", time_col="cutoff"),
+            r"'frame' parameter of time_split must be a pandas DataFrame",
+        ),
+        (lambda t: time_split(t.iloc[:0], id_col="entity_id", time_col="cutoff"), r"no rows"),
+        (
+            lambda t: time_split(t, id_col="entity_id", time_col="cutoff", max_cutoffs="x"),
+            r"'max_cutoffs' parameter of time_split must be an int >= 1",
+        ),
+        (
+            lambda t: time_split(t, id_col="entity_id", time_col="cutoff", end_window=99),
+            r"'end_window' parameter .* below 6",
+        ),
+        (
+            lambda t: stratified_split(t, id_col="entity_id", label_col="nope"),
+            r"stratified_split: column\(s\) \['nope'\] are not in the table",
+        ),
+        (
+            lambda t: make_split(
+                t, id_col="entity_id", time_col="cutoff", label_col="label", nope=1
+            ),
+            r"make_split got unknown keyword argument\(s\) \['nope'\]",
+        ),
+        (
+            lambda t: rolling_splits(t, id_col="entity_id", time_col="cutoff", n_windows=0),
+            r"'n_windows' parameter of rolling_splits must be an int >= 1",
+        ),
+        (
+            lambda t: time_split(t, id_col="entity_id", time_col="cutoff").side("nope"),
+            r"'name' parameter of Split.side must be one of \['train', 'valid', 'calib', 'test'\]",
+        ),
+    ],
+)
+def test_bad_arguments_are_training_errors(table: pd.DataFrame, call: Any, match: str) -> None:
+    with pytest.raises(TrainingError, match=match):
+        call(table)
