@@ -32,6 +32,7 @@ from riskscore.explain._plots import (
 )
 from riskscore.explain._reasons import (
     IMPACT_THRESHOLDS,
+    LANGUAGES,
     REASON_COLUMNS,
     Direction,
     Explainer,
@@ -44,6 +45,7 @@ __all__ = [
     "EVIDENCE_SECTIONS",
     "FAMILY_SEPARATOR",
     "IMPACT_THRESHOLDS",
+    "LANGUAGES",
     "REASON_COLUMNS",
     "Contributions",
     "Direction",

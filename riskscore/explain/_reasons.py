@@ -50,9 +50,9 @@ second, so the two carry the same content.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ from riskscore.explain._contrib import (
 __all__ = [
     "CATALOG_COLUMNS",
     "IMPACT_THRESHOLDS",
+    "LANGUAGES",
     "REASON_COLUMNS",
     "Direction",
     "Explainer",
@@ -79,6 +80,10 @@ __all__ = [
 
 Direction = Literal["up", "down", "both"]
 Language = Literal["en", "zh"]
+
+#: The languages of reason sentences and evidence files; the catalog has a ``text_<lang>``
+#: column for each (a test checks every reason code and evidence label in each).
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 #: Log-odds cut points of the impact bands 1..5 (band 0 is below the first).
 IMPACT_THRESHOLDS: tuple[float, ...] = (0.05, 0.15, 0.3, 0.6, 1.2)
@@ -106,7 +111,6 @@ REASON_COLUMNS: tuple[str, ...] = (
 _DIRECTIONS = ("up", "down", "both")
 #: Contributions smaller than this are floating-point noise, not a push in any direction.
 _NOISE = 1e-9
-_LANGUAGES = ("en", "zh")
 _MISSING_EN = "{subject}: missing (no data before the scoring time)"
 _MISSING_ZH = "[缺失]"
 _MISSING_ZH_SUFFIX = "（评分时点前无数据）"
@@ -143,8 +147,8 @@ class _Catalog:
     codes: tuple[str, ...]
     families: tuple[str, ...]
     signals: tuple[str, ...]
-    templates: dict[str, tuple[str, ...]]
-    missing: dict[str, tuple[str, ...]]
+    templates: dict[Language, tuple[str, ...]]
+    missing: dict[Language, tuple[str, ...]]
     perm: np.ndarray  # feature positions grouped by signal
     starts: np.ndarray  # where each signal's group starts in ``perm``
     sizes: np.ndarray  # size of each signal's group
@@ -176,16 +180,13 @@ class _Catalog:
         info = [rows[n] for n in names]
         families = tuple(text(r, "family", family_of(n)) for r, n in zip(info, names, strict=True))
         signals = tuple(text(r, "signal", n) for r, n in zip(info, names, strict=True))
-        templates = {lang: tuple(str(r[f"text_{lang}"]) for r in info) for lang in _LANGUAGES}
+        templates = {lang: tuple(str(r[f"text_{lang}"]) for r in info) for lang in LANGUAGES}
         missing = {
-            "en": tuple(
-                text(r, "missing_en", _MISSING_EN.format(subject=_subject(r, n)))
+            lang: tuple(
+                text(r, f"missing_{lang}", _MISSING_TEXT[lang](r, n))
                 for r, n in zip(info, names, strict=True)
-            ),
-            "zh": tuple(
-                text(r, "missing_zh", _missing_zh(str(r["text_zh"])))
-                for r, n in zip(info, names, strict=True)
-            ),
+            )
+            for lang in LANGUAGES
         }
         order = list(dict.fromkeys(signals))
         group = np.array([order.index(s) for s in signals], dtype=np.int64)
@@ -223,6 +224,14 @@ def _missing_zh(template: str) -> str:
     if start < 0 or end < 0:
         return f"{template}{_MISSING_ZH}{_MISSING_ZH_SUFFIX}"
     return f"{template[:start]}{_MISSING_ZH}{template[end + 1 :]}{_MISSING_ZH_SUFFIX}"
+
+
+#: The sentence for a missing value in each language, from the catalog row and name
+#: (a catalog column ``missing_<lang>`` overrides it).
+_MISSING_TEXT: dict[str, Callable[[Mapping[str, Any], str], str]] = {
+    "en": lambda row, name: _MISSING_EN.format(subject=_subject(row, name)),
+    "zh": lambda row, name: _missing_zh(str(row["text_zh"])),
+}
 
 
 @dataclass(frozen=True)
@@ -632,8 +641,9 @@ class Explainer:
         )
 
     def _columns(self, sel: _Selected, matrix: np.ndarray, lang: Language) -> dict[str, Any]:
-        if lang not in _LANGUAGES:
-            raise ExplanationError(f"lang must be 'en' or 'zh'. Got {lang!r} instead.")
+        if lang not in LANGUAGES:
+            choices = " or ".join(f"'{code}'" for code in LANGUAGES)
+            raise ExplanationError(f"lang must be {choices}. Got {lang!r} instead.")
         cat = self._cat
         templates = cat.templates[lang]
         missing = cat.missing[lang]
@@ -701,9 +711,10 @@ def _check_args(top_k: int, direction: str, min_impact: int) -> None:
         raise ExplanationError(
             f"direction must be one of {', '.join(_DIRECTIONS)}. Got {direction!r} instead."
         )
-    if not isinstance(min_impact, int | np.integer) or not 0 <= min_impact <= 5:
+    top = len(IMPACT_THRESHOLDS)
+    if not isinstance(min_impact, int | np.integer) or not 0 <= min_impact <= top:
         raise ExplanationError(
-            f"min_impact must be an int in the range [0, 5]. Got {min_impact!r} instead."
+            f"min_impact must be an int in the range [0, {top}]. Got {min_impact!r} instead."
         )
 
 

@@ -36,7 +36,7 @@ FEATURES = [
         "price_vs_market",
         "MANY_LISTINGS_BELOW_MARKET",
         "{value:.0%} of listings are priced under 60% of the market price",
-        "{value:.0%}的商品售价低于市场价的六成",
+        "{value:.0%}的商品售价低于市场价的60%",
     ),
     (
         "complaints__counterfeit_rate_30d",

@@ -81,7 +81,9 @@ def test_score_reasons_and_families(demo: dict):
     model = demo["model"]
     x = model.to_matrix(demo["features"].loc[[seller]])
     assert ev.raw_score == pytest.approx(float(model.raw_score(x)[0]), abs=1e-9)
-    assert ev.score == pytest.approx(float(model.predict_proba(x)[0]), abs=1e-12)
+    # the positive-class column ((n, 2) as scikit-learn returns it; 1-D before issue 13)
+    positive = np.asarray(model.predict_proba(x)).reshape(len(x), -1)[0, -1]
+    assert ev.score == pytest.approx(float(positive), abs=1e-12)
     assert ev.risk_score == pytest.approx(float(model.risk_score(x)[0]), rel=1e-12)
     assert ev.band == model.bands.assign(np.array([ev.risk_score]))[0]
     assert sum(ev.families.values()) + ev.base_value == pytest.approx(ev.raw_score, abs=1e-6)
