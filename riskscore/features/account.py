@@ -80,13 +80,13 @@ _SPECS = (
     ),
     _spec(
         name="account__new_listings_7d",
-        description="Listings the seller created in the 7 days before as_of.",
+        description=f"Listings the seller created in the {NEW_LISTING_DAYS} days before as_of.",
         unit="count",
         fill=0.0,
         reason_code="NEW_LISTINGS_BURST",
         signal="listing_burst",
-        text_en="{value:.0f} new listings in the last 7 days",
-        text_zh="近7天新上架{value:.0f}件商品",
+        text_en=f"{{value:.0f}} new listings in the last {NEW_LISTING_DAYS} days",
+        text_zh=f"近{NEW_LISTING_DAYS}天新上架{{value:.0f}}件商品",
     ),
 )
 

@@ -23,6 +23,9 @@ from riskscore.features._catalog import Family, FeatureSpec, windowed
 from riskscore.features._context import AsOfContext, ratio
 from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, orders_by_seller
 
+#: The burst windows, as the texts quote them.
+_R, _P = BURST_RECENT, BURST_REFERENCE
+
 __all__ = ["FAMILIES", "orders_by_listing"]
 
 NAN = math.nan
@@ -58,15 +61,19 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         FeatureSpec(
             name="activity__order_growth",
             description=(
-                "Orders in the last 7 days vs the 30 days before, as daily paces with one "
-                "pseudo-order each: (o_7 + 1) / (o_prev30 × 7/30 + 1); 1 = steady."
+                f"Orders in the last {_R} days vs the {_P} days before, as daily paces with "
+                f"one pseudo-order each: (o_{_R} + 1) / (o_prev{_P} × {_R}/{_P} + 1); "
+                "1 = steady."
             ),
             unit="ratio",
             fill=NAN,
             reason_code="ORDER_BURST",
             signal="burst",
-            text_en="Orders in the last 7 days ran at {value:.1f}× the pace of the 30 days before",
-            text_zh="近7天订单速度是此前30天的{value:.1f}倍",
+            text_en=(
+                f"Orders in the last {_R} days ran at {{value:.1f}}× the pace of the {_P} "
+                "days before"
+            ),
+            text_zh=f"近{_R}天订单速度是此前{_P}天的{{value:.1f}}倍",
             family="activity",
             entity="seller",
         ),

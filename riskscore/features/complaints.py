@@ -35,6 +35,9 @@ from riskscore.features._catalog import Family, FeatureSpec, windowed
 from riskscore.features._context import AsOfContext, ratio
 from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, orders_by_seller
 
+#: The acceleration windows, as the texts quote them.
+_R, _P = BURST_RECENT, BURST_REFERENCE
+
 __all__ = ["FAMILIES", "KINDS"]
 
 NAN = math.nan
@@ -103,17 +106,19 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             family="complaints",
             entity="seller",
             description=(
-                "Complaints in the last 7 days vs the 30 days before, as daily paces with one "
-                "pseudo-complaint each: (c_7 + 1) / (c_prev30 × 7/30 + 1); 1 = steady."
+                f"Complaints in the last {_R} days vs the {_P} days before, as daily paces "
+                f"with one pseudo-complaint each: (c_{_R} + 1) / (c_prev{_P} × {_R}/{_P} + 1); "
+                "1 = steady."
             ),
             unit="ratio",
             fill=NAN,
             reason_code="COMPLAINTS_ACCELERATING",
             signal="complaints",
             text_en=(
-                "Complaints in the last 7 days ran at {value:.1f}× the pace of the 30 days before"
+                f"Complaints in the last {_R} days ran at {{value:.1f}}× the pace of the {_P} "
+                "days before"
             ),
-            text_zh="近7天投诉速度是此前30天的{value:.1f}倍",
+            text_zh=f"近{_R}天投诉速度是此前{_P}天的{{value:.1f}}倍",
             needs=("complaints",),
         ),
         FeatureSpec(

@@ -27,11 +27,25 @@ import math
 import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec
-from riskscore.features._context import AsOfContext, ratio
+from riskscore.features._context import AsOfContext, FeatureParams, ratio
 
 __all__ = ["FAMILIES", "listing_prices"]
 
 NAN = math.nan
+
+#: The defaults the catalog texts quote.
+_BELOW = FeatureParams().below_market
+_HIGH_RISK = FeatureParams().high_risk_categories
+#: Chinese names of the high-risk categories (a new category needs one here).
+_CATEGORY_ZH = {
+    "phones": "手机",
+    "luxury": "奢侈品",
+    "cosmetics": "化妆品",
+    "medicine": "药品",
+    "tobacco": "烟草",
+}
+_HIGH_RISK_EN = ", ".join(_HIGH_RISK)
+_HIGH_RISK_ZH = "、".join(_CATEGORY_ZH[c] for c in _HIGH_RISK)
 
 _SELLER = (
     FeatureSpec(
@@ -65,15 +79,15 @@ _SELLER = (
         family="pricing",
         entity="seller",
         description=(
-            "Share of the seller's priced listings under 0.6 × market price "
+            f"Share of the seller's priced listings under {_BELOW:g} × market price "
             "(FeatureParams.below_market)."
         ),
         unit="share",
         fill=NAN,
         reason_code="MANY_LISTINGS_BELOW_MARKET",
         signal="price_vs_market",
-        text_en="{value:.0%} of listings are priced under 60% of the market price",
-        text_zh="{value:.0%}的商品售价低于市场价的六成",
+        text_en=f"{{value:.0%}} of listings are priced under {_BELOW:.0%} of the market price",
+        text_zh=f"{{value:.0%}}的商品售价低于市场价的{_BELOW:.0%}",
     ),
     FeatureSpec(
         name="pricing__median_price_z",
@@ -99,17 +113,16 @@ _SELLER = (
         entity="seller",
         description=(
             "Share of the seller's listings that name a brand and sit in a high-risk "
-            "category (phones, luxury, cosmetics, medicine, tobacco)."
+            f"category ({_HIGH_RISK_EN})."
         ),
         unit="share",
         fill=NAN,
         reason_code="BRANDED_HIGH_RISK_CATEGORIES",
         signal="high_risk_assortment",
         text_en=(
-            "{value:.0%} of listings are branded goods in high-risk categories "
-            "(phones, luxury, cosmetics, medicine, tobacco)"
+            f"{{value:.0%}} of listings are branded goods in high-risk categories ({_HIGH_RISK_EN})"
         ),
-        text_zh="{value:.0%}的商品为高风险类目（手机、奢侈品、化妆品、药品、烟草）的品牌商品",
+        text_zh=f"{{value:.0%}}的商品为高风险类目（{_HIGH_RISK_ZH}）的品牌商品",
     ),
 )
 
