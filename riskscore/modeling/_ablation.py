@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._validation import check_int, fail
 from riskscore.exceptions import TrainingError
 
 __all__ = ["T_INTERVAL_BELOW", "families_to_leave_out", "family_ablation", "pool_ablation"]
@@ -274,13 +275,29 @@ def pool_ablation(pairs: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
     (0.183, 'helps')
     """
     needed = ["family", "n_features", "seed", "window", "pr_auc_full", "pr_auc_without"]
+    if not isinstance(pairs, pd.DataFrame):
+        raise fail(
+            "pairs",
+            "pool_ablation",
+            "the .attrs['pairs'] DataFrame of family_ablation",
+            pairs,
+            error=TrainingError,
+        )
+    seed = check_int(seed, "seed", "pool_ablation", minimum=0, error=TrainingError)
     missing = [c for c in needed if c not in pairs.columns]
     if missing:
         raise TrainingError(
             f"pool_ablation expects the .attrs['pairs'] frame of family_ablation; columns "
             f"{missing} are missing"
         )
-    lost_all = pairs["pr_auc_full"] - pairs["pr_auc_without"]
+    try:
+        lost_all = (pairs["pr_auc_full"] - pairs["pr_auc_without"]).astype(np.float64)
+    except (TypeError, ValueError):
+        raise TrainingError(
+            "pool_ablation: columns 'pr_auc_full' and 'pr_auc_without' must hold numbers; "
+            f"got dtypes {pairs['pr_auc_full'].dtype} and {pairs['pr_auc_without'].dtype}. Pass "
+            "the .attrs['pairs'] frame of family_ablation"
+        ) from None
     rows = []
     for i, name in enumerate(dict.fromkeys(pairs["family"])):
         mask = (pairs["family"] == name).to_numpy()
@@ -328,6 +345,14 @@ def families_to_leave_out(ablation: pd.DataFrame) -> list[str]:
     >>> families_to_leave_out(a)
     ['noise']
     """
+    if not isinstance(ablation, pd.DataFrame):
+        raise fail(
+            "ablation",
+            "families_to_leave_out",
+            "the DataFrame family_ablation returns",
+            ablation,
+            error=TrainingError,
+        )
     missing = [c for c in ("family", "lost_lo", "lost_hi") if c not in ablation.columns]
     if missing:
         raise TrainingError(
@@ -335,7 +360,8 @@ def families_to_leave_out(ablation: pd.DataFrame) -> list[str]:
             f"{missing} are missing"
         )
     out = []
-    for fam, hi in zip(ablation["family"], ablation["lost_hi"], strict=True):
+    highs = pd.to_numeric(ablation["lost_hi"], errors="coerce").to_numpy(dtype=np.float64)
+    for fam, hi in zip(ablation["family"], highs, strict=True):
         if "+" not in str(fam) and np.isfinite(hi) and hi < 0:
             out.append(str(fam))
     return out

@@ -9,10 +9,15 @@ evaluated on the same ``test`` side, so the gain of the main model is visible.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from riskscore._validation import check_int, fail
+from riskscore.exceptions import TrainingError
+from riskscore.modeling._checks import check_xy
 
 __all__ = ["fit_baseline"]
 
@@ -45,6 +50,12 @@ def fit_baseline(
     sklearn.pipeline.Pipeline
         With ``predict_proba``.
 
+    Raises
+    ------
+    TrainingError
+        When ``X`` is not a 2-D numeric array, holds ``inf``, ``y`` is not 0/1 of the same
+        length or holds one class only, or an option is out of range.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -60,7 +71,42 @@ def fit_baseline(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    cats = sorted(set(int(i) for i in categorical))
+    where = "fit_baseline"
+    X, y = check_xy(X, y, where, allow_inf=False)
+    if y.min() == y.max():
+        raise TrainingError(
+            f"{where} needs both classes in y; got {y.size} row(s) of class {int(y[0])} only. "
+            "Widen the training window or add labelled entities"
+        )
+    cats_in = list(categorical)
+    if not all(isinstance(i, numbers.Integral) and 0 <= int(i) < X.shape[1] for i in cats_in):
+        raise fail(
+            "categorical",
+            where,
+            f"column positions in [0, {X.shape[1] - 1}]",
+            categorical,
+            error=TrainingError,
+        )
+    max_iter = check_int(max_iter, "max_iter", where, minimum=1, error=TrainingError)
+    seed = check_int(seed, "seed", where, minimum=0, error=TrainingError)
+    ok_weight = class_weight is None or (
+        isinstance(class_weight, str) and class_weight == "balanced"
+    )
+    ok_weight = ok_weight or (
+        isinstance(class_weight, numbers.Real)
+        and not isinstance(class_weight, bool)
+        and bool(np.isfinite(class_weight))
+        and class_weight > 0
+    )
+    if not ok_weight:
+        raise fail(
+            "class_weight",
+            where,
+            "None, 'balanced' or a positive number",
+            class_weight,
+            error=TrainingError,
+        )
+    cats = sorted(set(int(i) for i in cats_in))
     nums = [i for i in range(X.shape[1]) if i not in cats]
     transformers: list[tuple[str, Any, list[int]]] = []
     if nums:
@@ -89,7 +135,7 @@ def fit_baseline(
     if class_weight == "balanced":
         weight = "balanced"
     elif class_weight is not None:
-        weight = {0: 1.0, 1: float(class_weight)}
+        weight = {0: 1.0, 1: float(class_weight)}  # type: ignore[arg-type]
     model = make_pipeline(
         ColumnTransformer(transformers),
         LogisticRegression(C=1.0, max_iter=max_iter, class_weight=weight, random_state=seed),

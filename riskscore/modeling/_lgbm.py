@@ -31,6 +31,8 @@ result, can depend on the machine — the trials table says how many ran).
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +42,9 @@ import numpy as np
 import pandas as pd
 
 from riskscore._config import env_str
+from riskscore._validation import check_int, check_real, fail
 from riskscore.exceptions import TrainingError
+from riskscore.modeling._checks import check_xy
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -118,24 +122,74 @@ def lgbm_params(
     >>> p["seed"], p["scale_pos_weight"], p["max_depth"]
     (7, 19.0, 6)
     """
+    where = "lgbm_params"
     params = dict(DEFAULT_PARAMS)
-    params["seed"] = int(seed)
-    params["num_threads"] = int(num_threads) if num_threads else default_num_threads()
+    params["seed"] = check_int(seed, "seed", where, error=TrainingError)
+    params["num_threads"] = (
+        check_int(num_threads, "num_threads", where, minimum=1, error=TrainingError)
+        if num_threads
+        else default_num_threads()
+    )
     if class_weight is not None:
-        if class_weight == "balanced":
+        if isinstance(class_weight, str) and class_weight == "balanced":
             if not n_positive or n_negative is None:
-                raise ValueError("class_weight='balanced' needs n_positive and n_negative")
-            params["scale_pos_weight"] = float(n_negative) / float(n_positive)
-        elif isinstance(class_weight, int | float) and class_weight > 0:
+                raise TrainingError(
+                    "class_weight='balanced' needs n_positive and n_negative (the class counts "
+                    f"of the training side) in {where}. Got n_positive={n_positive!r}, "
+                    f"n_negative={n_negative!r}"
+                )
+            n_pos = check_int(n_positive, "n_positive", where, minimum=1, error=TrainingError)
+            n_neg = check_int(n_negative, "n_negative", where, minimum=0, error=TrainingError)
+            params["scale_pos_weight"] = float(n_neg) / float(n_pos)
+        elif (
+            isinstance(class_weight, numbers.Real)
+            and not isinstance(class_weight, bool)
+            and math.isfinite(class_weight)
+            and class_weight > 0
+        ):
             params["scale_pos_weight"] = float(class_weight)
         else:
-            raise ValueError(
+            raise TrainingError(
                 "class_weight must be None, 'balanced' or a positive number. "
                 f"Got {class_weight!r} instead."
             )
     if overrides:
+        if not isinstance(overrides, Mapping):
+            raise fail(
+                "overrides",
+                where,
+                "a mapping of LightGBM parameter to value",
+                overrides,
+                error=TrainingError,
+            )
         params.update(overrides)
     return params
+
+
+def _check_fit_args(
+    params: Any, feature_names: Any, categorical: Any, n_features: int, where: str
+) -> tuple[list[str], Any]:
+    """Check the parameter dict, the feature names and the categorical positions."""
+    if not isinstance(params, Mapping):
+        raise fail("params", where, "a mapping (see lgbm_params)", params, error=TrainingError)
+    if isinstance(feature_names, str) or not isinstance(feature_names, Sequence):
+        raise fail("feature_names", where, "a sequence of str", feature_names, error=TrainingError)
+    names = [str(n) for n in feature_names]
+    if len(names) != n_features:
+        raise TrainingError(
+            f"The 'feature_names' parameter of {where} must name each of the {n_features} "
+            f"column(s) of X. Got {len(names)} name(s)"
+        )
+    cats = list(categorical) if categorical else []
+    if not all(isinstance(i, numbers.Integral) and 0 <= int(i) < n_features for i in cats):
+        raise fail(
+            "categorical",
+            where,
+            f"column positions in [0, {n_features - 1}]",
+            categorical,
+            error=TrainingError,
+        )
+    return names, ([int(i) for i in cats] if cats else "auto")
 
 
 def fit_lgbm(
@@ -168,18 +222,28 @@ def fit_lgbm(
     """
     import lightgbm as lgb
 
-    names = [str(n) for n in feature_names]
-    cats: Any = [int(i) for i in categorical] if categorical else "auto"
+    where = "fit_lgbm"
+    Xt, yt = check_xy(X_train, y_train, where, x_name="X_train", y_name="y_train")
+    Xv, yv = check_xy(
+        X_valid, y_valid, where, x_name="X_valid", y_name="y_valid", n_features=Xt.shape[1]
+    )
+    names, cats = _check_fit_args(params, feature_names, categorical, Xt.shape[1], where)
+    num_boost_round = check_int(
+        num_boost_round, "num_boost_round", where, minimum=1, error=TrainingError
+    )
+    early_stopping_rounds = check_int(
+        early_stopping_rounds, "early_stopping_rounds", where, minimum=1, error=TrainingError
+    )
     try:
         train_set = lgb.Dataset(
-            X_train,
-            label=y_train,
+            Xt,
+            label=yt,
             feature_name=names,
             categorical_feature=cats,
             free_raw_data=True,
             params={"max_bin": params.get("max_bin", 255), "verbosity": -1},
         )
-        valid_set = lgb.Dataset(X_valid, label=y_valid, reference=train_set)
+        valid_set = lgb.Dataset(Xv, label=yv, reference=train_set)
         booster = lgb.train(
             dict(params),
             train_set,
@@ -188,7 +252,7 @@ def fit_lgbm(
             valid_names=["valid"],
             callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
         )
-    except lgb.basic.LightGBMError as err:
+    except (lgb.basic.LightGBMError, ValueError, TypeError) as err:
         raise TrainingError(f"LightGBM could not train on this data: {err}") from err
     best = booster.best_iteration or booster.current_iteration()
     if best < booster.current_iteration():
@@ -222,19 +286,20 @@ def fit_lgbm_rounds(
     """
     import lightgbm as lgb
 
-    names = [str(n) for n in feature_names]
-    cats: Any = [int(i) for i in categorical] if categorical else "auto"
+    where = "fit_lgbm_rounds"
+    Xa, ya = check_xy(X, y, where)
+    names, cats = _check_fit_args(params, feature_names, categorical, Xa.shape[1], where)
     try:
         train_set = lgb.Dataset(
-            X,
-            label=y,
+            Xa,
+            label=ya,
             feature_name=names,
             categorical_feature=cats,
             free_raw_data=True,
             params={"max_bin": params.get("max_bin", 255), "verbosity": -1},
         )
         return lgb.train(dict(params), train_set, num_boost_round=max(1, int(num_boost_round)))
-    except lgb.basic.LightGBMError as err:
+    except (lgb.basic.LightGBMError, ValueError, TypeError) as err:
         raise TrainingError(f"LightGBM could not train on this data: {err}") from err
 
 
@@ -288,9 +353,17 @@ def random_search(
     >>> len(r.trials), int(r.trials["best"].sum())
     (3, 1)
     """
-    if n_iter < 1:
-        raise ValueError(f"n_iter must be at least 1. Got {n_iter} instead.")
-    rng = np.random.default_rng(seed)
+    where = "random_search"
+    n_iter = check_int(n_iter, "n_iter", where, minimum=1, error=TrainingError)
+    if budget_seconds is not None:
+        budget_seconds = check_real(
+            budget_seconds, "budget_seconds", where, low=0, error=TrainingError
+        )
+    if not isinstance(base_params, Mapping):
+        raise fail(
+            "base_params", where, "a mapping (see lgbm_params)", base_params, error=TrainingError
+        )
+    rng = np.random.default_rng(check_int(seed, "seed", where, minimum=0, error=TrainingError))
     candidates: list[dict[str, Any]] = [{}]
     for _ in range(n_iter - 1):
         candidates.append({k: v[int(rng.integers(len(v)))] for k, v in SEARCH_SPACE.items()})

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from riskscore.exceptions import TrainingError
 from riskscore.modeling import DEFAULT_PARAMS, fit_lgbm, lgbm_params, random_search
 
 
@@ -109,5 +110,56 @@ def test_search_is_bounded_and_keeps_defaults_first(data: tuple[np.ndarray, np.n
     # a zero budget still runs the defaults, and nothing else
     short = random_search(X[:800], y[:800], X[800:], y[800:], n_iter=4, budget_seconds=0.0, **kw)
     assert len(short.trials) == 1
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(TrainingError, match=r"'n_iter' parameter of random_search .* int >= 1"):
         random_search(X[:800], y[:800], X[800:], y[800:], n_iter=0, **kw)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"y_train": np.zeros(19)}, r"same length. Got X_train: 20, y_train: 19"),
+        ({"y_train": np.full(20, 3.0)}, r"'y_train' parameter of fit_lgbm must hold only 0 and 1"),
+        ({"X_valid": np.zeros((20, 2))}, r"'X_valid' parameter .* 3 column\(s\)"),
+        ({"X_train": [["a", "b", "c"]] * 20}, r"'X_train' parameter of fit_lgbm must be a 2-D"),
+        ({"feature_names": ["a"]}, r"name each of the 3 column\(s\) of X. Got 1"),
+        ({"categorical": [7]}, r"'categorical' parameter .* positions in \[0, 2\]"),
+        ({"params": {"objective": "nope"}}, r"LightGBM could not train on this data"),
+        ({"params": None}, r"'params' parameter of fit_lgbm must be a mapping"),
+    ],
+)
+def test_fit_lgbm_bad_input_is_a_training_error(change: dict, match: str) -> None:
+    # before, these escaped as LightGBM's ValueError/TypeError or trained on wrong labels
+    rng = np.random.default_rng(0)
+    args = {
+        "X_train": rng.normal(size=(20, 3)),
+        "y_train": np.arange(20) % 2,
+        "X_valid": rng.normal(size=(20, 3)),
+        "y_valid": np.arange(20) % 2,
+        "params": lgbm_params(0, num_threads=1),
+        "feature_names": ["a", "b", "c"],
+        **change,
+    }
+    with pytest.raises(TrainingError, match=match):
+        fit_lgbm(
+            args.pop("X_train"),
+            args.pop("y_train"),
+            args.pop("X_valid"),
+            args.pop("y_valid"),
+            num_boost_round=3,
+            **args,
+        )
+
+
+def test_lgbm_params_bad_arguments() -> None:
+    with pytest.raises(
+        TrainingError, match=r"needs n_positive and n_negative .* Got n_positive=None"
+    ):
+        lgbm_params(0, class_weight="balanced")
+    with pytest.raises(TrainingError, match=r"'seed' parameter of lgbm_params must be an int"):
+        lgbm_params("x")  # type: ignore[arg-type]
+    with pytest.raises(
+        TrainingError, match=r"'overrides' parameter of lgbm_params must be a mapping"
+    ):
+        lgbm_params(0, overrides=5)  # type: ignore[arg-type]
+    with pytest.raises(TrainingError, match=r"positive number. Got nan"):
+        lgbm_params(0, class_weight=float("nan"))
