@@ -103,22 +103,14 @@ def latency(func: Callable[[Any], Any], args: list[Any], n: int) -> dict[str, fl
 def spark_session(app: str) -> Any:
     """A local Spark session for benchmarks: all cores, UTC, 16 shuffle partitions, 6 GB.
 
-    The workers run this interpreter (``PYSPARK_PYTHON``); stop the session when done.
+    :func:`riskscore._spark.local_spark_session` with the benchmark's settings; the
+    workers run this interpreter. Stop the session when done.
     """
-    import sys
+    from riskscore._spark import local_spark_session
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[*]")
-        .appName(app)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "16")
-        .config("spark.driver.memory", "6g")
-        .getOrCreate()
+    return local_spark_session(
+        app,
+        conf={"spark.sql.shuffle.partitions": "16", "spark.driver.memory": "6g"},
+        log_level="ERROR",
+        reuse_active=False,
     )
-    session.sparkContext.setLogLevel("ERROR")
-    return session

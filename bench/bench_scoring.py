@@ -171,31 +171,10 @@ def scoring_many() -> dict[str, Any]:
 
 
 def _save_pyfunc(model: Any, path: str) -> str:
-    """Save ``model`` as the riskscore pyfunc (the registry's models-from-code entry)."""
-    from pathlib import Path
+    """Save ``model`` as the riskscore pyfunc, exactly as the registry logs it."""
+    from riskscore.registry._log import save_pyfunc
 
-    import mlflow.pyfunc
-    from mlflow.models import infer_signature
-
-    from riskscore.registry._mlflow import PYFUNC_ENTRY
-    from riskscore.scoring._pyfunc import PREDICT_PARAMS, pyfunc_predict
-
-    folder = model.save(Path(path).with_name("riskmodel"))
-    entry = Path(path).with_name("riskscore_pyfunc.py")
-    entry.write_text(PYFUNC_ENTRY, encoding="utf-8")
-    example = _rows(5, seed=9)[model.feature_names]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        signature = infer_signature(example, pyfunc_predict(model, example), params=PREDICT_PARAMS)
-        mlflow.pyfunc.save_model(
-            path,
-            python_model=str(entry),
-            artifacts={"riskmodel": str(folder)},
-            signature=signature,
-            input_example=example,
-            pip_requirements=["mlflow", "lightgbm", "pandas", "numpy"],
-        )
-    return path
+    return save_pyfunc(model, path, _rows(5, seed=9)[model.feature_names])
 
 
 @benchmark("scoring_pyfunc")
@@ -228,14 +207,6 @@ def scoring_pyfunc() -> dict[str, Any]:
         "ratio_pyfunc_vs_score_many": round(pyfunc_s / many_s, 3),
         "within_1_2x": pyfunc_s / many_s <= 1.2,
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load(port: int, body: bytes, concurrency: int, seconds: float) -> dict[str, Any]:
@@ -291,12 +262,10 @@ def _load(port: int, body: bytes, concurrency: int, seconds: float) -> dict[str,
 def scoring_serve() -> dict[str, Any]:
     """Bounded load test of ``mlflow models serve`` on loopback: 1 seller per request."""
     import json
-    import signal
-    import subprocess
-    import sys
     import tempfile
-    import urllib.request
     from pathlib import Path
+
+    from bench._servers import model_server
 
     model = bench_model()
     seconds = max(5.0, 60.0 * scale())
@@ -308,51 +277,11 @@ def scoring_serve() -> dict[str, Any]:
     out: dict[str, Any] = {"seconds_per_level": seconds, "workers": 2}
     with tempfile.TemporaryDirectory() as tmp:
         path = _save_pyfunc(model, os.path.join(tmp, "pyfunc"))
-        port = _free_port()
-        bin_dir = Path(sys.executable).parent
-        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-        log = open(os.path.join(tmp, "server.log"), "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                str(bin_dir / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                path,
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-w",
-                "2",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            for _ in range(600):
-                if proc.poll() is not None:
-                    raise RuntimeError(Path(tmp, "server.log").read_text()[-2000:])
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.5)
+        with model_server(path, log=Path(tmp, "server.log"), workers=2, timeout=300) as url:
+            port = int(url.rsplit(":", 1)[1])
             _load(port, body, 1, 2.0)  # warm-up
             for concurrency in (1, 8, 32):
                 for key, value in _load(port, body, concurrency, seconds).items():
                     out[f"c{concurrency}_{key}"] = value
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            log.close()
     out["zero_errors"] = all(out[f"c{c}_errors"] == 0 for c in (1, 8, 32))
     return out

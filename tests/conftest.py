@@ -1,9 +1,49 @@
-"""Shared fixtures: small, documented marketplaces."""
+"""Shared fixtures: small, documented marketplaces, and one local Spark session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pandas as pd
 import pytest
+
+
+@pytest.fixture(scope="session")
+def _spark_session() -> Iterator[Any]:
+    """One local Spark session (2 cores, UTC, quiet) for the whole test run.
+
+    Started by :func:`riskscore._spark.local_spark_session`, the package's one helper.
+    """
+    pytest.importorskip("pyspark")
+    from riskscore._spark import local_spark_session
+
+    session = local_spark_session(
+        "riskscore-tests",
+        cores=2,
+        conf={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        log_level="ERROR",
+        reuse_active=False,
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def spark(_spark_session: Any, request: pytest.FixtureRequest) -> Any:
+    """The run's local Spark session; only for tests marked ``@pytest.mark.spark``.
+
+    The marker is what lets ``pytest -m "not spark"`` leave Java out of a quick loop, so
+    a test that asks for the session without it fails here, also when it asks through
+    ``request.getfixturevalue("spark")``.
+    """
+    if request.node.get_closest_marker("spark") is None:
+        pytest.fail(
+            f"{request.node.nodeid} uses the 'spark' fixture but is not marked: add "
+            "@pytest.mark.spark (or pytestmark = pytest.mark.spark in its module)",
+            pytrace=False,
+        )
+    return _spark_session
 
 
 @pytest.fixture

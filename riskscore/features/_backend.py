@@ -158,16 +158,10 @@ def _convert(native: Any, source: Backend, target: Backend) -> Any:
 
 
 def _spark_session() -> Any:
-    from pyspark.sql import SparkSession
+    """Return the active Spark session, else a new local one (riskscore._spark)."""
+    from riskscore._spark import local_spark_session
 
-    session = SparkSession.getActiveSession()
-    if session is None:
-        session = (
-            SparkSession.builder.master("local[*]")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
-    return session
+    return local_spark_session("riskscore-features")
 
 
 def to_pandas(native: Any) -> pd.DataFrame:

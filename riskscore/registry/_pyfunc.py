@@ -2,8 +2,13 @@ r"""The MLflow pyfunc wrapper of a :class:`~riskscore.modeling.RiskModel`.
 
 The logged model holds the RiskModel folder as the artifact ``riskmodel``;
 :meth:`RiskModelPyfunc.load_context` loads it once per process and
-:meth:`RiskModelPyfunc.predict` returns, per input row, ``score`` (calibrated probability),
-``risk_score`` (0–1000), ``band`` and ``reasons`` (a JSON list of the top reasons).
+:meth:`RiskModelPyfunc.predict` hands every call to the scoring function the wrapper was
+built with — :func:`riskscore.scoring._pyfunc.pyfunc_predict`, given by the
+models-from-code entry file (:data:`riskscore.registry._log.PYFUNC_ENTRY`), so this module
+never imports the scoring layer above it. What ``predict`` takes and returns is the
+contract in :mod:`riskscore.registry._contract`: per input row ``score`` (calibrated
+probability), ``risk_score`` (0–1000), ``band`` and ``reasons`` (a JSON list of the top
+reasons).
 
 A request riskscore cannot score (a missing or non-numeric feature, an infinite value,
 duplicated ids, a bad ``top_k`` / ``lang`` / ``explain``) raises :class:`ServingError`:
@@ -32,72 +37,21 @@ let MLflow import it when it loads a logged model.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
-from riskscore.exceptions import RiskscoreError, ScoringError
+from riskscore.exceptions import RegistryError, RiskscoreError, ScoringError
 from riskscore.modeling import RiskModel
 
-__all__ = ["OUTPUT_COLUMNS", "RiskModelPyfunc", "ServingError", "reasons_for"]
+__all__ = ["PredictFunction", "RiskModelPyfunc", "ServingError"]
 
-#: Columns of the pyfunc output, in order.
-OUTPUT_COLUMNS: tuple[str, ...] = ("score", "risk_score", "band", "reasons")
-
-#: Prediction parameters accepted by ``predict(..., params=...)`` and their defaults.
-DEFAULT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en", "explain": "all"}
-
-
-def reasons_for(
-    model: RiskModel,
-    X: np.ndarray,
-    contributions: np.ndarray | None,
-    *,
-    top_k: int,
-    lang: str,
-    explainer: Any = None,
-) -> list[str]:
-    """Return the top reasons of each row as a JSON string (``"[]"`` when unavailable).
-
-    THE HOOK for explanations (owned by the explanation layer): it uses
-    :class:`riskscore.explain.Explainer` when that module and the model's feature catalog
-    are available, and gives empty lists otherwise (user tables have no catalog). Change
-    what a reason holds here; the pyfunc output column stays one JSON string per row.
-
-    Parameters
-    ----------
-    model : RiskModel
-    X : numpy.ndarray
-        The encoded rows.
-    contributions : numpy.ndarray, optional
-        ``model.contributions(X)`` if already computed.
-    top_k : int
-    lang : {"en", "zh"}
-    explainer : riskscore.explain.Explainer, optional
-        Built once per loaded model and reused.
-    """
-    if explainer is None or top_k <= 0:
-        return ["[]"] * X.shape[0]
-    lists = explainer.reason_lists(X, contributions, top_k=top_k, lang=lang)
-    return [json.dumps(row, ensure_ascii=False, default=str) for row in lists]
-
-
-def make_explainer(model: RiskModel) -> Any:
-    """Return an :class:`riskscore.explain.Explainer` for ``model`` (None if it cannot explain)."""
-    if model.catalog is None:
-        return None
-    try:
-        from riskscore.explain import Explainer
-    except ImportError:
-        return None
-    try:
-        return Explainer(model, model_name=model.name)
-    except Exception:  # a catalog the explainer cannot use: score without reasons
-        return None
+#: What the wrapper calls per ``predict``: ``(model, model_input, params) -> frame``.
+PredictFunction = Callable[[RiskModel, Any, "Mapping[str, Any] | None"], pd.DataFrame]
 
 
 class ServingError(MlflowException, ScoringError):  # type: ignore[misc]
@@ -126,16 +80,41 @@ class ServingError(MlflowException, ScoringError):  # type: ignore[misc]
 
 
 class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
-    """MLflow pyfunc around a RiskModel folder (artifact ``riskmodel``)."""
+    """MLflow pyfunc around a RiskModel folder (artifact ``riskmodel``).
+
+    Parameters
+    ----------
+    predict : callable, optional
+        ``predict(model, model_input, params) -> DataFrame``, the scoring path
+        (:func:`riskscore.scoring._pyfunc.pyfunc_predict` in every model riskscore logs).
+        ``None`` only for models logged before the wrapper took it: loading one fails with
+        a :class:`~riskscore.exceptions.RegistryError` that says to log it again.
+
+    Examples
+    --------
+    >>> from riskscore.scoring._pyfunc import pyfunc_predict
+    >>> RiskModelPyfunc(pyfunc_predict).predict_function is pyfunc_predict
+    True
+    """
 
     # predict has no type hints on purpose (MLflow would read pandas hints as a schema and
     # warn); the logged signature validates inputs instead
     _skip_type_hint_validation = True
 
+    def __init__(self, predict: PredictFunction | None = None) -> None:
+        self.predict_function = predict
+
     def load_context(self, context: Any) -> None:
-        """Load the RiskModel (and its explainer) once."""
+        """Load the RiskModel once."""
+        if self.predict_function is None:
+            raise RegistryError(
+                "this riskscore pyfunc was logged by an older riskscore whose entry file builds "
+                "RiskModelPyfunc() without the scoring function; expected "
+                "RiskModelPyfunc(pyfunc_predict). Log the model again with "
+                "riskscore.registry.log_training, or score it in process with "
+                "riskscore.scoring.load_scorer(uri), which reads only its riskmodel artifact"
+            )
         self.model = RiskModel.load(context.artifacts["riskmodel"])
-        self.explainer = make_explainer(self.model)
 
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         """Score a DataFrame of feature columns: score, risk_score, band, reasons.
@@ -143,9 +122,7 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
         The one scoring path of riskscore (:meth:`riskscore.scoring.Scorer.score_many`),
         so the server, ``spark_udf`` and in-process scoring give the same answers.
         """
-        from riskscore.scoring._pyfunc import pyfunc_predict
-
         try:
-            return pyfunc_predict(self.model, model_input, params)
+            return self.predict_function(self.model, model_input, params)
         except RiskscoreError as err:  # our message, HTTP 400, no server traceback
             raise ServingError(str(err)) from None

@@ -10,9 +10,12 @@ flat columns of ``score_many``.
 
 Prediction parameters (``params=`` of ``predict``, or ``"params"`` in a request to
 ``/invocations``): ``explain`` (``all`` / ``flagged`` / ``none``; default ``all``),
-``top_k`` (0 means no reasons) and ``lang`` (``en`` / ``zh``). A bad parameter or input
-is a :class:`~riskscore.exceptions.ScoringError` naming it; the registry's wrapper turns
-it into the HTTP 400 body the server returns (see :mod:`riskscore.registry._pyfunc`).
+``top_k`` (0 means no reasons) and ``lang`` (``en`` / ``zh``). They, the output columns and
+their Spark types are the pyfunc contract, declared once in
+:mod:`riskscore.registry._contract` (the layer below) and re-exported here. A bad
+parameter or input is a :class:`~riskscore.exceptions.ScoringError` naming it; the
+registry's wrapper turns it into the HTTP 400 body the server returns (see
+:mod:`riskscore.registry._pyfunc`).
 
 The entity id, when the input has one, is read from the ``<entity>_id`` column or an
 index of that name, and duplicated ids are refused, as in ``score_many``.
@@ -30,10 +33,17 @@ import numpy as np
 import pandas as pd
 
 from riskscore.exceptions import ScoringError
-from riskscore.scoring._result import REASON_FIELDS
+from riskscore.registry._contract import (
+    MAX_TOP_K,
+    PREDICT_PARAMS,
+    PYFUNC_COLUMNS,
+    REASON_FIELDS,
+    predict_options,
+)
 from riskscore.scoring._scorer import Scorer
 
 __all__ = [
+    "MAX_TOP_K",
     "PREDICT_PARAMS",
     "PYFUNC_COLUMNS",
     "from_pyfunc_frame",
@@ -41,12 +51,6 @@ __all__ = [
     "scorer_for",
     "to_pyfunc_frame",
 ]
-
-#: Parameters ``predict`` accepts, with their defaults (for the model signature).
-PREDICT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en", "explain": "all"}
-
-#: Columns the pyfunc returns, in order.
-PYFUNC_COLUMNS: tuple[str, ...] = ("score", "risk_score", "band", "reasons")
 
 _LOCK = threading.Lock()
 _SCORERS: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], Scorer]] = (
@@ -91,7 +95,7 @@ def pyfunc_predict(
     >>> list(pyfunc_predict(model, rows).columns)
     ['score', 'risk_score', 'band', 'reasons']
     """
-    opts = _options(params)
+    opts = predict_options(params)
     frame = _input_frame(model_input)
     top_k = opts["top_k"]
     scorer = scorer_for(model, top_k=top_k, lang=opts["lang"])
@@ -99,52 +103,9 @@ def pyfunc_predict(
     if top_k <= 0 or scorer._parts.reasons is None:
         explain = "none"
     scored = scorer.score_many(frame, explain=explain)  # type: ignore[arg-type]
-    out = to_pyfunc_frame(scored, scorer.top_k)
+    out = to_pyfunc_frame(scored, scorer.top_k)[list(PYFUNC_COLUMNS)]
     out.index = frame.index
     return out
-
-
-#: Largest ``top_k`` a request may ask for.
-MAX_TOP_K = 50
-
-
-def _options(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Check the prediction parameters; raise :class:`ScoringError` naming a bad one."""
-    if params is not None and not isinstance(params, Mapping):
-        raise ScoringError(
-            f"params must be a mapping such as {PREDICT_PARAMS}; got {type(params).__name__}"
-        )
-    given = {k: v for k, v in (params or {}).items() if v is not None}
-    unknown = sorted(str(k) for k in given if k not in PREDICT_PARAMS)
-    if unknown:
-        raise ScoringError(
-            f"unknown prediction parameter(s) {', '.join(unknown)}; the model takes "
-            f"{', '.join(PREDICT_PARAMS)}"
-        )
-    opts = {**PREDICT_PARAMS, **given}
-    top_k = opts["top_k"]
-    if isinstance(top_k, str) and top_k.strip().lstrip("-").isdigit():
-        top_k = int(top_k)
-    if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer):
-        raise ScoringError(
-            f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
-            f"Got {str(top_k)[:40]!r} instead."
-        )
-    if not 0 <= top_k <= MAX_TOP_K:
-        raise ScoringError(
-            f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
-            f"Got {top_k} instead."
-        )
-    if opts["lang"] not in ("en", "zh"):
-        raise ScoringError(
-            f"The 'lang' parameter must be 'en' or 'zh'. Got {str(opts['lang'])[:40]!r} instead."
-        )
-    if opts["explain"] not in ("all", "flagged", "none"):
-        raise ScoringError(
-            "The 'explain' parameter must be one of 'all', 'flagged', 'none'. "
-            f"Got {str(opts['explain'])[:40]!r} instead."
-        )
-    return {"top_k": int(top_k), "lang": str(opts["lang"]), "explain": str(opts["explain"])}
 
 
 def _input_frame(model_input: Any) -> pd.DataFrame:

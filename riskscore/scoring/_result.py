@@ -19,10 +19,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["REASON_FIELDS", "Reason", "RiskScore", "output_columns"]
+from riskscore.registry._contract import REASON_FIELDS  # the pyfunc contract: one list
 
-#: The per-reason fields, in the order their flat columns appear.
-REASON_FIELDS: tuple[str, ...] = ("code", "feature", "value", "impact", "contribution", "text")
+__all__ = ["REASON_FIELDS", "Reason", "RiskScore", "output_columns"]
 
 
 @dataclass(frozen=True)

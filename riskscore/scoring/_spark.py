@@ -1,7 +1,8 @@
 """Spark scoring: :func:`score_spark` through MLflow's ``spark_udf``, and the Spark batch.
 
 :func:`score_spark` applies the logged riskscore pyfunc to a Spark DataFrame of features
-with ``mlflow.pyfunc.spark_udf(..., env_manager="local")``. The pyfunc's ``predict`` is
+with :func:`riskscore.registry.spark_udf` (MLflow's ``spark_udf`` in the local
+environment; the registry is the one module that calls MLflow). The pyfunc's ``predict`` is
 :meth:`Scorer.score_many`, so each Spark partition goes through the same code path as
 ``score_one``, ``score_many`` and the MLflow server, and returns the same columns.
 
@@ -10,7 +11,7 @@ Spark, builds the features with the same narwhals builders on Spark, accounts fo
 id (unknown, no activity before as_of, invalid value) with Spark joins, scores with
 :func:`score_spark` and writes the same two files as the pandas engine.
 
-MLflow and PySpark are imported inside these functions only.
+PySpark is imported inside these functions only; MLflow only through the registry.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from riskscore.exceptions import ScoringError
-from riskscore.scoring._result import REASON_FIELDS
+from riskscore.registry._contract import REASON_FIELDS, REASONS_DDL
 
 __all__ = ["score_batch_spark", "score_spark"]
 
@@ -76,6 +77,7 @@ def _score_spark(
     """:func:`score_spark`, carrying the ``keep`` columns of the input through."""
     from pyspark.sql import functions as F
 
+    from riskscore.registry import spark_udf
     from riskscore.scoring._checks import column_diff
     from riskscore.scoring._load import load_scorer
     from riskscore.scoring._scorer import _EXPLAIN_MODES, _iso, _now
@@ -93,7 +95,7 @@ def _score_spark(
             + column_diff(layout.names, [c for c in spark_df.columns if c != scorer.id_column])
         )
     inputs = [c for c in layout.names if c in present]
-    udf = _spark_udf(spark_df.sparkSession, model_uri, _PYFUNC_DDL, explain)
+    udf = spark_udf(spark_df.sparkSession, model_uri, explain=explain)
     scored = spark_df.select(
         *keep,
         (F.col(scorer.id_column) if scorer.id_column in present else F.lit(None))
@@ -101,7 +103,7 @@ def _score_spark(
         .alias("_id"),
         udf(F.struct(*[F.col(c) for c in inputs])).alias("_risk"),
     )
-    reasons = F.from_json(F.col("_risk.reasons"), _REASONS_DDL)
+    reasons = F.from_json(F.col("_risk.reasons"), REASONS_DDL)
     columns = [
         F.col("_id").alias(scorer.id_column),
         F.lit(scorer.model_name).alias("model_name"),
@@ -116,29 +118,6 @@ def _score_spark(
     stamp = _iso(scored_at) or _now()
     columns += [F.lit(_iso(as_of)).cast("string").alias("as_of"), F.lit(stamp).alias("scored_at")]
     return scored.select(*keep, *columns)
-
-
-#: The pyfunc's output, as ``spark_udf`` returns it.
-_PYFUNC_DDL = "score DOUBLE, risk_score DOUBLE, band STRING, reasons STRING"
-
-#: The JSON of the pyfunc's ``reasons`` column.
-_REASONS_DDL = (
-    "ARRAY<STRUCT<code: STRING, feature: STRING, value: DOUBLE, impact: BIGINT, "
-    "contribution: DOUBLE, text: STRING>>"
-)
-
-
-def _spark_udf(spark: Any, model_uri: str, result_type: str, explain: str) -> Any:
-    """``mlflow.pyfunc.spark_udf`` in the local environment, with the explain mode."""
-    import mlflow.pyfunc  # lazily: the one MLflow call scoring makes itself
-
-    return mlflow.pyfunc.spark_udf(
-        spark,
-        model_uri,
-        result_type=result_type,
-        env_manager="local",
-        params={"explain": explain},
-    )
 
 
 def _read_tables(spark: Any, data: Path) -> dict[str, Any]:
@@ -321,16 +300,7 @@ def _invalid_expr(scorer: Any, columns: Sequence[str]) -> Any:
 
 
 def _session() -> Any:
-    import sys
+    """Return the default Spark session set to UTC, else a new local one."""
+    from riskscore._spark import local_spark_session
 
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    return (
-        SparkSession.builder.master("local[*]")
-        .appName("riskscore-score")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
+    return local_spark_session("riskscore-score", reuse_active=False)

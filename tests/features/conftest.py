@@ -1,11 +1,9 @@
-"""Fixtures for feature tests: a table builder for hand-made marketplaces, a small
-simulated marketplace, and one local Spark session for the whole run."""
+"""Fixtures for feature tests: a table builder for hand-made marketplaces and a small
+simulated marketplace (the ``spark`` session fixture is in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -128,25 +126,3 @@ def _market() -> dict[str, pd.DataFrame]:
 def market(_market: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """A simulated marketplace of 150 sellers (shallow copies; do not mutate in place)."""
     return {name: table.copy(deep=False) for name, table in _market.items()}
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One local Spark session (UTC) for the whole test run."""
-    pytest.importorskip("pyspark")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("riskscore-features-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()

@@ -23,9 +23,16 @@ from riskscore.registry import (
     rollback,
     train_and_log,
 )
-from riskscore.registry._mlflow import _resolve_uri
+from riskscore.registry._pyfunc import RiskModelPyfunc
+from riskscore.registry._tracking import _resolve_uri
+from riskscore.scoring._pyfunc import pyfunc_predict
 
 NAME = "riskscore-seller-fraud"
+
+
+def _score(model, X) -> np.ndarray:
+    """Calibrated scores, one per row (the API every RiskModel version has)."""
+    return np.asarray(model.scores_from_raw(model.raw_score(X))["score"], dtype=float)
 
 
 def _client(uri: str):  # type: ignore[no-untyped-def]
@@ -111,7 +118,7 @@ def test_log_register_promote_load(
 
     # ---- loading by every kind of URI gives the same scores
     X = good.model.to_matrix(good.test_frame)
-    expected = good.model.predict_proba(X)
+    expected = _score(good.model, X)
     downloads = set(Path(tempfile.gettempdir()).glob("riskscore-model-*"))
     loaded = load_risk_model(f"models:/{NAME}@previous", tracking_uri=tracking)
     assert set(Path(tempfile.gettempdir()).glob("riskscore-model-*")) == downloads  # cleaned up
@@ -122,9 +129,14 @@ def test_log_register_promote_load(
         run.model_uri,
         f"models:/{NAME}/latest",
     ):
-        np.testing.assert_array_equal(load(uri, tracking_uri=tracking).predict_proba(X), expected)
+        got = load_risk_model(uri, tracking_uri=tracking).model
+        np.testing.assert_array_equal(_score(got, X), expected)
     folder = good.model.save(tmp_path / "local")
-    np.testing.assert_array_equal(load(str(folder)).predict_proba(X), expected)
+    np.testing.assert_array_equal(_score(load_risk_model(str(folder)).model, X), expected)
+    # the deprecated load(uri) still works, and says what to call instead
+    with pytest.warns(DeprecationWarning, match=r"load_risk_model\(uri\)\.model"):
+        old = load(f"models:/{NAME}/1", tracking_uri=tracking)
+    np.testing.assert_array_equal(_score(old, X), expected)
 
     # ---- the pyfunc returns score, risk score, band and reasons
     import mlflow
@@ -134,6 +146,8 @@ def test_log_register_promote_load(
     out = pyfunc.predict(good.test_frame[good.model.feature_names].head(20))
     assert list(out.columns) == ["score", "risk_score", "band", "reasons"]
     np.testing.assert_allclose(out["score"], expected[:20])
+    assert isinstance(pyfunc.unwrap_python_model(), RiskModelPyfunc)
+    assert pyfunc.unwrap_python_model().predict_function is pyfunc_predict
     assert out["risk_score"].dtype == np.float64 and set(out["band"]) <= {
         "low",
         "medium",
@@ -150,9 +164,9 @@ def test_log_register_promote_load(
 
     # ---- errors
     with pytest.raises(ModelNotFoundError, match="no model at"):
-        load(f"models:/{NAME}@nonexistent", tracking_uri=tracking)
+        load_risk_model(f"models:/{NAME}@nonexistent", tracking_uri=tracking)
     with pytest.raises(ModelNotFoundError, match="not a folder"):
-        load(str(tmp_path / "nothing-here"))
+        load_risk_model(str(tmp_path / "nothing-here"))
     with pytest.raises(ModelNotFoundError, match=r"no versions|no version"):
         promote("riskscore-nobody-nothing", tracking_uri=tracking)
 

@@ -6,19 +6,13 @@ a SQLite backend and proxied artifacts in a temp dir; it is stopped by its PID a
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench._servers import tracking_server
 from riskscore.modeling import TrainResult
 from riskscore.registry import load_risk_model, log_training, promote
 
@@ -27,62 +21,15 @@ pytestmark = pytest.mark.server
 NAME = "riskscore-seller-fraud"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _score(model, X) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Calibrated scores, one per row (the API every RiskModel version has)."""
+    return np.asarray(model.scores_from_raw(model.raw_score(X))["score"], dtype=float)
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    mlflow_bin = Path(sys.executable).parent / "mlflow"
-    port = _free_port()
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(mlflow_bin),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{tmp_path / 'server.db'}",
-            "--artifacts-destination",
-            str(tmp_path / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so its workers stop with it
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"mlflow server exited: {(tmp_path / 'server.log').read_text()[-2000:]}"
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("mlflow server did not answer /health within 240 s")
-            time.sleep(0.5)
+    with tracking_server(tmp_path) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        log.close()
 
 
 def test_train_register_promote_load_over_http(
@@ -98,6 +45,6 @@ def test_train_register_promote_load_over_http(
     loaded = load_risk_model(f"models:/{NAME}@champion", tracking_uri=server)
     assert (loaded.name, loaded.version, loaded.run_id) == (NAME, "1", first.run_id)
     X = good.model.to_matrix(good.test_frame)
-    np.testing.assert_array_equal(loaded.model.predict_proba(X), good.model.predict_proba(X))
+    np.testing.assert_array_equal(_score(loaded.model, X), _score(good.model, X))
     challenger = load_risk_model(f"models:/{NAME}@challenger", tracking_uri=server)
     assert challenger.version == "2"

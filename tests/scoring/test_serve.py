@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from bench._servers import model_server
 from riskscore.scoring import load_scorer
 from riskscore.scoring._load import clear_cache
 from riskscore.scoring._pyfunc import to_pyfunc_frame
 
 pytestmark = pytest.mark.server
-
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, str]:
@@ -48,55 +34,9 @@ def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, str]:
 def server(logged, tmp_path_factory):
     """The logged model served by ``mlflow models serve`` (local env) on a free port."""
     tracking, uri = logged
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": tracking,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(BIN / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                uri,
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-w",
-                "1",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, f"server exited: {log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"server not up: {log.read_text()[-3000:]}"
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+    with model_server(uri, log=log, env={"MLFLOW_TRACKING_URI": tracking}, timeout=180) as base:
         yield base, uri, tracking
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and its workers, by our child's id
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _records(frame: pd.DataFrame) -> dict:

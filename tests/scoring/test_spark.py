@@ -9,7 +9,6 @@ import pytest
 from riskscore.cli import main
 from riskscore.scoring import load_scorer, score_spark
 from riskscore.scoring._load import clear_cache
-from tests.features.conftest import spark  # noqa: F401  (one SparkSession for the run)
 from tests.scoring.conftest import AS_OF, SCORED_AT
 
 pytestmark = pytest.mark.spark
@@ -39,7 +38,7 @@ def _compare(got: pd.DataFrame, expected: pd.DataFrame) -> None:
             ), col
 
 
-def test_score_spark_equals_score_many(spark, model_uri, seller_features):  # noqa: F811
+def test_score_spark_equals_score_many(spark, model_uri, seller_features):
     scorer = load_scorer(model_uri)
     sdf = spark.createDataFrame(seller_features)
     got = (
@@ -55,7 +54,7 @@ def test_score_spark_equals_score_many(spark, model_uri, seller_features):  # no
     _compare(got, expected)
 
 
-def test_engine_spark_writes_the_pandas_files(spark, model_uri, data_dir, tmp_path):  # noqa: F811
+def test_engine_spark_writes_the_pandas_files(spark, model_uri, data_dir, tmp_path):
     outs = {}
     for engine in ("pandas", "spark"):
         out = tmp_path / engine / "scores.parquet"

@@ -1,0 +1,158 @@
+"""The riskscore pyfunc contract: prediction parameters, output columns, their Spark types.
+
+One place for what the logged MLflow model takes and returns, read by everything that
+builds or consumes it:
+
+* the model signature at log time (:mod:`riskscore.registry._log`: ``params`` and output
+  columns),
+* the pyfunc's ``predict`` (:func:`riskscore.scoring._pyfunc.pyfunc_predict` checks the
+  parameters with :func:`predict_options` and returns :data:`PYFUNC_COLUMNS`),
+* ``spark_udf`` (:func:`riskscore.registry.spark_udf` declares :data:`PYFUNC_DDL` as the
+  result type; :func:`riskscore.scoring.score_spark` parses ``reasons`` with
+  :data:`REASONS_DDL`).
+
+The pyfunc answers, per input row, ``score`` (calibrated probability), ``risk_score``
+(0–1000), ``band`` and ``reasons``: a JSON list of reason objects with the fields
+:data:`REASON_FIELDS` (``"[]"`` when the row is not explained).
+
+Plain Python, no MLflow: it sits in :mod:`riskscore.registry` because the registry owns the
+logged model, and the layer above (:mod:`riskscore.scoring`) imports it from here.
+
+Examples
+--------
+>>> PYFUNC_DDL
+'score DOUBLE, risk_score DOUBLE, band STRING, reasons STRING'
+>>> predict_options({"top_k": "2"})
+{'top_k': 2, 'lang': 'en', 'explain': 'all'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from riskscore.exceptions import ScoringError
+
+__all__ = [
+    "MAX_TOP_K",
+    "PREDICT_PARAMS",
+    "PYFUNC_COLUMNS",
+    "PYFUNC_DDL",
+    "PYFUNC_TYPES",
+    "REASONS_DDL",
+    "REASON_FIELDS",
+    "REASON_TYPES",
+    "predict_options",
+]
+
+#: Parameters ``predict`` accepts, with their defaults (the model signature's ``params``).
+PREDICT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en", "explain": "all"}
+
+#: Largest ``top_k`` a request may ask for.
+MAX_TOP_K = 50
+
+#: The values ``explain`` takes.
+EXPLAIN_MODES: tuple[str, ...] = ("all", "flagged", "none")
+
+#: The languages of reason texts.
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+#: Output columns of the pyfunc, in order, with their Spark SQL types.
+PYFUNC_TYPES: dict[str, str] = {
+    "score": "DOUBLE",
+    "risk_score": "DOUBLE",
+    "band": "STRING",
+    "reasons": "STRING",
+}
+
+#: Columns the pyfunc returns, in order.
+PYFUNC_COLUMNS: tuple[str, ...] = tuple(PYFUNC_TYPES)
+
+#: Fields of one reason object in the ``reasons`` JSON, in order, with their Spark SQL types.
+REASON_TYPES: dict[str, str] = {
+    "code": "STRING",
+    "feature": "STRING",
+    "value": "DOUBLE",
+    "impact": "BIGINT",
+    "contribution": "DOUBLE",
+    "text": "STRING",
+}
+
+#: Fields of one reason (also the ``reason_<k>_<field>`` columns of ``score_many``).
+REASON_FIELDS: tuple[str, ...] = tuple(REASON_TYPES)
+
+#: The pyfunc's output as ``spark_udf`` returns it (its ``result_type``).
+PYFUNC_DDL = ", ".join(f"{name} {kind}" for name, kind in PYFUNC_TYPES.items())
+
+#: The JSON of the ``reasons`` column, for ``pyspark.sql.functions.from_json``.
+REASONS_DDL = (
+    "ARRAY<STRUCT<" + ", ".join(f"{name}: {kind}" for name, kind in REASON_TYPES.items()) + ">>"
+)
+
+
+def predict_options(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check the prediction parameters of one ``predict`` call and fill the defaults.
+
+    Parameters
+    ----------
+    params : mapping or None
+        ``top_k`` (int in ``[0, MAX_TOP_K]``, or its digits as text, as a request may send
+        them), ``lang`` (``en`` / ``zh``), ``explain`` (``all`` / ``flagged`` / ``none``).
+        ``None`` values take the default.
+
+    Returns
+    -------
+    dict
+        ``{"top_k": int, "lang": str, "explain": str}``.
+
+    Raises
+    ------
+    ScoringError
+        An unknown or bad parameter, named with what it takes and what came.
+
+    Examples
+    --------
+    >>> predict_options(None)
+    {'top_k': 3, 'lang': 'en', 'explain': 'all'}
+    >>> predict_options({"top_k": 99})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.ScoringError: The 'top_k' parameter must be an int ... Got 99 instead.
+    """
+    if params is not None and not isinstance(params, Mapping):
+        raise ScoringError(
+            f"params must be a mapping such as {PREDICT_PARAMS}; got {type(params).__name__}"
+        )
+    given = {k: v for k, v in (params or {}).items() if v is not None}
+    unknown = sorted(str(k) for k in given if k not in PREDICT_PARAMS)
+    if unknown:
+        raise ScoringError(
+            f"unknown prediction parameter(s) {', '.join(unknown)}; the model takes "
+            f"{', '.join(PREDICT_PARAMS)}"
+        )
+    opts = {**PREDICT_PARAMS, **given}
+    top_k = opts["top_k"]
+    if isinstance(top_k, str) and top_k.strip().lstrip("-").isdigit():
+        top_k = int(top_k)
+    if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer):
+        raise ScoringError(
+            f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
+            f"Got {str(top_k)[:40]!r} instead."
+        )
+    if not 0 <= top_k <= MAX_TOP_K:
+        raise ScoringError(
+            f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
+            f"Got {top_k} instead."
+        )
+    if opts["lang"] not in LANGUAGES:
+        raise ScoringError(
+            f"The 'lang' parameter must be 'en' or 'zh'. Got {str(opts['lang'])[:40]!r} instead."
+        )
+    if opts["explain"] not in EXPLAIN_MODES:
+        raise ScoringError(
+            "The 'explain' parameter must be one of 'all', 'flagged', 'none'. "
+            f"Got {str(opts['explain'])[:40]!r} instead."
+        )
+    return {"top_k": int(top_k), "lang": str(opts["lang"]), "explain": str(opts["explain"])}

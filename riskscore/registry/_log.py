@@ -1,0 +1,442 @@
+"""Log training runs to MLflow and register them as new versions.
+
+What one run holds
+------------------
+params
+    training configuration (``train.*``), LightGBM parameters (``lgbm.*``), data
+    fingerprint (``data.*``: rows, entities, positives, time range, SHA-256), feature
+    catalog version.
+metrics
+    ``model.<metric>``, ``baseline.<metric>``, ``delta.<metric>`` and their ``_lo`` /
+    ``_hi`` bootstrap bounds on the newest test window, plus ``train_seconds``.
+artifacts
+    ``riskmodel/`` (the :class:`~riskscore.modeling.RiskModel` folder),
+    ``model`` (a pyfunc logged model with signature, input example and explicit pip
+    requirements), ``evaluation/`` (metrics, threshold table, slices, importance, the test
+    window as Parquet for later comparisons), ``plots/`` (PNG), ``model_card.md``.
+
+Each run registers a new version of ``riskscore-<entity>-<target>`` and points the alias
+``challenger`` at it. A run that fails is marked ``FAILED`` and registers nothing; a version
+created before a later step failed is deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskscore.exceptions import RiskscoreError
+from riskscore.modeling import RiskModel, TrainResult
+from riskscore.registry._contract import PREDICT_PARAMS, PYFUNC_COLUMNS
+from riskscore.registry._errors import RegistryError
+from riskscore.registry._tracking import (
+    EVALUATED_PATH,
+    PYFUNC_NAME,
+    RISKMODEL_PATH,
+    _experiment_id,
+    _mlflow,
+    _resolve_uri,
+    _tracking,
+    model_name,
+)
+
+__all__ = ["PYFUNC_ENTRY", "LoggedRun", "log_training", "save_pyfunc", "train_and_log"]
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """What :func:`log_training` recorded.
+
+    Attributes
+    ----------
+    run_id, experiment_id : str
+    name : str
+        Registered model name.
+    version : str or None
+        Registered version (None when ``register=False``).
+    model_uri : str
+        URI of the logged pyfunc model.
+    tracking_uri : str
+    result : TrainResult or None
+        The training result, when :func:`train_and_log` trained it.
+    """
+
+    run_id: str
+    experiment_id: str
+    name: str
+    version: str | None
+    model_uri: str
+    tracking_uri: str
+    result: TrainResult | None = field(default=None, repr=False)
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+        return
+    text = value.isoformat() if isinstance(value, pd.Timestamp) else str(value)
+    out[prefix] = text[:6000]
+
+
+def _run_params(result: TrainResult) -> dict[str, str]:
+    params: dict[str, str] = {}
+    config = {k: v for k, v in result.config.items() if k != "lgbm"}
+    _flatten("train", config, params)
+    _flatten("lgbm", result.config.get("lgbm", {}), params)
+    _flatten("data", result.fingerprint, params)
+    meta = result.model.metadata
+    params["catalog_version"] = str(meta.get("catalog_version"))
+    params["calibration_method"] = result.model.calibrator.method
+    params["n_features"] = str(result.model.n_features)
+    params["capacity_test"] = str(meta.get("capacity_test"))
+    params["population_share"] = f"{meta.get('population_share', 1.0):.6f}"
+    return params
+
+
+def _run_metrics(result: TrainResult) -> dict[str, float]:
+    out: dict[str, float] = {}
+    table = result.metrics
+    for metric in table.index:
+        for col in table.columns:
+            model, _, bound = col.partition("_")
+            key = f"{model}.{metric}" + (f"_{bound}" if bound else "")
+            value = float(table.loc[metric, col])
+            if math.isfinite(value):
+                out[key] = value
+    out["train_seconds"] = float(result.seconds)
+    out["best_iteration"] = float(result.model.metadata.get("best_iteration", 0))
+    high = float(result.model.bands.thresholds["high"])
+    if math.isfinite(high):
+        out["bands.high_threshold"] = high
+    if result.diagnostics is not None:
+        out.update(result.diagnostics.metrics())
+    deployed = result.deployed or {}
+    if deployed.get("fit") == "refit":
+        out["deployed.rows"] = float(deployed["rows"])
+        out["deployed.trees"] = float(deployed["trees"])
+    return out
+
+
+def _pip_requirements() -> list[str]:
+    import importlib.metadata as md
+
+    reqs = []
+    # what scoring imports: riskscore itself travels with the model (code_paths)
+    for pkg in ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow"):
+        try:
+            reqs.append(f"{pkg}=={md.version(pkg)}")
+        except md.PackageNotFoundError:  # pragma: no cover
+            reqs.append(pkg)
+    return reqs
+
+
+def _input_example(result: TrainResult) -> pd.DataFrame:
+    model = result.model
+    example = result.test_frame[model.feature_names].head(5).reset_index(drop=True)
+    for col in model.categories:
+        example[col] = example[col].astype(object).where(example[col].notna(), None)
+    return example
+
+
+#: The models-from-code file MLflow copies into each logged model and runs on load (so no
+#: pickle is involved). Written at log time: importing it would register a model. It is
+#: the one place that joins the two layers: the registry's MLflow wrapper and the scoring
+#: path it serves (:func:`riskscore.scoring._pyfunc.pyfunc_predict`), so no riskscore
+#: module imports upwards (``tests/test_layers.py``).
+PYFUNC_ENTRY = """\
+from mlflow.models import set_model
+
+from riskscore.registry._pyfunc import RiskModelPyfunc
+from riskscore.scoring._pyfunc import pyfunc_predict
+
+set_model(RiskModelPyfunc(pyfunc_predict))
+"""
+
+
+def _pyfunc_spec(model: RiskModel, example: pd.DataFrame, folder: Path) -> dict[str, Any]:
+    """Keyword arguments of ``mlflow.pyfunc.log_model`` / ``save_model`` for ``model``.
+
+    ``folder`` is the saved RiskModel (the artifact ``riskmodel``); the entry file is
+    written beside it. The signature takes :data:`~riskscore.registry._contract.PREDICT_PARAMS`
+    and returns :data:`~riskscore.registry._contract.PYFUNC_COLUMNS`.
+    """
+    from mlflow.models import infer_signature
+
+    raw = model.raw_score(model.to_matrix(example))
+    out = model.scores_from_raw(raw)
+    values = {
+        "score": out["score"],
+        "risk_score": out["risk_score"],
+        "band": out["band"].astype(str),
+        "reasons": ["[]"] * len(example),
+    }
+    output = pd.DataFrame({name: values[name] for name in PYFUNC_COLUMNS})
+    entry = folder.parent / "riskscore_pyfunc.py"
+    entry.write_text(PYFUNC_ENTRY, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
+        signature = infer_signature(example, output, params=PREDICT_PARAMS)
+    return {
+        "python_model": str(entry),
+        "artifacts": {"riskmodel": str(folder)},
+        "signature": signature,
+        "input_example": example,
+        "pip_requirements": _pip_requirements(),
+        "metadata": {"riskscore_name": model.name, "entity": model.entity, "target": model.target},
+    }
+
+
+def _log_model(mlflow: Any, result: TrainResult, folder: Path, include_code: bool) -> Any:
+    code = [str(Path(__file__).resolve().parents[1])] if include_code else None
+    spec = _pyfunc_spec(result.model, _input_example(result), folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
+        return mlflow.pyfunc.log_model(name=PYFUNC_NAME, code_paths=code, **spec)
+
+
+def save_pyfunc(model: RiskModel, path: str | os.PathLike[str], example: pd.DataFrame) -> str:
+    """Save ``model`` as the riskscore pyfunc in the folder ``path``, outside any run.
+
+    The same model :func:`log_training` logs (entry file, signature, artifact), for
+    benchmarks and tests that serve a model without a tracking store. The RiskModel folder
+    and the entry file are written beside ``path``.
+
+    Parameters
+    ----------
+    model : RiskModel
+    path : path
+        The pyfunc folder to create (must not exist).
+    example : pandas.DataFrame
+        A few rows of the model's feature columns (input example and signature).
+
+    Returns
+    -------
+    str
+        ``path``, ready for ``mlflow.pyfunc.load_model`` or ``mlflow models serve -m``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import pandas as pd
+    >>> from riskscore.scoring._demo import demo_model
+    >>> model = demo_model()
+    >>> rows = pd.DataFrame([dict.fromkeys(model.feature_names, 1.0)])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     saved = save_pyfunc(model, os.path.join(tmp, "pyfunc"), rows)
+    ...     sorted(os.listdir(saved))[:2]
+    ['MLmodel', 'artifacts']
+    """
+    mlflow = _mlflow()
+    target = Path(path)
+    folder = model.save(target.with_name(RISKMODEL_PATH))
+    spec = _pyfunc_spec(model, example, folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
+        mlflow.pyfunc.save_model(str(target), **spec)
+    return str(target)
+
+
+def _write_evaluation(result: TrainResult, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    result.metrics.to_csv(folder / "metrics.csv", lineterminator="\n")
+    result.threshold_table.to_csv(folder / "thresholds.csv", index=False, lineterminator="\n")
+    result.importance.to_csv(folder / "importance.csv", index=False, lineterminator="\n")
+    if result.slices is not None:
+        result.slices.to_csv(folder / "slices.csv", index=False, lineterminator="\n")
+    if result.search is not None:
+        result.search.to_csv(folder / "search.csv", index=False, lineterminator="\n")
+    result.test_frame.to_parquet(folder / "test.parquet", index=False)
+    result.predictions.to_parquet(folder / "predictions.parquet", index=False)
+    fingerprint = json.dumps(result.fingerprint, indent=2, default=str, sort_keys=True)
+    (folder / "fingerprint.json").write_text(fingerprint + "\n")
+
+
+def _log_into_active_run(
+    mlflow: Any,
+    client: Any,
+    result: TrainResult,
+    *,
+    register: bool,
+    plots: bool,
+    include_code: bool,
+) -> tuple[str, str | None]:
+    run = mlflow.active_run()
+    run_id = run.info.run_id
+    model = result.model
+    mlflow.log_params(_run_params(result))
+    mlflow.log_metrics(_run_metrics(result))
+    mlflow.set_tags(
+        {
+            "riskscore.entity": model.entity,
+            "riskscore.target": model.target,
+            "riskscore.split": result.split.description[:5000],
+            "riskscore.notes": " | ".join(result.notes)[:5000],
+            "mlflow.note.content": _note(result),
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="riskscore-run-") as tmp:
+        tmp_path = Path(tmp)
+        folder = model.save(tmp_path / RISKMODEL_PATH)
+        mlflow.log_artifacts(str(folder), RISKMODEL_PATH)
+        if result.evaluated_model is not None:
+            evaluated = result.evaluated_model.save(tmp_path / EVALUATED_PATH)
+            mlflow.log_artifacts(str(evaluated), EVALUATED_PATH)
+        _write_evaluation(result, tmp_path / "evaluation")
+        mlflow.log_artifacts(str(tmp_path / "evaluation"), "evaluation")
+        card = tmp_path / "model_card.md"
+        card.write_text(result.model_card(), encoding="utf-8")
+        mlflow.log_artifact(str(card))
+        if plots:
+            paths = result.save_plots(tmp_path / "plots")
+            if paths:
+                mlflow.log_artifacts(str(tmp_path / "plots"), "plots")
+        info = _log_model(mlflow, result, folder, include_code)
+    if not register:
+        return info.model_uri, None
+    version = None
+    try:
+        mv = mlflow.register_model(info.model_uri, model.name, tags={"riskscore.run_id": run_id})
+        version = str(mv.version)
+        client.set_registered_model_alias(model.name, "challenger", version)
+        client.set_model_version_tag(
+            model.name,
+            version,
+            "riskscore.pr_auc",
+            f"{result.metrics['model'].to_dict()['pr_auc']:.4f}",
+        )
+        mlflow.set_tag("riskscore.registered_version", version)
+    except BaseException:
+        if version is not None:
+            with contextlib.suppress(Exception):  # best effort: leave nothing half-registered
+                client.delete_model_version(model.name, version)
+        raise
+    return info.model_uri, version
+
+
+def _note(result: TrainResult) -> str:
+    m = result.metrics
+    line = ", ".join(
+        f"{k} {m['model'].to_dict()[k]:.3f} (baseline {m['baseline'].to_dict()[k]:.3f})"
+        for k in ("pr_auc", "precision_at_k", "roc_auc")
+        if "baseline" in m.columns
+    )
+    return f"{result.model.name}: {line}. {result.split.description}"
+
+
+def log_training(
+    result: TrainResult,
+    *,
+    tracking_uri: str | None = None,
+    register: bool = True,
+    run_name: str | None = None,
+    plots: bool = True,
+    include_code: bool = True,
+    tags: Mapping[str, str] | None = None,
+) -> LoggedRun:
+    """Log a training result as one MLflow run and (by default) register a new version.
+
+    Parameters
+    ----------
+    result : TrainResult
+    tracking_uri : str, optional
+        Default ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``.
+    register : bool, default True
+        Register the logged model as a new version and point ``challenger`` at it.
+    run_name : str, optional
+    plots : bool, default True
+        Log the PNG plots (matplotlib, shap).
+    include_code : bool, default True
+        Copy the riskscore package into the logged model (``code_paths``) so it loads
+        where riskscore is not installed.
+    tags : mapping, optional
+        Extra run tags.
+
+    Returns
+    -------
+    LoggedRun
+
+    Raises
+    ------
+    RegistryError
+        When MLflow refuses (the run is marked FAILED and nothing is registered).
+    """
+    with _tracking(tracking_uri) as client:
+        mlflow = _mlflow()
+        uri = _resolve_uri(tracking_uri)
+        exp_id = _experiment_id(client, result.model.name, uri)
+        with _run(mlflow, exp_id, run_name, tags) as run_id:
+            model_uri, version = _log_into_active_run(
+                mlflow, client, result, register=register, plots=plots, include_code=include_code
+            )
+        return LoggedRun(run_id, exp_id, result.model.name, version, model_uri, uri, result)
+
+
+@contextmanager
+def _run(
+    mlflow: Any, experiment_id: str, run_name: str | None, tags: Mapping[str, str] | None
+) -> Iterator[str]:
+    """Start a run; end it FINISHED, or FAILED (and translate MLflow errors) on any error."""
+    from mlflow.exceptions import MlflowException
+
+    run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {}))
+    try:
+        yield run.info.run_id
+    except BaseException as err:
+        mlflow.end_run(status="FAILED")
+        if isinstance(err, MlflowException):
+            raise RegistryError(f"MLflow refused to log the run {run.info.run_id}: {err}") from err
+        raise
+    mlflow.end_run(status="FINISHED")
+
+
+def train_and_log(
+    table: pd.DataFrame,
+    *,
+    entity: str,
+    target: str,
+    tracking_uri: str | None = None,
+    register: bool = True,
+    run_name: str | None = None,
+    plots: bool = True,
+    include_code: bool = True,
+    **train_kwargs: Any,
+) -> LoggedRun:
+    """Open a run, train inside it (:func:`riskscore.modeling.train`), log and register.
+
+    A training error (no positives, a single-class window, ...) marks the run FAILED, with
+    the error message as the tag ``riskscore.error``, and is raised again.
+
+    Returns
+    -------
+    LoggedRun
+        With ``result`` set.
+    """
+    from riskscore.modeling import train
+
+    name = model_name(entity, target)
+    with _tracking(tracking_uri) as client:
+        mlflow = _mlflow()
+        uri = _resolve_uri(tracking_uri)
+        exp_id = _experiment_id(client, name, uri)
+        with _run(mlflow, exp_id, run_name, None) as run_id:
+            try:
+                result = train(table, entity=entity, target=target, **train_kwargs)
+            except RiskscoreError as err:
+                mlflow.set_tag("riskscore.error", str(err)[:5000])
+                raise
+            model_uri, version = _log_into_active_run(
+                mlflow, client, result, register=register, plots=plots, include_code=include_code
+            )
+        return LoggedRun(run_id, exp_id, name, version, model_uri, uri, result)
