@@ -133,6 +133,15 @@ def test_every_seller_feature_family_has_an_evidence_section():
     assert set(SECTION_QUERIES) == set(EVIDENCE_SECTIONS.values())
 
 
+def test_the_evidence_docstring_table_lists_every_section():
+    from riskscore.explain import _evidence
+
+    doc = _evidence.__doc__ or ""
+    rows = set(re.findall(r"^(\w+) +(\w+) ", doc, flags=re.MULTILINE))
+    assert rows >= set(EVIDENCE_SECTIONS.items())
+    assert len(EVIDENCE_SECTIONS) == 7
+
+
 def test_the_section_check_catches_a_family_without_section():
     planted = pd.concat(
         [catalog(), pd.DataFrame({"family": ["returns"], "entity": ["seller"]})],
