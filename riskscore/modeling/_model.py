@@ -16,18 +16,19 @@ data and seed give byte-identical files.
 
 Fast path
 ---------
-:meth:`RiskModel.raw_score`, :meth:`RiskModel.predict_proba` and
+:meth:`RiskModel.raw_score`, :meth:`RiskModel.predict_score` (the 1-D calibrated
+probability), :meth:`RiskModel.predict_proba` (scikit-learn's ``(n, 2)`` layout) and
 :meth:`RiskModel.scores_from_raw` take and return numpy arrays only (no pandas), and use
 one thread for small inputs (LightGBM's thread wake-up dominates a single-row call).
 :meth:`RiskModel.to_matrix` turns a DataFrame or a single record (a mapping of column to
-value, no pandas involved) into the float64 matrix they expect; column order in the input
-does not matter, missing columns raise :class:`~riskscore.exceptions.ScoringError` with a
-diff of expected vs received columns.
+value, no pandas involved) into the float64 matrix they expect, through the one feature
+encoder (:mod:`riskscore.modeling._encoding`, shared with scoring); column order in the
+input does not matter, missing columns raise :class:`~riskscore.exceptions.ScoringError`
+with a diff of expected vs received columns.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -42,7 +43,10 @@ import pandas as pd
 from riskscore.exceptions import ModelNotFoundError, ScoringError
 from riskscore.modeling._bands import Bands, RiskScale
 from riskscore.modeling._calibration import Calibrator
+from riskscore.modeling._encoding import FeatureLayout, column_diff, encode_frame, encode_record
 
+# column_diff, encode_frame and encode_record live in riskscore.modeling._encoding (the one
+# feature encoder); they stay importable from here.
 __all__ = ["FORMAT_VERSION", "RiskModel", "column_diff", "encode_frame", "encode_record"]
 
 #: Version of the folder format written by :meth:`RiskModel.save`.
@@ -55,101 +59,6 @@ CATALOG_FILE = "catalog.csv"
 
 #: Inputs with at most this many rows are scored on one thread.
 SINGLE_THREAD_ROWS = 16
-
-
-def column_diff(expected: Sequence[str], received: Sequence[str]) -> str:
-    """Return a short unified diff of two column lists (sorted), for error messages.
-
-    Examples
-    --------
-    >>> print(column_diff(["a", "b", "c"], ["a", "c", "d"]))
-    --- expected
-    +++ received
-    -b
-    +d
-    """
-    lines = difflib.unified_diff(
-        sorted(expected), sorted(received), "expected", "received", lineterm="", n=0
-    )
-    return "\n".join(line for line in lines if not line.startswith("@@"))
-
-
-def _missing_error(expected: Sequence[str], received: Sequence[str]) -> ScoringError:
-    missing = [c for c in expected if c not in set(received)]
-    return ScoringError(
-        f"{len(missing)} feature column(s) the model needs are missing: {missing[:10]}"
-        f"{' ...' if len(missing) > 10 else ''}; score a table built with the same feature "
-        f"catalog as the model.\n{column_diff(expected, received)}"
-    )
-
-
-def encode_frame(
-    frame: pd.DataFrame, feature_names: Sequence[str], categories: Mapping[str, Sequence[str]]
-) -> np.ndarray:
-    """Return the float64 matrix of ``feature_names`` (in that order) from a DataFrame.
-
-    Categorical features become their position in ``categories[name]`` (NaN when missing or
-    unknown); other features are cast to float64 (booleans to 0/1).
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"b": ["x", "z", None], "a": [1, 2, 3]})
-    >>> encode_frame(df, ["a", "b"], {"b": ["x", "y", "z"]}).tolist()
-    [[1.0, 0.0], [2.0, 2.0], [3.0, nan]]
-    """
-    names = list(feature_names)
-    missing = [c for c in names if c not in frame.columns]
-    if missing:
-        raise _missing_error(names, [str(c) for c in frame.columns])
-    out = np.empty((len(frame), len(names)), dtype=np.float64)
-    for j, name in enumerate(names):
-        col = frame[name]
-        if name in categories:
-            values = col.astype("str").to_numpy(dtype=object, na_value=np.nan)
-            codes = pd.Index(list(categories[name])).get_indexer(pd.Index(values))
-            out[:, j] = np.where(codes < 0, np.nan, codes)
-            continue
-        try:
-            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError) as err:
-            raise ScoringError(
-                f"feature column '{name}' has dtype {col.dtype} but the model expects numbers "
-                f"({err}); cast it to float before scoring"
-            ) from err
-    return out
-
-
-def encode_record(
-    record: Mapping[str, Any], feature_names: Sequence[str], categories: Mapping[str, Sequence[str]]
-) -> np.ndarray:
-    """Return a ``(1, n_features)`` float64 row from a mapping of column to value, no pandas.
-
-    ``None`` and NaN are missing values; unknown categories are missing too.
-
-    Examples
-    --------
-    >>> encode_record({"a": 2, "b": "z", "extra": 1}, ["a", "b"], {"b": ["x", "y", "z"]}).tolist()
-    [[2.0, 2.0]]
-    """
-    row = np.empty((1, len(feature_names)), dtype=np.float64)
-    for j, name in enumerate(feature_names):
-        if name not in record:
-            raise _missing_error(list(feature_names), [str(k) for k in record])
-        value = record[name]
-        if name in categories:
-            cats = categories[name]
-            key = None if value is None else str(value)
-            row[0, j] = cats.index(key) if key in cats else math.nan
-        elif value is None:
-            row[0, j] = math.nan
-        else:
-            try:
-                row[0, j] = float(value)
-            except (TypeError, ValueError) as err:
-                raise ScoringError(
-                    f"feature '{name}' must be a number; got {value!r} ({type(value).__name__})"
-                ) from err
-    return row
 
 
 def _json_default(value: Any) -> Any:
@@ -211,8 +120,11 @@ class RiskModel:
     ...                entity="seller", target="fraud", capacity=20, n_bootstrap=0)
     >>> model = result.model
     >>> X = model.to_matrix(t.head(3))
-    >>> model.predict_proba(X).shape, model.name
+    >>> model.predict_score(X).shape, model.name
     ((3,), 'riskscore-seller-fraud')
+    >>> proba = model.predict_proba(X)  # scikit-learn's layout: [1 - p, p] per row
+    >>> proba.shape, bool((proba[:, 1] == model.predict_score(X)).all())
+    ((3, 2), True)
     >>> sorted(model.scores_from_raw(model.raw_score(X)))
     ['band', 'risk_score', 'score']
     """
@@ -271,18 +183,46 @@ class RiskModel:
         )
 
     # ------------------------------------------------------------------ inputs
+    @property
+    def layout(self) -> FeatureLayout:
+        """The model's :class:`~riskscore.modeling._encoding.FeatureLayout` (its encoder).
+
+        Built from :attr:`feature_names`, :attr:`categories` and the catalog snapshot
+        (which features may be NaN, which may be absent and their fill), once; rebuilt if
+        one of the three is replaced.
+        """
+        key = (id(self.feature_names), id(self.categories), id(self.catalog))
+        cached = self.__dict__.get("_layout")
+        if cached is None or cached[0] != key:
+            layout = FeatureLayout.from_catalog(
+                self.feature_names, self.catalog, f"{self.entity}_id", self.categories
+            )
+            cached = (key, layout)
+            self.__dict__["_layout"] = cached
+        return cached[1]
+
     def to_matrix(self, data: pd.DataFrame | Mapping[str, Any] | np.ndarray) -> np.ndarray:
         """Return the float64 feature matrix for a DataFrame, a single record, or an array.
 
-        A record (mapping of column to value) becomes one row without going through pandas.
-        An array must already have the model's columns in the model's order.
+        The model's :attr:`layout` encodes the input, as the scorer does: columns by name
+        (order and extra columns have no effect), categorical levels as codes, features the
+        catalog marks optional filled when absent. A record (mapping of column to value)
+        becomes one row without going through pandas. An array must already have the
+        model's columns in the model's order. Values are not checked here (NaN and inf pass
+        through); :class:`riskscore.scoring.Scorer` refuses invalid values.
+
+        Raises
+        ------
+        ScoringError
+            A feature column is missing (with a diff of expected vs received columns) or
+            holds text; the input is of another type.
         """
         if isinstance(data, np.ndarray):
             return self._check_matrix(data)
         if isinstance(data, pd.DataFrame):
-            return encode_frame(data, self.feature_names, self.categories)
+            return self.layout.matrix_from_frame(data)
         if isinstance(data, Mapping):
-            return encode_record(data, self.feature_names, self.categories)
+            return self.layout.encode_record(data)
         raise ScoringError(
             "expected a pandas DataFrame, a mapping of column to value, or a numpy array; "
             f"got {type(data).__name__}"
@@ -315,9 +255,21 @@ class RiskModel:
         )
         return out
 
-    def predict_proba(self, X: npt.ArrayLike) -> np.ndarray:
-        """Calibrated probability of the positive class, one per row (a 1-D array)."""
+    def predict_score(self, X: npt.ArrayLike) -> np.ndarray:
+        """Calibrated probability of the positive class, one per row (a 1-D array).
+
+        The ``score`` column of :class:`riskscore.scoring.Scorer` output.
+        """
         return self.calibrator.transform(self.raw_score(X))
+
+    def predict_proba(self, X: npt.ArrayLike) -> np.ndarray:
+        """Calibrated class probabilities as scikit-learn returns them: ``(n_rows, 2)``.
+
+        Column 0 is the negative class, column 1 the positive class
+        (:meth:`predict_score`); each row sums to 1. See the class example.
+        """
+        p = self.predict_score(X)
+        return np.column_stack([1.0 - p, p])
 
     def risk_score(self, X: npt.ArrayLike) -> np.ndarray:
         """Risk score 0–1000 (int64), see :class:`~riskscore.modeling.RiskScale`."""

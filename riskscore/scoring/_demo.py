@@ -2,7 +2,10 @@
 
 :func:`demo_model` trains a small LightGBM booster on generated rows (fast, cached) and
 wraps it in a :class:`~riskscore.modeling.RiskModel` with Platt calibration, a 0-1000
-risk scale and four bands, so examples run without the training pipeline.
+risk scale and four bands, so examples run without the training pipeline. Its five
+features and their catalog rows (fill, optional table, reason code, family, texts) come
+from :func:`riskscore.features.catalog`, so the demo scores, fills and explains as a real
+seller model does; only the training rows are generated.
 """
 
 from __future__ import annotations
@@ -17,37 +20,39 @@ if TYPE_CHECKING:
     from riskscore.modeling import RiskModel
 
 
-__all__ = ["demo_catalog", "demo_model"]
+__all__ = ["FEATURES", "demo_catalog", "demo_model"]
 
-_FEATURES = (
-    ("pricing__median_price_ratio", float("nan"), "PRICE_FAR_BELOW_MARKET", "price"),
-    ("complaints__count_30d", 0.0, "MANY_COMPLAINTS", "complaints"),
-    ("complaints__count_90d", 0.0, "MANY_COMPLAINTS_90D", "complaints"),
-    ("account__age_days", 0.0, "NEW_ACCOUNT", "account"),
-    ("buyers__repeat_share", float("nan"), "FEW_REPEAT_BUYERS", "buyers"),
+#: The demo model's five seller features, all from the feature catalog: two that may be
+#: missing (NaN fill), two counts (fill 0, so NaN is an invalid value), and one that needs
+#: the optional complaints table (absent → filled).
+FEATURES = (
+    "pricing__median_price_ratio",
+    "activity__orders_30d",
+    "complaints__rate_30d",
+    "account__listing_count",
+    "buyers__repeat_order_ratio",
 )
 
 
 def demo_catalog() -> pd.DataFrame:
-    """Return the catalog of the demo model's five features.
+    """Return the catalog rows of the demo model's five features.
+
+    The rows of :func:`riskscore.features.catalog` for :data:`FEATURES` (seller entity), in
+    the model's feature order: real fill values, reason codes, families and texts.
 
     Examples
     --------
-    >>> demo_catalog()["name"].tolist()[:2]
-    ['pricing__median_price_ratio', 'complaints__count_30d']
+    >>> cat = demo_catalog()
+    >>> cat["name"].tolist()[:2], cat["fill"].tolist()[:2], cat["needs"].tolist()[2]
+    (['pricing__median_price_ratio', 'activity__orders_30d'], [nan, 0.0], 'complaints')
     """
-    return pd.DataFrame(
-        {
-            "name": [f[0] for f in _FEATURES],
-            "fill": [f[1] for f in _FEATURES],
-            "reason_code": [f[2] for f in _FEATURES],
-            "signal": [f[3] for f in _FEATURES],
-            "family": [f[0].split("__")[0] for f in _FEATURES],
-            "needs": ["products", "complaints", "complaints", "", ""],
-            "text_en": [f"{f[0]} is {{value:.2f}}" for f in _FEATURES],
-            "text_zh": [f"{f[0]} 为 {{value:.2f}}" for f in _FEATURES],
-        }
-    )
+    from riskscore.features import catalog
+
+    rows = catalog("seller").set_index("name")
+    missing = [n for n in FEATURES if n not in rows.index]
+    if missing:  # the catalog dropped or renamed a feature the demo uses
+        raise LookupError(f"demo features not in the seller catalog: {missing}")
+    return rows.loc[list(FEATURES)].reset_index()
 
 
 @functools.cache
@@ -68,7 +73,7 @@ def demo_model(n_trees: int = 20, seed: int = 0) -> RiskModel:
 
     rng = np.random.default_rng(seed)
     n = 2000
-    names = [f[0] for f in _FEATURES]
+    names = list(FEATURES)
     x = rng.normal(size=(n, len(names)))
     x[:, 1:3] = rng.poisson(1.0, size=(n, 2))
     x[rng.random(n) < 0.1, 0] = np.nan

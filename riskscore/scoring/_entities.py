@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore.exceptions import ScoringError
-from riskscore.scoring._checks import N_EXAMPLES, FeatureLayout
+from riskscore.modeling._encoding import N_EXAMPLES, FeatureLayout
 
 __all__ = ["REJECT_REASONS", "check_ids", "entity_features", "rejects_frame"]
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore.exceptions import ExplanationError, ScoringError
-from riskscore.scoring._checks import FeatureLayout, FloatMatrix
+from riskscore.modeling._encoding import FeatureLayout, FloatMatrix
 from riskscore.scoring._model import ModelParts, model_parts
 from riskscore.scoring._result import REASON_FIELDS, Reason, RiskScore, output_columns
 

@@ -78,6 +78,17 @@ def test_record_and_frame_paths_agree(result: TrainResult, table: pd.DataFrame) 
     np.testing.assert_allclose(single, model.raw_score(X), rtol=0, atol=1e-12)
 
 
+def test_predict_proba_has_the_scikit_learn_layout(result: TrainResult, table: pd.DataFrame):
+    model = result.model
+    X = model.to_matrix(table.head(40))
+    score = model.predict_score(X)
+    proba = model.predict_proba(X)
+    assert score.shape == (40,) and proba.shape == (40, 2)
+    np.testing.assert_array_equal(proba[:, 1], score)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    assert 0 < score.min() < score.max() < 1  # real probabilities, not a constant
+
+
 def test_input_not_mutated(result: TrainResult, table: pd.DataFrame) -> None:
     rows = table.head(20).copy()
     before = rows.copy()
@@ -104,7 +115,7 @@ def test_scores_from_raw_and_contributions(result: TrainResult, table: pd.DataFr
     X = model.to_matrix(table.head(50))
     raw = model.raw_score(X)
     out = model.scores_from_raw(raw)
-    np.testing.assert_array_equal(out["score"], model.predict_proba(X))
+    np.testing.assert_array_equal(out["score"], model.predict_score(X))
     np.testing.assert_array_equal(out["risk_score"], model.risk_score(X))
     assert set(out["band"]) <= {"low", "medium", "high", "critical"}
     contrib = model.contributions(X)

@@ -34,7 +34,7 @@ def fake_features(scorer, n_known: int = 200, seed: int = 0):
     rng = np.random.default_rng(seed)
     table = pd.DataFrame(rng.normal(size=(n_known, 5)) * 2, columns=scorer.feature_names)
     table.insert(0, "seller_id", [f"S{i}" for i in range(n_known)])
-    table.loc[7, "account__age_days"] = np.inf
+    table.loc[7, "account__listing_count"] = np.inf
     calls = []
 
     def features(ids):
@@ -77,7 +77,7 @@ def test_every_id_is_scored_or_rejected_with_a_reason(scorer, tmp_path, suffix):
     assert set(map(str, scores["seller_id"])) | set(map(str, rejects["seller_id"])) == set(ids)
     assert not set(map(str, scores["seller_id"])) & set(map(str, rejects["seller_id"]))
     bad = rejects.loc[rejects["reason"] == "invalid value"]
-    assert bad["seller_id"].tolist() == ["S7"] and "account__age_days" in bad["detail"].item()
+    assert bad["seller_id"].tolist() == ["S7"] and "account__listing_count" in bad["detail"].item()
     assert (scores["model_version"].astype(str) == scorer.model_version).all()
     assert (scores["as_of"] == "2024-06-30T00:00:00").all()
     assert (rejects["as_of"] == "2024-06-30T00:00:00").all()

@@ -115,39 +115,46 @@ def test_frame_without_id_column_scores_with_missing_ids(scorer):
 
 
 def test_missing_feature_column_is_named_with_a_diff(scorer):
-    frame = _features(scorer, 3).drop(columns=["account__age_days"])
+    frame = _features(scorer, 3).drop(columns=["account__listing_count"])
     with pytest.raises(
-        ScoringError, match=r"missing 1 feature column\(s\).*account__age_days"
+        ScoringError, match=r"missing 1 feature column\(s\).*account__listing_count"
     ) as err:
         scorer.score_many(frame)
-    assert "-account__age_days" in str(err.value)
+    assert "-account__listing_count" in str(err.value)
     record = frame.iloc[0].to_dict()
-    with pytest.raises(ScoringError, match=r"record is missing 1 feature.*account__age_days"):
+    with pytest.raises(ScoringError, match=r"record is missing 1 feature.*account__listing_count"):
         scorer.score_one(record)
 
 
 def test_catalog_mismatch_shows_expected_vs_received_diff(scorer):
     frame = _features(scorer, 3).rename(
-        columns={"complaints__count_30d": "complaints__n_30d", "account__age_days": "account__age"}
+        columns={
+            "activity__orders_30d": "activity__n_orders_30d",
+            "account__listing_count": "account__listings",
+        }
     )
     with pytest.raises(ScoringError) as err:
         scorer.score_many(frame)
     text = str(err.value)
     assert "--- expected (model)" in text and "+++ received (input)" in text
     for line in (
-        "-complaints__count_30d",
-        "+complaints__n_30d",
-        "-account__age_days",
-        "+account__age",
+        "-activity__orders_30d",
+        "+activity__n_orders_30d",
+        "-account__listing_count",
+        "+account__listings",
     ):
         assert f"\n{line}" in text
 
 
 def test_optional_feature_is_filled_from_the_catalog(scorer):
-    # pricing__median_price_ratio needs the optional products table: fill NaN when absent
+    # complaints__rate_30d needs the optional complaints table: its catalog fill (NaN) when
+    # the column is absent
     frame = _features(scorer, 5)
-    dropped = frame.drop(columns=["pricing__median_price_ratio"])
-    filled = frame.assign(pricing__median_price_ratio=np.nan)
+    dropped = frame.drop(columns=["complaints__rate_30d"])
+    filled = frame.assign(complaints__rate_30d=np.nan)
+    assert not frame["complaints__rate_30d"].isna().any()
+    column = scorer.feature_names.index("complaints__rate_30d")
+    assert np.isnan(scorer.layout.matrix_from_frame(dropped)[:, column]).all()
     pd.testing.assert_frame_equal(
         scorer.score_many(dropped, explain="all", scored_at=SCORED_AT),
         scorer.score_many(filled, explain="all", scored_at=SCORED_AT),
@@ -157,14 +164,14 @@ def test_optional_feature_is_filled_from_the_catalog(scorer):
 @pytest.mark.parametrize(
     ("value", "match"),
     [
-        (np.inf, r"'account__age_days' is inf"),
-        (-np.inf, r"'account__age_days' is -inf"),
-        (np.nan, r"'account__age_days' is missing \(NaN\)"),
+        (np.inf, r"'account__listing_count' is inf"),
+        (-np.inf, r"'account__listing_count' is -inf"),
+        (np.nan, r"'account__listing_count' is missing \(NaN\)"),
     ],
 )
 def test_invalid_values_are_named(scorer, value, match):
     frame = _features(scorer, 4)
-    frame.loc[2, "account__age_days"] = value
+    frame.loc[2, "account__listing_count"] = value
     with pytest.raises(
         ScoringError, match=r"1 row\(s\) have invalid feature values.*seller_id S2.*" + match
     ):
@@ -181,16 +188,16 @@ def test_nan_is_valid_where_the_catalog_fill_is_nan(scorer):
 
 def test_text_in_a_feature_is_an_error(scorer):
     frame = _features(scorer, 3)
-    frame["complaints__count_30d"] = frame["complaints__count_30d"].astype("str")
+    frame["activity__orders_30d"] = frame["activity__orders_30d"].astype("str")
     with pytest.raises(
-        ScoringError, match="feature column 'complaints__count_30d' holds str values"
+        ScoringError, match="feature column 'activity__orders_30d' holds str values"
     ):
         scorer.score_many(frame)
-    record = {**dict.fromkeys(scorer.feature_names, 1.0), "complaints__count_30d": "3"}
-    with pytest.raises(ScoringError, match="feature 'complaints__count_30d' is str '3'"):
+    record = {**dict.fromkeys(scorer.feature_names, 1.0), "activity__orders_30d": "3"}
+    with pytest.raises(ScoringError, match="feature 'activity__orders_30d' is str '3'"):
         scorer.score_one(record)
-    record["complaints__count_30d"] = [1, 2]
-    with pytest.raises(ScoringError, match="feature 'complaints__count_30d' is list"):
+    record["activity__orders_30d"] = [1, 2]
+    with pytest.raises(ScoringError, match="feature 'activity__orders_30d' is list"):
         scorer.score_one(record)
 
 
@@ -284,18 +291,18 @@ def test_ids_that_are_lists_are_an_error(scorer):
 
 def test_a_number_beyond_float64_is_a_scoring_error(scorer):
     record = {"seller_id": "S1", **dict.fromkeys(scorer.feature_names, 1.0)}
-    record["complaints__count_30d"] = 10**400
+    record["activity__orders_30d"] = 10**400
     with pytest.raises(
         ScoringError,
-        match=r"record seller_id='S1': feature 'complaints__count_30d' is 1000.*beyond the "
+        match=r"record seller_id='S1': feature 'activity__orders_30d' is 1000.*beyond the "
         r"float64 range",
     ):
         scorer.score_one(record)
-    frame = _features(scorer, 2).astype({"complaints__count_30d": object})
-    frame.loc[1, "complaints__count_30d"] = -(10**400)
+    frame = _features(scorer, 2).astype({"activity__orders_30d": object})
+    frame.loc[1, "activity__orders_30d"] = -(10**400)
     with pytest.raises(
         ScoringError,
-        match=r"feature column 'complaints__count_30d' holds numbers beyond the float64 range"
+        match=r"feature column 'activity__orders_30d' holds numbers beyond the float64 range"
         r".* e.g. seller_id S1",
     ):
         scorer.score_many(frame)
@@ -303,8 +310,8 @@ def test_a_number_beyond_float64_is_a_scoring_error(scorer):
 
 def test_complex_numbers_are_refused_not_truncated(scorer):
     frame = _features(scorer, 2)
-    frame["complaints__count_30d"] = frame["complaints__count_30d"] + 1j
-    with pytest.raises(ScoringError, match=r"'complaints__count_30d' holds complex128 values"):
+    frame["activity__orders_30d"] = frame["activity__orders_30d"] + 1j
+    with pytest.raises(ScoringError, match=r"'activity__orders_30d' holds complex128 values"):
         scorer.score_many(frame)
 
 
