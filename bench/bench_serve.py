@@ -233,6 +233,7 @@ def measure(seconds: float = DEFAULT_SECONDS, runs: int = DEFAULT_RUNS) -> dict[
         "server_core": SERVER_CORE,
         "load_core": LOAD_CORE,
         "cpus": os.cpu_count(),
+        "load_average_1min_start": round(os.getloadavg()[0], 2),
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = model.save(Path(tmp, "riskmodel-folder"))
@@ -304,6 +305,8 @@ def measure(seconds: float = DEFAULT_SECONDS, runs: int = DEFAULT_RUNS) -> dict[
                     got = _run_load(port, path, body, concurrency, seconds)
                     results.setdefault((name, concurrency), []).append(got)
                     print(name, concurrency, got, flush=True)
+    # the machine is shared: say how busy it was (2 cores; above 2 means queued processes)
+    out["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     for (name, concurrency), got in results.items():
         prefix = f"{name}_c{concurrency}"
         out[f"{prefix}_rps"] = _median([g["rps"] for g in got])

@@ -59,6 +59,10 @@ def register(app: typer.Typer) -> None:
         from riskscore.exceptions import RiskscoreError
         from riskscore.serve import ModelSource, ServeError, create_app
 
+        if explain not in ("all", "flagged", "none"):
+            raise ServeError(
+                "invalid_param", f"--explain must be all, flagged or none; got {explain!r}"
+            )
         if language not in ("en", "zh"):
             raise ServeError("invalid_param", f"--language must be 'en' or 'zh'; got {language!r}")
         source = ModelSource(model, top_k=top_k, language=language)  # type: ignore[arg-type]
