@@ -137,7 +137,9 @@ class ModelSource:
         if self.kind == "folder":
             return _folder_fingerprint(Path(self.uri))
         if self.kind == "alias" and self.watchable:
-            from riskscore.registry._mlflow import _tracking, _version_of
+            # the registry is the one place that talks to MLflow (no public verb yet)
+            from riskscore.registry._load import _version_of
+            from riskscore.registry._tracking import _tracking
 
             with _tracking(None) as client:
                 name, version = _version_of(client, self.uri)
