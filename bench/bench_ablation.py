@@ -28,10 +28,10 @@ def family_ablation_seller_fraud() -> Result:
     """PR-AUC lost without each feature family, seller fraud, 2 windows × 5 seeds."""
     import pandas as pd
 
-    from riskscore.cli._train import DATA_VALID_WINDOWS
     from riskscore.datasets import make_marketplace
-    from riskscore.features import build_training_set, default_cutoffs
+    from riskscore.modeling import marketplace_training_set
     from riskscore.modeling._ablation import family_ablation, pool_ablation
+    from riskscore.modeling._recipe import VALID_WINDOWS
 
     n = max(500, int(3000 * scale()))
     result: Result = {
@@ -47,10 +47,9 @@ def family_ablation_seller_fraud() -> Result:
         for seed in SEEDS:
             tables = make_marketplace(n_sellers=n, seed=seed)
             tables.pop("truth")
-            cutoffs = default_cutoffs(tables, "60D", 6)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                table = build_training_set(tables, "seller", "fraud", cutoffs, "60D")
+                table = marketplace_training_set(tables, "seller", "fraud", segments=False)
                 out = family_ablation(
                     table,
                     n_windows=N_WINDOWS,
@@ -60,7 +59,7 @@ def family_ablation_seller_fraud() -> Result:
                     target="fraud",
                     capacity=25,
                     min_positives=MIN_POSITIVES,
-                    valid_windows=DATA_VALID_WINDOWS,
+                    valid_windows=VALID_WINDOWS,
                 )
             parts.append(out.attrs["pairs"])
     long = pd.concat(parts, ignore_index=True)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bench._harness import Result, benchmark, latency, scale
+from riskscore.modeling._recipe import VALID_WINDOWS
 
 #: Rows of the batch benchmark.
 N_BATCH = 100_000
@@ -80,7 +81,7 @@ def trained(shape: str) -> Any:
             capacity=50,
             n_bootstrap=0,
             seed=0,
-            valid_windows=2,
+            valid_windows=VALID_WINDOWS,
             test_windows=2,
         )
 
@@ -121,7 +122,7 @@ def explain_tree_shapes() -> Result:
                 capacity=50,
                 entity="seller",
                 target="counterfeit",
-                valid_windows=2,
+                valid_windows=VALID_WINDOWS,
             )
         contrib_1 = _per_row_us(
             lambda b=booster: b.predict(X[:1000], pred_contrib=True, num_threads=1), 1000

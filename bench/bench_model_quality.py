@@ -23,10 +23,10 @@ METRICS = ("pr_auc", "precision_at_k", "roc_auc", "ece")
 @benchmark("model_vs_baseline")
 def model_vs_baseline() -> Result:
     """PR-AUC, precision at capacity, ROC-AUC and ECE of model and baseline, per seed."""
-    from riskscore.cli._train import DATA_VALID_WINDOWS
     from riskscore.datasets import make_marketplace
-    from riskscore.features import build_training_set, default_cutoffs
-    from riskscore.modeling import train
+    from riskscore.features import default_cutoffs
+    from riskscore.modeling import marketplace_config, marketplace_training_set, train
+    from riskscore.modeling._recipe import HORIZON, N_CUTOFFS
 
     n = max(2000, int(5000 * scale()))
     result: Result = {"n_sellers": n, "seeds": ", ".join(map(str, SEEDS)), "capacity": 25}
@@ -34,19 +34,17 @@ def model_vs_baseline() -> Result:
     for seed in SEEDS:
         tables = make_marketplace(n_sellers=n, seed=seed)
         tables.pop("truth")
-        cutoffs = default_cutoffs(tables, "60D", 6)
+        cutoffs = default_cutoffs(tables, HORIZON, N_CUTOFFS)
         for entity, target in MODELS:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                table = build_training_set(tables, entity, target, cutoffs, "60D")  # type: ignore[arg-type]
+                table = marketplace_training_set(
+                    tables, entity, target, cutoffs=cutoffs, segments=False
+                )
                 run = train(
                     table,
-                    entity=entity,
-                    target=target,
-                    seed=seed,
-                    capacity=25,
-                    valid_windows=DATA_VALID_WINDOWS,
-                    n_bootstrap=200,
+                    marketplace_config(entity, target, seed=seed, capacity=25, segment_cols=()),
+                    family_report=False,
                 )
             m = run.metrics
             key = f"{entity}_{target}"

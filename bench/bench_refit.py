@@ -91,6 +91,7 @@ def _runs(n: int, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
     from riskscore.exceptions import TrainingError
     from riskscore.features import build_training_set, default_cutoffs
     from riskscore.modeling import train
+    from riskscore.modeling._recipe import VALID_WINDOWS
 
     runs: list[dict[str, Any]] = []
     for seed in seeds:
@@ -125,7 +126,7 @@ def _runs(n: int, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
                             target=TARGET,
                             seed=seed,
                             capacity=CAPACITY,
-                            valid_windows=2,
+                            valid_windows=VALID_WINDOWS,
                             n_bootstrap=0,
                             refit=refit,
                         )

@@ -102,22 +102,24 @@ def _train_models(
     tables: dict[str, Any], tracking: str, capacity: int, seed: int, bootstrap: int
 ) -> None:
     from riskscore.cli._promote import print_promotion
-    from riskscore.cli._train import DATA_VALID_WINDOWS, _print_result
-    from riskscore.features import (
-        SEGMENT_COLUMNS,
-        add_segments,
-        build_training_set,
-        default_cutoffs,
-    )
+    from riskscore.cli._train import _print_result
+    from riskscore.features import default_cutoffs
     from riskscore.modeling import TrainingWarning
+    from riskscore.modeling._recipe import (
+        HORIZON,
+        N_CUTOFFS,
+        marketplace_config,
+        marketplace_training_set,
+    )
     from riskscore.registry import promote, train_and_log
 
-    cutoffs = default_cutoffs(tables, "60D", 6)
+    cutoffs = default_cutoffs(tables, HORIZON, N_CUTOFFS)
     first, last = cutoffs[0].date(), cutoffs[-1].date()
     for entity, target in MODELS:
-        typer.echo(f"\n--- {entity} {target}: training set at 6 cutoffs {first} .. {last}")
-        frame = build_training_set(tables, entity, target, cutoffs, "60D")  # type: ignore[arg-type]
-        frame = add_segments(frame, tables, entity)
+        typer.echo(
+            f"\n--- {entity} {target}: training set at {N_CUTOFFS} cutoffs {first} .. {last}"
+        )
+        frame = marketplace_training_set(tables, entity, target, cutoffs=cutoffs)
         typer.echo(f"{len(frame):,} rows, {int(frame['label'].sum())} positives")
         with warnings.catch_warnings():  # findings are printed once as notes below
             warnings.simplefilter("ignore", TrainingWarning)
@@ -126,11 +128,9 @@ def _train_models(
                 entity=entity,
                 target=target,
                 tracking_uri=tracking,
-                seed=seed,
-                capacity=capacity,
-                valid_windows=DATA_VALID_WINDOWS,
-                segment_cols=list(SEGMENT_COLUMNS),
-                n_bootstrap=bootstrap,
+                config=marketplace_config(
+                    entity, target, seed=seed, capacity=capacity, n_bootstrap=bootstrap
+                ),
             )
         assert logged.result is not None
         _print_result(logged.result)

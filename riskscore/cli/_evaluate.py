@@ -83,16 +83,18 @@ def register(app: typer.Typer) -> None:
             frame = prepare_table(read_table(table), table, id_col=id_col, time_col=time_col)
         if prequential:
             from riskscore.modeling import prequential as rolling
+            from riskscore.modeling._recipe import marketplace_config
 
-            rolled = rolling(
-                frame,
-                id_col=id_col or "entity_id",
-                time_col=time_col or "cutoff",
-                label_col=label_col or "label",
-                n_windows=prequential,
-                seed=seed,
-                capacity=capacity or 100,
-            )
+            settings: dict[str, Any] = {
+                "id_col": id_col or "entity_id",
+                "time_col": time_col or "cutoff",
+                "label_col": label_col or "label",
+                "seed": seed,
+            }
+            if capacity is not None:
+                settings["capacity"] = capacity
+            base = marketplace_config(entity, target) if data is not None else None
+            rolled = rolling(frame, base, n_windows=prequential, **settings)
             cols = [
                 "pr_auc",
                 "baseline_pr_auc",

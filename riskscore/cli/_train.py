@@ -33,9 +33,8 @@ __all__ = [
     "register",
 ]
 
-#: Validation/calibration windows for marketplace training sets. Rare positives and an
-#: entity-disjoint split leave one window's calibration side with 1-3 fraud positives
-#: on a 5,000-seller marketplace (none on some seeds); two windows hold about ten.
+#: Validation/calibration windows of the marketplace recipe (kept for old imports; see
+#: :data:`riskscore.modeling._recipe.VALID_WINDOWS`).
 DATA_VALID_WINDOWS = 2
 
 
@@ -134,8 +133,8 @@ def marketplace_training_set(
 
     from riskscore.cli._args import parse_time
     from riskscore.exceptions import TrainingError
-    from riskscore.features import add_segments, build_training_set, default_cutoffs
     from riskscore.io import load_tables
+    from riskscore.modeling._recipe import marketplace_training_set as recipe_set
 
     cut = [
         parse_time(c.strip(), TrainingError, "--cutoffs")
@@ -156,10 +155,9 @@ def marketplace_training_set(
             "(weeks) or 14D"
         ) from None
     tables = load_tables(data)
-    if not cutoffs:
-        cut = default_cutoffs(tables, horizon, n_cutoffs, freq)
-    frame = build_training_set(tables, entity, target, cut, horizon)  # type: ignore[arg-type]
-    return add_segments(frame, tables, entity)
+    return recipe_set(
+        tables, entity, target, cutoffs=cut, horizon=horizon, n_cutoffs=n_cutoffs, freq=freq
+    )
 
 
 def _cell(row: Any, name: str) -> str:
@@ -197,6 +195,18 @@ def _print_result(result: Any) -> None:
             f" {deployed['evaluated_trees']} trees); calibration and bands from out-of-fold "
             f"scores ({deployed['crossfit_folds']} entity folds)"
         )
+    family = getattr(result, "family_value", None)
+    if family is not None and len(family):
+        typer.echo(
+            f"what each feature family adds (validation PR-AUC "
+            f"{family['pr_auc_full'].iloc[0]:.3f} with all; lost without it [95% CI]):"
+        )
+        for row in family.to_dict("records"):
+            cell = _cell(
+                {"lost": row["pr_auc_lost"], "lost_lo": row["lost_lo"], "lost_hi": row["lost_hi"]},
+                "lost",
+            )
+            typer.echo(f"  {row['family']:<20} {cell:<26} {row['verdict']}")
     for note in result.notes:
         typer.echo(f"note: {note}")
 
@@ -282,6 +292,13 @@ def register(app: typer.Typer) -> None:
                 "--no-refit deploys the evaluated fit."
             ),
         ] = True,
+        family_report: Annotated[
+            bool,
+            typer.Option(
+                help="Measure what each feature family adds (drop-one-family refits scored "
+                "on the validation side)."
+            ),
+        ] = True,
         allow_leaky: Annotated[
             str | None,
             typer.Option(
@@ -338,15 +355,15 @@ def register(app: typer.Typer) -> None:
                 freq=freq,
             )
             ids, times, labels = "entity_id", "cutoff", "label"
-            if segments is None:
-                from riskscore.features import SEGMENT_COLUMNS
-
-                segments = ",".join(SEGMENT_COLUMNS)
         else:
             assert table is not None
             ids, times, labels = id_col, time_col, label_col
             frame = prepare_table(read_table(table), table, id_col=ids, time_col=times)
-        kwargs: dict[str, Any] = dict(
+        from riskscore.modeling import TrainConfig
+        from riskscore.modeling._recipe import marketplace_config
+
+        base = marketplace_config(entity, target or labels) if data is not None else None
+        settings: dict[str, Any] = dict(
             id_col=ids,
             time_col=times,
             label_col=labels,
@@ -360,18 +377,21 @@ def register(app: typer.Typer) -> None:
             calibration=calibration,
             search_iter=search_iter,
             test_windows=test_windows,
-            valid_windows=valid_windows or (DATA_VALID_WINDOWS if data is not None else 1),
             gap=gap,
             entity_disjoint=entity_disjoint,
-            segment_cols=[c.strip() for c in segments.split(",")] if segments else (),
             min_positives=min_positives,
             n_bootstrap=bootstrap,
             refit=refit,
+            family_report=family_report,
             allow_leaky=[c.strip() for c in allow_leaky.split(",") if c.strip()]
             if allow_leaky
             else (),
         )
-        # findings are printed once, in plain words, by _print_result (not as raw warnings)
+        if valid_windows is not None:
+            settings["valid_windows"] = valid_windows
+        if segments is not None:
+            settings["segment_cols"] = [c.strip() for c in segments.split(",") if c.strip()]
+        config = TrainConfig.build(base, **settings)
         from riskscore.modeling import TrainingWarning
 
         # findings are printed once, in plain words, by _print_result (not as raw warnings)
@@ -380,15 +400,14 @@ def register(app: typer.Typer) -> None:
             if log:
                 from riskscore.registry import train_and_log
 
-                kw = {k: v for k, v in kwargs.items() if k not in ("entity", "target")}
                 logged = train_and_log(
                     frame,
-                    entity=entity,
-                    target=target or labels,
+                    entity=config.entity,
+                    target=config.target,
                     tracking_uri=tracking_uri,
                     register=register_model,
                     plots=plots,
-                    **kw,
+                    config=config,
                 )
                 result = logged.result
                 assert result is not None
@@ -404,7 +423,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from riskscore.modeling import train as train_model
 
-                result = train_model(frame, **kwargs)
+                result = train_model(frame, config)
                 _print_result(result)
         if out is not None:
             folder = result.model.save(out / "model")

@@ -3,7 +3,9 @@
 The public surface is exactly :data:`__all__`:
 
 * :func:`train` → :class:`TrainResult` (model, baseline, metrics with intervals, threshold
-  table, plots, model card); :func:`evaluate` and :func:`prequential` for honest numbers.
+  table, plots, model card, what each feature family adds); :func:`evaluate` and
+  :func:`prequential` for honest numbers. Every setting lives in one :class:`TrainConfig`;
+  :func:`marketplace_config` / :func:`marketplace_training_set` are the marketplace recipe.
 * :class:`RiskModel` — the deployable unit (``save`` / ``load``, ``raw_score``,
   ``predict_proba``, ``scores_from_raw``, ``contributions``).
 * Building blocks: splits (:func:`time_split`, :func:`rolling_splits`, ...), LightGBM
@@ -22,7 +24,9 @@ from riskscore.modeling._bands import (
 )
 from riskscore.modeling._baseline import fit_baseline
 from riskscore.modeling._calibration import Calibrator, fit_calibrator
+from riskscore.modeling._config import TrainConfig
 from riskscore.modeling._demo import make_training_table
+from riskscore.modeling._family_value import family_value
 from riskscore.modeling._lgbm import (
     DEFAULT_PARAMS,
     SEARCH_SPACE,
@@ -32,6 +36,7 @@ from riskscore.modeling._lgbm import (
     random_search,
 )
 from riskscore.modeling._model import FORMAT_VERSION, RiskModel, column_diff
+from riskscore.modeling._recipe import marketplace_config, marketplace_training_set
 from riskscore.modeling._split import (
     SIDES,
     Split,
@@ -62,6 +67,7 @@ __all__ = [
     "RiskScale",
     "SearchResult",
     "Split",
+    "TrainConfig",
     "TrainResult",
     "TrainingWarning",
     "bands_from_capacity",
@@ -70,12 +76,15 @@ __all__ = [
     "evaluate",
     "families_to_leave_out",
     "family_ablation",
+    "family_value",
     "fit_baseline",
     "fit_calibrator",
     "fit_lgbm",
     "lgbm_params",
     "make_split",
     "make_training_table",
+    "marketplace_config",
+    "marketplace_training_set",
     "pool_ablation",
     "prequential",
     "random_search",

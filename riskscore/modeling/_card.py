@@ -203,6 +203,7 @@ def model_card(result: TrainResult) -> str:
     if result.split.mode == "stratified":
         lines.append("- No time column: a random split; metrics are optimistic under drift.")
     lines += _diagnostics_lines(result)
+    lines += _family_lines(result)
     if result.notes:
         lines += ["", "## Training notes", "", *(f"- {n}" for n in result.notes)]
     lines.append("")
@@ -220,6 +221,33 @@ def _deployed_lines(result: Any) -> list[str]:
         f"({deployed['calibration']}), risk scale and bands from out-of-fold raw scores "
         f"({deployed['crossfit_folds']} entity folds). The metrics below are the evaluated "
         "fit's on its held-out test side; the refit has no held-out rows of its own."
+    ]
+
+
+def _family_lines(result: Any) -> list[str]:
+    table = getattr(result, "family_value", None)
+    if table is None or not len(table):
+        return []
+    shown = table.assign(
+        interval=[
+            f"[{_num(lo)}, {_num(hi)}]" if lo == lo else "—"
+            for lo, hi in zip(table["lost_lo"], table["lost_hi"], strict=True)
+        ]
+    )
+    return [
+        "",
+        "## What each feature family adds",
+        "",
+        "Validation PR-AUC lost when the family is left out (same settings and tree count, "
+        "fitted on the train side without it); 95 % interval from a paired bootstrap over the "
+        "validation side's entities. One validation side holds few positives: an interval "
+        "across 0 means *within noise*, not *useless*. Pool over windows and seeds with "
+        "`riskscore.modeling.family_ablation` before leaving a family out.",
+        "",
+        _table(
+            shown,
+            ["family", "n_features", "pr_auc_without", "pr_auc_lost", "interval", "verdict"],
+        ),
     ]
 
 

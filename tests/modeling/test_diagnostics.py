@@ -17,10 +17,11 @@ from riskscore.modeling import TrainingWarning, make_training_table, train
 from riskscore.modeling._diagnostics import feature_shift, leak_check, psi
 
 
-def _train(table: pd.DataFrame, **kwargs: object) -> object:
+def _train(table: pd.DataFrame, config: object = None, **kwargs: object) -> object:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrainingWarning)
-        return train(table, capacity=20, n_bootstrap=100, seed=0, refit=False, **kwargs)
+        settings = {"capacity": 20, "n_bootstrap": 100, "seed": 0, "refit": False, **kwargs}
+        return train(table, config, family_report=False, **settings)
 
 
 @pytest.fixture(scope="module")
@@ -138,11 +139,12 @@ def test_leak_check_without_allowances_returns_a_table() -> None:
 
 def _marketplace_result(scenario: str, target: str) -> object:
     import riskscore as rs
-    from riskscore.features import build_training_set, default_cutoffs
+    from riskscore.modeling import marketplace_config, marketplace_training_set
 
     tables = rs.make_marketplace(n_sellers=2000, seed=0, scenario=scenario)
-    frame = build_training_set(tables, "seller", target, default_cutoffs(tables, "60D", 6), "60D")
-    return _train(frame, entity="seller", target=target, valid_windows=2, min_positives=5)
+    frame = marketplace_training_set(tables, "seller", target, segments=False)
+    config = marketplace_config("seller", target, segment_cols=(), min_positives=5)
+    return _train(frame, config)
 
 
 @pytest.mark.slow
