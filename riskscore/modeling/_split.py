@@ -163,11 +163,12 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
 def _check_gap(gap: object, where: str) -> pd.Timedelta | None:
     if gap is None:
         return None
+    delta: Any = None
     try:
         delta = pd.Timedelta(gap)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
-        delta = pd.NaT
-    if delta is pd.NaT or delta < pd.Timedelta(0):
+        pass
+    if not isinstance(delta, pd.Timedelta) or delta < pd.Timedelta(0):
         raise fail(
             "gap",
             where,
