@@ -37,13 +37,20 @@ def spark(_spark_session: Any, request: pytest.FixtureRequest) -> Any:
     a test that asks for the session without it fails here, also when it asks through
     ``request.getfixturevalue("spark")``.
     """
-    if request.node.get_closest_marker("spark") is None:
-        pytest.fail(
-            f"{request.node.nodeid} uses the 'spark' fixture but is not marked: add "
-            "@pytest.mark.spark (or pytestmark = pytest.mark.spark in its module)",
-            pytrace=False,
-        )
+    problem = unmarked_spark_use(request.node)
+    if problem:
+        pytest.fail(problem, pytrace=False)
     return _spark_session
+
+
+def unmarked_spark_use(node: Any) -> str | None:
+    """Return why ``node`` may not use the ``spark`` fixture (None: it carries the marker)."""
+    if node.get_closest_marker("spark") is not None:
+        return None
+    return (
+        f"{node.nodeid} uses the 'spark' fixture but is not marked: add @pytest.mark.spark "
+        "(or pytestmark = pytest.mark.spark in its module)"
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@
   all three share one private step, so row *i* of ``score_many`` equals ``score_one`` of
   row *i*.
 - :func:`score_batch` is the loss-free batch runner behind ``riskscore score``;
-  :func:`score_spark` scores a Spark DataFrame through MLflow's ``spark_udf``.
+  :func:`score_spark` scores a Spark DataFrame through :func:`riskscore.registry.spark_udf`.
+
+Which loader when: to score, :func:`load_scorer` (a folder or any MLflow URI); a RiskModel
+with its registry identity, :func:`riskscore.registry.load_risk_model`; a RiskModel from a
+folder, ``RiskModel.load``. Scoring sits above :mod:`riskscore.registry` in the layers and
+loads every MLflow URI through it; the pyfunc contract (parameters, output columns, Spark
+types) is :mod:`riskscore.registry._contract`.
 """
 
 from __future__ import annotations

@@ -2,10 +2,21 @@
 
 A URI is either a local model folder (a saved :class:`riskscore.modeling.RiskModel`) or
 any MLflow model URI (``models:/name@alias``, ``models:/name/3``, ``runs:/<id>/model``,
-a path to a logged model), loaded through :mod:`riskscore.registry`, the only module that
-imports MLflow. Scorers are cached per (URI, options): each model is loaded once per
-process, under a lock, and the returned scorer is immutable and safe to share between
-threads.
+a path to a logged model), loaded through :func:`riskscore.registry.load_risk_model`, the
+registry being the only package that imports MLflow (and the layer below this one).
+Scorers are cached per (URI, options): each model is loaded once per process, under a
+lock, and the returned scorer is immutable and safe to share between threads.
+
+Which loader when (one path per need)
+-------------------------------------
+* to score: ``load_scorer(uri)`` — a folder or any MLflow URI, cached;
+* a RiskModel with its name, version and run from any MLflow URI:
+  ``riskscore.registry.load_risk_model(uri)``;
+* a RiskModel from a folder written by ``RiskModel.save``: ``RiskModel.load(folder)``;
+* Spark: ``riskscore.scoring.score_spark(frame, uri)`` (built on
+  ``riskscore.registry.spark_udf``).
+
+``riskscore.registry.load(uri)`` is deprecated (it was ``load_risk_model(uri).model``).
 """
 
 from __future__ import annotations

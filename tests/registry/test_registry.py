@@ -204,3 +204,29 @@ def test_mismatched_columns_against_the_champion(
     with pytest.warns(UserWarning, match="force"):
         forced = promote(NAME, tracking_uri=tracking, force=True, n_bootstrap=0)
     assert forced.promoted and forced.forced and forced.comparison is None
+
+
+def test_spark_udf_checks_explain_before_touching_spark() -> None:
+    from riskscore import ScoringError
+    from riskscore.registry import spark_udf
+
+    with pytest.raises(ScoringError, match="The 'explain' parameter must be one of"):
+        spark_udf(object(), "models:/riskscore-seller-fraud@champion", explain="some")
+
+
+def test_the_registry_keeps_its_public_names() -> None:
+    import riskscore.registry as registry
+    from riskscore.registry import _mlflow
+
+    assert set(registry.__all__) >= {
+        "load",
+        "load_risk_model",
+        "log_training",
+        "promote",
+        "rollback",
+        "spark_udf",
+        "train_and_log",
+    }
+    # the old private module still answers the names other modules import from it
+    assert _mlflow._tracking is registry._tracking._tracking
+    assert _mlflow._version_of is registry._load._version_of

@@ -119,3 +119,52 @@ def test_logged_pyfunc_raises_riskscores_message_as_a_400(tracking_env, trained)
     body = json.loads(err.serialize_as_json())
     assert body["error_code"] == "INVALID_PARAMETER_VALUE" and "stack_trace" not in body
     assert body["riskscore_message"] == str(err) == err.message
+
+
+# ---------------------------------------------------------------------------- the contract
+def test_the_contract_is_the_one_the_pyfunc_follows(seller_model, seller_features):
+    """Output columns, reason fields and Spark types all come from registry._contract."""
+    import dataclasses
+
+    from riskscore.registry import _contract
+    from riskscore.scoring import Reason
+    from riskscore.scoring import _pyfunc as scoring_pyfunc
+
+    out = pyfunc_predict(seller_model, seller_features.head(3), {"top_k": 2})
+    assert (
+        tuple(out.columns) == _contract.PYFUNC_COLUMNS == ("score", "risk_score", "band", "reasons")
+    )
+    reasons = [r for text in out["reasons"] for r in json.loads(text)]
+    assert reasons and {tuple(r) for r in reasons} == {_contract.REASON_FIELDS}
+    assert tuple(f.name for f in dataclasses.fields(Reason)) == _contract.REASON_FIELDS
+    assert scoring_pyfunc.PREDICT_PARAMS is _contract.PREDICT_PARAMS
+    assert _contract.PYFUNC_DDL == "score DOUBLE, risk_score DOUBLE, band STRING, reasons STRING"
+    assert _contract.REASONS_DDL == (
+        "ARRAY<STRUCT<code: STRING, feature: STRING, value: DOUBLE, impact: BIGINT, "
+        "contribution: DOUBLE, text: STRING>>"
+    )
+
+
+def test_a_wrapper_without_its_scoring_function_says_to_log_again(tmp_path):
+    from types import SimpleNamespace
+
+    from riskscore import RegistryError
+    from riskscore.registry._pyfunc import RiskModelPyfunc
+
+    context = SimpleNamespace(artifacts={"riskmodel": str(tmp_path)})
+    with pytest.raises(RegistryError, match=r"expected RiskModelPyfunc\(pyfunc_predict\)"):
+        RiskModelPyfunc().load_context(context)
+    assert RiskModelPyfunc(pyfunc_predict).predict_function is pyfunc_predict
+
+
+def test_the_entry_file_joins_the_wrapper_and_the_scoring_path():
+    """The logged entry builds RiskModelPyfunc(pyfunc_predict): no import from registry up."""
+    from riskscore.registry._log import PYFUNC_ENTRY
+    from riskscore.registry._pyfunc import RiskModelPyfunc
+
+    seen: list = []
+    head, _, body = PYFUNC_ENTRY.partition("from mlflow.models import set_model\n")
+    assert head == ""  # the entry's one MLflow import is set_model, replaced here
+    exec(compile(body, "riskscore_pyfunc.py", "exec"), {"set_model": seen.append})
+    assert len(seen) == 1 and isinstance(seen[0], RiskModelPyfunc)
+    assert seen[0].predict_function is pyfunc_predict
