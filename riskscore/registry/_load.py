@@ -18,6 +18,7 @@ Which loader when (one path per need)
 
 from __future__ import annotations
 
+import os
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from typing import Any
 from riskscore.exceptions import ModelNotFoundError
 from riskscore.modeling import RiskModel
 from riskscore.registry._contract import PYFUNC_DDL, predict_options
-from riskscore.registry._tracking import RISKMODEL_PATH, _mlflow, _tracking
+from riskscore.registry._errors import RegistryError
+from riskscore.registry._tracking import RISKMODEL_PATH, _check_text, _mlflow, _tracking
 
 __all__ = ["LoadedModel", "load", "load_risk_model", "spark_udf"]
 
@@ -93,7 +95,7 @@ def _download(client: Any, mlflow: Any, run_id: str, path: str, dst: str) -> Pat
     return Path(local)
 
 
-def load_risk_model(uri: str, *, tracking_uri: str | None = None) -> LoadedModel:
+def load_risk_model(uri: str | os.PathLike[str], *, tracking_uri: str | None = None) -> LoadedModel:
     """Load a RiskModel from a folder or an MLflow URI, with its name and version.
 
     Parameters
@@ -108,7 +110,19 @@ def load_risk_model(uri: str, *, tracking_uri: str | None = None) -> LoadedModel
     ------
     ModelNotFoundError
         Nothing at the URI, or it holds no riskscore model.
+    RegistryError
+        ``uri`` is not a string or a path.
+
+    Examples
+    --------
+    >>> load_risk_model("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.ModelNotFoundError: no model at 'no/such/folder': not a folder ...
     """
+    if isinstance(uri, os.PathLike):
+        uri = os.fspath(uri)
+    _check_text(uri, "uri", "load_risk_model", "models:/<name>@<alias> or a model folder")
     local = Path(uri)
     if "://" not in uri and not uri.startswith(("models:", "runs:")):
         if not local.exists():
@@ -204,6 +218,8 @@ def spark_udf(
     ------
     ScoringError
         ``explain`` is not one of the modes.
+    RegistryError
+        ``spark`` is not a Spark session, or ``model_uri`` not a string.
     ModelNotFoundError
         MLflow finds no model at ``model_uri``.
 
@@ -216,6 +232,13 @@ def spark_udf(
     from mlflow.exceptions import MlflowException
 
     options = predict_options({"explain": explain})
+    if not hasattr(spark, "sparkContext"):
+        raise RegistryError(
+            "The 'spark' parameter of spark_udf must be a pyspark.sql.SparkSession (for "
+            "example riskscore._spark.local_spark_session()). "
+            f"Got {type(spark).__name__} instead."
+        )
+    _check_text(model_uri, "model_uri", "spark_udf", "models:/<name>@<alias>")
     with _tracking(tracking_uri):
         mlflow = _mlflow()
         try:

@@ -372,6 +372,12 @@ def log_training(
     RegistryError
         When MLflow refuses (the run is marked FAILED and nothing is registered).
     """
+    if not isinstance(result, TrainResult):
+        raise RegistryError(
+            "The 'result' parameter of log_training must be a TrainResult (what "
+            "riskscore.modeling.train returns; train_and_log trains and logs in one call). "
+            f"Got {type(result).__name__} instead."
+        )
     with _tracking(tracking_uri) as client:
         mlflow = _mlflow()
         uri = _resolve_uri(tracking_uri)

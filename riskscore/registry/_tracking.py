@@ -43,12 +43,29 @@ TEST_FRAME_PATH = "evaluation/test.parquet"
 def model_name(entity: str, target: str) -> str:
     """Return the registered model (and experiment) name of an entity and target.
 
+    Raises
+    ------
+    RegistryError
+        ``entity`` or ``target`` is not a non-empty string.
+
     Examples
     --------
     >>> model_name("seller", "fraud")
     'riskscore-seller-fraud'
     """
+    for label, value in (("entity", entity), ("target", target)):
+        _check_text(value, label, "model_name", "such as 'seller' / 'fraud'")
     return f"riskscore-{entity}-{target}"
+
+
+def _check_text(value: Any, parameter: str, where: str, example: str) -> None:
+    """Raise :class:`RegistryError` unless ``value`` is a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        got = repr(value) if isinstance(value, str) else type(value).__name__
+        raise RegistryError(
+            f"The '{parameter}' parameter of {where} must be a non-empty str ({example}). "
+            f"Got {got} instead."
+        )
 
 
 def _mlflow() -> Any:

@@ -64,7 +64,8 @@ def load_scorer(
     Raises
     ------
     ModelNotFoundError
-        No model at ``uri``; the message names the URI and what to check.
+        No model at ``uri`` (or ``uri`` is not a str or path); the message names the URI
+        and what to check.
 
     Examples
     --------
@@ -73,6 +74,12 @@ def load_scorer(
     ...
     riskscore.exceptions.ModelNotFoundError: no model at 'no/such/folder': ...
     """
+    if not isinstance(uri, str | os.PathLike):
+        raise ModelNotFoundError(
+            "The 'uri' parameter of load_scorer must be a model folder or an MLflow model URI "
+            f"(a str or a path, e.g. 'models:/riskscore-seller-fraud@champion'). "
+            f"Got {type(uri).__name__} instead."
+        )
     text = os.fspath(uri)
     key = (text, top_k, language, flag_band, num_threads)
     with _LOCK:

@@ -230,3 +230,27 @@ def test_the_registry_keeps_its_public_names() -> None:
     # the old private module still answers the names other modules import from it
     assert _mlflow._tracking is registry._tracking._tracking
     assert _mlflow._version_of is registry._load._version_of
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: load_risk_model(None), r"'uri' parameter of load_risk_model .* Got NoneType"),
+        (lambda: model_name(None, "fraud"), r"'entity' parameter of model_name .* Got NoneType"),
+        (lambda: model_name("seller", ""), r"'target' parameter of model_name .* Got ''"),
+        (lambda: log_training(None), r"'result' parameter of log_training must be a TrainResult"),
+    ],
+)
+def test_bad_arguments_are_registry_errors(call, match) -> None:  # type: ignore[no-untyped-def]
+    from riskscore import RegistryError
+
+    with pytest.raises(RegistryError, match=match):
+        call()
+
+
+def test_spark_udf_wants_a_session() -> None:
+    from riskscore import RegistryError
+    from riskscore.registry import spark_udf
+
+    with pytest.raises(RegistryError, match=r"'spark' parameter of spark_udf .* Got NoneType"):
+        spark_udf(None, "models:/riskscore-seller-fraud@champion")

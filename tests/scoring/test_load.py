@@ -44,3 +44,8 @@ def test_bad_scorer_options_are_errors(model_dir):
         load_scorer(model_dir, language="fr")  # type: ignore[arg-type]
     with pytest.raises(ScoringError, match="flag_band must be one of"):
         load_scorer(model_dir, flag_band="severe")
+
+
+def test_a_uri_that_is_not_text_is_a_clear_error():
+    with pytest.raises(ModelNotFoundError, match=r"'uri' parameter of load_scorer .* Got int"):
+        load_scorer(3)  # type: ignore[arg-type]
