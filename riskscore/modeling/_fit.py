@@ -293,22 +293,6 @@ def fit_evaluated(
         "versions": _versions(),
         "fit": "evaluated",
     }
-    if diag is not None:
-        metadata["diagnostics"] = diag.to_dict()
-    model = assemble_model(
-        prep,
-        booster,
-        calibrator=calibrator,
-        scale=scale,
-        bands=bands,
-        thresholds=thresholds,
-        metadata=metadata,
-        catalog=snapshot,
-        num_threads=c.num_threads,
-    )
-    keep_cols = [prep.id_col, *([prep.time_col] if prep.time_col else []), prep.label_col]
-    test_frame = test_rows[keep_cols + prep.features].reset_index(drop=True)
-    evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
     family = None
     if c.family_report and diagnostics:
         family = family_value(
@@ -327,6 +311,22 @@ def fit_evaluated(
         )
         if family is not None and len(family):
             metadata["family_value"] = family_value_records(family)
+    if diag is not None:
+        metadata["diagnostics"] = diag.to_dict()
+    model = assemble_model(
+        prep,
+        booster,
+        calibrator=calibrator,
+        scale=scale,
+        bands=bands,
+        thresholds=thresholds,
+        metadata=metadata,
+        catalog=snapshot,
+        num_threads=c.num_threads,
+    )
+    keep_cols = [prep.id_col, *([prep.time_col] if prep.time_col else []), prep.label_col]
+    test_frame = test_rows[keep_cols + prep.features].reset_index(drop=True)
+    evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
     if c.refit:
         from riskscore.modeling._refit import refit
 

@@ -59,7 +59,7 @@ def marketplace_config(
     --------
     >>> cfg = marketplace_config("seller", "fraud", capacity=25)
     >>> cfg.valid_windows, cfg.capacity, cfg.segment_cols[:2]
-    (2, 25, ('tenure', 'region'))
+    (2, 25, ('segment__tenure', 'segment__region'))
     """
     from riskscore.features import SEGMENT_COLUMNS
 
@@ -112,7 +112,7 @@ def marketplace_training_set(
     >>> from riskscore.datasets import make_marketplace
     >>> tables = make_marketplace(n_sellers=200, seed=0)
     >>> frame = marketplace_training_set(tables, "seller", "fraud")
-    >>> frame["cutoff"].nunique(), "tenure" in frame.columns
+    >>> frame["cutoff"].nunique(), "segment__tenure" in frame.columns
     (6, True)
     """
     from riskscore.features import add_segments, build_training_set, default_cutoffs
