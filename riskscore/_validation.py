@@ -153,7 +153,7 @@ def check_option(
     allowed = list(options)
     try:
         known = value in allowed
-    except TypeError:  # an unhashable or uncomparable value
+    except (TypeError, ValueError):  # an uncomparable value (a DataFrame, an array)
         known = False
     if not known:
         raise fail(name, where, f"one of {allowed}", value, error=error)

@@ -205,7 +205,8 @@ def _group_codes(groups: ArrayLike | None, n: int, where: str) -> np.ndarray:
     if isinstance(groups, str | bytes | dict):
         raise fail("groups", where, "an array with one group per row", groups, error=MetricsError)
     try:
-        g = np.asarray(pd.factorize(np.asarray(groups).ravel(), sort=True)[0], dtype=np.int64)
+        labels = np.asarray(groups).ravel()
+        g = np.asarray(pd.factorize(labels, sort=True, use_na_sentinel=False)[0], dtype=np.int64)
     except (TypeError, ValueError) as err:
         raise fail(
             "groups",
@@ -526,10 +527,12 @@ def bootstrap_intervals(
 
     table = {name: pd.DataFrame(samples[name], columns=list(METRICS)) for name in names}
     for name in names:
-        out[name] = {m: interval(table[name][m].to_numpy()) for m in METRICS}
+        out[name] = {m: interval(table[name][m].to_numpy(dtype=np.float64)) for m in METRICS}
     for other in names[1:]:
         diff = table[names[0]] - table[other]
-        out[f"delta:{names[0]}-{other}"] = {m: interval(diff[m].to_numpy()) for m in METRICS}
+        out[f"delta:{names[0]}-{other}"] = {
+            m: interval(diff[m].to_numpy(dtype=np.float64)) for m in METRICS
+        }
     return out
 
 

@@ -193,3 +193,13 @@ def test_calibration_curve_bins() -> None:
     assert c["bin"].tolist() == [0, 9]
     assert c["observed_rate"].tolist() == [0.0, 1.0]
     assert c["mean_predicted"].tolist() == pytest.approx([0.05, 0.93])
+
+
+def test_missing_groups_are_one_group_and_zero_replicates_give_nan() -> None:
+    # a missing group label used to crash np.bincount; it is now a group of its own
+    y, s = [0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8]
+    ci = M.bootstrap_intervals(y, {"m": (s, None)}, k=1, groups=[None, None, "a", "a"], n_boot=3)
+    assert set(ci) == {"m"}
+    assert M.precision_at_k(y, s, k=1, groups=[None, None, "a", "a"]) == 1.0
+    lo, hi = M.bootstrap_intervals(y, {"m": (s, None)}, k=1, n_boot=0)["m"]["roc_auc"]
+    assert np.isnan(lo) and np.isnan(hi)

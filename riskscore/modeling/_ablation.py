@@ -304,10 +304,18 @@ def pool_ablation(pairs: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
         part = pairs[mask]
         diffs = lost_all[mask].to_numpy(dtype=np.float64)
         lo, hi, how = _interval(diffs, seed=seed + i)
+        try:
+            n_features = int(part["n_features"].iloc[0])
+        except (TypeError, ValueError, OverflowError):
+            raise TrainingError(
+                "pool_ablation: column 'n_features' must hold whole numbers; got "
+                f"{part['n_features'].iloc[0]!r} for family '{name}'. Pass the .attrs['pairs'] "
+                "frame of family_ablation"
+            ) from None
         rows.append(
             {
                 "family": str(name),
-                "n_features": int(part["n_features"].iloc[0]),
+                "n_features": n_features,
                 "n_pairs": int(diffs.size),
                 "pr_auc_full": float(part["pr_auc_full"].mean()),
                 "pr_auc_without": float(part["pr_auc_without"].mean()),

@@ -125,10 +125,15 @@ def lgbm_params(
     where = "lgbm_params"
     params = dict(DEFAULT_PARAMS)
     params["seed"] = check_int(seed, "seed", where, error=TrainingError)
+    default_threads = num_threads is None or (
+        isinstance(num_threads, numbers.Integral)
+        and not isinstance(num_threads, bool)
+        and int(num_threads) == 0
+    )
     params["num_threads"] = (
-        check_int(num_threads, "num_threads", where, minimum=1, error=TrainingError)
-        if num_threads
-        else default_num_threads()
+        default_num_threads()
+        if default_threads
+        else check_int(num_threads, "num_threads", where, minimum=1, error=TrainingError)
     )
     if class_weight is not None:
         if isinstance(class_weight, str) and class_weight == "balanced":

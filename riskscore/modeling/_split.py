@@ -44,6 +44,7 @@ metrics are optimistic when the data drifts. :func:`make_split` picks one of the
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -164,10 +165,8 @@ def _check_gap(gap: object, where: str) -> pd.Timedelta | None:
     if gap is None:
         return None
     delta: Any = None
-    try:
+    with contextlib.suppress(TypeError, ValueError, OverflowError):
         delta = pd.Timedelta(gap)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        pass
     if not isinstance(delta, pd.Timedelta) or delta < pd.Timedelta(0):
         raise fail(
             "gap",
@@ -177,6 +176,24 @@ def _check_gap(gap: object, where: str) -> pd.Timedelta | None:
             error=TrainingError,
         )
     return delta
+
+
+def _entity_codes(frame: pd.DataFrame, id_col: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer code per row and the distinct ids; every row needs a hashable id."""
+    ids = frame[id_col].reset_index(drop=True)
+    n_missing = int(ids.isna().sum())
+    if n_missing:
+        raise TrainingError(
+            f"id column '{id_col}' has {n_missing} missing value(s); every row needs an entity "
+            "id (drop those rows or fill them)"
+        )
+    try:
+        codes, uniques = pd.factorize(ids)
+    except TypeError as err:
+        raise TrainingError(
+            f"id column '{id_col}' holds values that cannot be ids ({err}); use str or int ids"
+        ) from None
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
 
 
 def _check_times(times: pd.Series, name: str) -> None:
@@ -328,8 +345,7 @@ def time_split(
         t_valid0 = times[row_side == 1].min()
         row_side[(row_side == 0) & (times + delta > t_valid0).to_numpy()] = -1
 
-    ent_codes, ent_uniques = pd.factorize(frame[id_col].reset_index(drop=True))
-    ent_codes = np.asarray(ent_codes, dtype=np.int64)
+    ent_codes, ent_uniques = _entity_codes(frame, id_col)
     n_ent = len(ent_uniques)
     u = _hash_uniform(ent_uniques, seed)
     presence = np.zeros((n_ent, 4), dtype=bool)
@@ -428,8 +444,7 @@ def stratified_split(
         raise TrainingError(f"{where} got a table with no rows; pass the training table")
     w = _check_fractions(fractions)
     seed = check_int(seed, "seed", where, error=TrainingError)
-    codes, uniques = pd.factorize(frame[id_col].reset_index(drop=True))
-    codes = np.asarray(codes, dtype=np.int64)
+    codes, uniques = _entity_codes(frame, id_col)
     ever = np.zeros(len(uniques), dtype=bool)
     ever[codes[frame[label_col].to_numpy() == 1]] = True
     u = _hash_uniform(uniques, seed, salt="strat:")

@@ -244,3 +244,15 @@ def test_bad_fractions(table: pd.DataFrame) -> None:
 def test_bad_arguments_are_training_errors(table: pd.DataFrame, call: Any, match: str) -> None:
     with pytest.raises(TrainingError, match=match):
         call(table)
+
+
+def test_ids_must_be_present_and_hashable(table: pd.DataFrame) -> None:
+    t = table.copy()
+    t.loc[t.index[:2], "entity_id"] = None
+    with pytest.raises(TrainingError, match=r"id column 'entity_id' has 2 missing value\(s\)"):
+        time_split(t, id_col="entity_id", time_col="cutoff")
+    t["entity_id"] = [[1]] * len(t)
+    with pytest.raises(
+        TrainingError, match=r"id column 'entity_id' holds values that cannot be ids"
+    ):
+        stratified_split(t, id_col="entity_id", label_col="label")
