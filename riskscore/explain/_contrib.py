@@ -308,41 +308,23 @@ def as_matrix(X: Any, names: Sequence[str]) -> tuple[np.ndarray, pd.Index | None
     >>> as_matrix({"b": 2, "a": None}, ["a", "b"])[0]
     array([[nan,  2.]])
     """
-    if isinstance(X, Mapping):
-        missing = [n for n in names if n not in X]
+    from riskscore.exceptions import ScoringError
+    from riskscore.modeling._encoding import FeatureLayout
+
+    if isinstance(X, Mapping | pd.DataFrame):
+        given = list(X) if isinstance(X, Mapping) else list(X.columns)
+        missing = [n for n in names if n not in set(given)]
         if missing:
-            raise ExplanationError(missing_features_message(missing, names, list(X)))
-        try:  # fast path: numbers and None (numpy reads None as NaN)
-            row = np.array([[X[n] for n in names]], dtype=np.float64)
-            if row.shape == (1, len(names)):
-                return row, None
-        except (TypeError, ValueError):
-            pass
-        row = np.empty((1, len(names)), dtype=np.float64)
-        for j, name in enumerate(names):  # slow path: find the value that is not a number
-            value = X[name]
-            try:
-                row[0, j] = math.nan if value is None else float(value)
-            except (TypeError, ValueError):
-                raise ExplanationError(
-                    f"feature '{name}' must be a number or missing; got {value!r}"
-                ) from None
-        return row, None
-    if isinstance(X, pd.DataFrame):
-        missing = [n for n in names if n not in X.columns]
-        if missing:
-            raise ExplanationError(missing_features_message(missing, names, list(X.columns)))
-        sub = X[list(names)]
-        for name in names:
-            if not (
-                pd.api.types.is_numeric_dtype(sub[name].dtype)
-                or pd.api.types.is_bool_dtype(sub[name].dtype)
-            ):
-                raise ExplanationError(
-                    f"feature '{name}' must be numeric to be explained; got dtype "
-                    f"{sub[name].dtype} (encode categories as codes, as the model was trained)"
-                )
-        matrix = sub.to_numpy(dtype=np.float64, na_value=np.nan)
+            raise ExplanationError(missing_features_message(missing, names, given))
+        layout = FeatureLayout.plain(names)  # the one encoder training and scoring use
+        try:
+            if isinstance(X, Mapping):
+                return layout.encode_record(X), None
+            matrix = layout.matrix_from_frame(X)
+        except ScoringError as err:
+            raise ExplanationError(
+                f"{err} (explain the rows the model scores: categories as their codes)"
+            ) from None
         return np.ascontiguousarray(matrix), X.index
     if hasattr(X, "to_pandas") and not isinstance(X, np.ndarray):
         return as_matrix(X.to_pandas(), names)

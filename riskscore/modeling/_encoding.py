@@ -199,12 +199,13 @@ class FeatureLayout:
         """Build the layout of ``names`` from a feature catalog (``name, fill, needs``).
 
         Features not in the catalog (e.g. from a user's own table) may be NaN and must be
-        present.
+        present; a catalog without a ``fill`` column lets every feature be NaN.
         """
         fills: dict[str, float] = {}
         needs: dict[str, str] = {}
-        if catalog is not None and len(catalog):
-            fills = dict(zip(catalog["name"], catalog["fill"].astype("float64"), strict=True))
+        if catalog is not None and len(catalog) and "name" in catalog.columns:
+            if "fill" in catalog.columns:
+                fills = dict(zip(catalog["name"], catalog["fill"].astype("float64"), strict=True))
             if "needs" in catalog.columns:
                 needs = {
                     str(n): "" if v is None or v != v else str(v)
@@ -212,7 +213,7 @@ class FeatureLayout:
                 }
         cats = {str(k): tuple(map(str, v)) for k, v in (categories or {}).items()}
         nan_ok = tuple(n in cats or math.isnan(fills.get(n, math.nan)) for n in names)
-        optional = {n: float(fills[n]) for n in names if needs.get(n)}
+        optional = {n: float(fills.get(n, math.nan)) for n in names if needs.get(n)}
         return cls(tuple(names), nan_ok, optional, id_column, cats)
 
     # -- one record ------------------------------------------------------------------

@@ -117,7 +117,7 @@ def test_frame_output(booster: lgb.Booster, frame: pd.DataFrame):
         ),
         (
             {**dict.fromkeys(NAMES, 1.0), "account__age_days": "old"},
-            "feature 'account__age_days' must be a number or missing; got 'old'",
+            "feature 'account__age_days' is str 'old'; it must be a number",
         ),
         (np.ones((2, 3)), "the model's 8 features in its order; got an array of shape \\(2, 3\\)"),
     ],
@@ -129,7 +129,7 @@ def test_bad_input_names_the_feature(booster: lgb.Booster, X: object, match: str
 
 def test_text_column_is_refused(booster: lgb.Booster, frame: pd.DataFrame):
     bad = frame.head(2).assign(account__age_days=["old", "new"])
-    with pytest.raises(ExplanationError, match="feature 'account__age_days' must be numeric"):
+    with pytest.raises(ExplanationError, match="feature column 'account__age_days' holds str values, e.g. 'old' in 2 row"):
         contributions(booster, bad)
 
 
