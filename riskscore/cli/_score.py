@@ -114,6 +114,7 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     ) -> None:
         """Score sellers or listings as of a time; write scores and rejects."""
+        from riskscore.cli._args import parse_time
         from riskscore.exceptions import ScoringError
         from riskscore.scoring._batch import check_ids_file, check_out, output_lock
 
@@ -124,6 +125,7 @@ def register(app: typer.Typer) -> None:
         check_out(out)  # path problems first, before any work
         if ids is not None:
             check_ids_file(ids)
+        parse_time(as_of, ScoringError)  # a clear message before any data is read
         try:
             with _sigterm_raises(), output_lock(out):
                 _run(

@@ -508,6 +508,7 @@ class Explainer:
         """
         matrix, index = self._matrix(X)
         entity_ids = self._ids(X, ids, index, matrix.shape[0])
+        _refuse_duplicates(entity_ids)
         if rows is not None:
             positions = _positions(rows, matrix.shape[0])
             matrix, entity_ids = matrix[positions], entity_ids[positions]
@@ -811,3 +812,16 @@ def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             out.append(current)
         current["reasons"].append({k: _py(rec[k]) for k in reason_keys})
     return out
+
+
+def _refuse_duplicates(entity_ids: np.ndarray) -> None:
+    """Refuse repeated entity ids: the reasons table is keyed by ``entity_id``."""
+    ids = pd.Series(entity_ids)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        shown = ", ".join(map(str, pd.unique(ids[dup])[:5]))
+        raise ExplanationError(
+            f"{int(dup.sum())} rows share their entity id with another row (e.g. {shown}); "
+            "the reasons table is keyed by entity_id. Pass ids= a unique key per row (e.g. "
+            "the id and the cutoff joined), or explain one cutoff at a time"
+        )

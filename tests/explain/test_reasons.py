@@ -386,3 +386,20 @@ def test_categorical_features_show_their_label():
     assert json.dumps(frame_to_records(many), allow_nan=False)
     with pytest.raises(ExplanationError, match="account__region"):
         explainer.explain_one({"pricing__median_price_ratio": 0.9})
+
+
+def test_explain_many_refuses_repeated_ids() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from riskscore.exceptions import ExplanationError
+    from riskscore.explain import Explainer
+    from riskscore.scoring._demo import demo_model
+
+    model = demo_model()
+    frame = pd.DataFrame(np.zeros((3, len(model.feature_names))), columns=list(model.feature_names))
+    explainer = Explainer(model)
+    with pytest.raises(ExplanationError, match=r"2 rows share their entity id .*e\.g\. S1"):
+        explainer.explain_many(frame, ids=["S1", "S2", "S1"])
+    out = explainer.explain_many(frame, ids=["S1", "S2", "S3"], min_impact=0)
+    assert set(out["entity_id"]) <= {"S1", "S2", "S3"}
