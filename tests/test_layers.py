@@ -55,7 +55,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"io", "datasets"},
         {"features"},
         {"modeling"},
-        {"explain"},
+        {"explain", "monitor"},
         {"registry"},
         {"scoring"},
         {"_docs", "serve"},

@@ -1,0 +1,59 @@
+"""Watch a model in production: compare each scoring run with a reference from training.
+
+At training, :func:`build_reference` (or :func:`reference_from_result` for a
+:class:`~riskscore.modeling.TrainResult`) stores a compact :class:`Reference`: per-feature
+quantile bins, missing shares and category frequencies on the training and test windows,
+the score distribution, band volumes and the calibration curve — kilobytes of JSON, no raw
+rows, saved as :data:`REFERENCE_FILE` next to the model version.
+
+After each scoring run, :func:`compare` measures the population stability index (PSI) of
+every feature and of the score on the reference bins, the shift in band volumes and in the
+share flagged, new categories, missing-share jumps and rows outside the training range,
+and returns a :class:`MonitorReport` whose findings are plain sentences, with a status
+``ok`` / ``watch`` / ``act`` (thresholds in :class:`Thresholds`; PSI 0.1 / 0.25 by
+default). The report writes JSON and a self-contained HTML page;
+``riskscore monitor`` exits with code 3 on ``act`` so a scheduler can alert.
+
+While labels are delayed, :func:`estimate_performance` estimates precision among flagged
+rows and the expected positives from the calibrated probabilities alone, with intervals.
+
+See ``docs/monitoring.md`` for why the PSI is our own (numpy) implementation.
+"""
+
+from __future__ import annotations
+
+from riskscore.monitor._compare import (
+    EXIT_ACT,
+    Finding,
+    MonitorReport,
+    Thresholds,
+    compare,
+)
+from riskscore.monitor._errors import MonitorError
+from riskscore.monitor._psi import EPSILON, bin_counts, psi, psi_from_counts, quantile_edges
+from riskscore.monitor._reference import (
+    FLAG_BANDS,
+    REFERENCE_FILE,
+    Reference,
+    build_reference,
+    reference_from_result,
+)
+
+__all__ = [
+    "EPSILON",
+    "EXIT_ACT",
+    "FLAG_BANDS",
+    "REFERENCE_FILE",
+    "Finding",
+    "MonitorError",
+    "MonitorReport",
+    "Reference",
+    "Thresholds",
+    "bin_counts",
+    "build_reference",
+    "compare",
+    "psi",
+    "psi_from_counts",
+    "quantile_edges",
+    "reference_from_result",
+]
