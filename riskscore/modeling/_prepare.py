@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore.exceptions import TrainingError
+from riskscore.modeling._checks import check_finite
 from riskscore.modeling._config import TrainConfig
 from riskscore.modeling._model import encode_frame
 from riskscore.modeling._split import SIDES, Split
@@ -167,6 +168,7 @@ def prepare(table: pd.DataFrame, config: TrainConfig) -> Prepared:
             f"feature column(s) {bad_types} hold dates or durations; derive numbers from them "
             "(e.g. account age in days) or leave them out with feature_cols"
         )
+    check_finite(frame, features, table="training table", id_col=id_col)
     categories: dict[str, list[str]] = {}
     dropped: dict[str, str] = {}
     kept: list[str] = []

@@ -208,3 +208,11 @@ def test_train_reports_family_value_in_card_and_metadata() -> None:
     assert "## What each feature family adds" in r.model_card()
     records = r.model.metadata["family_value"]
     assert [rec["family"] for rec in records] == fam["family"].tolist()
+
+
+def test_train_refuses_infinite_features_from_python(table: pd.DataFrame) -> None:
+    bad = table.copy()
+    col = next(c for c in bad.columns if c.startswith("orders__"))
+    bad.loc[[3, 7], col] = np.inf
+    with pytest.raises(TrainingError, match=rf"column '{col}' has 2 infinite value"):
+        train(bad, capacity=20, n_bootstrap=0)
