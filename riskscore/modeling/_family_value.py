@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore.exceptions import TrainingError
 from riskscore.metrics import pr_auc
 from riskscore.modeling._ablation import _DEFAULT_PAIRS, _family, _verdict
 from riskscore.modeling._lgbm import fit_lgbm_rounds
@@ -128,6 +129,16 @@ def family_value(
     [['signal', 'helps'], ['noise', 'within noise']]
     """
     names = [str(f) for f in features]
+    widths = {
+        X_train.shape[1] if X_train.ndim == 2 else -1,
+        X_valid.shape[1] if X_valid.ndim == 2 else -1,
+    }
+    if widths != {len(names)} or len(y_train) != len(X_train) or len(y_valid) != len(X_valid):
+        raise TrainingError(
+            f"family_value needs matrices with one column per feature name ({len(names)}) "
+            f"and one label per row; got X_train {X_train.shape}, X_valid {X_valid.shape}, "
+            f"y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}"
+        )
     by_family: dict[str, list[int]] = {}
     for j, name in enumerate(names):
         fam = _family(name)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskscore.exceptions import TrainingError
 from riskscore.modeling._config import TrainConfig
 
 __all__ = [
@@ -39,6 +40,18 @@ N_CUTOFFS = 6
 #: window's calibration side with 1-3 fraud positives on a 5,000-seller marketplace (none
 #: on some seeds); two windows hold about ten.
 VALID_WINDOWS = 2
+
+
+def _check_kind(entity: Any, target: Any) -> None:
+    from riskscore.features._catalog import ENTITIES
+    from riskscore.schema import LABEL_KINDS
+
+    if entity not in ENTITIES:
+        raise TrainingError(
+            f"entity must be one of {list(ENTITIES)} for marketplace tables; got {entity!r}"
+        )
+    if target not in LABEL_KINDS:
+        raise TrainingError(f"target must be one of {list(LABEL_KINDS)}; got {target!r}")
 
 
 def marketplace_config(
@@ -63,6 +76,7 @@ def marketplace_config(
     """
     from riskscore.features import SEGMENT_COLUMNS
 
+    _check_kind(entity, target)
     recipe = {
         "entity": entity,
         "target": target,
@@ -117,6 +131,13 @@ def marketplace_training_set(
     """
     from riskscore.features import add_segments, build_training_set, default_cutoffs
 
+    _check_kind(entity, target)
+    if not isinstance(tables, Mapping) or "orders" not in tables:
+        raise TrainingError(
+            f"tables must be a mapping of marketplace tables (sellers, listings, orders, ...); "
+            f"got {type(tables).__name__}. Load them with riskscore.io.load_tables(folder) or "
+            "riskscore.datasets.make_marketplace()"
+        )
     cut = list(cutoffs) if cutoffs else default_cutoffs(tables, horizon, n_cutoffs, freq)
     frame = build_training_set(
         tables,

@@ -263,6 +263,13 @@ def evaluate(
     >>> bool(np.isclose(ev.metrics.loc["pr_auc", "model"], r.metrics.loc["pr_auc", "model"]))
     True
     """
+    if not isinstance(model, RiskModel):
+        raise TrainingError(
+            f"evaluate expects a RiskModel; got {type(model).__name__}. Load one with "
+            "RiskModel.load(folder) or riskscore.registry.load(uri)"
+        )
+    if not isinstance(table, pd.DataFrame):
+        raise TrainingError(f"evaluate expects a pandas DataFrame; got {type(table).__name__}")
     defaults = TrainConfig()
     n_bootstrap = defaults.n_bootstrap if n_bootstrap is None else n_bootstrap
     seed = defaults.seed if seed is None else seed
