@@ -100,7 +100,7 @@ def load_risk_model(uri: str | os.PathLike[str], *, tracking_uri: str | None = N
 
     Parameters
     ----------
-    uri : str
+    uri : str or path
         A local RiskModel folder, a local pyfunc model folder, ``models:/<name>@<alias>``,
         ``models:/<name>/<version>``, ``models:/<name>/latest``, ``runs:/<run_id>/<path>``
         or ``models:/<logged model id>``.
