@@ -57,6 +57,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"modeling"},
         {"explain", "monitor"},
         {"registry"},
+        {"rules"},
         {"scoring"},
         {"_docs", "serve"},
         {"cli"},
