@@ -35,6 +35,7 @@ _COMMANDS: tuple[str, ...] = (
     "_promote",
     "_score",
     "_explain",
+    "_monitor",
     "_links",
     "_serve",
 )

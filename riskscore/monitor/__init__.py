@@ -30,6 +30,11 @@ from riskscore.monitor._compare import (
     compare,
 )
 from riskscore.monitor._errors import MonitorError
+from riskscore.monitor._estimate import (
+    PerformanceEstimate,
+    estimate_performance,
+    poisson_binomial_interval,
+)
 from riskscore.monitor._psi import EPSILON, bin_counts, psi, psi_from_counts, quantile_edges
 from riskscore.monitor._reference import (
     FLAG_BANDS,
@@ -47,11 +52,14 @@ __all__ = [
     "Finding",
     "MonitorError",
     "MonitorReport",
+    "PerformanceEstimate",
     "Reference",
     "Thresholds",
     "bin_counts",
     "build_reference",
     "compare",
+    "estimate_performance",
+    "poisson_binomial_interval",
     "psi",
     "psi_from_counts",
     "quantile_edges",
