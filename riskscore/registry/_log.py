@@ -122,6 +122,13 @@ def _run_metrics(result: TrainResult) -> dict[str, float]:
         out["bands.high_threshold"] = high
     if result.diagnostics is not None:
         out.update(result.diagnostics.metrics())
+    family = getattr(result, "family_value", None)
+    if family is not None:
+        for row in family.to_dict("records"):
+            for key, column in (("", "pr_auc_lost"), ("_lo", "lost_lo"), ("_hi", "lost_hi")):
+                value = float(row[column])
+                if math.isfinite(value):
+                    out[f"family.{row['family']}.pr_auc_lost{key}"] = value
     deployed = result.deployed or {}
     if deployed.get("fit") == "refit":
         out["deployed.rows"] = float(deployed["rows"])

@@ -63,6 +63,10 @@ def test_log_register_promote_load(
     assert info.data.params["lgbm.deterministic"] == "True"
     assert info.data.metrics["model.pr_auc"] == pytest.approx(good.metrics.loc["pr_auc", "model"])
     assert "baseline.pr_auc" in info.data.metrics and "delta.pr_auc" in info.data.metrics
+    assert good.family_value is not None  # what each feature family adds, per family
+    for row in good.family_value.to_dict("records"):
+        key = f"family.{row['family']}.pr_auc_lost"
+        assert info.data.metrics[key] == pytest.approx(row["pr_auc_lost"])
     assert info.data.tags["riskscore.entity"] == "seller"
     artifacts = {a.path for a in client.list_artifacts(run.run_id)}
     assert {"riskmodel", "evaluation", "plots", "model_card.md"} <= artifacts
