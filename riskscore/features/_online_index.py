@@ -192,13 +192,16 @@ class SellerIndex:
         windows: tuple[int, ...] | list[int] = DEFAULT_WINDOWS,
         prior_weight: float = DEFAULT_PRIOR_WEIGHT,
     ) -> None:
-        for name in ("sellers", "listings", "orders"):
-            if name not in tables:
-                raise FeatureError(
-                    f"SellerIndex needs the '{name}' table; got tables "
-                    f"{', '.join(map(str, tables))}; pass sellers, listings and orders "
-                    "(complaints and products when you have them)"
-                )
+        missing = [n for n in ("sellers", "listings", "orders") if n not in tables]
+        if missing:
+            raise FeatureError(
+                f"SellerIndex needs the table(s) {', '.join(missing)}; got "
+                f"{', '.join(map(str, tables)) or 'none'}; pass sellers, listings and orders "
+                "(complaints and products when you have them)"
+            )
+        from riskscore.features._backend import prepare
+
+        prepare(tables, None)  # the contract's columns and time types, or a FeatureError
         self.tables = tables
         self.params = FeatureParams(windows=tuple(windows), prior_weight=prior_weight)
         self.specs = feature_specs("seller", self.params.windows)

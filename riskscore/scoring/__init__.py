@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from riskscore.scoring._batch import BatchSummary, score_batch
 from riskscore.scoring._load import load_scorer
+from riskscore.scoring._online import OnlineRiskScore, OnlineScorer
 from riskscore.scoring._result import Reason, RiskScore
 from riskscore.scoring._scorer import Scorer
 from riskscore.scoring._spark import score_spark
 
 __all__ = [
     "BatchSummary",
+    "OnlineRiskScore",
+    "OnlineScorer",
     "Reason",
     "RiskScore",
     "Scorer",

@@ -1,0 +1,256 @@
+"""OnlineScorer and SellerIndex: one seller's features and score as of any moment.
+
+The main requirement is correctness: the per-seller features computed from the index equal
+``build_features(tables, "seller", as_of=T)`` (to 1e-9, NaN equal) for every seller and
+``T``, including ``T`` on an event's exact time (rows strictly before ``as_of`` only).
+The marketplace fixture is the 300-seller simulated marketplace of ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from riskscore.exceptions import RiskscoreError, ScoringError
+from riskscore.features import build_features
+from riskscore.features._online_index import SellerIndex, feature_sources
+from riskscore.scoring import OnlineRiskScore, OnlineScorer, RiskScore
+
+from .conftest import AS_OF, SCORED_AT
+
+BATCH = datetime(2024, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def tables(marketplace) -> dict[str, pd.DataFrame]:
+    return {k: v for k, v in marketplace.items() if k != "truth"}
+
+
+@pytest.fixture(scope="module")
+def index(tables) -> SellerIndex:
+    return SellerIndex(tables)
+
+
+@pytest.fixture(scope="module")
+def batch_snapshot(index):
+    return index.snapshot(BATCH)
+
+
+@pytest.fixture(scope="module")
+def online(seller_scorer, tables) -> OnlineScorer:
+    return OnlineScorer(seller_scorer, tables, batch_as_of=AS_OF)
+
+
+def _built(tables, as_of) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return build_features(tables, "seller", as_of=as_of)
+
+
+def _mismatches(index, snapshot, full: pd.DataFrame, as_of, names=None) -> dict[str, list]:
+    """Features (of ``names``, default all) that differ from ``full``, with examples."""
+    bad: dict[str, list] = {}
+    for seller in full.index:
+        row = index.features_one(seller, as_of, snapshot)
+        keys = list(row) if names is None else names
+        got = np.array([row[k] for k in keys])
+        want = full.loc[seller, keys].to_numpy(dtype=np.float64)
+        ok = np.isclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True)
+        for name in np.asarray(keys)[~ok]:
+            bad.setdefault(str(name), []).append((seller, row[name], full.loc[seller, name]))
+    return bad
+
+
+def test_every_feature_equals_build_features_at_the_batch_moment(index, batch_snapshot, tables):
+    full = _built(tables, BATCH)
+    row = index.features_one(full.index[0], BATCH, batch_snapshot)
+    assert list(row) == list(full.columns)
+    assert len(full) > 250
+    assert _mismatches(index, batch_snapshot, full, BATCH) == {}
+
+
+def test_the_comparison_can_fail(index, batch_snapshot, tables):
+    # features one day later are not the batch's: the check above has teeth
+    full = _built(tables, BATCH)
+    later = BATCH + timedelta(days=1)
+    assert _mismatches(index, batch_snapshot, full, later) != {}
+
+
+_TIMES = st.datetimes(min_value=datetime(2024, 1, 20), max_value=datetime(2025, 1, 5))
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_property_equals_build_features_at_random_moments(index, tables, data):
+    """Every feature of every seller, at random times, some on an order's exact time."""
+    order_times = tables["orders"]["created_at"]
+    as_of = data.draw(
+        st.one_of(
+            _TIMES,
+            st.sampled_from(order_times.iloc[::97].dt.to_pydatetime().tolist()),
+        ),
+        label="as_of",
+    )
+    full = _built(tables, as_of)
+    snapshot = index.snapshot(as_of)
+    assert _mismatches(index, snapshot, full, as_of) == {}
+
+
+def test_fresh_features_ten_days_after_the_batch(index, batch_snapshot, tables):
+    as_of = BATCH + timedelta(days=10, hours=6)
+    full = _built(tables, as_of)
+    fresh = [n for n, src in feature_sources(list(full.columns)).items() if src == "fresh"]
+    assert _mismatches(index, batch_snapshot, full, as_of, fresh) == {}
+    # the market-relative ones use the batch's marketplace statistics, so they differ
+    market = [n for n, src in feature_sources(list(full.columns)).items() if src == "market"]
+    assert _mismatches(index, batch_snapshot, full, as_of, market) != {}
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    days=st.floats(min_value=0.0, max_value=120.0),
+    exact=st.booleans(),
+)
+def test_fresh_features_follow_as_of_past_the_batch(index, batch_snapshot, tables, days, exact):
+    """Features marked fresh equal build_features at a later as_of (market statistics not)."""
+    as_of = BATCH + timedelta(days=days)
+    if exact:  # on the time of the first order at or after that moment
+        times = tables["orders"]["created_at"]
+        later = times[times >= pd.Timestamp(as_of)]
+        if len(later):
+            as_of = later.min().to_pydatetime()
+    full = _built(tables, as_of)
+    fresh = [n for n, src in feature_sources(list(full.columns)).items() if src == "fresh"]
+    assert len(fresh) > 20
+    assert _mismatches(index, batch_snapshot, full.iloc[::3], as_of, fresh) == {}
+
+
+def test_events_at_or_after_as_of_change_nothing(tables, index, batch_snapshot):
+    seller = "S000010"
+    before = index.features_one(seller, BATCH, batch_snapshot)
+    orders = tables["orders"]
+    extra = orders.loc[orders["seller_id"] == seller].head(5).copy()
+    extra["created_at"] = pd.Timestamp(BATCH)  # exactly as_of: not before it
+    extra["order_id"] = [f"X{i}" for i in range(len(extra))]
+    changed = {**tables, "orders": pd.concat([orders, extra], ignore_index=True)}
+    moved = SellerIndex(changed)
+    assert moved.features_one(seller, BATCH, batch_snapshot) == pytest.approx(before, nan_ok=True)
+    after = moved.features_one(seller, BATCH + timedelta(microseconds=1), batch_snapshot)
+    assert after["activity__orders_7d"] == before["activity__orders_7d"] + len(extra)
+
+
+def test_score_equals_score_entities_at_the_batch_moment(online, seller_scorer, tables):
+    ids = ["S000001", "S000050", "S000123", "S000222"]
+    expected = seller_scorer.score_entities(tables, ids, AS_OF, explain="all")
+    for seller in ids:
+        got = online.score(seller, AS_OF, scored_at=SCORED_AT)
+        want = expected.loc[expected["seller_id"] == seller].iloc[0]
+        assert got.score == pytest.approx(float(want["score"]), rel=1e-9)
+        assert got.risk_score == pytest.approx(float(want["risk_score"]), rel=1e-9)
+        assert got.band == want["band"]
+        assert [r.code for r in got.reasons] == [
+            want[f"reason_{i}_code"] for i in range(1, len(got.reasons) + 1)
+        ]
+
+
+def test_result_is_a_risk_score_with_freshness(online):
+    result = online.score("S000001", "2024-07-03 06:00", scored_at=SCORED_AT)
+    assert isinstance(result, OnlineRiskScore)
+    assert isinstance(result, RiskScore)
+    assert result.entity_id == "S000001"
+    assert result.as_of == "2024-07-03T06:00:00"
+    assert result.batch_as_of == "2024-06-30T00:00:00"
+    assert result.batch_age_days == pytest.approx(3.25)
+    sources = result.feature_sources
+    assert sources["account__age_days"] == "fresh"
+    assert sources["complaints__rate_30d"] == "market"
+    assert sources["pricing__median_price_ratio"] == "market"
+    assert sources["activity__aov_vs_category"] == "market"
+    assert {s for n, s in sources.items() if n.startswith("network__")} == {"batch"}
+    assert set(sources) == set(online.scorer.feature_names)
+    payload = result.to_dict()
+    assert payload["batch_as_of"] == "2024-06-30T00:00:00"
+    assert payload["feature_sources"]["account__age_days"] == "fresh"
+
+
+def test_default_as_of_is_now(online):
+    result = online.score("S000001", explain="none")
+    assert pd.Timestamp(result.as_of) > pd.Timestamp("2025-01-01")
+    assert result.batch_age_days > 100
+
+
+def test_batch_features_give_the_batch_values(seller_scorer, tables, online):
+    batch = _built(tables, AS_OF)
+    given_batch = OnlineScorer(seller_scorer, tables, batch, batch_as_of=AS_OF)
+    for seller in ["S000002", "S000077"]:
+        assert given_batch.features(seller, "2024-07-02") == pytest.approx(
+            online.features(seller, "2024-07-02"), nan_ok=True
+        )
+    # the network values come from the frame given
+    tweaked = batch.copy()
+    name = next(c for c in batch.columns if c.startswith("network__"))
+    tweaked[name] = 123.0
+    from_tweaked = OnlineScorer(seller_scorer, tables, tweaked, batch_as_of=AS_OF)
+    assert from_tweaked.features("S000002", "2024-07-02")[name] == 123.0
+
+
+def test_default_batch_moment_is_after_the_latest_event(seller_scorer, tables):
+    online = OnlineScorer(seller_scorer, tables)
+    latest = max(tables[t]["created_at"].max() for t in ("orders", "listings", "complaints"))
+    latest = max(
+        latest, tables["labels"]["decided_at"].max(), tables["sellers"]["registered_at"].max()
+    )
+    assert pd.Timestamp(online.batch_as_of) == latest + pd.Timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("seller", "as_of", "match"),
+    [
+        ("S999999", AS_OF, "not in the sellers table"),
+        ("S000001", "2024-06-01", "before the batch moment"),
+        ("S000001", "not a time", "not a timestamp"),
+    ],
+)
+def test_errors_a_caller_can_trigger(online, seller, as_of, match):
+    with pytest.raises(ScoringError, match=match):
+        online.score(seller, as_of)
+
+
+def test_seller_registered_after_as_of_is_refused(online, tables):
+    sellers = tables["sellers"]
+    late = sellers.loc[sellers["registered_at"] >= pd.Timestamp("2024-07-05"), "seller_id"]
+    assert len(late)
+    with pytest.raises(ScoringError, match="not before as_of"):
+        online.score(str(late.iloc[0]), "2024-07-02")
+
+
+def test_bad_construction(seller_scorer, scorer, tables):
+    with pytest.raises(ScoringError, match="without batch_as_of"):
+        OnlineScorer(seller_scorer, tables, _built(tables, AS_OF))
+    with pytest.raises(ScoringError, match="takes a Scorer"):
+        OnlineScorer(object(), tables)
+    with pytest.raises(ScoringError, match="needs the table\\(s\\) listings, orders"):
+        OnlineScorer(seller_scorer, {"sellers": tables["sellers"]}, batch_as_of=AS_OF)
+    with pytest.raises(RiskscoreError, match="lacks"):
+        OnlineScorer(
+            seller_scorer,
+            tables,
+            pd.DataFrame(index=pd.Index([], name="seller_id")),
+            batch_as_of=AS_OF,
+        )
