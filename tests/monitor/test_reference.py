@@ -1,0 +1,115 @@
+"""The reference: built from a training run or plain frames, small, round-trips, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskscore.monitor import (
+    REFERENCE_FILE,
+    MonitorError,
+    Reference,
+    build_reference,
+    reference_from_result,
+)
+
+
+def test_reference_of_a_training_run_holds_every_part(reference: Reference, trained: Any):
+    model = trained.model
+    assert reference.feature_names == model.feature_names
+    x = reference.features["orders__n_orders_30d"]
+    assert x["kind"] == "numeric" and sorted(x["windows"]) == ["test", "train"]
+    assert 5 <= len(x["edges"]) <= 9
+    train_n = x["windows"]["train"]["n"]
+    assert sum(x["windows"]["train"]["counts"]) == train_n
+    # bins are the training window's deciles: each holds about a tenth of its rows
+    shares = np.asarray(x["windows"]["train"]["counts"][:-1]) / train_n
+    assert shares.max() < 0.2
+    miss = reference.features["complaints__rate_90d"]["windows"]["train"]["missing_share"]
+    assert miss == pytest.approx(0.1, abs=0.02)  # the generator blanks 10%
+    region = reference.features["profile__region"]
+    assert region["kind"] == "categorical" and set(region["levels"]) == {"apac", "eu", "us", "xx"}
+    assert reference.outputs["score"]["windows"]["test"]["n"] == len(trained.predictions)
+    assert reference.bands["thresholds"] == model.bands.thresholds
+    shares = reference.bands["windows"]["test"]["shares"]
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert reference.bands["windows"]["test"]["flagged_share"] == pytest.approx(
+        shares["high"] + shares["critical"]
+    )
+    assert [c["bin"] for c in reference.calibration] == sorted(
+        c["bin"] for c in reference.calibration
+    )
+    assert reference.performance["positives"] == int(trained.predictions["label"].sum())
+    assert reference.model["entity"] == "seller"
+
+
+def test_reference_is_kilobytes_and_holds_no_rows(reference: Reference, table: pd.DataFrame):
+    text = reference.to_json()
+    assert len(text) < 40_000
+    assert "e17" not in text and "entity_id" not in text  # no ids, no raw rows
+    json.loads(text)  # strict JSON (no NaN)
+
+
+def test_round_trip_through_json_and_folder(reference: Reference, tmp_path: Path):
+    assert Reference.from_json(reference.to_json()).to_dict() == reference.to_dict()
+    path = reference.save(tmp_path / "model")
+    assert path.name == REFERENCE_FILE == "monitor_reference.json"
+    assert Reference.load(tmp_path / "model").to_dict() == reference.to_dict()
+    assert Reference.load(path).to_dict() == reference.to_dict()
+
+
+def test_without_a_training_frame_the_test_window_is_the_base(trained: Any):
+    ref = reference_from_result(trained)
+    assert sorted(ref.features["noise__a"]["windows"]) == ["test"]
+    assert ref.features["noise__a"]["max"] == pytest.approx(trained.test_frame["noise__a"].max())
+
+
+def test_from_plain_frames_without_a_model():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "id": range(500),
+            "label": rng.integers(0, 2, 500),
+            "a": rng.normal(size=500),
+            "kind": rng.choice(["x", "y", "z"], 500),
+        }
+    )
+    scores = pd.DataFrame({"score": rng.uniform(size=500), "risk_score": rng.uniform(0, 1000, 500)})
+    ref = build_reference(
+        test_frame=frame, predictions=scores, bands={"medium": 300, "high": 600, "critical": 800}
+    )
+    assert ref.feature_names == ["a", "kind"]  # id and label are not features
+    assert ref.features["kind"]["kind"] == "categorical"
+    assert ref.bands["windows"]["test"]["shares"]["critical"] == pytest.approx(
+        float(np.mean(scores["risk_score"] >= 800))
+    )
+
+
+def test_max_levels_pools_the_rare_levels():
+    s = pd.Series(["a"] * 50 + ["b"] * 30 + ["c"] * 20)
+    ref = build_reference(test_frame=pd.DataFrame({"k": s}), max_levels=2)
+    assert ref.features["k"]["levels"] == ["a", "b"]
+    assert ref.features["k"]["windows"]["test"]["counts"] == [50, 30, 20, 0]
+
+
+def test_errors_say_what_and_how_to_fix(tmp_path: Path, trained: Any):
+    with pytest.raises(MonitorError, match="at least one of train_frame"):
+        build_reference()
+    with pytest.raises(MonitorError, match=r"lacks 1 feature column\(s\), e.g. \['noise__a'\]"):
+        build_reference(trained.model, test_frame=trained.test_frame.drop(columns="noise__a"))
+    with pytest.raises(MonitorError, match="'test_frame' parameter of build_reference"):
+        build_reference(test_frame=[1, 2])
+    with pytest.raises(MonitorError, match="No monitoring reference at .*monitor_reference.json"):
+        Reference.load(tmp_path)
+    (tmp_path / REFERENCE_FILE).write_text('{"kind": "other"}')
+    with pytest.raises(MonitorError, match="not a riskscore monitoring reference"):
+        Reference.load(tmp_path)
+    with pytest.raises(MonitorError, match="not valid JSON"):
+        Reference.from_json("{")
+    with pytest.raises(MonitorError, match="'result' parameter of reference_from_result"):
+        reference_from_result(object())
