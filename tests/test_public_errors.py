@@ -635,14 +635,6 @@ KNOWN_ESCAPES: dict[str, str] = {
     "make_training_table[freq]": (
         "riskscore/modeling/_demo.py: freq='nope' escapes as pandas' ValueError"
     ),
-    "marketplace_config[entity]": "riskscore/modeling/_recipe.py: entity='planet' is accepted",
-    "marketplace_training_set[tables=None]": (
-        "riskscore/modeling/_recipe.py, features/_training_set.py: tables=None escapes as TypeError"
-    ),
-    "family_value[features]": (
-        "riskscore/modeling/_family_value.py: one feature name for three columns is accepted"
-    ),
-    "evaluate[model=None]": "riskscore/modeling/_train.py: model=None escapes as AttributeError",
     "column_diff[None]": "riskscore/modeling/_encoding.py: None escapes as TypeError",
     "family_of[None]": "riskscore/explain/_contrib.py: feature=None escapes as AttributeError",
     "frame_to_records[None]": "riskscore/explain/_reasons.py: frame=None escapes as TypeError",
@@ -782,14 +774,6 @@ def test_the_walk_catches_a_foreign_error() -> None:
 # --- train() names the infinite feature (issue 13, part 3) ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "riskscore/modeling/_train.py: call modeling._checks.check_finite(table, feature_cols, "
-        "table='training table', id_col=id_col) in the training-set preparation; today the "
-        "error comes from fit_baseline and names a column position, not the column"
-    ),
-)
 def test_train_names_the_infinite_feature_column() -> None:
     from riskscore.modeling import train
 
