@@ -490,6 +490,9 @@ def build_reference(
     info = {
         k: meta.get(k) for k in ("name", "version", "entity", "target", "trained_at") if k in meta
     }
+    name = getattr(model, "name", None)
+    if "name" not in info and isinstance(name, str):
+        info["name"] = name
     info.update(dict(model_info or {}))
     windows_info = {w: _window_info(f, time_col) for w, f in frames.items()}
     if predictions is not None and "test" not in windows_info:

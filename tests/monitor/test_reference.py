@@ -104,7 +104,7 @@ def test_errors_say_what_and_how_to_fix(tmp_path: Path, trained: Any):
         build_reference(trained.model, test_frame=trained.test_frame.drop(columns="noise__a"))
     with pytest.raises(MonitorError, match="'test_frame' parameter of build_reference"):
         build_reference(test_frame=[1, 2])
-    with pytest.raises(MonitorError, match="No monitoring reference at .*monitor_reference.json"):
+    with pytest.raises(MonitorError, match=r"No monitoring reference at .*monitor_reference\.json"):
         Reference.load(tmp_path)
     (tmp_path / REFERENCE_FILE).write_text('{"kind": "other"}')
     with pytest.raises(MonitorError, match="not a riskscore monitoring reference"):
