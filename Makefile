@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser demo test lint format lock bench clean
+.PHONY: install browser demo test lint format lock bench clean sample-model
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ browser:
 ## The main job on the embedded marketplace: simulate, validate, features, train, score.
 demo: install
 	$(BIN)/riskscore demo --out out/demo
+
+## The small model kept in models/ (trained on data/sample; a test fails when it is stale).
+sample-model: install
+	$(BIN)/python -m riskscore.scoring._sample data/sample models/seller-counterfeit-sample
 
 ## The whole test suite (unit, doctests, Spark local mode, real MLflow server).
 test: install browser

@@ -33,6 +33,7 @@ _COMMANDS: tuple[str, ...] = (
     "_train",
     "_evaluate",
     "_promote",
+    "_export",
     "_score",
     "_explain",
     "_monitor",

@@ -1,6 +1,8 @@
 """Load a model once and hand out a :class:`Scorer`: :func:`load_scorer`.
 
-A URI is either a local model folder (a saved :class:`riskscore.modeling.RiskModel`) or
+A URI is either a local model folder — an exported one (``riskscore export``, with a
+``manifest.json``: its hashes are verified and mlflow is never imported, see
+:mod:`riskscore.scoring._folder`), or a saved :class:`riskscore.modeling.RiskModel` — or
 any MLflow model URI (``models:/name@alias``, ``models:/name/3``, ``runs:/<id>/model``,
 a path to a logged model), loaded through :func:`riskscore.registry.load_risk_model`, the
 registry being the only package that imports MLflow (and the layer below this one).
@@ -10,6 +12,8 @@ lock, and the returned scorer is immutable and safe to share between threads.
 Which loader when (one path per need)
 -------------------------------------
 * to score: ``load_scorer(uri)`` — a folder or any MLflow URI, cached;
+* to deploy: ``riskscore export MODEL_URI --out models/<name>``, then
+  ``load_scorer("models/<name>")`` (no tracking server, no mlflow import);
 * a RiskModel with its name, version and run from any MLflow URI:
   ``riskscore.registry.load_risk_model(uri)``;
 * a RiskModel from a folder written by ``RiskModel.save``: ``RiskModel.load(folder)``;
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from riskscore.exceptions import ModelNotFoundError, RiskscoreError
+from riskscore.scoring._folder import MANIFEST_FILE, load_folder
 from riskscore.scoring._scorer import Scorer
 
 __all__ = ["clear_cache", "load_scorer"]
@@ -49,7 +54,9 @@ def load_scorer(
     Parameters
     ----------
     uri : str or path
-        A local model folder, or an MLflow model URI such as
+        A model folder (``models/<name>`` written by ``riskscore export``: its manifest's
+        format version and file hashes are checked first; or a ``RiskModel.save``
+        folder), or an MLflow model URI such as
         ``models:/riskscore-seller-fraud@champion``. ``MLFLOW_TRACKING_URI`` (default
         ``sqlite:///mlflow.db``) decides which registry ``models:/`` URIs resolve in.
     top_k, language, flag_band, num_threads
@@ -66,6 +73,9 @@ def load_scorer(
     ModelNotFoundError
         No model at ``uri`` (or ``uri`` is not a str or path); the message names the URI
         and what to check.
+    ModelFolderError
+        An exported folder whose format version this riskscore does not read, or whose
+        files do not match the manifest's hashes (the message names the files).
 
     Examples
     --------
@@ -118,6 +128,9 @@ def _load_model(text: str) -> tuple[Any, str | None, str | None]:
                 f"no model at '{text}': neither an existing model folder nor an MLflow URI "
                 "(models:/<name>@<alias>, models:/<name>/<version>, runs:/<run id>/<path>)"
             )
+        if (folder / MANIFEST_FILE).is_file():
+            loaded = load_folder(folder)
+            return loaded.model, loaded.name, loaded.version
         if (folder / "MLmodel").exists():
             return _load_mlflow(text)
         from riskscore.modeling import RiskModel

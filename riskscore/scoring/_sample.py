@@ -1,0 +1,91 @@
+"""The sample model kept in ``models/``: trained on ``data/sample`` by :func:`build_sample_model`.
+
+``make sample-model`` runs ``python -m riskscore.scoring._sample``, which trains the seller
+counterfeit model on the committed 300-seller marketplace (``data/sample``) and exports it
+to ``models/seller-counterfeit-sample`` with :func:`riskscore.scoring._folder.export_model`.
+It exists so that the first lines of the README score a seller right after
+``make install``, before any training; it is far too small to be a real model.
+
+Training is deterministic (one LightGBM thread, seed 0, no bootstrap, no family report, no
+refit), so the same data give byte-identical files; ``tests/scoring/test_folder.py``
+rebuilds it and fails when the committed folder is stale.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+__all__ = ["SAMPLE_DATA", "SAMPLE_MODEL", "build_sample_model"]
+
+#: Where the sample data and the sample model live, relative to the repository root.
+SAMPLE_DATA = "data/sample"
+SAMPLE_MODEL = "models/seller-counterfeit-sample"
+
+#: Biweekly cutoffs and a 90-day horizon: 300 sellers hold few positives per cutoff.
+_SET = {"n_cutoffs": 10, "freq": "14D", "horizon": "90D"}
+_TRAIN = {
+    "seed": 0,
+    "num_threads": 1,
+    "n_bootstrap": 0,
+    "family_report": False,
+    "refit": False,
+    "capacity": 5,
+    "valid_windows": 3,
+    "test_windows": 3,
+    "entity_disjoint": False,
+    "min_positives": 5,
+}
+
+
+def build_sample_model(
+    data: str | os.PathLike[str] = SAMPLE_DATA,
+    out: str | os.PathLike[str] = SAMPLE_MODEL,
+    *,
+    overwrite: bool = True,
+) -> Path:
+    """Train the sample seller counterfeit model on ``data`` and export it to ``out``.
+
+    Parameters
+    ----------
+    data : path, default "data/sample"
+        A folder of marketplace tables.
+    out : path, default "models/seller-counterfeit-sample"
+    overwrite : bool, default True
+        Replace ``out`` when it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    from riskscore.io import load_tables
+    from riskscore.modeling import TrainingWarning, train
+    from riskscore.modeling._recipe import marketplace_config, marketplace_training_set
+    from riskscore.scoring._folder import export_model
+
+    tables = load_tables(data)
+    config = marketplace_config("seller", "counterfeit", **_TRAIN)
+    with warnings.catch_warnings():
+        # the last cutoff's label window ends after the last decision of the sample data:
+        # known and harmless for a demo model
+        warnings.filterwarnings("ignore", message="the label window", category=UserWarning)
+        warnings.simplefilter("ignore", TrainingWarning)
+        frame = marketplace_training_set(tables, "seller", "counterfeit", **_SET)  # type: ignore[arg-type]
+        result = train(frame, config)
+    return export_model(
+        result.model,
+        out,
+        version="sample",
+        card=result.model_card(),
+        source_text=f"{Path(data).as_posix()} (python -m riskscore.scoring._sample)",
+        overwrite=overwrite,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - the make target
+    args = sys.argv[1:]
+    folder = build_sample_model(*args[:2]) if args else build_sample_model()
+    print(f"wrote {folder}")
