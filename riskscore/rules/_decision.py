@@ -10,10 +10,12 @@ Precedence (one function, :func:`combine`, for one record; its vectorised twin i
    model's action with ``allow``. It never lowers another rule's action.
 3. The strictest action wins: ``allow`` < ``review`` < ``hold`` < ``block``, over the
    (possibly overridden) model action and every fired rule.
-4. Rules are ordered strictest action first, then higher ``priority``, then name; the
-   first fired rule in that order whose action is the final one is ``decided_by``. When
-   no rule reaches the final action the model band decides (``band:<name>``), or
-   ``default`` without a score. ``rules_fired`` lists every fired rule in that order.
+4. Rules are ordered strictest action first, then higher ``priority``, then name;
+   ``rules_fired`` lists every fired rule in that order. ``decided_by`` names who set the
+   final action: the first fired (non-override) rule in that order when its action is
+   stricter than the model's, or equal to it (a rule is explicit, so it is named rather
+   than the band); else the first fired override rule; else the model band
+   (``band:<name>``); else ``default`` (no score, no rule).
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def combine(
     if override is not None:
         base = 0
     top = next(((name, act) for name, act, o in fired if not o), None)
-    if top is not None and rank(top[1]) >= base:
+    if top is not None and (rank(top[1]) > base or (rank(top[1]) == base and override is None)):
         return top[1], top[0]
     if override is not None:
         return "allow", override
