@@ -50,7 +50,7 @@ def _num(value: Any, pattern: str = "{:.3f}") -> str:
 
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=80)  # no bbox "tight": it draws the figure twice
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -67,7 +67,13 @@ def _plots(report: MonitorReport) -> list[tuple[str, str]]:
     out = []
     table = report.features.dropna(subset=["psi"]).head(TOP_FEATURES)
     if len(table):
-        fig, ax = plt.subplots(figsize=(8, 0.28 * len(table) + 1.2))
+        fig, ax = plt.subplots(figsize=(9, 0.28 * len(table) + 1.2))
+        fig.subplots_adjust(
+            left=0.38,
+            right=0.97,
+            top=1 - 0.5 / fig.get_figheight(),
+            bottom=0.55 / fig.get_figheight(),
+        )
         colors = [
             "#c62828" if p >= th.act_psi else "#ef6c00" if p >= th.watch_psi else "#607d8b"
             for p in table["psi"]
@@ -82,6 +88,7 @@ def _plots(report: MonitorReport) -> list[tuple[str, str]]:
     score = report.outputs.get("score") or report.outputs.get("risk_score")
     if score:
         fig, ax = plt.subplots(figsize=(8, 3.2))
+        fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.17)
         n = len(score["shares_ref"]) - 1  # the last bin is missing values
         x = list(range(n))
         ax.bar([i - 0.2 for i in x], score["shares_ref"][:n], width=0.4, label="reference")
@@ -93,6 +100,7 @@ def _plots(report: MonitorReport) -> list[tuple[str, str]]:
         out.append(("Score distribution", _png(fig)))
     if report.bands:
         fig, ax = plt.subplots(figsize=(6, 3))
+        fig.subplots_adjust(left=0.13, right=0.97, top=0.88, bottom=0.12)
         names = list(report.bands["shares_ref"])
         x = list(range(len(names)))
         ax.bar(

@@ -1,0 +1,110 @@
+"""The monitor on the simulator: the default marketplace later on, and the drift scenario.
+
+A seller model is trained on monthly cutoffs 2024-03-01 .. 2024-05-01 of a simulated
+marketplace (1,500 sellers; labels: the simulator's truth, fine in a test since features
+never read it), its reference built from the training-window rows and the test window,
+and the run of a later cutoff compared with it. In the ``drift`` scenario fraud stops
+after 40% of the year and the complaint form loses its "counterfeit" option, a shift that
+starts after training.
+
+Measured (seed 3, see docs/monitoring.md): on the default marketplace the model's output is
+stable (score PSI 0.03 at +3 months, 0.14 at +5; flagged share within noise), but the raw
+features are not stationary in the simulator — complaint rates are shrunk toward a
+market-wide prior that moves between cutoffs by more than their spread within a cutoff,
+and account ages are capped by the simulation start — so per-feature PSI reaches "act".
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from riskscore.monitor import compare, reference_from_result
+
+pytestmark = pytest.mark.slow
+
+TRAIN_CUTOFFS = ("2024-03-01", "2024-04-01", "2024-05-01")
+LATER = ("2024-08-01", "2024-10-01")
+OUTPUT_KINDS = {"score_psi", "band_psi", "flagged"}
+
+
+def _setup(scenario: str | None) -> dict[str, Any]:
+    from riskscore.datasets import make_marketplace
+    from riskscore.features import build_features
+    from riskscore.modeling import train
+
+    tables = make_marketplace(n_sellers=1500, seed=3, scenario=scenario)
+    truth = tables.pop("truth").set_index("seller_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        feats = {c: build_features(tables, "seller", as_of=c) for c in TRAIN_CUTOFFS + LATER}
+        rows = []
+        for c in TRAIN_CUTOFFS:
+            f = feats[c]
+            y = truth.loc[f.index, ["is_counterfeit", "is_fraud"]].any(axis=1).astype(int)
+            rows.append(
+                f.assign(entity_id=f.index.astype(str), cutoff=pd.Timestamp(c), label=y.to_numpy())
+            )
+        table = pd.concat(rows, ignore_index=True)
+        result = train(
+            table,
+            entity="seller",
+            target="fraud",
+            capacity=20,
+            n_bootstrap=0,
+            refit=False,
+            family_report=False,
+        )
+    train_rows = table[table["cutoff"] < result.test_frame["cutoff"].min()]
+    ref = reference_from_result(result, train_frame=train_rows)
+    model = result.gate_model
+    reports = {}
+    for c in LATER:
+        s = model.scores_from_raw(model.raw_score(model.to_matrix(feats[c])))
+        reports[c] = compare(ref, feats[c], pd.DataFrame(s))
+    return reports
+
+
+@pytest.fixture(scope="module")
+def default_reports() -> dict[str, Any]:
+    return _setup(None)
+
+
+@pytest.fixture(scope="module")
+def drift_reports() -> dict[str, Any]:
+    return _setup("drift")
+
+
+@pytest.mark.parametrize("cutoff", LATER)
+def test_default_marketplace_model_output_is_not_flagged(default_reports, cutoff):
+    report = default_reports[cutoff]
+    outputs = [f for f in report.findings if f.kind in OUTPUT_KINDS]
+    assert all(f.level != "act" for f in outputs), [f.message for f in outputs]
+    assert report.outputs["score"]["psi"] < 0.25
+    b = report.bands
+    assert 1 / 2 < b["flagged_now"] / b["flagged_ref"] < 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="simulator features are not stationary: complaint rates shrunk toward a moving "
+    "market prior, account ages capped by the simulation start (see module docstring)",
+)
+def test_default_marketplace_nothing_is_acted_on(default_reports):
+    assert default_reports["2024-08-01"].status != "act"
+
+
+def test_drift_scenario_flags_the_shifted_features_and_the_score(drift_reports):
+    report = drift_reports["2024-10-01"]
+    assert report.status == "act" and report.exit_code == 3
+    acted = {(f.kind, f.subject) for f in report.findings if f.level == "act"}
+    assert ("score_psi", "score") in acted
+    assert ("flagged", "bands") in acted  # fraud stopped: far fewer sellers flagged
+    flagged = next(f for f in report.findings if f.kind == "flagged")
+    assert flagged.message.startswith("Fewer sellers flagged")
+    # the complaint form lost its "counterfeit" option after the split
+    assert ("psi", "complaints__counterfeit_rate_30d") in acted
+    assert report.outputs["score"]["psi"] > 1.0
