@@ -21,7 +21,21 @@ from typing import Any
 
 from riskscore.registry._contract import REASON_FIELDS  # the pyfunc contract: one list
 
-__all__ = ["REASON_FIELDS", "Reason", "RiskScore", "output_columns"]
+__all__ = [
+    "NO_SIGNAL_CODE",
+    "NO_SIGNAL_TEXT",
+    "REASON_FIELDS",
+    "Reason",
+    "RiskScore",
+    "no_signal_reason",
+    "output_columns",
+]
+
+#: Reason code of a row with nothing notable: no feature pushes its risk up enough.
+NO_SIGNAL_CODE = "NO_STRONG_SIGNAL"
+
+#: The sentence of :data:`NO_SIGNAL_CODE`, per language.
+NO_SIGNAL_TEXT: dict[str, str] = {"en": "No strong risk signal", "zh": "无明显风险信号"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,32 @@ class Reason:
         """Return the reason as a JSON-serialisable dict."""
         return asdict(self)
 
+    @property
+    def is_signal(self) -> bool:
+        """False for the "no strong risk signal" answer (:data:`NO_SIGNAL_CODE`)."""
+        return self.code != NO_SIGNAL_CODE
+
+
+def no_signal_reason(language: str = "en") -> Reason:
+    """Return the one reason of a row with nothing notable: "no strong risk signal".
+
+    It names no feature (``feature`` is ``""``, ``value`` is ``None``) and has impact 0
+    and contribution 0.0, so it never reads as a risk.
+
+    Examples
+    --------
+    >>> no_signal_reason("zh").text, no_signal_reason().code
+    ('无明显风险信号', 'NO_STRONG_SIGNAL')
+    """
+    return Reason(
+        code=NO_SIGNAL_CODE,
+        feature="",
+        value=None,
+        impact=0,
+        contribution=0.0,
+        text=NO_SIGNAL_TEXT.get(language, NO_SIGNAL_TEXT["en"]),
+    )
+
 
 @dataclass(frozen=True)
 class RiskScore:
@@ -76,7 +116,10 @@ class RiskScore:
     band : str
         Review band, e.g. ``low``, ``medium``, ``high``, ``critical``.
     reasons : tuple of Reason
-        Top reasons pushing the score up, strongest first (empty when not explained).
+        Top reasons pushing the score up, strongest first; only features whose
+        contribution is positive. An explained row in the lowest band, or with no such
+        feature, has the single reason :func:`no_signal_reason` ("no strong risk
+        signal"). Empty when not explained.
     as_of : str or None
         ISO timestamp the features were computed as of (``None`` when not known).
     scored_at : str

@@ -9,6 +9,12 @@ which takes a float64 matrix in the model's feature order:
 3. exact TreeSHAP contributions (``pred_contrib=True``) for the rows to explain, turned
    into reason codes by :mod:`riskscore.explain`.
 
+Reasons only name features that push the risk up (a positive contribution of at least
+impact 1, 0.05 log-odds). A row with nothing notable — in the model's lowest band, where
+any push up still leaves the seller low risk, or with no such feature — gets the single
+reason "no strong risk signal" (:func:`~riskscore.scoring._result.no_signal_reason`,
+code ``NO_STRONG_SIGNAL``) instead of its least-bad features under risky-sounding codes.
+
 The single-record path builds a numpy row straight from the dict: no pandas on it.
 """
 
@@ -25,7 +31,13 @@ import pandas as pd
 from riskscore.exceptions import ExplanationError, ScoringError
 from riskscore.modeling._encoding import FeatureLayout, FloatMatrix
 from riskscore.scoring._model import ModelParts, model_parts
-from riskscore.scoring._result import REASON_FIELDS, Reason, RiskScore, output_columns
+from riskscore.scoring._result import (
+    REASON_FIELDS,
+    Reason,
+    RiskScore,
+    no_signal_reason,
+    output_columns,
+)
 
 __all__ = ["ExplainMode", "Scorer"]
 
@@ -123,6 +135,8 @@ class Scorer:
             )
         self.flag_band = flag_band
         self._flagged_names = np.array(bands[bands.index(flag_band) :], dtype=object)
+        # rows in the lowest band have nothing notable to report
+        self._quiet_band = bands[0] if len(bands) >= 2 else None
         self.layout = FeatureLayout.from_catalog(
             self._parts.feature_names,
             self._parts.catalog,
@@ -419,8 +433,23 @@ class Scorer:
                 )
             sub = matrix if len(rows) == len(matrix) else matrix[rows]
             contrib = parts.booster.predict(sub, pred_contrib=True, num_threads=threads)
-            reasons = parts.reasons(contrib, sub, self.top_k, self.language)
+            reasons = self._screen(
+                parts.reasons(contrib, sub, self.top_k, self.language), band[rows]
+            )
         return _Scored(score=proba, risk_score=risk, band=band, explained=rows, reasons=reasons)
+
+
+    def _screen(
+        self, reasons: list[tuple[Reason, ...]], bands: np.ndarray
+    ) -> list[tuple[Reason, ...]]:
+        """Keep reasons that push the risk up; "no strong risk signal" for quiet rows."""
+        quiet = self._quiet_band
+        nothing = (no_signal_reason(self.language),)
+        out: list[tuple[Reason, ...]] = []
+        for row, band in zip(reasons, bands, strict=True):
+            kept = tuple(r for r in row if r.contribution > 0)
+            out.append(nothing if not kept or band == quiet else kept)
+        return out
 
 
 def _reason_column(name: str, n: int, rows: np.ndarray, values: list[Any]) -> Any:
