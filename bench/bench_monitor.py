@@ -51,7 +51,7 @@ def make_run(n: int, seed: int, shift: float = 0.0) -> tuple[pd.DataFrame, pd.Da
     score = 1 / (1 + np.exp(-raw))
     risk = np.clip((raw + 8) * 62.5, 0, 1000)
     band = np.asarray(["low", "medium", "high", "critical"], dtype=object)[
-        np.searchsorted([400, 550, 700], risk, side="right")
+        np.searchsorted([330, 400, 480], risk, side="right")
     ]
     return features, pd.DataFrame({"score": score, "risk_score": risk, "band": band})
 
@@ -66,7 +66,7 @@ def bench_monitor_100k() -> Result:
     test, test_scores = make_run(max(300, n * 3 // 10), seed=1)
     run, run_scores = make_run(n, seed=2)
     shifted, shifted_scores = make_run(n, seed=3, shift=0.5)
-    bands = {"medium": 400.0, "high": 550.0, "critical": 700.0}
+    bands = {"medium": 330.0, "high": 400.0, "critical": 480.0}
     ref = build_reference(train_frame=train, test_frame=test, predictions=test_scores, bands=bands)
     t_ref = best_of(
         lambda: build_reference(
@@ -78,8 +78,9 @@ def bench_monitor_100k() -> Result:
     t_shift = best_of(lambda: compare(ref, shifted, shifted_scores), repeat=3)
     same = compare(ref, run, run_scores)
     report = compare(ref, shifted, shifted_scores)
-    with Timer() as t_html:
+    with Timer() as t_html:  # includes importing matplotlib
         page = report.to_html()
+    t_html_warm = best_of(report.to_html, repeat=2)
     acted = sorted({f.subject for f in report.findings if f.level == "act" and f.kind == "psi"})
     return {
         "rows": n,
@@ -88,7 +89,8 @@ def bench_monitor_100k() -> Result:
         "build_reference_s": round(t_ref, 3),
         "compare_s": round(t_same, 3),
         "compare_shifted_s": round(t_shift, 3),
-        "html_with_plots_s": round(t_html.seconds, 3),
+        "html_with_plots_first_s": round(t_html.seconds, 3),
+        "html_with_plots_warm_s": round(t_html_warm, 3),
         "reference_json_kb": round(len(ref.to_json()) / 1024, 1),
         "html_kb": round(len(page) / 1024, 1),
         "status_unshifted": same.status,
@@ -96,6 +98,10 @@ def bench_monitor_100k() -> Result:
         "status_shifted": report.status,
         "shifted_features_acted": len(acted),
         "score_psi_shifted": round(report.outputs["score"]["psi"], 3),
+        "flagged_ref_unshifted_shifted": (
+            f"{report.bands['flagged_ref']:.4f}, {same.bands['flagged_now']:.4f}, "
+            f"{report.bands['flagged_now']:.4f}"
+        ),
         "peak_rss_mb": round(peak_rss_mb()),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }

@@ -62,7 +62,8 @@ class Thresholds:
         Share of rows whose categorical level was never seen at training.
     watch_flagged, act_flagged : float, default 1.5, 2.0
         Ratio of the flagged share to the reference's (or its inverse, when it fell);
-        counted only when the change is also beyond 3 binomial standard errors.
+        counted only when the change is also beyond 3 standard errors of the difference of
+        two binomial shares (reference window and run).
     min_rows : int, default 200
         A run with fewer rows gets a ``watch`` finding saying its shifts are noisy.
 
@@ -627,9 +628,11 @@ def _compare_bands(
                 f"Band volumes shifted: PSI {band_psi:.2f} ({moves}).",
             )
         )
-    # the flagged share: a ratio beyond the threshold that is also beyond noise
-    n = len(band)
-    se = math.sqrt(max(f_ref * (1 - f_ref), 1e-12) / n)
+    # the flagged share: a ratio beyond the threshold that is also beyond the noise of both
+    # samples (two-sample binomial standard error around the pooled share)
+    n, n_ref = len(band), int(ref.get("n") or len(band))
+    pooled = (f_ref * n_ref + f_now * n) / (n_ref + n)
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n_ref + 1 / n))
     ratio = (f_now / f_ref) if f_ref > 0 else (math.inf if f_now > 0 else 1.0)
     size = max(ratio, 1 / ratio) if ratio > 0 else math.inf
     if abs(f_now - f_ref) > 3 * se:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskscore.monitor import MonitorError, Reference, Thresholds, compare
+from riskscore.monitor import MonitorError, Reference, Thresholds, build_reference, compare
 
 
 def test_the_reference_window_against_itself_is_ok(reference: Reference, trained: Any, score_frame):
@@ -134,3 +134,20 @@ def test_absent_features_are_reported_and_bad_input_refused(reference: Reference
         Thresholds(watch_psi=0.5)
     with pytest.raises(MonitorError, match="'reference' parameter of compare"):
         compare({}, rows)
+
+
+def test_the_flagged_share_counts_the_noise_of_both_samples():
+    """One flagged row in 30k at reference and ten in a 100k run is no 3x shift."""
+    bands = {"medium": 300.0, "high": 600.0, "critical": 800.0}
+
+    def run(n: int, flagged: int) -> pd.DataFrame:
+        risk = np.full(n, 100.0)
+        risk[:flagged] = 700.0
+        return pd.DataFrame({"risk_score": risk})
+
+    ref = build_reference(predictions=run(30_000, 1), bands=bands)
+    quiet = compare(ref, scores=run(100_000, 3))
+    assert quiet.bands["flagged_ratio"] == pytest.approx(0.9)  # 3/100k vs 1/30k
+    assert all(f.kind != "flagged" for f in compare(ref, scores=run(100_000, 10)).findings)
+    loud = compare(ref, scores=run(100_000, 300))  # 100x the reference share
+    assert [f.level for f in loud.findings if f.kind == "flagged"] == ["act"]
