@@ -103,7 +103,7 @@ def _one(kwargs: dict[str, float], seed: int) -> dict[str, Any]:
         list(graph.columns),
         valid=valid[seen],
         num_boost_round=ROUNDS,
-        n_boot=300,
+        n_bootstrap=300,
         seed=seed,
     )
     out["kept"] = float(choice.keep)

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskscore._deprecation import renamed_argument
 from riskscore._validation import (
     as_float_array,
     as_labels,
@@ -451,10 +452,11 @@ def bootstrap_intervals(
     *,
     k: int = 100,
     groups: ArrayLike | None = None,
-    n_boot: int = 200,
+    n_bootstrap: int = 200,
     seed: int = 0,
     level: float = 0.95,
     max_fpr: float = 0.01,
+    n_boot: int | None = None,
 ) -> dict[str, dict[str, tuple[float, float]]]:
     """Percentile bootstrap intervals of :func:`score_metrics` for one or more models.
 
@@ -469,10 +471,12 @@ def bootstrap_intervals(
         One entry per model, e.g. ``{"model": (raw, proba), "baseline": (p, p)}``.
     k, groups, max_fpr
         As in :func:`score_metrics`.
-    n_boot : int, default 200
+    n_bootstrap : int, default 200
         Number of bootstrap replicates.
     seed : int, default 0
     level : float, default 0.95
+    n_boot : int, optional
+        Deprecated name of ``n_bootstrap`` (warns ``DeprecationWarning``).
 
     Returns
     -------
@@ -485,7 +489,7 @@ def bootstrap_intervals(
     >>> rng = np.random.default_rng(0)
     >>> y = rng.random(400) < 0.2
     >>> s = y + rng.normal(size=400)
-    >>> ci = bootstrap_intervals(y, {"m": (s, None)}, k=50, n_boot=50)
+    >>> ci = bootstrap_intervals(y, {"m": (s, None)}, k=50, n_bootstrap=50)
     >>> lo, hi = ci["m"]["roc_auc"]
     >>> bool(lo < roc_auc(y, s) < hi)
     True
@@ -493,7 +497,10 @@ def bootstrap_intervals(
     where = "bootstrap_intervals"
     y, arrays = _scored_models(y_true, scores, where)
     g = _group_codes(groups, y.size, where)
-    n_boot = check_int(n_boot, "n_boot", where, minimum=0, error=MetricsError)
+    n_boot = renamed_argument(
+        n_bootstrap, n_boot, new="n_bootstrap", old="n_boot", where=where, default=200
+    )
+    n_boot = check_int(n_boot, "n_bootstrap", where, minimum=0, error=MetricsError)
     level = check_real(
         level, "level", where, low=0, high=1, low_open=True, high_open=True, error=MetricsError
     )
@@ -542,28 +549,34 @@ def metric_table(
     *,
     k: int = 100,
     groups: ArrayLike | None = None,
-    n_boot: int = 200,
+    n_bootstrap: int = 200,
     seed: int = 0,
     level: float = 0.95,
     max_fpr: float = 0.01,
+    n_boot: int | None = None,
 ) -> pd.DataFrame:
     """Point estimates and bootstrap intervals of every metric, models side by side.
 
     Returns one row per metric with columns ``<model>``, ``<model>_lo``, ``<model>_hi`` for
     each model and, when there are two or more models, ``delta``, ``delta_lo``,
-    ``delta_hi`` (first model minus second, paired bootstrap). ``n_boot=0`` skips the
-    intervals (the interval columns are NaN).
+    ``delta_hi`` (first model minus second, paired bootstrap). ``n_bootstrap=0`` skips the
+    intervals (the interval columns are NaN). ``n_boot`` is the deprecated name of
+    ``n_bootstrap`` (warns ``DeprecationWarning``); the other parameters are as in
+    :func:`bootstrap_intervals`.
 
     Examples
     --------
     >>> t = metric_table([0, 0, 1, 1], {"a": ([0.1, 0.4, 0.35, 0.8], None),
-    ...                                 "b": ([0.1, 0.2, 0.3, 0.4], None)}, k=1, n_boot=0)
+    ...                                 "b": ([0.1, 0.2, 0.3, 0.4], None)}, k=1, n_bootstrap=0)
     >>> t.loc["roc_auc", ["a", "b", "delta"]].tolist()
     [0.75, 1.0, -0.25]
     """
     where = "metric_table"
     y, arrays = _scored_models(y_true, scores, where)
-    n_boot = check_int(n_boot, "n_boot", where, minimum=0, error=MetricsError)
+    n_boot = renamed_argument(
+        n_bootstrap, n_boot, new="n_bootstrap", old="n_boot", where=where, default=200
+    )
+    n_boot = check_int(n_boot, "n_bootstrap", where, minimum=0, error=MetricsError)
     rows: dict[str, dict[str, float]] = {m: {} for m in METRICS}
     names = list(arrays)
     point = {
@@ -572,7 +585,14 @@ def metric_table(
     }
     ci = (
         bootstrap_intervals(
-            y, scores, k=k, groups=groups, n_boot=n_boot, seed=seed, level=level, max_fpr=max_fpr
+            y,
+            scores,
+            k=k,
+            groups=groups,
+            n_bootstrap=n_boot,
+            seed=seed,
+            level=level,
+            max_fpr=max_fpr,
         )
         if n_boot > 0
         else {}

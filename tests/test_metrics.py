@@ -138,8 +138,8 @@ def test_bootstrap_is_seeded_paired_and_covers(scored: tuple[np.ndarray, np.ndar
     y, s = scored
     noisy = s + np.random.default_rng(1).normal(scale=2, size=s.size)
     scores = {"good": (s, None), "noisy": (noisy, None)}
-    a = M.bootstrap_intervals(y, scores, k=100, n_boot=60, seed=5)
-    b = M.bootstrap_intervals(y, scores, k=100, n_boot=60, seed=5)
+    a = M.bootstrap_intervals(y, scores, k=100, n_bootstrap=60, seed=5)
+    b = M.bootstrap_intervals(y, scores, k=100, n_bootstrap=60, seed=5)
     assert repr(a) == repr(b)  # NaN-safe equality (brier/ece are NaN without probabilities)
     lo, hi = a["good"]["pr_auc"]
     assert lo < M.pr_auc(y, s) < hi
@@ -152,19 +152,19 @@ def test_bootstrap_keeps_group_sizes() -> None:
     g = np.array([0, 0, 0, 1, 1, 1])
     # with k=3 every group is fully reviewed in every replicate -> precision@k is the
     # resampled prevalence, and recall@k is always 1
-    ci = M.bootstrap_intervals(y, {"m": (np.arange(6.0), None)}, k=3, groups=g, n_boot=30)
+    ci = M.bootstrap_intervals(y, {"m": (np.arange(6.0), None)}, k=3, groups=g, n_bootstrap=30)
     assert ci["m"]["recall_at_k"] == (1.0, 1.0)
 
 
 def test_metric_table_layout(scored: tuple[np.ndarray, np.ndarray]) -> None:
     y, s = scored
-    t = M.metric_table(y, {"model": (s, None), "baseline": (s / 2, None)}, k=30, n_boot=20)
+    t = M.metric_table(y, {"model": (s, None), "baseline": (s / 2, None)}, k=30, n_bootstrap=20)
     assert list(t.index) == list(M.METRICS)
     assert {"model", "model_lo", "model_hi", "baseline", "delta", "delta_lo", "delta_hi"} <= set(
         t.columns
     )
     assert t.loc["roc_auc", "delta"] == pytest.approx(0.0)  # same ranking
-    t0 = M.metric_table(y, {"model": (s, None)}, k=30, n_boot=0)
+    t0 = M.metric_table(y, {"model": (s, None)}, k=30, n_bootstrap=0)
     assert t0["model_lo"].isna().all() and "delta" not in t0.columns
 
 
@@ -198,8 +198,35 @@ def test_calibration_curve_bins() -> None:
 def test_missing_groups_are_one_group_and_zero_replicates_give_nan() -> None:
     # a missing group label used to crash np.bincount; it is now a group of its own
     y, s = [0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8]
-    ci = M.bootstrap_intervals(y, {"m": (s, None)}, k=1, groups=[None, None, "a", "a"], n_boot=3)
+    ci = M.bootstrap_intervals(
+        y, {"m": (s, None)}, k=1, groups=[None, None, "a", "a"], n_bootstrap=3
+    )
     assert set(ci) == {"m"}
     assert M.precision_at_k(y, s, k=1, groups=[None, None, "a", "a"]) == 1.0
-    lo, hi = M.bootstrap_intervals(y, {"m": (s, None)}, k=1, n_boot=0)["m"]["roc_auc"]
+    lo, hi = M.bootstrap_intervals(y, {"m": (s, None)}, k=1, n_bootstrap=0)["m"]["roc_auc"]
     assert np.isnan(lo) and np.isnan(hi)
+
+
+# --- n_boot is the deprecated name of n_bootstrap (issue 13) ---------------------------------
+
+
+@pytest.mark.parametrize("fn", [M.bootstrap_intervals, M.metric_table])
+def test_n_boot_still_works_and_warns(fn: object, scored: tuple[np.ndarray, np.ndarray]) -> None:
+    y, s = scored
+    scores = {"m": (s, None)}
+    new = fn(y, scores, k=30, n_bootstrap=15, seed=3)  # type: ignore[operator]
+    with pytest.warns(DeprecationWarning, match="'n_boot' is deprecated.*use 'n_bootstrap'"):
+        old = fn(y, scores, k=30, n_boot=15, seed=3)  # type: ignore[operator]
+    assert repr(old) == repr(new)  # the same replicates: the value was passed through
+
+
+def test_n_boot_and_n_bootstrap_together_are_refused() -> None:
+    from riskscore.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="both 'n_bootstrap' and"):
+        M.metric_table([0, 1] * 5, {"m": ([0.2, 0.8] * 5, None)}, k=1, n_bootstrap=5, n_boot=5)
+
+
+def test_bad_n_bootstrap_names_the_new_parameter() -> None:
+    with pytest.raises(MetricsError, match="'n_bootstrap' parameter of metric_table"):
+        M.metric_table([0, 1] * 5, {"m": ([0.2, 0.8] * 5, None)}, k=1, n_bootstrap=-1)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._deprecation import renamed_argument
 from riskscore.exceptions import FeatureError
 from riskscore.metrics import pr_auc
 
@@ -104,9 +105,10 @@ def select_graph_features(
     *,
     valid: float | Any = 0.3,
     level: float = 0.95,
-    n_boot: int = 500,
+    n_bootstrap: int = 500,
     num_boost_round: int = 200,
     seed: int = 0,
+    n_boot: int | None = None,
 ) -> GraphFeatureChoice:
     """Keep graph feature columns only when they raise validation PR-AUC beyond noise.
 
@@ -132,12 +134,14 @@ def select_graph_features(
         or a boolean mask (e.g. a later time window); the other rows train.
     level : float
         Confidence of the one-sided lower bound, in ``(0.5, 1)``.
-    n_boot : int
+    n_bootstrap : int
         Bootstrap replicates.
     num_boost_round : int
         Boosting rounds of each fit.
     seed : int
         Seed of the split, the bootstrap and LightGBM.
+    n_boot : int, optional
+        Deprecated name of ``n_bootstrap`` (warns ``DeprecationWarning``).
 
     Returns
     -------
@@ -154,12 +158,20 @@ def select_graph_features(
     >>> rng = np.random.default_rng(0)
     >>> y = (rng.random(2000) < 0.1).astype(int)
     >>> X = pd.DataFrame({"x": y + rng.normal(size=2000), "g": rng.normal(size=2000)})
-    >>> choice = select_graph_features(X, y, ["g"], n_boot=100)
+    >>> choice = select_graph_features(X, y, ["g"], n_bootstrap=100)
     >>> choice.keep, choice.columns
     (False, ('x',))
     """
     import lightgbm as lgb
 
+    n_bootstrap = renamed_argument(
+        n_bootstrap,
+        n_boot,
+        new="n_bootstrap",
+        old="n_boot",
+        where="select_graph_features",
+        default=500,
+    )
     graph = list(dict.fromkeys(graph_columns))
     missing = [c for c in graph if c not in X.columns]
     if missing:
@@ -201,7 +213,7 @@ def select_graph_features(
         scores[name] = np.asarray(booster.predict(X.loc[is_valid, cols].to_numpy(np.float64)))
     yv = labels[is_valid]
     without, with_ = pr_auc(yv, scores["without"]), pr_auc(yv, scores["with"])
-    deltas = _paired_bootstrap(yv, scores["with"], scores["without"], n_boot, rng)
+    deltas = _paired_bootstrap(yv, scores["with"], scores["without"], n_bootstrap, rng)
     low = float(np.quantile(deltas, 1.0 - level))
     keep = low > 0.0
     return GraphFeatureChoice(

@@ -425,7 +425,7 @@ def diagnose(
     separation: pd.DataFrame,
     findings: Sequence[str] = (),
     importance: Mapping[str, float] | None = None,
-    n_boot: int = 200,
+    n_bootstrap: int = 200,
     seed: int = 0,
 ) -> Diagnostics:
     """Label rate by window, train → test shift and validation-vs-test stability.
@@ -441,7 +441,7 @@ def diagnose(
     importance : mapping of feature to gain share, optional
         Shifted features warn only when the model uses them (gain share at least
         :data:`MIN_GAIN_SHARE`); all are in :attr:`Diagnostics.shift`.
-    n_boot, seed : bootstrap of the validation ROC-AUC
+    n_bootstrap, seed : bootstrap of the validation ROC-AUC
     """
     notes = list(findings)
     rates = label_rate_by_window(y, groups)
@@ -497,10 +497,10 @@ def diagnose(
         valid_auc = roc_auc(y_va, raw["valid"])
         test_auc = roc_auc(y_te, raw["test"])
         stability = {"valid_roc_auc": valid_auc, "test_roc_auc": test_auc}
-        if n_boot > 0:
+        if n_bootstrap > 0:
             rng = np.random.default_rng(seed)
-            va_b = _bootstrap_auc(y_va, raw["valid"], n_boot, rng)
-            te_b = _bootstrap_auc(y_te, raw["test"], n_boot, rng)
+            va_b = _bootstrap_auc(y_va, raw["valid"], n_bootstrap, rng)
+            te_b = _bootstrap_auc(y_te, raw["test"], n_bootstrap, rng)
             lo, hi = np.percentile(va_b, [2.5, 97.5])
             d_lo, d_hi = np.percentile(va_b - te_b, [2.5, 97.5])
             stability.update(

@@ -197,7 +197,7 @@ def fit_evaluated(
             separation=separation,
             findings=leak_notes,
             importance=dict(zip(prep.features, gain_share, strict=True)),
-            n_boot=c.n_bootstrap,
+            n_bootstrap=c.n_bootstrap,
             seed=c.seed,
         )
         for finding in diag.findings:
@@ -222,7 +222,7 @@ def fit_evaluated(
         base_p = baseline.predict_proba(X[te])[:, 1]
         scores["baseline"] = (base_p, base_p)
     metrics = metric_table(
-        y_te, scores, k=k_eff, groups=groups_te, n_boot=c.n_bootstrap, seed=c.seed
+        y_te, scores, k=k_eff, groups=groups_te, n_bootstrap=c.n_bootstrap, seed=c.seed
     )
 
     if c.cost_ratio is not None:

@@ -296,7 +296,7 @@ def evaluate(
     if other is not None:
         raw_o = other.raw_score(other.to_matrix(table))
         scores[names[1]] = (raw_o, other.calibrator.transform(raw_o))
-    metrics = metric_table(y, scores, k=k_eff, groups=groups, n_boot=n_bootstrap, seed=seed)
+    metrics = metric_table(y, scores, k=k_eff, groups=groups, n_bootstrap=n_bootstrap, seed=seed)
     risk = model.scale.transform(raw)
     thresholds = threshold_table(
         y,

@@ -424,7 +424,7 @@ def test_recipe_keeps_graph_features_only_when_they_help(homophily: float, keep:
     )
     X = nodes.set_index("node_id")[[f"x{j}" for j in range(6)]].join(feats)
     choice = select_graph_features(
-        X, nodes["y"], list(feats.columns), valid=is_valid, n_boot=200, num_boost_round=100
+        X, nodes["y"], list(feats.columns), valid=is_valid, n_bootstrap=200, num_boost_round=100
     )
     assert choice.keep is keep
     assert choice.graph_columns == tuple(feats.columns)
