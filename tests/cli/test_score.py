@@ -97,6 +97,7 @@ def _cli(args, **env):
     return [sys.executable, "-m", "riskscore", *args], {**os.environ, **env}
 
 
+@pytest.mark.slow
 def test_killed_mid_run_then_resume_gives_an_identical_file(model_dir, data_dir, tmp_path):
     chunking = ("--chunk-size", 20, "--explain", "all")
     full = tmp_path / "full" / "scores.parquet"
