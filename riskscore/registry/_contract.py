@@ -11,17 +11,22 @@ builds or consumes it:
   result type; :func:`riskscore.scoring.score_spark` parses ``reasons`` with
   :data:`REASONS_DDL`).
 
-The pyfunc answers, per input row, ``score`` (calibrated probability), ``risk_score``
-(0–1000), ``band`` and ``reasons``: a JSON list of reason objects with the fields
-:data:`REASON_FIELDS` (``"[]"`` when the row is not explained).
+The pyfunc answers, per input row, the scoring contract every riskscore answer follows
+(in process, pyfunc, HTTP): ``entity_id`` (from the input's ``<entity>_id``, else null),
+``model_name``, ``model_version``, ``score`` (calibrated probability), ``risk_score``
+(0–1000), ``band`` and ``reasons``: a list of reason objects with the fields
+:data:`REASON_FIELDS` (empty when the row is not explained; one ``NO_STRONG_SIGNAL``
+reason when nothing notable pushes the risk up).
 
 Plain Python, no MLflow: it sits in :mod:`riskscore.registry` because the registry owns the
 logged model, and the layer above (:mod:`riskscore.scoring`) imports it from here.
 
 Examples
 --------
->>> PYFUNC_DDL
-'score DOUBLE, risk_score DOUBLE, band STRING, reasons STRING'
+>>> PYFUNC_DDL.split(", band")[0]
+'entity_id STRING, model_name STRING, model_version STRING, score DOUBLE, risk_score DOUBLE'
+>>> PYFUNC_TYPES["reasons"][:39]
+'ARRAY<STRUCT<code: STRING, feature: STRI'
 >>> predict_options({"top_k": "2"})
 {'top_k': 2, 'lang': 'en', 'explain': 'all'}
 """
@@ -32,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from riskscore.exceptions import ScoringError
 
@@ -44,6 +50,7 @@ __all__ = [
     "REASONS_DDL",
     "REASON_FIELDS",
     "REASON_TYPES",
+    "example_output",
     "predict_options",
 ]
 
@@ -59,18 +66,7 @@ EXPLAIN_MODES: tuple[str, ...] = ("all", "flagged", "none")
 #: The languages of reason texts.
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 
-#: Output columns of the pyfunc, in order, with their Spark SQL types.
-PYFUNC_TYPES: dict[str, str] = {
-    "score": "DOUBLE",
-    "risk_score": "DOUBLE",
-    "band": "STRING",
-    "reasons": "STRING",
-}
-
-#: Columns the pyfunc returns, in order.
-PYFUNC_COLUMNS: tuple[str, ...] = tuple(PYFUNC_TYPES)
-
-#: Fields of one reason object in the ``reasons`` JSON, in order, with their Spark SQL types.
+#: Fields of one reason object in the ``reasons`` list, in order, with their Spark SQL types.
 REASON_TYPES: dict[str, str] = {
     "code": "STRING",
     "feature": "STRING",
@@ -83,13 +79,63 @@ REASON_TYPES: dict[str, str] = {
 #: Fields of one reason (also the ``reason_<k>_<field>`` columns of ``score_many``).
 REASON_FIELDS: tuple[str, ...] = tuple(REASON_TYPES)
 
-#: The pyfunc's output as ``spark_udf`` returns it (its ``result_type``).
-PYFUNC_DDL = ", ".join(f"{name} {kind}" for name, kind in PYFUNC_TYPES.items())
-
-#: The JSON of the ``reasons`` column, for ``pyspark.sql.functions.from_json``.
+#: The Spark type of the ``reasons`` column: an array of reason structs.
 REASONS_DDL = (
     "ARRAY<STRUCT<" + ", ".join(f"{name}: {kind}" for name, kind in REASON_TYPES.items()) + ">>"
 )
+
+#: Output columns of the pyfunc, in order, with their Spark SQL types: the scoring contract
+#: (the fields of :meth:`riskscore.scoring.RiskScore.to_dict` that depend on the row).
+PYFUNC_TYPES: dict[str, str] = {
+    "entity_id": "STRING",
+    "model_name": "STRING",
+    "model_version": "STRING",
+    "score": "DOUBLE",
+    "risk_score": "DOUBLE",
+    "band": "STRING",
+    "reasons": REASONS_DDL,
+}
+
+#: Columns the pyfunc returns, in order.
+PYFUNC_COLUMNS: tuple[str, ...] = tuple(PYFUNC_TYPES)
+
+#: The pyfunc's output as ``spark_udf`` returns it (its ``result_type``).
+PYFUNC_DDL = ", ".join(f"{name} {kind}" for name, kind in PYFUNC_TYPES.items())
+
+
+def example_output(
+    n: int, score: Any, risk_score: Any, band: Any, *, name: str, version: str
+) -> pd.DataFrame:
+    """Return a pyfunc output frame of ``n`` rows, to infer the logged signature from.
+
+    Every row carries one placeholder reason, so the ``reasons`` column is typed as a list
+    of reason objects.
+
+    Examples
+    --------
+    >>> out = example_output(1, [0.1], [42.0], ["low"], name="m", version="1")
+    >>> list(out.columns) == list(PYFUNC_COLUMNS), sorted(out["reasons"][0][0])[:2]
+    (True, ['code', 'contribution'])
+    """
+    reason = {
+        "code": "NO_STRONG_SIGNAL",
+        "feature": "",
+        "value": 0.0,
+        "impact": 0,
+        "contribution": 0.0,
+        "text": "No strong risk signal",
+    }
+    return pd.DataFrame(
+        {
+            "entity_id": [f"example-{i}" for i in range(n)],
+            "model_name": [name] * n,
+            "model_version": [version] * n,
+            "score": np.asarray(score, dtype=np.float64),
+            "risk_score": np.asarray(risk_score, dtype=np.float64),
+            "band": [str(b) for b in band],
+            "reasons": [[dict(reason)] for _ in range(n)],
+        }
+    )
 
 
 def predict_options(params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from riskscore.exceptions import RiskscoreError
 from riskscore.modeling import RiskModel, TrainResult
-from riskscore.registry._contract import PREDICT_PARAMS, PYFUNC_COLUMNS
+from riskscore.registry._contract import PREDICT_PARAMS, example_output
 from riskscore.registry._errors import RegistryError
 from riskscore.registry._tracking import (
     EVALUATED_PATH,
@@ -183,13 +183,9 @@ def _pyfunc_spec(model: RiskModel, example: pd.DataFrame, folder: Path) -> dict[
 
     raw = model.raw_score(model.to_matrix(example))
     out = model.scores_from_raw(raw)
-    values = {
-        "score": out["score"],
-        "risk_score": out["risk_score"],
-        "band": out["band"].astype(str),
-        "reasons": ["[]"] * len(example),
-    }
-    output = pd.DataFrame({name: values[name] for name in PYFUNC_COLUMNS})
+    output = example_output(
+        len(example), out["score"], out["risk_score"], out["band"], name=model.name, version="1"
+    )
     entry = folder.parent / "riskscore_pyfunc.py"
     entry.write_text(PYFUNC_ENTRY, encoding="utf-8")
     with warnings.catch_warnings():

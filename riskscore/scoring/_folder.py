@@ -120,7 +120,7 @@ def _versions() -> dict[str, str]:
 
 
 def _default_card(model: Any, name: str, version: str) -> str:
-    """A short model card from the model's own metadata (when the source has none)."""
+    """Return a short model card made from the model's metadata (the source had none)."""
     meta = model.metadata or {}
     lines = [
         f"# {name} version {version}",
@@ -154,9 +154,8 @@ def _model_of(source: Any) -> tuple[Any, str | None, str | None, str | None, dic
     if "://" not in text and not text.startswith(("models:", "runs:")):
         if is_model_folder(local):
             loaded = load_folder(local)
-            extras = {
-                n: local / n for n in (CARD_FILE, MONITOR_FILE, *RULES_FILES) if (local / n).is_file()
-            }
+            names = (CARD_FILE, MONITOR_FILE, *RULES_FILES)
+            extras = {n: local / n for n in names if (local / n).is_file()}
             return loaded.model, loaded.name, loaded.version, text, extras
         from riskscore.registry import load_risk_model
 
@@ -422,7 +421,9 @@ def verify_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
             continue
         got = _sha256(path)
         if got != expected:
-            problems.append(f"{name} has SHA-256 {got[:16]}..., the manifest says {expected!s:.16}...")
+            problems.append(
+                f"{name} has SHA-256 {got[:16]}..., the manifest says {expected!s:.16}..."
+            )
     for required in ("riskmodel.json", "model.txt"):
         if required not in manifest["files"]:
             problems.append(f"the manifest does not list {required}")

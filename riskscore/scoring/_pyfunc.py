@@ -3,10 +3,13 @@
 The registry's pyfunc wrapper (:mod:`riskscore.registry`) loads a
 :class:`~riskscore.modeling.RiskModel` once and hands every ``predict`` call to
 :func:`pyfunc_predict`, so the MLflow server, ``spark_udf`` and in-process scoring run the
-same code. The pyfunc answers four columns per row: ``score``, ``risk_score``, ``band``
-and ``reasons`` (a JSON list of reason objects, ``"[]"`` when not explained);
-:func:`to_pyfunc_frame` and :func:`from_pyfunc_frame` convert between that layout and the
-flat columns of ``score_many``.
+same code. The pyfunc answers the scoring contract per row — ``entity_id``,
+``model_name``, ``model_version``, ``score``, ``risk_score``, ``band`` and ``reasons`` (a
+list of reason objects, empty when not explained), the fields of
+:meth:`riskscore.scoring.RiskScore.to_dict` — so in-process scoring, the pyfunc (MLflow's
+server, ``spark_udf``) and ``riskscore serve`` answer alike. :func:`to_pyfunc_frame` and
+:func:`from_pyfunc_frame` convert between that layout and the flat columns of
+``score_many``.
 
 Prediction parameters (``params=`` of ``predict``, or ``"params"`` in a request to
 ``/invocations``): ``explain`` (``all`` / ``flagged`` / ``none``; default ``all``),
@@ -92,8 +95,8 @@ def pyfunc_predict(
     >>> from riskscore.scoring._demo import demo_model
     >>> model = demo_model()
     >>> rows = pd.DataFrame([dict.fromkeys(model.feature_names, 1.0)])
-    >>> list(pyfunc_predict(model, rows).columns)
-    ['score', 'risk_score', 'band', 'reasons']
+    >>> list(pyfunc_predict(model, rows).columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['entity_id', 'model_name', 'model_version', 'score', 'risk_score', 'band', 'reasons']
     """
     opts = predict_options(params)
     frame = _input_frame(model_input)
@@ -103,7 +106,8 @@ def pyfunc_predict(
     if top_k <= 0 or scorer._parts.reasons is None:
         explain = "none"
     scored = scorer.score_many(frame, explain=explain)  # type: ignore[arg-type]
-    out = to_pyfunc_frame(scored, scorer.top_k)[list(PYFUNC_COLUMNS)]
+    out = to_pyfunc_frame(scored, scorer.top_k, id_column=scorer.id_column)
+    out = out[list(PYFUNC_COLUMNS)]
     out.index = frame.index
     return out
 
@@ -121,16 +125,22 @@ def _input_frame(model_input: Any) -> pd.DataFrame:
         ) from None
 
 
-def to_pyfunc_frame(scored: pd.DataFrame, top_k: int) -> pd.DataFrame:
-    """Return the pyfunc layout of ``score_many`` output (reasons as one JSON string).
+def to_pyfunc_frame(
+    scored: pd.DataFrame, top_k: int, *, id_column: str | None = None
+) -> pd.DataFrame:
+    """Return the pyfunc layout of ``score_many`` output (reasons as a list of objects).
+
+    ``id_column`` (default: the first column ending in ``_id``) becomes ``entity_id``.
 
     Examples
     --------
-    >>> scored = pd.DataFrame({"score": [0.9], "risk_score": [950], "band": ["critical"],
+    >>> scored = pd.DataFrame({"seller_id": ["S1"], "model_name": ["m"],
+    ...     "model_version": ["1"], "score": [0.9], "risk_score": [950], "band": ["critical"],
     ...     "reason_1_code": ["X"], "reason_1_feature": ["f"], "reason_1_value": [1.0],
     ...     "reason_1_impact": [3], "reason_1_contribution": [0.5], "reason_1_text": ["t"]})
-    >>> to_pyfunc_frame(scored, 1)["reasons"][0]
-    '[{"code": "X", "feature": "f", "value": 1.0, "impact": 3, "contribution": 0.5, "text": "t"}]'
+    >>> row = to_pyfunc_frame(scored, 1).iloc[0]
+    >>> row["entity_id"], row["reasons"][0]["code"], row["reasons"][0]["impact"]
+    ('S1', 'X', 3)
     """
     n = len(scored)
     reasons: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -142,20 +152,47 @@ def to_pyfunc_frame(scored: pd.DataFrame, top_k: int) -> pd.DataFrame:
         cols = {f: scored[f"reason_{k}_{f}"].to_numpy(dtype=object)[present] for f in REASON_FIELDS}
         for j, i in enumerate(present):
             reasons[i].append({f: _plain(f, cols[f][j]) for f in REASON_FIELDS})
+    if id_column is None:
+        id_column = next((c for c in scored.columns if str(c).endswith("_id")), None)
+    ids = (
+        [None if _missing(v) else str(v) for v in scored[id_column].to_numpy(dtype=object)]
+        if id_column is not None and id_column in scored.columns
+        else [None] * n
+    )
     return pd.DataFrame(
         {
+            "entity_id": pd.Series(ids, dtype=object),
+            "model_name": _text(scored, "model_name", n),
+            "model_version": _text(scored, "model_version", n),
             "score": scored["score"].to_numpy(dtype=np.float64),
             "risk_score": scored["risk_score"].to_numpy(dtype=np.float64),
             "band": scored["band"].astype("str").to_numpy(dtype=object),
-            "reasons": [json.dumps(r, ensure_ascii=False) for r in reasons],
+            "reasons": pd.Series(reasons, dtype=object),
         }
     )
 
 
+def _text(scored: pd.DataFrame, column: str, n: int) -> Any:
+    if column not in scored.columns:
+        return pd.Series([None] * n, dtype=object)
+    return pd.Series([None if _missing(v) else str(v) for v in scored[column]], dtype=object)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def from_pyfunc_frame(frame: pd.DataFrame, top_k: int) -> pd.DataFrame:
-    """Return the flat reason columns (``reason_<k>_<field>``) of pyfunc output."""
+    """Return the flat reason columns (``reason_<k>_<field>``) of pyfunc output.
+
+    ``reasons`` holds lists of reason objects (or, from models logged before the contract
+    carried lists, their JSON text).
+    """
     n = len(frame)
-    parsed = [json.loads(r) if isinstance(r, str) else [] for r in frame["reasons"]]
+    parsed = [
+        json.loads(r) if isinstance(r, str) else list(r) if _is_list(r) else []
+        for r in frame["reasons"]
+    ]
     data: dict[str, Any] = {}
     for k in range(top_k):
         slots = [p[k] if k < len(p) else None for p in parsed]
@@ -170,6 +207,10 @@ def from_pyfunc_frame(frame: pd.DataFrame, top_k: int) -> pd.DataFrame:
                     [np.nan if v is None else v for v in values], dtype=np.float64
                 )
     return pd.DataFrame(data, index=range(n))
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple | np.ndarray)
 
 
 def _plain(field: str, value: Any) -> Any:

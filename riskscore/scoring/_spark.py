@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from riskscore.exceptions import ScoringError
-from riskscore.registry._contract import REASON_FIELDS, REASONS_DDL
+from riskscore.registry._contract import REASON_FIELDS
 
 __all__ = ["score_batch_spark", "score_spark"]
 
@@ -103,7 +103,7 @@ def _score_spark(
         .alias("_id"),
         udf(F.struct(*[F.col(c) for c in inputs])).alias("_risk"),
     )
-    reasons = F.from_json(F.col("_risk.reasons"), REASONS_DDL)
+    reasons = F.col("_risk.reasons")  # an array of reason structs (the pyfunc contract)
     columns = [
         F.col("_id").alias(scorer.id_column),
         F.lit(scorer.model_name).alias("model_name"),

@@ -26,10 +26,19 @@ def tracking_env(logged, monkeypatch):
 def test_pyfunc_layout_round_trips_score_many(seller_scorer, seller_features):
     scored = seller_scorer.score_many(seller_features, explain="all", scored_at=SCORED_AT)
     layout = to_pyfunc_frame(scored, seller_scorer.top_k)
-    assert list(layout.columns) == ["score", "risk_score", "band", "reasons"]
+    assert list(layout.columns) == [
+        "entity_id",
+        "model_name",
+        "model_version",
+        "score",
+        "risk_score",
+        "band",
+        "reasons",
+    ]
+    assert layout["entity_id"].tolist() == seller_features["seller_id"].tolist()
     back = from_pyfunc_frame(layout, seller_scorer.top_k)
     pd.testing.assert_frame_equal(back, scored[back.columns], check_dtype=False)
-    lists = [json.loads(r) for r in layout["reasons"]]
+    lists = list(layout["reasons"])
     assert any(lists) and all(len(r) <= 3 for r in lists)
     keys = {"code", "feature", "value", "impact", "contribution", "text"}
     assert all(set(reason) == keys for r in lists for reason in r)
@@ -41,11 +50,11 @@ def test_pyfunc_predict_is_score_many(seller_model, seller_scorer, seller_featur
     pd.testing.assert_frame_equal(out.reset_index(drop=True), expected)
     assert out.index.tolist() == seller_features["seller_id"].tolist()
     none = pyfunc_predict(seller_model, seller_features, {"explain": "none"})
-    assert (none["reasons"] == "[]").all()
+    assert all(r == [] for r in none["reasons"])
     zero = pyfunc_predict(seller_model, seller_features, {"top_k": 0})
-    assert (zero["reasons"] == "[]").all()
+    assert all(r == [] for r in zero["reasons"])
     zh = pyfunc_predict(seller_model, seller_features.head(3), {"lang": "zh", "top_k": 1})
-    assert all(len(json.loads(r)) <= 1 for r in zh["reasons"])
+    assert all(len(r) <= 1 for r in zh["reasons"])
 
 
 def test_logged_pyfunc_predicts_like_score_many(tracking_env, trained):
@@ -132,13 +141,18 @@ def test_the_contract_is_the_one_the_pyfunc_follows(seller_model, seller_feature
 
     out = pyfunc_predict(seller_model, seller_features.head(3), {"top_k": 2})
     assert (
-        tuple(out.columns) == _contract.PYFUNC_COLUMNS == ("score", "risk_score", "band", "reasons")
+        tuple(out.columns)
+        == _contract.PYFUNC_COLUMNS
+        == ("entity_id", "model_name", "model_version", "score", "risk_score", "band", "reasons")
     )
-    reasons = [r for text in out["reasons"] for r in json.loads(text)]
+    reasons = [r for row in out["reasons"] for r in row]
     assert reasons and {tuple(r) for r in reasons} == {_contract.REASON_FIELDS}
     assert tuple(f.name for f in dataclasses.fields(Reason)) == _contract.REASON_FIELDS
     assert scoring_pyfunc.PREDICT_PARAMS is _contract.PREDICT_PARAMS
-    assert _contract.PYFUNC_DDL == "score DOUBLE, risk_score DOUBLE, band STRING, reasons STRING"
+    assert (
+        "entity_id STRING, model_name STRING, model_version STRING, score DOUBLE, "
+        f"risk_score DOUBLE, band STRING, reasons {_contract.REASONS_DDL}"
+    ) == _contract.PYFUNC_DDL
     assert _contract.REASONS_DDL == (
         "ARRAY<STRUCT<code: STRING, feature: STRING, value: DOUBLE, impact: BIGINT, "
         "contribution: DOUBLE, text: STRING>>"
