@@ -25,8 +25,8 @@ Examples
 --------
 >>> PYFUNC_DDL.split(", band")[0]
 'entity_id STRING, model_name STRING, model_version STRING, score DOUBLE, risk_score DOUBLE'
->>> PYFUNC_TYPES["reasons"][:39]
-'ARRAY<STRUCT<code: STRING, feature: STRI'
+>>> PYFUNC_TYPES["reasons"].startswith("ARRAY<STRUCT<code: STRING, feature: STRING")
+True
 >>> predict_options({"top_k": "2"})
 {'top_k': 2, 'lang': 'en', 'explain': 'all'}
 """
