@@ -24,9 +24,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from riskscore.rules import RuleSet
 
 #: Exit codes of an interrupted run: 128 + the signal number, as shells report them.
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -112,6 +115,10 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(min=0, help="Print the N riskiest entities with reasons.")
         ] = 5,
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+        rules: Annotated[
+            Path | None,
+            typer.Option(help="Rule set (YAML/JSON): add action, decided_by, rules_fired."),
+        ] = None,
     ) -> None:
         """Score sellers or listings as of a time; write scores and rejects."""
         from riskscore.cli._args import parse_time
@@ -120,12 +127,13 @@ def register(app: typer.Typer) -> None:
 
         if language not in ("en", "zh"):
             raise ScoringError(f"--language must be en or zh; got {language!r}")
-        if engine is Engine.spark and resume:
-            raise ScoringError("--resume works with --engine pandas only")
+        if engine is Engine.spark and (resume or rules is not None):
+            raise ScoringError("--resume and --rules work with --engine pandas only")
         check_out(out)  # path problems first, before any work
         if ids is not None:
             check_ids_file(ids)
         parse_time(as_of, ScoringError)  # a clear message before any data is read
+        rule_set = None if rules is None else _load_rules(rules)
         try:
             with _sigterm_raises(), output_lock(out):
                 _run(
@@ -143,6 +151,7 @@ def register(app: typer.Typer) -> None:
                     language=language,
                     show=show,
                     progress=progress,
+                    rules=rule_set,
                 )
         except KeyboardInterrupt as err:
             then = "; run again with --resume" if engine is Engine.pandas else ""
@@ -167,6 +176,7 @@ def _run(
     language: str,
     show: int,
     progress: bool,
+    rules: RuleSet | None = None,
 ) -> None:
     """Load, score and report; the caller holds the output lock."""
     from riskscore.io import load_tables
@@ -175,6 +185,17 @@ def _run(
 
     scorer = load_scorer(model, top_k=top_k, language=language)  # type: ignore[arg-type]
     id_list = None if ids is None else read_ids(ids, scorer.id_column)
+    if rules is not None:
+        from riskscore.exceptions import ScoringError
+        from riskscore.features import catalog
+        from riskscore.rules._batch import check_batch_columns
+
+        if rules.entity != scorer.entity:
+            raise ScoringError(
+                f"--rules {rules.label} is for {rules.entity}s; the model scores "
+                f"{scorer.entity}s; fix: pass a rule set with entity: {scorer.entity}"
+            )
+        check_batch_columns(rules, catalog(scorer.entity)["name"])  # type: ignore[arg-type]
     if engine is Engine.spark:
         from riskscore.scoring._spark import score_batch_spark
 
@@ -202,11 +223,21 @@ def _run(
             scored_at=scored_at,
             progress=progress,
             inputs=inputs,
+            rules=rules,
         )
     typer.echo(f"{scorer.model_name} v{scorer.model_version} as of {as_of}: {summary.line()}")
     typer.echo(f"wrote {summary.out} and {summary.rejects_out}")
+    if rules is not None:
+        typer.echo(f"decisions by rule set {rules.label} ({len(rules)} rules)")
     if show:
         _show_top(Path(summary.out), scorer.id_column, show)
+
+
+def _load_rules(path: Path) -> RuleSet:
+    """Load the rule set before any work (its errors name the rule and the fix)."""
+    from riskscore.rules import RuleSet
+
+    return RuleSet.load(path)
 
 
 def _show_top(out: Path, id_column: str, n: int) -> None:
@@ -214,6 +245,7 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
     import pandas as pd
 
     columns = [id_column, "risk_score", "band", "score", "reason_1_text", "reason_2_text"]
+    columns += ["action", "rules_fired"]
     if out.suffix == ".csv":
         frame = pd.read_csv(out, usecols=lambda c: c in columns)
     else:
@@ -232,7 +264,13 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
             if isinstance(values.get(c), str) and values[c]
         ]
         why = "; ".join(reasons) or "(not explained: below the flag band)"
+        decision = ""
+        if isinstance(values.get("action"), str):
+            fired = values.get("rules_fired")
+            decision = f"{values['action']:<6} " + (
+                f"[{fired}] " if isinstance(fired, str) and fired else ""
+            )
         typer.echo(
             f"  {values[id_column]}  risk {values['risk_score']:>4.0f}  {values['band']:<8} "
-            f"p={values['score']:.3f}  {why}"
+            f"p={values['score']:.3f}  {decision}{why}"
         )

@@ -62,6 +62,7 @@ from riskscore.scoring._entities import (
 )
 
 if TYPE_CHECKING:
+    from riskscore.rules import RuleSet
     from riskscore.scoring._scorer import ExplainMode, Scorer
 
 __all__ = [
@@ -563,6 +564,7 @@ def score_batch(
     progress: bool = True,
     backend: str = "pandas",
     inputs: Mapping[str, str] | None = None,
+    rules: RuleSet | None = None,
 ) -> BatchSummary:
     """Score ``ids`` (default: every entity in the tables) into ``out``, chunk by chunk.
 
@@ -594,6 +596,9 @@ def score_batch(
         Fingerprint of each input table, as :func:`fingerprint_files` returns for the
         folder the tables came from (cheap: file bytes). Default: a hash of each frame's
         content (about 0.3 s per million rows).
+    rules : RuleSet, optional
+        Add the decision columns (``action``, ``decided_by``, ``rules_fired``,
+        ``rule_reasons``, ``rule_set``; see :mod:`riskscore.rules._batch`) to each row.
 
     Returns
     -------
@@ -641,6 +646,7 @@ def score_batch(
         progress=progress,
         backend=backend,
         inputs=inputs,
+        rules=rules,
     )
 
 
@@ -703,6 +709,7 @@ def run_batch(
     progress: bool,
     backend: str = "pandas",
     inputs: Mapping[str, str] | None = None,
+    rules: RuleSet | None = None,
 ) -> BatchSummary:
     """Run a batch with a given feature function (see :func:`score_batch`).
 
@@ -731,6 +738,8 @@ def run_batch(
         "run": {"pid": os.getpid(), "host": socket.gethostname(), "started": _stamp()},
         "joined": None,
     }
+    if rules is not None:  # resume refuses when the rule set changed
+        manifest["config"]["rule_set"] = f"{rules.label} sha256:{rules.sha256()[:16]}"
     with output_lock(out):
         _remove_orphans(out)
         manifest = _prepare_work(work, manifest, resume)
@@ -738,7 +747,15 @@ def run_batch(
         try:
             if not was_joined:
                 manifest["joined"] = _score_and_join(
-                    scorer, ids, features, work, out, manifest, resume=resume, progress=progress
+                    scorer,
+                    ids,
+                    features,
+                    work,
+                    out,
+                    manifest,
+                    resume=resume,
+                    progress=progress,
+                    rules=rules,
                 )
                 _write_manifest(work, manifest)  # the pair in the work folder is complete
             _publish(work, out)
@@ -776,6 +793,7 @@ def _score_and_join(
     *,
     resume: bool,
     progress: bool,
+    rules: RuleSet | None = None,
 ) -> dict[str, Any]:
     """Score every chunk into ``work``, join the parts there; return the counts."""
     import pyarrow.parquet as pq
@@ -788,7 +806,8 @@ def _score_and_join(
         with _status(progress, f"building features of {len(ids):,} ids as of {as_of}"):
             frame, rejects = features(ids)
         write_frame(_add_run_columns(rejects, scorer, as_of), work / "rejects-pre.parquet")
-        _write_features(frame, scorer, feature_file, chunk_size)
+        extra = [] if rules is None else rules.needed_columns
+        _write_features(frame, scorer, feature_file, chunk_size, extra)
         del frame
     source = pq.ParquetFile(feature_file)
     pause = float(env_str("BATCH_CHUNK_PAUSE", "0"))  # seconds; lets tests crash a run mid-way
@@ -809,7 +828,9 @@ def _score_and_join(
                 advance(n_rows, resumed=True)
                 continue
             chunk = source.read_row_group(index).to_pandas()
-            scored, bad = _score_chunk(scorer, chunk, explain, as_of=as_of, scored_at=stamp)
+            scored, bad = _score_chunk(
+                scorer, chunk, explain, as_of=as_of, scored_at=stamp, rules=rules
+            )
             write_frame(bad, rejects_part)
             write_frame(scored, scores_part)  # written last: marks the chunk complete
             advance(n_rows)
@@ -821,7 +842,7 @@ def _score_and_join(
     parts_scores = [work / f"scores-{i:06d}.parquet" for i in range(n_chunks)]
     if not parts_scores:  # nothing to score: an empty file with the output columns
         parts_scores = [work / "scores-empty.parquet"]
-        write_frame(_empty_scores(scorer), parts_scores[0])
+        write_frame(_empty_scores(scorer, rules), parts_scores[0])
     scores_tmp, rejects_tmp = _joined_paths(work, out)
     n_scored, rejected = _join_parts(parts_scores, parts_rejects, scores_tmp, rejects_tmp)
     return {
@@ -862,8 +883,10 @@ def _remove_orphans(out: Path) -> None:
             orphan.unlink(missing_ok=True)
 
 
-def _write_features(frame: pd.DataFrame, scorer: Scorer, path: Path, chunk_size: int) -> None:
-    """Store the id and model feature columns, one row group per chunk, atomically.
+def _write_features(
+    frame: pd.DataFrame, scorer: Scorer, path: Path, chunk_size: int, extra: Sequence[str] = ()
+) -> None:
+    """Store the id, model feature (and ``extra``) columns, one row group per chunk, atomically.
 
     A frame without rows may lack the feature columns (every id was rejected): they are
     added, so the (empty) chunk still has the model's columns.
@@ -874,7 +897,8 @@ def _write_features(frame: pd.DataFrame, scorer: Scorer, path: Path, chunk_size:
     key = scorer.id_column
     if frame.empty:
         frame = frame.reindex(columns=[key, *scorer.feature_names])
-    columns = [key, *(n for n in scorer.feature_names if n in frame.columns)]
+    wanted = [*scorer.feature_names, *(c for c in extra if c not in scorer.feature_names)]
+    columns = [key, *(n for n in wanted if n in frame.columns)]
     table = pa.Table.from_pandas(frame[columns], preserve_index=False)
     table = table.cast(
         pa.schema([pa.field(key, pa.string())] + [pa.field(n, pa.float64()) for n in columns[1:]])
@@ -940,6 +964,7 @@ def _score_chunk(
     *,
     as_of: str | None,
     scored_at: str,
+    rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score one chunk of feature rows; rows with invalid values become rejects."""
     key = scorer.id_column
@@ -954,7 +979,7 @@ def _score_chunk(
         [layout.describe_invalid(row) for row in matrix[bad]],
     )
     if bad.all():
-        scored = _empty_scores(scorer)
+        scored = _empty_scores(scorer, rules)
     else:
         keep = ~bad
         scored = scorer._frame_from_matrix(
@@ -964,6 +989,10 @@ def _score_chunk(
             as_of=as_of,
             scored_at=scored_at,
         )
+        if rules is not None:
+            from riskscore.rules._batch import add_decisions
+
+            scored = add_decisions(scored, chunk.loc[keep], rules, scorer.language)
     return scored, _add_run_columns(rejects, scorer, as_of)
 
 
@@ -976,7 +1005,7 @@ def _add_run_columns(rejects: pd.DataFrame, scorer: Scorer, as_of: str | None) -
     )
 
 
-def _empty_scores(scorer: Scorer) -> pd.DataFrame:
+def _empty_scores(scorer: Scorer, rules: RuleSet | None = None) -> pd.DataFrame:
     """Return a zero-row output frame with the dtypes of a scored chunk."""
     columns = scorer.columns
     data: dict[str, Any] = {}
@@ -987,7 +1016,12 @@ def _empty_scores(scorer: Scorer) -> pd.DataFrame:
             data[c] = pd.array([], dtype="Int64")
         else:
             data[c] = pd.array([], dtype="str")
-    return pd.DataFrame(data, columns=columns)
+    empty = pd.DataFrame(data, columns=columns)
+    if rules is not None:
+        from riskscore.rules._batch import empty_decisions
+
+        empty = empty_decisions(empty)
+    return empty
 
 
 def _join_parts(

@@ -9,11 +9,12 @@ tests' ``train_small_model``).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests.scoring.conftest import train_small_model
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "rules" / "marketplace.yaml"
@@ -28,16 +29,6 @@ def main_category(listings: pd.DataFrame, as_of: str) -> pd.Series:
     return counts.drop_duplicates("seller_id").set_index("seller_id")["category"]
 
 
-def _train_small_model():
-    spec = importlib.util.spec_from_file_location(
-        "_scoring_conftest", ROOT / "tests" / "scoring" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.train_small_model
-
-
 @pytest.fixture(scope="session")
 def marketplace() -> dict[str, pd.DataFrame]:
     """300 simulated sellers (seed 0), contract tables plus ``truth``."""
@@ -47,14 +38,26 @@ def marketplace() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def example_frame(marketplace) -> pd.DataFrame:
-    """Features, ``main_category`` and model scores of every seller as of :data:`AS_OF`."""
+def features(marketplace) -> pd.DataFrame:
+    """Every seller feature as of :data:`AS_OF`, with a ``seller_id`` column."""
     from riskscore.features import build_features
+
+    tables = {k: v for k, v in marketplace.items() if k != "truth"}
+    return build_features(tables, "seller", as_of=AS_OF).reset_index()
+
+
+@pytest.fixture(scope="session")
+def model(marketplace, features):
+    """A small RiskModel on every seller feature (40 trees of 7 leaves)."""
+    return train_small_model(features, marketplace["truth"])
+
+
+@pytest.fixture(scope="session")
+def example_frame(marketplace, features, model) -> pd.DataFrame:
+    """Features, ``main_category`` and model scores of every seller as of :data:`AS_OF`."""
     from riskscore.scoring import Scorer
 
     tables = {k: v for k, v in marketplace.items() if k != "truth"}
-    features = build_features(tables, "seller", as_of=AS_OF).reset_index()
-    model = _train_small_model()(features, marketplace["truth"])
     scores = Scorer(model).score_many(features, explain="all")
     frame = features.merge(scores, on="seller_id", how="inner", validate="one_to_one")
     frame["main_category"] = frame["seller_id"].map(main_category(tables["listings"], AS_OF))
