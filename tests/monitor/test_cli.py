@@ -71,3 +71,9 @@ def test_bad_input_exits_2_with_the_fix(run_files, tmp_path: Path, capsys):
     bad = _args(run_files, "same", "--watch-psi", "0.5", "--act-psi", "0.2")
     assert main(bad) == 2
     assert "'watch_psi' parameter of Thresholds" in capsys.readouterr().err
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    assert main(["monitor", "--reference", str(run_files["ref"]), "--scores", str(empty)]) == 2
+    assert "empty.parquet" in capsys.readouterr().err
+    assert main(_args(run_files, "same", "--window", "valid")) == 2
+    assert "'window' parameter of compare" in capsys.readouterr().err
