@@ -56,6 +56,14 @@ NAN = math.nan
 _US_PER_DAY = 86_400_000_000
 #: A time that is never before any ``as_of`` (missing timestamps).
 _NEVER = np.iinfo(np.int64).max
+#: A column the built rows do not keep (the pricing keys of appended listings only).
+_NONE = np.zeros(0, dtype=object)
+
+
+def _filled(values: np.ndarray, n: int) -> np.ndarray:
+    """``values``, or ``n`` Nones for a column the built rows do not keep."""
+    return np.full(n, None, dtype=object) if values is _NONE else values
+
 
 #: Where each seller feature comes from, by name prefix (first match wins).
 SOURCES: tuple[tuple[str, str], ...] = (
@@ -138,16 +146,25 @@ class MarketSnapshot:
     as_of : datetime
         The moment the statistics describe (the last batch).
     price_ratio, price_z : numpy.ndarray
-        Per listing (index order): price / market price and the robust z-score of its log
-        within the category, against the market prices at ``as_of``.
+        Per listing of the index's tables (row order, plus a last NaN): price / market
+        price and the robust z-score of its log within the category, against the market
+        prices at ``as_of``.
     category_aov : numpy.ndarray
         Average order amount per category code (NaN: none).
     order_rates : dict of str to float
         Marketplace refund and cancel rates.
     complaint_rates : dict of str to float
         Marketplace complaint rate per ``<kind>_<w>d`` (``all`` for every kind).
-    batch : dict of str to dict of str to float
-        Batch-only features (the network family) per seller id.
+    batch_names : list of str
+        Batch-only features (the network family).
+    batch_values : numpy.ndarray
+        Their values, one row per seller of ``batch_rows``.
+    batch_rows : dict of str to int
+        Row of ``batch_values`` of each seller id known to the batch.
+    market_prices : dict of str to dict
+        Lookups that price an appended listing: ``catalogue`` (product), ``product``
+        (product, currency), ``brand`` (category, brand or "", currency), ``centre`` and
+        ``scale`` (category).
     """
 
     as_of: datetime
@@ -156,7 +173,48 @@ class MarketSnapshot:
     category_aov: np.ndarray
     order_rates: dict[str, float]
     complaint_rates: dict[str, float]
-    batch: dict[str, dict[str, float]]
+    batch_names: list[str]
+    batch_values: np.ndarray
+    batch_rows: dict[str, int]
+    market_prices: dict[str, dict[Any, float]]
+
+    def price(
+        self,
+        product: np.ndarray,
+        category: np.ndarray,
+        brand_key: np.ndarray,
+        currency: np.ndarray,
+        price: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Price listings against the market: ``(price_ratio, price_z)`` as the family does."""
+        lookups = self.market_prices
+        market = np.full(price.size, NAN)
+        for i, (p, c, b, cur) in enumerate(
+            zip(product, category, brand_key, currency, strict=True)
+        ):
+            for value in (
+                lookups["catalogue"].get(p),
+                lookups["product"].get((p, cur)),
+                lookups["brand"].get((c, b, cur)),
+            ):
+                if value is not None and value == value:
+                    market[i] = value
+                    break
+        centre = np.array([lookups["centre"].get(c, NAN) for c in category], dtype=np.float64)
+        spread = np.array([lookups["scale"].get(c, NAN) for c in category], dtype=np.float64)
+        return _price(price, market, centre, spread)
+
+
+def _price(
+    price: np.ndarray, market: np.ndarray, centre: np.ndarray, spread: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Price ratio and robust z (the expressions of :mod:`riskscore.features.pricing`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(market > 0, price / market, NAN)
+        log = np.where(ratio > 0, np.log(np.clip(ratio, 1e-300, None)), NAN)
+        deviation = log - centre
+        z = np.where(spread > 0, deviation / spread, deviation)
+    return ratio, z
 
 
 class SellerIndex:
@@ -172,6 +230,12 @@ class SellerIndex:
     prior_weight : float, default 20
         Complaint-rate prior, as for :func:`~riskscore.features.build_features`.
 
+    Notes
+    -----
+    New events join with :meth:`append` (sellers, listings, orders, complaints): the
+    touched sellers' row ranges are rebuilt from their rows (old and new), so the index
+    then answers as one built from the tables with those rows added.
+
     Examples
     --------
     >>> from riskscore.datasets import make_marketplace
@@ -184,6 +248,9 @@ class SellerIndex:
     >>> bool(np.allclose(list(row.values()), batch[list(row)].to_numpy(), equal_nan=True))
     True
     """
+
+    #: Tables whose rows are kept per seller (``sellers`` holds the sellers themselves).
+    ROW_TABLES: tuple[str, ...] = ("listings", "orders", "complaints")
 
     def __init__(
         self,
@@ -207,17 +274,46 @@ class SellerIndex:
         self.specs = feature_specs("seller", self.params.windows)
         self.names = [s.name for s in self.specs]
         self.fills = {s.name: float(s.fill) for s in self.specs}
-        self._build_sellers(_pandas(tables["sellers"]))
-        self._build_listings(_pandas(tables["listings"]), tables.get("products"))
-        self._build_orders(_pandas(tables["orders"]))
         self.has_complaints = "complaints" in tables
-        if self.has_complaints:
-            self._build_complaints(_pandas(tables["complaints"]))
+        self.products = tables.get("products")
+        self._frames = {
+            name: _pandas(tables[name]) for name in ("sellers", *self.ROW_TABLES) if name in tables
+        }
+        self._build_sellers(self._frames["sellers"])
+        listings = self._frames["listings"]
+        # by listing id, any seller: what an order joins to (category, creation time)
+        self.listing_index = pd.Index(listings["listing_id"].astype("str"))
+        category_codes, categories = pd.factorize(listings["category"])
+        self.categories: list[Any] = list(categories)
+        self._category_code = {c: i for i, c in enumerate(self.categories)}
+        self.listing_category = category_codes
+        self.listing_created = _to_us(listings["created_at"])
+        self._new_listings: dict[str, tuple[int, int, int]] = {}
+        self._rows: dict[str, dict[str, np.ndarray]] = {}
+        self._starts: dict[str, np.ndarray] = {}
+        self._overlay: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+        self._uniques: dict[str, pd.Index] = {}
+        self._late_codes: dict[str, dict[str, int]] = {}
+        for name in self.ROW_TABLES:
+            if name not in self._frames:
+                continue
+            frame = self._frames[name]
+            derived = self._derive(name, frame, base=True)
+            codes = self._codes(frame["seller_id"])
+            order, self._starts[name] = _ranges(codes, derived["created"], self.n_sellers)
+            self._rows[name] = {k: v if v is _NONE else v[order] for k, v in derived.items()}
+            self._overlay[name] = {}
 
     # -- build ---------------------------------------------------------------------------
 
     def _codes(self, seller_ids: pd.Series) -> np.ndarray:
-        return self.seller_index.get_indexer(pd.Index(seller_ids.astype("str")))
+        ids = pd.Index(seller_ids.astype("str"))
+        codes = self.seller_index.get_indexer(ids)
+        if len(self.codes) > len(self.seller_index):  # sellers appended since the build
+            late = np.flatnonzero(codes < 0)
+            names = ids.to_numpy(dtype=object)
+            codes[late] = [self.codes.get(str(names[i]), -1) for i in late]
+        return codes
 
     def _build_sellers(self, sellers: pd.DataFrame) -> None:
         ids = sellers["seller_id"].astype("str")
@@ -231,73 +327,202 @@ class SellerIndex:
         self.registered = _to_us(sellers["registered_at"])
         self.n_sellers = len(ids)
 
-    def _build_listings(self, listings: pd.DataFrame, products: Any) -> None:
-        from riskscore.features.text import (
-            REPLICA_TERMS_EN,
-            REPLICA_TERMS_ZH,
-            _term_count,
-            normalised_title,
-        )
+    def _derive(self, name: str, frame: pd.DataFrame, *, base: bool) -> dict[str, np.ndarray]:
+        """Per-row arrays of table ``name`` the features read, in ``frame``'s row order."""
+        out = {"created": _to_us(frame["created_at"])}
+        if name == "orders":
+            out["amount"] = frame["amount"].to_numpy(dtype=np.float64)
+            for status, column in (("refunded", "refunded_at"), ("cancelled", "cancelled_at")):
+                if column in frame.columns:
+                    out[f"{status}_at"] = _to_us(frame[column])
+                else:  # latest status, not point-in-time (as the complaints family does)
+                    flag = (frame["status"] == status).fillna(False)
+                    out[f"{status}_flag"] = flag.to_numpy(dtype=np.float64)
+            # codes are only compared within one seller's rows
+            out["buyer"] = self._factor("buyer", frame["buyer_id"], base=base)
+            out["address"] = self._factor("address", frame["ship_address_id"], base=base)
+            key, created, category = self._lookup_listings(frame["listing_id"])
+            out["listing"], out["listing_created"], out["category"] = key, created, category
+        elif name == "listings":
+            from riskscore.features.text import (
+                REPLICA_TERMS_EN,
+                REPLICA_TERMS_ZH,
+                _term_count,
+                normalised_title,
+            )
 
-        self.listings = listings
-        codes = self._codes(listings["seller_id"])
-        created = _to_us(listings["created_at"])
-        self.l_order, self.l_starts = _ranges(codes, created, self.n_sellers)
-        self.l_created = created[self.l_order]
-        brand = listings["brand"]
-        branded = (
-            brand.notna()
-            & (brand != "")
-            & listings["category"].isin(self.params.high_risk_categories)
-        )
-        self.l_branded_high_risk = branded.to_numpy(dtype=np.float64)[self.l_order]
-        text = (
-            nw.from_native(listings[["title"]], eager_only=True)
-            .with_columns(norm=normalised_title())
-            .with_columns(en=_term_count(REPLICA_TERMS_EN), zh=_term_count(REPLICA_TERMS_ZH))
-        )
-        terms = (text["en"] + text["zh"]).to_numpy().astype(np.float64)
-        self.l_terms = terms[self.l_order]
-        # by listing id, any seller: the category and creation time an order joins to
-        self.listing_index = pd.Index(listings["listing_id"].astype("str"))
-        self.category_codes, self.categories = pd.factorize(listings["category"])
-        self.listing_created = created
-        self.products = products
+            brand = frame["brand"]
+            branded = (
+                brand.notna()
+                & (brand != "")
+                & frame["category"].isin(self.params.high_risk_categories)
+            )
+            out["branded_high_risk"] = branded.to_numpy(dtype=np.float64)
+            text = (
+                nw.from_native(frame[["title"]], eager_only=True)
+                .with_columns(norm=normalised_title())
+                .with_columns(en=_term_count(REPLICA_TERMS_EN), zh=_term_count(REPLICA_TERMS_ZH))
+            )
+            out["terms"] = (text["en"] + text["zh"]).to_numpy().astype(np.float64)
+            if base:  # priced by the snapshot, by row position
+                out["pos"] = np.arange(len(frame))
+            else:  # priced by the snapshot's lookups
+                out["pos"] = np.full(len(frame), -1)
+            for col in ("product_id", "category", "currency"):
+                out[col] = frame[col].to_numpy(dtype=object) if not base else _NONE
+            out["brand_key"] = (
+                frame["brand"].fillna("").to_numpy(dtype=object) if not base else _NONE
+            )
+            out["price"] = frame["price"].to_numpy(dtype=np.float64)
+        else:
+            kind = frame["kind"].astype("str").to_numpy()
+            out["kind"] = np.full(len(frame), -1, dtype=np.int8)
+            for i, kind_name in enumerate(_KINDS):
+                out["kind"][kind == kind_name] = i
+        return out
 
-    def _build_orders(self, orders: pd.DataFrame) -> None:
-        codes = self._codes(orders["seller_id"])
-        created = _to_us(orders["created_at"])
-        order, self.o_starts = _ranges(codes, created, self.n_sellers)
-        self.o_created = created[order]
-        self.o_amount = orders["amount"].to_numpy(dtype=np.float64)[order]
-        self.o_status_time: dict[str, np.ndarray] = {}
-        self.o_status_flag: dict[str, np.ndarray] = {}
-        for status, column in (("refunded", "refunded_at"), ("cancelled", "cancelled_at")):
-            if column in orders.columns:
-                self.o_status_time[status] = _to_us(orders[column])[order]
-            else:  # latest status, not point-in-time (as the complaints family does)
-                flag = (orders["status"] == status).fillna(False).to_numpy(dtype=np.float64)
-                self.o_status_flag[status] = flag[order]
-        self.o_buyer = pd.factorize(orders["buyer_id"])[0][order]
-        self.o_address = pd.factorize(orders["ship_address_id"])[0][order]
-        listing_pos = self.listing_index.get_indexer(pd.Index(orders["listing_id"].astype("str")))
-        listing_pos = np.where(orders["listing_id"].isna().to_numpy(), -1, listing_pos)[order]
-        self.o_listing = listing_pos
-        known = listing_pos >= 0
-        self.o_listing_created = np.where(
-            known, self.listing_created[np.maximum(listing_pos, 0)], _NEVER
-        )
-        self.o_category = np.where(known, self.category_codes[np.maximum(listing_pos, 0)], -1)
+    def _factor(self, what: str, values: pd.Series, *, base: bool) -> np.ndarray:
+        """Integer codes of ids (missing: -1), the same for the same id at build and later."""
+        if base:
+            codes, uniques = pd.factorize(values)
+            self._uniques[what] = pd.Index(uniques)
+            self._late_codes[what] = {}
+            return codes
+        known = self._uniques[what]
+        codes = known.get_indexer(pd.Index(values.astype("str")))
+        missing = values.isna().to_numpy()
+        late = self._late_codes[what]
+        texts = values.to_numpy(dtype=object)
+        for i in np.flatnonzero((codes < 0) & ~missing):
+            codes[i] = late.setdefault(str(texts[i]), len(known) + len(late))
+        codes[missing] = -1
+        return codes
 
-    def _build_complaints(self, complaints: pd.DataFrame) -> None:
-        codes = self._codes(complaints["seller_id"])
-        created = _to_us(complaints["created_at"])
-        order, self.c_starts = _ranges(codes, created, self.n_sellers)
-        self.c_created = created[order]
-        kind = complaints["kind"].astype("str").to_numpy()[order]
-        self.c_kind = np.full(len(order), -1, dtype=np.int8)
-        for i, name in enumerate(_KINDS):
-            self.c_kind[kind == name] = i
+    def _lookup_listings(self, ids: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return a key, the creation time and the category code of each listing id."""
+        text = ids.astype("str")
+        pos = self.listing_index.get_indexer(pd.Index(text))
+        pos = np.where(ids.isna().to_numpy(), -1, pos)
+        known = pos >= 0
+        created = np.where(known, self.listing_created[np.maximum(pos, 0)], _NEVER)
+        category = np.where(known, self.listing_category[np.maximum(pos, 0)], -1)
+        if self._new_listings:
+            for i in np.flatnonzero(~known):
+                found = self._new_listings.get(text.iloc[i])
+                if found is not None:
+                    created[i], category[i], pos[i] = found
+        return pos, created, category
+
+    # -- new events ----------------------------------------------------------------------
+
+    def append(self, table: str, rows: Any) -> int:
+        """Add new rows (events) of ``table``; return how many sellers they touched.
+
+        Parameters
+        ----------
+        table : {"sellers", "listings", "orders", "complaints"}
+            The contract table the rows belong to.
+        rows : DataFrame
+            New rows with that table's contract columns. Their sellers must be known
+            (append a new seller's ``sellers`` row first); append a listing before the
+            orders on it.
+
+        Raises
+        ------
+        FeatureError
+            Unknown table, a seller appended twice, rows of an unknown seller.
+
+        Examples
+        --------
+        >>> from riskscore.datasets import make_marketplace
+        >>> tables = make_marketplace(n_sellers=30, seed=0)
+        >>> index = SellerIndex(tables)
+        >>> snap = index.snapshot("2024-06-30")
+        >>> new = tables["orders"].iloc[:1].assign(
+        ...     seller_id="S000002", created_at=pd.Timestamp("2024-07-01"))
+        >>> index.append("orders", new)
+        1
+        >>> f = index.features_one("S000002", "2024-07-01 00:00:01", snap)
+        >>> g = index.features_one("S000002", "2024-07-01", snap)
+        >>> f["activity__orders_7d"] - g["activity__orders_7d"]
+        1.0
+        """
+        frame = _pandas(rows)
+        if table == "sellers":
+            return self._append_sellers(frame)
+        if table not in self.ROW_TABLES or table not in self._rows:
+            known = ", ".join(["sellers", *self._rows])
+            raise FeatureError(f"append takes rows of one of the tables {known}; got {table!r}")
+        missing = [c for c in self._frames[table].columns if c not in frame.columns]
+        if missing:
+            raise FeatureError(
+                f"new {table} rows lack the column(s) {', '.join(missing[:5])}; give rows "
+                f"with the columns of the {table} table the index was built from"
+            )
+        frame = frame[list(self._frames[table].columns)]
+        codes = self._codes(frame["seller_id"])
+        if (codes < 0).any():
+            unknown = frame["seller_id"].astype("str").to_numpy()[codes < 0]
+            raise FeatureError(
+                f"{int((codes < 0).sum())} new {table} row(s) belong to sellers the index "
+                f"does not know, e.g. {unknown[0]!r}; append their sellers rows first"
+            )
+        if table == "listings":
+            for lid, created, category in zip(
+                frame["listing_id"].astype("str"),
+                _to_us(frame["created_at"]),
+                frame["category"],
+                strict=True,
+            ):
+                code = self._category_code.setdefault(category, len(self.categories))
+                if code == len(self.categories):
+                    self.categories.append(category)
+                key = len(self.listing_index) + len(self._new_listings)
+                self._new_listings[lid] = (int(created), code, key)
+        derived = self._derive(table, frame, base=False)
+        touched = np.unique(codes)
+        for code in touched.tolist():
+            mine = codes == code
+            current = self._overlay[table].get(code) or self._base_rows(table, code)
+            rows = {
+                k: np.concatenate([_filled(current[k], len(current["created"])), v[mine]])
+                for k, v in derived.items()
+            }
+            order = np.argsort(rows["created"], kind="stable")
+            self._overlay[table][code] = {k: v[order] for k, v in rows.items()}
+        return int(touched.size)
+
+    def _base_rows(self, table: str, code: int) -> dict[str, np.ndarray]:
+        a, b = self._starts[table][code], self._starts[table][code + 1]
+        return {k: v if v is _NONE else v[a:b] for k, v in self._rows[table].items()}
+
+    def _append_sellers(self, frame: pd.DataFrame) -> int:
+        ids = frame["seller_id"].astype("str").tolist()
+        again = [i for i in ids if i in self.codes]
+        if again or len(set(ids)) != len(ids):
+            raise FeatureError(
+                f"{len(again) or 'some'} new seller(s) are already known, e.g. "
+                f"{(again or ids)[0]!r}; append a seller once (to change a seller, rebuild "
+                "the index)"
+            )
+        for seller in ids:
+            self.codes[seller] = len(self.codes)
+        self.registered = np.concatenate([self.registered, _to_us(frame["registered_at"])])
+        self.n_sellers = len(self.codes)
+        for name, starts in self._starts.items():
+            self._starts[name] = np.concatenate([starts, np.full(len(ids), starts[-1])])
+        return len(ids)
+
+    def _seller_rows(self, table: str, code: int, t: int) -> dict[str, np.ndarray]:
+        """Return the seller's rows of ``table`` strictly before ``t`` (time-sorted arrays)."""
+        rows = self._overlay[table].get(code)
+        if rows is None:
+            a, b = self._starts[table][code], self._starts[table][code + 1]
+            created = self._rows[table]["created"]
+            b = a + int(np.searchsorted(created[a:b], t, side="left"))
+            return {k: v[a:b] for k, v in self._rows[table].items() if v is not _NONE}
+        k = int(np.searchsorted(rows["created"], t, side="left"))
+        return {name: v[:k] for name, v in rows.items()}
 
     # -- marketplace statistics ----------------------------------------------------------
 
@@ -347,8 +572,8 @@ class SellerIndex:
             return _pandas(nw.to_native(market.value(key, build).collect()))
 
         aov = value("activity_category_aov", _category_aov)
-        category_aov = pd.Series(aov["cat_aov"].to_numpy(np.float64), index=aov["category"])
-        category_aov = category_aov.reindex(pd.Index(self.categories)).to_numpy(np.float64)
+        by_category = pd.Series(aov["cat_aov"].to_numpy(np.float64), index=aov["category"])
+        category_aov = by_category.reindex(pd.Index(self.categories)).to_numpy(np.float64)
         orders = value("complaints_market_orders", _market_orders).iloc[0]
         order_rates = {
             "refunded": float(orders["m_refund_rate"]),
@@ -363,32 +588,43 @@ class SellerIndex:
                     key = f"{kind or 'all'}_{w}d"
                     c = float(counts[f"m_c_{key}"])
                     complaint_rates[key] = c / m_orders if m_orders > 0 else 0.0
-        ratio, z = self._price_listings(
-            value("pricing_by_product", _by_product),
-            value("pricing_by_brand", _by_brand),
-            value("pricing_category_scale", _category_scale),
-        )
-        batch = self._batch_features(market, batch_features)
+        by_product = value("pricing_by_product", _by_product)
+        by_brand = value("pricing_by_brand", _by_brand)
+        scale = value("pricing_category_scale", _category_scale)
+        ratio, z, catalogue = self._price_listings(by_product, by_brand, scale)
+        market_prices: dict[str, dict[Any, float]] = {
+            "catalogue": catalogue,
+            "product": _lookup(by_product, ["product_id", "currency"], "ref_product"),
+            "brand": _lookup(by_brand, ["category", "brand_key", "currency"], "ref_brand"),
+            "centre": _lookup(scale, ["category"], "category_centre"),
+            "scale": _lookup(scale, ["category"], "scale"),
+        }
+        names, values, rows = self._batch_features(market, batch_features)
         return MarketSnapshot(
             as_of=moment,
-            price_ratio=ratio[self.l_order],
-            price_z=z[self.l_order],
+            price_ratio=np.append(ratio, NAN),  # position -1 (no built row): NaN
+            price_z=np.append(z, NAN),
             category_aov=category_aov,
             order_rates=order_rates,
             complaint_rates=complaint_rates,
-            batch=batch,
+            batch_names=names,
+            batch_values=values,
+            batch_rows=rows,
+            market_prices=market_prices,
         )
 
     def _price_listings(
         self, by_product: pd.DataFrame, by_brand: pd.DataFrame, scale: pd.DataFrame
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Price every listing against the market (the joins of the pricing family)."""
+    ) -> tuple[np.ndarray, np.ndarray, dict[Any, float]]:
+        """Price every built listing against the market (the joins of the pricing family)."""
         cols = ["product_id", "category", "brand", "price", "currency"]
-        listings = self.listings[cols].copy()
+        built = self._frames["listings"]
+        listings = built[cols].copy()
         listings["price"] = listings["price"].astype(np.float64)
         listings["brand_key"] = listings["brand"].fillna("")
         listings["_row"] = np.arange(len(listings))
         refs = []
+        catalogue_prices: dict[Any, float] = {}
         if self.products is not None:
             catalogue = _pandas(self.products)[["product_id", "reference_price"]].copy()
             catalogue["reference_price"] = catalogue["reference_price"].astype(np.float64)
@@ -396,34 +632,34 @@ class SellerIndex:
             catalogue = catalogue.rename(columns={"reference_price": "ref_catalogue"})
             listings = listings.merge(catalogue, on="product_id", how="left")
             refs.append("ref_catalogue")
+            catalogue_prices = _lookup(catalogue, ["product_id"], "ref_catalogue")
         listings = listings.merge(by_product, on=["product_id", "currency"], how="left").merge(
             by_brand, on=["category", "brand_key", "currency"], how="left"
         )
         listings = listings.merge(scale, on="category", how="left").sort_values("_row")
-        market_price = listings["ref_product"].astype(np.float64).to_numpy()
-        for col in [*refs, "ref_product", "ref_brand"][::-1]:
-            vals = listings[col].astype(np.float64).to_numpy()
-            market_price = np.where(np.isnan(vals), market_price, vals)
-        price = listings["price"].to_numpy(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(market_price > 0, price / market_price, NAN)
-            log = np.where(ratio > 0, np.log(np.clip(ratio, 1e-300, None)), NAN)
-            deviation = log - listings["category_centre"].astype(np.float64).to_numpy()
-            spread = listings["scale"].astype(np.float64).to_numpy()
-            z = np.where(spread > 0, deviation / spread, deviation)
-        if len(listings) != len(self.listings):
+        if len(listings) != len(built):
             raise FeatureError(
                 "a listing matched several market prices; validate the tables first "
                 "(products.product_id must be unique)"
             )
-        return ratio, z
+        market_price = listings["ref_product"].astype(np.float64).to_numpy()
+        for col in [*refs, "ref_product", "ref_brand"][::-1]:
+            vals = listings[col].astype(np.float64).to_numpy()
+            market_price = np.where(np.isnan(vals), market_price, vals)
+        ratio, z = _price(
+            listings["price"].to_numpy(np.float64),
+            market_price,
+            listings["category_centre"].astype(np.float64).to_numpy(),
+            listings["scale"].astype(np.float64).to_numpy(),
+        )
+        return ratio, z, catalogue_prices
 
     def _batch_features(
         self, market: MarketStats, batch_features: pd.DataFrame | None
-    ) -> dict[str, dict[str, float]]:
+    ) -> tuple[list[str], np.ndarray, dict[str, int]]:
         names = [n for n, src in feature_sources(self.names).items() if src == "batch"]
         if not names:
-            return {}
+            return [], np.zeros((0, 0)), {}
         if batch_features is None:
             from riskscore.features.network import network_frame
 
@@ -440,12 +676,9 @@ class SellerIndex:
                     f"{', '.join(missing[:3])}; pass the output of build_features(tables, "
                     "'seller', as_of=<batch time>)"
                 )
-        values = frame[names].astype(np.float64)
-        values.index = values.index.astype("str")
-        return {
-            str(seller): dict(zip(names, row, strict=True))
-            for seller, row in zip(values.index, values.to_numpy().tolist(), strict=True)
-        }
+        values = frame[names].to_numpy(dtype=np.float64)
+        rows = {str(seller): i for i, seller in enumerate(frame.index)}
+        return names, values, rows
 
     # -- one seller ----------------------------------------------------------------------
 
@@ -482,7 +715,7 @@ class SellerIndex:
         if code is None:
             raise FeatureError(
                 f"seller {seller_id!r} is not in the sellers table the index was built "
-                "from; check the id, or rebuild the index from tables that hold it"
+                "from; check the id, or append the seller's row (SellerIndex.append)"
             )
         if not self.registered[code] < t:
             raise FeatureError(
@@ -490,23 +723,22 @@ class SellerIndex:
                 f"{pd.Timestamp(int(self.registered[code]), unit='us')}, not before as_of "
                 f"{moment}; features only use rows strictly before as_of: pass a later as_of"
             )
-        since = {w: t - w * _US_PER_DAY for w in {*self._all_windows(), NEW_LISTING_DAYS}}
+        windows = self._all_windows()
+        since = {w: t - w * _US_PER_DAY for w in {*windows, NEW_LISTING_DAYS}}
         out: dict[str, float] = dict.fromkeys(self.names, NAN)
         now_days = float(_epoch_days(np.array([t]))[0])
-        # orders: the seller's rows before as_of are a prefix of its range
-        a, b = self.o_starts[code], self.o_starts[code + 1]
-        b = a + int(np.searchsorted(self.o_created[a:b], t, side="left"))
-        o = slice(a, b)
-        created, amount = self.o_created[o], self.o_amount[o]
-        n_orders = b - a
-        counts = {w: created >= since[w] for w in self._all_windows()}
-        self._activity(out, counts, amount, o, snapshot, t)
-        self._buyers(out, o, amount)
-        self._complaints(out, code, counts, o, t, since, snapshot, n_orders)
-        self._account(out, code, created, now_days)
-        self._listings(out, code, t, since[NEW_LISTING_DAYS], now_days, snapshot)
-        for name, value in snapshot.batch.get(seller_id, {}).items():
-            out[name] = value
+        orders = self._seller_rows("orders", code, t)
+        inside = {w: orders["created"] >= since[w] for w in windows}
+        self._activity(out, orders, inside, snapshot, t)
+        self._buyers(out, orders)
+        self._complaints(out, code, orders, inside, t, since, snapshot)
+        self._account(out, code, orders["created"], now_days)
+        listings = self._seller_rows("listings", code, t)
+        self._listings(out, listings, since[NEW_LISTING_DAYS], now_days, snapshot)
+        row = snapshot.batch_rows.get(seller_id)
+        if row is not None:
+            for name, value in zip(snapshot.batch_names, snapshot.batch_values[row], strict=True):
+                out[name] = float(value)
         for name, value in out.items():
             if value != value:  # NaN: the catalog fill
                 out[name] = self.fills[name]
@@ -519,12 +751,12 @@ class SellerIndex:
     def _activity(
         self,
         out: dict[str, float],
+        orders: dict[str, np.ndarray],
         inside: dict[int, np.ndarray],
-        amount: np.ndarray,
-        o: slice,
         snapshot: MarketSnapshot,
         t: int,
     ) -> None:
+        amount = orders["amount"]
         for w in self.params.windows:
             out[f"activity__orders_{w}d"] = float(np.count_nonzero(inside[w]))
             out[f"activity__gmv_{w}d"] = float(amount[inside[w]].sum())
@@ -534,26 +766,28 @@ class SellerIndex:
             (previous - recent) * (BURST_RECENT / BURST_REFERENCE) + 1.0
         )
         # orders of listings known before as_of, per listing, against the category average
-        listing = self.o_listing[o]
-        keep = self.o_listing_created[o] < t
+        keep = (orders["listing_created"] < t) & (orders["listing"] >= 0)
         if not keep.any():
             return
-        listing, amounts = listing[keep], amount[keep]
-        uniq, inverse = np.unique(listing, return_inverse=True)
+        listing, amounts, category = orders["listing"][keep], amount[keep], orders["category"][keep]
+        _, first, inverse = np.unique(listing, return_index=True, return_inverse=True)
         gmv = np.bincount(inverse, weights=amounts)
         n = np.bincount(inverse).astype(np.float64)
-        cat = self.category_codes[uniq]
-        avg = np.where(cat >= 0, snapshot.category_aov[np.maximum(cat, 0)], NAN)
+        cat = category[first]
+        known = (cat >= 0) & (cat < snapshot.category_aov.size)
+        avg = np.where(known, snapshot.category_aov[np.where(known, cat, 0)], NAN)
         ok = avg > 0
         counted = float(n[ok].sum())
         if counted > 0:
             out["activity__aov_vs_category"] = float((gmv[ok] / avg[ok]).sum()) / counted
 
-    def _buyers(self, out: dict[str, float], o: slice, amount: np.ndarray) -> None:
+    def _buyers(self, out: dict[str, float], orders: dict[str, np.ndarray]) -> None:
+        amount = orders["amount"]
         n_orders = amount.size
         if n_orders == 0:
             return
-        _, inverse = np.unique(self.o_buyer[o], return_inverse=True)
+        buyer = orders["buyer"]
+        _, inverse = np.unique(buyer, return_inverse=True)
         per_buyer = np.bincount(inverse, weights=amount)
         buyers = float(per_buyer.size)
         gmv = float(per_buyer.sum())
@@ -566,7 +800,7 @@ class SellerIndex:
         out["buyers__repeat_order_ratio"] = (n_orders - buyers) / n_orders
         out["buyers__orders_per_buyer"] = n_orders / buyers
         out["buyers__distinct_buyers"] = buyers
-        address, buyer = self.o_address[o], self.o_buyer[o]
+        address = orders["address"]
         known = address >= 0
         shared = 0.0
         if known.any():
@@ -580,32 +814,29 @@ class SellerIndex:
         self,
         out: dict[str, float],
         code: int,
+        orders: dict[str, np.ndarray],
         inside: dict[int, np.ndarray],
-        o: slice,
         t: int,
         since: dict[int, int],
         snapshot: MarketSnapshot,
-        n_orders: int,
     ) -> None:
         prior = float(self.params.prior_weight)
+        n_orders = float(orders["created"].size)
 
-        def smoothed(events: float, orders: float, rate: float) -> float:
-            denominator = orders + prior
+        def smoothed(events: float, n: float, rate: float) -> float:
+            denominator = n + prior
             return (events + rate * prior) / denominator if denominator > 0 else NAN
 
         for status, name in (("refunded", "refund_rate"), ("cancelled", "cancel_rate")):
-            if status in self.o_status_time:
-                events = float(np.count_nonzero(self.o_status_time[status][o] < t))
+            if f"{status}_at" in orders:
+                events = float(np.count_nonzero(orders[f"{status}_at"] < t))
             else:
-                events = float(self.o_status_flag[status][o].sum())
-            out[f"complaints__{name}"] = smoothed(
-                events, float(n_orders), snapshot.order_rates[status]
-            )
+                events = float(orders[f"{status}_flag"].sum())
+            out[f"complaints__{name}"] = smoothed(events, n_orders, snapshot.order_rates[status])
         if not self.has_complaints:
             return
-        a, b = self.c_starts[code], self.c_starts[code + 1]
-        b = a + int(np.searchsorted(self.c_created[a:b], t, side="left"))
-        created, kind = self.c_created[a:b], self.c_kind[a:b]
+        complaints = self._seller_rows("complaints", code, t)
+        created, kind = complaints["created"], complaints["kind"]
         c_in = {w: created >= since[w] for w in self._all_windows()}
         for w in self.params.windows:
             orders_w = float(np.count_nonzero(inside[w]))
@@ -626,9 +857,8 @@ class SellerIndex:
     def _account(
         self, out: dict[str, float], code: int, created: np.ndarray, now_days: float
     ) -> None:
-        out["account__age_days"] = now_days - float(
-            _epoch_days(self.registered[code : code + 1])[0]
-        )
+        registered = self.registered[code : code + 1]
+        out["account__age_days"] = now_days - float(_epoch_days(registered)[0])
         if created.size:
             first_last = _epoch_days(np.array([created[0], created[-1]]))
             out["account__days_since_first_order"] = now_days - float(first_last[0])
@@ -637,39 +867,53 @@ class SellerIndex:
     def _listings(
         self,
         out: dict[str, float],
-        code: int,
-        t: int,
+        listings: dict[str, np.ndarray],
         new_since: int,
         now_days: float,
         snapshot: MarketSnapshot,
     ) -> None:
-        a, b = self.l_starts[code], self.l_starts[code + 1]
-        b = a + int(np.searchsorted(self.l_created[a:b], t, side="left"))
-        n = b - a
+        created = listings["created"]
+        n = created.size
         if n == 0:
             return
-        created = self.l_created[a:b]
         out["account__listing_count"] = float(n)
         out["account__new_listings_7d"] = float(np.count_nonzero(created >= new_since))
-        first = float(_epoch_days(created[:1])[0])
-        out["account__days_since_first_listing"] = now_days - first
-        terms = self.l_terms[a:b]
+        out["account__days_since_first_listing"] = now_days - float(_epoch_days(created[:1])[0])
+        terms = listings["terms"]
         replica = float(np.count_nonzero(terms > 0))
         out["text__replica_share"] = replica / n
         out["text__replica_listings"] = replica
         out["text__replica_terms_per_listing"] = float(terms.sum()) / n
-        ratio, z = snapshot.price_ratio[a:b], snapshot.price_z[a:b]
+        pos = listings["pos"]
+        ratio, z = snapshot.price_ratio[pos], snapshot.price_z[pos]
+        new = pos < 0
+        if new.any():  # appended listings, priced against the snapshot's market prices
+            ratio[new], z[new] = snapshot.price(
+                listings["product_id"][new],
+                listings["category"][new],
+                listings["brand_key"][new],
+                listings["currency"][new],
+                listings["price"][new],
+            )
         priced = ratio[~np.isnan(ratio)]
         if priced.size:
             out["pricing__median_price_ratio"] = float(np.median(priced))
             out["pricing__min_price_ratio"] = float(priced.min())
-            out["pricing__share_below_market"] = float(
-                np.count_nonzero(priced < self.params.below_market)
-            ) / float(priced.size)
+            below = float(np.count_nonzero(priced < self.params.below_market))
+            out["pricing__share_below_market"] = below / float(priced.size)
         zs = z[~np.isnan(z)]
         if zs.size:
             out["pricing__median_price_z"] = float(np.median(zs))
-        out["pricing__share_branded_high_risk"] = float(self.l_branded_high_risk[a:b].sum()) / n
+        out["pricing__share_branded_high_risk"] = float(listings["branded_high_risk"].sum()) / n
+
+
+def _lookup(frame: pd.DataFrame, keys: list[str], value: str) -> dict[Any, float]:
+    """``{key (tuple when several columns): value}`` from the rows of ``frame``."""
+    columns = [frame[k].to_numpy(dtype=object) for k in keys]
+    values = frame[value].to_numpy(dtype=np.float64).tolist()
+    if len(keys) == 1:
+        return dict(zip(columns[0].tolist(), values, strict=True))
+    return dict(zip(zip(*columns, strict=True), values, strict=True))
 
 
 def _parse(as_of: Any) -> datetime:

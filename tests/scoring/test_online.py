@@ -82,18 +82,37 @@ def test_the_comparison_can_fail(index, batch_snapshot, tables):
     assert _mismatches(index, batch_snapshot, full, later) != {}
 
 
+_OTHERS: dict[int, tuple[dict[str, pd.DataFrame], SellerIndex]] = {}
+
+
+def _other_marketplace(seed: int) -> tuple[dict[str, pd.DataFrame], SellerIndex]:
+    if seed not in _OTHERS:
+        from riskscore.datasets import make_marketplace
+
+        other = make_marketplace(n_sellers=300, seed=seed)
+        other_tables = {k: v for k, v in other.items() if k != "truth"}
+        _OTHERS[seed] = (other_tables, SellerIndex(other_tables))
+    return _OTHERS[seed]
+
+
 _TIMES = st.datetimes(min_value=datetime(2024, 1, 20), max_value=datetime(2025, 1, 5))
 
 
 @pytest.mark.slow
 @settings(
-    max_examples=6,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
 def test_property_equals_build_features_at_random_moments(index, tables, data):
-    """Every feature of every seller, at random times, some on an order's exact time."""
+    """Every feature of every seller, at random times, some on an order's exact time.
+
+    On the fixture marketplace (seed 3) and on others (300 sellers, seeds 11 and 29).
+    """
+    seed = data.draw(st.sampled_from([3, 11, 29]), label="seed")
+    if seed != 3:
+        tables, index = _other_marketplace(seed)
     order_times = tables["orders"]["created_at"]
     as_of = data.draw(
         st.one_of(
@@ -254,3 +273,70 @@ def test_bad_construction(seller_scorer, scorer, tables):
             pd.DataFrame(index=pd.Index([], name="seller_id")),
             batch_as_of=AS_OF,
         )
+
+
+# -- new events: SellerIndex.append equals a rebuild ----------------------------------------
+
+_TIME_COLUMNS = {
+    "sellers": "registered_at",
+    "listings": "created_at",
+    "orders": "created_at",
+    "complaints": "created_at",
+}
+
+
+def _split(tables, cut: datetime) -> tuple[dict, dict]:
+    """The tables as known before ``cut``, and the rows at or after it (the new events)."""
+    before, after = dict(tables), {}
+    for name, column in _TIME_COLUMNS.items():
+        late = tables[name][column] >= pd.Timestamp(cut)
+        before[name] = tables[name].loc[~late].reset_index(drop=True)
+        after[name] = tables[name].loc[late].reset_index(drop=True)
+    return before, after
+
+
+def _appended_mismatches(tables, cut: datetime, as_of: datetime, chunks: int) -> dict:
+    from riskscore.features import market_stats
+
+    before, after = _split(tables, cut)
+    index = SellerIndex(before)
+    for name in ("sellers", "listings", "orders", "complaints"):  # sellers first, then rows
+        rows = after[name]
+        for part in np.array_split(np.arange(len(rows)), chunks):
+            if len(part):
+                index.append(name, rows.iloc[part])
+    snapshot = index.snapshot(as_of, market=market_stats(tables, as_of))
+    return _mismatches(index, snapshot, _built(tables, as_of), as_of)
+
+
+def test_appended_events_equal_a_rebuild(tables):
+    """An index built in May, fed June's events in chunks, answers as one built on all."""
+    assert _appended_mismatches(tables, datetime(2024, 6, 1), BATCH, chunks=3) == {}
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cut=st.datetimes(min_value=datetime(2024, 2, 1), max_value=datetime(2024, 12, 1)),
+    later_days=st.floats(min_value=0.0, max_value=40.0),
+    chunks=st.integers(min_value=1, max_value=4),
+)
+def test_property_appended_events_equal_a_rebuild(tables, cut, later_days, chunks):
+    as_of = cut + timedelta(days=later_days)
+    assert _appended_mismatches(tables, cut, as_of, chunks) == {}
+
+
+def test_append_refuses_what_it_cannot_place(tables):
+    index = SellerIndex(tables)
+    with pytest.raises(RiskscoreError, match="append their sellers rows first"):
+        index.append("orders", tables["orders"].iloc[:1].assign(seller_id="S999999"))
+    with pytest.raises(RiskscoreError, match="already known"):
+        index.append("sellers", tables["sellers"].iloc[:1])
+    with pytest.raises(RiskscoreError, match="takes rows of one of the tables"):
+        index.append("labels", tables["labels"])
+    with pytest.raises(RiskscoreError, match="lack the column"):
+        index.append("orders", tables["orders"].iloc[:1].drop(columns="amount"))
