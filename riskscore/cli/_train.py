@@ -95,21 +95,9 @@ def prepare_table(
                     "2024-06-30T12:00:00, or pass the right --time column"
                 )
             frame[time_col] = parsed
-    problems = []
-    for name in frame.columns:
-        col = frame[name]
-        if not pd.api.types.is_float_dtype(col.dtype):
-            continue
-        infinite = np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
-        if infinite.any():
-            problems.append(f"'{name}' in {rows(infinite)}")
-    if problems:
-        raise TrainingError(
-            f"{path}: non-finite values (inf or -inf) in column "
-            + "; ".join(problems)
-            + ". A model cannot learn from them: replace them with real values, leave them "
-            "empty (missing), or drop those rows"
-        )
+    from riskscore.modeling._checks import check_finite
+
+    check_finite(frame, list(frame.columns), table=str(path), id_col=id_col)
     return frame
 
 

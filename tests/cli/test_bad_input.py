@@ -255,11 +255,11 @@ TABLES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "wrong format": (_user_bytes(b"PK\x03\x04", ".xlsx"), "t.xlsx' is neither .parquet nor .csv"),
     "inf feature csv": (
         _user(_inf_at),
-        "non-finite values (inf or -inf) in column 'x1' in 2 row(s)",
+        "column 'x1' has 2 infinite value(s)",
     ),
     "-inf feature parquet": (
         _user(lambda f: _inf_at(f, "x2", -np.inf), ".parquet"),
-        "non-finite values (inf or -inf) in column 'x2' in 2 row(s), e.g. ",
+        "column 'x2' has 2 infinite value(s) (",
     ),
     "unparsable time": (
         _user(lambda f: _at(f, "ts", "yesterday")),
