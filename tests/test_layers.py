@@ -49,7 +49,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
         {"exceptions", "_config", "_spark"},
-        {"_validation"},
+        {"_validation", "_deprecation"},
         {"", "metrics", "summary"},
         {"schema"},
         {"io", "datasets"},
