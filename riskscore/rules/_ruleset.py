@@ -498,11 +498,10 @@ class RuleSet:
         action, decided = precedence(self.rules, fired, bands, self.band_actions)
         names = [r.name for r in self.rules]
         texts = [r.reason(language) for r in self.rules]
-        model_texts = _model_reason_columns(frame)
-        fired_lists = _lists_of(fired, names)
-        reason_lists = _lists_of(fired, texts)
-        if model_texts is not None:
-            reason_lists = [a + b for a, b in zip(reason_lists, model_texts, strict=True)]
+        patterns, inverse = _patterns(fired)
+        fired_lists = _lists_of(patterns, inverse, names)
+        reason_lists = _lists_of(patterns, inverse, texts)
+        _add_model_reasons(frame, reason_lists)
         data: dict[str, Any] = {}
         key = f"{self.entity}_id"
         if key in frame.columns:
@@ -515,26 +514,51 @@ class RuleSet:
         return pd.DataFrame(data, index=frame.index)
 
 
-def _lists_of(fired: np.ndarray, labels: list[str]) -> list[list[str]]:
-    """One list per row of the labels whose column fired (rows share few patterns)."""
-    n = fired.shape[0]
-    if fired.shape[1] == 0:
-        return [[] for _ in range(n)]
-    patterns, inverse = np.unique(fired, axis=0, return_inverse=True)
+def _patterns(fired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct rows of ``fired`` and each row's index into them."""
+    n, width = fired.shape
+    if width == 0:
+        return np.zeros((1, 0), dtype=bool), np.zeros(n, dtype=np.intp)
+    if width <= 63:
+        weights = np.left_shift(np.int64(1), np.arange(width, dtype=np.int64))
+        codes = fired.astype(np.int64) @ weights
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        return fired[first], np.asarray(inverse).ravel()
+    packed = np.packbits(fired, axis=1)
+    keys: dict[bytes, int] = {}
+    inverse = np.empty(n, dtype=np.intp)
+    rows: list[int] = []
+    for i, row in enumerate(packed):
+        k = row.tobytes()
+        j = keys.get(k)
+        if j is None:
+            j = keys[k] = len(rows)
+            rows.append(i)
+        inverse[i] = j
+    return fired[rows], inverse
+
+
+def _lists_of(patterns: np.ndarray, inverse: np.ndarray, labels: list[str]) -> list[list[str]]:
+    """One new list per row: the labels whose column fired, in column order."""
     per_pattern = [[labels[j] for j in np.flatnonzero(p)] for p in patterns]
-    return [list(per_pattern[i]) for i in np.asarray(inverse).ravel()]
+    return [per_pattern[i][:] for i in inverse.tolist()]
 
 
-def _model_reason_columns(frame: pd.DataFrame) -> list[list[str]] | None:
+def _add_model_reasons(frame: pd.DataFrame, lists: list[list[str]]) -> None:
+    """Append each row's ``reason_<k>_text`` values (non-empty strings) to its list."""
     cols = []
     k = 1
     while f"reason_{k}_text" in frame.columns:
         cols.append(f"reason_{k}_text")
         k += 1
     if not cols:
-        return None
-    values = frame[cols].astype("object").to_numpy()
-    return [[v for v in row if isinstance(v, str) and v] for row in values]
+        return
+    values = frame[cols].to_numpy(dtype=object)
+    present = np.zeros(values.shape, dtype=bool)
+    for j in range(len(cols)):
+        present[:, j] = [isinstance(v, str) and v != "" for v in values[:, j]]
+    for row in np.flatnonzero(present.any(axis=1)).tolist():
+        lists[row].extend(v for v, ok in zip(values[row], present[row], strict=True) if ok)
 
 
 def _check_language(language: str) -> None:
