@@ -16,8 +16,10 @@ def test_poisson_binomial_interval_is_exact_for_the_binomial():
 
     lo, hi = poisson_binomial_interval(np.full(200, 0.1))
     assert (lo, hi) == (int(binom.ppf(0.025, 200, 0.1)), int(binom.ppf(0.975, 200, 0.1)))
-    big = poisson_binomial_interval(np.full(20_000, 0.1))  # normal approximation
-    assert big[0] == pytest.approx(2000 - 1.96 * 42.43, abs=3)
+    big = poisson_binomial_interval(np.full(30_000, 0.1))  # normal approximation
+    assert big[0] == pytest.approx(3000 - 1.96 * 51.96, abs=3)
+    exact = poisson_binomial_interval(np.full(20_000, 0.1))  # exact, by convolution
+    assert exact == (int(binom.ppf(0.025, 20_000, 0.1)), int(binom.ppf(0.975, 20_000, 0.1)))
 
 
 def test_interval_covers_the_realised_precision_95_percent_of_the_time():
