@@ -35,6 +35,7 @@ _COMMANDS: tuple[str, ...] = (
     "_promote",
     "_export",
     "_score",
+    "_rules",
     "_explain",
     "_monitor",
     "_links",
