@@ -50,6 +50,12 @@ def family_of(feature: str) -> str:
     >>> family_of("age_days")
     'other'
     """
+    if not isinstance(feature, str):
+        raise ExplanationError(
+            "The 'feature' parameter of family_of must be a feature name (str), e.g. "
+            f"'pricing__median_price_ratio'. Got {type(feature).__name__} "
+            f"{str(feature)[:40]!r} instead."
+        )
     head, sep, _ = feature.partition(FAMILY_SEPARATOR)
     return head if sep and head else "other"
 

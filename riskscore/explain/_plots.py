@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from riskscore._validation import check_real, fail
 from riskscore.exceptions import ExplanationError
 from riskscore.explain._contrib import Contributions, as_matrix, booster_of, contributions
 
@@ -268,8 +269,37 @@ def waterfall_plot(model: Any, x: Any, *, max_display: int = 10) -> Figure:
     return _figure(lambda: shap.plots.waterfall(expl[0], max_display=max_display, show=False))
 
 
+def _check_figure(fig: Any, dpi: Any, where: str) -> float:
+    """Raise unless ``fig`` is a matplotlib figure and ``dpi`` a number > 0; return the dpi."""
+    if not callable(getattr(fig, "savefig", None)):
+        raise fail(
+            "fig",
+            where,
+            "a matplotlib Figure",
+            fig,
+            fix="Pass a figure from one of the plot functions (bar_plot, beeswarm_plot, ...).",
+            error=ExplanationError,
+        )
+    return check_real(dpi, "dpi", where, low=0.0, low_open=True, error=ExplanationError)
+
+
 def png_bytes(fig: Figure, *, dpi: int = 100) -> bytes:
     """Return the figure as PNG bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int, default 100
+        Resolution in dots per inch (> 0).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ExplanationError
+        When ``fig`` is not a figure or ``dpi`` is not a number > 0.
 
     Examples
     --------
@@ -277,13 +307,43 @@ def png_bytes(fig: Figure, *, dpi: int = 100) -> bytes:
     >>> png_bytes(Figure(figsize=(1, 1)))[1:4]
     b'PNG'
     """
+    resolution = _check_figure(fig, dpi, "png_bytes")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=resolution, bbox_inches="tight")
     return buffer.getvalue()
 
 
 def save_png(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
-    """Write the figure as a PNG file (parent folders are created); return the path."""
+    """Write the figure as a PNG file (parent folders are created); return the path.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : path-like
+        The file to write.
+    dpi : int, default 100
+        Resolution in dots per inch (> 0).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ExplanationError
+        When ``fig`` is not a figure, ``dpi`` is not a number > 0 or ``path`` not a path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from matplotlib.figure import Figure
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_png(Figure(figsize=(1, 1)), Path(folder) / "a" / "b.png").name
+    'b.png'
+    """
+    _check_figure(fig, dpi, "save_png")
+    if not isinstance(path, str | os.PathLike):
+        raise fail("path", "save_png", "a file path", path, error=ExplanationError)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(png_bytes(fig, dpi=dpi))

@@ -128,6 +128,11 @@ def impact_band(contribution: Any) -> Any:
     -------
     int or numpy.ndarray of int
 
+    Raises
+    ------
+    ExplanationError
+        When ``contribution`` is not numbers.
+
     Examples
     --------
     >>> impact_band(0.04), impact_band(-0.2), impact_band(3.0)
@@ -135,7 +140,14 @@ def impact_band(contribution: Any) -> Any:
     >>> impact_band([0.05, 0.6, 1.19]).tolist()
     [1, 4, 4]
     """
-    bands = np.searchsorted(IMPACT_THRESHOLDS, np.abs(np.asarray(contribution)), side="right")
+    try:
+        values = np.abs(np.asarray(contribution, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ExplanationError(
+            "The 'contribution' parameter of impact_band must be a number or an array of "
+            f"numbers (log-odds). Got {str(contribution)[:60]!r} instead."
+        ) from None
+    bands = np.searchsorted(IMPACT_THRESHOLDS, values, side="right")
     return int(bands) if np.ndim(bands) == 0 else bands.astype(np.int64)
 
 
@@ -787,6 +799,11 @@ def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     list of dict
         ``{"entity_id", "raw_score", "base_value", "reasons": [...]}`` per entity.
 
+    Raises
+    ------
+    ExplanationError
+        When ``frame`` is not a DataFrame holding :data:`REASON_COLUMNS`.
+
     Examples
     --------
     >>> frame = pd.DataFrame([{
@@ -797,6 +814,18 @@ def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     >>> frame_to_records(frame)[0]["reasons"][0]["value"] is None
     True
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise ExplanationError(
+            "The 'frame' parameter of frame_to_records must be a pandas DataFrame with the "
+            f"REASON_COLUMNS. Got {type(frame).__name__} instead. Pass the output of "
+            "Explainer.explain_many."
+        )
+    absent = [c for c in REASON_COLUMNS if c not in frame.columns]
+    if absent:
+        raise ExplanationError(
+            f"frame_to_records: the frame lacks column(s) {absent} of REASON_COLUMNS; its "
+            f"columns are {list(frame.columns)[:20]}. Pass the output of Explainer.explain_many."
+        )
     out: list[dict[str, Any]] = []
     reason_keys = REASON_COLUMNS[3:]
     current: dict[str, Any] | None = None

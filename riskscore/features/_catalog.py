@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS
+from riskscore._validation import fail
 from riskscore.exceptions import FeatureError
 
 if TYPE_CHECKING:
@@ -357,8 +359,31 @@ def not_point_in_time(
     >>> not_point_in_time(latest_only)
     ['complaints__refund_rate']
     """
+    if not isinstance(tables, Mapping):
+        raise fail(
+            "tables",
+            "not_point_in_time",
+            "a mapping of table name to DataFrame",
+            tables,
+            fix="Pass the marketplace tables whose columns should be judged.",
+            error=FeatureError,
+        )
     table = catalog(entity, windows, tables=tables)
     return table.loc[~table["point_in_time"], "name"].drop_duplicates().tolist()
+
+
+def _check_windows(windows: Any, where: str) -> tuple[int, ...]:
+    """Return ``windows`` as a tuple; raise unless it holds positive whole numbers of days."""
+    expected = "a sequence of positive whole numbers of days, e.g. (7, 30, 90)"
+    if isinstance(windows, str | bytes) or not isinstance(windows, Iterable):
+        raise fail("windows", where, expected, windows, error=FeatureError)
+    values = tuple(windows)
+    if not all(
+        isinstance(w, numbers.Integral) and not isinstance(w, bool) and int(w) >= 1
+        for w in values
+    ):
+        raise fail("windows", where, expected, windows, error=FeatureError)
+    return tuple(int(w) for w in values)
 
 
 def catalog(
@@ -400,6 +425,15 @@ def catalog(
     >>> table.loc[~table["point_in_time"], "point_in_time_needs"].tolist()
     ['orders.refunded_at', 'orders.cancelled_at']
     """
+    windows = _check_windows(windows, "catalog")
+    if tables is not None and not isinstance(tables, Mapping):
+        raise fail(
+            "tables",
+            "catalog",
+            "a mapping of table name to DataFrame, or None",
+            tables,
+            error=FeatureError,
+        )
     if entity is None:
         specs = feature_specs("seller", windows) + [
             s for f in _catalog_order("listing") for s in f.feature_specs(windows)

@@ -52,6 +52,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from riskscore._validation import check_real
 from riskscore.exceptions import FeatureError
 
 __all__ = ["DEFAULT_DAMPING", "Graph", "GraphStats", "neighbour_features"]
@@ -545,7 +546,8 @@ def neighbour_features(
     ------
     FeatureError
         Missing columns, duplicate or missing node ids, unknown-node edges (unless
-        ``on_unknown="drop"``), non-positive weights, non-numeric features or labels.
+        ``on_unknown="drop"``), non-positive weights, non-numeric features or labels, or
+        ``damping`` outside ``[0, 1)``.
 
     Examples
     --------
@@ -571,6 +573,15 @@ def neighbour_features(
 
     if on_unknown not in ("raise", "drop"):
         raise FeatureError(f"on_unknown must be 'raise' or 'drop'; got {on_unknown!r}")
+    damping = check_real(
+        damping,
+        "damping",
+        "neighbour_features",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        error=FeatureError,
+    )
     node_frame = _eager(nw, nodes, "nodes")
     edge_frame = _eager(nw, edges, "edges")
     _require(node_frame, [id_col, *feature_cols, *([label_col] if label_col else [])], "nodes")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from riskscore._validation import fail
 from riskscore.exceptions import FeatureError
 
 __all__ = ["NEW_ACCOUNT_DAYS", "SEGMENT_COLUMNS", "SIZE_BINS", "add_segments"]
@@ -73,7 +74,8 @@ def add_segments(
     Raises
     ------
     FeatureError
-        ``frame`` lacks ``entity_id`` / ``cutoff``, or ids are not in the tables.
+        ``frame`` is not a DataFrame or lacks ``entity_id`` / ``cutoff``, ``tables`` lacks
+        sellers, listings or orders, or ids are not in the tables.
 
     Examples
     --------
@@ -84,6 +86,26 @@ def add_segments(
     >>> add_segments(rows, tables).columns[-4:].tolist()
     ['segment__tenure', 'segment__region', 'segment__category', 'segment__size']
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise fail(
+            "frame",
+            "add_segments",
+            "a pandas DataFrame with entity_id and cutoff columns",
+            frame,
+            fix="Pass the output of build_training_set.",
+            error=FeatureError,
+        )
+    if not isinstance(tables, Mapping) or not all(
+        name in tables for name in ("sellers", "listings", "orders")
+    ):
+        raise fail(
+            "tables",
+            "add_segments",
+            "a mapping holding the sellers, listings and orders tables",
+            tables if not isinstance(tables, Mapping) else sorted(map(str, tables)),
+            fix="Pass the marketplace tables the training set was built from.",
+            error=FeatureError,
+        )
     missing = [c for c in ("entity_id", "cutoff") if c not in frame.columns]
     if missing:
         raise FeatureError(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskscore._validation import check_int, check_real, fail
+
 __all__ = ["make_training_table"]
 
 
@@ -48,6 +50,12 @@ def make_training_table(
         Columns ``entity_id`` (str), ``cutoff`` (datetime), ``label`` (int 0/1) and float
         features named ``<family>__<feature>``, sorted by cutoff then entity.
 
+    Raises
+    ------
+    ParameterError
+        A count below 1, a negative ``seed``, a ``positive_rate`` outside (0, 1), a
+        non-finite ``signal``, or a ``start`` / ``freq`` pandas cannot read.
+
     Examples
     --------
     >>> t = make_training_table(100, 3, seed=1)
@@ -56,13 +64,29 @@ def make_training_table(
     >>> t.columns[:4].tolist()
     ['entity_id', 'cutoff', 'label', 'profile__account_age_days']
     """
+    where = "make_training_table"
+    n = check_int(n_entities, "n_entities", where, minimum=1)
+    c = check_int(n_cutoffs, "n_cutoffs", where, minimum=1)
+    positive_rate = check_real(
+        positive_rate, "positive_rate", where, low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    signal = check_real(signal, "signal", where)
+    seed = check_int(seed, "seed", where, minimum=0)
+    try:
+        cutoffs = pd.date_range(start, periods=c, freq=freq)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise fail(
+            "start/freq",
+            where,
+            "a timestamp and a pandas frequency (e.g. '2024-01-01' and 'MS')",
+            (start, freq),
+            fix=f"pandas said: {err}",
+        ) from None
     rng = np.random.default_rng(seed)
-    n, c = n_entities, n_cutoffs
     risk = rng.normal(size=n)
     region = rng.choice(np.array(["eu", "us", "apac", "xx"]), size=n, p=[0.4, 0.35, 0.2, 0.05])
     size = rng.lognormal(3.0, 1.0, size=n)
     age0 = rng.exponential(300.0, size=n)
-    cutoffs = pd.date_range(start, periods=c, freq=freq)
     days = np.asarray((cutoffs - cutoffs[0]).days, dtype=np.float64)
 
     ent = np.repeat(np.arange(n), c)

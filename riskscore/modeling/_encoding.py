@@ -116,6 +116,11 @@ def column_diff(
     str
         The diff; only the two header lines when the sets are equal.
 
+    Raises
+    ------
+    ParameterError
+        When ``expected`` or ``received`` is not a sequence of names.
+
     Examples
     --------
     >>> print(column_diff(["a", "b", "c"], ["a", "c", "d"]))
@@ -130,6 +135,16 @@ def column_diff(
     -b
     ... (4 more diff lines)
     """
+    from riskscore._validation import check_int, fail
+
+    for name, names in (("expected", expected), ("received", received)):
+        if isinstance(names, str | bytes) or not hasattr(names, "__iter__"):
+            raise fail(
+                name, "column_diff", "a sequence of column names", names, fix="Pass list(frame)."
+            )
+    if not (isinstance(labels, tuple) and len(labels) == 2):
+        raise fail("labels", "column_diff", "a tuple of two str", labels)
+    max_lines = check_int(max_lines, "max_lines", "column_diff", minimum=1)
     lines = [
         line
         for line in difflib.unified_diff(

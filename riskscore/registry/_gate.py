@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from riskscore._validation import check_real
+from riskscore.exceptions import ParameterError
+
 __all__ = ["Gate", "GateDecision"]
 
 
@@ -46,6 +49,11 @@ class Gate:
         (a small tolerance: ECE on one window moves by a few thousandths between
         equally good models).
 
+    Raises
+    ------
+    ParameterError
+        When a criterion is not a finite number.
+
     Examples
     --------
     >>> t = pd.DataFrame({"candidate": [0.30, 0.50, 0.020], "champion": [0.28, 0.50, 0.018]},
@@ -55,11 +63,19 @@ class Gate:
     >>> d = Gate(max_ece_increase=0.0).check(t)
     >>> d.passed, d.reasons[-1]
     (False, 'ece: candidate 0.0200 vs champion 0.0180 (+0.0020, allowed up to +0.0000): worse')
+    >>> Gate(max_ece_increase="x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.ParameterError: The 'max_ece_increase' parameter of Gate must be...
     """
 
     min_pr_auc_delta: float = 0.0
     min_precision_delta: float = 0.0
     max_ece_increase: float = 0.005
+
+    def __post_init__(self) -> None:
+        for name in ("min_pr_auc_delta", "min_precision_delta", "max_ece_increase"):
+            check_real(getattr(self, name), name, "Gate", error=ParameterError)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the criteria as a dict (logged with every promotion)."""

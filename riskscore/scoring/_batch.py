@@ -616,6 +616,18 @@ def score_batch(
     """
     from riskscore.scoring._scorer import _iso, _now
 
+    if not all(hasattr(scorer, a) for a in ("entity", "layout", "score_many")):
+        raise ScoringError(
+            "The 'scorer' parameter of score_batch must be a Scorer. Got "
+            f"{type(scorer).__name__} instead. Load one with "
+            "riskscore.scoring.load_scorer(model_uri)."
+        )
+    if not isinstance(tables, Mapping):
+        raise ScoringError(
+            "The 'tables' parameter of score_batch must be a mapping of table name to "
+            f"DataFrame. Got {type(tables).__name__} instead. Load them with "
+            "riskscore.io.load_tables(folder)."
+        )
     key = scorer.id_column
     out_path = check_out(out)
     cutoff = _iso(as_of)
