@@ -65,6 +65,8 @@ FORMAT_NAME = "riskscore-model-folder"
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "model_card.md"
 MONITOR_FILE = "monitor_reference.json"
+#: What RiskModel.save writes (the model itself).
+_MODEL_FILES: tuple[str, ...] = ("riskmodel.json", "model.txt", "thresholds.csv", "catalog.csv")
 #: File names a rule set may have (the first found is copied).
 RULES_FILES: tuple[str, ...] = ("rules.yaml", "rules.yml", "rules.json")
 
@@ -154,8 +156,9 @@ def _model_of(source: Any) -> tuple[Any, str | None, str | None, str | None, dic
     if "://" not in text and not text.startswith(("models:", "runs:")):
         if is_model_folder(local):
             loaded = load_folder(local)
-            names = (CARD_FILE, MONITOR_FILE, *RULES_FILES)
-            extras = {n: local / n for n in names if (local / n).is_file()}
+            # an exported folder is copied file by file (verified above), so a re-export of
+            # the same version gives the same bytes
+            extras = {n: local / n for n in loaded.manifest["files"] if n != MANIFEST_FILE}
             return loaded.model, loaded.name, loaded.version, text, extras
         from riskscore.registry import load_risk_model
 
@@ -277,7 +280,11 @@ def export_model(
     try:
         stamped = copy.copy(model)
         stamped.metadata = {**meta, "version": version}
-        stamped.save(tmp)
+        if version == found_version and _MODEL_FILES[0] in files:
+            files = {**files}  # the source's own model files, already stamped with version
+        else:
+            files = {k: v for k, v in files.items() if k not in _MODEL_FILES}
+            stamped.save(tmp)
         card_text = card
         if card_text is None and CARD_FILE in files:
             card_text = files[CARD_FILE].read_text(encoding="utf-8")

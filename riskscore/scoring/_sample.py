@@ -45,6 +45,7 @@ def build_sample_model(
     out: str | os.PathLike[str] = SAMPLE_MODEL,
     *,
     overwrite: bool = True,
+    source_root: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Train the sample seller counterfeit model on ``data`` and export it to ``out``.
 
@@ -55,6 +56,9 @@ def build_sample_model(
     out : path, default "models/seller-counterfeit-sample"
     overwrite : bool, default True
         Replace ``out`` when it exists.
+    source_root : path, optional
+        The manifest records ``data`` relative to this folder (default: the working
+        directory), so that rebuilding from anywhere gives the same manifest.
 
     Returns
     -------
@@ -80,9 +84,17 @@ def build_sample_model(
         out,
         version="sample",
         card=result.model_card(),
-        source_text=f"{Path(data).as_posix()} (python -m riskscore.scoring._sample)",
+        source_text=f"{_relative(data, source_root)} (python -m riskscore.scoring._sample)",
         overwrite=overwrite,
     )
+
+
+def _relative(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:
+    full = Path(path).resolve()
+    try:
+        return full.relative_to(Path(root or Path.cwd()).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
 if __name__ == "__main__":  # pragma: no cover - the make target
