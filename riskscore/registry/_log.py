@@ -191,6 +191,13 @@ def _pyfunc_spec(model: RiskModel, example: pd.DataFrame, folder: Path) -> dict[
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
         signature = infer_signature(example, output, params=PREDICT_PARAMS)
+    # the entity id is an optional input: the answer carries it as entity_id (the contract)
+    id_col = f"{model.entity}_id"
+    if id_col not in signature.inputs.input_names():
+        from mlflow.types.schema import ColSpec, Schema
+
+        optional = ColSpec("string", id_col, required=False)
+        signature.inputs = Schema([optional, *signature.inputs.inputs])
     return {
         "python_model": str(entry),
         "artifacts": {"riskmodel": str(folder)},
