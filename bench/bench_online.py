@@ -13,6 +13,9 @@
   reasons, over ``CALLS`` random sellers (each once, after a warm-up), as of one day after
   the batch (the fresh case); ``online_none_p50_ms`` the same without reasons;
   ``features_p50_ms`` the features alone;
+* ``append_order_p50_ms`` / ``append_and_score_p50_ms``: the event path, a new order of
+  the seller joining the index (:meth:`OnlineScorer.append`) and then its score with
+  reasons, over ``EVENTS`` sellers (each appended order is checked counted);
 * ``score_entities_p50_ms``: today's path, :meth:`Scorer.score_entities` of one seller
   (``explain="none"``) with the same ``MarketStats`` reused, over ``OLD_CALLS`` sellers;
 * ``ratio_score_entities_over_online``: ``score_entities_p50_ms / online_none_p50_ms``
@@ -41,6 +44,7 @@ FRESH_AS_OF = "2024-10-02"
 SELLERS = 100_000
 CALLS = 300
 OLD_CALLS = 10
+EVENTS = 100
 
 
 def _quantiles(seconds: list[float], prefix: str) -> dict[str, float]:
@@ -102,6 +106,22 @@ def online_one_seller() -> dict[str, Any]:
         want = row.loc[seller, list(got)].to_numpy(dtype=np.float64)
         if not np.allclose(list(got.values()), want, rtol=1e-9, atol=1e-9, equal_nan=True):
             raise AssertionError(f"online features of {seller} differ from build_features")
+    # the event path: a new order arrives for the seller, then the seller is scored
+    template = tables["orders"].iloc[:1]
+    when = pd.Timestamp(FRESH_AS_OF) - pd.Timedelta(hours=1)
+    appends, events = [], []
+    for i, seller in enumerate(picks[:EVENTS]):
+        event = template.assign(order_id=f"EV{i:06d}", seller_id=seller, created_at=when)
+        before = online.features(seller, FRESH_AS_OF)["activity__orders_7d"]
+        t0 = time.perf_counter()
+        online.append("orders", event)
+        t1 = time.perf_counter()
+        online.score(seller, FRESH_AS_OF)
+        t2 = time.perf_counter()
+        appends.append(t1 - t0)
+        events.append(t2 - t0)
+        if online.features(seller, FRESH_AS_OF)["activity__orders_7d"] != before + 1:
+            raise AssertionError(f"the appended order of {seller} is not counted")
     online_none = float(np.median(without))
     old_p50 = float(np.median(old))
     return {
@@ -117,6 +137,9 @@ def online_one_seller() -> dict[str, Any]:
         "online_mean_reasons": round(float(np.mean(n_reasons)), 2),
         **_quantiles(without, "online_none"),
         **_quantiles(features, "features"),
+        "events": len(events),
+        **_quantiles(appends, "append_order"),
+        **_quantiles(events, "append_and_score"),
         "score_entities_calls": len(old),
         "score_entities_p50_ms": round(old_p50 * 1e3, 1),
         "score_entities_p90_ms": round(float(np.quantile(old, 0.9)) * 1e3, 1),

@@ -33,7 +33,9 @@ it to 1e-9).
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -381,6 +383,77 @@ class SellerIndex:
                 out["kind"][kind == kind_name] = i
         return out
 
+    def _derive_small(self, name: str, cols: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+        """:meth:`_derive` of a few appended rows (``{column: values}``), in plain Python."""
+        built = self._frames[name].columns
+        out = {"created": np.array([_us(v) for v in cols["created_at"]], dtype=np.int64)}
+        if name == "orders":
+            out["amount"] = np.array(cols["amount"], dtype=np.float64)
+            for status, column in (("refunded", "refunded_at"), ("cancelled", "cancelled_at")):
+                if column in built:
+                    out[f"{status}_at"] = np.array([_us(v) for v in cols[column]], np.int64)
+                else:
+                    flags = [1.0 if v == status else 0.0 for v in cols["status"]]
+                    out[f"{status}_flag"] = np.array(flags, dtype=np.float64)
+            out["buyer"] = self._factor_few("buyer", cols["buyer_id"])
+            out["address"] = self._factor_few("address", cols["ship_address_id"])
+            found = [self._listing_of(v) for v in cols["listing_id"]]
+            out["listing"] = np.array([f[0] for f in found], dtype=np.intp)
+            out["listing_created"] = np.array([f[1] for f in found], dtype=np.int64)
+            out["category"] = np.array([f[2] for f in found], dtype=np.intp)
+        elif name == "listings":
+            high_risk = set(self.params.high_risk_categories)
+            out["branded_high_risk"] = np.array(
+                [
+                    1.0 if not _missing(b) and b != "" and c in high_risk else 0.0
+                    for b, c in zip(cols["brand"], cols["category"], strict=True)
+                ],
+                dtype=np.float64,
+            )
+            out["terms"] = np.array([_replica_terms(t) for t in cols["title"]], dtype=np.float64)
+            out["pos"] = np.full(len(out["created"]), -1)
+            for col in ("product_id", "category", "currency"):
+                out[col] = np.array([None if _missing(v) else v for v in cols[col]], dtype=object)
+            brand_key = ["" if _missing(v) else v for v in cols["brand"]]
+            out["brand_key"] = np.array(brand_key, dtype=object)
+            out["price"] = np.array(cols["price"], dtype=np.float64)
+        else:
+            kinds = {k: i for i, k in enumerate(_KINDS)}
+            out["kind"] = np.array([kinds.get(str(v), -1) for v in cols["kind"]], dtype=np.int8)
+        return out
+
+    def _factor_few(self, what: str, values: list[Any]) -> np.ndarray:
+        """:meth:`_factor` of a few ids, in plain Python."""
+        known, late = self._uniques[what], self._late_codes[what]
+        out = np.full(len(values), -1, dtype=np.intp)
+        for i, value in enumerate(values):
+            if _missing(value):
+                continue
+            try:
+                found = known.get_loc(str(value))
+            except KeyError:
+                out[i] = late.setdefault(str(value), len(known) + len(late))
+                continue
+            out[i] = found if isinstance(found, int) else -1  # uniques are unique
+        return out
+
+    def _listing_of(self, value: Any) -> tuple[int, int, int]:
+        """Key, creation time and category code of one listing id (-1, never, -1: unknown)."""
+        if _missing(value):
+            return -1, _NEVER, -1
+        try:
+            pos = self.listing_index.get_loc(str(value))
+        except KeyError:
+            found = self._new_listings.get(str(value))
+            if found is None:
+                return -1, _NEVER, -1
+            created, category, key = found
+            return key, created, category
+        if not isinstance(pos, int):  # a repeated listing id: as the vectorised lookup does
+            keys, times, categories = self._lookup_listings(pd.Series([str(value)]))
+            return int(keys[0]), int(times[0]), int(categories[0])
+        return pos, int(self.listing_created[pos]), int(self.listing_category[pos])
+
     def _factor(self, what: str, values: pd.Series, *, base: bool) -> np.ndarray:
         """Integer codes of ids (missing: -1), the same for the same id at build and later."""
         if base:
@@ -422,10 +495,11 @@ class SellerIndex:
         ----------
         table : {"sellers", "listings", "orders", "complaints"}
             The contract table the rows belong to.
-        rows : DataFrame
-            New rows with that table's contract columns. Their sellers must be known
-            (append a new seller's ``sellers`` row first); append a listing before the
-            orders on it.
+        rows : DataFrame, mapping or list of mappings
+            New rows with that table's contract columns (an event as a dict needs only
+            the columns the features read). Their sellers must be known (append a new
+            seller's ``sellers`` row first); append a listing before the orders on it.
+            Up to :data:`SMALL_APPEND` rows take a plain-Python path (no pandas).
 
         Raises
         ------
@@ -447,12 +521,24 @@ class SellerIndex:
         >>> f["activity__orders_7d"] - g["activity__orders_7d"]
         1.0
         """
-        frame = _pandas(rows)
+        records: list[Mapping[str, Any]] | None = None
+        if isinstance(rows, Mapping):
+            records = [rows]
+        elif isinstance(rows, list) and all(isinstance(r, Mapping) for r in rows):
+            records = rows
         if table == "sellers":
-            return self._append_sellers(frame)
+            return self._append_sellers(
+                pd.DataFrame.from_records(records) if records is not None else _pandas(rows)
+            )
         if table not in self.ROW_TABLES or table not in self._rows:
             known = ", ".join(["sellers", *self._rows])
             raise FeatureError(f"append takes rows of one of the tables {known}; got {table!r}")
+        if records is None:
+            frame = _pandas(rows)
+            if len(frame) <= SMALL_APPEND:  # a few rows: the plain-Python path of events
+                records = frame.to_dict("records")  # type: ignore[assignment]
+        if records is not None:
+            return self._append_records(table, records)
         missing = [c for c in self._frames[table].columns if c not in frame.columns]
         if missing:
             raise FeatureError(
@@ -461,25 +547,52 @@ class SellerIndex:
             )
         frame = frame[list(self._frames[table].columns)]
         codes = self._codes(frame["seller_id"])
+        self._check_sellers(table, codes, frame["seller_id"].to_numpy(dtype=object))
+        if table == "listings":
+            self._register_listings(
+                frame["listing_id"].astype("str").tolist(),
+                _to_us(frame["created_at"]).tolist(),
+                frame["category"].tolist(),
+            )
+        return self._merge(table, codes, self._derive(table, frame, base=False))
+
+    def _append_records(self, table: str, records: list[Mapping[str, Any]]) -> int:
+        """Append rows given as ``{column: value}`` records (events), in plain Python."""
+        needed = _READS[table]
+        missing = sorted({c for r in records for c in needed if c not in r})
+        if missing:
+            raise FeatureError(
+                f"new {table} rows lack the column(s) {', '.join(missing[:5])}; give rows "
+                f"with at least {', '.join(needed)}"
+            )
+        cols = {c: [r.get(c) for r in records] for c in (*needed, *_OPTIONAL.get(table, ()))}
+        codes = np.array([self.codes.get(str(v), -1) for v in cols["seller_id"]], dtype=np.intp)
+        self._check_sellers(table, codes, np.array(cols["seller_id"], dtype=object))
+        if table == "listings":
+            self._register_listings(
+                [str(v) for v in cols["listing_id"]],
+                [_us(v) for v in cols["created_at"]],
+                cols["category"],
+            )
+        return self._merge(table, codes, self._derive_small(table, cols))
+
+    def _check_sellers(self, table: str, codes: np.ndarray, ids: np.ndarray) -> None:
         if (codes < 0).any():
-            unknown = frame["seller_id"].astype("str").to_numpy()[codes < 0]
             raise FeatureError(
                 f"{int((codes < 0).sum())} new {table} row(s) belong to sellers the index "
-                f"does not know, e.g. {unknown[0]!r}; append their sellers rows first"
+                f"does not know, e.g. {ids[codes < 0][0]!r}; append their sellers rows first"
             )
-        if table == "listings":
-            for lid, created, category in zip(
-                frame["listing_id"].astype("str"),
-                _to_us(frame["created_at"]),
-                frame["category"],
-                strict=True,
-            ):
-                code = self._category_code.setdefault(category, len(self.categories))
-                if code == len(self.categories):
-                    self.categories.append(category)
-                key = len(self.listing_index) + len(self._new_listings)
-                self._new_listings[lid] = (int(created), code, key)
-        derived = self._derive(table, frame, base=False)
+
+    def _register_listings(self, ids: list[str], created: list[int], categories: list[Any]) -> None:
+        for lid, when, category in zip(ids, created, categories, strict=True):
+            code = self._category_code.setdefault(category, len(self.categories))
+            if code == len(self.categories):
+                self.categories.append(category)
+            key = len(self.listing_index) + len(self._new_listings)
+            self._new_listings[lid] = (int(when), code, key)
+
+    def _merge(self, table: str, codes: np.ndarray, derived: dict[str, np.ndarray]) -> int:
+        """Merge derived new rows into their sellers' rows; return the sellers touched."""
         touched = np.unique(codes)
         for code in touched.tolist():
             mine = codes == code
@@ -905,6 +1018,69 @@ class SellerIndex:
         if zs.size:
             out["pricing__median_price_z"] = float(np.median(zs))
         out["pricing__share_branded_high_risk"] = float(listings["branded_high_risk"].sum()) / n
+
+
+#: The columns an appended row of each table must carry (what the index reads).
+_READS: dict[str, tuple[str, ...]] = {
+    "orders": ("seller_id", "listing_id", "buyer_id", "ship_address_id", "amount", "created_at"),
+    "listings": (
+        "listing_id",
+        "seller_id",
+        "product_id",
+        "category",
+        "brand",
+        "title",
+        "price",
+        "currency",
+        "created_at",
+    ),
+    "complaints": ("seller_id", "kind", "created_at"),
+}
+#: Columns read when present (missing: not refunded / cancelled yet).
+_OPTIONAL: dict[str, tuple[str, ...]] = {"orders": ("status", "refunded_at", "cancelled_at")}
+
+#: Appends of up to this many rows take the plain-Python path.
+SMALL_APPEND = 64
+
+_EPOCH = pd.Timestamp(0)
+_MICROSECOND = pd.Timedelta(microseconds=1)
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NaT
+        or value is pd.NA
+        or (isinstance(value, float) and value != value)
+    )
+
+
+def _us(value: Any) -> int:
+    """One timestamp as int64 microseconds (naive UTC; missing: never), as :func:`_to_us`."""
+    if _missing(value) or pd.isna(value):
+        return int(_NEVER)
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return int((stamp - _EPOCH) // _MICROSECOND)
+
+
+def _replica_terms(title: Any) -> float:
+    """Distinct replica terms of one title (:mod:`riskscore.features.text`, in Python)."""
+    from riskscore.features.text import REPLICA_TERMS_EN, REPLICA_TERMS_ZH
+
+    if _missing(title):
+        return 0.0
+    norm = str(title).lower().replace("：", ":").replace("\u3000", " ")
+    norm = _scale_pattern().sub("#", norm).replace(" ", "")
+    return float(sum(term in norm for term in (*REPLICA_TERMS_EN, *REPLICA_TERMS_ZH)))
+
+
+@functools.cache
+def _scale_pattern() -> re.Pattern[str]:
+    from riskscore.features.text import SCALE_PATTERN
+
+    return re.compile(SCALE_PATTERN)
 
 
 def _lookup(frame: pd.DataFrame, keys: list[str], value: str) -> dict[Any, float]:

@@ -295,23 +295,64 @@ def _split(tables, cut: datetime) -> tuple[dict, dict]:
     return before, after
 
 
-def _appended_mismatches(tables, cut: datetime, as_of: datetime, chunks: int) -> dict:
+def _appended_mismatches(tables, cut: datetime, as_of: datetime, rows_per_append: int) -> dict:
+    """Build on the rows before ``cut``, append the rest, compare with a full build.
+
+    Up to :data:`SMALL_APPEND` rows per append take the plain-Python path (odd-numbered
+    appends are given as records, like events), more the pandas one.
+    """
     from riskscore.features import market_stats
 
     before, after = _split(tables, cut)
     index = SellerIndex(before)
     for name in ("sellers", "listings", "orders", "complaints"):  # sellers first, then rows
         rows = after[name]
-        for part in np.array_split(np.arange(len(rows)), chunks):
-            if len(part):
-                index.append(name, rows.iloc[part])
+        for i, start in enumerate(range(0, len(rows), rows_per_append)):
+            part = rows.iloc[start : start + rows_per_append]
+            index.append(name, part.to_dict("records") if i % 2 else part)
     snapshot = index.snapshot(as_of, market=market_stats(tables, as_of))
     return _mismatches(index, snapshot, _built(tables, as_of), as_of)
 
 
 def test_appended_events_equal_a_rebuild(tables):
     """An index built in May, fed June's events in chunks, answers as one built on all."""
-    assert _appended_mismatches(tables, datetime(2024, 6, 1), BATCH, chunks=3) == {}
+    assert _appended_mismatches(tables, datetime(2024, 6, 1), BATCH, 5_000) == {}
+
+
+def test_appended_events_one_by_one_equal_a_rebuild(tables):
+    """Events one or a few at a time (the plain-Python path), some as dicts."""
+    assert _appended_mismatches(tables, datetime(2024, 6, 26), BATCH, 3) == {}
+
+
+def test_python_title_terms_equal_the_text_family(tables):
+    import narwhals as nw
+
+    from riskscore.features._online_index import SMALL_APPEND, _replica_terms
+    from riskscore.features.text import (
+        REPLICA_TERMS_EN,
+        REPLICA_TERMS_ZH,
+        _term_count,
+        normalised_title,
+    )
+
+    assert SMALL_APPEND >= 1
+    crafted = [
+        "高仿 1 ： 1 包",
+        "1:18 Diecast",
+        "1:1 Scale model",
+        "LEGO 42056 1:1",
+        "AAA　Replica",
+    ]
+    titles = pd.DataFrame({"title": [*tables["listings"]["title"].tolist(), *crafted, None]})
+    text = (
+        nw.from_native(titles, eager_only=True)
+        .with_columns(norm=normalised_title())
+        .with_columns(en=_term_count(REPLICA_TERMS_EN), zh=_term_count(REPLICA_TERMS_ZH))
+    )
+    want = (text["en"] + text["zh"]).to_numpy()
+    got = np.array([_replica_terms(t) for t in titles["title"]])
+    assert want[-6:-1].sum() > 0
+    np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.slow
@@ -323,11 +364,11 @@ def test_appended_events_equal_a_rebuild(tables):
 @given(
     cut=st.datetimes(min_value=datetime(2024, 2, 1), max_value=datetime(2024, 12, 1)),
     later_days=st.floats(min_value=0.0, max_value=40.0),
-    chunks=st.integers(min_value=1, max_value=4),
+    rows_per_append=st.sampled_from([7, 64, 65, 3_000, 100_000]),
 )
-def test_property_appended_events_equal_a_rebuild(tables, cut, later_days, chunks):
+def test_property_appended_events_equal_a_rebuild(tables, cut, later_days, rows_per_append):
     as_of = cut + timedelta(days=later_days)
-    assert _appended_mismatches(tables, cut, as_of, chunks) == {}
+    assert _appended_mismatches(tables, cut, as_of, rows_per_append) == {}
 
 
 def test_append_refuses_what_it_cannot_place(tables):
@@ -340,3 +381,20 @@ def test_append_refuses_what_it_cannot_place(tables):
         index.append("labels", tables["labels"])
     with pytest.raises(RiskscoreError, match="lack the column"):
         index.append("orders", tables["orders"].iloc[:1].drop(columns="amount"))
+
+
+def test_online_scorer_append_sees_the_event(seller_scorer, tables):
+    online = OnlineScorer(seller_scorer, tables, batch_as_of=AS_OF)
+    orders = tables["orders"]
+    event = orders.loc[orders["seller_id"] == "S000005"].head(1)
+    event = event.assign(order_id="NEW1", created_at=pd.Timestamp("2024-07-01 09:00"))
+    before = online.features("S000005", "2024-07-01 10:00")
+    assert online.append("orders", event) == 1
+    after = online.features("S000005", "2024-07-01 10:00")
+    assert after["activity__orders_7d"] == before["activity__orders_7d"] + 1
+    assert after["account__days_since_last_order"] == pytest.approx(1 / 24)
+    # an as_of at the event's time does not see it
+    at = online.features("S000005", "2024-07-01 09:00")
+    assert at["activity__orders_7d"] == before["activity__orders_7d"]
+    with pytest.raises(ScoringError, match="append their sellers rows first"):
+        online.append("orders", event.assign(seller_id="S999999"))
