@@ -14,8 +14,9 @@
   the batch (the fresh case); ``online_none_p50_ms`` the same without reasons;
   ``features_p50_ms`` the features alone;
 * ``append_order_p50_ms`` / ``append_and_score_p50_ms``: the event path, a new order of
-  the seller joining the index (:meth:`OnlineScorer.append`) and then its score with
-  reasons, over ``EVENTS`` sellers (each appended order is checked counted);
+  the seller (a dict, as a service receives it) joining the index
+  (:meth:`OnlineScorer.append`) and then its score with reasons, over ``EVENTS`` sellers
+  (each appended order is checked counted);
 * ``score_entities_p50_ms``: today's path, :meth:`Scorer.score_entities` of one seller
   (``explain="none"``) with the same ``MarketStats`` reused, over ``OLD_CALLS`` sellers;
 * ``ratio_score_entities_over_online``: ``score_entities_p50_ms / online_none_p50_ms``
@@ -107,11 +108,11 @@ def online_one_seller() -> dict[str, Any]:
         if not np.allclose(list(got.values()), want, rtol=1e-9, atol=1e-9, equal_nan=True):
             raise AssertionError(f"online features of {seller} differ from build_features")
     # the event path: a new order arrives for the seller, then the seller is scored
-    template = tables["orders"].iloc[:1]
+    template = tables["orders"].iloc[0].to_dict()
     when = pd.Timestamp(FRESH_AS_OF) - pd.Timedelta(hours=1)
     appends, events = [], []
     for i, seller in enumerate(picks[:EVENTS]):
-        event = template.assign(order_id=f"EV{i:06d}", seller_id=seller, created_at=when)
+        event = {**template, "order_id": f"EV{i:06d}", "seller_id": seller, "created_at": when}
         before = online.features(seller, FRESH_AS_OF)["activity__orders_7d"]
         t0 = time.perf_counter()
         online.append("orders", event)
