@@ -54,8 +54,12 @@ def _arrow_column(values: pd.Series, kind: str, name: str) -> Any:
         return pa.array(x, mask=mask, type=pa.float64())
     if kind == "boolean":
         return pa.array(values.astype("boolean"), type=pa.bool_(), from_pandas=True)
-    cleaned = values.astype("object").where(values.notna(), None)
-    return pa.array(cleaned.map(lambda v: v if v is None else str(v)), type=pa.string())
+    objects = values.to_numpy(dtype=object)
+    try:
+        return pa.array(objects, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings: compare their text
+        cleaned = [None if v is None or v is pd.NA or v != v else str(v) for v in objects]
+        return pa.array(cleaned, type=pa.string())
 
 
 def fired_matrix(
@@ -99,29 +103,28 @@ def fired_matrix(
 def precedence(
     rules: Sequence[Rule],
     fired: np.ndarray,
-    bands: np.ndarray,
+    bands: Any,
     band_actions: Mapping[str, str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`~riskscore.rules._decision.combine`: ``(action, decided_by)``.
 
-    ``rules`` are in precedence order; ``bands`` is an object array (``None`` = no score).
+    ``rules`` are in precedence order; ``bands`` is array-like of band names (``None`` or
+    NaN: no score).
     """
     n = fired.shape[0]
     rank = np.array([ACTIONS.index(r.action) for r in rules], dtype=np.int8)
     override = np.array([r.override for r in rules], dtype=bool)
     names = np.array([r.name for r in rules] + ["default"], dtype=object)
-    has_band = np.array([b is not None for b in bands], dtype=bool)
-    base = np.full(n, -1, dtype=np.int8)
-    if has_band.any():
-        codes, inverse = np.unique(bands[has_band].astype(str), return_inverse=True)
-        unknown = [str(c) for c in codes if c not in band_actions]
-        if unknown:
-            raise RuleError(
-                f"band(s) {unknown} have no action in the rule set's band_actions "
-                f"{dict(band_actions)}; fix: add them under 'band_actions:'"
-            )
-        code_rank = np.array([ACTIONS.index(band_actions[c]) for c in codes], dtype=np.int8)
-        base[has_band] = code_rank[inverse]
+    codes, uniques = pd.factorize(pd.Series(bands, dtype="object"), sort=True)
+    words = [str(u) for u in uniques]
+    unknown = [w for w in words if w not in band_actions]
+    if unknown:
+        raise RuleError(
+            f"band(s) {unknown} have no action in the rule set's band_actions "
+            f"{dict(band_actions)}; fix: add them under 'band_actions:'"
+        )
+    code_rank = np.array([ACTIONS.index(band_actions[w]) for w in words] + [-1], dtype=np.int8)
+    base = code_rank[codes]  # code -1 (no band) takes the last entry, -1
     over_fired = fired[:, override]
     any_over = over_fired.any(axis=1)
     base = np.where(any_over, np.int8(0), base)
@@ -136,9 +139,8 @@ def precedence(
     by_rule = any_plain & ((plain_rank > base) | ((plain_rank == base) & ~any_over))
     final = np.where(by_rule, plain_rank, np.maximum(base, 0)).astype(np.int8)
     action = np.asarray(ACTIONS, dtype=object)[final]
-    decided = np.full(n, "default", dtype=object)
-    band_words = np.array([f"band:{b}" for b in bands[has_band]], dtype=object)
-    decided[has_band] = band_words
+    band_words = np.array([f"band:{w}" for w in words] + ["default"], dtype=object)
+    decided = band_words[codes]
     if len(names) > 1:
         decided = np.where(any_over, names[first_over], decided)
         decided = np.where(by_rule, names[first_plain], decided)

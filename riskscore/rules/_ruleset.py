@@ -26,10 +26,12 @@ and a fix.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,7 +198,12 @@ class RuleSet:
     @property
     def needed_columns(self) -> list[str]:
         """Every column some rule reads, sorted."""
-        return sorted(set().union(*(r.columns for r in self.rules))) if self.rules else []
+        rules = self.rules
+        cached = self.__dict__.get("_needed")
+        if cached is None or cached[0] is not rules:
+            names = sorted(set().union(*(r.columns for r in rules))) if rules else []
+            cached = self.__dict__["_needed"] = (rules, names)
+        return list(cached[1])
 
     # -- loading -------------------------------------------------------------------
     @classmethod
@@ -451,7 +458,8 @@ class RuleSet:
         return self.decide_one(record or {}, scored=result, **kw)
 
     def _normalise(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        missing = [c for c in self.needed_columns if c not in values]
+        needed = self.needed_columns
+        missing = [c for c in needed if c not in values]
         if missing:
             outputs = [c for c in missing if c in MODEL_OUTPUTS]
             hint = (
@@ -460,7 +468,8 @@ class RuleSet:
                 else "add them to the record"
             )
             raise RuleError(f"the record lacks column(s) the rules read: {missing}; fix: {hint}")
-        return {c: _scalar(values[c], self.schema[c], c) for c in self.needed_columns}
+        schema = self.schema
+        return {c: _scalar(values[c], schema[c], c) for c in needed}
 
     def decide_many(self, frame: pd.DataFrame, *, language: str = "en") -> pd.DataFrame:
         """Decide for every row of ``frame`` (features, declared columns and scores).
@@ -490,18 +499,15 @@ class RuleSet:
             )
         fired = fired_matrix(self.rules, frame, self.schema)
         n = len(frame)
-        if "band" in frame.columns:
-            bands = frame["band"].astype("object").to_numpy(copy=True)
-            bands[pd.isna(bands)] = None
-        else:
-            bands = np.full(n, None, dtype=object)
+        bands = frame["band"] if "band" in frame.columns else np.full(n, None, dtype=object)
         action, decided = precedence(self.rules, fired, bands, self.band_actions)
         names = [r.name for r in self.rules]
         texts = [r.reason(language) for r in self.rules]
         patterns, inverse = _patterns(fired)
-        fired_lists = _lists_of(patterns, inverse, names)
-        reason_lists = _lists_of(patterns, inverse, texts)
-        _add_model_reasons(frame, reason_lists)
+        with _gc_paused():  # millions of small lists: the collector would triple the time
+            fired_lists = _lists_of(patterns, inverse, names)
+            reason_lists = _lists_of(patterns, inverse, texts)
+            _add_model_reasons(frame, reason_lists)
         data: dict[str, Any] = {}
         key = f"{self.entity}_id"
         if key in frame.columns:
@@ -512,6 +518,18 @@ class RuleSet:
         data["reasons"] = reason_lists
         data["rule_set"] = np.full(n, self.label, dtype=object)
         return pd.DataFrame(data, index=frame.index)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector in the block (the lists hold no cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _patterns(fired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
