@@ -63,7 +63,9 @@ def training_set() -> pd.DataFrame:
     cutoffs = pd.date_range("2024-03-01", "2024-10-01", freq="MS")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return build_training_set(tables, "seller", "counterfeit", cutoffs=cutoffs, horizon="90D")
+        return build_training_set(
+            tables, "seller", target="counterfeit", cutoffs=cutoffs, horizon="90D"
+        )
 
 
 @functools.cache

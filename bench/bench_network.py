@@ -173,7 +173,9 @@ def _lift_one(n: int, seed: int) -> dict[str, float | int | str]:
     truth = tables.pop("truth").set_index("seller_id")
     cutoffs = pd.date_range("2024-03-01", "2024-11-01", freq="MS")
     t0 = time.perf_counter()
-    table = build_training_set(tables, "seller", "counterfeit", cutoffs, horizon="60D")
+    table = build_training_set(
+        tables, "seller", target="counterfeit", cutoffs=cutoffs, horizon="60D"
+    )
     build_seconds = time.perf_counter() - t0
     features = [c for c in table.columns if "__" in c]
     without = [c for c in features if not c.startswith("network__")]

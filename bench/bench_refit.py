@@ -101,7 +101,9 @@ def _runs(n: int, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
         cutoffs = default_cutoffs(tables, HORIZON, N_CUTOFFS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = build_training_set(tables, ENTITY, TARGET, cutoffs, HORIZON)
+            frame = build_training_set(
+                tables, ENTITY, target=TARGET, cutoffs=cutoffs, horizon=HORIZON
+            )
         print(f"seed {seed}: {len(frame):,} rows, built in {time.perf_counter() - t0:.0f}s")
         for t in cutoffs[-N_SCORED:]:
             past = frame[frame["cutoff"] + pd.Timedelta(HORIZON) <= t]

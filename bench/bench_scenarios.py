@@ -53,7 +53,9 @@ def _one(scenario: str, seed: int, n: int) -> dict[str, Any]:
         tables = make_marketplace(n_sellers=n, seed=seed, scenario=scenario)
         tables.pop("truth")
         cutoffs = default_cutoffs(tables, HORIZON, N_CUTOFFS)
-        frame = build_training_set(tables, "seller", "counterfeit", cutoffs, HORIZON)
+        frame = build_training_set(
+            tables, "seller", target="counterfeit", cutoffs=cutoffs, horizon=HORIZON
+        )
         try:
             run = train(
                 frame,

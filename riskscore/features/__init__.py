@@ -8,6 +8,13 @@ are point-in-time on those tables; :func:`not_point_in_time` names the others);
 only against the :class:`MarketStats` of :func:`market_stats`); :func:`build_training_set`
 stacks them over cutoffs with labels from a horizon after each cutoff.
 
+``as_of`` and ``cutoff`` are one moment seen from two sides. ``as_of`` is the time
+features are computed at: they read only rows strictly before it (a feature at ``as_of``
+never sees an event at ``as_of`` itself). A ``cutoff`` is the ``as_of`` of one training
+row, paired with a label window after it: the label is 1 when a decision falls in
+``(cutoff + label_delay, cutoff + label_delay + horizon]``. Scoring today uses
+``as_of``; training on history uses several cutoffs.
+
 Families, one module each: ``pricing``, ``complaints``, ``buyers``, ``account``,
 ``activity``, ``text``, ``network`` (registered in ``_catalog.FAMILY_MODULES``).
 :func:`neighbour_features` computes graph features on any entity table and edge list;

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS
+from riskscore._deprecation import keyword_only_after
+from riskscore._validation import fail
 from riskscore.exceptions import FeatureError, LeakageError
 from riskscore.features import _backend
 from riskscore.features._build import TimeLike, _check_entity, build_features, parse_time
@@ -269,14 +271,15 @@ def default_cutoffs(
     return list(grid[-n_cutoffs:])
 
 
+@keyword_only_after(2, legacy=4)
 def build_training_set(
     tables: Mapping[str, Any],
     entity: Entity = "seller",
+    *,
     target: str = "counterfeit",
     cutoffs: Sequence[TimeLike] = (),
     horizon: str | timedelta = "60D",
     label_delay: str | timedelta = "0D",
-    *,
     backend: str | None = None,
     windows: Sequence[int] = DEFAULT_WINDOWS,
     prior_weight: float = DEFAULT_PRIOR_WEIGHT,
@@ -284,6 +287,10 @@ def build_training_set(
     allow_not_point_in_time: bool = False,
 ) -> pd.DataFrame:
     """Stack features at several cutoffs with the labels decided after each one.
+
+    Every argument after ``entity`` is keyword-only. Passing ``target``, ``cutoffs``,
+    ``horizon`` or ``label_delay`` by position still works for one release, with a
+    ``DeprecationWarning`` naming the keywords to use.
 
     Parameters
     ----------
@@ -349,13 +356,22 @@ def build_training_set(
     --------
     >>> from riskscore.datasets import make_marketplace
     >>> tables = make_marketplace(n_sellers=40, seed=0)
-    >>> train = build_training_set(tables, "seller", "counterfeit",
+    >>> train = build_training_set(tables, "seller", target="counterfeit",
     ...                            cutoffs=["2024-05-01", "2024-08-01"], horizon="60D")
     >>> list(train.columns[:3])
     ['entity_id', 'cutoff', 'label']
     >>> sorted(train["label"].unique().tolist()) in ([0], [0, 1])
     True
     """
+    if not isinstance(tables, Mapping):
+        raise fail(
+            "tables",
+            "build_training_set",
+            "a mapping of table name to DataFrame (sellers, listings, orders, labels, ...)",
+            tables,
+            fix="Pass the marketplace tables, e.g. riskscore.io.load_tables(folder).",
+            error=FeatureError,
+        )
     entity = _check_entity(entity)
     target = _check_target(target)
     moments = _cutoffs(cutoffs)
@@ -455,7 +471,7 @@ def _point_in_time(
             "status, which at a past cutoff counts refunds and cancellations that happened "
             f"later; {what}",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # caller of build_training_set (past its keyword-only shim)
         )
     return {"not_point_in_time": names, "missing_columns": missing, "kept": allow}
 
@@ -488,5 +504,5 @@ def _warn_censored(last: Any, moments: list[pd.Timestamp], span: pd.Timedelta) -
             f"the data ({last:%Y-%m-%d}); entities decided later count as 0 there, so use "
             "earlier cutoffs or a shorter horizon for training",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # caller of build_training_set (past its keyword-only shim)
         )

@@ -142,9 +142,9 @@ def marketplace_training_set(
     frame = build_training_set(
         tables,
         entity,  # type: ignore[arg-type]
-        target,
-        cut,
-        horizon,
+        target=target,
+        cutoffs=cut,
+        horizon=horizon,
         features=features,
     )
     return add_segments(frame, tables, entity) if segments else frame  # type: ignore[arg-type]

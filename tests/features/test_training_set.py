@@ -43,7 +43,7 @@ def _labels(train: pd.DataFrame) -> dict[tuple[str, str], int]:
 
 def test_result_shape_and_dtypes(tables) -> None:
     with pytest.warns(UserWarning, match="not point-in-time"):
-        train = build_training_set(tables, "seller", "counterfeit", cutoffs=CUTOFFS)
+        train = build_training_set(tables, "seller", target="counterfeit", cutoffs=CUTOFFS)
     assert list(train.columns[:3]) == ["entity_id", "cutoff", "label"]
     expected = catalog("seller", tables=tables).query("point_in_time")["name"].tolist()
     assert list(train.columns[3:]) == expected
@@ -53,7 +53,9 @@ def test_result_shape_and_dtypes(tables) -> None:
 
 
 def test_labels_come_from_the_horizon_and_known_entities_are_excluded(tables) -> None:
-    train = build_training_set(tables, "seller", "counterfeit", cutoffs=CUTOFFS, horizon="60D")
+    train = build_training_set(
+        tables, "seller", target="counterfeit", cutoffs=CUTOFFS, horizon="60D"
+    )
     assert _labels(train) == {
         ("S2", "2024-03-01"): 1,  # decided 04-15, within (03-01, 04-30]
         ("S3", "2024-03-01"): 0,  # fraud is another target
@@ -66,11 +68,11 @@ def test_labels_come_from_the_horizon_and_known_entities_are_excluded(tables) ->
 
 def test_label_delay_shifts_the_window(tables) -> None:
     train = build_training_set(
-        tables, "seller", "fraud", cutoffs=["2024-05-01"], horizon="30D", label_delay="10D"
+        tables, "seller", target="fraud", cutoffs=["2024-05-01"], horizon="30D", label_delay="10D"
     )
     assert _labels(train)[("S3", "2024-05-01")] == 0  # 05-10 is inside the delay
     train = build_training_set(
-        tables, "seller", "fraud", cutoffs=["2024-05-01"], horizon="30D", label_delay="5D"
+        tables, "seller", target="fraud", cutoffs=["2024-05-01"], horizon="30D", label_delay="5D"
     )
     assert _labels(train)[("S3", "2024-05-01")] == 1
 
@@ -88,7 +90,7 @@ def test_window_end_is_inclusive_and_start_exclusive(build) -> None:
 
 
 def test_listing_labels_include_their_sellers_labels(tables) -> None:
-    train = build_training_set(tables, "listing", "counterfeit", cutoffs=CUTOFFS)
+    train = build_training_set(tables, "listing", target="counterfeit", cutoffs=CUTOFFS)
     assert _labels(train) == {
         ("L2", "2024-03-01"): 1,  # seller S2 labelled 04-15
         ("L3", "2024-03-01"): 0,
@@ -177,7 +179,7 @@ def test_precomputed_features_need_a_cutoff_column(tables) -> None:
 
 def test_simulated_marketplace_has_positives(market) -> None:
     train = build_training_set(
-        market, "seller", "counterfeit", cutoffs=["2024-04-01", "2024-07-01"], horizon="90D"
+        market, "seller", target="counterfeit", cutoffs=["2024-04-01", "2024-07-01"], horizon="90D"
     )
     assert train["label"].sum() > 0
     assert not train.duplicated(["entity_id", "cutoff"]).any()
@@ -223,3 +225,54 @@ def test_a_table_with_status_times_keeps_every_feature(tables) -> None:
         full = build_training_set(tables, "seller", cutoffs=["2024-03-01"], horizon="30D")
     assert set(LATE) <= set(full.columns)
     assert full.attrs[POINT_IN_TIME_ATTR]["not_point_in_time"] == []
+
+
+# --- keyword-only after entity (issue 13): the positional form warns for one release ------
+
+
+def test_positional_arguments_after_entity_warn_and_still_work(tables) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        new = build_training_set(
+            tables, "seller", target="fraud", cutoffs=["2024-05-01"], horizon="30D"
+        )
+        with pytest.warns(DeprecationWarning) as caught:
+            old = build_training_set(tables, "seller", "fraud", ["2024-05-01"], "30D")
+    message = str(next(w.message for w in caught if w.category is DeprecationWarning))
+    assert "passing target, cutoffs, horizon by position is deprecated" in message
+    assert "target=..., cutoffs=..., horizon=..." in message
+    pd.testing.assert_frame_equal(old, new)
+    assert _labels(old)[("S3", "2024-05-01")] == 1  # the values went to the right names
+
+
+def test_keyword_call_does_not_warn(tables) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        build_training_set(tables, "seller", target="fraud", cutoffs=["2024-05-01"])
+
+
+def test_positional_shim_refuses_what_the_old_signature_refused(tables) -> None:
+    from riskscore.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="takes 2 positional argument"):
+        build_training_set(tables, "seller", "fraud", CUTOFFS, "30D", "0D", "pandas")
+    with pytest.raises(ParameterError, match="target both by position and by keyword"):
+        build_training_set(tables, "seller", "fraud", target="fraud", cutoffs=CUTOFFS)
+
+
+def test_signature_is_keyword_only_after_entity() -> None:
+    import inspect
+
+    params = inspect.signature(build_training_set).parameters
+    kinds = {name: p.kind for name, p in params.items()}
+    assert [n for n, k in kinds.items() if k is inspect.Parameter.POSITIONAL_OR_KEYWORD] == [
+        "tables",
+        "entity",
+    ]
+    assert kinds["target"] is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_tables_none_is_a_feature_error() -> None:
+    with pytest.raises(FeatureError, match="'tables' parameter of build_training_set"):
+        build_training_set(None, cutoffs=CUTOFFS)  # type: ignore[arg-type]

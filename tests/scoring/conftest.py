@@ -142,7 +142,7 @@ def trained(tmp_path_factory):
         table = build_training_set(
             tables,
             "seller",
-            "counterfeit",
+            target="counterfeit",
             cutoffs=[f"2024-{m:02d}-01" for m in range(2, 11)],
             horizon="90D",
         )
