@@ -129,7 +129,10 @@ def test_bad_input_names_the_feature(booster: lgb.Booster, X: object, match: str
 
 def test_text_column_is_refused(booster: lgb.Booster, frame: pd.DataFrame):
     bad = frame.head(2).assign(account__age_days=["old", "new"])
-    with pytest.raises(ExplanationError, match="feature column 'account__age_days' holds str values, e.g. 'old' in 2 row"):
+    with pytest.raises(
+        ExplanationError,
+        match="feature column 'account__age_days' holds str values, e.g. 'old' in 2 row",
+    ):
         contributions(booster, bad)
 
 
@@ -171,3 +174,9 @@ def test_deep_model_still_exact():
     np.testing.assert_allclose(
         c.raw_score, deep.predict(X[NAMES].to_numpy(), raw_score=True), atol=1e-6
     )
+
+
+@pytest.mark.parametrize("feature", [None, 3, ["pricing__x"]])
+def test_family_of_refuses_what_is_not_a_name(feature) -> None:
+    with pytest.raises(ExplanationError, match="'feature' parameter of family_of"):
+        family_of(feature)

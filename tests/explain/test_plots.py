@@ -106,3 +106,20 @@ def test_beeswarm_and_dependence_are_byte_identical_across_renders(
     np.random.random(10)  # noqa: NPY002
     b = save_model_plots(explainer, frame, tmp_path / "b", top=1, max_rows=300)
     assert {k: v.read_bytes() for k, v in a.items()} == {k: v.read_bytes() for k, v in b.items()}
+
+
+@pytest.mark.parametrize("dpi", [0, -5, float("nan"), "high"])
+def test_png_bytes_refuses_a_bad_dpi(dpi) -> None:
+    from matplotlib.figure import Figure
+
+    with pytest.raises(ExplanationError, match="'dpi' parameter of png_bytes must be a number > 0"):
+        png_bytes(Figure(figsize=(1, 1)), dpi=dpi)
+
+
+def test_save_png_refuses_what_is_not_a_figure_and_writes_nothing(tmp_path: Path) -> None:
+    from riskscore.explain import save_png
+
+    target = tmp_path / "sub" / "x.png"
+    with pytest.raises(ExplanationError, match="'fig' parameter of save_png must be a matplotlib"):
+        save_png(None, target)  # type: ignore[arg-type]
+    assert not target.parent.exists()

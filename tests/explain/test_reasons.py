@@ -403,3 +403,19 @@ def test_explain_many_refuses_repeated_ids() -> None:
         explainer.explain_many(frame, ids=["S1", "S2", "S1"])
     out = explainer.explain_many(frame, ids=["S1", "S2", "S3"], min_impact=0)
     assert set(out["entity_id"]) <= {"S1", "S2", "S3"}
+
+
+def test_impact_band_refuses_text() -> None:
+    from riskscore.explain import impact_band
+
+    with pytest.raises(ExplanationError, match="'contribution' parameter of impact_band"):
+        impact_band("high")
+    assert impact_band(np.float32(-0.2)) == 2  # numbers of any dtype still work
+
+
+@pytest.mark.parametrize("frame", [None, pd.DataFrame({"entity_id": ["S1"]})])
+def test_frame_to_records_refuses_what_is_not_a_reasons_frame(frame) -> None:
+    from riskscore.explain import frame_to_records
+
+    with pytest.raises(ExplanationError, match="frame_to_records"):
+        frame_to_records(frame)

@@ -212,3 +212,23 @@ def test_point_in_time_needs_must_name_a_table_column() -> None:
             text_zh="{value:.0%}",
             point_in_time_needs=("refunded_at",),
         )
+
+
+@pytest.mark.parametrize("windows", [(-1,), (0, 30), (7.5,), "30", (True,), None])
+def test_catalog_refuses_windows_that_are_not_positive_days(windows) -> None:
+    with pytest.raises(FeatureError, match="'windows' parameter of catalog must be a sequence"):
+        catalog(windows=windows)
+
+
+def test_catalog_accepts_numpy_windows() -> None:
+    import numpy as np
+
+    names = catalog("seller", windows=(np.int64(14),))["name"].tolist()
+    assert any(n.endswith("_14d") for n in names)
+    assert names == catalog("seller", windows=(14,))["name"].tolist()
+
+
+@pytest.mark.parametrize("tables", [None, ["sellers"], "tables"])
+def test_not_point_in_time_refuses_tables_that_are_not_a_mapping(tables) -> None:
+    with pytest.raises(FeatureError, match="'tables' parameter of not_point_in_time"):
+        not_point_in_time(tables)

@@ -492,3 +492,11 @@ def test_training_and_scored_nodes_see_label_features_alike() -> None:
     pos = y == 1
     assert old[pos & train].mean() > 1.4 * old[pos & ~train].mean()
     assert new[pos & train].mean() == pytest.approx(new[pos & ~train].mean(), rel=0.3)
+
+
+@pytest.mark.parametrize("damping", [1.0, -0.1, 2.0, float("nan"), "0.5"])
+def test_neighbour_features_refuses_damping_out_of_range_even_without_labels(damping) -> None:
+    nodes = pd.DataFrame({"node_id": ["a", "b"]})
+    edges = pd.DataFrame({"src": ["a"], "dst": ["b"]})
+    with pytest.raises(FeatureError, match="'damping' parameter of neighbour_features"):
+        neighbour_features(nodes, edges, damping=damping)

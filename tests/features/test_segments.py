@@ -68,3 +68,24 @@ def test_unknown_ids_and_missing_columns_are_named(tiny_tables: dict[str, pd.Dat
         add_segments(pd.DataFrame({"entity_id": ["S1"]}), tiny_tables)
     with pytest.raises(FeatureError, match="not 'buyer'"):
         add_segments(rows(["S1"], ["2024-03-01"]), tiny_tables, "buyer")
+
+
+@pytest.mark.parametrize(
+    ("frame", "tables", "name"),
+    [
+        (None, {}, "frame"),
+        (
+            pd.DataFrame({"entity_id": ["S1"], "cutoff": [pd.Timestamp("2024-06-01")]}),
+            None,
+            "tables",
+        ),
+        (
+            pd.DataFrame({"entity_id": ["S1"], "cutoff": [pd.Timestamp("2024-06-01")]}),
+            {"sellers": pd.DataFrame()},
+            "tables",
+        ),
+    ],
+)
+def test_add_segments_refuses_bad_arguments(frame, tables, name) -> None:
+    with pytest.raises(FeatureError, match=f"'{name}' parameter of add_segments"):
+        add_segments(frame, tables)

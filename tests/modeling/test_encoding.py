@@ -163,3 +163,18 @@ def test_risk_model_and_scorer_encode_with_the_same_layout():
     before = other.layout
     other.catalog = None
     assert other.layout is not before and other.layout.optional_fill == {}
+
+
+@pytest.mark.parametrize(
+    ("expected", "received", "name"),
+    [(None, ["a"], "expected"), (["a"], None, "received"), (["a"], "abc", "received")],
+)
+def test_column_diff_refuses_what_is_not_a_list_of_names(expected, received, name) -> None:
+    from riskscore.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match=f"'{name}' parameter of column_diff"):
+        column_diff(expected, received)
+
+
+def test_column_diff_takes_any_iterable_of_names() -> None:
+    assert column_diff(pd.Index(["a", "b"]), {"b", "c"}).splitlines()[2:] == ["-a", "+c"]

@@ -53,3 +53,22 @@ def test_tolerances_are_configurable() -> None:
 def test_nan_never_passes() -> None:
     d = Gate().check(table((math.nan, 0.5, 0.02), (0.3, 0.5, 0.02)))
     assert not d.passed and "undefined" in d.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"max_ece_increase": "x"}, "max_ece_increase"),
+        ({"min_pr_auc_delta": math.nan}, "min_pr_auc_delta"),
+        ({"min_precision_delta": None}, "min_precision_delta"),
+    ],
+)
+def test_gate_refuses_criteria_that_are_not_numbers(kwargs, name) -> None:
+    from riskscore.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match=f"The '{name}' parameter of Gate must be a finite"):
+        Gate(**kwargs)
+
+
+def test_gate_accepts_negative_tolerances() -> None:
+    assert Gate(min_pr_auc_delta=-0.01).to_dict()["min_pr_auc_delta"] == -0.01
