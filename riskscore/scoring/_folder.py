@@ -65,6 +65,9 @@ FORMAT_NAME = "riskscore-model-folder"
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "model_card.md"
 MONITOR_FILE = "monitor_reference.json"
+#: Prefix of the temporary folder the run's extra files are downloaded to.
+_DOWNLOAD_PREFIX = "riskscore-export-"
+
 #: What RiskModel.save writes (the model itself).
 _MODEL_FILES: tuple[str, ...] = ("riskmodel.json", "model.txt", "thresholds.csv", "catalog.csv")
 #: File names a rule set may have (the first found is copied).
@@ -141,10 +144,13 @@ def _default_card(model: Any, name: str, version: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _model_of(source: Any) -> tuple[Any, str | None, str | None, str | None, dict[str, Path]]:
-    """Return ``(model, name, version, source text, extra files)`` for what to export."""
+_Source = tuple[Any, str | None, str | None, str | None, dict[str, Path], Path | None]
+
+
+def _model_of(source: Any) -> _Source:
+    """Return ``(model, name, version, source text, extra files, download folder)``."""
     if hasattr(source, "booster") and hasattr(source, "save"):
-        return source, None, None, None, {}
+        return source, None, None, None, {}, None
     if not isinstance(source, str | os.PathLike):
         raise ModelFolderError(
             "The 'source' parameter of export_model must be a RiskModel, a model folder or an "
@@ -158,24 +164,25 @@ def _model_of(source: Any) -> tuple[Any, str | None, str | None, str | None, dic
             loaded = load_folder(local)
             # an exported folder is copied file by file (verified above), so a re-export of
             # the same version gives the same bytes
-            extras = {n: local / n for n in loaded.manifest["files"] if n != MANIFEST_FILE}
-            return loaded.model, loaded.name, loaded.version, text, extras
+            copied = {n: local / n for n in loaded.manifest["files"] if n != MANIFEST_FILE}
+            return loaded.model, loaded.name, loaded.version, text, copied, None
         from riskscore.registry import load_risk_model
 
         got = load_risk_model(text)
-        return got.model, got.name, got.version, text, _local_extras(local)
+        return got.model, got.name, got.version, text, _local_extras(local), None
     from riskscore.registry import load_risk_model
     from riskscore.registry._artifacts import download_run_files
 
     got = load_risk_model(text)
     extras: dict[str, Path] = {}
+    tmp: Path | None = None
     if got.run_id is not None:
-        tmp = Path(tempfile.mkdtemp(prefix="riskscore-export-"))
+        tmp = Path(tempfile.mkdtemp(prefix=_DOWNLOAD_PREFIX))
         wanted = [CARD_FILE, MONITOR_FILE, *RULES_FILES]
         wanted += [f"riskmodel/{n}" for n in (MONITOR_FILE, *RULES_FILES)]
         for path, local_path in download_run_files(got.run_id, wanted, tmp).items():
             extras.setdefault(Path(path).name, local_path)
-    return got.model, got.name, got.version, text, extras
+    return got.model, got.name, got.version, text, extras, tmp
 
 
 def _local_extras(folder: Path) -> dict[str, Path]:
@@ -259,31 +266,34 @@ def export_model(
             f"export: '{target}' already exists; expected a new folder. Choose another --out, "
             "or pass overwrite=True (--force) to replace it"
         )
-    model, found_name, found_version, text, extras = _model_of(source)
-    meta = dict(model.metadata or {})
-    version = str(version or found_version or meta.get("version") or "local")
-    name = str(name or found_name or model.name)
-    files: dict[str, Path] = dict(extras)
-    for label, given in (("monitor_reference", monitor_reference), ("rules", rules)):
-        if given is None:
+    given: dict[str, Path] = {}
+    for label, named in (("monitor_reference", monitor_reference), ("rules", rules)):
+        if named is None:
             continue
-        path = Path(given)
+        path = Path(named)
         if not path.is_file():
             raise ModelFolderError(
                 f"export: the {label} file '{path}' does not exist; pass an existing file"
             )
-        key = MONITOR_FILE if label == "monitor_reference" else _rules_name(path)
-        files = {k: v for k, v in files.items() if not (label == "rules" and k in RULES_FILES)}
-        files[key] = path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        given[MONITOR_FILE if label == "monitor_reference" else _rules_name(path)] = path
+    model, found_name, found_version, text, extras, download = _model_of(source)
+    meta = dict(model.metadata or {})
+    version = str(version or found_version or meta.get("version") or "local")
+    name = str(name or found_name or model.name)
+    files: dict[str, Path] = dict(extras)
+    if any(k in RULES_FILES for k in given):  # a rule set given replaces the source's
+        files = {k: v for k, v in files.items() if k not in RULES_FILES}
+    files.update(given)
+    stamped = copy.copy(model)
+    stamped.metadata = {**meta, "version": version}
+    if not (version == found_version and _MODEL_FILES[0] in files):
+        # write the model (stamped with its version) rather than copy the source's files
+        files = {k: v for k, v in files.items() if k not in _MODEL_FILES}
+    tmp: Path | None = None
     try:
-        stamped = copy.copy(model)
-        stamped.metadata = {**meta, "version": version}
-        if version == found_version and _MODEL_FILES[0] in files:
-            files = {**files}  # the source's own model files, already stamped with version
-        else:
-            files = {k: v for k, v in files.items() if k not in _MODEL_FILES}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        if _MODEL_FILES[0] not in files:
             stamped.save(tmp)
         card_text = card
         if card_text is None and CARD_FILE in files:
@@ -300,8 +310,12 @@ def export_model(
         os.chmod(tmp, 0o755)
         _swap_in(tmp, target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if download is not None:  # the run's files, downloaded for this export
+            shutil.rmtree(download, ignore_errors=True)
     return target
 
 

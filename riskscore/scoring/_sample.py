@@ -17,6 +17,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 __all__ = ["SAMPLE_DATA", "SAMPLE_MODEL", "build_sample_model"]
 
@@ -25,8 +26,8 @@ SAMPLE_DATA = "data/sample"
 SAMPLE_MODEL = "models/seller-counterfeit-sample"
 
 #: Biweekly cutoffs and a 90-day horizon: 300 sellers hold few positives per cutoff.
-_SET = {"n_cutoffs": 10, "freq": "14D", "horizon": "90D"}
-_TRAIN = {
+_SET: dict[str, Any] = {"n_cutoffs": 10, "freq": "14D", "horizon": "90D"}
+_TRAIN: dict[str, Any] = {
     "seed": 0,
     "num_threads": 1,
     "n_bootstrap": 0,
@@ -77,7 +78,7 @@ def build_sample_model(
         # known and harmless for a demo model
         warnings.filterwarnings("ignore", message="the label window", category=UserWarning)
         warnings.simplefilter("ignore", TrainingWarning)
-        frame = marketplace_training_set(tables, "seller", "counterfeit", **_SET)  # type: ignore[arg-type]
+        frame = marketplace_training_set(tables, "seller", "counterfeit", **_SET)
         result = train(frame, config)
     return export_model(
         result.model,
