@@ -243,7 +243,8 @@ def export_model(
     Raises
     ------
     ModelFolderError
-        ``out`` exists and ``overwrite`` is False, or an argument is of the wrong kind.
+        ``out`` exists and ``overwrite`` is False, an argument is of the wrong kind, or a
+        ``monitor_reference`` / ``rules`` file is missing or of an unknown kind.
     ModelNotFoundError
         Nothing to export at ``source``.
 
@@ -260,6 +261,11 @@ def export_model(
     >>> sorted(manifest["files"])
     ['catalog.csv', 'model.txt', 'model_card.md', 'riskmodel.json']
     """
+    if not isinstance(out, str | os.PathLike):
+        raise ModelFolderError(
+            "The 'out' parameter of export_model must be a folder path such as "
+            f"'models/seller-fraud'. Got {type(out).__name__} instead."
+        )
     target = Path(out)
     if target.exists() and not overwrite:
         raise ModelFolderError(
