@@ -148,7 +148,15 @@ def test_log_register_promote_load(
     mlflow.set_tracking_uri(tracking)
     pyfunc = mlflow.pyfunc.load_model(f"models:/{NAME}/1")
     out = pyfunc.predict(good.test_frame[good.model.feature_names].head(20))
-    assert list(out.columns) == ["score", "risk_score", "band", "reasons"]
+    assert list(out.columns) == [
+        "entity_id",
+        "model_name",
+        "model_version",
+        "score",
+        "risk_score",
+        "band",
+        "reasons",
+    ]
     np.testing.assert_allclose(out["score"], expected[:20])
     assert isinstance(pyfunc.unwrap_python_model(), RiskModelPyfunc)
     assert pyfunc.unwrap_python_model().predict_function is pyfunc_predict
@@ -158,9 +166,10 @@ def test_log_register_promote_load(
         "high",
         "critical",
     }
-    assert (out["reasons"] == "[]").all()  # a user table has no catalog, so no reasons
+    assert all(r == [] for r in out["reasons"])  # a user table has no catalog, so no reasons
     schema = pyfunc.metadata.get_input_schema()
-    assert schema.input_names() == good.model.feature_names
+    # the entity id is an optional first input (the answer carries it as entity_id)
+    assert schema.input_names() == [f"{good.model.entity}_id", *good.model.feature_names]
     reqs = Path(mlflow.pyfunc.get_model_dependencies(f"models:/{NAME}/1")).read_text().split()
     assert any(r.startswith("lightgbm==") for r in reqs) and any(
         r.startswith("mlflow==") for r in reqs
