@@ -68,7 +68,7 @@ def test_invocations_equal_score_many(server, trained, monkeypatch):
     request = {**_records(frame.head(5)), "params": {"explain": "none"}}
     status, body = post(f"{base}/invocations", json.dumps(request).encode())
     assert status == 200, body
-    assert all(p["reasons"] == "[]" for p in json.loads(body)["predictions"])
+    assert all(p["reasons"] == [] for p in json.loads(body)["predictions"])
 
 
 def test_malformed_json_is_a_400_with_a_message(server):
