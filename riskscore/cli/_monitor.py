@@ -13,9 +13,12 @@ Exit codes: 0 ok or watch, 3 act, 2 bad input, 1 internal error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from riskscore.monitor import Reference
 
 __all__ = ["register"]
 
@@ -26,8 +29,18 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def monitor(
         reference: Annotated[
-            Path, typer.Option(help="monitor_reference.json, or the folder holding it.")
-        ],
+            Path | None, typer.Option(help="monitor_reference.json, or the folder holding it.")
+        ] = None,
+        model: Annotated[
+            str | None,
+            typer.Option(
+                help="Or the model whose reference to use: an MLflow URI "
+                "(models:/name@champion) or a model folder (models/<name>)."
+            ),
+        ] = None,
+        tracking_uri: Annotated[
+            str | None, typer.Option("--tracking-uri", help="Default: $MLFLOW_TRACKING_URI.")
+        ] = None,
         scores: Annotated[
             Path | None, typer.Option(help="Scores of the run (.parquet/.csv): score, band.")
         ] = None,
@@ -54,9 +67,15 @@ def register(app: typer.Typer) -> None:
                 "riskscore monitor needs --scores and/or --features (the run to compare). "
                 "Got neither."
             )
+        if (reference is None) == (model is None):
+            raise MonitorError("pass exactly one of --reference (a file) or --model (a URI)")
         folder = out or (scores or features).parent  # type: ignore[union-attr]
         check_out_folder(folder, MonitorError)
-        ref = Reference.load(reference)
+        ref = (
+            Reference.load(reference)
+            if reference is not None
+            else _model_reference(str(model), tracking_uri)
+        )
         th = Thresholds(watch_psi=watch_psi, act_psi=act_psi)
         score_frame = read_table(scores, error=MonitorError) if scores else None
         feature_frame = read_table(features, error=MonitorError) if features else None
@@ -67,3 +86,30 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {paths['json']} and {paths['html']}")
         if report.exit_code:
             raise typer.Exit(report.exit_code)  # cli.main returns it: the shell sees 3
+
+
+def _model_reference(uri: str, tracking_uri: str | None) -> Reference:
+    """Return the monitoring reference logged with a model (folder file or run artifact)."""
+    import tempfile
+
+    from riskscore.monitor import MonitorError, Reference
+
+    if Path(uri).exists():
+        return Reference.load(Path(uri))
+    from riskscore.registry import load_risk_model
+    from riskscore.registry._artifacts import download_run_files
+    from riskscore.registry._log import MONITOR_REFERENCE
+
+    loaded = load_risk_model(uri, tracking_uri=tracking_uri)
+    tmp = tempfile.mkdtemp(prefix="riskscore-monitor-")
+    found = {}
+    if loaded.run_id is not None:
+        found = download_run_files(
+            loaded.run_id, [MONITOR_REFERENCE], tmp, tracking_uri=tracking_uri
+        )
+    if MONITOR_REFERENCE not in found:
+        raise MonitorError(
+            f"{uri}: the model's run holds no {MONITOR_REFERENCE} (models logged before "
+            "monitoring existed have none); retrain and log it, or pass --reference FILE"
+        )
+    return Reference.load(found[MONITOR_REFERENCE])

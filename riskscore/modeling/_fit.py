@@ -326,6 +326,7 @@ def fit_evaluated(
     )
     keep_cols = [prep.id_col, *([prep.time_col] if prep.time_col else []), prep.label_col]
     test_frame = test_rows[keep_cols + prep.features].reset_index(drop=True)
+    train_frame = prep.frame.iloc[tr][keep_cols + prep.features].reset_index(drop=True)
     evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
     if c.refit:
         from riskscore.modeling._refit import refit
@@ -354,6 +355,7 @@ def fit_evaluated(
         deployed=deployed,
         train_config=c,
         family_value=family,
+        train_frame=train_frame,
     )
 
 

@@ -63,6 +63,9 @@ class TrainResult:
     family_value : pandas.DataFrame or None
         Validation PR-AUC lost when each feature family is left out, with intervals (see
         :func:`riskscore.modeling.family_value`); ``None`` when not measured.
+    train_frame : pandas.DataFrame or None
+        Train-side rows of the input (id, time, label, features), for the monitoring
+        reference (:func:`riskscore.monitor.reference_from_result`).
     """
 
     model: RiskModel
@@ -84,6 +87,7 @@ class TrainResult:
     deployed: dict[str, Any] = field(default_factory=dict)
     train_config: TrainConfig | None = None
     family_value: pd.DataFrame | None = None
+    train_frame: pd.DataFrame | None = None
 
     @property
     def gate_model(self) -> RiskModel:

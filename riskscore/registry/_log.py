@@ -312,6 +312,7 @@ def _log_into_active_run(
             paths = result.save_plots(tmp_path / "plots")
             if paths:
                 mlflow.log_artifacts(str(tmp_path / "plots"), "plots")
+        _log_monitor_reference(mlflow, result, tmp_path)
         info = _log_model(mlflow, result, folder, include_code)
     if not register:
         return info.model_uri, None
@@ -333,6 +334,30 @@ def _log_into_active_run(
                 client.delete_model_version(model.name, version)
         raise
     return info.model_uri, version
+
+
+#: Artifact (at the run's root) holding the monitoring reference of the deployed model.
+MONITOR_REFERENCE = "monitor_reference.json"
+
+
+def _log_monitor_reference(mlflow: Any, result: TrainResult, folder: Path) -> None:
+    """Log the monitoring reference (``riskscore monitor`` compares scoring runs with it).
+
+    A reference that cannot be built (a table without the columns it needs) does not stop
+    the run: the tag ``riskscore.monitor_reference`` says why, and a warning too.
+    """
+    from riskscore.monitor import reference_from_result
+
+    try:
+        reference = reference_from_result(result, train_frame=result.train_frame)
+    except RiskscoreError as err:
+        mlflow.set_tag("riskscore.monitor_reference", f"not built: {err}"[:5000])
+        warnings.warn(f"no monitoring reference logged: {err}", UserWarning, stacklevel=3)
+        return
+    path = folder / MONITOR_REFERENCE
+    path.write_text(reference.to_json(), encoding="utf-8")
+    mlflow.log_artifact(str(path))
+    mlflow.set_tag("riskscore.monitor_reference", MONITOR_REFERENCE)
 
 
 def _note(result: TrainResult) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskscore.cli import main
 from riskscore.exceptions import ModelNotFoundError, TrainingError
 from riskscore.modeling import TrainResult, train
 from riskscore.registry import (
@@ -69,7 +70,27 @@ def test_log_register_promote_load(
         assert info.data.metrics[key] == pytest.approx(row["pr_auc_lost"])
     assert info.data.tags["riskscore.entity"] == "seller"
     artifacts = {a.path for a in client.list_artifacts(run.run_id)}
-    assert {"riskmodel", "evaluation", "plots", "model_card.md"} <= artifacts
+    assert {"riskmodel", "evaluation", "plots", "model_card.md", "monitor_reference.json"} <= (
+        artifacts
+    )
+    # ---- riskscore monitor --model finds that reference through the registry
+    scores_file = tmp_path / "scores.parquet"
+    good.predictions[["score", "risk_score", "band"]].to_parquet(scores_file)
+    code = main(
+        [
+            "monitor",
+            "--model",
+            f"runs:/{run.run_id}/model",
+            "--tracking-uri",
+            tracking,
+            "--scores",
+            str(scores_file),
+            "--out",
+            str(tmp_path / "monitor"),
+        ]
+    )
+    report = json.loads((tmp_path / "monitor" / "report.json").read_text(encoding="utf-8"))
+    assert code == 0 and report["status"] == "ok"  # the reference's own test window
     plots = {Path(a.path).name for a in client.list_artifacts(run.run_id, "plots")}
     assert plots == {
         "pr_curve.png",
