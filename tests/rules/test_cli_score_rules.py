@@ -101,3 +101,18 @@ def test_score_refuses_a_bad_rule_file_and_spark_rules(folders, tmp_path, capsys
     code = main(args(model_dir, data, tmp_path / "s.parquet", "--rules", bad, "--engine", "spark"))
     assert code == 2
     assert "--rules work with --engine pandas only" in capsys.readouterr().err
+
+
+def test_score_with_rules_and_nothing_scorable_writes_the_decision_columns(
+    folders, tmp_path, capsys
+):
+    model_dir, data = folders
+    pd.DataFrame({"seller_id": ["GHOST"]}).to_csv(tmp_path / "ids.csv", index=False)
+    out = tmp_path / "scores.parquet"
+    rules_file = model_dir.parent / "rules.yaml"
+    code = main(args(model_dir, data, out, "--rules", rules_file, "--ids", tmp_path / "ids.csv"))
+    assert code == 0
+    scores = pd.read_parquet(out)
+    assert len(scores) == 0
+    assert {"action", "decided_by", "rules_fired", "rule_reasons", "rule_set"} <= set(scores)
+    assert "scored 0 + rejected 1" in capsys.readouterr().out
