@@ -53,7 +53,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option(help="Write the file here instead of printing it.")
         ] = None,
-        lang: Annotated[Lang, typer.Option(help="Language of reasons and headings.")] = Lang.en,
+        language: Annotated[
+            Lang,
+            typer.Option("--language", "--lang", help="Language of reasons and headings."),
+        ] = Lang.en,
         top_k: Annotated[int, typer.Option("--top-k", min=1, help="Reasons to show.")] = 5,
         max_records: Annotated[
             int, typer.Option("--max-records", min=1, help="Rows per evidence table.")
@@ -90,7 +93,7 @@ def register(app: typer.Typer) -> None:
             model_name=scorer.model_name,
             model_version=scorer.model_version,
             top_k=top_k,
-            lang=lang.value,  # type: ignore[arg-type]
+            language=language.value,  # type: ignore[arg-type]
             max_records=max_records,
             sections="all" if all_sections else "reasons",
             plot=format is Format.html,

@@ -67,10 +67,11 @@ def build_evidence(
     model_name: str | None = None,
     model_version: str | None = None,
     top_k: int = 5,
-    lang: Language = "en",
+    language: Language = "en",
     max_records: int = 10,
     sections: Literal["reasons", "all"] = "reasons",
     plot: bool = False,
+    lang: Language | None = None,
 ) -> Evidence:
     """Score one seller as of a time and gather the evidence behind its reasons.
 
@@ -99,7 +100,7 @@ def build_evidence(
         Shown in the file. Default: what the model records about itself.
     top_k : int, default 5
         Reasons raising the score.
-    lang : {"en", "zh"}, default "en"
+    language : {"en", "zh"}, default "en"
         Language of the reason sentences and headings.
     max_records : int, default 10
         Rows per evidence table.
@@ -107,6 +108,8 @@ def build_evidence(
         Gather the records of the reasons' families only, or of every family.
     plot : bool, default False
         Draw the SHAP waterfall plot (``shap`` import; needed for the HTML plot).
+    lang : {"en", "zh"}, optional
+        Deprecated name of ``language``.
 
     Returns
     -------
@@ -129,6 +132,9 @@ def build_evidence(
       listing_id  price_ratio
     0         L2        0.417
     """
+    from riskscore.explain._reasons import _language
+
+    language = _language(language, lang, "build_evidence")
     explainer = model if isinstance(model, Explainer) else Explainer(model, catalog)
     owner = explainer.model
     entity = getattr(owner, "entity", "seller")
@@ -143,7 +149,7 @@ def build_evidence(
     record = _feature_record(tables, seller_id, cutoff, features)
     try:
         contrib = explainer.contributions(record)
-        found = explainer.reason_lists(record, contrib, top_k=top_k, lang=lang)[0]
+        found = explainer.reason_lists(record, contrib, top_k=top_k, language=language)[0]
     except ExplanationError as err:
         raise ExplanationError(f"cannot explain seller '{seller_id}': {err}") from None
     raw = float(contrib.raw_score[0])
@@ -159,7 +165,7 @@ def build_evidence(
         if section and r["family"] not in wanted:
             wanted.append(r["family"])
     gathered, found_notes = gather_sections(tables, seller_id, cutoff, wanted, max_records)
-    notes = {name: note_text(note, lang) for name, note in found_notes.items()}
+    notes = {name: note_text(note, language) for name, note in found_notes.items()}
     png = None
     if plot:
         from riskscore.explain._plots import png_bytes, waterfall_plot
@@ -179,7 +185,7 @@ def build_evidence(
         reasons=reasons,
         sections=gathered,
         notes=notes,
-        lang=lang,
+        language=language,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         waterfall_png=png,
     )

@@ -55,9 +55,9 @@ class Evidence:
     sections : dict of str to pandas.DataFrame
         Supporting records per section name (see :data:`~riskscore.explain.EVIDENCE_SECTIONS`).
     notes : dict of str to str
-        A line per section, in ``lang``, with context or where records are incomplete
+        A line per section, in ``language``, with context or where records are incomplete
         (e.g. no products table).
-    lang : {"en", "zh"}
+    language : {"en", "zh"}
     generated_at : str
     waterfall_png : bytes or None
         The seller's SHAP waterfall plot (embedded in the HTML).
@@ -76,9 +76,22 @@ class Evidence:
     reasons: list[dict[str, Any]]
     sections: dict[str, pd.DataFrame]
     notes: dict[str, str] = field(default_factory=dict)
-    lang: Language = "en"
+    language: Language = "en"
     generated_at: str = ""
     waterfall_png: bytes | None = None
+
+    @property
+    def lang(self) -> Language:
+        """Deprecated name of :attr:`language`."""
+        import warnings
+
+        warnings.warn(
+            "Evidence.lang is deprecated and will be removed in a future release; use "
+            "Evidence.language instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.language
 
     # -- rendering --------------------------------------------------------------------
 

@@ -214,7 +214,7 @@ def evidence_dict(ev: Evidence) -> dict[str, Any]:
         "reasons": [dict(r) for r in ev.reasons],
         "evidence": {
             name: {
-                "title": label(ev.lang, name),
+                "title": label(ev.language, name),
                 "note": ev.notes.get(name),
                 "rows": _records(frame),
             }
@@ -227,7 +227,7 @@ def evidence_markdown(ev: Evidence) -> str:
     """Return the evidence as Markdown (tables for the records)."""
 
     def lab(key: str) -> str:
-        return label(ev.lang, key)
+        return label(ev.language, key)
 
     lines = [
         f"# {lab('title')} {_md_escape(ev.seller_id)}",
@@ -277,7 +277,7 @@ def evidence_html(ev: Evidence) -> str:
     """Return the evidence as one self-contained HTML page (plot embedded as PNG)."""
 
     def lab(key: str) -> str:
-        return label(ev.lang, key)
+        return label(ev.language, key)
 
     esc = html.escape
     head = [

@@ -301,7 +301,7 @@ class Explainer:
     ('PRICE_FAR_BELOW_MARKET', 'Median price is 10% of the market price')
     >>> frame = pd.DataFrame({"pricing__median_price_ratio": [0.2, None],
     ...                       "buyers__top1_share": [0.5, 0.9]}, index=["S2", "S3"])
-    >>> reasons = explainer.explain_many(frame, lang="zh")
+    >>> reasons = explainer.explain_many(frame, language="zh")
     >>> reasons[["entity_id", "code", "impact"]]
       entity_id                    code  impact
     0        S2  PRICE_FAR_BELOW_MARKET       5
@@ -422,8 +422,9 @@ class Explainer:
         entity_id: Any = None,
         top_k: int = 3,
         direction: Direction = "up",
-        lang: Language = "en",
+        language: Language = "en",
         min_impact: int = 1,
+        lang: Language | None = None,
     ) -> dict[str, Any]:
         """Explain one record; return a JSON-serialisable dict.
 
@@ -440,8 +441,10 @@ class Explainer:
             Reasons per direction.
         direction : {"up", "down", "both"}, default "up"
             Reasons raising the score, lowering it, or ``top_k`` of each.
-        lang : {"en", "zh"}, default "en"
+        language : {"en", "zh"}, default "en"
             Language of the sentences.
+        lang : {"en", "zh"}, optional
+            Deprecated name of ``language``.
         min_impact : int, default 1
             Smallest impact band (0-5) that counts as a reason; 0 keeps every feature
             pushing in the direction, however slightly.
@@ -469,7 +472,8 @@ class Explainer:
             entity_id = record.get(self.id_column)
         matrix, _ = self._matrix(record)
         contrib = self._contrib(matrix, None, 1)
-        lists = self._reason_lists(matrix, contrib, top_k, direction, lang, min_impact)
+        language = _language(language, lang, "Explainer.explain_one")
+        lists = self._reason_lists(matrix, contrib, top_k, direction, language, min_impact)
         return {
             "entity_id": _py(entity_id),
             "raw_score": float(contrib.raw_score[0]),
@@ -484,8 +488,9 @@ class Explainer:
         ids: Any = None,
         top_k: int = 3,
         direction: Direction = "up",
-        lang: Language = "en",
+        language: Language = "en",
         min_impact: int = 1,
+        lang: Language | None = None,
         rows: Any = None,
         contributions: Contributions | None = None,
         num_threads: int | None = None,
@@ -500,7 +505,7 @@ class Explainer:
             Entity ids: a column of ``X``, or one id per row. Default: the column
             ``<entity>_id`` when the model knows its entity and ``X`` has it, else the
             frame's index (row positions for an array).
-        top_k, direction, lang, min_impact
+        top_k, direction, language, min_impact, lang
             As in :meth:`explain_one`.
         rows : boolean mask or sequence of int, optional
             Explain only these rows (e.g. those at or above a band, or the top-N by
@@ -532,7 +537,7 @@ class Explainer:
                 f"explain have shape {matrix.shape}"
             )
         sel = self._select(contributions.values, top_k, direction, min_impact)
-        columns = self._columns(sel, matrix, lang)
+        columns = self._columns(sel, matrix, _language(language, lang, "Explainer.explain_many"))
         raw = contributions.raw_score
         frame = pd.DataFrame(
             {
@@ -552,8 +557,9 @@ class Explainer:
         *,
         top_k: int = 3,
         direction: Direction = "up",
-        lang: Language = "en",
+        language: Language = "en",
         min_impact: int = 1,
+        lang: Language | None = None,
     ) -> list[list[dict[str, Any]]]:
         """Return the reasons of each row as a list of JSON-serialisable dicts.
 
@@ -567,7 +573,7 @@ class Explainer:
             Rows of features.
         contributions : Contributions or numpy.ndarray, optional
             Precomputed contributions of the same rows.
-        top_k, direction, lang, min_impact
+        top_k, direction, language, min_impact, lang
             As in :meth:`explain_one`.
 
         Returns
@@ -589,7 +595,8 @@ class Explainer:
                 f"contributions have shape {contrib.values.shape} but the rows to explain "
                 f"have shape {matrix.shape}"
             )
-        return self._reason_lists(matrix, contrib, top_k, direction, lang, min_impact)
+        language = _language(language, lang, "Explainer.reason_lists")
+        return self._reason_lists(matrix, contrib, top_k, direction, language, min_impact)
 
     # -- the shared private steps ------------------------------------------------------
 
@@ -656,7 +663,7 @@ class Explainer:
     def _columns(self, sel: _Selected, matrix: np.ndarray, lang: Language) -> dict[str, Any]:
         if lang not in LANGUAGES:
             choices = " or ".join(f"'{code}'" for code in LANGUAGES)
-            raise ExplanationError(f"lang must be {choices}. Got {lang!r} instead.")
+            raise ExplanationError(f"language must be {choices}. Got {lang!r} instead.")
         cat = self._cat
         templates = cat.templates[lang]
         missing = cat.missing[lang]
@@ -854,3 +861,13 @@ def _refuse_duplicates(entity_ids: np.ndarray) -> None:
             "the reasons table is keyed by entity_id. Pass ids= a unique key per row (e.g. "
             "the id and the cutoff joined), or explain one cutoff at a time"
         )
+
+
+def _language(language: Language, lang: Language | None, where: str) -> Language:
+    """Return ``language``, or the deprecated ``lang`` when given (with a warning)."""
+    from riskscore._deprecation import renamed_argument
+
+    out: Language = renamed_argument(
+        language, lang, new="language", old="lang", where=where, default="en"
+    )
+    return out

@@ -125,7 +125,7 @@ def explainer_reasons(model: Any) -> ReasonFn | None:
             matrix,
             contrib,
             top_k=top_k,
-            lang=language,  # type: ignore[arg-type]
+            language=language,  # type: ignore[arg-type]
         )
         return [
             tuple(

@@ -131,7 +131,7 @@ def test_text_column_is_refused(booster: lgb.Booster, frame: pd.DataFrame):
     bad = frame.head(2).assign(account__age_days=["old", "new"])
     with pytest.raises(
         ExplanationError,
-        match="feature column 'account__age_days' holds str values, e.g. 'old' in 2 row",
+        match=r"feature column 'account__age_days' holds str values, e\.g\. 'old' in 2 row",
     ):
         contributions(booster, bad)
 

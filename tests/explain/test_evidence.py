@@ -160,7 +160,7 @@ def test_linked_sellers_share_identifiers(demo: dict):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_renders_carry_the_same_content(demo: dict, lang: str):
     seller = _riskiest(demo)
-    ev = _evidence(demo, seller, lang=lang, sections="all")
+    ev = _evidence(demo, seller, language=lang, sections="all")
     data = json.loads(ev.to_json())
     assert data == json.loads(json.dumps(ev.to_dict()))
     assert data["seller_id"] == seller
@@ -279,7 +279,7 @@ def test_bad_as_of(demo: dict):
 @pytest.mark.slow
 def test_every_seller_of_the_demo_marketplace(demo: dict):
     for seller in demo["features"].index:
-        ev = _evidence(demo, str(seller), lang="zh")
+        ev = _evidence(demo, str(seller), language="zh")
         text = ev.to_markdown() + ev.to_json() + ev.to_html()
         assert not NAN_WORD.search(text), seller
         assert all(r["evidence"] in ev.sections for r in ev.reasons)

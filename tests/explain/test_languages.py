@@ -175,7 +175,7 @@ def test_evidence_notes_are_written_in_the_files_language():
     tables, model = _demo()
     assert isinstance(model, Explainer)
     notes = {
-        lang: build_evidence(tables, "S2", model, "2024-03-01", lang=lang, sections="all").notes
+        lang: build_evidence(tables, "S2", model, "2024-03-01", language=lang, sections="all").notes
         for lang in LANGUAGES
     }
     assert notes["en"]["replica_titles"] == "1 of 1 listing titles use replica wording."

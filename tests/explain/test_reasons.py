@@ -101,7 +101,7 @@ def test_min_impact_drops_weak_reasons(explainer: Explainer, frame: pd.DataFrame
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_sentences_never_show_nan(explainer: Explainer, frame: pd.DataFrame, lang: str):
-    out = explainer.explain_many(frame, direction="both", min_impact=0, lang=lang)
+    out = explainer.explain_many(frame, direction="both", min_impact=0, language=lang)
     missing = out["value"].isna()
     assert missing.any(), "fixture should give reasons on missing values"
     assert not out["text"].str.contains("nan", case=False).any()
@@ -114,7 +114,7 @@ def test_sentences_never_show_nan(explainer: Explainer, frame: pd.DataFrame, lan
 def test_sentence_text_en_and_zh(explainer: Explainer, frame: pd.DataFrame):
     record = _record(frame, 0) | {"pricing__median_price_ratio": 0.48}
     en = explainer.explain_one(record, top_k=8, min_impact=0, direction="both")
-    zh = explainer.explain_one(record, top_k=8, min_impact=0, direction="both", lang="zh")
+    zh = explainer.explain_one(record, top_k=8, min_impact=0, direction="both", language="zh")
     by_feature_en = {r["feature"]: r["text"] for r in en["reasons"]}
     by_feature_zh = {r["feature"]: r["text"] for r in zh["reasons"]}
     assert by_feature_en["pricing__median_price_ratio"] == (
@@ -138,7 +138,7 @@ _finite_or_missing = st.one_of(
     lang=st.sampled_from(["en", "zh"]),
 )
 def test_any_record_gives_clean_json(explainer: Explainer, values: dict, lang: str):
-    out = explainer.explain_one(values, top_k=3, direction="both", lang=lang, min_impact=0)
+    out = explainer.explain_one(values, top_k=3, direction="both", language=lang, min_impact=0)
     text = json.dumps(out, allow_nan=False, ensure_ascii=False)
     assert "nan" not in " ".join(r["text"] for r in out["reasons"]).lower()
     assert json.loads(text) == out
@@ -152,10 +152,12 @@ def test_any_record_gives_clean_json(explainer: Explainer, values: dict, lang: s
 
 def test_frame_and_json_forms_carry_the_same_content(explainer: Explainer, frame: pd.DataFrame):
     sub = frame.head(120)
-    many = explainer.explain_many(sub, direction="both", lang="zh")
+    many = explainer.explain_many(sub, direction="both", language="zh")
     records = frame_to_records(many)
     ones = [
-        explainer.explain_one(_record(sub, i), entity_id=sub.index[i], direction="both", lang="zh")
+        explainer.explain_one(
+            _record(sub, i), entity_id=sub.index[i], direction="both", language="zh"
+        )
         for i in range(len(sub))
     ]
     ones = [o for o in ones if o["reasons"]]
@@ -219,10 +221,10 @@ def test_reason_lists_from_raw_pred_contrib(
 ):
     X = frame[NAMES].to_numpy()[:20]
     raw = booster.predict(X, pred_contrib=True)
-    lists = explainer.reason_lists(X, raw, top_k=2, lang="zh")
+    lists = explainer.reason_lists(X, raw, top_k=2, language="zh")
     assert len(lists) == 20
     for i, reasons in enumerate(lists):
-        assert reasons == explainer.explain_one(X[i], top_k=2, lang="zh")["reasons"]
+        assert reasons == explainer.explain_one(X[i], top_k=2, language="zh")["reasons"]
     with pytest.raises(ExplanationError, match=r"contributions have shape \(19, 8\)"):
         explainer.reason_lists(X, raw[1:])
 
@@ -301,7 +303,7 @@ def test_record_missing_a_feature_names_feature_and_model(
     [
         ({"top_k": 0}, "top_k must be a positive int. Got 0 instead."),
         ({"direction": "sideways"}, "direction must be one of up, down, both. Got 'sideways'"),
-        ({"lang": "fr"}, "lang must be 'en' or 'zh'. Got 'fr' instead."),
+        ({"language": "fr"}, "language must be 'en' or 'zh'. Got 'fr' instead."),
         ({"min_impact": 6}, r"min_impact must be an int in the range \[0, 5\]. Got 6 instead."),
     ],
 )
@@ -419,3 +421,21 @@ def test_frame_to_records_refuses_what_is_not_a_reasons_frame(frame) -> None:
 
     with pytest.raises(ExplanationError, match="frame_to_records"):
         frame_to_records(frame)
+
+
+def test_lang_is_a_deprecated_name_of_language() -> None:
+    import numpy as np
+
+    from riskscore.exceptions import ParameterError
+    from riskscore.explain import Explainer
+    from riskscore.scoring._demo import demo_model
+
+    model = demo_model()
+    explainer = Explainer(model)
+    row = np.zeros(len(model.feature_names))
+    new = explainer.explain_one(row, language="zh", min_impact=0)
+    with pytest.warns(DeprecationWarning, match="'lang' is deprecated.*use 'language'"):
+        old = explainer.explain_one(row, lang="zh", min_impact=0)
+    assert old == new
+    with pytest.raises(ParameterError, match="both 'language' and its deprecated name 'lang'"):
+        explainer.explain_one(row, language="zh", lang="en")
