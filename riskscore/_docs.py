@@ -76,6 +76,11 @@ def contract_markdown() -> str:
                 rule.append("finite, >= 0" if c.kind in ("float", "int") else ">= 0")
             if c.not_before:
                 rule.append(f">= `{c.not_before}`")
+            if c.status_time_of:
+                rule.append(
+                    f"set when `status` is `{c.status_time_of}`"
+                    + (", and only then" if c.final else "")
+                )
             lines.append(
                 f"| `{c.name}` | {c.kind} | {'yes' if c.required else 'no'} | "
                 f"{'allowed' if c.nullable else 'no'} | {'; '.join(rule)} | {c.description} |"

@@ -66,6 +66,12 @@ class ColumnSpec:
     not_before : str, optional
         A timestamp column of the same table that this (timestamp) column must not
         precede, e.g. a refund cannot happen before its order was placed.
+    status_time_of : str, optional
+        For the time of an order status (``delivered_at`` of ``delivered``): a row whose
+        ``status`` is that value must have this time. With ``final=True`` (refunds and
+        cancellations end an order) a row with this time must also have that status.
+    final : bool
+        See ``status_time_of``.
     """
 
     name: str
@@ -76,6 +82,8 @@ class ColumnSpec:
     allowed: tuple[str, ...] | None = None
     non_negative: bool = False
     not_before: str | None = None
+    status_time_of: str | None = None
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,7 @@ CONTRACT: dict[str, TableSpec] = {
                     required=False,
                     nullable=True,
                     not_before="created_at",
+                    status_time_of="delivered",
                 ),
                 ColumnSpec(
                     "refunded_at",
@@ -249,6 +258,8 @@ CONTRACT: dict[str, TableSpec] = {
                     required=False,
                     nullable=True,
                     not_before="created_at",
+                    status_time_of="refunded",
+                    final=True,
                 ),
                 ColumnSpec(
                     "cancelled_at",
@@ -258,6 +269,8 @@ CONTRACT: dict[str, TableSpec] = {
                     required=False,
                     nullable=True,
                     not_before="created_at",
+                    status_time_of="cancelled",
+                    final=True,
                 ),
             ),
         ),
@@ -731,6 +744,25 @@ def _check_values(
                 f"{MAX_TIMESTAMP.date()}) in {_examples(frame, spec, bad)}; check the "
                 "unit (seconds vs milliseconds) and the year"
             )
+    status = frame.get("status") if col.status_time_of is not None else None
+    if status is not None:
+        has_status = (status == col.status_time_of).fillna(False).to_numpy(dtype=bool)
+        missing_time = has_status & na
+        if missing_time.any():
+            problems.append(
+                f"{where}: missing in {_examples(frame, spec, missing_time)} whose status is "
+                f"'{col.status_time_of}'; give the time the order became "
+                f"{col.status_time_of}, or leave the {col.name} column out (then the rates "
+                "read the latest status and are marked not point-in-time)"
+            )
+        if col.final:
+            other = ~has_status & ~na
+            if other.any():
+                problems.append(
+                    f"{where}: set in {_examples(frame, spec, other)} whose status is not "
+                    f"'{col.status_time_of}'; a {col.status_time_of} order ends there, so "
+                    f"its status must be '{col.status_time_of}' (or clear {col.name})"
+                )
     earlier = frame.get(col.not_before) if col.not_before is not None else None
     if earlier is not None and pd.api.types.is_datetime64_dtype(earlier.dtype):
         bad = (s < earlier).fillna(False).to_numpy(dtype=bool)

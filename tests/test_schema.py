@@ -177,6 +177,9 @@ def test_refund_before_its_order_is_refused(tiny_tables):
         refunded_at=[None, None, pd.Timestamp("2024-02-01"), None],
         cancelled_at=[pd.Timestamp("2024-01-09"), None, None, None],
     )
+    status = orders["status"].copy()
+    status.iloc[[0, 2]] = ["cancelled", "refunded"]  # status and times in step
+    orders = orders.assign(status=status)
     with pytest.raises(SchemaError, match=r"2 problem") as err:
         validate(_with(tiny_tables, "orders", orders))
     text = str(err.value)
@@ -343,3 +346,23 @@ def test_duplicate_column_names_are_a_contract_error(tiny_tables):
     sellers = pd.concat([tiny_tables["sellers"], tiny_tables["sellers"][["region"]]], axis=1)
     with pytest.raises(SchemaError, match=r"sellers: column\(s\) region appear more than once"):
         validate(_with(tiny_tables, "sellers", sellers))
+
+
+def test_order_status_agrees_with_its_times() -> None:
+    import riskscore as rs
+    from riskscore.exceptions import SchemaError
+
+    tables = rs.make_marketplace(n_sellers=60, seed=1)
+    tables.pop("truth", None)
+    rs.validate(tables)  # the simulator keeps status and times in step
+    orders = tables["orders"].copy()
+    refunded = orders.index[orders["status"] == "refunded"][:3]
+    delivered = orders.index[orders["status"] == "delivered"][:2]
+    orders.loc[refunded, "refunded_at"] = pd.NaT
+    orders.loc[delivered, "cancelled_at"] = orders.loc[delivered, "created_at"]
+    with pytest.raises(SchemaError) as info:
+        rs.validate({**tables, "orders": orders})
+    message = str(info.value)
+    assert "orders.refunded_at: missing in 3 row(s)" in message
+    assert "whose status is 'refunded'" in message
+    assert "orders.cancelled_at: set in 2 row(s)" in message
