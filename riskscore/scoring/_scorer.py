@@ -438,7 +438,6 @@ class Scorer:
             )
         return _Scored(score=proba, risk_score=risk, band=band, explained=rows, reasons=reasons)
 
-
     def _screen(
         self, reasons: list[tuple[Reason, ...]], bands: np.ndarray
     ) -> list[tuple[Reason, ...]]:
