@@ -128,12 +128,25 @@ def _run_metrics(result: TrainResult) -> dict[str, float]:
             for key, column in (("", "pr_auc_lost"), ("_lo", "lost_lo"), ("_hi", "lost_hi")):
                 value = float(row[column])
                 if math.isfinite(value):
-                    out[f"family.{row['family']}.pr_auc_lost{key}"] = value
+                    name = _metric_safe(str(row["family"]))
+                    out[f"family.{name}.pr_auc_lost{key}"] = value
     deployed = result.deployed or {}
     if deployed.get("fit") == "refit":
         out["deployed.rows"] = float(deployed["rows"])
         out["deployed.trees"] = float(deployed["trees"])
     return out
+
+
+def _metric_safe(name: str) -> str:
+    """Return ``name`` in the characters MLflow allows in a metric key (``a+b`` → ``a_and_b``).
+
+    Examples
+    --------
+    >>> _metric_safe("network+buyers")
+    'network_and_buyers'
+    """
+    out = name.replace("+", "_and_")
+    return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in out)
 
 
 def _pip_requirements() -> list[str]:

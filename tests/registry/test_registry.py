@@ -66,7 +66,7 @@ def test_log_register_promote_load(
     assert "baseline.pr_auc" in info.data.metrics and "delta.pr_auc" in info.data.metrics
     assert good.family_value is not None  # what each feature family adds, per family
     for row in good.family_value.to_dict("records"):
-        key = f"family.{row['family']}.pr_auc_lost"
+        key = f"family.{row['family'].replace('+', '_and_')}.pr_auc_lost"
         assert info.data.metrics[key] == pytest.approx(row["pr_auc_lost"])
     assert info.data.tags["riskscore.entity"] == "seller"
     artifacts = {a.path for a in client.list_artifacts(run.run_id)}
@@ -288,3 +288,21 @@ def test_spark_udf_wants_a_session() -> None:
 
     with pytest.raises(RegistryError, match=r"'spark' parameter of spark_udf .* Got NoneType"):
         spark_udf(None, "models:/riskscore-seller-fraud@champion")
+
+
+def test_metric_names_are_valid_for_mlflow_with_a_family_pair(good: TrainResult) -> None:
+    import dataclasses
+
+    from mlflow.utils.validation import _validate_metric_name
+
+    from riskscore.registry._log import _run_metrics
+
+    assert good.family_value is not None
+    pair = good.family_value.iloc[:1].assign(family="network+buyers")
+    result = dataclasses.replace(
+        good, family_value=pd.concat([good.family_value, pair], ignore_index=True)
+    )
+    metrics = _run_metrics(result)
+    assert "family.network_and_buyers.pr_auc_lost" in metrics
+    for name in metrics:
+        _validate_metric_name(name)  # raises MlflowException on a bad character
