@@ -587,7 +587,9 @@ def test_every_scenario_passes_the_contract() -> None:
 
 
 def test_unknown_scenario_is_rejected() -> None:
-    with pytest.raises(DatasetError, match=r"'scenario' parameter .* one of .*'drift'.* Got 'easy'"):
+    with pytest.raises(
+        DatasetError, match=r"'scenario' parameter .* one of .*'drift'.* Got 'easy'"
+    ):
         make_marketplace(n_sellers=10, scenario="easy")  # type: ignore[arg-type]
     with pytest.raises(DatasetError, match=r"'drift' switch of Scenario must be a bool\. Got 1"):
         make_marketplace(n_sellers=10, scenario=Scenario(drift=1))  # type: ignore[arg-type]

@@ -379,8 +379,7 @@ def _check_windows(windows: Any, where: str) -> tuple[int, ...]:
         raise fail("windows", where, expected, windows, error=FeatureError)
     values = tuple(windows)
     if not all(
-        isinstance(w, numbers.Integral) and not isinstance(w, bool) and int(w) >= 1
-        for w in values
+        isinstance(w, numbers.Integral) and not isinstance(w, bool) and int(w) >= 1 for w in values
     ):
         raise fail("windows", where, expected, windows, error=FeatureError)
     return tuple(int(w) for w in values)
