@@ -62,6 +62,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Fitted isotonic rates closer than this are one block.
+RATE_TOLERANCE = 1e-12
+
+#: Smallest log-odds step between consecutive isotonic knots (strictly increasing in
+#: float64, not only on paper; 1e-6 in log-odds is a 1e-7 change of a 10 % probability).
+MIN_LOGIT_STEP = 1e-6
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     out: np.ndarray = np.log(p) - np.log1p(-p)
     return out
@@ -219,8 +227,9 @@ def _fit_isotonic(raw: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     order = np.argsort(raw, kind="stable")
     r, t = raw[order], y[order]
     fitted = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(r, t).predict(r)
-    # contiguous runs of one fitted rate are the blocks
-    starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
+    # contiguous runs of one fitted rate are the blocks (rates within rounding of the
+    # pool-adjacent-violators sums are one block)
+    starts = np.flatnonzero(np.r_[True, np.diff(fitted) > RATE_TOLERANCE])
     counts = np.diff(np.r_[starts, r.size])
     centres = np.add.reduceat(r, starts) / counts
     rates = fitted[starts].astype(np.float64)
@@ -229,9 +238,14 @@ def _fit_isotonic(raw: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     high = 1 - 0.5 * (1 - (inner.max() if inner.size else 0.5))
     rates = np.where(rates <= 0, low, np.where(rates >= 1, high, rates))
     slope = max(_fit_platt(raw, y)["a"], MIN_SLOPE)
+    # consecutive knots at least MIN_LOGIT_STEP apart, so that neighbouring raw scores
+    # still map to distinct float64 probabilities between them
+    logits = _logit(rates)
+    for i in range(1, logits.size):  # a few dozen knots; only near-ties move
+        logits[i] = max(logits[i], logits[i - 1] + MIN_LOGIT_STEP)
     return {
         "x": [float(v) for v in centres],
-        "logit": [float(v) for v in _logit(rates)],
+        "logit": [float(v) for v in logits],
         "slope": float(slope),
     }
 
