@@ -131,6 +131,7 @@ def _apply(tables: dict[str, pd.DataFrame], blow: tuple) -> None:
     tables[table] = frame
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300,
     deadline=None,

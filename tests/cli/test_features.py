@@ -29,6 +29,7 @@ def test_writes_one_row_per_seller_with_catalog_columns(data, tmp_path, capsys, 
     assert f"wrote {len(frame):,} sellers" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_listing_entity_backend_and_windows(data, tmp_path):
     out = tmp_path / "listings.parquet"
     args = [

@@ -13,6 +13,7 @@ from riskscore.scoring import Scorer
 from tests.scoring.conftest import AS_OF
 
 
+@pytest.mark.slow
 def test_links_with_a_model_prints_each_linked_sellers_score(
     marketplace: dict[str, pd.DataFrame],
     data_dir: Path,

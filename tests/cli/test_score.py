@@ -44,6 +44,7 @@ def test_scores_every_seller_and_accounts_for_every_id(
     assert scores.loc[flagged, "reason_1_text"].notna().all()
 
 
+@pytest.mark.slow
 def test_ids_file_csv_output_and_unknown_ids(
     model_dir, data_dir, seller_features, tmp_path, capsys
 ):

@@ -36,6 +36,7 @@ ARGS = [
 ]
 
 
+@pytest.mark.slow
 def test_train_promote_evaluate(
     user_table: Path, tracking: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,6 +154,7 @@ def test_bad_input_exits_2(
     assert main(["train", "--table", str(tmp_path / "missing.csv"), "--no-log"]) == 2
 
 
+@pytest.mark.slow
 def test_prequential_command(user_table: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [

@@ -18,6 +18,7 @@ from riskscore.explain import Contributions, booster_of, contributions, family_o
 from .conftest import NAMES, make_frame, train_booster
 
 
+@pytest.mark.slow
 def test_pred_contrib_equals_shap_tree_explainer(booster: lgb.Booster, frame: pd.DataFrame):
     shap = pytest.importorskip("shap")
     X = frame[NAMES].to_numpy()[:300]

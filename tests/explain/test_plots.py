@@ -87,6 +87,7 @@ def test_plots_leave_pyplots_interactive_mode_as_they_found_it(
         plt.interactive(before)
 
 
+@pytest.mark.slow
 def test_beeswarm_and_dependence_are_byte_identical_across_renders(
     explainer: Explainer, frame: pd.DataFrame, tmp_path: Path
 ):

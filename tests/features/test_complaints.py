@@ -52,6 +52,7 @@ def test_rates_are_smoothed_toward_the_marketplace_rate(tables) -> None:
     assert s1["complaints__rate_90d"] == pytest.approx((3 + K * 4 / 4) / (3 + K))
 
 
+@pytest.mark.slow
 def test_seller_without_events_gets_the_marketplace_rate(tables) -> None:
     s3 = build_features(tables, "seller", as_of=AS_OF, prior_weight=K).loc["S3"]
     assert s3["complaints__rate_7d"] == pytest.approx(1 / 2)

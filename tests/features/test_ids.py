@@ -48,6 +48,7 @@ marketplaces = st.tuples(st.sampled_from([150, 220, 300]), st.integers(0, 2))
 cutoffs = st.dates(pd.Timestamp("2023-10-01").date(), pd.Timestamp("2024-12-31").date())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entity", ["seller", "listing"])
 @settings(
     max_examples=6,
@@ -171,6 +172,7 @@ def _params():  # type: ignore[no-untyped-def]
     return FeatureParams()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["polars", "duckdb"])
 def test_other_backends_return_the_same_rows(backend) -> None:
     pytest.importorskip(backend)

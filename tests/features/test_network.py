@@ -286,6 +286,7 @@ def _drop_from(tables: dict[str, pd.DataFrame], as_of: datetime) -> dict[str, pd
     return {name: t[t[times[name]] < pd.Timestamp(as_of)] for name, t in tables.items()}
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(marketplaces(), st.integers(0, 2**31 - 1))
 def test_events_at_or_after_the_cutoff_never_change_features(

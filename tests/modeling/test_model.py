@@ -47,6 +47,7 @@ def test_save_load_roundtrip(result: TrainResult, table: pd.DataFrame, tmp_path:
         assert (again / name).read_bytes() == (tmp_path / "m" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_same_data_and_seed_give_identical_files(table: pd.DataFrame, tmp_path: Path) -> None:
     kw = dict(entity="seller", target="fraud", capacity=20, n_bootstrap=0)
     a = train(table, seed=4, **kw).model.save(tmp_path / "a")

@@ -51,6 +51,7 @@ def test_default_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     assert model_name("listing", "counterfeit") == "riskscore-listing-counterfeit"
 
 
+@pytest.mark.slow
 def test_log_register_promote_load(
     good: TrainResult, bad: TrainResult, tracking: str, tmp_path: Path
 ) -> None:
@@ -220,6 +221,7 @@ def test_failed_training_is_marked_and_registers_nothing(
     assert client.search_model_versions(f"name='{NAME}'") == []
 
 
+@pytest.mark.slow
 def test_mismatched_columns_against_the_champion(
     reg_table: pd.DataFrame, good: TrainResult, tracking: str
 ) -> None:
@@ -290,6 +292,7 @@ def test_spark_udf_wants_a_session() -> None:
         spark_udf(None, "models:/riskscore-seller-fraud@champion")
 
 
+@pytest.mark.slow
 def test_metric_names_are_valid_for_mlflow_with_a_family_pair(good: TrainResult) -> None:
     import dataclasses
 

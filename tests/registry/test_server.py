@@ -16,7 +16,7 @@ from bench._servers import tracking_server
 from riskscore.modeling import TrainResult
 from riskscore.registry import load_risk_model, log_training, promote
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 NAME = "riskscore-seller-fraud"
 

@@ -27,6 +27,7 @@ def test_score_entities_equals_score_many_of_the_built_features(
     assert out["seller_id"].tolist() == ids
 
 
+@pytest.mark.slow
 @settings(
     max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

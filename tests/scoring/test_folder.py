@@ -199,6 +199,7 @@ def test_export_from_the_registry_scores_like_the_registry_model(tmp_path, monke
     clear_cache()
 
 
+@pytest.mark.slow
 def test_loading_a_folder_and_scoring_never_imports_mlflow(exported, seller_features):
     record = seller_features.iloc[0].to_dict()
     code = f"""

@@ -314,11 +314,13 @@ def _appended_mismatches(tables, cut: datetime, as_of: datetime, rows_per_append
     return _mismatches(index, snapshot, _built(tables, as_of), as_of)
 
 
+@pytest.mark.slow
 def test_appended_events_equal_a_rebuild(tables):
     """An index built in May, fed June's events in chunks, answers as one built on all."""
     assert _appended_mismatches(tables, datetime(2024, 6, 1), BATCH, 5_000) == {}
 
 
+@pytest.mark.slow
 def test_appended_events_one_by_one_equal_a_rebuild(tables):
     """Events one or a few at a time (the plain-Python path), some as dicts."""
     assert _appended_mismatches(tables, datetime(2024, 6, 26), BATCH, 3) == {}

@@ -57,6 +57,7 @@ def test_pyfunc_predict_is_score_many(seller_model, seller_scorer, seller_featur
     assert all(len(r) <= 1 for r in zh["reasons"])
 
 
+@pytest.mark.slow
 def test_logged_pyfunc_predicts_like_score_many(tracking_env, trained):
     import mlflow.pyfunc
 
@@ -71,6 +72,7 @@ def test_logged_pyfunc_predicts_like_score_many(tracking_env, trained):
     assert (flagged.loc[~shown, "reasons"] == "[]").all()
 
 
+@pytest.mark.slow
 def test_load_scorer_knows_the_registered_name_and_version(tracking_env):
     scorer = load_scorer(tracking_env)
     assert scorer.model_name == "riskscore-seller-counterfeit"
@@ -78,6 +80,7 @@ def test_load_scorer_knows_the_registered_name_and_version(tracking_env):
     assert load_scorer(tracking_env) is scorer  # loaded once
 
 
+@pytest.mark.slow
 def test_wrong_model_uri_is_a_clear_error(tracking_env):
     with pytest.raises(ModelNotFoundError, match="riskscore-seller-nothing"):
         load_scorer("models:/riskscore-seller-nothing@champion")
@@ -114,6 +117,7 @@ def test_bad_prediction_parameters_are_scoring_errors(seller_model, seller_featu
         pyfunc_predict(seller_model, seller_features.head(2), params)
 
 
+@pytest.mark.slow
 def test_logged_pyfunc_raises_riskscores_message_as_a_400(tracking_env, trained):
     import mlflow.pyfunc
     from mlflow.exceptions import MlflowException

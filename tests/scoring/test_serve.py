@@ -16,7 +16,7 @@ from riskscore.scoring import load_scorer
 from riskscore.scoring._load import clear_cache
 from riskscore.scoring._pyfunc import to_pyfunc_frame
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, str]:
