@@ -23,6 +23,8 @@ existing ``except ValueError`` keeps working.
     ├── RegistryError          the tracking server or registry cannot do what was asked
     ├── ExplanationError       a score cannot be explained as asked
     └── ScoringError           a record or frame cannot be scored
+        ├── OutputLockedError  another run is writing the same output
+        └── ResumeMismatchError  --resume refused: an input differs from the first run
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ __all__ = [
     "LeakageError",
     "MetricsError",
     "ModelNotFoundError",
+    "OutputLockedError",
     "ParameterError",
     "RegistryError",
+    "ResumeMismatchError",
     "RiskscoreError",
     "SchemaError",
     "ScoringError",
@@ -118,3 +122,11 @@ class ExplanationError(RiskscoreError, ValueError):
 
 class ScoringError(RiskscoreError, ValueError):
     """A record or frame cannot be scored."""
+
+
+class OutputLockedError(ScoringError):
+    """Another run is writing the same output (its pid and start time are in the message)."""
+
+
+class ResumeMismatchError(ScoringError):
+    """``resume`` refused: an input or argument differs from the interrupted run's."""

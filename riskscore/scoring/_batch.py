@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore._config import env_str
-from riskscore.exceptions import ScoringError
+from riskscore.exceptions import OutputLockedError, ResumeMismatchError, ScoringError
 from riskscore.scoring._entities import (
     _TIME,
     REJECT_REASONS,
@@ -136,14 +136,6 @@ def rejects_path(out: str | os.PathLike[str]) -> Path:
     """
     path = Path(out)
     return path.with_name(f"{path.stem}.rejects{path.suffix}")
-
-
-class OutputLockedError(ScoringError):
-    """Another run is writing the same output (its pid and start time are in the message)."""
-
-
-class ResumeMismatchError(ScoringError):
-    """``resume`` refused: an input or argument differs from the interrupted run's."""
 
 
 def check_out(out: str | os.PathLike[str]) -> Path:
