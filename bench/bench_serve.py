@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._harness import benchmark
+from bench._servers import free_port, running
 
 #: Seconds per concurrency level and server (the issue's full run: 60).
 DEFAULT_SECONDS = 20.0
@@ -159,45 +159,13 @@ def _run_load(port: int, path: str, body: Path, concurrency: int, seconds: float
 
 
 # ------------------------------------------------------------------ servers
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _server(command: list[str], port: int, ping: str, log: Path) -> Iterator[int]:
     """Start ``command`` pinned to :data:`SERVER_CORE`; yield ``port`` once ``ping`` is 200."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, *command],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        for _ in range(1200):
-            if proc.poll() is not None:
-                raise RuntimeError(f"{command[:4]} exited:\n{log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{ping}", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            raise RuntimeError(f"{command[:4]} not up after 300 s")
+    with running(
+        ["taskset", "-c", SERVER_CORE, *command], port=port, ready=ping, log=log, timeout=300
+    ):
         yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 _THREADPOOL_SERVER = """
@@ -246,7 +214,7 @@ def measure(seconds: float = DEFAULT_SECONDS, runs: int = DEFAULT_RUNS) -> dict[
                 {"dataframe_split": {"columns": list(model.feature_names), "data": [values]}}
             )
         )
-        ports = {k: _free_port() for k in ("riskscore", "mlflow", "threadpool")}
+        ports = {k: free_port() for k in ("riskscore", "mlflow", "threadpool")}
         rs_cmd = [
             sys.executable,
             "-m",

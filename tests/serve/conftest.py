@@ -13,11 +13,7 @@ import copy
 import http.client
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench._servers import free_port, running
 from riskscore.scoring import Scorer
 
 #: Seconds to wait for a server to answer /health (imports are slow on a busy machine).
@@ -59,13 +56,6 @@ def local_scorer(model_v1) -> Scorer:
     from riskscore.modeling import RiskModel
 
     return Scorer(RiskModel.load(model_v1), num_threads=1)
-
-
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Client:
@@ -117,49 +107,10 @@ def start_server(
 ) -> Iterator[int]:
     """Run ``riskscore serve model *args`` on a free port; yield the port."""
     port = free_port()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "riskscore",
-                "serve",
-                os.fspath(model),
-                "--port",
-                str(port),
-                *args,
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        path = "/ready" if wait_ready else "/health"
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    pass
-                client = Client(port, timeout=5)
-                status, _ = client.get(path)
-                client.close()
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server not up after {START_TIMEOUT} s:\n{log.read_text()}")
-            time.sleep(0.2)
+    command = [sys.executable, "-m", "riskscore", "serve", os.fspath(model), "--port", str(port)]
+    ready = "/ready" if wait_ready else "/health"
+    with running([*command, *args], port=port, ready=ready, log=log, timeout=START_TIMEOUT):
         yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
