@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from riskscore.cli import main
 from riskscore.exceptions import ExplanationError
 from riskscore.explain import EVIDENCE_SECTIONS, Evidence, Explainer, build_evidence
+from tests._browser import assert_renders
 
 AS_OF = "2024-07-01"
 NAN_WORD = re.compile(r"\bnan\b", re.IGNORECASE)
@@ -331,43 +330,12 @@ def test_cli_unknown_model_exits_2(demo: dict, tmp_path: Path, capsys: pytest.Ca
 
 @pytest.mark.browser
 def test_html_renders_in_headless_chromium(demo: dict, tmp_path: Path):
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("chromium is not installed; run `make browser` (Debian's chromium package)")
     seller = _riskiest(demo)
     ev = _evidence(demo, seller, plot=True, sections="all")
     assert ev.waterfall_png is not None
     page = ev.write(tmp_path / "case.html")
     assert "data:image/png;base64," in page.read_text()
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1200,1600",
-            page.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    import matplotlib.image
-
-    pixels = matplotlib.image.imread(shot)
-    assert pixels.shape[:2] == (1600, 1200)
-    rgb = pixels[..., :3]
-    assert rgb.std() > 0.05, "the screenshot is blank"
-    dark = (rgb.mean(axis=2) < 0.5).mean()
-    assert 0.005 < dark < 0.5, f"unexpected share of dark pixels: {dark:.3f}"
+    assert_renders(page, tmp_path)
 
 
 def test_markdown_escapes_html_and_markdown_in_record_text(demo: dict):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import pandas as pd
 import pytest
 
 from riskscore.monitor import Reference, build_reference, compare
+from tests._browser import assert_renders
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -46,37 +45,6 @@ def test_page_has_findings_tables_and_plots(reference: Reference, trained: Any, 
 def test_html_renders_in_headless_chromium(
     reference: Reference, trained: Any, score_frame, tmp_path: Path
 ):
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("chromium is not installed; run `make browser` (Debian's chromium package)")
     rows = trained.test_frame.assign(noise__b=trained.test_frame["noise__b"] + 0.3)
     page = compare(reference, rows, score_frame(trained.gate_model, rows)).write(tmp_path)["html"]
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1200,1600",
-            page.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    import matplotlib.image
-
-    pixels = matplotlib.image.imread(shot)
-    assert pixels.shape[:2] == (1600, 1200)
-    rgb = pixels[..., :3]
-    assert rgb.std() > 0.05, "the screenshot is blank"
-    dark = (rgb.mean(axis=2) < 0.5).mean()
-    assert 0.005 < dark < 0.5, f"unexpected share of dark pixels: {dark:.3f}"
+    assert_renders(page, tmp_path)
