@@ -39,23 +39,31 @@ HORIZON = "60D"
 VALID_WINDOWS = 1
 
 
+def _counterfeit_frame(scenario: str, seed: int, n: int, n_cutoffs: int) -> tuple[Any, Any]:
+    """Simulate one (scenario, seed) and build its seller counterfeit training set."""
+    from riskscore.datasets import make_marketplace
+    from riskscore.features import default_cutoffs
+    from riskscore.modeling import marketplace_training_set
+
+    tables = make_marketplace(n_sellers=n, seed=seed, scenario=scenario)
+    tables.pop("truth")
+    cutoffs = default_cutoffs(tables, HORIZON, n_cutoffs)
+    frame = marketplace_training_set(
+        tables, "seller", "counterfeit", cutoffs=cutoffs, horizon=HORIZON, segments=False
+    )
+    return frame, cutoffs
+
+
 def _one(scenario: str, seed: int, n: int) -> dict[str, Any]:
     """Simulate, build, train one (scenario, seed); return test metrics of both models."""
     from threadpoolctl import threadpool_limits
 
-    from riskscore.datasets import make_marketplace
-    from riskscore.features import build_training_set, default_cutoffs
     from riskscore.modeling import train
 
     t0, c0 = time.perf_counter(), time.process_time()
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tables = make_marketplace(n_sellers=n, seed=seed, scenario=scenario)
-        tables.pop("truth")
-        cutoffs = default_cutoffs(tables, HORIZON, N_CUTOFFS)
-        frame = build_training_set(
-            tables, "seller", target="counterfeit", cutoffs=cutoffs, horizon=HORIZON
-        )
+        frame, cutoffs = _counterfeit_frame(scenario, seed, n, N_CUTOFFS)
         try:
             run = train(
                 frame,
@@ -152,19 +160,12 @@ def _one_pooled(scenario: str, seed: int, n: int) -> dict[str, Any]:
     """Prequential test metrics of model and baseline on the last windows of one run."""
     from threadpoolctl import threadpool_limits
 
-    from riskscore.datasets import make_marketplace
-    from riskscore.features import default_cutoffs
-    from riskscore.modeling import marketplace_config, marketplace_training_set, prequential
+    from riskscore.modeling import marketplace_config, prequential
 
     t0, c0 = time.perf_counter(), time.process_time()
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tables = make_marketplace(n_sellers=n, seed=seed, scenario=scenario)
-        tables.pop("truth")
-        cutoffs = default_cutoffs(tables, HORIZON, POOLED_CUTOFFS)
-        frame = marketplace_training_set(
-            tables, "seller", "counterfeit", cutoffs=cutoffs, segments=False
-        )
+        frame, _ = _counterfeit_frame(scenario, seed, n, POOLED_CUTOFFS)
         config = marketplace_config(
             "seller",
             "counterfeit",
