@@ -26,16 +26,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "DATA_VALID_WINDOWS",
     "marketplace_training_set",
     "prepare_table",
     "read_table",
     "register",
 ]
-
-#: Validation/calibration windows of the marketplace recipe (kept for old imports; see
-#: :data:`riskscore.modeling._recipe.VALID_WINDOWS`).
-DATA_VALID_WINDOWS = 2
 
 
 def read_table(path: Path) -> pd.DataFrame:
