@@ -16,12 +16,13 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 install: $(STAMP)
 
-## Headless Chromium (Debian's package) renders the HTML evidence file in a test.
+## Headless Chromium (Debian's package) renders the HTML evidence file in a test;
+## fonts-noto-cjk gives it real Chinese glyphs for the Chinese pages.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; } || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "chromium is missing: install Debian's chromium package for the browser tests"; fi; }
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		else echo "chromium or fonts-noto-cjk is missing: install Debian's chromium and fonts-noto-cjk packages for the browser tests"; fi; }
 
 ## The main job on the embedded marketplace: simulate, validate, features, train, score.
 demo: install

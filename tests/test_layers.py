@@ -48,7 +48,7 @@ ROOT = Path(riskscore.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"exceptions", "_config", "_spark"},
+        {"exceptions", "_config", "_spark", "_progress"},
         {"_validation", "_deprecation"},
         {"", "metrics", "summary"},
         {"schema"},
@@ -59,6 +59,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"registry"},
         {"rules"},
         {"scoring"},
+        {"backtest", "case", "warn"},
         {"_docs", "serve"},
         {"cli"},
         {"__main__"},

@@ -38,6 +38,10 @@ _COMMANDS: tuple[str, ...] = (
     "_rules",
     "_explain",
     "_monitor",
+    "_backtest",
+    "_replay",
+    "_case",
+    "_warn_buyers",
     "_links",
     "_serve",
 )
