@@ -24,7 +24,9 @@ Three calls cover the steps:
 
 Examples
 --------
->>> import sys
+>>> import os
+import os
+import sys
 >>> from riskscore._progress import set_progress, step, track
 >>> previous, saved = set_progress("plain"), sys.stderr
 >>> sys.stderr = sys.stdout  # show here what a log would hold
@@ -48,9 +50,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
-
-from riskscore._config import env_str
-from riskscore.exceptions import ParameterError
 
 __all__ = ["Mode", "progress_mode", "set_progress", "status", "step", "task", "track"]
 
@@ -76,11 +75,15 @@ def _parse(mode: Any, source: str) -> str:
     text = str(mode).strip().lower()
     text = _ALIASES.get(text, text)
     if text not in _MODES:
-        raise ParameterError(
+        raise ValueError(
             f"{source}: unknown progress mode {mode!r}; use one of auto, plain, rich, off "
             "(or True/False)"
         )
     return text
+
+
+def _from_env() -> str:
+    return _parse(os.environ.get("RISKSCORE_PROGRESS", "off"), "RISKSCORE_PROGRESS")
 
 
 def set_progress(mode: Mode | bool) -> str:
@@ -98,8 +101,9 @@ def set_progress(mode: Mode | bool) -> str:
 
     Raises
     ------
-    ParameterError
-        For any other value.
+    ValueError
+        For any other value (this bottom-layer module cannot import
+        :mod:`riskscore.exceptions`; the CLI and ``riskscore`` re-raise it as their own).
 
     Examples
     --------
@@ -112,7 +116,7 @@ def set_progress(mode: Mode | bool) -> str:
     with _lock:
         old = _state["mode"]
         _state["mode"] = new
-    return old if old is not None else _parse(env_str("PROGRESS", "off"), "RISKSCORE_PROGRESS")
+    return old if old is not None else _from_env()
 
 
 def progress_mode() -> Literal["plain", "rich", "off"]:
@@ -127,7 +131,7 @@ def progress_mode() -> Literal["plain", "rich", "off"]:
     """
     mode = _state["mode"]
     if mode is None:
-        mode = _parse(env_str("PROGRESS", "off"), "RISKSCORE_PROGRESS")
+        mode = _from_env()
     if mode == "auto":
         isatty = getattr(sys.stderr, "isatty", None)
         mode = "rich" if callable(isatty) and isatty() else "plain"
