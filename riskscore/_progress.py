@@ -24,9 +24,7 @@ Three calls cover the steps:
 
 Examples
 --------
->>> import os
-import os
-import sys
+>>> import sys
 >>> from riskscore._progress import set_progress, step, track
 >>> previous, saved = set_progress("plain"), sys.stderr
 >>> sys.stderr = sys.stdout  # show here what a log would hold
@@ -44,6 +42,7 @@ train: fitting LightGBM done
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
