@@ -317,6 +317,39 @@ CONTRACT: dict[str, TableSpec] = {
                 ColumnSpec("decided_at", "datetime", "When the outcome was decided."),
             ),
         ),
+        TableSpec(
+            name="listing_views",
+            description=(
+                'Optional view counts of listings (the "actual hits" of a work offered as '
+                "a download). One row is one view, or, with a views column, the number of "
+                "views in an interval starting at viewed_at (e.g. a daily count at "
+                "midnight UTC)."
+            ),
+            time_column="viewed_at",
+            required=False,
+            foreign_keys=(
+                ("listing_id", "listings", "listing_id"),
+                ("seller_id", "sellers", "seller_id"),
+            ),
+            columns=(
+                ColumnSpec("listing_id", "str", "The listing viewed."),
+                ColumnSpec("seller_id", "str", "The listing's seller."),
+                ColumnSpec(
+                    "viewed_at",
+                    "datetime",
+                    "When the view happened, or the start of the interval a count covers "
+                    "(a day's count is dated at that day's midnight UTC).",
+                ),
+                ColumnSpec(
+                    "views",
+                    "int",
+                    "Number of views in the row's interval. Without the column every row "
+                    "is one view.",
+                    required=False,
+                    non_negative=True,
+                ),
+            ),
+        ),
     )
 }
 
@@ -328,8 +361,9 @@ def validate(tables: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     ----------
     tables : mapping of str to DataFrame
         Tables by name (``sellers``, ``listings``, ``orders`` are required; ``products``,
-        ``complaints``, ``labels`` are optional). pandas DataFrames, or anything with a
-        ``to_pandas()`` method (Polars, DuckDB relations). Extra tables pass through.
+        ``complaints``, ``labels``, ``listing_views`` are optional). pandas DataFrames,
+        or anything with a ``to_pandas()`` method (Polars, DuckDB relations). Extra tables
+        pass through.
 
     Returns
     -------

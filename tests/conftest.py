@@ -55,7 +55,8 @@ def unmarked_spark_use(node: Any) -> str | None:
 
 @pytest.fixture
 def tiny_tables() -> dict[str, pd.DataFrame]:
-    """Two sellers, three listings, four orders, one complaint, one label: valid as given."""
+    """Two sellers, three listings, four orders, one complaint, one label, two daily view
+    counts: valid as given."""
     ts = pd.Timestamp
     return {
         "sellers": pd.DataFrame(
@@ -120,6 +121,14 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
                 "listing_id": [None],
                 "label": ["counterfeit"],
                 "decided_at": [ts("2024-03-15")],
+            }
+        ),
+        "listing_views": pd.DataFrame(
+            {
+                "listing_id": ["L2", "L2"],
+                "seller_id": ["S2", "S2"],
+                "viewed_at": [ts("2024-02-05"), ts("2024-02-06")],
+                "views": [40, 25],
             }
         ),
     }
