@@ -1,8 +1,10 @@
 """Rendering of an evidence file: Markdown, self-contained HTML and JSON, in each language.
 
-The texts of the page (headings, section titles, notes) live in :data:`LABELS`, one dict
-per language of :data:`~riskscore.explain._reasons.LANGUAGES`; a test checks that every
-language has every label and that a label's format fields agree across languages.
+Every word of the page comes from :mod:`riskscore.explain._translations`, one table per
+concept (headings and notes in :data:`LABELS`, band words, family names, table headings,
+account facts, link types, label kinds), so a page reads wholly in its language; the page
+declares its ``lang`` and a CJK-capable font stack. Column names stay the data contract's
+in JSON; only what a reader sees is translated.
 
 Text that comes from the data (ids, titles, notes, reason sentences) is escaped in both
 Markdown and HTML: many Markdown viewers render inline HTML, so a listing title such as
@@ -22,6 +24,20 @@ import numpy as np
 import pandas as pd
 
 from riskscore.explain._reasons import IMPACT_THRESHOLDS
+from riskscore.explain._translations import (
+    BAND_NAMES,
+    COLUMN_NAMES,
+    FACT_NAMES,
+    FAMILY_NAMES,
+    FONT_STACKS,
+    HTML_LANG,
+    LABELS,
+    LINK_NAMES,
+    OUTCOME_NAMES,
+    translate_list,
+    translate_shared,
+    word,
+)
 
 if TYPE_CHECKING:
     from riskscore.explain._evidence_model import Evidence
@@ -30,11 +46,13 @@ if TYPE_CHECKING:
 __all__ = [
     "EVIDENCE_FORMAT_VERSION",
     "LABELS",
+    "band_text",
     "evidence_dict",
     "evidence_html",
     "evidence_markdown",
     "label",
     "note_text",
+    "section_table",
 ]
 
 #: Version of the JSON layout of :func:`evidence_dict`.
@@ -43,106 +61,14 @@ EVIDENCE_FORMAT_VERSION = 1
 #: The highest impact band (reasons show "impact k/MAX_IMPACT").
 MAX_IMPACT = len(IMPACT_THRESHOLDS)
 
-#: Texts of the evidence file per language: headings, section titles (keys of
-#: :data:`~riskscore.explain._evidence_sections.EVIDENCE_SECTIONS` values) and notes
-#: (``note_*``, formatted with the values of a
-#: :class:`~riskscore.explain._evidence_sections.Note`).
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Risk evidence for seller",
-        "score": "Score",
-        "risk_score": "Risk score (0-1000)",
-        "band": "Band",
-        "model": "Model",
-        "as_of": "As of",
-        "generated_at": "Generated at",
-        "reasons": "Reasons",
-        "families": "Contribution by feature family (log-odds)",
-        "evidence": "Supporting records",
-        "waterfall": "How the score builds up (SHAP waterfall, log-odds)",
-        "impact": "impact",
-        "no_reasons": "No feature raised this score noticeably.",
-        "no_rows": "No records before the scoring time.",
-        "see": "see",
-        "listings_below_market": "Listings furthest below the market price",
-        "complaints_by_month": "Complaints by kind and month",
-        "top_buyers": "Top buyers and shared delivery addresses",
-        "linked_sellers": "Linked sellers and shared identifiers",
-        "replica_titles": "Listing titles with replica wording",
-        "account": "Account",
-        "activity_by_month": "Orders by month",
-        "base_value": "base value",
-        "family": "family",
-        "log_odds": "log-odds",
-        "html_lang": "en",
-        "note_no_products": "No products table: no market reference prices.",
-        "note_unmatched_listings": (
-            "{unmatched} of {listings} listings have no matched product and reference price."
-        ),
-        "note_no_complaints": "No complaints table was given.",
-        "note_top_buyers": (
-            "{buyers} buyers, {orders} orders; {share:.0%} of orders ship to {addresses} "
-            "address(es) shared by several of this seller's buyers."
-        ),
-        "note_linked_sellers": "The seller's web reaches {others} other seller(s).",
-        "note_linked_sellers_labelled": (
-            "The seller's web reaches {others} other seller(s). The seller itself was "
-            "labelled {label} before the scoring time."
-        ),
-        "note_replica_titles": "{hits} of {listings} listing titles use replica wording.",
-        "note_error": "{text}",
-    },
-    "zh": {
-        "title": "卖家风险证据",
-        "score": "风险概率",
-        "risk_score": "风险分（0-1000）",
-        "band": "风险等级",
-        "model": "模型",
-        "as_of": "评分时点",
-        "generated_at": "生成时间",
-        "reasons": "风险原因",
-        "families": "各特征族贡献（对数几率）",
-        "evidence": "支撑记录",
-        "waterfall": "分数构成（SHAP 瀑布图，对数几率）",
-        "impact": "影响",
-        "no_reasons": "没有明显推高此分数的特征。",
-        "no_rows": "评分时点之前无记录。",
-        "see": "见",
-        "listings_below_market": "售价最低于市场价的商品",
-        "complaints_by_month": "按月份和类型统计的投诉",
-        "top_buyers": "主要买家及共用收货地址",
-        "linked_sellers": "关联卖家及共用标识",
-        "replica_titles": "含仿冒用语的商品标题",
-        "account": "账户",
-        "activity_by_month": "按月份统计的订单",
-        "base_value": "基准值",
-        "family": "特征族",
-        "log_odds": "对数几率",
-        "html_lang": "zh-CN",
-        "note_no_products": "未提供商品表：没有市场参考价。",
-        "note_unmatched_listings": "{listings}件商品中有{unmatched}件没有匹配的商品和参考价。",
-        "note_no_complaints": "未提供投诉表。",
-        "note_top_buyers": (
-            "{buyers}位买家，{orders}笔订单；{share:.0%}的订单寄往{addresses}个"
-            "由该卖家多名买家共用的地址。"
-        ),
-        "note_linked_sellers": "该卖家的关联网络可达{others}个其他卖家。",
-        "note_linked_sellers_labelled": (
-            "该卖家的关联网络可达{others}个其他卖家。该卖家本身在评分时点前已被标记为{label}。"
-        ),
-        "note_replica_titles": "{listings}个商品标题中有{hits}个含仿冒用语。",
-        "note_error": "{text}",
-    },
-}
-
 _HTML_PAGE = """<!DOCTYPE html>
 <html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
-body {{ font-family: -apple-system, "Segoe UI", "Noto Sans CJK SC", "Noto Sans", Arial,
-       sans-serif; margin: 2em auto; max-width: 1100px; color: #1a1a1a; background: #fff; }}
+body {{ font-family: {fonts};
+       margin: 2em auto; max-width: 1100px; color: #1a1a1a; background: #fff; }}
 h1 {{ border-bottom: 3px solid #b00020; padding-bottom: .3em; }}
 h2 {{ margin-top: 1.6em; border-bottom: 1px solid #ccc; }}
 table {{ border-collapse: collapse; margin: .6em 0; font-size: 14px; }}
@@ -179,7 +105,7 @@ def label(language: str, key: str) -> str:
 
 
 def note_text(note: Note, language: str) -> str:
-    """Return a section note worded in ``language``.
+    """Return a section note worded in ``language`` (label kinds in it translated too).
 
     Examples
     --------
@@ -187,20 +113,86 @@ def note_text(note: Note, language: str) -> str:
     >>> note = Note("note_replica_titles", {"hits": 2, "listings": 5})
     >>> note_text(note, "en"), note_text(note, "zh")
     ('2 of 5 listing titles use replica wording.', '5个商品标题中有2个含仿冒用语。')
+    >>> note_text(Note("note_linked_sellers_labelled", {"others": 3, "label": "fraud"}), "zh")
+    '该卖家的关联网络可达3个其他卖家。该卖家本身在评分时点前已被标记为欺诈。'
     """
-    return label(language, note.key).format(**note.values)
+    values = dict(note.values)
+    if "label" in values:
+        values["label"] = translate_list(OUTCOME_NAMES, language, str(values["label"]))
+    return label(language, note.key).format(**values)
+
+
+def band_text(band: str, language: str) -> str:
+    """Return a band's word in ``language`` (a custom band is shown as it is).
+
+    Examples
+    --------
+    >>> band_text("high", "zh"), band_text("high", "en")
+    ('高', 'high')
+    """
+    return word(BAND_NAMES, language, band)
 
 
 def _model_text(ev: Evidence) -> str:
-    name = ev.model_name or "model"
-    return f"{name} (version {ev.model_version})" if ev.model_version else name
+    name = ev.model_name or label(ev.language, "model")
+    if not ev.model_version:
+        return name
+    return label(ev.language, "model_version").format(name=name, version=ev.model_version)
+
+
+#: How the cells of a column are translated (columns whose values are our own words).
+_CELL_WORDS: dict[str, Any] = {
+    "fact": lambda lang, v: word(FACT_NAMES, lang, v),
+    "links": lambda lang, v: translate_list(LINK_NAMES, lang, v),
+    "shared": translate_shared,
+    "label": lambda lang, v: translate_list(OUTCOME_NAMES, lang, v),
+}
+
+
+def section_table(frame: pd.DataFrame, language: str) -> tuple[list[str], list[list[str]]]:
+    """Return a section's headings and cells as shown on a page in ``language``.
+
+    Headings come from :data:`~riskscore.explain._translations.COLUMN_NAMES`; cells that
+    hold our own words (account facts, link types, label kinds) are translated, data is
+    shown as it is.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"seller_id": ["S9"], "links": ["device_id,buyer"],
+    ...                       "label": ["fraud"]})
+    >>> section_table(frame, "zh")
+    (['卖家', '关联方式', '标记'], [['S9', '设备、买家', '欺诈']])
+    """
+    columns = [str(c) for c in frame.columns]
+    headings = [word(COLUMN_NAMES, language, c) for c in columns]
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            text = _cell(value)
+            change = _CELL_WORDS.get(column)
+            cells.append(change(language, text) if change and text else text)
+        rows.append(cells)
+    return headings, rows
+
+
+def _family_rows(ev: Evidence) -> list[list[str]]:
+    rows = [[word(FAMILY_NAMES, ev.language, f), f"{v:+.3f}"] for f, v in ev.families.items()]
+    rows.append([label(ev.language, "base_value"), f"{ev.base_value:+.3f}"])
+    return rows
 
 
 def evidence_dict(ev: Evidence) -> dict[str, Any]:
-    """Return the evidence as a JSON-serialisable dict (the plot is left out)."""
+    """Return the evidence as a JSON-serialisable dict (the plot is left out).
+
+    Keys and record columns are the data contract's names in every language; the
+    ``language``, the band's word (``band_text``) and the section titles follow the
+    file's language.
+    """
     return {
         "kind": "riskscore-evidence",
         "format_version": EVIDENCE_FORMAT_VERSION,
+        "language": ev.language,
         "seller_id": ev.seller_id,
         "as_of": ev.as_of,
         "generated_at": ev.generated_at,
@@ -208,6 +200,7 @@ def evidence_dict(ev: Evidence) -> dict[str, Any]:
         "score": ev.score,
         "risk_score": ev.risk_score,
         "band": ev.band,
+        "band_text": None if ev.band is None else band_text(ev.band, ev.language),
         "raw_score": ev.raw_score,
         "base_value": ev.base_value,
         "families": dict(ev.families),
@@ -224,7 +217,7 @@ def evidence_dict(ev: Evidence) -> dict[str, Any]:
 
 
 def evidence_markdown(ev: Evidence) -> str:
-    """Return the evidence as Markdown (tables for the records)."""
+    """Return the evidence as Markdown (tables for the records), wholly in its language."""
 
     def lab(key: str) -> str:
         return label(ev.language, key)
@@ -237,7 +230,7 @@ def evidence_markdown(ev: Evidence) -> str:
     if ev.risk_score is not None:
         lines.append(f"- **{lab('risk_score')}**: {ev.risk_score:.0f}")
     if ev.band is not None:
-        lines.append(f"- **{lab('band')}**: {ev.band}")
+        lines.append(f"- **{lab('band')}**: {_md_escape(band_text(ev.band, ev.language))}")
     lines += [
         f"- **{lab('model')}**: {_md_escape(_model_text(ev))}",
         f"- **{lab('as_of')}**: {ev.as_of}",
@@ -255,9 +248,7 @@ def evidence_markdown(ev: Evidence) -> str:
             f"[{lab('impact')} {r['impact']}/{MAX_IMPACT}, {r['contribution']:+.3f}]{see}"
         )
     lines += ["", f"## {lab('families')}", ""]
-    rows = [[f, f"{v:+.3f}"] for f, v in ev.families.items()]
-    rows.append([lab("base_value"), f"{ev.base_value:+.3f}"])
-    lines += _md_table([lab("family"), lab("log_odds")], rows)
+    lines += _md_table([lab("family"), lab("log_odds")], _family_rows(ev))
     lines += ["", f"## {lab('evidence')}"]
     for name, frame in ev.sections.items():
         lines += ["", f"### {lab(name)}", ""]
@@ -266,15 +257,16 @@ def evidence_markdown(ev: Evidence) -> str:
         if frame.empty:
             lines.append(lab("no_rows"))
             continue
-        lines += _md_table(
-            [str(c) for c in frame.columns],
-            [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
-        )
+        lines += _md_table(*section_table(frame, ev.language))
     return "\n".join(lines) + "\n"
 
 
 def evidence_html(ev: Evidence) -> str:
-    """Return the evidence as one self-contained HTML page (plot embedded as PNG)."""
+    """Return the evidence as one self-contained HTML page (plot embedded as PNG).
+
+    The page declares its language (``<html lang="zh-CN">`` for Chinese) and a font
+    stack that reaches a CJK font (:data:`~riskscore.explain._translations.FONT_STACKS`).
+    """
 
     def lab(key: str) -> str:
         return label(ev.language, key)
@@ -288,7 +280,8 @@ def evidence_html(ev: Evidence) -> str:
     if ev.band is not None:
         head.append(
             f"<tr><th>{esc(lab('band'))}</th>"
-            f'<td><span class="band band-{esc(ev.band)}">{esc(ev.band)}</span></td></tr>'
+            f'<td><span class="band band-{esc(ev.band)}">'
+            f"{esc(band_text(ev.band, ev.language))}</span></td></tr>"
         )
     head += [
         f"<tr><th>{esc(lab('model'))}</th><td>{esc(_model_text(ev))}</td></tr>",
@@ -316,13 +309,12 @@ def evidence_html(ev: Evidence) -> str:
         data = base64.b64encode(ev.waterfall_png).decode("ascii")
         body += [
             f"<h2>{esc(lab('waterfall'))}</h2>",
-            f'<img class="waterfall" alt="SHAP waterfall" src="data:image/png;base64,{data}">',
+            f'<img class="waterfall" alt="{esc(lab("waterfall_alt"))}" '
+            f'src="data:image/png;base64,{data}">',
         ]
-    fam_rows = [[f, f"{v:+.3f}"] for f, v in ev.families.items()]
-    fam_rows.append([lab("base_value"), f"{ev.base_value:+.3f}"])
     body += [
         f"<h2>{esc(lab('families'))}</h2>",
-        _html_table([lab("family"), lab("log_odds")], fam_rows),
+        _html_table([lab("family"), lab("log_odds")], _family_rows(ev)),
     ]
     body.append(f"<h2>{esc(lab('evidence'))}</h2>")
     for name, frame in ev.sections.items():
@@ -332,14 +324,10 @@ def evidence_html(ev: Evidence) -> str:
         if frame.empty:
             body.append(f"<p>{esc(lab('no_rows'))}</p>")
             continue
-        body.append(
-            _html_table(
-                [str(c) for c in frame.columns],
-                [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
-            )
-        )
+        body.append(_html_table(*section_table(frame, ev.language)))
     return _HTML_PAGE.format(
-        lang=esc(lab("html_lang")),
+        lang=esc(HTML_LANG.get(ev.language, ev.language)),
+        fonts=FONT_STACKS.get(ev.language, FONT_STACKS["en"]),
         title=esc(f"{lab('title')} {ev.seller_id}"),
         body="\n".join(body),
     )

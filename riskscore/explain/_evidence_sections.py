@@ -148,9 +148,7 @@ def _top_buyers(view: _AsOf, n: int) -> SectionResult:
     )
     per_buyer["shared_addresses"] = used.reindex(per_buyer.index).map(
         lambda v: ", ".join(
-            f"{a} ({buyers_at[a]} buyers)"
-            for a in (v if isinstance(v, list) else [])
-            if a in shared
+            f"{a} ({buyers_at[a]})" for a in (v if isinstance(v, list) else []) if a in shared
         )
     )
     out = per_buyer.sort_values(["gmv", "orders"], ascending=False, kind="stable")

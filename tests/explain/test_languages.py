@@ -183,3 +183,200 @@ def test_evidence_notes_are_written_in_the_files_language():
     assert notes["en"]["complaints_by_month"] == "No complaints table was given."
     assert notes["zh"]["complaints_by_month"] == "未提供投诉表。"
     assert set(notes["en"]) == set(notes["zh"])
+
+
+# -- pages wholly in the chosen language ------------------------------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+from riskscore.explain import _translations  # noqa: E402
+from riskscore.explain._evidence_render import section_table  # noqa: E402
+
+#: Entries whose English text is also what a Chinese page shows (format-only templates).
+_SAME_IN_EVERY_LANGUAGE = {("labels", "note_error")}
+
+
+def _table_problems(tables: Mapping[str, Mapping[str, Mapping[str, str]]]) -> list[str]:
+    """Translation tables missing a language or a key, or whose fields disagree."""
+    problems = []
+    for concept, table in tables.items():
+        reference = table.get("en", {})
+        for lang in LANGUAGES:
+            texts = table.get(lang)
+            if texts is None:
+                problems.append(f"{concept}: no language {lang!r}")
+                continue
+            problems += [f"{concept}.{lang}: no {k!r}" for k in sorted(set(reference) - set(texts))]
+            problems += [
+                f"{concept}.{lang}: {k!r} has fields {sorted(_fields(v))}"
+                for k, v in texts.items()
+                if k in reference and _fields(v) != _fields(reference[k])
+            ]
+    return problems
+
+
+def english_ui_strings() -> list[str]:
+    """Every English text a page can show that is ours (not data): the translation tables."""
+    out = set()
+    for concept, table in _translations.TABLES.items():
+        for key, text in table["en"].items():
+            if (concept, key) in _SAME_IN_EVERY_LANGUAGE:
+                continue
+            # the literal words of a template, without its {fields}
+            out |= {part.strip() for part in re.split(r"\{[^}]*\}", text) if part.strip()}
+    return sorted(out, key=len, reverse=True)
+
+
+def english_left(text: str, data: list[str]) -> list[str]:
+    """English UI strings found in ``text`` once the data values in it are taken out."""
+    for value in sorted({d for d in data if d}, key=len, reverse=True):
+        text = text.replace(value, " ")
+    found = []
+    for ui in english_ui_strings():
+        if not re.search(r"[A-Za-z]", ui):
+            continue  # punctuation such as "(" or "/"
+        if re.search(rf"(?<![A-Za-z_]){re.escape(ui)}(?![A-Za-z_])", text):
+            found.append(ui)
+    return found
+
+
+class _Text(HTMLParser):
+    """The text a reader sees on a page (tag contents, the alt and title texts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script"):
+            self._skip += 1
+        self.parts += [v for k, v in attrs if k in ("alt", "title") and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(page: str) -> str:
+    parser = _Text()
+    parser.feed(page)
+    return "\n".join(parser.parts)
+
+
+def evidence_data(ev: object) -> list[str]:
+    """The data values an evidence page shows as they are (ids, titles, reason codes...)."""
+    from riskscore.explain._evidence_render import _cell
+
+    values = [ev.seller_id, ev.as_of, ev.generated_at, ev.model_name or "", ev.model_version or ""]  # type: ignore[attr-defined]
+    for r in ev.reasons:  # type: ignore[attr-defined]
+        values.append(r["code"])
+    for name, frame in ev.sections.items():  # type: ignore[attr-defined]
+        translated = {"fact", "links", "shared", "label"}
+        for column in frame.columns:
+            if column not in translated:
+                values += [_cell(v) for v in frame[column]]
+        if "shared" in frame.columns:  # the shared values themselves (after "type=")
+            values += re.findall(r"=([^;]+)", " ; ".join(frame["shared"].astype(str)))
+        if name == "account":
+            values += [str(v) for v in frame["value"]]
+    return values
+
+
+@pytest.fixture(scope="module")
+def market_evidence() -> dict[str, object]:
+    """Evidence of one busy, linked seller of a 300-seller marketplace, in each language."""
+    import warnings
+
+    from riskscore.datasets import make_marketplace
+    from riskscore.scoring._demo import demo_model
+
+    tables = make_marketplace(n_sellers=300, seed=0)
+    tables.pop("truth")
+    listings = tables["listings"]
+    replica = listings[listings["title"].str.contains("1:1|高仿", regex=True)]
+    seller = str(replica["seller_id"].value_counts().index[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = {
+            lang: build_evidence(
+                tables, seller, demo_model(), "2024-10-01", language=lang, sections="all"
+            )
+            for lang in LANGUAGES
+        }
+    return out
+
+
+def test_every_translation_table_has_every_language_and_key():
+    assert set(_translations.TABLES) >= {"labels", "bands", "families", "columns", "facts"}
+    assert _table_problems(_translations.TABLES) == []
+    assert set(_translations.FAMILY_NAMES["en"]) == set(EVIDENCE_SECTIONS)
+    assert set(_translations.BAND_NAMES["en"]) == {"low", "medium", "high", "critical"}
+
+
+def test_the_table_check_catches_a_missing_word():
+    planted = {k: {lang: dict(t) for lang, t in v.items()} for k, v in _translations.TABLES.items()}
+    del planted["bands"]["zh"]["critical"]
+    planted["case"]["zh"]["decided_by_band"] = "模型风险等级"
+    del planted["facts"]["zh"]
+    assert _table_problems(planted) == [
+        "bands.zh: no 'critical'",
+        "facts: no language 'zh'",
+        "case.zh: 'decided_by_band' has fields []",
+    ]
+
+
+def test_every_section_heading_is_translated(market_evidence: dict):
+    ev = market_evidence["zh"]
+    assert set(ev.sections) == set(EVIDENCE_SECTIONS.values())  # all seven
+    for name, frame in ev.sections.items():
+        headings, _ = section_table(frame, "zh")
+        untranslated = [h for h in headings if re.fullmatch(r"[A-Za-z_ /()]+", h)]
+        assert untranslated == [], name
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_the_chinese_page_has_no_english_ui_word(market_evidence: dict, fmt: str):
+    ev = market_evidence["zh"]
+    page = ev.render(fmt)
+    text = visible_text(page) if fmt == "html" else page
+    assert english_left(text, evidence_data(ev)) == []
+    assert re.search(r"[\u4e00-\u9fff]", text)
+    # the same check finds the English words on the English page (it can fail)
+    en = market_evidence["en"]
+    found = english_left(visible_text(en.render("html")), evidence_data(en))
+    assert {"Risk evidence for seller", "Reasons", "Supporting records"} <= set(found)
+
+
+def test_the_english_word_check_catches_an_untranslated_label(
+    market_evidence: dict, monkeypatch: pytest.MonkeyPatch
+):
+    ev = market_evidence["zh"]
+    monkeypatch.delitem(_translations.LABELS["zh"], "reasons")  # falls back to English
+    monkeypatch.delitem(_translations.BAND_NAMES["zh"], ev.band)  # shown as the key
+    found = english_left(visible_text(ev.to_html()), evidence_data(ev))
+    assert "Reasons" in found and ev.band in found
+
+
+def test_pages_declare_language_and_a_cjk_font_stack(market_evidence: dict):
+    zh, en = market_evidence["zh"].to_html(), market_evidence["en"].to_html()
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    stack = re.search(r"font-family: ([^;]+);", zh)
+    assert stack is not None
+    assert stack.group(1).startswith('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC"')
+    assert stack.group(1).endswith("sans-serif")
+    assert '"Microsoft YaHei"' in stack.group(1) and '"PingFang SC"' in stack.group(1)
+    assert '"Noto Sans CJK SC"' in re.search(r"font-family: ([^;]+);", en).group(1)  # type: ignore[union-attr]
+
+
+def test_band_family_and_json_follow_the_language(market_evidence: dict):
+    zh = market_evidence["zh"]
+    data = zh.to_dict()
+    assert data["language"] == "zh" and data["band"] == zh.band
+    assert data["band_text"] == _translations.BAND_NAMES["zh"][zh.band]
+    assert f"- **风险等级**: {data['band_text']}" in zh.to_markdown()
+    assert "| 价格 |" in zh.to_markdown() and "| pricing |" in market_evidence["en"].to_markdown()
