@@ -89,9 +89,12 @@ def test_column_dtypes_follow_the_contract(market: dict[str, pd.DataFrame]) -> N
         if name not in market:
             continue
         frame = market[name]
-        assert list(frame.columns[: len(spec.columns)]) == [c.name for c in spec.columns]
+        # every required column, and the optional ones the simulator writes, in order
+        expected = [c.name for c in spec.columns if c.required or c.name in frame.columns]
+        assert list(frame.columns[: len(expected)]) == expected
         for col in spec.columns:
-            assert str(frame[col.name].dtype) == kinds[col.kind], (name, col.name)
+            if col.name in frame.columns:
+                assert str(frame[col.name].dtype) == kinds[col.kind], (name, col.name)
 
 
 def test_truth_table_shape(market: dict[str, pd.DataFrame]) -> None:
@@ -741,3 +744,131 @@ def test_missing_brand_empties_a_stated_share_of_brands() -> None:
     assert honest == pytest.approx(0.30, abs=0.02)
     # 80% of a counterfeiter's listings are counterfeit (0.6), the rest cover goods (0.3).
     assert counterfeit == pytest.approx(0.8 * 0.6 + 0.2 * 0.3, abs=0.05)
+
+
+# --- digital goods and listing views (issue 16, item 2) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def digital() -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """A 400-seller marketplace (seed 2) and the same with 30% digital-goods shops."""
+    from riskscore.datasets import add_digital_goods
+
+    plain = make_marketplace(n_sellers=400, seed=2)
+    return plain, add_digital_goods(plain, share=0.3, seed=1)
+
+
+def test_digital_goods_pass_the_contract_and_touch_only_the_chosen_shops(digital) -> None:
+    plain, tables = digital
+    checked = validate({k: v for k, v in tables.items() if k != "truth"})
+    pd.testing.assert_frame_equal(checked["listing_views"], tables["listing_views"])
+    chosen = set(tables["truth"].loc[tables["truth"]["sells_digital"], "seller_id"])
+    types = tables["truth"].set_index("seller_id")["seller_type"]
+    assert chosen and not {types[s] for s in chosen} & {"fake_phone", "click_farm"}
+    listings = tables["listings"]
+    assert set(listings.loc[listings["category"] == "digital", "seller_id"]) == chosen
+    same = ~listings["seller_id"].isin(chosen)
+    pd.testing.assert_frame_equal(listings[same], plain["listings"][same])
+    assert listings.loc[~same, ["brand", "product_id"]].isna().all().all()
+    for name in ("sellers", "complaints", "labels", "products"):
+        assert tables[name] is plain[name]
+    orders, before = tables["orders"], plain["orders"]
+    moved = orders["seller_id"].isin(chosen)
+    pd.testing.assert_frame_equal(orders[~moved], before[~moved])
+    assert orders["quantity"].equals(before["quantity"])
+    assert plain["orders"] is before and "listing_views" not in plain  # input untouched
+
+
+def test_pirates_sell_cheap_copies_and_honest_shops_genuine_ones(digital) -> None:
+    _, tables = digital
+    listings = tables["listings"].merge(tables["truth"], on="seller_id")
+    listings = listings.loc[listings["category"] == "digital"]
+    pirate = listings["seller_type"].isin(["counterfeit", "counterfeit_ring"])
+    assert pirate.any() and (~pirate).any()
+    ref = listings["title"].map(lambda t: next(p for n, p in _ref_names() if n in t))
+    ratio = listings["price"] / ref
+    assert ratio[pirate].between(0.0, 0.125).all()
+    assert ratio[~pirate].between(0.84, 1.06).all()
+    assert listings.loc[pirate, "title"].str.contains("破解|网盘|百度云|cracked|cloud|打包").all()
+    assert listings.loc[~pirate, "title"].str.contains("正版|official").all()
+    # Orders are repriced: amount = new price x quantity x the same coupon (<= 1).
+    orders = tables["orders"].merge(listings[["listing_id", "price"]], on="listing_id")
+    full = orders["price"] * orders["quantity"]
+    assert (orders["amount"] <= full + 0.01).all() and (orders["amount"] >= 0.84 * full).all()
+
+
+def _works() -> tuple[tuple[str, str, str, float], ...]:
+    from riskscore.datasets._digital import WORKS
+
+    return WORKS
+
+
+def _ref_names() -> list[tuple[str, float]]:
+    """(name, price) for both languages of every work."""
+    return [(w[1], w[3]) for w in _works()] + [(w[2], w[3]) for w in _works()]
+
+
+def test_listing_views_are_daily_counts_while_the_listing_is_up(digital) -> None:
+    _, tables = digital
+    views = tables["listing_views"]
+    listings = tables["listings"].set_index("listing_id")
+    assert (views["views"] > 0).all()
+    assert (views["viewed_at"] == views["viewed_at"].dt.floor("D")).all()
+    assert not views.duplicated(["listing_id", "viewed_at"]).any()
+    assert views["listing_id"].map(listings["category"]).eq("digital").all()
+    assert views["seller_id"].equals(views["listing_id"].map(listings["seller_id"]))
+    created = views["listing_id"].map(listings["created_at"]).dt.floor("D")
+    assert (views["viewed_at"] >= created).all()
+    assert views["viewed_at"].between(START, END - pd.Timedelta(days=1)).all()
+    # A shop closed by a seller label gets no views from that day on.
+    labels = tables["labels"]
+    closed = labels.loc[labels["listing_id"].isna()].groupby("seller_id")["decided_at"].min()
+    at = views["seller_id"].map(closed)
+    assert not (views["viewed_at"] >= at.dt.floor("D")).any()
+    # Pirates convert fewer lookers into orders than honest shops.
+    orders = tables["orders"].groupby("listing_id").size()
+    per_seller = views.groupby("seller_id")["views"].sum()
+    n = orders.groupby(tables["listings"].set_index("listing_id")["seller_id"]).sum()
+    conv = (n.reindex(per_seller.index) / per_seller).dropna()
+    kind = tables["truth"].set_index("seller_id")["seller_type"].reindex(conv.index)
+    pirate = kind.isin(["counterfeit", "counterfeit_ring"])
+    assert conv[pirate].median() < 0.5 * conv[~pirate].median()
+
+
+def test_digital_goods_are_reproducible_and_off_at_share_zero(digital) -> None:
+    from riskscore.datasets import add_digital_goods
+
+    plain, tables = digital
+    again = add_digital_goods(plain, share=0.3, seed=1)
+    pd.testing.assert_frame_equal(again["listing_views"], tables["listing_views"])
+    pd.testing.assert_frame_equal(again["orders"], tables["orders"])
+    none = add_digital_goods(plain, share=0.0)
+    assert none["listing_views"].empty and not none["truth"]["sells_digital"].any()
+    pd.testing.assert_frame_equal(none["listings"], plain["listings"])
+    validate({k: v for k, v in none.items() if k != "truth"})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"share": 1.5}, r"'share' parameter of add_digital_goods must be a float in the range"),
+        ({"share": "a"}, r"'share' parameter .* Got 'a' instead"),
+        ({"seed": -1}, r"'seed' parameter of add_digital_goods must be an int >= 0\. Got -1"),
+        ({"seed": True}, r"'seed' parameter"),
+    ],
+)
+def test_digital_goods_reject_bad_parameters(digital, kwargs, match) -> None:
+    from riskscore.datasets import add_digital_goods
+
+    with pytest.raises(DatasetError, match=match):
+        add_digital_goods(digital[0], **kwargs)
+
+
+def test_digital_goods_need_the_truth_table(digital) -> None:
+    from riskscore.datasets import add_digital_goods
+
+    tables = {k: v for k, v in digital[0].items() if k != "truth"}
+    with pytest.raises(DatasetError, match=r"needs the tables .*; missing: truth"):
+        add_digital_goods(tables)
+    with pytest.raises(DatasetError, match=r"'tables' parameter .* Got list instead"):
+        add_digital_goods([])  # type: ignore[arg-type]

@@ -3,13 +3,16 @@
 :func:`make_marketplace` returns the contract tables of :mod:`riskscore.schema` plus a
 ``truth`` table (the simulated seller types) for evaluation only. :class:`Scenario`
 switches (named in :data:`SCENARIOS`) make it harder: drift, label noise, camouflaged
-rings, honest look-alikes, missing brands.
+rings, honest look-alikes, missing brands. :func:`add_digital_goods` turns a share of the
+shops into sellers of e-books, software and courses (genuine or pirated) and adds their
+daily ``listing_views``.
 """
 
 from __future__ import annotations
 
+from riskscore.datasets._digital import add_digital_goods
 from riskscore.datasets._marketplace import make_marketplace
 from riskscore.datasets._scenario import SCENARIOS, Scenario
 from riskscore.datasets._sellers import SELLER_TYPES
 
-__all__ = ["SCENARIOS", "SELLER_TYPES", "Scenario", "make_marketplace"]
+__all__ = ["SCENARIOS", "SELLER_TYPES", "Scenario", "add_digital_goods", "make_marketplace"]
