@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -165,7 +167,7 @@ def _score(
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def demo(
         out: Annotated[Path, typer.Option(help="Working folder for data, models, scores.")] = Path(
             "out/demo"
@@ -190,6 +192,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Simulate, validate, train, register and promote three models, score, explain."""
+        cli_output()
         import matplotlib
 
         matplotlib.use("Agg")

@@ -18,13 +18,15 @@ from typing import Annotated, Any
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def evaluate(
         model: Annotated[
             str | None, typer.Option(help="Model URI or folder (omit with --prequential).")
@@ -44,7 +46,9 @@ def register(app: typer.Typer) -> None:
         cutoffs: Annotated[str | None, typer.Option(help="--data: comma-separated cutoffs.")] = (
             None
         ),
-        n_cutoffs: Annotated[int, typer.Option("--n-cutoffs", min=1)] = 6,
+        n_cutoffs: Annotated[
+            int, typer.Option("--n-cutoffs", min=1, help="--data: number of cutoffs.")
+        ] = 6,
         freq: Annotated[str, typer.Option(help="--data: cutoff spacing.")] = "MS",
         horizon: Annotated[str, typer.Option(help="--data: label horizon.")] = "60D",
         capacity: Annotated[
@@ -54,11 +58,21 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(min=0, help="Rolling evaluation over this many windows.")
         ] = 0,
         bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replicates.")] = 200,
-        seed: Annotated[int, typer.Option()] = 0,
-        tracking_uri: Annotated[str | None, typer.Option("--tracking-uri")] = None,
+        seed: Annotated[
+            int, typer.Option(help="Seed of the bootstrap (and of the refits with --prequential).")
+        ] = 0,
+        tracking_uri: Annotated[
+            str | None,
+            typer.Option(
+                "--tracking-uri",
+                help="MLflow tracking URI of models:/ URIs (default: $MLFLOW_TRACKING_URI, else "
+                "sqlite:///mlflow.db).",
+            ),
+        ] = None,
         out: Annotated[Path | None, typer.Option(help="Write metrics, thresholds here.")] = None,
     ) -> None:
         """Evaluate a model on labelled data, or run a prequential (rolling) evaluation."""
+        cli_output()
         from riskscore.cli._args import check_out_folder
         from riskscore.cli._train import marketplace_training_set, prepare_table, read_table
         from riskscore.exceptions import TrainingError

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 
 class Format(StrEnum):
     """Evidence file formats."""
@@ -33,7 +35,7 @@ class Lang(StrEnum):
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def explain(
         seller_id: Annotated[str, typer.Argument(help="The seller to explain.")],
         data: Annotated[Path, typer.Option(help="Folder with one table per file.")],
@@ -69,6 +71,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Explain one seller's score with the records behind each reason."""
+        cli_output()
         from riskscore.cli._args import check_out_file, parse_time
         from riskscore.exceptions import ExplanationError
         from riskscore.explain import build_evidence

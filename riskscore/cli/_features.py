@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 
 class Entity(StrEnum):
     """Which entity gets one row each."""
@@ -39,7 +41,7 @@ def _windows(text: str) -> tuple[int, ...]:
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def features(
         data: Annotated[Path, typer.Option(help="Folder with one table per file.")],
         as_of: Annotated[
@@ -57,6 +59,7 @@ def register(app: typer.Typer) -> None:
         ] = "7,30,90",
     ) -> None:
         """Build every feature of an entity as known at --as-of and write them to --out."""
+        cli_output()
         from riskscore.cli._args import check_out_file, parse_time
         from riskscore.exceptions import FeatureError
         from riskscore.features import build_features

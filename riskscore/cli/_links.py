@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def links(
         seller_id: Annotated[str, typer.Argument(help="The seller to look at.")],
         data: Annotated[Path, typer.Option(help="Folder with one file per table.")],
@@ -40,6 +42,7 @@ def register(app: typer.Typer) -> None:
         ] = 50,
     ) -> None:
         """Show a seller's linked sellers: by which identifiers, their labels and scores."""
+        cli_output()
         from riskscore.cli._args import parse_time
         from riskscore.exceptions import FeatureError
         from riskscore.features.network import seller_web

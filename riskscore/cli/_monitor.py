@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 if TYPE_CHECKING:
     from riskscore.monitor import Reference
 
@@ -26,7 +28,7 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def monitor(
         reference: Annotated[
             Path | None, typer.Option(help="monitor_reference.json, or the folder holding it.")
@@ -58,6 +60,7 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option(help="Print the status line only.")] = False,
     ) -> None:
         """Compare a scoring run with the reference; exit 3 when an "act" threshold is crossed."""
+        cli_output(quiet=quiet)
         from riskscore.cli._args import check_out_folder
         from riskscore.io import read_table
         from riskscore.monitor import MonitorError, Reference, Thresholds, compare

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def simulate(
         out: Annotated[Path, typer.Option(help="Folder to write the tables into.")],
         sellers: Annotated[int, typer.Option(help="Number of sellers.")] = 2000,
@@ -20,6 +22,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     ) -> None:
         """Simulate a marketplace (sellers, listings, orders, complaints, labels)."""
+        cli_output()
         from riskscore.datasets import make_marketplace
         from riskscore.io import write_tables
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -197,7 +199,7 @@ def _print_result(result: Any) -> None:
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def train(
         table: Annotated[
             Path | None,
@@ -234,7 +236,11 @@ def register(app: typer.Typer) -> None:
         ] = 100,
         cost_ratio: Annotated[
             float | None,
-            typer.Option("--cost-ratio", help="Bands from cost(missed)/cost(review) instead."),
+            typer.Option(
+                "--cost-ratio",
+                help="Set the bands from the cost of a missed case over the cost of a "
+                "review (e.g. 20) instead of from --capacity.",
+            ),
         ] = None,
         class_weight: Annotated[
             str | None, typer.Option("--class-weight", help="'balanced' or a positive weight.")
@@ -243,7 +249,10 @@ def register(app: typer.Typer) -> None:
         search_iter: Annotated[
             int, typer.Option("--search-iter", min=0, help="Random-search trials (0: none).")
         ] = 0,
-        test_windows: Annotated[int, typer.Option("--test-windows", min=1)] = 1,
+        test_windows: Annotated[
+            int,
+            typer.Option("--test-windows", min=1, help="Newest time windows held out to test on."),
+        ] = 1,
         valid_windows: Annotated[
             int | None,
             typer.Option(
@@ -266,7 +275,12 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         min_positives: Annotated[
-            int, typer.Option("--min-positives", min=1, help="Fewest positives on the train side.")
+            int,
+            typer.Option(
+                "--min-positives",
+                min=1,
+                help="Fewest positive labels the train side needs (fewer: an error).",
+            ),
         ] = 30,
         refit: Annotated[
             bool,
@@ -291,7 +305,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replicates.")] = 200,
         tracking_uri: Annotated[
-            str | None, typer.Option("--tracking-uri", help="Default: $MLFLOW_TRACKING_URI.")
+            str | None,
+            typer.Option(
+                "--tracking-uri",
+                help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else "
+                "sqlite:///mlflow.db).",
+            ),
         ] = None,
         log: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
         register_model: Annotated[
@@ -306,6 +325,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Train a LightGBM risk model with a logistic baseline; log, register, promote."""
+        cli_output()
         from riskscore.cli._args import check_out_folder
         from riskscore.exceptions import TrainingError
 

@@ -7,15 +7,18 @@ from typing import Annotated
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def validate(
         data: Annotated[Path, typer.Option(help="Folder with one file per table.")],
     ) -> None:
         """Validate marketplace tables; print a summary or every problem found."""
+        cli_output()
         from riskscore.io import load_tables
         from riskscore.summary import summarize
 
