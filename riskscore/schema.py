@@ -72,6 +72,8 @@ class ColumnSpec:
         cancellations end an order) a row with this time must also have that status.
     final : bool
         See ``status_time_of``.
+    status_column : str, default "status"
+        The column ``status_time_of`` reads (``outcome`` for a label's ``reversed_at``).
     """
 
     name: str
@@ -84,6 +86,7 @@ class ColumnSpec:
     not_before: str | None = None
     status_time_of: str | None = None
     final: bool = False
+    status_column: str = "status"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,18 @@ class TableSpec:
 ORDER_STATUSES = ("paid", "shipped", "delivered", "refunded", "cancelled")
 COMPLAINT_KINDS = ("counterfeit", "not_received", "not_as_described", "other")
 LABEL_KINDS = ("counterfeit", "fraud")
+#: What a review decided: only ``confirmed`` is a positive; ``cleared`` (reviewed, found
+#: honest) and ``reversed`` (confirmed, then overturned on appeal at ``reversed_at``) are not.
+LABEL_OUTCOMES = ("confirmed", "cleared", "reversed")
+#: What triggered the review. Only ``random_audit`` rows form an unbiased sample.
+LABEL_SOURCES = (
+    "model",
+    "rule",
+    "buyer_report",
+    "test_buy",
+    "rights_holder",
+    "random_audit",
+)
 
 CONTRACT: dict[str, TableSpec] = {
     spec.name: spec
@@ -315,6 +330,45 @@ CONTRACT: dict[str, TableSpec] = {
                 ),
                 ColumnSpec("label", "str", "Outcome kind.", allowed=LABEL_KINDS),
                 ColumnSpec("decided_at", "datetime", "When the outcome was decided."),
+                ColumnSpec(
+                    "outcome",
+                    "str",
+                    "What the review decided: confirmed (a positive), cleared (reviewed and "
+                    "found honest) or reversed (overturned on appeal at reversed_at). "
+                    "Without the column every row is confirmed.",
+                    required=False,
+                    allowed=LABEL_OUTCOMES,
+                ),
+                ColumnSpec(
+                    "source",
+                    "str",
+                    "What triggered the review: model, rule, buyer_report, test_buy, "
+                    "rights_holder or random_audit (the only unbiased sample).",
+                    required=False,
+                    nullable=True,
+                    allowed=LABEL_SOURCES,
+                ),
+                ColumnSpec(
+                    "reversed_at",
+                    "datetime",
+                    "When a confirmed outcome was overturned; set exactly on reversed rows. "
+                    "Before reversed_at the row still counts as confirmed (point-in-time).",
+                    required=False,
+                    nullable=True,
+                    not_before="decided_at",
+                    status_time_of="reversed",
+                    final=True,
+                    status_column="outcome",
+                ),
+                ColumnSpec(
+                    "selection_probability",
+                    "float",
+                    "For random_audit rows: the probability the entity was drawn for the "
+                    "audit (inverse-probability weights are 1 / this).",
+                    required=False,
+                    nullable=True,
+                    non_negative=True,
+                ),
             ),
         ),
         TableSpec(
@@ -778,14 +832,14 @@ def _check_values(
                 f"{MAX_TIMESTAMP.date()}) in {_examples(frame, spec, bad)}; check the "
                 "unit (seconds vs milliseconds) and the year"
             )
-    status = frame.get("status") if col.status_time_of is not None else None
+    status = frame.get(col.status_column) if col.status_time_of is not None else None
     if status is not None:
         has_status = (status == col.status_time_of).fillna(False).to_numpy(dtype=bool)
         missing_time = has_status & na
         if missing_time.any():
             problems.append(
-                f"{where}: missing in {_examples(frame, spec, missing_time)} whose status is "
-                f"'{col.status_time_of}'; give the time the order became "
+                f"{where}: missing in {_examples(frame, spec, missing_time)} whose "
+                f"{col.status_column} is '{col.status_time_of}'; give the time the row became "
                 f"{col.status_time_of}, or leave the {col.name} column out (then the rates "
                 "read the latest status and are marked not point-in-time)"
             )
@@ -793,9 +847,10 @@ def _check_values(
             other = ~has_status & ~na
             if other.any():
                 problems.append(
-                    f"{where}: set in {_examples(frame, spec, other)} whose status is not "
-                    f"'{col.status_time_of}'; a {col.status_time_of} order ends there, so "
-                    f"its status must be '{col.status_time_of}' (or clear {col.name})"
+                    f"{where}: set in {_examples(frame, spec, other)} whose "
+                    f"{col.status_column} is not '{col.status_time_of}'; a "
+                    f"{col.status_time_of} row ends there, so its {col.status_column} must "
+                    f"be '{col.status_time_of}' (or clear {col.name})"
                 )
     earlier = frame.get(col.not_before) if col.not_before is not None else None
     if earlier is not None and pd.api.types.is_datetime64_dtype(earlier.dtype):

@@ -19,6 +19,7 @@ import pyarrow as pa
 from riskscore.datasets import _catalogue as cat
 from riskscore.datasets import _ids
 from riskscore.datasets import _scenario as sc
+from riskscore.datasets._enforcement import Reviews, review_rounds
 from riskscore.datasets._listings import (
     PRODUCT,
     UNBRANDED,
@@ -42,7 +43,7 @@ from riskscore.datasets._sellers import (
     plan_sellers,
 )
 from riskscore.exceptions import DatasetError
-from riskscore.schema import ORDER_STATUSES
+from riskscore.schema import LABEL_KINDS, LABEL_OUTCOMES, LABEL_SOURCES, ORDER_STATUSES
 
 __all__ = ["SCENARIOS", "SELLER_TYPES", "Scenario", "make_marketplace"]
 
@@ -119,7 +120,8 @@ def make_marketplace(
         Switches that break the easy patterns above, to test a model against harder
         data: a name from :data:`SCENARIOS` (``"default"``, ``"drift"``,
         ``"label_noise"``, ``"camouflage"``, ``"honest_lookalikes"``,
-        ``"missing_brand"``, ``"hard"`` for all of them) or a :class:`Scenario`.
+        ``"missing_brand"``, ``"hard"`` for all of those, ``"selective_enforcement"``)
+        or a :class:`Scenario`.
 
         - ``drift``: fraud (fake-phone bursts, click farms) only in the first 40% of the
           period, then it stops; counterfeiters turning bad later price like honest
@@ -136,6 +138,12 @@ def make_marketplace(
           sells genuine goods at 0.40-0.65x reference. None of them is labelled.
         - ``missing_brand``: no brand on 30% of branded listings (60% of counterfeit
           ones); titles still name it.
+        - ``selective_enforcement``: the labels table holds reviews (monthly: the
+          champion's top 3% of active sellers plus a random audit of 2%, 4% for sellers
+          under 90 days old), with ``outcome`` (confirmed / cleared / reversed),
+          ``source`` (model / random_audit), ``reversed_at`` and the audit's
+          ``selection_probability``; no listing labels. Bad sellers the champion misses
+          stay unlabelled unless an audit draws them.
 
         Default (None or ``"default"``): none, and tables identical to earlier releases.
         With any switch on, ``truth`` has one more column, ``scenario_role``: what the
@@ -207,6 +215,7 @@ def make_marketplace(
         complaints.kind = np.where(late, NOT_AS_DESCRIBED, complaints.kind)
     created = _listing_times(rng, sellers, listings, orders)
     labels = _labels(rng, sellers, listings, created)
+    reviews = review_rounds(srng, sellers) if scen.selective_enforcement else None
     no_brand = None
     if scen.missing_brand:
         share = np.where(
@@ -224,6 +233,7 @@ def make_marketplace(
         labels,
         no_brand=no_brand,
         roles=bool(scen.active),
+        reviews=reviews,
     )
 
 
@@ -328,6 +338,28 @@ def _labels(
     return seller, listing, kind, t
 
 
+def _review_frame(
+    start: pd.Timestamp, reviews: Reviews, seller_ids: pa.Array, seller_rank: np.ndarray
+) -> pd.DataFrame:
+    """Build the labels table of the ``selective_enforcement`` scenario (a row a review)."""
+    time = _timestamps(start, reviews.t)
+    order = np.lexsort((reviews.kind, seller_rank[reviews.seller], time))
+    n = len(reviews.seller)
+    return _frame(
+        {
+            "seller_id": seller_ids.take(pa.array(reviews.seller)),
+            "listing_id": pa.nulls(n, pa.string()),
+            "label": _ids.take(LABEL_KINDS, reviews.kind),
+            "decided_at": time,
+            "outcome": _ids.take(LABEL_OUTCOMES, reviews.outcome),
+            "source": _ids.take(LABEL_SOURCES, reviews.source),
+            "reversed_at": _timestamps(start, reviews.reversed_t),
+            "selection_probability": reviews.probability,
+        },
+        order,
+    )
+
+
 def _timestamps(start: pd.Timestamp, t: np.ndarray) -> np.ndarray:
     """Float days since ``start`` -> ``datetime64[us]``, floored to whole seconds; nan -> NaT."""
     t = np.asarray(t)
@@ -374,6 +406,7 @@ def _assemble(
     *,
     no_brand: np.ndarray | None = None,
     roles: bool = False,
+    reviews: Reviews | None = None,
 ) -> dict[str, pd.DataFrame]:
     n = sellers.n
     reg_time = _timestamps(start, sellers.reg)
@@ -497,19 +530,22 @@ def _assemble(
         c_order,
     )
 
-    l_seller, l_listing, l_kind, l_t = labels
-    l_time = _timestamps(start, l_t)
-    l_listing_rank = np.where(l_listing < 0, -1, listing_rank[np.maximum(l_listing, 0)])
-    l_order = np.lexsort((l_listing_rank, seller_rank[l_seller], l_time))
-    labels_df = _frame(
-        {
-            "seller_id": seller_ids.take(pa.array(l_seller)),
-            "listing_id": _ids.take(listing_ids, np.maximum(l_listing, 0), l_listing < 0),
-            "label": _ids.take(("counterfeit", "fraud"), l_kind),
-            "decided_at": l_time,
-        },
-        l_order,
-    )
+    if reviews is None:
+        l_seller, l_listing, l_kind, l_t = labels
+        l_time = _timestamps(start, l_t)
+        l_listing_rank = np.where(l_listing < 0, -1, listing_rank[np.maximum(l_listing, 0)])
+        l_order = np.lexsort((l_listing_rank, seller_rank[l_seller], l_time))
+        labels_df = _frame(
+            {
+                "seller_id": seller_ids.take(pa.array(l_seller)),
+                "listing_id": _ids.take(listing_ids, np.maximum(l_listing, 0), l_listing < 0),
+                "label": _ids.take(("counterfeit", "fraud"), l_kind),
+                "decided_at": l_time,
+            },
+            l_order,
+        )
+    else:
+        labels_df = _review_frame(start, reviews, seller_ids, seller_rank)
     return {
         "sellers": sellers_df,
         "products": products_df,

@@ -31,6 +31,14 @@ so a model (and the training diagnostics) can be tested against data that fights
     into discounters, and every discounter sells genuine goods at 0.40-0.65x reference
     (outlets, grey imports, clearance), inside the counterfeit price range. None of them
     is ever labelled. Why: low prices and "1:1" are evidence, not proof.
+``selective_enforcement``
+    Labels are the outcomes of reviews, as on a real platform: each month the current
+    champion sends its top-scored sellers to review and a random audit draws a small
+    share of all active sellers (twice as many new ones) whatever their score; reviews
+    confirm or clear, a few confirmations are mistakes and some are reversed on appeal
+    (see :mod:`riskscore.datasets._enforcement`). Bad sellers the champion does not see
+    stay unlabelled. Why: almost every real label follows a review the current system
+    triggered, so metrics on all labels measure the sample it chose.
 ``missing_brand``
     The brand field is empty on :data:`MISSING_BRAND_SHARE` of branded listings of
     honest shops and :data:`MISSING_BRAND_SHARE_COUNTERFEIT` of counterfeit listings
@@ -107,6 +115,9 @@ class Scenario:
         Honest "1:1 scale" model shops and deep (honest) discounters.
     missing_brand : bool, default False
         Listings whose brand field is empty.
+    selective_enforcement : bool, default False
+        Labels come from reviews the current champion triggers plus a random audit
+        (not part of ``"hard"``: it changes what is measured, not what is learnt).
 
     Examples
     --------
@@ -121,6 +132,7 @@ class Scenario:
     camouflage: bool = False
     honest_lookalikes: bool = False
     missing_brand: bool = False
+    selective_enforcement: bool = False
 
     @property
     def active(self) -> tuple[str, ...]:
@@ -129,12 +141,21 @@ class Scenario:
 
 
 SWITCHES: tuple[str, ...] = tuple(f.name for f in fields(Scenario))
+#: The switches ``"hard"`` turns on: the ones that make learning harder.
+HARD_SWITCHES: tuple[str, ...] = (
+    "drift",
+    "label_noise",
+    "camouflage",
+    "honest_lookalikes",
+    "missing_brand",
+)
 
-#: Named scenarios: ``"default"`` (all off), one per switch, and ``"hard"`` (all on).
+#: Named scenarios: ``"default"`` (all off), one per switch, and ``"hard"`` (every
+#: switch of :data:`HARD_SWITCHES` on).
 SCENARIOS: dict[str, Scenario] = {
     "default": Scenario(),
     **{name: Scenario(**{name: True}) for name in SWITCHES},
-    "hard": Scenario(**dict.fromkeys(SWITCHES, True)),
+    "hard": Scenario(**dict.fromkeys(HARD_SWITCHES, True)),
 }
 
 

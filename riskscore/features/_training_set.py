@@ -32,6 +32,7 @@ from riskscore.features import _backend
 from riskscore.features._build import TimeLike, _check_entity, build_features, parse_time
 from riskscore.features._catalog import Entity, catalog
 from riskscore.features._context import DEFAULT_PRIOR_WEIGHT, KEYS
+from riskscore.features._outcomes import positive_labels
 from riskscore.schema import LABEL_KINDS
 
 __all__ = [
@@ -97,6 +98,9 @@ def _pandas_table(native: Any, columns: Sequence[str]) -> pd.DataFrame:
 def label_events(tables: Mapping[str, Any], entity: Entity, target: str) -> pd.DataFrame:
     """Return ``entity_id, decided_at`` of every label of kind ``target`` for ``entity``.
 
+    Only confirmed outcomes count: rows whose ``outcome`` is ``cleared`` or ``reversed``
+    are not positives (a target is read with what is known now, so every dated reversal
+    applies; features as of a moment count a reversed row until its ``reversed_at``).
     Seller labels are the rows without a ``listing_id``. A listing is labelled by a row
     naming it, or by a seller row for its seller: a seller found selling counterfeits
     taints every listing it has (so a listing model learns from both kinds of evidence).
@@ -114,7 +118,11 @@ def label_events(tables: Mapping[str, Any], entity: Entity, target: str) -> pd.D
         raise FeatureError(
             "a training set needs the 'labels' table (enforcement outcomes with decided_at)"
         )
-    labels = _pandas_table(tables["labels"], ["seller_id", "listing_id", "label", "decided_at"])
+    labels = _pandas_table(
+        tables["labels"],
+        ["seller_id", "listing_id", "label", "decided_at", "outcome", "reversed_at"],
+    )
+    labels = positive_labels(labels)  # cleared and reversed rows are not positives
     if "listing_id" not in labels.columns:
         labels["listing_id"] = pd.Series(pd.NA, index=labels.index, dtype="str")
     labels = labels[labels["label"] == target]

@@ -66,6 +66,7 @@ from riskscore.features._network_links import (
     hub_weight,
 )
 from riskscore.features._network_views import seller_links, seller_web
+from riskscore.features._outcomes import positive_labels
 
 __all__ = [
     "FAMILIES",
@@ -327,11 +328,18 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
 # -- features ---------------------------------------------------------------------------
 
 
-def _seeds(labels: nw.LazyFrame | None, ids: pd.Index) -> dict[str, np.ndarray]:
-    """Sellers labelled counterfeit / fraud (seller-level labels only)."""
+def _seeds(
+    labels: nw.LazyFrame | None, ids: pd.Index, moment: nw.Expr | None = None
+) -> dict[str, np.ndarray]:
+    """Return the sellers labelled counterfeit / fraud (seller-level labels only).
+
+    Only rows still confirmed at ``moment`` count: cleared rows never, a reversed row
+    until its ``reversed_at``.
+    """
     seeds = {kind: np.zeros(len(ids), dtype=bool) for kind in ("counterfeit", "fraud")}
     if labels is None:
         return seeds
+    labels = positive_labels(labels, moment)
     if "listing_id" in labels.collect_schema().names():
         labels = labels.filter(nw.col("listing_id").is_null())
     known = labels.select("seller_id", "label").unique().collect().to_pandas()
@@ -444,7 +452,7 @@ def network_frame(
     if not ids.is_unique:
         raise FeatureError("sellers.seller_id is not unique; validate the tables first")
     links = _links(sellers, _orders_for_links(ctx), ids, params)
-    seeds = _seeds(ctx.table("labels"), ids) if ctx.has("labels") else None
+    seeds = _seeds(ctx.table("labels"), ids, ctx.moment(ctx.as_of)) if ctx.has("labels") else None
     values = _neighbour_values(ctx, ids) if neighbours else {}
     return _features(ids, links, seeds, values, params)
 
