@@ -1,0 +1,140 @@
+"""Answer "what would this rule have done last quarter?" in one call, for notebooks and the demo.
+
+:func:`what_if_rules` backtests a rule set (and, when given, a baseline rule set and a
+model band) over the last ``n_cutoffs`` month starts whose label window has closed, with
+the ``main_category`` column of the example rule set computed as of each cutoff by
+:func:`main_category`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from riskscore.backtest._errors import BacktestError
+
+if TYPE_CHECKING:
+    from riskscore.backtest._result import BacktestResult
+
+__all__ = ["main_category", "what_if_rules"]
+
+
+def main_category(tables: Mapping[str, Any], cutoff: Any) -> pd.DataFrame:
+    """Return ``seller_id, main_category``: the category of most listings before ``cutoff``.
+
+    Ties go to the first category in alphabetical order; sellers with no listing yet get
+    no row (their ``main_category`` is NULL, so no condition on it fires). This is the
+    declared column of ``examples/rules/marketplace.yaml`` (see ``docs/rules.md``).
+
+    Examples
+    --------
+    >>> listings = pd.DataFrame({"seller_id": ["S1", "S1", "S1", "S2"],
+    ...     "category": ["phones", "bags", "phones", "bags"],
+    ...     "created_at": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04",
+    ...                                   "2024-03-01"])})
+    >>> main_category({"listings": listings}, "2024-02-01").to_dict("records")
+    [{'seller_id': 'S1', 'main_category': 'phones'}]
+    """
+    listings = tables["listings"]
+    if not isinstance(listings, pd.DataFrame):
+        listings = listings.to_pandas()
+    created = pd.to_datetime(listings["created_at"])
+    if isinstance(created.dtype, pd.DatetimeTZDtype):
+        created = created.dt.tz_convert("UTC").dt.tz_localize(None)
+    before = listings.loc[(created < pd.Timestamp(cutoff)).to_numpy(), ["seller_id", "category"]]
+    counts = before.groupby(["seller_id", "category"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["seller_id", "n", "category"], ascending=[True, False, True])
+    top = counts.drop_duplicates("seller_id")[["seller_id", "category"]]
+    return top.rename(columns={"category": "main_category"}).reset_index(drop=True)
+
+
+def _columns_for(rulesets: Sequence[Any]) -> Any:
+    declared = set().union(*(set(r.columns) for r in rulesets)) if rulesets else set()
+    unknown = sorted(declared - {"main_category"})
+    if unknown:
+        raise BacktestError(
+            f"the rule set(s) declare column(s) {unknown} that what_if_rules cannot compute "
+            "(it computes main_category only); fix: call riskscore.backtest.backtest with "
+            "columns=your function (tables, cutoff) -> DataFrame"
+        )
+    return main_category if declared else None
+
+
+def what_if_rules(
+    tables: Mapping[str, Any],
+    rules: Any,
+    *,
+    baseline: Any = None,
+    models: Any = (),
+    band: str | None = None,
+    target: str = "fraud",
+    horizon: str = "60D",
+    n_cutoffs: int = 3,
+    cutoffs: Sequence[Any] | None = None,
+    n_bootstrap: int = 200,
+    seed: int = 0,
+) -> BacktestResult:
+    """Backtest ``rules`` over last quarter's month starts (beside ``baseline`` or a band).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Marketplace tables with labels.
+    rules : RuleSet or path
+        The new rule set.
+    baseline : RuleSet or path, optional
+        The rule set in production today; compared with ``rules`` (``rules - baseline``).
+    models : sequence, optional
+        Model(s) whose scores the rules read (see :func:`~riskscore.backtest.backtest`).
+    band : str, optional
+        Also backtest "the model's band or higher" (first policy when given).
+    target, horizon
+        The label kind and window.
+    n_cutoffs : int, default 3
+        Month starts, the last ``horizon`` before the data ends
+        (:func:`riskscore.features.default_cutoffs`).
+    cutoffs : sequence, optional
+        Explicit cutoffs instead.
+    n_bootstrap, seed
+        The comparison's bootstrap.
+
+    Returns
+    -------
+    BacktestResult
+        Policies in the order: band (if any), baseline (if any), ``rules``; the
+        comparison is between the first two.
+
+    Examples
+    --------
+    >>> from riskscore.datasets import make_marketplace
+    >>> from riskscore.rules import RuleSet
+    >>> tables = make_marketplace(n_sellers=150, seed=0)
+    >>> new = RuleSet.from_dict({"name": "new", "version": "1", "rules": [
+    ...     {"name": "cheap_new_shop", "when": "account__age_days < 60 AND "
+    ...      "pricing__median_price_ratio < 0.6", "action": "review",
+    ...      "reason": {"en": "New shop selling cheap", "zh": "新店低价销售"}}]})
+    >>> result = what_if_rules(tables, new, n_bootstrap=0)
+    >>> len(result.settings["cutoffs"]), result.policies
+    (3, ['new@1'])
+    """
+    from riskscore.backtest._run import _ruleset, backtest
+    from riskscore.features import default_cutoffs
+
+    new = _ruleset(rules, 0)
+    rulesets = [new] if baseline is None else [_ruleset(baseline, 1), new]
+    moments = list(cutoffs) if cutoffs else default_cutoffs(tables, horizon, n_cutoffs)  # type: ignore[arg-type]
+    return backtest(
+        tables,
+        moments,
+        entity=new.entity,
+        target=target,
+        horizon=horizon,
+        models=models,
+        rulesets=rulesets,
+        band=band,
+        columns=_columns_for(rulesets),
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+    )
