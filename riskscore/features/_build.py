@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS
+from riskscore._progress import step, track
 from riskscore.exceptions import FeatureError
 from riskscore.features import _backend
 from riskscore.features._catalog import (
@@ -389,9 +390,14 @@ def _cached_market(
         if entry is not None and all(a is b for a, b in zip(entry[0], held, strict=True)):
             _MARKETS.move_to_end(key)
             return entry[1]
-    market = market_stats(
-        tables, moment, backend=backend, windows=params.windows, prior_weight=params.prior_weight
-    )
+    with step("features", f"marketplace statistics as of {moment:%Y-%m-%d}"):
+        market = market_stats(
+            tables,
+            moment,
+            backend=backend,
+            windows=params.windows,
+            prior_weight=params.prior_weight,
+        )
     with _MARKETS_LOCK:
         _MARKETS[key] = (held, market)
         while len(_MARKETS) > _MARKETS_KEPT:
@@ -448,7 +454,9 @@ def _entity_frame(
     """Compute the families of ``plan``; return the ``wanted`` ones joined and filled."""
     key = KEYS[entity]
     result = universe(ctx, entity)
-    for family in plan:
+    # progress per family of full builds only: scoped builds (scoring a few ids) are quick
+    label = f"features {ctx.as_of:%Y-%m-%d}"
+    for family in plan if ctx.scoped else track(plan, label, describe=lambda f: f.name):
         filled = run_family(ctx, family)
         if wanted is None or family.name in wanted:
             result = result.join(filled, on=key, how="left")

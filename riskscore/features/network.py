@@ -48,6 +48,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import step
 from riskscore.exceptions import FeatureError
 from riskscore.features._backend import lazy_like
 from riskscore.features._catalog import Family, FeatureSpec
@@ -451,10 +452,12 @@ def network_frame(
     ids = _seller_ids(sellers)
     if not ids.is_unique:
         raise FeatureError("sellers.seller_id is not unique; validate the tables first")
-    links = _links(sellers, _orders_for_links(ctx), ids, params)
+    with step("network", f"links between {len(ids):,} sellers"):
+        links = _links(sellers, _orders_for_links(ctx), ids, params)
     seeds = _seeds(ctx.table("labels"), ids, ctx.moment(ctx.as_of)) if ctx.has("labels") else None
     values = _neighbour_values(ctx, ids) if neighbours else {}
-    return _features(ids, links, seeds, values, params)
+    with step("network", "web size, neighbour labels and label walk"):
+        return _features(ids, links, seeds, values, params)
 
 
 # -- registration -----------------------------------------------------------------------
