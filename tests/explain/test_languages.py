@@ -380,3 +380,31 @@ def test_band_family_and_json_follow_the_language(market_evidence: dict):
     assert data["band_text"] == _translations.BAND_NAMES["zh"][zh.band]
     assert f"- **风险等级**: {data['band_text']}" in zh.to_markdown()
     assert "| 价格 |" in zh.to_markdown() and "| pricing |" in market_evidence["en"].to_markdown()
+
+
+# -- the Chinese page in a real browser ---------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_chinese_page_renders_real_glyphs_in_chromium(market_evidence: dict, tmp_path):
+    from tests._browser import assert_cjk_glyphs, assert_renders
+
+    page = market_evidence["zh"].write(tmp_path / "zh.html")
+    assert assert_cjk_glyphs(page, tmp_path) == "Noto Sans CJK SC"
+    assert_renders(page, tmp_path)
+
+
+@pytest.mark.browser
+def test_the_glyph_check_fails_when_the_font_is_missing(market_evidence: dict, tmp_path):
+    from tests._browser import assert_cjk_glyphs, cjk_glyph_report
+
+    html = market_evidence["zh"].to_html()
+    stack = _translations.FONT_STACKS["zh"]
+    assert stack in html
+    page = tmp_path / "no-font.html"
+    page.write_text(html.replace(stack, '"No Such CJK Font"'), encoding="utf-8")
+    report = cjk_glyph_report(page, tmp_path)
+    assert report["stack"] == ["No Such CJK Font"]
+    assert report["fonts"] == [{"family": "No Such CJK Font", "installed": False}]
+    with pytest.raises(pytest.fail.Exception, match="no font of the page's stack"):
+        assert_cjk_glyphs(page, tmp_path)
