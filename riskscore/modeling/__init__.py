@@ -11,6 +11,10 @@ The public surface is exactly :data:`__all__`:
 * Building blocks: splits (:func:`time_split`, :func:`rolling_splits`, ...), LightGBM
   defaults (:data:`DEFAULT_PARAMS`, :func:`lgbm_params`, :func:`random_search`), the
   baseline, calibration, the 0–1000 risk scale and bands.
+* Comparing two models on the same rows (what the promotion gate decides on):
+  :func:`paired_prequential` / :func:`paired_frame` → :func:`compare_paired` →
+  :class:`PairedComparison` (paired entity bootstrap of the differences, per-slice flag
+  rate and FPR via :func:`slice_comparison`, :func:`slice_rates`, :func:`wilson_interval`).
 """
 
 from riskscore.modeling._ablation import families_to_leave_out, family_ablation, pool_ablation
@@ -36,7 +40,14 @@ from riskscore.modeling._lgbm import (
     random_search,
 )
 from riskscore.modeling._model import FORMAT_VERSION, RiskModel, column_diff
+from riskscore.modeling._paired import (
+    PairedComparison,
+    compare_paired,
+    paired_frame,
+    paired_prequential,
+)
 from riskscore.modeling._recipe import marketplace_config, marketplace_training_set
+from riskscore.modeling._slices import slice_comparison, slice_rates, wilson_interval
 from riskscore.modeling._split import (
     SIDES,
     Split,
@@ -63,6 +74,7 @@ __all__ = [
     "Bands",
     "Calibrator",
     "EvaluationResult",
+    "PairedComparison",
     "RiskModel",
     "RiskScale",
     "SearchResult",
@@ -73,6 +85,7 @@ __all__ = [
     "bands_from_capacity",
     "bands_from_cost",
     "column_diff",
+    "compare_paired",
     "evaluate",
     "families_to_leave_out",
     "family_ablation",
@@ -85,12 +98,17 @@ __all__ = [
     "make_training_table",
     "marketplace_config",
     "marketplace_training_set",
+    "paired_frame",
+    "paired_prequential",
     "pool_ablation",
     "prequential",
     "random_search",
     "rolling_splits",
+    "slice_comparison",
+    "slice_rates",
     "stratified_split",
     "threshold_table",
     "time_split",
     "train",
+    "wilson_interval",
 ]

@@ -26,6 +26,7 @@ from riskscore.exceptions import TrainingError
 from riskscore.metrics import pr_auc
 from riskscore.modeling._ablation import _DEFAULT_PAIRS, _family, _verdict
 from riskscore.modeling._lgbm import fit_lgbm_rounds
+from riskscore.modeling._paired import _cluster_weights, _weighted_pr_auc
 
 __all__ = ["FAMILY_VALUE_COLUMNS", "family_value", "family_value_records"]
 
@@ -40,35 +41,6 @@ FAMILY_VALUE_COLUMNS = (
     "lost_hi",
     "verdict",
 )
-
-
-def _weighted_pr_auc(y: np.ndarray, s: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Average precision of ``(y, s)`` under each row of ``weights`` (shape ``(B, n)``)."""
-    order = np.argsort(-s, kind="stable")
-    s_sorted, y_sorted = s[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s_sorted) != 0), y.size - 1]
-    w = weights[:, order]
-    tp = np.cumsum(w * y_sorted, axis=1)[:, last]
-    total = np.cumsum(w, axis=1)[:, last]
-    n_pos = tp[:, -1:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.where(total > 0, tp / np.maximum(total, 1e-300), 0.0)
-        recall = tp / n_pos
-    steps = np.diff(np.c_[np.zeros((w.shape[0], 1)), recall], axis=1)
-    out: np.ndarray = np.where(n_pos[:, 0] > 0, (steps * precision).sum(axis=1), np.nan)
-    return out
-
-
-def _cluster_weights(clusters: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """Row weights of ``n_boot`` bootstrap draws of whole clusters (entities)."""
-    codes, uniques = pd.factorize(pd.Series(clusters), sort=True)
-    n = len(uniques)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(n_boot, n))
-    flat = (draws + np.arange(n_boot)[:, None] * n).ravel()
-    counts = np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n)
-    weights: np.ndarray = counts[:, codes].astype(np.float64)
-    return weights
 
 
 def family_value(
