@@ -40,6 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskscore._deprecation import renamed_argument
+from riskscore._progress import track
 from riskscore._validation import (
     as_float_array,
     as_labels,
@@ -508,7 +509,7 @@ def bootstrap_intervals(
     rng = np.random.default_rng(seed)
     names = list(arrays)
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-    for _ in range(n_boot):
+    for _ in track(range(n_boot), "bootstrap replicates"):
         idx = _resample_within_groups(g, rng)
         for name in names:
             sc, pr = arrays[name]

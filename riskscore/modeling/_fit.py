@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import step
 from riskscore.metrics import metric_table, slice_metrics
 from riskscore.modeling._bands import (
     Bands,
@@ -148,32 +149,34 @@ def fit_evaluated(
     )
     search_trials = None
     if c.search_iter > 1:
-        found = random_search(
+        with step("train", f"random search over {c.search_iter} settings"):
+            found = random_search(
+                X[tr],
+                y[tr],
+                X[va],
+                y[va],
+                base_params=base,
+                feature_names=prep.features,
+                categorical=cat_idx,
+                n_iter=c.search_iter,
+                budget_seconds=c.search_budget_seconds,
+                seed=c.seed,
+                num_boost_round=c.num_boost_round,
+                early_stopping_rounds=c.early_stopping_rounds,
+            )
+        base, search_trials = found.best_params, found.trials
+    with step("train", f"LightGBM on {tr.size:,} rows (at most {c.num_boost_round} rounds)"):
+        booster = fit_lgbm(
             X[tr],
             y[tr],
             X[va],
             y[va],
-            base_params=base,
+            params=base,
             feature_names=prep.features,
             categorical=cat_idx,
-            n_iter=c.search_iter,
-            budget_seconds=c.search_budget_seconds,
-            seed=c.seed,
             num_boost_round=c.num_boost_round,
             early_stopping_rounds=c.early_stopping_rounds,
         )
-        base, search_trials = found.best_params, found.trials
-    booster = fit_lgbm(
-        X[tr],
-        y[tr],
-        X[va],
-        y[va],
-        params=base,
-        feature_names=prep.features,
-        categorical=cat_idx,
-        num_boost_round=c.num_boost_round,
-        early_stopping_rounds=c.early_stopping_rounds,
-    )
     threads = int(base["num_threads"])
     raw = {
         side: booster.predict(X[idx], raw_score=True, num_threads=threads)
@@ -186,20 +189,21 @@ def fit_evaluated(
     gain_share = gain / max(gain.sum(), 1e-12)
     diag = None
     if diagnostics:
-        diag = diagnose(
-            X=X,
-            y=y,
-            features=prep.features,
-            categorical=list(prep.categories),
-            sides={"train": tr, "valid": va, "test": te},
-            raw=raw,
-            groups=prep.groups,
-            separation=separation,
-            findings=leak_notes,
-            importance=dict(zip(prep.features, gain_share, strict=True)),
-            n_bootstrap=c.n_bootstrap,
-            seed=c.seed,
-        )
+        with step("train", "diagnostics (validation vs test, drift, leaks)"):
+            diag = diagnose(
+                X=X,
+                y=y,
+                features=prep.features,
+                categorical=list(prep.categories),
+                sides={"train": tr, "valid": va, "test": te},
+                raw=raw,
+                groups=prep.groups,
+                separation=separation,
+                findings=leak_notes,
+                importance=dict(zip(prep.features, gain_share, strict=True)),
+                n_bootstrap=c.n_bootstrap,
+                seed=c.seed,
+            )
         for finding in diag.findings:
             warn(notes, finding)
 
@@ -216,14 +220,16 @@ def fit_evaluated(
     baseline = None
     base_p = None
     if with_baseline:
-        baseline = fit_baseline(
-            X[tr], y[tr], categorical=cat_idx, class_weight=c.class_weight, seed=c.seed
-        )
+        with step("train", "logistic baseline"):
+            baseline = fit_baseline(
+                X[tr], y[tr], categorical=cat_idx, class_weight=c.class_weight, seed=c.seed
+            )
         base_p = baseline.predict_proba(X[te])[:, 1]
         scores["baseline"] = (base_p, base_p)
-    metrics = metric_table(
-        y_te, scores, k=k_eff, groups=groups_te, n_bootstrap=c.n_bootstrap, seed=c.seed
-    )
+    with step("train", f"test metrics ({c.n_bootstrap} bootstrap replicates)"):
+        metrics = metric_table(
+            y_te, scores, k=k_eff, groups=groups_te, n_bootstrap=c.n_bootstrap, seed=c.seed
+        )
 
     if c.cost_ratio is not None:
         bands = bands_from_cost(calibrator, scale, cost_ratio=c.cost_ratio)
@@ -295,20 +301,21 @@ def fit_evaluated(
     }
     family = None
     if c.family_report and diagnostics:
-        family = family_value(
-            X[tr],
-            y[tr],
-            X[va],
-            y[va],
-            prep.features,
-            params=base,
-            num_boost_round=best_iteration,
-            categorical=cat_idx,
-            full_raw=raw["valid"],
-            clusters=prep.frame[prep.id_col].to_numpy()[va],
-            n_bootstrap=c.n_bootstrap,
-            seed=c.seed,
-        )
+        with step("train", "what each feature family adds (drop-one-family refits)"):
+            family = family_value(
+                X[tr],
+                y[tr],
+                X[va],
+                y[va],
+                prep.features,
+                params=base,
+                num_boost_round=best_iteration,
+                categorical=cat_idx,
+                full_raw=raw["valid"],
+                clusters=prep.frame[prep.id_col].to_numpy()[va],
+                n_bootstrap=c.n_bootstrap,
+                seed=c.seed,
+            )
         if family is not None and len(family):
             metadata["family_value"] = family_value_records(family)
     if diag is not None:
@@ -332,9 +339,10 @@ def fit_evaluated(
         from riskscore.modeling._refit import refit
 
         evaluated = model
-        model, deployed = refit(
-            prep, split, c, evaluated=model, params=base, best_iteration=best_iteration
-        )
+        with step("train", f"refit on all {len(prep.y):,} labelled rows"):
+            model, deployed = refit(
+                prep, split, c, evaluated=model, params=base, best_iteration=best_iteration
+            )
     return TrainResult(
         model=model,
         baseline=baseline,

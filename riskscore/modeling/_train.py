@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import track
 from riskscore.exceptions import TrainingError
 from riskscore.metrics import metric_table
 from riskscore.modeling._bands import threshold_table
@@ -57,7 +58,7 @@ from riskscore.modeling._model import RiskModel
 from riskscore.modeling._prepare import TrainingWarning, labels_of, n_groups, prepare
 from riskscore.modeling._refit import CROSSFIT_FOLDS
 from riskscore.modeling._result import EvaluationResult, TrainResult
-from riskscore.modeling._split import make_split, rolling_splits
+from riskscore.modeling._split import Split, make_split, rolling_splits
 
 __all__ = [
     "CROSSFIT_FOLDS",
@@ -188,13 +189,14 @@ def prequential(
     prep = prepare(table, cfg)
     split_options = {k: v for k, v in cfg.split_options().items() if v is not None}
     rows = {}
-    for split in rolling_splits(
+    splits = rolling_splits(
         prep.frame,
         id_col=cfg.id_col,
         time_col=time_col,
         n_windows=n_windows,
         **split_options,
-    ):
+    )
+    for split in track(splits, "prequential", total=n_windows, describe=_window_name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TrainingWarning)
             result = fit_evaluated(
@@ -212,6 +214,11 @@ def prequential(
     out = pd.DataFrame.from_dict(rows, orient="index")
     summary = pd.DataFrame({"mean": out.mean(), "std": out.std(ddof=1)}).T
     return pd.concat([out, summary])
+
+
+def _window_name(split: Split) -> str:
+    first = split.windows["test"][0]
+    return f"test window {first.date() if isinstance(first, pd.Timestamp) else first}"
 
 
 def evaluate(
