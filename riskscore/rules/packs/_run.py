@@ -1,0 +1,206 @@
+"""The one evaluation path every pack shares: confirmed items -> values -> tier -> result.
+
+A pack module declares its :class:`~riskscore.rules.packs.ThresholdPack` and which
+measure feeds each criterion (:data:`MEASURES`: ``amount_cny``, ``pieces``, ``hits``, or
+``given`` for values only the user can supply, such as members or illegal gains), then
+calls :func:`run`. Values the user passes in ``values`` replace computed ones and are
+marked ``given``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+from riskscore.exceptions import ParameterError
+from riskscore.rules.packs._evidence import (
+    EXCLUDED_STATUSES,
+    Evidence,
+    check_confirmed,
+    confirmed_listings,
+    gather,
+    own_listings,
+    parse_period,
+    parse_rates,
+    parse_time,
+)
+from riskscore.rules.packs._pack import ThresholdPack
+from riskscore.rules.packs._result import CriterionResult, Projection, ThresholdResult
+
+__all__ = ["MEASURES", "run"]
+
+#: The measures a criterion can read.
+MEASURES: tuple[str, ...] = ("amount_cny", "pieces", "hits", "given")
+
+
+def run(
+    where: str,
+    pack: ThresholdPack,
+    measures: Mapping[str, str],
+    tables: Mapping[str, Any],
+    seller_id: object,
+    start: object,
+    end: object,
+    *,
+    rates: object = None,
+    confirmed_orders: object = None,
+    confirmed_listings_: object = None,
+    flagged_listings: object = None,
+    values: object = None,
+    label_kinds: tuple[str, ...] = ("counterfeit",),
+    seller_labels: bool = False,
+    as_of: object = None,
+    exclude_statuses: tuple[str, ...] = EXCLUDED_STATUSES,
+) -> ThresholdResult:
+    """Evaluate ``pack`` for one seller over ``[start, end)`` (see the pack modules)."""
+    if not isinstance(tables, Mapping):
+        raise ParameterError(
+            f"The 'tables' parameter of {where} must be a mapping of table name to "
+            f"DataFrame. Got {type(tables).__name__} instead."
+        )
+    if not isinstance(seller_id, str):
+        raise ParameterError(
+            f"The 'seller_id' parameter of {where} must be a str. Got {seller_id!r} instead."
+        )
+    period = parse_period(where, start, end)
+    cutoff = None if as_of is None else parse_time(where, "as_of", as_of)
+    rate_table = parse_rates(where, rates)
+    given = _values(where, pack, values)
+    orders_ok, listings_ok, flagged = check_confirmed(
+        where, tables, confirmed_orders, confirmed_listings_, flagged_listings
+    )
+    own = own_listings(tables, seller_id)
+    confirmed = confirmed_listings(
+        tables,
+        seller_id,
+        label_kinds=tuple(label_kinds),
+        seller_labels=bool(seller_labels),
+        as_of=cutoff,
+    ) | (listings_ok & own)
+    evidence = gather(
+        where,
+        tables,
+        seller_id,
+        period,
+        confirmed,
+        orders_ok,
+        rate_table,
+        tuple(exclude_statuses),
+    )
+    computed = _measured(pack, measures, evidence, given)
+    assessment = pack.assess({k: v for k, (v, _) in computed.items()})
+    first = pack.tiers[0]
+    criteria = []
+    for c in pack.criteria:
+        value, source = computed[c.name]
+        thresholds = {t.name: float(t.thresholds[c.name]) for t in pack.tiers}  # type: ignore[arg-type]
+        met = "none"
+        if value is not None:
+            for t in pack.tiers:
+                if pack.reaches(value, thresholds[t.name]):
+                    met = t.name
+        limit = thresholds[first.name]
+        criteria.append(
+            CriterionResult(
+                name=c.name,
+                unit=c.unit,
+                text_en=c.text_en,
+                text_zh=c.text_zh,
+                value=value,
+                thresholds=thresholds,
+                met=met,
+                half_met=value is not None and pack.reaches(value, limit / 2.0),
+                ratio=None if value is None else value / limit,
+                source=source,
+            )
+        )
+    projection = None
+    if flagged is not None:
+        extra = (flagged & own) - confirmed
+        projected = gather(
+            where,
+            tables,
+            seller_id,
+            period,
+            confirmed | extra,
+            orders_ok,
+            rate_table,
+            tuple(exclude_statuses),
+        )
+        pvalues = {k: v for k, (v, _) in _measured(pack, measures, projected, given).items()}
+        pa = pack.assess(pvalues)
+        projection = Projection(pvalues, pa.tier, pa.basis, tuple(sorted(extra)))
+    return ThresholdResult(
+        pack=pack.name,
+        pack_version=pack.version,
+        jurisdiction=pack.jurisdiction,
+        title_en=pack.title_en,
+        title_zh=pack.title_zh,
+        seller_id=seller_id,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+        tier=assessment.tier,
+        basis=assessment.basis,
+        basis_criteria=assessment.basis_criteria,
+        criteria=tuple(criteria),
+        order_ids=evidence.order_ids,
+        listing_ids=evidence.listing_ids,
+        rates=evidence.rates,
+        sources=pack.sources,
+        inclusive=pack.inclusive,
+        projection=projection,
+    )
+
+
+def _measured(
+    pack: ThresholdPack,
+    measures: Mapping[str, str],
+    evidence: Evidence,
+    given: dict[str, float],
+) -> dict[str, tuple[float | None, str]]:
+    out: dict[str, tuple[float | None, str]] = {}
+    for c in pack.criteria:
+        measure = measures.get(c.name, "given")
+        if c.name in given:
+            out[c.name] = (given[c.name], "given")
+        elif measure == "amount_cny":
+            out[c.name] = (evidence.amount_cny, "orders.amount x rates")
+        elif measure == "pieces":
+            out[c.name] = (float(evidence.pieces), "orders.quantity")
+        elif measure == "hits":
+            hits = evidence.hits
+            out[c.name] = (
+                (None, "no listing_views") if hits is None else (float(hits), "listing_views")
+            )
+        else:
+            out[c.name] = (None, "not given")
+    return out
+
+
+def _values(where: str, pack: ThresholdPack, values: object) -> dict[str, float]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ParameterError(
+            f"The 'values' parameter of {where} must be a mapping of criterion to a confirmed "
+            f"value, e.g. {{'members': 1200}}. Got {type(values).__name__} instead."
+        )
+    names = [c.name for c in pack.criteria]
+    unknown = sorted(str(k) for k in values if k not in names)
+    if unknown:
+        raise ParameterError(
+            f"The 'values' parameter of {where} names unknown criteria {unknown}; the "
+            f"criteria of pack '{pack.name}' are {names}"
+        )
+    out = {}
+    for k, v in values.items():
+        ok = isinstance(v, numbers.Real) and not isinstance(v, bool)
+        if not ok or not math.isfinite(float(v)) or float(v) < 0:
+            raise ParameterError(
+                f"The 'values' parameter of {where} must give finite numbers >= 0. Got "
+                f"{k}={v!r} instead."
+            )
+        out[str(k)] = float(v)
+    return out
