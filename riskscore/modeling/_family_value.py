@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import track
 from riskscore.exceptions import TrainingError
 from riskscore.metrics import pr_auc
 from riskscore.modeling._ablation import _DEFAULT_PAIRS, _family, _verdict
@@ -148,7 +149,7 @@ def family_value(
         boot_full = _weighted_pr_auc(y_valid, full, weights)
     ap_full = pr_auc(y_valid, full)
     rows = []
-    for name, cols in groups:
+    for name, cols in track(groups, "family report", describe=lambda g: f"without {g[0]}"):
         if len(cols) == len(names):
             continue  # leaving it out leaves nothing to fit
         raw = fit_without(cols)
