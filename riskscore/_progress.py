@@ -50,7 +50,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Mode", "progress_mode", "set_progress", "status", "step", "task", "track"]
+__all__ = [
+    "Mode",
+    "progress_mode",
+    "requested",
+    "set_progress",
+    "status",
+    "step",
+    "task",
+    "track",
+]
 
 #: What :func:`set_progress` accepts.
 Mode = Literal["auto", "plain", "rich", "off"]
@@ -135,6 +144,33 @@ def progress_mode() -> Literal["plain", "rich", "off"]:
         isatty = getattr(sys.stderr, "isatty", None)
         mode = "rich" if callable(isatty) and isatty() else "plain"
     return mode  # type: ignore[no-any-return]
+
+
+@contextmanager
+def requested(show: bool) -> Iterator[None]:
+    """Honour a call's own ``progress=`` argument for the duration of the block.
+
+    ``True`` turns reporting on (``"auto"``) when it is off, ``False`` turns it off; the
+    setting is restored afterwards. For functions whose signature already promised a
+    progress bar (such as :func:`riskscore.scoring.score_batch`).
+
+    Examples
+    --------
+    >>> with requested(False):
+    ...     progress_mode()
+    'off'
+    """
+    with _lock:
+        before = _state["mode"]
+        if not show:
+            _state["mode"] = "off"
+        elif progress_mode() == "off":
+            _state["mode"] = "auto"
+    try:
+        yield
+    finally:
+        with _lock:
+            _state["mode"] = before
 
 
 def _plain(line: str) -> None:
