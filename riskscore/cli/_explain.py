@@ -72,6 +72,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Explain one seller's score with the records behind each reason."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.cli._args import check_out_file, parse_time
         from riskscore.exceptions import ExplanationError
         from riskscore.explain import build_evidence
@@ -86,21 +87,24 @@ def register(app: typer.Typer) -> None:
             import matplotlib
 
             matplotlib.use("Agg")
-        scorer = load_scorer(model)
-        tables = load_tables(data)
-        evidence = build_evidence(
-            tables,
-            seller_id,
-            scorer.model,
-            as_of,
-            model_name=scorer.model_name,
-            model_version=scorer.model_version,
-            top_k=top_k,
-            language=language.value,  # type: ignore[arg-type]
-            max_records=max_records,
-            sections="all" if all_sections else "reasons",
-            plot=format is Format.html,
-        )
+        with step("explain", f"loading the model {model}"):
+            scorer = load_scorer(model)
+        with step("explain", f"reading the tables in {data}"):
+            tables = load_tables(data)
+        with step("explain", f"score, reasons and records of {seller_id} as of {as_of}"):
+            evidence = build_evidence(
+                tables,
+                seller_id,
+                scorer.model,
+                as_of,
+                model_name=scorer.model_name,
+                model_version=scorer.model_version,
+                top_k=top_k,
+                language=language.value,  # type: ignore[arg-type]
+                max_records=max_records,
+                sections="all" if all_sections else "reasons",
+                plot=format is Format.html,
+            )
         if out is None:
             typer.echo(evidence.render(format.value))  # type: ignore[arg-type]
             return

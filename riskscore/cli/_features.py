@@ -60,6 +60,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build every feature of an entity as known at --as-of and write them to --out."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.cli._args import check_out_file, parse_time
         from riskscore.exceptions import FeatureError
         from riskscore.features import build_features
@@ -80,7 +81,8 @@ def register(app: typer.Typer) -> None:
             backend=None if backend is Backend.pandas else backend.value,
             windows=window_days,
         )
-        frame = to_pandas(result)
+        with step("features", "collecting the result"):
+            frame = to_pandas(result)
         frame = frame.reset_index() if frame.index.name == key else frame
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".parquet":

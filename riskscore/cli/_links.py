@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show a seller's linked sellers: by which identifiers, their labels and scores."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.cli._args import parse_time
         from riskscore.exceptions import FeatureError
         from riskscore.features.network import seller_web
@@ -50,7 +51,8 @@ def register(app: typer.Typer) -> None:
 
         parse_time(as_of, FeatureError)
         tables = load_tables(data)
-        web = seller_web(tables, seller_id, as_of)
+        with step("links", f"the web of {seller_id} as of {as_of}"):
+            web = seller_web(tables, seller_id, as_of)
         scores = _scores(model, tables, [seller_id, *web["seller_id"]], as_of) if model else {}
         typer.echo(_render(seller_id, as_of, web, scores, limit))
 

@@ -23,10 +23,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate a marketplace (sellers, listings, orders, complaints, labels)."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.datasets import make_marketplace
         from riskscore.io import write_tables
 
-        tables = make_marketplace(n_sellers=sellers, seed=seed, days=days)
-        write_tables(tables, out, fmt=fmt)
+        with step("simulate", f"{sellers:,} sellers over {days} days"):
+            tables = make_marketplace(n_sellers=sellers, seed=seed, days=days)
+        with step("simulate", f"writing {fmt} tables to {out}"):
+            write_tables(tables, out, fmt=fmt)
         counts = ", ".join(f"{name}={len(frame):,}" for name, frame in tables.items())
         typer.echo(f"wrote {out}: {counts}")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscore.cli._args import PlainHelp, cli_output
+from riskscore.cli._args import PlainHelp, cli_output, note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -192,8 +192,8 @@ def _print_result(result: Any) -> None:
                 "lost",
             )
             typer.echo(f"  {row['family']:<20} {cell:<26} {row['verdict']}")
-    for note in result.notes:
-        typer.echo(f"note: {note}")
+    for finding in result.notes:
+        note(finding, err=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,8 +19,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate marketplace tables; print a summary or every problem found."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.io import load_tables
         from riskscore.summary import summarize
 
-        tables = load_tables(data)
+        with step("validate", f"reading and checking the tables in {data}"):
+            tables = load_tables(data)
         typer.echo(summarize(tables))
