@@ -171,6 +171,8 @@ def warn_buyers(
     rows["reason_text"], rows["message"] = _texts(rows, hits, codes, days, language)
     rows["language"] = language
     rows["as_of"] = pd.Timestamp(moment)
+    for column in ("seller_band", "seller_action"):  # None, not NaN, where not known
+        rows[column] = rows[column].astype("object").where(rows[column].notna(), None)
     rows = rows.sort_values(["buyer_id", "created_at", "order_id"], kind="stable")
     return rows.loc[:, list(WARNING_COLUMNS)].reset_index(drop=True)
 
