@@ -30,11 +30,14 @@ nobody: a logistics returns centre, a marketplace-wide returns hub or a power bu
 not glue the marketplace together. A pair's link weight is the sum over the values it
 shares and over link types; counts ("sellers linked by ...") count each linked seller once.
 
-The links are computed by "group by value → pairs": on pandas through scipy sparse
-incidence matrices (``B @ B.T``), on every other backend (Polars, DuckDB, Spark) with
-narwhals group-bys and a self-join on the value, so no single machine needs the orders.
-The seller-pair list that results is collected and the graph features are computed with
-:class:`~riskscore.features._graph.Graph`.
+The links are computed by "group by value → pairs", the hub cap applied before any pair
+is formed (a device shared by 10,000 sellers never becomes 50 million pairs). On local
+backends (pandas, Polars, DuckDB, PyArrow) the backend filters the tables to the cutoff
+and hands the link columns over once, as Arrow, to scipy sparse products of the seller
+x value incidence matrices (:mod:`riskscore.features._network_sparse`); on distributed
+backends (Spark) narwhals group-bys and a self-join on the value build the pairs, so no
+single machine needs the orders. The seller-pair list that results is collected and the
+graph features are computed with :class:`~riskscore.features._graph.Graph`.
 """
 
 from __future__ import annotations
@@ -46,11 +49,12 @@ from typing import Literal
 import narwhals as nw
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from riskscore.exceptions import FeatureError
 from riskscore.features._context import AsOfContext
 from riskscore.features._graph import DEFAULT_DAMPING
+from riskscore.features._network_pairs import _Pairs, hub_weight
+from riskscore.features._network_sparse import LOCAL_BACKENDS, sparse_links
 
 __all__ = [
     "IDENTIFIER_LINKS",
@@ -98,8 +102,10 @@ class NetworkParams:
     damping : float
         Continuation probability of the label-propagation walk, in ``[0, 1)``.
     method : {"auto", "sparse", "join"}
-        How pairs are built: scipy sparse products (pandas only), narwhals joins (any
-        backend), or ``"auto"``: sparse on pandas, joins elsewhere.
+        How pairs are built: scipy sparse products over the tables handed over once as
+        Arrow (local backends: pandas, Polars, DuckDB, PyArrow), narwhals joins (any
+        backend), or ``"auto"``: sparse on local backends, joins on distributed ones
+        (Spark). Both give the same links.
 
     Examples
     --------
@@ -134,19 +140,6 @@ class NetworkParams:
             )
 
 
-def hub_weight(n_sellers: np.ndarray | float) -> np.ndarray:
-    """Return the weight a value held by ``n_sellers`` sellers gives each pair of them.
-
-    ``1 / log(1 + n)``: 0.91 for a value two sellers share, 0.33 for one twenty share.
-
-    Examples
-    --------
-    >>> hub_weight(np.array([2, 20])).round(2).tolist()
-    [0.91, 0.33]
-    """
-    return 1.0 / np.log1p(np.asarray(n_sellers, dtype=np.float64))
-
-
 # -- links ------------------------------------------------------------------------------
 
 
@@ -155,14 +148,16 @@ def _implementation(frame: nw.LazyFrame) -> str:
 
 
 def _use_sparse(frame: nw.LazyFrame, params: NetworkParams) -> bool:
+    backend = _implementation(frame)
     if params.method == "sparse":
-        if _implementation(frame) != "pandas":
+        if backend not in LOCAL_BACKENDS:
             raise FeatureError(
-                "NetworkParams(method='sparse') needs pandas tables; got "
-                f"{_implementation(frame)}. Use method='join' or 'auto'"
+                f"NetworkParams(method='sparse') needs tables on this machine "
+                f"({', '.join(sorted(LOCAL_BACKENDS))}); got {backend}. Use method='join' "
+                "or 'auto'"
             )
         return True
-    return params.method == "auto" and _implementation(frame) == "pandas"
+    return params.method == "auto" and backend in LOCAL_BACKENDS
 
 
 def _memberships(
@@ -187,50 +182,6 @@ def _memberships(
             for link, column in ORDER_LINKS.items()
         ]
     return nw.concat(parts, how="vertical") if parts else None
-
-
-@dataclass
-class _Pairs:
-    """Seller pairs ``a < b`` (node positions) sharing values of one link type.
-
-    ``degree`` is each seller's number of distinct non-hub values and ``s1``, ``s2`` the
-    sum of holders and of squared holders over non-hub values: what the chance
-    expectation of an overlap needs.
-    """
-
-    a: np.ndarray
-    b: np.ndarray
-    n_shared: np.ndarray
-    weight: np.ndarray
-    degree: np.ndarray
-    s1: float
-    s2: float
-
-    def beyond_chance(self, min_shared: int, max_pvalue: float) -> _Pairs:
-        """Keep pairs sharing ``>= min_shared`` values and more than chance explains.
-
-        Under a configuration model (each seller keeps its number of values, each value
-        its number of holders, otherwise random), the overlap of sellers ``a`` and ``b``
-        is about Poisson with mean ``d_a * d_b * s2 / s1**2``; a pair is kept when the
-        chance of an overlap at least as large is ``<= max_pvalue``.
-        """
-        from scipy.special import gammainc
-
-        keep = self.n_shared >= min_shared
-        if max_pvalue < 1.0 and keep.any() and self.s1 > 0:
-            expected = self.degree[self.a] * self.degree[self.b] * (self.s2 / self.s1**2)
-            # P(X >= k) for X ~ Poisson(expected) is the regularised lower gamma P(k, expected)
-            pvalue = gammainc(self.n_shared.astype(np.float64), expected)
-            keep &= pvalue <= max_pvalue
-        return _Pairs(
-            self.a[keep],
-            self.b[keep],
-            self.n_shared[keep],
-            self.weight[keep],
-            self.degree,
-            self.s1,
-            self.s2,
-        )
 
 
 def _join_links(m: nw.LazyFrame, ids: pd.Index, params: NetworkParams) -> dict[str, _Pairs]:
@@ -290,61 +241,6 @@ def _join_links(m: nw.LazyFrame, ids: pd.Index, params: NetworkParams) -> dict[s
     return out
 
 
-def _pairs_sparse(
-    seller_pos: np.ndarray,
-    keys: pd.Series,
-    n_sellers: int,
-    cap: int,
-    min_shared: int,
-    block: int = 20_000,
-) -> _Pairs:
-    """Pairs sharing keys, from the seller x key incidence matrix ``B`` (hubs removed).
-
-    One product gives both numbers: ``B`` holds ``1 + i*w`` (``w`` the hub weight of the
-    key) and ``B.T`` holds ones, so ``B @ B.T`` has the shared count in its real part and
-    the summed hub weights in its imaginary part. Rows go in blocks so memory stays
-    bounded.
-    """
-    codes, _ = pd.factorize(keys, use_na_sentinel=True)
-    ok = (codes >= 0) & (seller_pos >= 0)
-    rows, cols = seller_pos[ok], codes[ok]
-    n_keys = max(int(cols.max()) + 1 if cols.size else 0, 1)
-    inc = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n_sellers, n_keys))
-    inc.sum_duplicates()
-    holders = np.bincount(inc.indices, minlength=n_keys)
-    entry_rows = np.repeat(np.arange(n_sellers), np.diff(inc.indptr))
-    not_hub = holders <= cap
-    kept_holders = holders[not_hub].astype(np.float64)
-    degree = np.bincount(entry_rows[not_hub[inc.indices]], minlength=n_sellers).astype(float)
-    entry_keep = (holders >= 2)[inc.indices] & not_hub[inc.indices]
-    r, c = entry_rows[entry_keep], inc.indices[entry_keep]
-    both = sp.csr_array((1.0 + 1j * hub_weight(holders[c]), (r, c)), shape=inc.shape)
-    ones_t = sp.csr_array((np.ones(r.size, dtype=np.complex128), (c, r)), shape=inc.shape[::-1])
-    out_a, out_b, out_n, out_w = [], [], [], []
-    active = np.flatnonzero(np.diff(both.indptr) > 0)
-    for start in range(0, active.size, block):
-        chunk = active[start : start + block]
-        product = sp.csr_array(both[chunk] @ ones_t)
-        a = chunk[np.repeat(np.arange(chunk.size), np.diff(product.indptr))]
-        b = product.indices
-        count = np.rint(product.data.real).astype(np.int64)
-        keep_pair = (b > a) & (count >= min_shared)
-        out_a.append(a[keep_pair])
-        out_b.append(b[keep_pair].astype(np.int64))
-        out_n.append(count[keep_pair])
-        out_w.append(product.data.imag[keep_pair])
-    empty = np.zeros(0, dtype=np.int64)
-    return _Pairs(
-        np.concatenate([empty, *out_a]).astype(np.int64),
-        np.concatenate([empty, *out_b]),
-        np.concatenate([empty, *out_n]),
-        np.concatenate([np.zeros(0), *out_w]),
-        degree,
-        float(kept_holders.sum()),
-        float((kept_holders**2).sum()),
-    )
-
-
 @dataclass
 class _Links:
     """Seller pairs as node positions: one row per (pair, link type)."""
@@ -376,7 +272,15 @@ def _links(
     identifier_columns = [c for c in IDENTIFIER_LINKS if c in sellers.collect_schema().names()]
     parts: list[tuple[np.ndarray, ...]] = []
     if _use_sparse(sellers, params):
-        pairs_by_link = _sparse_links(sellers, orders, ids, identifier_columns, params)
+        pairs_by_link = sparse_links(
+            sellers,
+            orders,
+            ids,
+            identifier_columns,
+            ORDER_LINKS,
+            (params.identifier_cap, params.order_cap),
+            params.min_shared,
+        )
     else:
         members = _memberships(sellers, orders, identifier_columns)
         pairs_by_link = {} if members is None else _join_links(members, ids, params)
@@ -396,29 +300,6 @@ def _links(
         cols[3].astype(np.int64),
         cols[4].astype(np.float64),
     )
-
-
-def _sparse_links(
-    sellers: nw.LazyFrame,
-    orders: nw.LazyFrame | None,
-    ids: pd.Index,
-    identifier_columns: Sequence[str],
-    params: NetworkParams,
-) -> dict[str, _Pairs]:
-    """Pair sellers on the pandas path: read each column once, pair by sparse products."""
-    out: dict[str, _Pairs] = {}
-    native = sellers.select("seller_id", *identifier_columns).collect().to_native()
-    pos = ids.get_indexer(pd.Index(native["seller_id"]))
-    for link in identifier_columns:
-        out[link] = _pairs_sparse(pos, native[link], len(ids), params.identifier_cap, 1)
-    if orders is not None:
-        table = orders.collect().to_native()
-        pos = ids.get_indexer(pd.Index(table["seller_id"]))
-        for link, column in ORDER_LINKS.items():
-            out[link] = _pairs_sparse(
-                pos, table[column], len(ids), params.order_cap, params.min_shared
-            )
-    return out
 
 
 # -- features ---------------------------------------------------------------------------

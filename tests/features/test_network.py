@@ -378,15 +378,14 @@ def test_bad_parameters_are_reported(kwargs: dict[str, object], match: str) -> N
         NetworkParams(**kwargs)  # type: ignore[arg-type]
 
 
-def test_sparse_method_needs_pandas(web: dict[str, pd.DataFrame]) -> None:
+def test_sparse_method_runs_on_every_local_backend(web: dict[str, pd.DataFrame]) -> None:
     pl = pytest.importorskip("polars")
     frames = {k: nw.from_native(pl.from_pandas(v)).lazy() for k, v in web.items()}
     ctx = AsOfContext(frames, as_of=AS_OF, entity="seller")
-    with pytest.raises(FeatureError, match=r"method='sparse'\) needs pandas tables; got polars"):
-        network_frame(ctx, NetworkParams(method="sparse"), neighbours=False)
-    polars_out = network_frame(ctx, NetworkParams(max_pvalue=1.0), neighbours=False)
-    polars_out = polars_out.set_index("seller_id")
-    pd.testing.assert_frame_equal(polars_out, _network(web))
+    expected = _network(web)
+    for method in ("sparse", "join", "auto"):
+        got = network_frame(ctx, NetworkParams(max_pvalue=1.0, method=method), neighbours=False)
+        pd.testing.assert_frame_equal(got.set_index("seller_id"), expected)
 
 
 def test_family_is_in_the_catalog_with_reason_texts() -> None:
