@@ -119,6 +119,14 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="Rule set (YAML/JSON): add action, decided_by, rules_fired."),
         ] = None,
+        decision_log: Annotated[
+            Path | None,
+            typer.Option(
+                "--decision-log",
+                help="Append every decision to this log (.jsonl file or folder); "
+                "riskscore replay re-runs it.",
+            ),
+        ] = None,
     ) -> None:
         """Score sellers or listings as of a time; write scores and rejects."""
         from riskscore.cli._args import parse_time
@@ -127,8 +135,10 @@ def register(app: typer.Typer) -> None:
 
         if language not in ("en", "zh"):
             raise ScoringError(f"--language must be en or zh; got {language!r}")
-        if engine is Engine.spark and (resume or rules is not None):
-            raise ScoringError("--resume and --rules work with --engine pandas only")
+        if engine is Engine.spark and (resume or rules is not None or decision_log is not None):
+            raise ScoringError(
+                "--resume, --decision-log and --rules work with --engine pandas only"
+            )
         check_out(out)  # path problems first, before any work
         if ids is not None:
             check_ids_file(ids)
@@ -152,6 +162,7 @@ def register(app: typer.Typer) -> None:
                     show=show,
                     progress=progress,
                     rules=rule_set,
+                    decision_log=decision_log,
                 )
         except KeyboardInterrupt as err:
             then = "; run again with --resume" if engine is Engine.pandas else ""
@@ -177,13 +188,26 @@ def _run(
     show: int,
     progress: bool,
     rules: RuleSet | None = None,
+    decision_log: Path | None = None,
 ) -> None:
     """Load, score and report; the caller holds the output lock."""
     from riskscore.io import load_tables
     from riskscore.scoring import load_scorer, score_batch
     from riskscore.scoring._batch import fingerprint_files, read_ids
 
-    scorer = load_scorer(model, top_k=top_k, language=language)  # type: ignore[arg-type]
+    log = None
+    if decision_log is not None:
+        from riskscore.rules._log import DecisionLog
+
+        log = DecisionLog(decision_log, channel="batch")
+    scorer = load_scorer(
+        model,
+        top_k=top_k,
+        language=language,  # type: ignore[arg-type]
+        decision_log=log,
+    )
+    if rules is None:
+        rules = scorer.rules  # the model folder's own rule set, when it has one
     id_list = None if ids is None else read_ids(ids, scorer.id_column)
     if rules is not None:
         from riskscore.exceptions import ScoringError
@@ -229,6 +253,8 @@ def _run(
     typer.echo(f"wrote {summary.out} and {summary.rejects_out}")
     if rules is not None:
         typer.echo(f"decisions by rule set {rules.label} ({len(rules)} rules)")
+    if log is not None:
+        typer.echo(f"decisions logged to {log.path}")
     if show:
         _show_top(Path(summary.out), scorer.id_column, show)
 

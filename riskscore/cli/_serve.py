@@ -5,6 +5,10 @@ URI such as ``models:/riskscore-seller-fraud@champion``. The model is loaded bef
 server starts (a bad MODEL exits 2 at once) unless ``--wait-for-model``, which starts
 anyway and answers ``/ready`` with 503 until the model appears. One process, one event
 loop; SIGTERM / Ctrl-C finish the requests in flight, then exit.
+
+With a rule set (``--rules``, or the model folder's ``rules.yaml``) every answer also
+carries the decision (``action``, ``decided_by``, ``rules_fired``, ``rule_reasons``,
+``rule_set``); ``--decision-log PATH`` appends every answer to the decision log.
 """
 
 from __future__ import annotations
@@ -52,6 +56,16 @@ def register(app: typer.Typer) -> None:
         log_level: Annotated[
             str, typer.Option("--log-level", help="uvicorn log level.")
         ] = "warning",
+        rules: Annotated[
+            str | None,
+            typer.Option(help="Rule set deciding every answer (default: the folder's own)."),
+        ] = None,
+        decision_log: Annotated[
+            str | None,
+            typer.Option(
+                "--decision-log", help="Append every answer to this log (.jsonl or folder)."
+            ),
+        ] = None,
     ) -> None:
         """Serve MODEL over HTTP: POST /score, GET /health, /ready, /metrics."""
         import uvicorn
@@ -65,7 +79,18 @@ def register(app: typer.Typer) -> None:
             )
         if language not in ("en", "zh"):
             raise ServeError("invalid_param", f"--language must be 'en' or 'zh'; got {language!r}")
-        source = ModelSource(model, top_k=top_k, language=language)  # type: ignore[arg-type]
+        rule_set = None
+        if rules is not None:
+            from riskscore.rules import RuleSet
+
+            rule_set = RuleSet.load(rules)  # refuse a bad rule set before serving
+        source = ModelSource(
+            model,
+            top_k=top_k,
+            language=language,  # type: ignore[arg-type]
+            rules=rule_set,
+            decision_log=decision_log,
+        )
         if wait_for_model:
             try:
                 source.load()

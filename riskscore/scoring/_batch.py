@@ -623,6 +623,8 @@ def score_batch(
     key = scorer.id_column
     out_path = check_out(out)
     cutoff = _iso(as_of)
+    if rules is None:  # the scorer's own rule set (e.g. the model folder's rules.yaml)
+        rules = scorer.rules
     _check_data_before(tables, scorer.entity, cutoff)
     if ids is None:
         table = "sellers" if scorer.entity == "seller" else "listings"
@@ -997,7 +999,28 @@ def _score_chunk(
             from riskscore.rules._batch import add_decisions
 
             scored = add_decisions(scored, chunk.loc[keep], rules, scorer.language)
+        if scorer.decision_log is not None:
+            logger = scorer if rules is scorer.rules else scorer_with_rules(scorer, rules)
+            logger._log_frame(chunk.loc[keep], scored, explain, channel="batch")
     return scored, _add_run_columns(rejects, scorer, as_of)
+
+
+def scorer_with_rules(scorer: Scorer, rules: RuleSet | None) -> Scorer:
+    """Return ``scorer`` with ``rules`` as its rule set (same model, options and log)."""
+    from riskscore.scoring._scorer import Scorer
+
+    return Scorer(
+        scorer.model,
+        model_name=scorer.model_name,
+        model_version=scorer.model_version,
+        top_k=scorer.top_k,
+        language=scorer.language,  # type: ignore[arg-type]
+        flag_band=scorer.flag_band,
+        num_threads=scorer.num_threads,
+        rules=rules,
+        decision_log=scorer.decision_log,
+        folder_sha256=scorer.folder_sha256,
+    )
 
 
 def _add_run_columns(rejects: pd.DataFrame, scorer: Scorer, as_of: str | None) -> pd.DataFrame:
@@ -1011,7 +1034,9 @@ def _add_run_columns(rejects: pd.DataFrame, scorer: Scorer, as_of: str | None) -
 
 def _empty_scores(scorer: Scorer, rules: RuleSet | None = None) -> pd.DataFrame:
     """Return a zero-row output frame with the dtypes of a scored chunk."""
-    columns = scorer.columns
+    from riskscore.scoring._result import output_columns
+
+    columns = output_columns(scorer.id_column, scorer.top_k)
     data: dict[str, Any] = {}
     for c in columns:
         if c in ("score", "risk_score") or c.endswith(("_value", "_contribution")):

@@ -13,7 +13,10 @@ A model folder is everything a scoring service needs, as plain files, with a man
       thresholds.csv          the threshold table measured on the test window (optional)
       model_card.md           the model card
       monitor_reference.json  the monitoring reference (when the source has one)
-      rules.yaml / rules.json the rule set the model was tested with (when there is one)
+      rules.yaml / rules.json the rule set the model was tested with (when there is one;
+                              from MLflow: the run's ``rules/ruleset.yaml`` logged by
+                              :func:`riskscore.registry.log_rules`); the manifest's
+                              ``rules`` entry names it with its label and content hash
 
 The first four files are exactly what :meth:`riskscore.modeling.RiskModel.save` writes,
 so :meth:`RiskModel.load` reads the folder too. Every file is text: no pickle, no Python
@@ -24,6 +27,10 @@ never runs code from the folder, so a service can load a folder it did not build
 :func:`export_model` writes into a temporary folder beside ``out`` and renames it into
 place, so a service watching ``out`` never sees half a folder. The same model, version
 and extras give byte-identical files (no timestamps anywhere).
+
+:func:`folder_sha256` is the folder's identity (the SHA-256 of its manifest's file list):
+the decision log records it, and ``riskscore replay`` refuses a folder whose identity
+differs from the logged one.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ __all__ = [
     "LoadedFolder",
     "ModelFolderError",
     "export_model",
+    "folder_sha256",
     "is_model_folder",
     "load_folder",
     "read_manifest",
@@ -72,6 +80,8 @@ _DOWNLOAD_PREFIX = "riskscore-export-"
 _MODEL_FILES: tuple[str, ...] = ("riskmodel.json", "model.txt", "thresholds.csv", "catalog.csv")
 #: File names a rule set may have (the first found is copied).
 RULES_FILES: tuple[str, ...] = ("rules.yaml", "rules.yml", "rules.json")
+#: Where :func:`riskscore.registry.log_rules` puts a rule set in a run.
+RUN_RULES_FILE = "rules/ruleset.yaml"
 
 
 class ModelFolderError(RiskscoreError, ValueError):
@@ -90,6 +100,8 @@ class LoadedFolder:
     manifest : dict
         The parsed ``manifest.json``.
     folder : pathlib.Path
+    rules : RuleSet or None
+        The folder's rule set (``rules.yaml`` / ``rules.json``), validated.
     """
 
     model: Any
@@ -97,6 +109,27 @@ class LoadedFolder:
     version: str
     manifest: dict[str, Any]
     folder: Path
+    rules: Any = None
+
+    @property
+    def sha256(self) -> str:
+        """The folder's identity: :func:`folder_sha256` of its manifest."""
+        return folder_sha256(self.manifest)
+
+
+def folder_sha256(manifest: Mapping[str, Any]) -> str:
+    """Return a model folder's identity: the SHA-256 of its manifest's file list.
+
+    Every file's hash is in that list, so any changed, added or removed file changes it.
+
+    Examples
+    --------
+    >>> folder_sha256({"files": {"model.txt": {"sha256": "ab", "bytes": 2}}})[:12]
+    'edfcb8c2d329'
+    """
+    files = manifest.get("files") or {}
+    blob = json.dumps(files, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def is_model_folder(path: str | os.PathLike[str]) -> bool:
@@ -178,10 +211,13 @@ def _model_of(source: Any) -> _Source:
     tmp: Path | None = None
     if got.run_id is not None:
         tmp = Path(tempfile.mkdtemp(prefix=_DOWNLOAD_PREFIX))
-        wanted = [CARD_FILE, MONITOR_FILE, *RULES_FILES]
+        wanted = [CARD_FILE, MONITOR_FILE, RUN_RULES_FILE, *RULES_FILES]
         wanted += [f"riskmodel/{n}" for n in (MONITOR_FILE, *RULES_FILES)]
         for path, local_path in download_run_files(got.run_id, wanted, tmp).items():
-            extras.setdefault(Path(path).name, local_path)
+            name = "rules.yaml" if path == RUN_RULES_FILE else Path(path).name
+            if name in RULES_FILES and any(k in RULES_FILES for k in extras):
+                continue  # one rule set: log_rules' first, then older layouts
+            extras.setdefault(name, local_path)
     return got.model, got.name, got.version, text, extras, tmp
 
 
@@ -337,13 +373,35 @@ def _rules_name(path: Path) -> str:
     )
 
 
+def _rules_entry(folder: Path, model: Any) -> dict[str, Any] | None:
+    """Return the manifest's ``rules`` entry: file, label and content hash (validated)."""
+    found = [n for n in RULES_FILES if (folder / n).is_file()]
+    if not found:
+        return None
+    from riskscore.rules import RuleError, RuleSet
+
+    try:
+        rules = RuleSet.load(folder / found[0])
+    except RuleError as err:
+        raise ModelFolderError(f"export: the rule set does not load: {err}") from None
+    if rules.entity != model.entity:
+        raise ModelFolderError(
+            f"export: rule set {rules.label} is for {rules.entity}s; the model scores "
+            f"{model.entity}s. Pass a rule set with entity: {model.entity}"
+        )
+    return {"file": found[0], "label": rules.label, "sha256": rules.sha256()}
+
+
 def _manifest(folder: Path, model: Any, name: str, version: str, source: str | None) -> dict:
     files = {
         p.name: {"sha256": _sha256(p), "bytes": p.stat().st_size}
         for p in sorted(folder.iterdir())
         if p.is_file() and p.name != MANIFEST_FILE
     }
+    rules = _rules_entry(folder, model)
+    extra = {} if rules is None else {"rules": rules}
     return {
+        **extra,
         "format": FORMAT_NAME,
         "format_version": FOLDER_FORMAT,
         "model": {
@@ -483,4 +541,12 @@ def load_folder(folder: str | os.PathLike[str]) -> LoadedFolder:
     info = manifest.get("model") or {}
     version = str(info.get("version") or model.metadata.get("version") or "local")
     name = str(info.get("name") or model.name)
-    return LoadedFolder(model=model, name=name, version=version, manifest=manifest, folder=root)
+    rules = None
+    found = [n for n in RULES_FILES if n in manifest["files"]]
+    if found:
+        from riskscore.rules import RuleSet
+
+        rules = RuleSet.load(root / found[0])
+    return LoadedFolder(
+        model=model, name=name, version=version, manifest=manifest, folder=root, rules=rules
+    )

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from riskscore.exceptions import ModelNotFoundError, RiskscoreError
-from riskscore.scoring._folder import MANIFEST_FILE, load_folder
+from riskscore.scoring._folder import MANIFEST_FILE, LoadedFolder, load_folder
 from riskscore.scoring._scorer import Scorer
 
 __all__ = ["clear_cache", "load_scorer"]
@@ -48,6 +48,8 @@ def load_scorer(
     flag_band: str | None = None,
     num_threads: int = 0,
     reload: bool = False,
+    rules: Any = None,
+    decision_log: Any = None,
 ) -> Scorer:
     """Return a :class:`Scorer` for the model at ``uri``, loading it once per process.
 
@@ -63,6 +65,11 @@ def load_scorer(
         Passed to :class:`Scorer`.
     reload : bool, default False
         Load again even when cached (e.g. after an alias moved).
+    rules : RuleSet, path or False, optional
+        The rule set that decides on every answer. Default: the model folder's own
+        (``rules.yaml`` written by ``riskscore export``), if any; ``False``: none.
+    decision_log : path or DecisionLog, optional
+        Append every answer to this decision log (see :mod:`riskscore.rules._log`).
 
     Returns
     -------
@@ -91,11 +98,13 @@ def load_scorer(
             f"Got {type(uri).__name__} instead."
         )
     text = os.fspath(uri)
-    key = (text, top_k, language, flag_band, num_threads)
+    key = (text, top_k, language, flag_band, num_threads, _key(rules), _key(decision_log))
     with _LOCK:
         if not reload and key in _CACHE:
             return _CACHE[key]
-        model, name, version = _load_model(text)
+        model, name, version, loaded = _load_model(text)
+        if rules is None and loaded is not None:
+            rules = loaded.rules
         scorer = Scorer(
             model,
             model_name=name,
@@ -104,6 +113,9 @@ def load_scorer(
             language=language,
             flag_band=flag_band,
             num_threads=num_threads,
+            rules=rules or None,
+            decision_log=decision_log,
+            folder_sha256=None if loaded is None else loaded.sha256,
         )
         _CACHE[key] = scorer
         return scorer
@@ -115,12 +127,21 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
+def _key(value: Any) -> Any:
+    """Return a cache key part for an option: a path as text, an object by identity."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return id(value)
+
+
 def _is_mlflow_uri(text: str) -> bool:
     return "://" in text or text.startswith(("models:", "runs:"))
 
 
-def _load_model(text: str) -> tuple[Any, str | None, str | None]:
-    """Return ``(model, name, version)`` for a folder or an MLflow URI."""
+def _load_model(text: str) -> tuple[Any, str | None, str | None, LoadedFolder | None]:
+    """Return ``(model, name, version, loaded folder)`` for a folder or an MLflow URI."""
     if not _is_mlflow_uri(text):
         folder = Path(text)
         if not folder.exists():
@@ -130,9 +151,9 @@ def _load_model(text: str) -> tuple[Any, str | None, str | None]:
             )
         if (folder / MANIFEST_FILE).is_file():
             loaded = load_folder(folder)
-            return loaded.model, loaded.name, loaded.version
+            return loaded.model, loaded.name, loaded.version, loaded
         if (folder / "MLmodel").exists():
-            return _load_mlflow(text)
+            return (*_load_mlflow(text), None)
         from riskscore.modeling import RiskModel
 
         try:
@@ -144,8 +165,8 @@ def _load_model(text: str) -> tuple[Any, str | None, str | None]:
                 f"no riskscore model in folder '{text}' ({type(err).__name__}: {err}); pass a "
                 "folder written by RiskModel.save or an MLflow model URI"
             ) from err
-        return model, None, None
-    return _load_mlflow(text)
+        return model, None, None, None
+    return (*_load_mlflow(text), None)
 
 
 def _load_mlflow(uri: str) -> tuple[Any, str | None, str | None]:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from riskscore.registry._contract import REASON_FIELDS  # the pyfunc contract: one list
+from riskscore.rules._decision import Decision
 
 __all__ = [
+    "DECISION_FIELDS",
     "NO_SIGNAL_CODE",
     "NO_SIGNAL_TEXT",
     "REASON_FIELDS",
@@ -30,6 +32,15 @@ __all__ = [
     "no_signal_reason",
     "output_columns",
 ]
+
+#: Keys a decided answer adds to :meth:`RiskScore.to_dict` (and columns to a frame).
+DECISION_FIELDS: tuple[str, ...] = (
+    "action",
+    "decided_by",
+    "rules_fired",
+    "rule_reasons",
+    "rule_set",
+)
 
 #: Reason code of a row with nothing notable: no feature pushes its risk up enough.
 NO_SIGNAL_CODE = "NO_STRONG_SIGNAL"
@@ -124,6 +135,10 @@ class RiskScore:
         ISO timestamp the features were computed as of (``None`` when not known).
     scored_at : str
         ISO timestamp of scoring.
+    decision : Decision or None
+        The rule set's decision (:class:`riskscore.rules.Decision`) when the scorer has
+        one (``Scorer(model, rules=...)``); its ``action`` and ``rules_fired`` are also
+        properties of the result.
 
     Examples
     --------
@@ -146,11 +161,45 @@ class RiskScore:
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     as_of: str | None = None
     scored_at: str = ""
+    decision: Decision | None = None
+
+    @property
+    def action(self) -> str | None:
+        """The decided action (``allow`` ... ``block``), or None without a rule set."""
+        return None if self.decision is None else self.decision.action
+
+    @property
+    def rules_fired(self) -> tuple[str, ...] | None:
+        """The rules that fired, in precedence order, or None without a rule set."""
+        return None if self.decision is None else self.decision.rules_fired
+
+    @property
+    def rule_reasons(self) -> tuple[str, ...] | None:
+        """The fired rules' reason texts, or None without a rule set."""
+        d = self.decision
+        return None if d is None else d.reasons[: len(d.rules_fired)]
+
+    def decision_fields(self) -> dict[str, Any]:
+        """Return the :data:`DECISION_FIELDS` of a decided answer (``{}`` without one)."""
+        d = self.decision
+        if d is None:
+            return {}
+        return {
+            "action": d.action,
+            "decided_by": d.decided_by,
+            "rules_fired": list(d.rules_fired),
+            "rule_reasons": list(d.reasons[: len(d.rules_fired)]),
+            "rule_set": d.rule_set,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the score as a JSON-serialisable dict (reasons as a list of dicts)."""
-        out = asdict(self)
+        """Return the score as a JSON-serialisable dict (reasons as a list of dicts).
+
+        A decided answer also carries :data:`DECISION_FIELDS`.
+        """
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "decision"}
         out["reasons"] = [r.to_dict() for r in self.reasons]
+        out.update(self.decision_fields())
         return out
 
     def to_row(self, *, id_column: str, top_k: int | None = None) -> dict[str, Any]:
@@ -179,6 +228,11 @@ class RiskScore:
                 row[f"reason_{i + 1}_{name}"] = None if reason is None else getattr(reason, name)
         row["as_of"] = self.as_of
         row["scored_at"] = self.scored_at
+        d = self.decision_fields()
+        if d:
+            d["rules_fired"] = ";".join(d["rules_fired"])
+            d["rule_reasons"] = " | ".join(d["rule_reasons"])
+            row.update(d)
         return row
 
     @classmethod
@@ -212,6 +266,7 @@ class RiskScore:
             i += 1
         entity_id = row.get(f"{entity}_id")
         as_of = row.get("as_of")
+        decision = _decision_of(row, reasons, None if _is_missing(entity_id) else str(entity_id))
         return cls(
             entity=entity,
             entity_id=None if _is_missing(entity_id) else str(entity_id),
@@ -223,6 +278,7 @@ class RiskScore:
             reasons=tuple(reasons),
             as_of=None if _is_missing(as_of) else str(as_of),
             scored_at=str(row["scored_at"]),
+            decision=decision,
         )
 
 
@@ -240,6 +296,37 @@ def output_columns(id_column: str, top_k: int) -> list[str]:
     for i in range(1, top_k + 1):
         cols.extend(f"reason_{i}_{name}" for name in REASON_FIELDS)
     return [*cols, "as_of", "scored_at"]
+
+
+def _decision_of(
+    row: Mapping[str, Any], reasons: list[Reason], entity_id: str | None
+) -> Decision | None:
+    """Rebuild the decision of a decided row (``None`` when the row has no ``action``)."""
+    action = row.get("action")
+    if _is_missing(action):
+        return None
+    fired = _split(row.get("rules_fired"), ";")
+    texts = _split(row.get("rule_reasons"), " | ")
+    band = row.get("band")
+    return Decision(
+        action=str(action),
+        decided_by=str(row.get("decided_by")),
+        rules_fired=tuple(fired),
+        reasons=tuple(texts) + tuple(r.text for r in reasons if r.text),
+        band=None if _is_missing(band) else str(band),
+        rule_set=str(row.get("rule_set") or ""),
+        entity_id=entity_id,
+    )
+
+
+def _split(value: Any, sep: str) -> list[str]:
+    if _is_missing(value) or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if hasattr(value, "tolist"):
+        return [str(v) for v in value.tolist()]
+    return str(value).split(sep)
 
 
 def _is_missing(value: Any) -> bool:

@@ -16,14 +16,21 @@ reason "no strong risk signal" (:func:`~riskscore.scoring._result.no_signal_reas
 code ``NO_STRONG_SIGNAL``) instead of its least-bad features under risky-sounding codes.
 
 The single-record path builds a numpy row straight from the dict: no pandas on it.
+
+Decisions and the decision log: ``Scorer(model, rules=ruleset)`` adds the rule set's
+decision to every answer (``RiskScore.decision`` / ``action`` / ``rules_fired``, and the
+decision columns of :mod:`riskscore.rules._batch` in frames), and
+``Scorer(model, decision_log=path)`` appends one record per answer to the decision log
+(:mod:`riskscore.rules._log`). Both are off by default.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,12 +39,17 @@ from riskscore.exceptions import ExplanationError, ScoringError
 from riskscore.modeling._encoding import FeatureLayout, FloatMatrix
 from riskscore.scoring._model import ModelParts, model_parts
 from riskscore.scoring._result import (
+    DECISION_FIELDS,
     REASON_FIELDS,
     Reason,
     RiskScore,
     no_signal_reason,
     output_columns,
 )
+
+if TYPE_CHECKING:
+    from riskscore.rules import RuleSet
+    from riskscore.rules._log import DecisionLog
 
 __all__ = ["ExplainMode", "Scorer"]
 
@@ -93,6 +105,15 @@ class Scorer:
         second-highest band.
     num_threads : int, default 0
         LightGBM threads for frames (0: LightGBM's default). One row always uses 1.
+    rules : RuleSet or path, optional
+        A rule set (or its file): every answer then carries the decision (``action``,
+        ``decided_by``, ``rules_fired``, ``rule_reasons``, ``rule_set``).
+    decision_log : path or DecisionLog, optional
+        Append one record per answer to this decision log (a ``.jsonl`` file or a folder
+        of daily files; see :mod:`riskscore.rules._log`). Off by default.
+    folder_sha256 : str, optional
+        Identity of the model folder the model came from (set by
+        :func:`~riskscore.scoring.load_scorer`), written into the decision log.
 
     Examples
     --------
@@ -114,6 +135,9 @@ class Scorer:
         language: Literal["en", "zh"] = "en",
         flag_band: str | None = None,
         num_threads: int = 0,
+        rules: RuleSet | str | os.PathLike[str] | None = None,
+        decision_log: DecisionLog | str | os.PathLike[str] | None = None,
+        folder_sha256: str | None = None,
     ) -> None:
         if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
             raise ScoringError(f"top_k must be a positive int; got {top_k!r}")
@@ -143,6 +167,24 @@ class Scorer:
             self.id_column,
             self._parts.categories,
         )
+        self.rules = _rule_set(rules, self._parts.entity)
+        self.decision_log = _decision_log(decision_log)
+        self.folder_sha256 = folder_sha256
+
+    def with_options(self, *, top_k: int | None = None, language: str | None = None) -> Scorer:
+        """Return a scorer of the same model, rules and log with other reason options."""
+        return Scorer(
+            self.model,
+            model_name=self.model_name,
+            model_version=self.model_version,
+            top_k=top_k or self.top_k,
+            language=language or self.language,  # type: ignore[arg-type]
+            flag_band=self.flag_band,
+            num_threads=self.num_threads,
+            rules=self.rules,
+            decision_log=self.decision_log,
+            folder_sha256=self.folder_sha256,
+        )
 
     # -- description ------------------------------------------------------------------
 
@@ -163,8 +205,12 @@ class Scorer:
 
     @property
     def columns(self) -> list[str]:
-        """Columns of :meth:`score_many` output, in order."""
-        return output_columns(self.id_column, self.top_k)
+        """Columns of :meth:`score_many` output, in order.
+
+        With a rule set, the decision columns come last.
+        """
+        cols = output_columns(self.id_column, self.top_k)
+        return cols if self.rules is None else [*cols, *DECISION_FIELDS]
 
     def __repr__(self) -> str:
         return (
@@ -228,7 +274,7 @@ class Scorer:
         mask = None if mode == "flagged" else np.array([mode == "all"])
         scored = self._score_matrix(row, mask)
         entity_id = record.get(self.id_column)
-        return RiskScore(
+        result = RiskScore(
             entity=self.entity,
             entity_id=None if entity_id is None else str(entity_id),
             model_name=self.model_name,
@@ -240,6 +286,82 @@ class Scorer:
             as_of=as_of_text,
             scored_at=scored_at_text,
         )
+        if self.rules is not None:
+            result = replace(
+                result,
+                decision=self.rules.decide_one(record, scored=result, language=self.language),
+            )
+        if self.decision_log is not None:
+            self.decision_log.write([self.log_record(record, result, mode)])
+        return result
+
+    # -- decision log -----------------------------------------------------------------
+
+    @property
+    def logged_columns(self) -> list[str]:
+        """The inputs a decision-log record keeps.
+
+        The features in the model's order, then the declared columns the rules read.
+        """
+        names = list(self._parts.feature_names)
+        if self.rules is not None:
+            from riskscore.rules import MODEL_OUTPUTS
+
+            seen = set(names)
+            names += [
+                c for c in self.rules.needed_columns if c not in MODEL_OUTPUTS and c not in seen
+            ]
+        return names
+
+    def log_record(
+        self,
+        record: Mapping[str, Any],
+        result: RiskScore,
+        explain: str,
+        channel: str | None = None,
+    ) -> dict[str, Any]:
+        """Return the decision-log record of one answer (see :mod:`riskscore.rules._log`).
+
+        ``record`` holds the inputs as scored, ``explain`` the mode the answer was
+        explained with; ``channel`` defaults to the log's (``in_process``).
+        """
+        from riskscore.rules._log import decision_record
+
+        rules = self.rules
+        log = self.decision_log
+        return decision_record(
+            channel=channel or (log.channel if log is not None else "in_process"),
+            entity=self.entity,
+            entity_id=result.entity_id,
+            as_of=result.as_of,
+            features={name: record.get(name) for name in self.logged_columns},
+            model={
+                "name": self.model_name,
+                "version": self.model_version,
+                "folder_sha256": self.folder_sha256,
+            },
+            rule_set=None if rules is None else {"label": rules.label, "sha256": rules.sha256()},
+            options={"explain": explain, "language": self.language, "top_k": self.top_k},
+            result=result.to_dict(),
+            decision=result.decision_fields() or None,
+        )
+
+    def _log_frame(
+        self, pdf: pd.DataFrame, out: pd.DataFrame, explain: str, channel: str | None = None
+    ) -> None:
+        """Append one decision-log record per row of ``out`` (inputs from ``pdf``)."""
+        log = self.decision_log
+        if log is None:
+            return
+        names = [c for c in self.logged_columns if c in pdf.columns]
+        inputs: list[dict[str, Any]] = pdf[names].to_dict("records")  # type: ignore[assignment]
+        rows: list[dict[str, Any]] = out.to_dict("records")  # type: ignore[assignment]
+        entity = self.entity
+        records = [
+            self.log_record(inp, RiskScore.from_row(row, entity=entity), explain, channel)
+            for inp, row in zip(inputs, rows, strict=True)
+        ]
+        log.write(records)
 
     def score_many(
         self,
@@ -295,7 +417,27 @@ class Scorer:
         ids = self.layout.ids_of(pdf)
         matrix = self.layout.matrix_from_frame(pdf)
         self.layout.raise_for_values(matrix, pdf)
-        return self._frame_from_matrix(matrix, ids, explain, as_of=as_of, scored_at=scored_at)
+        out = self._frame_from_matrix(matrix, ids, explain, as_of=as_of, scored_at=scored_at)
+        if self.rules is not None:
+            out = self._decide_frame(pdf, out)
+        if self.decision_log is not None:
+            self._log_frame(pdf, out, explain)
+        return out
+
+    def _decide_frame(self, pdf: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
+        """Add the decision columns of :mod:`riskscore.rules._batch` to scored rows."""
+        from riskscore.rules import MODEL_OUTPUTS
+        from riskscore.rules._batch import add_decisions
+
+        assert self.rules is not None
+        needed = [c for c in self.rules.needed_columns if c not in MODEL_OUTPUTS]
+        missing = [c for c in needed if c not in pdf.columns]
+        if missing:
+            raise ScoringError(
+                f"rule set {self.rules.label} reads column(s) the frame lacks: {missing}; "
+                "fix: add them to the frame (declared columns are not model features)"
+            )
+        return add_decisions(out, pdf[needed], self.rules, self.language)
 
     def score_entities(
         self,
@@ -410,7 +552,7 @@ class Scorer:
                 data[f"reason_{k + 1}_{name}"] = _reason_column(name, n, rows, values)
         data["as_of"] = _str_column(n, fill=_iso(as_of))
         data["scored_at"] = _str_column(n, fill=_iso(scored_at) or _now())
-        return pd.DataFrame(data, columns=self.columns)
+        return pd.DataFrame(data, columns=output_columns(self.id_column, self.top_k))
 
     def _score_matrix(self, matrix: FloatMatrix, explain: np.ndarray | None) -> _Scored:
         """Score a checked float64 matrix; ``explain`` masks rows to explain (None: flagged)."""
@@ -547,6 +689,43 @@ def _as_of_time(value: Any) -> Any:
         return parse_time(value)
     except FeatureError as err:
         raise ScoringError(str(err)) from None
+
+
+def _rule_set(rules: Any, entity: str) -> RuleSet | None:
+    """Check the ``rules`` argument: a RuleSet, a rule-set file / URI, or None."""
+    if rules is None:
+        return None
+    from riskscore.rules import RuleSet
+
+    if isinstance(rules, str | os.PathLike):
+        rules = RuleSet.load(rules)
+    if not isinstance(rules, RuleSet):
+        raise ScoringError(
+            "The 'rules' parameter of Scorer must be a RuleSet or the path of a rule-set "
+            f"file. Got {type(rules).__name__} instead."
+        )
+    if rules.entity != entity:
+        raise ScoringError(
+            f"rule set {rules.label} is for {rules.entity}s; the model scores {entity}s. "
+            "Fix: use a rule set with entity: " + entity
+        )
+    return rules
+
+
+def _decision_log(log: Any) -> DecisionLog | None:
+    """Check the ``decision_log`` argument: a DecisionLog, a path, or None."""
+    if log is None:
+        return None
+    from riskscore.rules._log import DecisionLog
+
+    if isinstance(log, DecisionLog):
+        return log
+    if isinstance(log, str | os.PathLike):
+        return DecisionLog(log)
+    raise ScoringError(
+        "The 'decision_log' parameter of Scorer must be a path (a .jsonl file or a folder) "
+        f"or a DecisionLog. Got {type(log).__name__} instead."
+    )
 
 
 def _now() -> str:

@@ -65,16 +65,8 @@ class Generation:
         if found is None:
             with self._lock:
                 found = self._variants.get(key)
-                if found is None:
-                    found = Scorer(
-                        base.model,
-                        model_name=base.model_name,
-                        model_version=base.model_version,
-                        top_k=key[0],
-                        language=key[1],  # type: ignore[arg-type]
-                        flag_band=base.flag_band,
-                        num_threads=base.num_threads,
-                    )
+                if found is None:  # same model, rule set and decision log
+                    found = base.with_options(top_k=key[0], language=key[1])
                     self._variants[key] = found
         return found
 
@@ -91,6 +83,10 @@ class ModelSource:
         Defaults of every answer (a request may ask for others).
     num_threads : int, default 1
         LightGBM threads for batches (one row always uses 1).
+    rules : RuleSet or path, optional
+        The rule set deciding every answer (default: the model folder's own, if any).
+    decision_log : path or DecisionLog, optional
+        Append every answer to this decision log (channel ``http``).
 
     Examples
     --------
@@ -106,8 +102,16 @@ class ModelSource:
         top_k: int = 3,
         language: Literal["en", "zh"] = "en",
         num_threads: int = 1,
+        rules: Any = None,
+        decision_log: Any = None,
     ) -> None:
         self.uri = os.fspath(uri)
+        self.rules = rules
+        if isinstance(decision_log, str | os.PathLike):
+            from riskscore.rules._log import DecisionLog
+
+            decision_log = DecisionLog(decision_log, channel="http")
+        self.decision_log = decision_log
         self.top_k = top_k
         self.language = language
         self.num_threads = num_threads
@@ -161,6 +165,8 @@ class ModelSource:
             top_k=self.top_k,
             language=self.language,
             num_threads=self.num_threads,
+            rules=self.rules,
+            decision_log=self.decision_log,
             reload=not first,
         )
         generation = Generation(scorer, before)
@@ -209,6 +215,8 @@ class ModelSource:
             top_k=self.top_k,
             language=self.language,
             num_threads=self.num_threads,
+            rules=self.rules,
+            decision_log=self.decision_log,
             reload=True,
         )
         after = self.fingerprint()

@@ -13,6 +13,7 @@ import pytest
 
 from riskscore import ModelNotFoundError
 from riskscore.cli import main
+from riskscore.rules import RuleSet
 from riskscore.scoring import Scorer, load_scorer
 from riskscore.scoring._folder import (
     MANIFEST_FILE,
@@ -139,12 +140,23 @@ def test_monitoring_reference_and_rules_travel_with_the_model(seller_model, tmp_
     (source / "monitor_reference.json").write_text('{"format_version": 1}\n')
     (source.parent / "model_card.md").write_text("# my card\n")
     rules = tmp_path / "my-rules.yaml"
-    rules.write_text("rules: []\n")
+    text = 'name: mine\nversion: "1"\nrules: []\n'
+    rules.write_text(text)
     folder = export_model(source, tmp_path / "out", rules=rules)
-    files = read_manifest(folder)["files"]
+    manifest = read_manifest(folder)
+    files = manifest["files"]
     assert {"monitor_reference.json", "rules.yaml", "model_card.md"} <= set(files)
     assert (folder / "model_card.md").read_text() == "# my card\n"
-    assert (folder / "rules.yaml").read_text() == "rules: []\n"
+    assert (folder / "rules.yaml").read_text() == text
+    assert manifest["rules"]["file"] == "rules.yaml"
+    assert manifest["rules"]["label"] == "mine@1"
+    assert manifest["rules"]["sha256"] == RuleSet.load(rules).sha256()
+    assert load_folder(folder).rules.label == "mine@1"
+    (tmp_path / "broken.yaml").write_text("rules: []\n")
+    with pytest.raises(
+        ModelFolderError, match=r"(?s)the rule set does not load.*'name' is a required"
+    ):
+        export_model(source, tmp_path / "bad", rules=tmp_path / "broken.yaml")
     (tmp_path / "r.txt").write_text("x")
     with pytest.raises(ModelFolderError, match=r"extension \.txt; expected \.yaml"):
         export_model(source, tmp_path / "bad", rules=tmp_path / "r.txt")
