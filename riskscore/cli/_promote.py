@@ -1,46 +1,77 @@
-"""``riskscore promote``: move the ``champion`` alias to a candidate that passes the gate.
+"""``riskscore promote``: move ``champion`` to a candidate the gate says is not worse.
 
 The candidate (``--version``, default the ``challenger``) and the current champion are
-scored on the candidate's own newest test window; the candidate is promoted when it is at
-least as good on PR-AUC and precision at capacity and not worse calibrated (tolerances are
-options). ``--force`` promotes anyway and is recorded on the version. ``--rollback`` points
-``champion`` back at ``previous``. Exit codes: 0 promoted (or rolled back), 3 refused by the
-gate, 2 bad input, 1 internal error.
+scored on the same rows — the candidate's logged test window, or ``--table`` (labelled
+rows neither model saw, e.g. cutoffs whose labels matured since training) — and the
+difference of PR-AUC and of precision at capacity gets a paired bootstrap interval
+(entities drawn whole). The gate answers in plain words:
+
+* **promote** — not worse than the margin on every metric, with at least
+  ``--min-positives`` pooled positives, and no protected slice's false-positive rate
+  raised beyond ``--fpr-margin``;
+* **refuse** — worse beyond a margin, or a protected slice harmed (named, with the size);
+* **insufficient evidence** — keep the champion; it says about how many more positives
+  (and cutoffs) would likely decide.
+
+``--force`` promotes anyway and is recorded on the version. ``--rollback`` points
+``champion`` back at ``previous``. Exit codes: 0 promoted (or rolled back), 3 refused,
+4 insufficient evidence (champion kept), 2 bad input, 1 internal error.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-__all__ = ["REFUSED", "print_promotion", "register", "report_promotion"]
+__all__ = ["INSUFFICIENT_EVIDENCE", "REFUSED", "print_promotion", "register", "report_promotion"]
 
 #: Exit code when the gate refuses the candidate.
 REFUSED = 3
+#: Exit code when the evidence is insufficient: the champion is kept (not an error).
+INSUFFICIENT_EVIDENCE = 4
 
 
 def report_promotion(decision: Any) -> None:
-    """Print a :class:`riskscore.registry.Promotion`; exit with :data:`REFUSED` if refused."""
+    """Print a :class:`riskscore.registry.Promotion`; exit 3 if refused, 4 if undecided."""
     print_promotion(decision)
     if not decision.promoted:
-        raise typer.Exit(REFUSED)  # cli.main returns it: the shell sees exit code 3
+        code = (
+            INSUFFICIENT_EVIDENCE
+            if getattr(decision, "outcome", "") == "insufficient_evidence"
+            else REFUSED
+        )
+        raise typer.Exit(code)  # cli.main returns it: the shell sees the exit code
 
 
 def print_promotion(decision: Any) -> None:
     """Print a :class:`riskscore.registry.Promotion`: verdict, reasons, comparison."""
-    verdict = "promoted" if decision.promoted else "REFUSED"
+    outcome = getattr(decision, "outcome", "promote" if decision.promoted else "refuse")
+    if decision.promoted:
+        verdict = "promoted"
+    elif outcome == "insufficient_evidence":
+        verdict = "NOT PROMOTED, insufficient evidence (champion kept)"
+    else:
+        verdict = "REFUSED"
     forced = " (forced)" if decision.forced else ""
     typer.echo(
         f"{decision.name} version {decision.candidate}: {verdict}{forced} "
         f"(champion before: {decision.champion or 'none'})"
     )
+    evidence = getattr(decision, "evidence", None)
+    if evidence is not None:
+        typer.echo(
+            f"  compared on {evidence.n_rows} rows: {evidence.n_entities} entities, "
+            f"{evidence.n_positives} positives, {evidence.n_cutoffs} cutoff(s)"
+            + (f" ({evidence.source})" if evidence.source else "")
+        )
     for reason in decision.reasons:
         typer.echo(f"  {reason}")
     if decision.comparison is not None:
         cols = [
             c
-            for c in ("candidate", "champion", "delta", "delta_lo", "delta_hi")
+            for c in ("challenger", "champion", "delta", "delta_lo", "delta_hi")
             if c in decision.comparison.columns
         ]
         typer.echo(decision.comparison[cols].round(4).to_string())
@@ -59,26 +90,70 @@ def register(app: typer.Typer) -> None:
         version: Annotated[
             str | None, typer.Option(help="Candidate version (default: the challenger).")
         ] = None,
-        force: Annotated[bool, typer.Option(help="Promote even if the gate refuses.")] = False,
+        force: Annotated[
+            bool, typer.Option(help="Promote even if the gate refuses or lacks evidence.")
+        ] = False,
         rollback: Annotated[
             bool, typer.Option(help="Point champion back at the previous version.")
         ] = False,
-        min_pr_auc_delta: Annotated[
-            float, typer.Option("--min-pr-auc-delta", help="Candidate − champion PR-AUC ≥ this.")
-        ] = 0.0,
-        min_precision_delta: Annotated[
+        table: Annotated[
+            Path | None,
+            typer.Option(
+                help="Labelled rows (Parquet/CSV) neither model saw, with segment__* columns; "
+                "compared instead of the candidate's test window. Add cutoffs here to decide "
+                "an insufficient-evidence verdict."
+            ),
+        ] = None,
+        pr_auc_margin: Annotated[
             float,
-            typer.Option("--min-precision-delta", help="Same for precision at capacity."),
-        ] = 0.0,
+            typer.Option(
+                "--pr-auc-margin",
+                help="Not worse = lower bound of challenger − champion PR-AUC ≥ −margin.",
+            ),
+        ] = 0.03,
+        precision_margin: Annotated[
+            float,
+            typer.Option("--precision-margin", help="The same for precision at capacity."),
+        ] = 0.05,
+        min_positives: Annotated[
+            int,
+            typer.Option("--min-positives", min=0, help="Never promote on fewer pooled positives."),
+        ] = 50,
+        fpr_margin: Annotated[
+            float,
+            typer.Option(
+                "--fpr-margin", help="Allowed FPR rise of a protected slice (0.02 = 2 points)."
+            ),
+        ] = 0.02,
+        protected: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--protected",
+                help="Protected slice 'segment=level' (repeat; default new and small sellers).",
+            ),
+        ] = None,
+        min_pr_auc_delta: Annotated[
+            float | None, typer.Option("--min-pr-auc-delta", hidden=True)
+        ] = None,
+        min_precision_delta: Annotated[
+            float | None, typer.Option("--min-precision-delta", hidden=True)
+        ] = None,
         max_ece_increase: Annotated[
-            float, typer.Option("--max-ece-increase", help="Allowed calibration-error increase.")
-        ] = 0.005,
-        bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replicates.")] = 200,
+            float | None, typer.Option("--max-ece-increase", hidden=True)
+        ] = None,
+        bootstrap: Annotated[
+            int, typer.Option(min=0, help="Paired bootstrap replicates (0: no decision).")
+        ] = 1000,
         tracking_uri: Annotated[
             str | None, typer.Option("--tracking-uri", help="Default: $MLFLOW_TRACKING_URI.")
         ] = None,
     ) -> None:
-        """Promote a registered version to champion if the gate passes (or --force)."""
+        """Promote a version to champion if the gate says it is not worse (or --force).
+
+        Exit codes: 0 promoted, 3 refused, 4 insufficient evidence (champion kept).
+        """
+        import warnings
+
         from riskscore import registry
 
         model = name or registry.model_name(entity, target)
@@ -86,11 +161,32 @@ def register(app: typer.Typer) -> None:
             version_now = registry.rollback(model, tracking_uri=tracking_uri)
             typer.echo(f"{model}: champion is version {version_now} again (rolled back)")
             return
-        gate = registry.Gate(
-            min_pr_auc_delta=min_pr_auc_delta,
-            min_precision_delta=min_precision_delta,
-            max_ece_increase=max_ece_increase,
-        )
+        rows = None
+        if table is not None:
+            from riskscore.cli._train import read_table
+
+            rows = read_table(table)
+        deprecated: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("min_pr_auc_delta", min_pr_auc_delta),
+                ("min_precision_delta", min_precision_delta),
+                ("max_ece_increase", max_ece_increase),
+            )
+            if v is not None
+        }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DeprecationWarning)
+            gate = registry.Gate(
+                pr_auc_margin=pr_auc_margin,
+                precision_margin=precision_margin,
+                min_positives=min_positives,
+                fpr_margin=fpr_margin,
+                protected=tuple(protected) if protected else registry.DEFAULT_PROTECTED,
+                **deprecated,
+            )
+        for w in caught:
+            typer.echo(f"note: {w.message}", err=True)
         decision = registry.promote(
             model,
             version=version,
@@ -98,5 +194,6 @@ def register(app: typer.Typer) -> None:
             force=force,
             tracking_uri=tracking_uri,
             n_bootstrap=bootstrap,
+            table=rows,
         )
         report_promotion(decision)

@@ -1,13 +1,19 @@
 """The Markdown model card of a training run.
 
 Sections: intended use, data, model, metrics against the baseline (with 95 % bootstrap
-intervals), review capacity and bands, slices, limitations, training notes. Everything
-comes from the :class:`~riskscore.modeling.TrainResult`; nothing is typed by hand.
+intervals), review capacity and bands, slices (flag rate and false-positive rate at the
+flag band with Wilson intervals), limitations, training notes. Everything comes from the
+:class:`~riskscore.modeling.TrainResult`; nothing is typed by hand.
+
+:func:`comparison_card` is the champion-vs-challenger page the promotion gate logs
+(``gate/comparison.md``): the paired differences with intervals and, per slice, both
+models' flag rate and FPR with the FPR change.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,7 +21,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from riskscore.modeling._train import TrainResult
 
-__all__ = ["model_card"]
+__all__ = ["comparison_card", "model_card", "slice_fpr_table"]
 
 _METRIC_TEXT = {
     "roc_auc": "ROC-AUC",
@@ -188,6 +194,16 @@ def model_card(result: TrainResult) -> str:
             ),
             "",
         ]
+        fpr = slice_fpr_table(result.slices)
+        lines += [
+            "False-positive rate at the flag band = share of the segment's negatives flagged "
+            "(legitimate sellers sent to review), with 95 % Wilson intervals. The promotion "
+            "gate refuses a challenger that raises it for a protected segment (new and small "
+            "sellers by default) beyond a margin.",
+            "",
+            _table(fpr, ["segment", "level", "negatives", "flag_rate", "fpr", "fpr_interval"]),
+            "",
+        ]
 
     lines += [
         "## Limitations",
@@ -207,6 +223,123 @@ def model_card(result: TrainResult) -> str:
     if result.notes:
         lines += ["", "## Training notes", "", *(f"- {n}" for n in result.notes)]
     lines.append("")
+    return "\n".join(lines)
+
+
+def slice_fpr_table(slices: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Add the FPR at the flag band and its Wilson interval to a slice table.
+
+    The counts come back from :func:`riskscore.metrics.slice_metrics`'s columns: flagged
+    rows ``= flag_rate × n``, true positives among them ``= precision × flagged``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"segment": ["tenure"], "level": ["new"], "n": [100],
+    ...                   "positives": [10], "flag_rate": [0.2], "precision": [0.25]})
+    >>> slice_fpr_table(t)[["negatives", "fpr", "fpr_interval"]].values.tolist()
+    [[90, 0.16666666666666666, '[0.104, 0.257]']]
+    """
+    from riskscore.modeling._slices import wilson_interval
+
+    out = slices.copy()
+    flagged = (out["flag_rate"] * out["n"]).round()
+    true_pos = (out["precision"].fillna(0.0) * flagged).round()
+    out["negatives"] = (out["n"] - out["positives"]).astype(int)
+    false_pos = (flagged - true_pos).clip(lower=0).astype(int)
+    out["fpr"] = [
+        fp / neg if neg else math.nan for fp, neg in zip(false_pos, out["negatives"], strict=True)
+    ]
+    bounds = [
+        wilson_interval(int(fp), int(neg), level)
+        for fp, neg in zip(false_pos, out["negatives"], strict=True)
+    ]
+    out["fpr_lo"] = [b[0] for b in bounds]
+    out["fpr_hi"] = [b[1] for b in bounds]
+    out["fpr_interval"] = [f"[{_num(lo)}, {_num(hi)}]" for lo, hi in bounds]
+    return out
+
+
+def comparison_card(
+    evidence: Any, *, reasons: Sequence[str] = (), outcome: str | None = None
+) -> str:
+    """Return the Markdown page of a champion-vs-challenger comparison.
+
+    Parameters
+    ----------
+    evidence : PairedComparison
+        From :func:`riskscore.modeling.compare_paired`.
+    reasons : sequence of str
+        The gate's sentences, printed first.
+    outcome : str, optional
+        The gate's verdict.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import compare_paired
+    >>> import numpy as np
+    >>> y = np.tile([1, 0, 0, 0, 0], 40); s = y + np.linspace(0, 1.5, 200)
+    >>> f = pd.DataFrame({"label": y, "score_champion": s, "score_challenger": s,
+    ...                   "flag_champion": s > 1.4, "flag_challenger": s > 1.4,
+    ...                   "segment__tenure": ["new", "old"] * 100})
+    >>> page = comparison_card(compare_paired(f, id_col=None, time_col=None, k=20,
+    ...                                       n_bootstrap=50), outcome="promote")
+    >>> page.splitlines()[0], "| segment__tenure | new |" in page
+    ('# Champion vs challenger: promote', True)
+    """
+    pct = f"{100 * evidence.level:g} %"
+    lines = [
+        f"# Champion vs challenger{': ' + outcome if outcome else ''}",
+        "",
+        f"Both models scored on the same {evidence.n_rows} rows ({evidence.n_entities} "
+        f"entities, {evidence.n_positives} positives, {evidence.n_cutoffs} cutoff(s)"
+        + (f"; {evidence.source}" if evidence.source else "")
+        + f"). Intervals: {pct}, paired bootstrap over entities ({evidence.n_bootstrap} "
+        "replicates) for differences, Wilson for rates.",
+        "",
+    ]
+    if reasons:
+        lines += ["## Decision", "", *(f"- {r}" for r in reasons), ""]
+    metrics = evidence.metrics.reset_index(names="metric")
+    lines += [
+        "## Metrics (challenger − champion)",
+        "",
+        _table(metrics, ["metric", "challenger", "champion", "delta", "delta_lo", "delta_hi"]),
+        "",
+    ]
+    if len(evidence.slices):
+        sl = evidence.slices.copy()
+        for who in ("champion", "challenger"):
+            sl[f"fpr {who}"] = [
+                f"{_num(p)} [{_num(lo)}, {_num(hi)}]"
+                for p, lo, hi in zip(
+                    sl[f"fpr_{who}"], sl[f"fpr_{who}_lo"], sl[f"fpr_{who}_hi"], strict=True
+                )
+            ]
+        sl["fpr change"] = [
+            f"{_num(d)} [{_num(lo)}, {_num(hi)}]"
+            for d, lo, hi in zip(
+                sl["fpr_delta"], sl["fpr_delta_lo"], sl["fpr_delta_hi"], strict=True
+            )
+        ]
+        lines += [
+            "## Slices: flag rate and false-positive rate at the flag band",
+            "",
+            _table(
+                sl,
+                [
+                    "segment",
+                    "level",
+                    "n",
+                    "negatives",
+                    "flag_rate_champion",
+                    "flag_rate_challenger",
+                    "fpr champion",
+                    "fpr challenger",
+                    "fpr change",
+                ],
+            ),
+            "",
+        ]
     return "\n".join(lines)
 
 

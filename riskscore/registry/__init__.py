@@ -6,7 +6,9 @@ mlflow is imported inside the functions, so importing this package is cheap.
   version of ``riskscore-<entity>-<target>`` with the alias ``challenger``
   (``_log.py``).
 * :func:`promote` with a :class:`Gate` — champion / challenger / previous aliases;
-  :func:`rollback` (``_promote.py``; the gate is ``_gate.py``).
+  :func:`rollback` (``_promote.py``; the gate is ``_gate.py``: three outcomes, promote /
+  refuse / insufficient evidence, from paired intervals pooled over cutoffs and the
+  false-positive rate of protected slices, :data:`DEFAULT_PROTECTED`).
 * :func:`load_risk_model` — a RiskModel with its name and version from any MLflow URI
   (``models:/name@champion``, ``models:/name/3``, ``runs:/<id>/model``) or a folder;
   :func:`spark_udf` — the logged pyfunc as a Spark UDF (``_load.py``).
@@ -32,7 +34,7 @@ scoring (checked by ``tests/test_layers.py``).
 """
 
 from riskscore.registry._errors import RegistryError
-from riskscore.registry._gate import Gate, GateDecision
+from riskscore.registry._gate import DEFAULT_PROTECTED, Gate, GateDecision
 from riskscore.registry._load import LoadedModel, load, load_risk_model, spark_udf
 from riskscore.registry._log import LoggedRun, log_training, train_and_log
 from riskscore.registry._promote import Promotion, promote, rollback
@@ -40,6 +42,7 @@ from riskscore.registry._tracking import ALIASES, model_name
 
 __all__ = [
     "ALIASES",
+    "DEFAULT_PROTECTED",
     "Gate",
     "GateDecision",
     "LoadedModel",

@@ -1,25 +1,47 @@
 """Promotion: compare a candidate version with the champion, move aliases, roll back.
 
-:func:`promote` compares a version with the ``champion`` on the candidate's test window
-and, when the :class:`~riskscore.registry.Gate` passes (or ``force=True``), moves
-``champion`` to it and ``previous`` to the old champion; :func:`rollback` moves
-``champion`` back to ``previous``. The gate itself is pure (:mod:`riskscore.registry._gate`).
+:func:`promote` scores the candidate and the ``champion`` on the same rows (the
+candidate's logged test window, or a labelled ``table`` neither has seen), measures the
+paired difference with intervals and the protected slices
+(:func:`riskscore.modeling.compare_paired`) — or takes a ready comparison pooled over
+prequential windows (:func:`riskscore.modeling.paired_prequential`) — and lets the
+:class:`~riskscore.registry.Gate` decide: ``promote`` moves ``champion`` to the candidate
+and ``previous`` to the old champion; ``refuse`` and ``insufficient_evidence`` keep the
+champion (``force=True`` promotes anyway, recorded). :func:`rollback` moves ``champion``
+back to ``previous``. The gate itself is pure (:mod:`riskscore.registry._gate`).
+
+What is logged on the candidate (its run and its version)
+--------------------------------------------------------
+* tags ``riskscore.promotion`` (JSON: outcome, reasons, gate, champion before, forced)
+  and ``riskscore.gate.outcome``;
+* run metrics ``gate.<metric>_delta`` with ``_lo`` / ``_hi``, ``gate.positives``,
+  ``gate.cutoffs`` and ``gate.fpr_delta.<slice>`` for each protected slice;
+* artifacts ``gate/decision.json`` (decision, criteria, the comparison with every slice)
+  and ``gate/comparison.md`` (the same in words and tables).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from riskscore.exceptions import ModelNotFoundError
-from riskscore.modeling import RiskModel, column_diff, evaluate
+from riskscore.modeling import (
+    PairedComparison,
+    RiskModel,
+    column_diff,
+    compare_paired,
+    paired_frame,
+)
+from riskscore.modeling._card import comparison_card
 from riskscore.registry._errors import RegistryError
-from riskscore.registry._gate import Gate
+from riskscore.registry._gate import Gate, GateDecision
 from riskscore.registry._load import _download, _find_riskmodel
 from riskscore.registry._tracking import (
     EVALUATED_PATH,
@@ -46,9 +68,14 @@ class Promotion:
     promoted : bool
     forced : bool
     reasons : list of str
-        The gate's verdict per criterion (or why it was skipped).
+        The gate's sentences (or why it was skipped).
     comparison : pandas.DataFrame or None
-        Candidate vs champion metrics on the candidate's test window.
+        Challenger vs champion metrics with the paired intervals of the difference.
+    outcome : {"promote", "refuse", "insufficient_evidence"}
+        The gate's verdict (``promote`` also when there was no champion yet).
+    evidence : PairedComparison or None
+        The full comparison, slices included.
+    decision : GateDecision or None
     """
 
     name: str
@@ -58,6 +85,9 @@ class Promotion:
     forced: bool
     reasons: list[str]
     comparison: pd.DataFrame | None = None
+    outcome: str = "promote"
+    evidence: PairedComparison | None = None
+    decision: GateDecision | None = field(default=None, repr=False)
 
 
 def _alias_version(client: Any, name: str, alias: str) -> Any:
@@ -86,17 +116,22 @@ def promote(
     gate: Gate | None = None,
     force: bool = False,
     tracking_uri: str | None = None,
-    n_bootstrap: int = 200,
+    n_bootstrap: int = 1000,
     seed: int = 0,
+    table: pd.DataFrame | None = None,
+    evidence: PairedComparison | None = None,
+    level: float = 0.95,
 ) -> Promotion:
-    """Compare a version with the champion and move ``champion`` to it if it is as good.
+    """Compare a version with the champion on the same rows and promote it if the gate says so.
 
-    Both models are scored on the candidate's own test window (logged with its run) with
-    their *evaluated* fits (``evaluated_model/`` of each run when the deployed model is a
-    refit on every label, which has seen those rows); the
-    :class:`Gate` decides. With no champion yet, the candidate becomes champion. The old
-    champion keeps the alias ``previous``. The decision, the gate and ``force`` are
-    recorded as tags on the candidate version and its run.
+    Both models are scored with their *evaluated* fits (``evaluated_model/`` of each run:
+    a refit on every label has seen the rows) on the candidate's logged test window, or on
+    ``table``; the difference of PR-AUC and of precision at capacity gets a paired entity
+    bootstrap interval, and protected slices their FPR change
+    (:func:`riskscore.modeling.compare_paired`). The :class:`Gate` decides. With no
+    champion yet, the candidate becomes champion. The old champion keeps the alias
+    ``previous``. The decision, intervals and slices are logged on the candidate's run
+    and version (see the module docstring).
 
     Parameters
     ----------
@@ -106,18 +141,28 @@ def promote(
         Candidate version; default the ``challenger`` alias, else the latest version.
     gate : Gate, optional
     force : bool, default False
-        Promote even if the gate fails or the models cannot be compared (logged).
+        Promote even if the gate refuses or lacks evidence (logged).
     tracking_uri : str, optional
     n_bootstrap, seed : int
-        Bootstrap of the comparison (intervals of the difference).
+        Paired bootstrap of the differences (entities drawn whole).
+    table : pandas.DataFrame, optional
+        Labelled rows neither model was fitted on (e.g. cutoffs whose labels matured since
+        training), with both models' features, the id, time and label columns and
+        ``segment__*`` columns for the slices; pooled instead of the logged test window.
+        More cutoffs here is how an ``insufficient_evidence`` verdict gets decided.
+    evidence : PairedComparison, optional
+        A ready comparison, e.g. ``compare_paired(paired_prequential(table, new_config,
+        champion_config))`` pooled over prequential windows; nothing is scored then.
+    level : float, default 0.95
+        Confidence level of the intervals.
 
     Raises
     ------
     ModelNotFoundError
         No such model or version.
     RegistryError
-        The champion needs feature columns the candidate's test window lacks (a diff is
-        shown); use ``force=True`` to promote anyway.
+        The champion needs feature columns the rows lack (a diff is shown); use
+        ``force=True`` to promote anyway.
     """
     gate = gate or Gate()
     with _tracking(tracking_uri) as client:
@@ -130,58 +175,40 @@ def promote(
             return Promotion(
                 name, cand_v, champ_v, False, force, [f"version {cand_v} is already the champion"]
             )
-        comparison = None
+        decision: GateDecision | None = None
         if champion_mv is None:
             reasons = ["no champion yet: the candidate becomes the first champion"]
-            passed = True
-        else:
-            with tempfile.TemporaryDirectory(prefix="riskscore-promote-") as tmp:
-                cand = _gate_model(client, mlflow, candidate_mv.run_id, f"{tmp}/c")
-                champ = _gate_model(client, mlflow, champion_mv.run_id, f"{tmp}/p")
-                test_path = _download(
-                    client, mlflow, candidate_mv.run_id, TEST_FRAME_PATH, f"{tmp}/t"
-                )
-                test = pd.read_parquet(test_path)
-            missing = [c for c in champ.feature_names if c not in test.columns]
-            if missing and not force:
-                raise RegistryError(
-                    f"cannot compare version {cand_v} with champion {champ_v} of '{name}': the "
-                    f"champion needs {len(missing)} feature column(s) the candidate's test window "
-                    f"does not have ({missing[:5]}). Retrain on the same feature catalog, or "
-                    f"promote with force=True (--force) knowingly.\n"
-                    f"{column_diff(champ.feature_names, cand.feature_names)}"
-                )
-            if missing:
-                reasons = [f"not compared: champion needs missing columns {missing[:5]}"]
-                passed = False
-            else:
-                ev = evaluate(
-                    cand,
-                    test,
-                    other=champ,
-                    population_share=float(cand.metadata.get("population_share", 1.0)),
-                    n_bootstrap=n_bootstrap,
-                    seed=seed,
-                    names=("candidate", "champion"),
-                )
-                comparison = ev.metrics
-                decision = gate.check(comparison)
-                passed, reasons = decision.passed, list(decision.reasons)
+            outcome = "promote"
+        elif evidence is None:
+            evidence = _compare(
+                client, mlflow, name, candidate_mv, champion_mv, table,
+                force=force, n_bootstrap=n_bootstrap, seed=seed, level=level,
+            )  # fmt: skip
+        if champion_mv is not None and evidence is None:
+            reasons = ["not compared: the champion needs feature columns the rows lack"]
+            outcome = "refuse"
+        elif evidence is not None:
+            decision = gate.decide(evidence)
+            reasons, outcome = list(decision.reasons), decision.outcome
+        passed = outcome == "promote"
         promoted = passed or force
+        forced = bool(force and not passed)
         record = {
-            "decision": "promoted" if promoted else "refused",
-            "forced": bool(force and not passed),
+            "decision": "promoted" if promoted else "kept champion",
+            "outcome": outcome,
+            "forced": forced,
             "gate": gate.to_dict(),
             "champion_before": champ_v,
             "reasons": reasons,
+            "more_positives": decision.more_positives if decision else None,
+            "more_cutoffs": decision.more_cutoffs if decision else None,
         }
-        client.set_model_version_tag(name, cand_v, "riskscore.promotion", json.dumps(record)[:5000])
-        client.set_tag(candidate_mv.run_id, "riskscore.promotion", json.dumps(record)[:5000])
-        if force and not passed:
+        _log_decision(client, name, cand_v, candidate_mv.run_id, record, evidence, gate)
+        if forced:
             client.set_model_version_tag(name, cand_v, "riskscore.forced", "true")
             warnings.warn(
-                f"version {cand_v} of '{name}' promoted with force although the gate failed: "
-                + "; ".join(reasons),
+                f"version {cand_v} of '{name}' promoted with force although the gate said "
+                f"{outcome}: " + "; ".join(reasons),
                 UserWarning,
                 stacklevel=2,
             )
@@ -193,8 +220,116 @@ def promote(
             if challenger is not None and str(challenger.version) == cand_v:
                 client.delete_registered_model_alias(name, "challenger")
         return Promotion(
-            name, cand_v, champ_v, promoted, bool(force and not passed), reasons, comparison
+            name,
+            cand_v,
+            champ_v,
+            promoted,
+            forced,
+            reasons,
+            evidence.metrics if evidence is not None else None,
+            outcome,
+            evidence,
+            decision,
         )
+
+
+def _compare(
+    client: Any,
+    mlflow: Any,
+    name: str,
+    candidate_mv: Any,
+    champion_mv: Any,
+    table: pd.DataFrame | None,
+    *,
+    force: bool,
+    n_bootstrap: int,
+    seed: int,
+    level: float,
+) -> PairedComparison | None:
+    """Score both evaluated fits on the same rows and measure the paired difference."""
+    with tempfile.TemporaryDirectory(prefix="riskscore-promote-") as tmp:
+        cand = _gate_model(client, mlflow, candidate_mv.run_id, f"{tmp}/c")
+        champ = _gate_model(client, mlflow, champion_mv.run_id, f"{tmp}/p")
+        if table is None:
+            rows = pd.read_parquet(
+                _download(client, mlflow, candidate_mv.run_id, TEST_FRAME_PATH, f"{tmp}/t")
+            )
+            source = f"the test window logged with version {candidate_mv.version}"
+            k = int(cand.metadata.get("capacity_test", cand.metadata.get("capacity", 100)))
+        else:
+            rows = table
+            source = "the labelled table given to promote"
+            k = int(cand.metadata.get("capacity", 100))
+    missing = [c for c in champ.feature_names if c not in rows.columns]
+    if missing and not force:
+        raise RegistryError(
+            f"cannot compare version {candidate_mv.version} with champion "
+            f"{champion_mv.version} of '{name}': the champion needs {len(missing)} feature "
+            f"column(s) the compared rows do not have ({missing[:5]}). Retrain on the same "
+            f"feature catalog, or promote with force=True (--force) knowingly.\n"
+            f"{column_diff(champ.feature_names, cand.feature_names)}"
+        )
+    if missing:
+        return None
+    meta = cand.metadata
+    return compare_paired(
+        paired_frame(cand, champ, rows),
+        label_col=meta.get("label_col", "label"),
+        id_col=meta.get("id_col", "entity_id"),
+        time_col=meta.get("time_col"),
+        k=k,
+        n_bootstrap=n_bootstrap,
+        level=level,
+        seed=seed,
+        source=source,
+    )
+
+
+def _metric_key(text: str) -> str:
+    """Return an MLflow metric key for a slice name (letters, digits, ``_-. /`` only)."""
+    return re.sub(r"[^A-Za-z0-9_\-. /]+", "_", text).strip("_")
+
+
+def _log_decision(
+    client: Any,
+    name: str,
+    version: str,
+    run_id: str,
+    record: dict[str, Any],
+    evidence: PairedComparison | None,
+    gate: Gate,
+) -> None:
+    """Tags on the version and run; metrics and artifacts on the run."""
+    text = json.dumps(record)[:5000]
+    client.set_model_version_tag(name, version, "riskscore.promotion", text)
+    client.set_model_version_tag(name, version, "riskscore.gate.outcome", record["outcome"])
+    client.set_tag(run_id, "riskscore.promotion", text)
+    client.set_tag(run_id, "riskscore.gate.outcome", record["outcome"])
+    if evidence is None:
+        client.log_dict(run_id, record, "gate/decision.json")
+        return
+    metrics: dict[str, float] = {
+        "gate.positives": float(evidence.n_positives),
+        "gate.cutoffs": float(evidence.n_cutoffs),
+    }
+    for metric, row in evidence.metrics.iterrows():
+        for col in ("delta", "delta_lo", "delta_hi"):
+            metrics[f"gate.{metric}_{col}"] = float(row[col])
+    protected = {p.partition("=")[2] for p in gate.protected}
+    for _, row in evidence.slices.iterrows():
+        if row["level"] in protected:
+            metrics[_metric_key(f"gate.fpr_delta.{row['segment']}.{row['level']}")] = float(
+                row["fpr_delta"]
+            )
+    for key, value in metrics.items():
+        if value == value:  # MLflow refuses NaN on some stores
+            client.log_metric(run_id, key, value)
+    client.log_dict(run_id, {**record, "comparison": evidence.to_dict()}, "gate/decision.json")
+    client.log_text(
+        run_id,
+        comparison_card(evidence, reasons=record["reasons"], outcome=record["outcome"]),
+        "gate/comparison.md",
+    )
 
 
 def _candidate(client: Any, name: str, version: str | int | None) -> Any:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from riskscore.cli import main
-from riskscore.cli._promote import REFUSED
+from riskscore.cli._promote import INSUFFICIENT_EVIDENCE, REFUSED
 from riskscore.features import default_cutoffs
 
 
@@ -80,11 +80,36 @@ def test_train_promote_evaluate(
     )
     assert code == 0
     capsys.readouterr()
-    refused = main(["promote", "--entity", "custom", "--target", "banned", "--bootstrap", "0",
+    # without bootstrap replicates there is no interval: the gate never promotes (exit 4)
+    undecided = main(["promote", "--entity", "custom", "--target", "banned", "--bootstrap", "0",
+                      "--tracking-uri", tracking])  # fmt: skip
+    out = capsys.readouterr().out
+    assert undecided == INSUFFICIENT_EVIDENCE, out
+    assert "version 2: NOT PROMOTED, insufficient evidence (champion kept)" in out
+    assert "no interval, cannot decide" in out
+    # with the paired bootstrap, the worse ranking is worse beyond the margin: exit 3
+    refused = main(["promote", "--entity", "custom", "--target", "banned", "--bootstrap", "300",
                     "--tracking-uri", tracking])  # fmt: skip
     out = capsys.readouterr().out
     assert refused == REFUSED, out
-    assert "version 2: REFUSED" in out and "ece:" in out
+    assert "version 2: REFUSED" in out and "worse beyond the margin -0.030" in out
+    assert "compared on 300 rows: 300 entities" in out
+    assert "protected slices not checked" in out  # the logged test window has no segments
+    import json
+
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking)
+    mv = client.get_model_version("riskscore-custom-banned", "2")
+    assert mv.tags["riskscore.gate.outcome"] == "refuse"
+    run = client.get_run(mv.run_id)
+    assert run.data.metrics["gate.pr_auc_delta_hi"] < -0.03
+    assert run.data.metrics["gate.positives"] > 0
+    path = mlflow.artifacts.download_artifacts(
+        run_id=mv.run_id, artifact_path="gate/decision.json", tracking_uri=tracking
+    )
+    record = json.loads(Path(path).read_text())
+    assert record["outcome"] == "refuse" and record["comparison"]["n_positives"] > 0
 
     code = main(
         [
