@@ -15,9 +15,13 @@ The public surface is exactly :data:`__all__`:
   :func:`paired_prequential` / :func:`paired_frame` → :func:`compare_paired` →
   :class:`PairedComparison` (paired entity bootstrap of the differences, per-slice flag
   rate and FPR via :func:`slice_comparison`, :func:`slice_rates`, :func:`wilson_interval`).
+* Labels the current policy did not choose: :func:`audit_sample` (the random-audit
+  reviews after each cutoff, with inverse-probability weights) and :func:`audit_report`
+  (precision, recall, flag rate and prevalence on it, next to the biased all-labels ones).
 """
 
 from riskscore.modeling._ablation import families_to_leave_out, family_ablation, pool_ablation
+from riskscore.modeling._audit import audit_report, audit_sample
 from riskscore.modeling._bands import (
     BANDS,
     Bands,
@@ -82,6 +86,8 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingWarning",
+    "audit_report",
+    "audit_sample",
     "bands_from_capacity",
     "bands_from_cost",
     "column_diff",
