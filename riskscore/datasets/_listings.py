@@ -237,6 +237,10 @@ def plan_listings(
     fake = kind == FAKE_PHONE
     ratio = np.where(fake, 0.40 + 0.20 * u[2], ratio)
     tag[fake] = 6
+    takeover = role == sc.TAKEOVER
+    if takeover.any():  # taken-over accounts price like honest shops, ordinary titles
+        ratio = np.where(takeover, 0.90 + 0.15 * u[2], ratio)
+        tag[takeover] = 0
     raw = reference * ratio * sellers.price_level[seller]
     price = np.where(raw >= 100.0, np.round(raw), np.round(raw, 1))
     price = np.maximum(price, 1.0)

@@ -120,8 +120,8 @@ def make_marketplace(
         Switches that break the easy patterns above, to test a model against harder
         data: a name from :data:`SCENARIOS` (``"default"``, ``"drift"``,
         ``"label_noise"``, ``"camouflage"``, ``"honest_lookalikes"``,
-        ``"missing_brand"``, ``"hard"`` for all of those, ``"selective_enforcement"``)
-        or a :class:`Scenario`.
+        ``"missing_brand"``, ``"hard"`` for all of those, ``"selective_enforcement"``,
+        ``"concept_shift"``) or a :class:`Scenario`.
 
         - ``drift``: fraud (fake-phone bursts, click farms) only in the first 40% of the
           period, then it stops; counterfeiters turning bad later price like honest
@@ -144,6 +144,10 @@ def make_marketplace(
           ``source`` (model / random_audit), ``reversed_at`` and the audit's
           ``selection_probability``; no listing labels. Bad sellers the champion misses
           stay unlabelled unless an audit draws them.
+        - ``concept_shift``: fake-phone shops starting after half the period are
+          taken-over old accounts at market prices with ordinary titles, regions and
+          cancellations; they still do not deliver (a new pattern behind the same
+          features).
 
         Default (None or ``"default"``): none, and tables identical to earlier releases.
         With any switch on, ``truth`` has one more column, ``scenario_role``: what the

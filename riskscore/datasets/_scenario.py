@@ -39,6 +39,15 @@ so a model (and the training diagnostics) can be tested against data that fights
     (see :mod:`riskscore.datasets._enforcement`). Bad sellers the champion does not see
     stay unlabelled. Why: almost every real label follows a review the current system
     triggered, so metrics on all labels measure the sample it chose.
+``concept_shift``
+    The same features, a new fraud pattern: fake-phone shops that start after
+    :data:`CONCEPT_SPLIT` of the period are dormant accounts taken over (registered
+    200-1,700 days earlier), listing phones at 0.90-1.05x market price with ordinary
+    titles, regions and cancellation rates — and they still take the money and do not
+    deliver, so non-delivery complaints and refunds follow their orders within days.
+    Feature distributions barely move; what moves is the relation between features and
+    fraud. Why: a label-free performance estimate is valid only under covariate shift,
+    and the monitor must say when fast proxy outcomes contradict it.
 ``missing_brand``
     The brand field is empty on :data:`MISSING_BRAND_SHARE` of branded listings of
     honest shops and :data:`MISSING_BRAND_SHARE_COUNTERFEIT` of counterfeit listings
@@ -84,6 +93,9 @@ MISSING_BRAND_SHARE = 0.3
 #: missing_brand: share of counterfeit listings without a brand.
 MISSING_BRAND_SHARE_COUNTERFEIT = 0.6
 
+#: concept_shift: fraction of the period after which fake-phone shops are taken-over accounts.
+CONCEPT_SPLIT = 0.5
+
 #: What a scenario made of a seller (``truth.scenario_role``), by code.
 ROLES: tuple[str, ...] = (
     "",
@@ -92,8 +104,9 @@ ROLES: tuple[str, ...] = (
     "hidden_ring",
     "scale_model",
     "discounter",
+    "takeover",
 )
-NO_ROLE, EARLY_FRAUD, LATE_QUIET, HIDDEN_RING, SCALE_MODEL, DISCOUNTER = range(len(ROLES))
+NO_ROLE, EARLY_FRAUD, LATE_QUIET, HIDDEN_RING, SCALE_MODEL, DISCOUNTER, TAKEOVER = range(len(ROLES))
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,9 @@ class Scenario:
     selective_enforcement : bool, default False
         Labels come from reviews the current champion triggers plus a random audit
         (not part of ``"hard"``: it changes what is measured, not what is learnt).
+    concept_shift : bool, default False
+        Late fake-phone shops are taken-over old accounts at market prices (not part of
+        ``"hard"``: it exists to test the monitor's warning, not to train on).
 
     Examples
     --------
@@ -133,6 +149,7 @@ class Scenario:
     honest_lookalikes: bool = False
     missing_brand: bool = False
     selective_enforcement: bool = False
+    concept_shift: bool = False
 
     @property
     def active(self) -> tuple[str, ...]:

@@ -205,6 +205,14 @@ def plan_sellers(
         bad_start = bad_start + shift
         reg = reg + shift
         role[fraud] = sc.EARLY_FRAUD
+    takeover = np.zeros(n, dtype=bool)
+    if scen.concept_shift:
+        # Fake-phone shops that start after the split are taken-over dormant accounts,
+        # registered years ago, pricing at market: the features a model learnt on earlier
+        # fake-phone shops (new, half price) no longer describe them.
+        takeover = (kind == FAKE_PHONE) & (bad_start >= sc.CONCEPT_SPLIT * d)
+        reg = np.where(takeover, bad_start - (200.0 + 1500.0 * srng.random(n)), reg)
+        role[takeover] = sc.TAKEOVER
     reg = np.maximum(reg, earliest)
 
     act_a = np.where(bad, np.maximum(bad_start, 0.0), np.maximum(reg, 0.0))
@@ -293,6 +301,8 @@ def plan_sellers(
     if scen.camouflage:
         # Hidden ring members register where ordinary shops do.
         region = np.where(camouflaged, _choice(srng, region_w, n), region)
+    if scen.concept_shift:
+        region = np.where(takeover, _choice(srng, region_w, n), region)
     if scen.honest_lookalikes:
         primary = np.where(role == sc.SCALE_MODEL, cat.CATEGORIES.index("toys"), primary)
 
@@ -329,6 +339,7 @@ def plan_sellers(
     cf_extra = np.where(cf & ~camouflaged, 0.05 + 0.17 * u[1], 0.0)
     nr_extra = np.where(kind == FAKE_PHONE, 0.6 + 0.3 * u[2], 0.0)
     cancel = np.array([0.02, 0.025, 0.02, 0.15, 0.03, 0.03, 0.015])[kind]
+    cancel = np.where(takeover, 0.02, cancel)
     replica = np.where(cf & ~camouflaged, 0.6 * u[3] ** 1.5, 0.0)
     price_level = np.exp(rng.normal(0.0, 0.03, n))
 
