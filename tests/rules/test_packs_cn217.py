@@ -468,3 +468,28 @@ def test_screen_on_simulated_digital_goods_counts_only_confirmed_pirates():
     hits = out.loc[~pirates.astype(bool), "hits"]
     assert (hits == 0).all()  # only digital listings have views
     assert out["tier"].isin(["none", "serious", "especially_serious"]).all()
+
+
+def test_only_listings_of_digital_categories_count():
+    tables = shop(
+        [("L1", 10.0, 1), ("L2", 60_000.0, 1)],
+        labels=[("S1", "L1", "counterfeit", None), ("S1", "L2", "counterfeit", None)],
+    )
+    tables["listings"].loc[tables["listings"]["listing_id"] == "L2", "category"] = "luxury"
+    result = cn217.evaluate(tables, "S1", START, END, confirmed_orders=["O2"])
+    assert (result.listing_ids, result.order_ids, result.tier) == (("L1",), ("O1",), "none")
+    every = cn217.evaluate(tables, "S1", START, END, categories=None)
+    assert (every.order_ids, every.tier) == (("O1", "O2"), "serious")
+    with pytest.raises(ParameterError, match=r"'categories' parameter .* Got 'digital'"):
+        cn217.evaluate(tables, "S1", START, END, categories="digital")  # type: ignore[arg-type]
+
+
+def test_screen_takes_id_collections_that_span_sellers():
+    tables = shop([("L2", 60_000.0, 1), ("X1", 70_000.0, 1)], labels=[])
+    out = cn217.screen(tables, START, END, sellers=["S1", "S2"], confirmed_listings=["L2", "X1"])
+    assert out[["seller_id", "tier"]].to_dict("records") == [
+        {"seller_id": "S2", "tier": "serious"},
+        {"seller_id": "S1", "tier": "serious"},
+    ]
+    with pytest.raises(ParameterError, match=r"'confirmed_listings' .* not in listings, e\.g\. Z"):
+        cn217.screen(tables, START, END, sellers=["S1"], confirmed_listings=["Z"])

@@ -188,7 +188,9 @@ def _need(tables: Mapping[str, Any], table: str, columns: tuple[str, ...]) -> pd
 
 
 def _unknown(where: str, name: str, given: set[str], known: pd.Series, table: str) -> None:
-    missing = sorted(given - set(known))
+    if not given:
+        return
+    missing = sorted(given - set(known[known.isin(list(given))]))
     if missing:
         raise ParameterError(
             f"The '{name}' parameter of {where} names {len(missing)} id(s) not in "
@@ -237,9 +239,23 @@ def gather(
     order_ids: set[str],
     rates: dict[str, float],
     exclude_statuses: tuple[str, ...],
+    categories: tuple[str, ...] | None = None,
 ) -> Evidence:
-    """Add up the confirmed orders and views of ``seller_id`` in ``period``."""
+    """Add up the confirmed orders and views of ``seller_id`` in ``period``.
+
+    With ``categories``, only listings (and orders on listings) of those categories count.
+    """
     listings = _need(tables, "listings", ("listing_id", "seller_id", "currency"))
+    if categories is not None:
+        listings = _need(tables, "listings", ("listing_id", "seller_id", "currency", "category"))
+        inside = listings.loc[
+            (listings["seller_id"] == seller_id) & listings["category"].isin(categories),
+            "listing_id",
+        ]
+        listing_ids = listing_ids & set(inside)
+        allowed = set(inside)
+    else:
+        allowed = None
     orders = _need(
         tables,
         "orders",
@@ -253,6 +269,8 @@ def gather(
         & ~mine["status"].isin(exclude_statuses)
         & (mine["listing_id"].isin(listing_ids) | mine["order_id"].isin(order_ids))
     )
+    if allowed is not None:
+        keep &= mine["listing_id"].isin(allowed)
     counted = mine.loc[keep]
     currency = counted["listing_id"].map(listings.set_index("listing_id")["currency"])
     used = _rates_for(where, counted, currency, rates)

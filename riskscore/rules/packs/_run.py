@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from riskscore.exceptions import ParameterError
@@ -53,6 +53,7 @@ def run(
     seller_labels: bool = False,
     as_of: object = None,
     exclude_statuses: tuple[str, ...] = EXCLUDED_STATUSES,
+    categories: tuple[str, ...] | None = None,
 ) -> ThresholdResult:
     """Evaluate ``pack`` for one seller over ``[start, end)`` (see the pack modules)."""
     if not isinstance(tables, Mapping):
@@ -67,6 +68,7 @@ def run(
     period = parse_period(where, start, end)
     cutoff = None if as_of is None else parse_time(where, "as_of", as_of)
     rate_table = parse_rates(where, rates)
+    cats = _categories(where, categories)
     given = _values(where, pack, values)
     orders_ok, listings_ok, flagged = check_confirmed(
         where, tables, confirmed_orders, confirmed_listings_, flagged_listings
@@ -88,6 +90,7 @@ def run(
         orders_ok,
         rate_table,
         tuple(exclude_statuses),
+        cats,
     )
     computed = _measured(pack, measures, evidence, given)
     assessment = pack.assess({k: v for k, (v, _) in computed.items()})
@@ -128,6 +131,7 @@ def run(
             orders_ok,
             rate_table,
             tuple(exclude_statuses),
+            cats,
         )
         pvalues = {k: v for k, (v, _) in _measured(pack, measures, projected, given).items()}
         pa = pack.assess(pvalues)
@@ -177,6 +181,17 @@ def _measured(
         else:
             out[c.name] = (None, "not given")
     return out
+
+
+def _categories(where: str, categories: object) -> tuple[str, ...] | None:
+    if categories is None:
+        return None
+    if isinstance(categories, str) or not isinstance(categories, Iterable):
+        raise ParameterError(
+            f"The 'categories' parameter of {where} must be a collection of listing "
+            f"categories such as ('digital',), or None for all. Got {categories!r} instead."
+        )
+    return tuple(str(c) for c in categories)
 
 
 def _values(where: str, pack: ThresholdPack, values: object) -> dict[str, float]:

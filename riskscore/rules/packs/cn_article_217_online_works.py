@@ -34,6 +34,9 @@ band; see :mod:`riskscore.rules.packs._evidence`):
   marketplace's closest record of a hit; counsel decides whether it is one);
 - members: only from the user, ``values={"members": n}`` (no table holds them).
 
+Only listings of :data:`DIGITAL_CATEGORIES` count (``categories=`` names your own): a
+counterfeit handbag is not a work communicated online.
+
 Not legal advice: a pack must be reviewed by counsel before use.
 """
 
@@ -44,12 +47,12 @@ from typing import Any
 
 import pandas as pd
 
-from riskscore.rules.packs._evidence import EXCLUDED_STATUSES
+from riskscore.rules.packs._evidence import EXCLUDED_STATUSES, check_confirmed
 from riskscore.rules.packs._pack import Criterion, ThresholdPack, Tier
 from riskscore.rules.packs._result import ThresholdResult
 from riskscore.rules.packs._run import run
 
-__all__ = ["MEASURES", "PACK", "evaluate", "example_tables", "screen"]
+__all__ = ["DIGITAL_CATEGORIES", "MEASURES", "PACK", "evaluate", "example_tables", "screen"]
 
 _SERIOUS = {
     "illegal_business_amount": 50_000.0,
@@ -110,7 +113,12 @@ MEASURES: dict[str, str] = {
     "members": "given",
 }
 
+#: Listing categories of works sold as downloads (the simulator's digital-goods category).
+DIGITAL_CATEGORIES: tuple[str, ...] = ("digital",)
+
 _WHERE = "cn_article_217_online_works.evaluate"
+#: Tables with a seller_id that ``screen`` slices per seller.
+_PER_SELLER = ("listings", "orders", "labels", "listing_views")
 
 
 def evaluate(
@@ -128,6 +136,7 @@ def evaluate(
     seller_labels: bool = False,
     as_of: object = None,
     exclude_statuses: tuple[str, ...] = EXCLUDED_STATUSES,
+    categories: tuple[str, ...] | None = DIGITAL_CATEGORIES,
     pack: ThresholdPack = PACK,
 ) -> ThresholdResult:
     """Assess one seller's confirmed piracy against the Article 217 thresholds.
@@ -165,6 +174,10 @@ def evaluate(
         Count only labels decided before this time.
     exclude_statuses : tuple of str, default ("cancelled", "refunded")
         Order statuses left out of amount and pieces.
+    categories : tuple of str or None, default ("digital",)
+        Listing categories of works sold as downloads; listings of other categories
+        (physical goods, which fall under other articles) never count. Name your
+        marketplace's own categories (e.g. ``("ebooks", "software")``); None counts all.
     pack : ThresholdPack, default PACK
         E.g. ``dataclasses.replace(PACK, inclusive=False)`` to read "over" as ``>``.
 
@@ -210,6 +223,7 @@ def evaluate(
         seller_labels=seller_labels,
         as_of=as_of,
         exclude_statuses=exclude_statuses,
+        categories=categories,
     )
 
 
@@ -226,7 +240,7 @@ def screen(
     Parameters
     ----------
     tables, start, end, **kwargs
-        As :func:`evaluate` (``kwargs`` are passed on).
+        As :func:`evaluate` (``kwargs`` are passed on; id collections may span sellers).
     sellers : collection of str, optional
         The sellers to evaluate; default: those with a label of ``label_kinds``.
 
@@ -255,9 +269,36 @@ def screen(
             ids = sorted(set(labels.loc[labels["label"].isin(kinds), "seller_id"]))
     else:
         ids = [str(s) for s in sellers]
+    id_sets = check_confirmed(
+        "cn_article_217_online_works.screen",
+        tables,
+        kwargs.pop("confirmed_orders", None),
+        kwargs.pop("confirmed_listings", None),
+        kwargs.pop("flagged_listings", None),
+    )
+    parts = {
+        name: dict(tuple(tables[name].groupby("seller_id", sort=False)))
+        for name in _PER_SELLER
+        if isinstance(tables.get(name), pd.DataFrame) and "seller_id" in tables[name].columns
+    }
     rows = []
     for sid in ids:
-        r = evaluate(tables, sid, start, end, **kwargs)
+        # One seller's rows only: each evaluation reads a slice, not the whole marketplace.
+        own = dict(tables)
+        for name, groups in parts.items():
+            own[name] = groups.get(sid, tables[name].iloc[0:0])
+        lids = set(own["listings"]["listing_id"]) if "listings" in own else set()
+        oids = set(own["orders"]["order_id"]) if "orders" in own else set()
+        r = evaluate(
+            own,
+            sid,
+            start,
+            end,
+            confirmed_orders=id_sets[0] & oids,
+            confirmed_listings=id_sets[1] & lids,
+            flagged_listings=None if id_sets[2] is None else id_sets[2] & lids,
+            **kwargs,
+        )
         row: dict[str, Any] = {"seller_id": sid, "tier": r.tier, "basis": r.basis}
         for c in r.criteria:
             row[c.name] = c.value
