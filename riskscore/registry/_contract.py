@@ -16,7 +16,9 @@ The pyfunc answers, per input row, the scoring contract every riskscore answer f
 ``model_name``, ``model_version``, ``score`` (calibrated probability), ``risk_score``
 (0–1000), ``band`` and ``reasons``: a list of reason objects with the fields
 :data:`REASON_FIELDS` (empty when the row is not explained; one ``NO_STRONG_SIGNAL``
-reason when nothing notable pushes the risk up).
+reason when nothing notable pushes the risk up). Then the decision, :data:`DECISION_TYPES`:
+``action`` (``allow`` / ``review`` / ``hold`` / ``block``) and ``rules_fired`` (rule
+names in precedence order), both null when the logged model has no rule set.
 
 Plain Python, no MLflow: it sits in :mod:`riskscore.registry` because the registry owns the
 logged model, and the layer above (:mod:`riskscore.scoring`) imports it from here.
@@ -42,6 +44,7 @@ import pandas as pd
 from riskscore.exceptions import ScoringError
 
 __all__ = [
+    "DECISION_TYPES",
     "MAX_TOP_K",
     "PREDICT_PARAMS",
     "PYFUNC_COLUMNS",
@@ -96,6 +99,12 @@ PYFUNC_TYPES: dict[str, str] = {
     "reasons": REASONS_DDL,
 }
 
+#: The decision columns (after the score's), with their Spark SQL types: null when the
+#: logged model has no rule set.
+DECISION_TYPES: dict[str, str] = {"action": "STRING", "rules_fired": "ARRAY<STRING>"}
+
+PYFUNC_TYPES.update(DECISION_TYPES)
+
 #: Columns the pyfunc returns, in order.
 PYFUNC_COLUMNS: tuple[str, ...] = tuple(PYFUNC_TYPES)
 
@@ -134,6 +143,8 @@ def example_output(
             "risk_score": np.asarray(risk_score, dtype=np.float64),
             "band": [str(b) for b in band],
             "reasons": [[dict(reason)] for _ in range(n)],
+            "action": ["allow"] * n,
+            "rules_fired": [["example_rule"] for _ in range(n)],
         }
     )
 

@@ -12,8 +12,11 @@ metrics
 artifacts
     ``riskmodel/`` (the :class:`~riskscore.modeling.RiskModel` folder),
     ``model`` (a pyfunc logged model with signature, input example and explicit pip
-    requirements), ``evaluation/`` (metrics, threshold table, slices, importance, the test
-    window as Parquet for later comparisons), ``plots/`` (PNG), ``model_card.md``.
+    requirements; with ``rules=`` it also holds the rule set as its artifact ``rules``,
+    so the pyfunc returns decisions), ``rules/`` (the rule set the model was tested
+    with, see :func:`log_rules`), ``evaluation/`` (metrics, threshold table, slices,
+    importance, the test window as Parquet for later comparisons), ``plots/`` (PNG),
+    ``model_card.md``.
 
 Each run registers a new version of ``riskscore-<entity>-<target>`` and points the alias
 ``challenger`` at it. A run that fails is marked ``FAILED`` and registers nothing; a version
@@ -51,7 +54,23 @@ from riskscore.registry._tracking import (
     model_name,
 )
 
-__all__ = ["PYFUNC_ENTRY", "LoggedRun", "log_training", "save_pyfunc", "train_and_log"]
+__all__ = [
+    "PYFUNC_ENTRY",
+    "RULES_ARTIFACT",
+    "LoggedRun",
+    "download_rules",
+    "log_rules",
+    "log_training",
+    "save_pyfunc",
+    "train_and_log",
+]
+
+#: Where :func:`log_rules` puts a rule set in a run (``riskscore export`` copies it into
+#: the model folder as ``rules.yaml``; ``RuleSet.load("models:/...")`` reads it).
+RULES_ARTIFACT = "rules/ruleset.yaml"
+
+#: The label and content hash beside it.
+RULES_INFO = "rules/ruleset.json"
 
 
 @dataclass(frozen=True)
@@ -185,7 +204,9 @@ set_model(RiskModelPyfunc(pyfunc_predict))
 """
 
 
-def _pyfunc_spec(model: RiskModel, example: pd.DataFrame, folder: Path) -> dict[str, Any]:
+def _pyfunc_spec(
+    model: RiskModel, example: pd.DataFrame, folder: Path, rules_file: Path | None = None
+) -> dict[str, Any]:
     """Keyword arguments of ``mlflow.pyfunc.log_model`` / ``save_model`` for ``model``.
 
     ``folder`` is the saved RiskModel (the artifact ``riskmodel``); the entry file is
@@ -211,9 +232,12 @@ def _pyfunc_spec(model: RiskModel, example: pd.DataFrame, folder: Path) -> dict[
 
         optional = ColSpec("string", id_col, required=False)
         signature.inputs = Schema([optional, *signature.inputs.inputs])
+    artifacts = {"riskmodel": str(folder)}
+    if rules_file is not None:  # the pyfunc then returns decisions (action, rules_fired)
+        artifacts["rules"] = str(rules_file)
     return {
         "python_model": str(entry),
-        "artifacts": {"riskmodel": str(folder)},
+        "artifacts": artifacts,
         "signature": signature,
         "input_example": example,
         "pip_requirements": _pip_requirements(),
@@ -221,15 +245,27 @@ def _pyfunc_spec(model: RiskModel, example: pd.DataFrame, folder: Path) -> dict[
     }
 
 
-def _log_model(mlflow: Any, result: TrainResult, folder: Path, include_code: bool) -> Any:
+def _log_model(
+    mlflow: Any,
+    result: TrainResult,
+    folder: Path,
+    include_code: bool,
+    rules_file: Path | None = None,
+) -> Any:
     code = [str(Path(__file__).resolve().parents[1])] if include_code else None
-    spec = _pyfunc_spec(result.model, _input_example(result), folder)
+    spec = _pyfunc_spec(result.model, _input_example(result), folder, rules_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
         return mlflow.pyfunc.log_model(name=PYFUNC_NAME, code_paths=code, **spec)
 
 
-def save_pyfunc(model: RiskModel, path: str | os.PathLike[str], example: pd.DataFrame) -> str:
+def save_pyfunc(
+    model: RiskModel,
+    path: str | os.PathLike[str],
+    example: pd.DataFrame,
+    *,
+    rules: Any = None,
+) -> str:
     """Save ``model`` as the riskscore pyfunc in the folder ``path``, outside any run.
 
     The same model :func:`log_training` logs (entry file, signature, artifact), for
@@ -243,6 +279,9 @@ def save_pyfunc(model: RiskModel, path: str | os.PathLike[str], example: pd.Data
         The pyfunc folder to create (must not exist).
     example : pandas.DataFrame
         A few rows of the model's feature columns (input example and signature).
+    rules : RuleSet, optional
+        A rule set the pyfunc decides with (its answers then carry ``action`` and
+        ``rules_fired``); saved beside ``path`` as ``ruleset.yaml``.
 
     Returns
     -------
@@ -264,7 +303,10 @@ def save_pyfunc(model: RiskModel, path: str | os.PathLike[str], example: pd.Data
     mlflow = _mlflow()
     target = Path(path)
     folder = model.save(target.with_name(RISKMODEL_PATH))
-    spec = _pyfunc_spec(model, example, folder)
+    rules_file = None
+    if rules is not None:
+        rules_file = _check_rules(rules).save(target.with_name("ruleset.yaml"))
+    spec = _pyfunc_spec(model, example, folder, rules_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
         mlflow.pyfunc.save_model(str(target), **spec)
@@ -294,6 +336,7 @@ def _log_into_active_run(
     register: bool,
     plots: bool,
     include_code: bool,
+    rules: Any = None,
 ) -> tuple[str, str | None]:
     run = mlflow.active_run()
     run_id = run.info.run_id
@@ -326,7 +369,12 @@ def _log_into_active_run(
             if paths:
                 mlflow.log_artifacts(str(tmp_path / "plots"), "plots")
         _log_monitor_reference(mlflow, result, tmp_path)
-        info = _log_model(mlflow, result, folder, include_code)
+        rules_file = None
+        if rules is not None:
+            rules_file = _write_rules(rules, tmp_path / "rules")
+            mlflow.log_artifacts(str(tmp_path / "rules"), "rules")
+            mlflow.set_tags(_rules_tags(rules))
+        info = _log_model(mlflow, result, folder, include_code, rules_file)
     if not register:
         return info.model_uri, None
     version = None
@@ -392,6 +440,7 @@ def log_training(
     plots: bool = True,
     include_code: bool = True,
     tags: Mapping[str, str] | None = None,
+    rules: Any = None,
 ) -> LoggedRun:
     """Log a training result as one MLflow run and (by default) register a new version.
 
@@ -410,6 +459,9 @@ def log_training(
         where riskscore is not installed.
     tags : mapping, optional
         Extra run tags.
+    rules : RuleSet, optional
+        The rule set tested with this model: logged as ``rules/ruleset.yaml`` (see
+        :func:`log_rules`) and inside the pyfunc, which then returns decisions.
 
     Returns
     -------
@@ -432,7 +484,13 @@ def log_training(
         exp_id = _experiment_id(client, result.model.name, uri)
         with _run(mlflow, exp_id, run_name, tags) as run_id:
             model_uri, version = _log_into_active_run(
-                mlflow, client, result, register=register, plots=plots, include_code=include_code
+                mlflow,
+                client,
+                result,
+                register=register,
+                plots=plots,
+                include_code=include_code,
+                rules=None if rules is None else _check_rules(rules),
             )
         return LoggedRun(run_id, exp_id, result.model.name, version, model_uri, uri, result)
 
@@ -494,3 +552,154 @@ def train_and_log(
                 mlflow, client, result, register=register, plots=plots, include_code=include_code
             )
         return LoggedRun(run_id, exp_id, name, version, model_uri, uri, result)
+
+
+# ---------------------------------------------------------------------------- rule sets
+def _check_rules(rules: Any) -> Any:
+    """Refuse anything but a rule set (duck-typed: this layer sits below the rules)."""
+    if not all(hasattr(rules, a) for a in ("label", "sha256", "save", "to_dict")):
+        raise RegistryError(
+            "The 'rules' parameter must be a riskscore.rules.RuleSet (load a file with "
+            f"RuleSet.load(path)). Got {type(rules).__name__} instead."
+        )
+    return rules
+
+
+def _write_rules(rules: Any, folder: Path) -> Path:
+    """Write ``ruleset.yaml`` and ``ruleset.json`` (label and hash) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = rules.save(folder / Path(RULES_ARTIFACT).name)
+    info = {"label": rules.label, "sha256": rules.sha256(), "file": path.name}
+    (folder / Path(RULES_INFO).name).write_text(
+        json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return Path(path)
+
+
+def _rules_tags(rules: Any) -> dict[str, str]:
+    return {"riskscore.rule_set": rules.label, "riskscore.rule_set_sha256": rules.sha256()}
+
+
+def _run_of(client: Any, uri: str) -> tuple[str, tuple[str, str] | None]:
+    """Return the run id of ``runs:/<id>/...`` or ``models:/...`` (and the name, version)."""
+    if uri.startswith("runs:/"):
+        run_id = uri[len("runs:/") :].split("/", 1)[0]
+        if run_id:
+            return run_id, None
+    elif uri.startswith("models:/"):
+        from riskscore.registry._load import _version_of
+
+        name, mv = _version_of(client, uri)
+        if mv.run_id:
+            return str(mv.run_id), (name, str(mv.version))
+    raise RegistryError(
+        f"cannot find the run of {uri!r}; expected models:/<name>@<alias>, "
+        "models:/<name>/<version> or runs:/<run id>/..."
+    )
+
+
+def log_rules(
+    rules: Any,
+    *,
+    run_id: str | None = None,
+    model_uri: str | None = None,
+    tracking_uri: str | None = None,
+) -> str:
+    """Log a rule set beside a model: the run's ``rules/ruleset.yaml`` with its hash.
+
+    The YAML (:meth:`RuleSet.save`) goes to ``rules/ruleset.yaml`` and its label and
+    content hash to ``rules/ruleset.json``; the run gets the tags ``riskscore.rule_set``
+    and ``riskscore.rule_set_sha256`` (and the model version, when given by
+    ``models:/...``, the same tags). ``riskscore export`` then copies the rule set into
+    the model folder, and ``RuleSet.load("models:/name@champion")`` reads it back.
+
+    Parameters
+    ----------
+    rules : RuleSet
+    run_id : str, optional
+        The training run.
+    model_uri : str, optional
+        Instead of ``run_id``: ``models:/<name>@<alias>``, ``models:/<name>/<version>`` or
+        ``runs:/<run id>/...``.
+    tracking_uri : str, optional
+
+    Returns
+    -------
+    str
+        ``runs:/<run id>/rules/ruleset.yaml``.
+
+    Raises
+    ------
+    RegistryError
+        Not a rule set, neither or both of ``run_id`` / ``model_uri``, or MLflow refused.
+    ModelNotFoundError
+        No model at ``model_uri``.
+    """
+    _check_rules(rules)
+    if (run_id is None) == (model_uri is None):
+        raise RegistryError(
+            "log_rules needs exactly one of run_id= (the training run) or model_uri= "
+            f"(models:/<name>@<alias>); got run_id={run_id!r}, model_uri={model_uri!r}"
+        )
+    from mlflow.exceptions import MlflowException
+
+    with _tracking(tracking_uri) as client:
+        version = None
+        if model_uri is not None:
+            run_id, version = _run_of(client, model_uri)
+        assert run_id is not None
+        with tempfile.TemporaryDirectory(prefix="riskscore-rules-") as tmp:
+            folder = Path(tmp) / "rules"
+            _write_rules(rules, folder)
+            try:
+                client.log_artifacts(run_id, str(folder), "rules")
+                for key, value in _rules_tags(rules).items():
+                    client.set_tag(run_id, key, value)
+                    if version is not None:
+                        client.set_model_version_tag(version[0], version[1], key, value)
+            except MlflowException as err:
+                raise RegistryError(
+                    f"MLflow refused to log rule set {rules.label} to run {run_id}: {err}"
+                ) from err
+    return f"runs:/{run_id}/{RULES_ARTIFACT}"
+
+
+def download_rules(
+    uri: str, dst: str | os.PathLike[str], *, tracking_uri: str | None = None
+) -> Path:
+    """Download the rule set logged with a model or run into ``dst``; return its path.
+
+    Parameters
+    ----------
+    uri : str
+        ``models:/<name>@<alias>`` / ``models:/<name>/<version>`` (the version's run's
+        ``rules/ruleset.yaml``), ``runs:/<run id>`` (the same) or
+        ``runs:/<run id>/<artifact path>`` (that file).
+
+    Raises
+    ------
+    ModelNotFoundError
+        The run holds no rule set (log one with :func:`log_rules`).
+    """
+    from mlflow.exceptions import MlflowException
+
+    from riskscore.exceptions import ModelNotFoundError
+
+    with _tracking(tracking_uri) as client:
+        mlflow = _mlflow()
+        run_id, _ = _run_of(client, uri)
+        path = RULES_ARTIFACT
+        if uri.startswith("runs:/"):
+            rest = uri[len("runs:/") :].split("/", 1)
+            if len(rest) == 2 and rest[1].strip("/"):
+                path = rest[1].strip("/")
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=os.fspath(dst)
+            )
+        except (MlflowException, OSError) as err:
+            raise ModelNotFoundError(
+                f"no rule set at {uri!r} (run {run_id} has no '{path}'): {err}; log one with "
+                "riskscore.registry.log_rules(ruleset, model_uri=...)"
+            ) from None
+    return Path(local)

@@ -37,7 +37,7 @@ let MLflow import it when it loads a logged model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -50,8 +50,9 @@ from riskscore.modeling import RiskModel
 
 __all__ = ["PredictFunction", "RiskModelPyfunc", "ServingError"]
 
-#: What the wrapper calls per ``predict``: ``(model, model_input, params) -> frame``.
-PredictFunction = Callable[[RiskModel, Any, "Mapping[str, Any] | None"], pd.DataFrame]
+#: What the wrapper calls per ``predict``: ``(model, model_input, params) -> frame``, with
+#: ``rules=<YAML text>`` too when the logged model carries a rule set (artifact ``rules``).
+PredictFunction = Callable[..., pd.DataFrame]
 
 
 class ServingError(MlflowException, ScoringError):  # type: ignore[misc]
@@ -115,6 +116,11 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
                 "riskscore.scoring.load_scorer(uri), which reads only its riskmodel artifact"
             )
         self.model = RiskModel.load(context.artifacts["riskmodel"])
+        rules = (context.artifacts or {}).get("rules")
+        self.rules_text = None
+        if rules is not None:  # logged with a rule set: answers carry the decision
+            with open(rules, encoding="utf-8") as fh:
+                self.rules_text = fh.read()
 
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         """Score a DataFrame of feature columns: score, risk_score, band, reasons.
@@ -123,6 +129,9 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
         so the server, ``spark_udf`` and in-process scoring give the same answers.
         """
         try:
+            rules = getattr(self, "rules_text", None)
+            if rules is not None:
+                return self.predict_function(self.model, model_input, params, rules=rules)
             return self.predict_function(self.model, model_input, params)
         except RiskscoreError as err:  # our message, HTTP 400, no server traceback
             raise ServingError(str(err)) from None

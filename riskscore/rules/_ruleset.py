@@ -208,7 +208,13 @@ class RuleSet:
     # -- loading -------------------------------------------------------------------
     @classmethod
     def load(cls, path_or_uri: str | os.PathLike[str]) -> RuleSet:
-        """Load and validate a rule set from a YAML/JSON file or a ``file://`` URI.
+        """Load and validate a rule set from a file, a ``file://`` URI or MLflow.
+
+        ``models:/<name>@<alias>`` and ``models:/<name>/<version>`` read the rule set
+        logged beside that model version (:func:`riskscore.registry._log.log_rules`: the
+        run's ``rules/ruleset.yaml``); ``runs:/<run id>`` the same for a run, and
+        ``runs:/<run id>/<path>`` that artifact. ``MLFLOW_TRACKING_URI`` decides the
+        tracking server.
 
         Raises
         ------
@@ -233,15 +239,17 @@ class RuleSet:
         RuleSet('demo', version='1', rules=1)
         """
         text_path = os.fspath(path_or_uri)
-        if "://" in text_path or text_path.startswith(("runs:/", "models:/")):
+        if text_path.startswith(("runs:/", "models:/")):
+            return cls._load_logged(text_path)
+        if "://" in text_path:
             from urllib.parse import unquote, urlparse
 
             parsed = urlparse(text_path)
             if parsed.scheme != "file":
                 raise RuleError(
-                    f"cannot load rule set {text_path!r}: only local paths and file:// URIs "
-                    "are supported; fix: download the file first (e.g. with "
-                    "mlflow.artifacts.download_artifacts) and pass its path"
+                    f"cannot load rule set {text_path!r}: only local paths, file:// URIs, "
+                    "models:/ and runs:/ URIs are supported; fix: download the file first "
+                    "and pass its path"
                 )
             text_path = unquote(parsed.path)
         path = Path(text_path)
@@ -253,6 +261,22 @@ class RuleSet:
                 "an existing .yaml, .yml or .json file"
             ) from None
         return cls.from_text(text, source=str(path), json_format=path.suffix == ".json")
+
+    @classmethod
+    def _load_logged(cls, uri: str) -> RuleSet:
+        """Download the rule set logged with a model version or run, and load it."""
+        import tempfile
+
+        from riskscore.exceptions import ModelNotFoundError
+        from riskscore.registry._log import download_rules
+
+        with tempfile.TemporaryDirectory(prefix="riskscore-rules-") as tmp:
+            try:
+                path = download_rules(uri, tmp)
+            except ModelNotFoundError as err:
+                raise RuleError(str(err)) from None
+            text = path.read_text(encoding="utf-8")
+        return cls.from_text(text, source=uri, json_format=path.suffix == ".json")
 
     @classmethod
     def from_text(cls, text: str, *, source: str = "<text>", json_format: bool = False) -> RuleSet:

@@ -22,10 +22,18 @@ registry's wrapper turns it into the HTTP 400 body the server returns (see
 
 The entity id, when the input has one, is read from the ``<entity>_id`` column or an
 index of that name, and duplicated ids are refused, as in ``score_many``.
+
+Decisions: a model logged with a rule set (``log_training(..., rules=)`` /
+``save_pyfunc(..., rules=)``, the pyfunc artifact ``rules``) is handed its YAML text as
+``rules=``; the answer's ``action`` and ``rules_fired`` are then the rule set's decision
+(null otherwise). With ``RISKSCORE_DECISION_LOG`` set when the model is first used, every
+answer is appended to that decision log (channel ``pyfunc``; see
+:mod:`riskscore.rules._log`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import weakref
@@ -35,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._config import env_str
 from riskscore.exceptions import ScoringError
 from riskscore.registry._contract import (
     MAX_TOP_K,
@@ -56,23 +65,58 @@ __all__ = [
 ]
 
 _LOCK = threading.Lock()
-_SCORERS: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], Scorer]] = (
+_SCORERS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Scorer]] = (
     weakref.WeakKeyDictionary()
 )
+_RULES: dict[str, Any] = {}
 
 
-def scorer_for(model: Any, *, top_k: int = 3, lang: str = "en") -> Scorer:
-    """Return the (cached) :class:`Scorer` of ``model`` for these reason options."""
-    key = (max(int(top_k), 1), str(lang))
+def _rules_from_text(text: str) -> Any:
+    """Parse (once per text) the rule set a logged pyfunc carries."""
+    from riskscore.rules import RuleSet
+
+    key = hashlib.sha256(text.encode()).hexdigest()
+    with _LOCK:
+        found = _RULES.get(key)
+    if found is None:
+        found = RuleSet.from_text(text, source="the logged model's rule set")
+        with _LOCK:
+            _RULES[key] = found
+    return found
+
+
+def scorer_for(model: Any, *, top_k: int = 3, lang: str = "en", rules: str | None = None) -> Scorer:
+    """Return the (cached) :class:`Scorer` of ``model`` for these reason options.
+
+    ``rules``: the YAML text of the rule set the logged model carries, if any.
+    """
+    log = env_str("DECISION_LOG", "") or None
+    key = (max(int(top_k), 1), str(lang), rules, log)
+    rule_set = None if rules is None else _rules_from_text(rules)
     with _LOCK:
         per_model = _SCORERS.setdefault(model, {})
         if key not in per_model:
-            per_model[key] = Scorer(model, top_k=key[0], language=key[1])  # type: ignore[arg-type]
+            decision_log = None
+            if log is not None:
+                from riskscore.rules._log import DecisionLog
+
+                decision_log = DecisionLog(log, channel="pyfunc")
+            per_model[key] = Scorer(
+                model,
+                top_k=key[0],
+                language=key[1],  # type: ignore[arg-type]
+                rules=rule_set,
+                decision_log=decision_log,
+            )
         return per_model[key]
 
 
 def pyfunc_predict(
-    model: Any, model_input: Any, params: Mapping[str, Any] | None = None
+    model: Any,
+    model_input: Any,
+    params: Mapping[str, Any] | None = None,
+    *,
+    rules: str | None = None,
 ) -> pd.DataFrame:
     """Score ``model_input`` with ``model``: the pyfunc's ``predict``.
 
@@ -84,6 +128,9 @@ def pyfunc_predict(
     params : mapping, optional
         ``top_k``, ``lang``, ``explain`` (see :data:`PREDICT_PARAMS`). A model without a
         feature catalog scores without reasons.
+    rules : str, optional
+        YAML text of the rule set the logged model carries: fills ``action`` and
+        ``rules_fired``.
 
     Returns
     -------
@@ -96,12 +143,13 @@ def pyfunc_predict(
     >>> model = demo_model()
     >>> rows = pd.DataFrame([dict.fromkeys(model.feature_names, 1.0)])
     >>> list(pyfunc_predict(model, rows).columns)  # doctest: +NORMALIZE_WHITESPACE
-    ['entity_id', 'model_name', 'model_version', 'score', 'risk_score', 'band', 'reasons']
+    ['entity_id', 'model_name', 'model_version', 'score', 'risk_score', 'band', 'reasons',
+     'action', 'rules_fired']
     """
     opts = predict_options(params)
     frame = _input_frame(model_input)
     top_k = opts["top_k"]
-    scorer = scorer_for(model, top_k=top_k, lang=opts["lang"])
+    scorer = scorer_for(model, top_k=top_k, lang=opts["lang"], rules=rules)
     explain = opts["explain"]
     if top_k <= 0 or scorer._parts.reasons is None:
         explain = "none"
@@ -168,8 +216,20 @@ def to_pyfunc_frame(
             "risk_score": scored["risk_score"].to_numpy(dtype=np.float64),
             "band": scored["band"].astype("str").to_numpy(dtype=object),
             "reasons": pd.Series(reasons, dtype=object),
+            "action": _text(scored, "action", n),
+            "rules_fired": pd.Series(_fired_lists(scored, n), dtype=object),
         }
     )
+
+
+def _fired_lists(scored: pd.DataFrame, n: int) -> list[Any]:
+    """``rules_fired`` as lists of names (``;``-joined in frames); None without rules."""
+    if "rules_fired" not in scored.columns:
+        return [None] * n
+    return [
+        None if _missing(v) else [x for x in str(v).split(";") if x]
+        for v in scored["rules_fired"].to_numpy(dtype=object)
+    ]
 
 
 def _text(scored: pd.DataFrame, column: str, n: int) -> Any:
