@@ -133,13 +133,18 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         min_pr_auc_delta: Annotated[
-            float | None, typer.Option("--min-pr-auc-delta", hidden=True)
+            float | None,
+            typer.Option("--min-pr-auc-delta", hidden=True, help="Deprecated: --pr-auc-margin."),
         ] = None,
         min_precision_delta: Annotated[
-            float | None, typer.Option("--min-precision-delta", hidden=True)
+            float | None,
+            typer.Option(
+                "--min-precision-delta", hidden=True, help="Deprecated: --precision-margin."
+            ),
         ] = None,
         max_ece_increase: Annotated[
-            float | None, typer.Option("--max-ece-increase", hidden=True)
+            float | None,
+            typer.Option("--max-ece-increase", hidden=True, help="Deprecated: ignored."),
         ] = None,
         bootstrap: Annotated[
             int, typer.Option(min=0, help="Paired bootstrap replicates (0: no decision).")

@@ -110,19 +110,19 @@ def test_log_register_promote_load(
     assert first.promoted and first.champion is None and first.candidate == "1"
     assert str(client.get_model_version_by_alias(NAME, "champion").version) == "1"
 
-    # ---- a worse candidate is refused, the champion stays
+    # ---- a worse candidate is refused (paired interval below the margin), the champion stays
     run2 = log_training(bad, tracking_uri=tracking, plots=False)
-    refused = promote(NAME, tracking_uri=tracking, n_bootstrap=0)
-    assert refused.candidate == "2" and not refused.promoted
-    assert any(r.startswith("pr_auc") and r.endswith("worse") for r in refused.reasons)
+    refused = promote(NAME, tracking_uri=tracking, n_bootstrap=200)
+    assert refused.candidate == "2" and not refused.promoted and refused.outcome == "refuse"
+    assert refused.reasons[0].startswith("PR-AUC: challenger ")
+    assert "worse beyond the margin -0.030" in refused.reasons[0]
     assert refused.comparison is not None
-    assert (
-        refused.comparison.loc["pr_auc", "candidate"] < refused.comparison.loc["pr_auc", "champion"]
-    )
+    assert refused.comparison.loc["pr_auc", "delta_hi"] < -0.03
     assert str(client.get_model_version_by_alias(NAME, "champion").version) == "1"
     tag = json.loads(client.get_model_version(NAME, "2").tags["riskscore.promotion"])
-    assert tag["decision"] == "refused" and tag["gate"] == Gate().to_dict()
+    assert tag["outcome"] == "refuse" and tag["gate"] == Gate().to_dict()
     assert "riskscore.promotion" in client.get_run(run2.run_id).data.tags
+    assert client.get_run(run2.run_id).data.metrics["gate.pr_auc_delta_hi"] < -0.03
 
     # ---- forcing it is possible, and logged
     with pytest.warns(UserWarning, match="promoted with force"):
@@ -131,10 +131,21 @@ def test_log_register_promote_load(
     assert client.get_model_version(NAME, "2").tags["riskscore.forced"] == "true"
     assert str(client.get_model_version_by_alias(NAME, "previous").version) == "1"
 
-    # ---- a better candidate (version 1 re-registered as 3) is accepted
+    # ---- a better candidate (version 1 re-registered as 3): clearly better, but the
+    # test window holds fewer positives than the gate's minimum, so the champion stays
     run3 = log_training(good, tracking_uri=tracking, plots=False)
-    accepted = promote(NAME, tracking_uri=tracking, n_bootstrap=0)
+    undecided = promote(NAME, tracking_uri=tracking, n_bootstrap=200)
+    assert undecided.outcome == "insufficient_evidence" and not undecided.promoted
+    assert undecided.comparison is not None
+    assert undecided.comparison.loc["pr_auc", "delta_lo"] > 0
+    assert undecided.evidence is not None and undecided.evidence.n_positives < 50
+    assert undecided.decision is not None and undecided.decision.more_positives is not None
+    assert undecided.decision.more_positives >= 50 - undecided.evidence.n_positives
+    assert undecided.reasons[-1].startswith(f"About {undecided.decision.more_positives} more")
+    # a team that accepts fewer positives says so in the gate, and it is promoted
+    accepted = promote(NAME, tracking_uri=tracking, n_bootstrap=200, gate=Gate(min_positives=10))
     assert accepted.candidate == "3" and accepted.promoted and not accepted.forced
+    assert accepted.outcome == "promote"
     assert str(client.get_model_version_by_alias(NAME, "champion").version) == "3"
     assert str(client.get_model_version_by_alias(NAME, "previous").version) == "2"
 
