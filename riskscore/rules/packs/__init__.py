@@ -14,6 +14,8 @@ Packs:
 - :mod:`~riskscore.rules.packs.counterfeit_goods`: a template for counterfeit branded
   goods (Articles 213, 214, 140) with no numbers; it refuses to run until you set them.
 
+:func:`evaluate` runs any pack, including one you declare for another jurisdiction.
+
 See ``docs/legal-thresholds.md`` for the sources and how to write another jurisdiction's
 pack. **Not legal advice**: a pack must be reviewed by counsel before use.
 
@@ -36,8 +38,11 @@ from riskscore.rules.packs._pack import (
     Tier,
 )
 from riskscore.rules.packs._result import CriterionResult, Projection, ThresholdResult
+from riskscore.rules.packs._run import MEASURES
+from riskscore.rules.packs._run import evaluate_pack as evaluate
 
 __all__ = [
+    "MEASURES",
     "Assessment",
     "Criterion",
     "CriterionResult",
@@ -48,4 +53,5 @@ __all__ = [
     "Tier",
     "cn_article_217_online_works",
     "counterfeit_goods",
+    "evaluate",
 ]

@@ -29,7 +29,7 @@ from riskscore.rules.packs._evidence import (
 from riskscore.rules.packs._pack import ThresholdPack
 from riskscore.rules.packs._result import CriterionResult, Projection, ThresholdResult
 
-__all__ = ["MEASURES", "run"]
+__all__ = ["MEASURES", "evaluate_pack", "run"]
 
 #: The measures a criterion can read.
 MEASURES: tuple[str, ...] = ("amount_cny", "pieces", "hits", "given")
@@ -219,3 +219,61 @@ def _values(where: str, pack: ThresholdPack, values: object) -> dict[str, float]
             )
         out[str(k)] = float(v)
     return out
+
+
+def evaluate_pack(
+    pack: ThresholdPack,
+    measures: Mapping[str, str],
+    tables: Mapping[str, Any],
+    seller_id: str,
+    start: object,
+    end: object,
+    **kwargs: Any,
+) -> ThresholdResult:
+    """Evaluate any :class:`~riskscore.rules.packs.ThresholdPack` (e.g. your own).
+
+    Parameters
+    ----------
+    pack : ThresholdPack
+        The criteria and tiers; every threshold must be set.
+    measures : mapping of str to str
+        Criterion name -> one of :data:`MEASURES`: ``"amount_cny"`` (confirmed orders'
+        amounts in CNY), ``"pieces"`` (their quantities), ``"hits"`` (views of the
+        confirmed listings) or ``"given"`` (only from ``values=``).
+    tables, seller_id, start, end, **kwargs
+        As :func:`riskscore.rules.packs.cn_article_217_online_works.evaluate`
+        (``rates``, ``confirmed_orders``, ``confirmed_listings``, ``flagged_listings``,
+        ``values``, ``label_kinds``, ``seller_labels``, ``as_of``, ``exclude_statuses``,
+        ``categories``).
+
+    Returns
+    -------
+    ThresholdResult
+
+    Examples
+    --------
+    >>> from riskscore.rules.packs import Criterion, ThresholdPack, Tier, evaluate
+    >>> from riskscore.rules.packs import cn_article_217_online_works as cn217
+    >>> mine = ThresholdPack(
+    ...     name="xx_online_piracy", version="Act 12/2020 s. 4", jurisdiction="XX",
+    ...     title_en="Online piracy", title_zh="网络盗版", sources=("Act 12/2020 s. 4",),
+    ...     criteria=(Criterion("turnover", "CNY", "turnover", "营业额"),),
+    ...     tiers=(Tier("serious", "serious", "严重", {"turnover": 10_000.0}),),
+    ...     inclusive=False)
+    >>> r = evaluate(mine, {"turnover": "amount_cny"}, cn217.example_tables(), "S1",
+    ...              "2024-01-01", "2025-01-01")
+    >>> r.tier, r.criteria[0].value
+    ('serious', 60000.0)
+    """
+    unknown = sorted({str(m) for m in measures.values()} - set(MEASURES))
+    if unknown:
+        raise ParameterError(
+            f"The 'measures' parameter of riskscore.rules.packs.evaluate maps criteria to "
+            f"unknown measures {unknown}; use one of {list(MEASURES)}"
+        )
+    pack.require_values("set every threshold of the pack (dataclasses.replace on its tiers)")
+    if "confirmed_listings" in kwargs:
+        kwargs["confirmed_listings_"] = kwargs.pop("confirmed_listings")
+    return run(
+        "riskscore.rules.packs.evaluate", pack, measures, tables, seller_id, start, end, **kwargs
+    )
