@@ -406,7 +406,8 @@ def test_result_to_dict_and_markdown_in_both_languages():
     assert "Not legal advice" in en and "法发〔2011〕3号" in en
     zh = result.to_markdown("zh")
     assert zh.startswith("# 立案标准: S1 — 情节严重")
-    assert "| 实际被点击数 | 26,000 hits | 50,000 hits | 0.52 | 否 | 是 |" in zh
+    assert "| 实际被点击数 | 26,000 次 | 50,000 次 | 0.52 | 否 | 是 |" in zh
+    assert "- Period: 2024-01-01 – 2025-01-01" in en
     with pytest.raises(ParameterError, match=r"'language' .* 'en' or 'zh'\. Got 'fr'"):
         result.to_markdown("fr")  # type: ignore[arg-type]
 

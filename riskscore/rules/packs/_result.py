@@ -28,6 +28,8 @@ _TIER_TEXT = {
     },
     "zh": {"none": "未达到", "serious": "情节严重", "especially_serious": "情节特别严重"},
 }
+#: Units in Chinese pages (a unit not listed is shown as is).
+_UNIT_ZH = {"CNY": "元", "pieces": "件", "hits": "次", "members": "人"}
 _WORDS = {
     "en": {
         "title": "Legal threshold",
@@ -303,7 +305,7 @@ class ThresholdResult:
             "",
             f"- {w['pack']}: `{self.pack}` ({self.pack_version}, {self.jurisdiction}) — {title}",
             f"- {w['seller']}: `{self.seller_id}`",
-            f"- {w['period']}: {self.start} – {self.end}",
+            f"- {w['period']}: {_day(self.start)} – {_day(self.end)}",
             f"- {w['tier']}: **{tiers.get(self.tier, self.tier)}**",
             f"- {w['basis']}: {self.basis_text(language)}",
             "",
@@ -313,12 +315,13 @@ class ThresholdResult:
         ]
         for c in self.criteria:
             text = c.text_zh if language == "zh" else c.text_en
+            unit = _UNIT_ZH.get(c.unit, c.unit) if language == "zh" else c.unit
             first = next(iter(c.thresholds.values()))
             if c.value is None:
-                lines.append(f"| {text} | {w['not_assessed']} | {_num(first)} {c.unit} | | | |")
+                lines.append(f"| {text} | {w['not_assessed']} | {_num(first)} {unit} | | | |")
                 continue
             lines.append(
-                f"| {text} | {_num(c.value)} {c.unit} | {_num(first)} {c.unit} | "
+                f"| {text} | {_num(c.value)} {unit} | {_num(first)} {unit} | "
                 f"{c.ratio:.2f} | {tiers.get(c.met, c.met) if c.met != 'none' else w['no']} | "
                 f"{w['yes'] if c.half_met else w['no']} |"
             )
@@ -368,6 +371,11 @@ def _words(language: str) -> dict[str, str]:
             f"Got {language!r} instead."
         )
     return _WORDS[language]
+
+
+def _day(iso: str) -> str:
+    """``2024-01-01T00:00:00`` -> ``2024-01-01``; other times unchanged."""
+    return iso[:10] if iso.endswith("T00:00:00") else iso
 
 
 def _num(value: float) -> str:
