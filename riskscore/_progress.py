@@ -94,17 +94,18 @@ def _from_env() -> str:
     return _parse(os.environ.get("RISKSCORE_PROGRESS", "off"), "RISKSCORE_PROGRESS")
 
 
-def set_progress(mode: Mode | bool) -> str:
+def set_progress(mode: Mode | bool | None) -> str | None:
     """Choose how long steps report progress; return the previous setting.
 
     Parameters
     ----------
-    mode : {"auto", "plain", "rich", "off"} or bool
-        ``True`` means ``"auto"``, ``False`` means ``"off"``.
+    mode : {"auto", "plain", "rich", "off"}, bool or None
+        ``True`` means ``"auto"``, ``False`` means ``"off"``, ``None`` means "as the
+        ``RISKSCORE_PROGRESS`` environment variable says" (default ``"off"``).
 
     Returns
     -------
-    str
+    str or None
         The previous setting, to restore it later.
 
     Raises
@@ -120,11 +121,11 @@ def set_progress(mode: Mode | bool) -> str:
     'plain'
     >>> _ = set_progress(previous)
     """
-    new = _parse(mode, "set_progress")
+    new = None if mode is None else _parse(mode, "set_progress")
     with _lock:
-        old = _state["mode"]
+        old: str | None = _state["mode"]
         _state["mode"] = new
-    return old if old is not None else _from_env()
+    return old
 
 
 def progress_mode() -> Literal["plain", "rich", "off"]:
