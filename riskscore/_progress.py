@@ -194,6 +194,7 @@ def _live() -> Iterator[Any]:
         SpinnerColumn,
         TextColumn,
         TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     with _lock:
@@ -204,6 +205,7 @@ def _live() -> Iterator[Any]:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
+                TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=True,
             )
@@ -347,8 +349,9 @@ def track(
 def task(label: str, total: int, *, unit: str = "rows") -> Iterator[Callable[[int], None]]:
     """Report a count advanced in chunks; yield ``advance(n)``.
 
-    Plain mode prints ``label: 50,000/200,000 rows (25%) 4.1 s`` at most every two
-    seconds and when the count is complete.
+    Plain mode prints ``label: 50,000/200,000 rows (25%) 4.1 s, 12,195 rows/s`` at most
+    every two seconds and when the count is complete; a terminal shows a bar with the
+    time left.
 
     Examples
     --------
@@ -368,7 +371,11 @@ def task(label: str, total: int, *, unit: str = "rows") -> Iterator[Callable[[in
             now = time.perf_counter()
             if now - seen[1] >= _PLAIN_INTERVAL or seen[0] >= total:
                 share = f" ({seen[0] / total:.0%})" if total else ""
-                _plain(f"{label}: {seen[0]:,}/{total:,} {unit}{share} {_seconds(now - started)}")
+                rate = seen[0] / max(now - started, 1e-9)
+                _plain(
+                    f"{label}: {seen[0]:,}/{total:,} {unit}{share} {_seconds(now - started)}, "
+                    f"{rate:,.0f} {unit}/s"
+                )
                 seen[1] = now
 
         yield advance_plain

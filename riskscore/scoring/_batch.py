@@ -581,7 +581,8 @@ def score_batch(
     scored_at : timestamp-like, optional
         Written on every row; default: the start of the run (kept when resuming).
     progress : bool, default True
-        Show a progress bar (rows/s, ETA) on stderr.
+        Report progress on stderr: a bar on a terminal, plain lines (rows, rows/s)
+        otherwise; see :mod:`riskscore._progress`.
     backend : str, default "pandas"
         Dataframe backend for the feature builders.
     inputs : mapping of str to str, optional
@@ -1110,48 +1111,17 @@ def _join_csv(parts: list[Path], target: Path) -> None:
 
 @contextmanager
 def _status(enabled: bool, message: str) -> Iterator[None]:
-    """Show a spinner with ``message`` on stderr while the block runs."""
-    if not enabled:
-        yield
-        return
-    from rich.console import Console
+    """Report ``message`` while the block runs (:mod:`riskscore._progress`), if ``enabled``."""
+    from riskscore._progress import requested, step
 
-    with Console(stderr=True).status(message):
+    with requested(enabled), step("scoring", message):
         yield
 
 
 @contextmanager
 def _progress(enabled: bool, total: int) -> Iterator[Callable[..., None]]:
-    """Yield ``advance(n, resumed=False)`` driving a bar with rows/s and ETA on stderr."""
-    if not enabled:
-        yield lambda n, resumed=False: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    """Yield ``advance(n, resumed=False)`` reporting scored rows (bar or plain lines)."""
+    from riskscore._progress import requested, task
 
-    columns = (
-        TextColumn("scoring"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows  {task.fields[rate]} rows/s  ETA"),
-        TimeRemainingColumn(),
-    )
-    started = time.perf_counter()
-    fresh = 0
-    with Progress(*columns, console=Console(stderr=True)) as prog:
-        task = prog.add_task("score", total=total, rate="-")
-
-        def advance(n: int, resumed: bool = False) -> None:
-            nonlocal fresh
-            if not resumed:
-                fresh += n
-            rate = fresh / max(time.perf_counter() - started, 1e-9)
-            prog.update(task, advance=n, rate=f"{rate:,.0f}")
-
-        yield advance
+    with requested(enabled), task("scoring", total) as tick:
+        yield lambda n, resumed=False: tick(n)

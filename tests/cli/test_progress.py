@@ -20,7 +20,7 @@ from riskscore import _progress
 from riskscore._progress import progress_mode, requested, set_progress, status, step, task, track
 from riskscore.cli import main
 from riskscore.cli._args import app_callback, cli_output, note
-from tests.scoring.conftest import AS_OF
+from tests.scoring.conftest import AS_OF, score_args
 
 #: What must never reach a user: Python's warning line (path:line: Category: ...), the
 #: source line it quotes, and log lines of MLflow and its database layer.
@@ -96,7 +96,7 @@ def test_long_loops_and_counts_print_a_few_lines_not_one_per_item(plain, capsys)
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) <= 4  # a fast loop: the last line of each only
     assert re.fullmatch(r"bootstrap replicates: 500/500 [\d.]+ s", lines[0])
-    assert re.fullmatch(r"scoring: 1,000/1,000 rows \(100%\) [\d.]+ s", lines[-1])
+    assert re.fullmatch(r"scoring: 1,000/1,000 rows \(100%\) [\d.]+ s, [\d,]+ rows/s", lines[-1])
 
 
 def test_rich_mode_leaves_one_line_per_finished_step(monkeypatch, capsys) -> None:
@@ -273,4 +273,14 @@ def test_prequential_reports_each_window(user_table, capsys) -> None:
     got = capsys.readouterr()
     windows = re.findall(r"^prequential: test window (\S+) \((\d)/2\) [\d.]+ s$", got.err, re.M)
     assert [rank for _, rank in windows] == ["1", "2"]
+    assert_clean(got.out + got.err)
+
+
+def test_score_reports_features_and_scored_rows(model_dir, data_dir, tmp_path, capsys) -> None:
+    args = score_args(model_dir, data_dir, tmp_path / "s.parquet")
+    args.remove("--no-progress")
+    assert main([*args, "--chunk-size", "100"]) == 0
+    got = capsys.readouterr()
+    assert re.search(r"^scoring: building features of [\d,]+ ids as of .* [\d.]+ s$", got.err, re.M)
+    assert re.search(r"^scoring: ([\d,]+)/\1 rows \(100%\) [\d.]+ s, [\d,]+ rows/s$", got.err, re.M)
     assert_clean(got.out + got.err)
