@@ -15,6 +15,10 @@ Answer
     ``scored_at``. One object for one object; ``{"results": [...]}`` in input order for a
     batch. A batch is scored by :meth:`~riskscore.scoring.Scorer.score_many`, one object
     by :meth:`~riskscore.scoring.Scorer.score_one`: the two agree row for row.
+    With a rule set (the model folder's ``rules.yaml``, or ``riskscore serve --rules``)
+    every answer also carries the decision: ``action``, ``decided_by``, ``rules_fired``,
+    ``rule_reasons`` and ``rule_set``, as the in-process call does; with
+    ``--decision-log`` every answer is appended to the decision log (channel ``http``).
 
 Every refusal is a :class:`~riskscore.serve.ServeError` with its code (see
 :mod:`riskscore.serve._errors`).
