@@ -15,7 +15,8 @@ marketplace into digital-goods shops and adds the optional ``listing_views`` tab
   no brand), and its orders are repriced (quantity and coupon kept);
 - ``listing_views`` holds one row per digital listing and day with at least one view:
   ``viewed_at`` at midnight UTC, ``views`` the count. A listing is viewed from the day it
-  went up until its shop closes (its first seller label) or the period ends, on average
+  went up until its shop closes (its first seller label that is not ``cleared``) or the
+  period ends, on average
   (its orders per day) / (conversion) + 0.5-5 idle views; conversion is 2-6% for honest
   shops and log-normal around 0.3% (0.05-2%) for pirates (cheap copies draw many lookers,
   and a few pirate shops draw tens of thousands of hits a year).
@@ -183,6 +184,8 @@ def _views(
     last_day = orders["created_at"].max().floor("D")
     digital = listings.loc[on, ["listing_id", "seller_id", "created_at"]]
     seller_rows = labels.loc[labels["listing_id"].isna()]
+    if "outcome" in seller_rows.columns:  # a cleared review closes no shop
+        seller_rows = seller_rows.loc[seller_rows["outcome"] != "cleared"]
     closed = seller_rows.groupby("seller_id")["decided_at"].min()
     close = digital["seller_id"].map(closed).fillna(last_day + day)
     begin = digital["created_at"].dt.floor("D").clip(lower=first_day)
