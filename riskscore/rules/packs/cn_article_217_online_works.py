@@ -276,11 +276,12 @@ def screen(
         kwargs.pop("confirmed_listings", None),
         kwargs.pop("flagged_listings", None),
     )
-    parts = {
-        name: dict(tuple(tables[name].groupby("seller_id", sort=False)))
-        for name in _PER_SELLER
-        if isinstance(tables.get(name), pd.DataFrame) and "seller_id" in tables[name].columns
-    }
+    parts = {}
+    for name in _PER_SELLER:
+        frame = tables.get(name)
+        if isinstance(frame, pd.DataFrame) and "seller_id" in frame.columns:
+            frame = frame.loc[frame["seller_id"].isin(ids)]
+            parts[name] = dict(tuple(frame.groupby("seller_id", sort=False)))
     rows = []
     for sid in ids:
         # One seller's rows only: each evaluation reads a slice, not the whole marketplace.
