@@ -80,11 +80,13 @@ def register(app: typer.Typer) -> None:
         language: Annotated[
             Lang, typer.Option("--language", help="Language of reasons and messages.")
         ] = Lang.en,
+        show: Annotated[int, typer.Option(min=0, help="Print the N largest orders listed.")] = 5,
     ) -> None:
         """List buyers still exposed to flagged shops; nothing is sent (a person signs off)."""
         from riskscore.cli._args import check_out_file, parse_time
         from riskscore.exceptions import ParameterError
         from riskscore.io import load_tables
+        from riskscore.warn import summarize_warnings
         from riskscore.warn import warn_buyers as warn
 
         if (scores is None) == (model is None):
@@ -115,12 +117,8 @@ def register(app: typer.Typer) -> None:
             rows.to_csv(out, index=False, encoding="utf-8")
         else:
             rows.to_parquet(out, index=False)
-        typer.echo(
-            f"{len(rows)} order(s) of {rows['buyer_id'].nunique()} buyer(s) at "
-            f"{rows['seller_id'].nunique()} flagged seller(s), amount "
-            f"{rows['amount'].sum():,.2f}, as of {as_of}: wrote {out}"
-        )
-        typer.echo("nothing was sent: a person must check the list and sign off first")
+        typer.echo(f"wrote {out}")
+        typer.echo(summarize_warnings(rows, n=show))
 
 
 def _read_scores(path: Path) -> pd.DataFrame:

@@ -40,14 +40,17 @@ from __future__ import annotations
 from riskscore.warn._flags import flagged_sellers
 from riskscore.warn._messages import MESSAGE_TEMPLATES, REASONS, WarningReason
 from riskscore.warn._open import orders_before
+from riskscore.warn._summary import SIGN_OFF_NOTE, summarize_warnings
 from riskscore.warn._warn import WARNING_COLUMNS, warn_buyers
 
 __all__ = [
     "MESSAGE_TEMPLATES",
     "REASONS",
+    "SIGN_OFF_NOTE",
     "WARNING_COLUMNS",
     "WarningReason",
     "flagged_sellers",
     "orders_before",
+    "summarize_warnings",
     "warn_buyers",
 ]
