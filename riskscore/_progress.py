@@ -201,7 +201,7 @@ def _live() -> Iterator[Any]:
         if _state["live"] is None:
             live = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -223,6 +223,13 @@ def _live() -> Iterator[Any]:
                 _state["live"] = None
 
 
+def _done(live: Any, text: str) -> None:
+    """Leave ``✓ text`` above the live display (no markup: paths may hold brackets)."""
+    from rich.text import Text
+
+    live.console.print(Text.assemble(("✓ ", "green"), text))
+
+
 def status(message: str) -> None:
     """Report one line (e.g. what starts next), when progress is on.
 
@@ -234,8 +241,11 @@ def status(message: str) -> None:
     if mode == "plain":
         _plain(message)
     elif mode == "rich":
-        with _live() as live:
-            live.console.print(message, highlight=False)
+        from rich.console import Console
+
+        live = _state["live"]
+        console = live.console if live is not None else Console(stderr=True)
+        console.print(message, highlight=False, markup=False)
 
 
 @contextmanager
@@ -274,7 +284,7 @@ def step(label: str, detail: str, *, timed: bool = True) -> Iterator[None]:
         finally:
             live.remove_task(row)
         took = _seconds(time.perf_counter() - started) if timed else "done"
-        live.console.print(f"[green]✓[/] {label}: {detail} {took}", highlight=False)
+        _done(live, f"{label}: {detail} {took}")
 
 
 def track(
@@ -342,7 +352,7 @@ def track(
             live.remove_task(row)
         if timed:
             took = _seconds(time.perf_counter() - started)
-            live.console.print(f"[green]✓[/] {label} ({n}) {took}", highlight=False)
+            _done(live, f"{label} ({n}) {took}")
 
 
 @contextmanager
@@ -387,4 +397,4 @@ def task(label: str, total: int, *, unit: str = "rows") -> Iterator[Callable[[in
         finally:
             live.remove_task(row)
         took = _seconds(time.perf_counter() - started)
-        live.console.print(f"[green]✓[/] {label}: {total:,} {unit} {took}", highlight=False)
+        _done(live, f"{label}: {total:,} {unit} {took}")
