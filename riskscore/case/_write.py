@@ -49,6 +49,7 @@ from riskscore.case._summary import summary_markdown
 __all__ = [
     "CASE_FORMAT",
     "FAMILY_FILES",
+    "LEGAL_PACKS",
     "MANIFEST_FILE",
     "CaseFile",
     "decide",
@@ -304,6 +305,8 @@ def write_case(
     language: str = "en",
     rules: Any = None,
     legal: Any = None,
+    legal_from: Any = None,
+    rates: Mapping[str, float] | None = None,
     out: str | os.PathLike[str] = "cases",
     top_k: int = 5,
     max_records: int = 10,
@@ -329,9 +332,18 @@ def write_case(
     rules : RuleSet or path, optional
         The rule set that decides beside the model band; a path is copied into the case.
         Default: the model band decides alone.
-    legal : object, optional
-        A legal-threshold result with ``to_dict()`` and ``to_markdown()`` (e.g. from a
-        :mod:`riskscore.rules.packs` pack), written as ``legal.json`` and ``legal.md``.
+    legal : str or object, optional
+        The legal-threshold assessment, written as ``legal.json`` and ``legal.md``: the
+        name of a pack of :mod:`riskscore.rules.packs` (e.g.
+        ``"cn_article_217_online_works"``), assessed over ``[legal_from, as_of)`` with
+        labels decided before ``as_of``; or a result you computed, any object with
+        ``to_dict()`` and ``to_markdown()`` (e.g. a
+        :class:`~riskscore.rules.packs.ThresholdResult`).
+    legal_from : str or Timestamp, optional
+        Start of the legal period when ``legal`` names a pack; default 365 days before
+        ``as_of``.
+    rates : mapping of str to float, optional
+        CNY per unit of each other listing currency, for a pack (e.g. ``{"USD": 7.1}``).
     out : path, default "cases"
         Parent folder of the case folder and zip.
     top_k : int, default 5
@@ -378,10 +390,11 @@ def write_case(
             f"The 'language' parameter of write_case must be 'en' or 'zh'. Got {language!r} "
             "instead."
         )
-    legal_texts = _legal_files(legal, language) if legal is not None else {}
     cutoff = _timestamp(as_of)
     seller_id = str(seller_id)
     _check_seller(tables, seller_id, cutoff)
+    legal = _legal_result(legal, tables, seller_id, cutoff, legal_from, rates)
+    legal_texts = _legal_files(legal, language) if legal is not None else {}
     name = _case_name(seller_id, cutoff)
     parent = Path(out)
     target, target_zip = parent / name, parent / f"{name}.zip"
@@ -447,7 +460,7 @@ def write_case(
             "model": {"name": scorer.model_name, "version": scorer.model_version},
             "top_k": top_k,
             "rules_file": rules_file,
-            "legal": _legal_summary(legal),
+            "legal": _legal_summary(legal, language),
             **decided,
         }
         _write_text(tmp / "decision.json", _json(decision))
@@ -487,12 +500,51 @@ def write_case(
     )
 
 
-def _legal_summary(legal: Any) -> str | None:
-    """One line about the legal result for the summary (its ``summary``/``tier`` if any)."""
+def _legal_summary(legal: Any, language: str) -> str | None:
+    """One line about the legal result for the summary, in ``language``.
+
+    A :class:`~riskscore.rules.packs.ThresholdResult` gives its title and basis; any other
+    result points to ``legal.md``.
+    """
     if legal is None:
         return None
-    for attr in ("summary", "tier"):
-        value = getattr(legal, attr, None)
-        if isinstance(value, str) and value:
-            return value
+    title = getattr(legal, f"title_{language}", None)
+    basis = getattr(legal, "basis_text", None)
+    if isinstance(title, str) and callable(basis):
+        sep = "：" if language == "zh" else ": "
+        return f"{title}{sep}{basis(language)} (legal.md)"
     return "legal.md"
+
+
+#: Legal-threshold packs ``legal=`` can name.
+LEGAL_PACKS: tuple[str, ...] = ("cn_article_217_online_works", "counterfeit_goods")
+
+
+def _legal_result(
+    legal: Any,
+    tables: Mapping[str, Any],
+    seller_id: str,
+    cutoff: pd.Timestamp,
+    legal_from: Any,
+    rates: Mapping[str, float] | None,
+) -> Any:
+    """Assess the pack ``legal`` names over ``[legal_from, cutoff)``; a result passes."""
+    if not isinstance(legal, str):
+        return legal
+    if legal not in LEGAL_PACKS:
+        raise CaseFileError(
+            f"unknown legal-threshold pack {legal!r}; choose one of {', '.join(LEGAL_PACKS)} "
+            "or pass a result you computed with riskscore.rules.packs"
+        )
+    import importlib
+
+    from riskscore.explain._evidence import _timestamp
+
+    module = importlib.import_module(f"riskscore.rules.packs.{legal}")
+    start = cutoff - pd.Timedelta(days=365) if legal_from is None else _timestamp(legal_from)
+    if not start < cutoff:
+        raise CaseFileError(
+            f"the legal period starts at {start.isoformat()}, not before as_of "
+            f"{cutoff.isoformat()}; pass an earlier legal_from (--legal-from)"
+        )
+    return module.evaluate(tables, seller_id, start, cutoff, rates=rates, as_of=cutoff)

@@ -18,6 +18,13 @@ from typing import Annotated
 import typer
 
 
+class LegalPack(StrEnum):
+    """Legal-threshold packs of :mod:`riskscore.rules.packs` a case can assess."""
+
+    cn_article_217_online_works = "cn_article_217_online_works"
+    counterfeit_goods = "counterfeit_goods"
+
+
 class Lang(StrEnum):
     """Languages of a case file."""
 
@@ -54,6 +61,22 @@ def register(app: typer.Typer) -> None:
         language: Annotated[
             Lang, typer.Option("--language", "--lang", help="Language of every page.")
         ] = Lang.en,
+        legal: Annotated[
+            LegalPack | None,
+            typer.Option(
+                metavar="PACK",
+                help="Legal-threshold pack to assess up to --as-of: "
+                "cn_article_217_online_works or counterfeit_goods.",
+            ),
+        ] = None,
+        legal_from: Annotated[
+            str | None,
+            typer.Option("--legal-from", help="Start of the legal period; default a year before."),
+        ] = None,
+        rate: Annotated[
+            list[str] | None,
+            typer.Option(help="CNY per unit of a currency for --legal, e.g. USD=7.1."),
+        ] = None,
         out: Annotated[
             Path, typer.Option(help="Folder to write the case folder and zip into.")
         ] = Path("cases"),
@@ -105,6 +128,9 @@ def register(app: typer.Typer) -> None:
         from riskscore.io import load_tables
 
         parse_time(as_of, CaseFileError)
+        if legal_from is not None:
+            parse_time(legal_from, CaseFileError, "--legal-from")
+        rates = _rates(rate or [])
         check_out_folder(out, CaseFileError)
         if plot:
             import matplotlib
@@ -117,6 +143,9 @@ def register(app: typer.Typer) -> None:
             scorer=model,
             language=language.value,
             rules=rules,
+            legal=None if legal is None else legal.value,
+            legal_from=legal_from,
+            rates=rates or None,
             out=out,
             top_k=top_k,
             max_records=max_records,
@@ -129,3 +158,23 @@ def register(app: typer.Typer) -> None:
             f"{d['band']}; wrote {written.folder} and {written.zip_path} "
             f"({len(written.files)} files)"
         )
+
+
+def _rates(given: list[str]) -> dict[str, float]:
+    """Parse ``--rate CUR=RATE`` options (CNY per unit of CUR)."""
+    from riskscore.case import CaseFileError
+
+    rates: dict[str, float] = {}
+    for text in given:
+        currency, _, value = text.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not currency.strip() or not number > 0:
+            raise CaseFileError(
+                f"--rate {text!r}: expected CURRENCY=CNY_PER_UNIT with a positive number, "
+                "e.g. --rate USD=7.1"
+            )
+        rates[currency.strip().upper()] = number
+    return rates

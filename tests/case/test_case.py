@@ -372,11 +372,18 @@ def test_cli_writes_and_verifies_a_case(
         "zh",
         "--out",
         str(tmp_path / "out"),
+        "--legal",
+        "cn_article_217_online_works",
+        "--legal-from",
+        "2024-01-01",
     ]
     assert main(args) == 0
     said = capsys.readouterr().out
     assert f"{inputs['seller']}: review (has_listings)" in said
     written = next((tmp_path / "out").glob("case-*.zip"))
+    legal = json.loads(next((tmp_path / "out").glob("case-*/legal.json")).read_text("utf-8"))
+    assert legal["pack"] == "cn_article_217_online_works"
+    assert legal["start"].startswith("2024-01-01")
     assert main(["case", "--verify", str(written)]) == 0
     assert "decision reproduced: review" in capsys.readouterr().out
     assert main(args) == 2  # exists
