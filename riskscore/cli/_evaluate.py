@@ -73,6 +73,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a model on labelled data, or run a prequential (rolling) evaluation."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.cli._args import check_out_folder
         from riskscore.cli._train import marketplace_training_set, prepare_table, read_table
         from riskscore.exceptions import TrainingError
@@ -129,8 +130,9 @@ def register(app: typer.Typer) -> None:
         from riskscore.modeling import evaluate as evaluate_model
         from riskscore.registry import load_risk_model
 
-        loaded = load_risk_model(model, tracking_uri=tracking_uri)
-        second: Any = load_risk_model(other, tracking_uri=tracking_uri).model if other else None
+        with step("evaluate", f"loading {model}" + (f" and {other}" if other else "")):
+            loaded = load_risk_model(model, tracking_uri=tracking_uri)
+            second: Any = load_risk_model(other, tracking_uri=tracking_uri).model if other else None
         result = evaluate_model(
             loaded.model,
             frame,

@@ -326,6 +326,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train a LightGBM risk model with a logistic baseline; log, register, promote."""
         cli_output()
+        from riskscore._progress import step
         from riskscore.cli._args import check_out_folder
         from riskscore.exceptions import TrainingError
 
@@ -403,15 +404,16 @@ def register(app: typer.Typer) -> None:
             if log:
                 from riskscore.registry import train_and_log
 
-                logged = train_and_log(
-                    frame,
-                    entity=config.entity,
-                    target=config.target,
-                    tracking_uri=tracking_uri,
-                    register=register_model,
-                    plots=plots,
-                    config=config,
-                )
+                with step("train", "training, then logging the run to MLflow"):
+                    logged = train_and_log(
+                        frame,
+                        entity=config.entity,
+                        target=config.target,
+                        tracking_uri=tracking_uri,
+                        register=register_model,
+                        plots=plots,
+                        config=config,
+                    )
                 result = logged.result
                 assert result is not None
                 _print_result(result)
