@@ -17,6 +17,8 @@ from typing import Annotated
 
 import typer
 
+from riskscore.cli._args import PlainHelp, cli_output
+
 
 class LegalPack(StrEnum):
     """Legal-threshold packs of :mod:`riskscore.rules.packs` a case can assess."""
@@ -35,7 +37,7 @@ class Lang(StrEnum):
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def case(
         seller_id: Annotated[
             str | None,
@@ -98,10 +100,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Write one seller's case file, or check one with --verify."""
+        cli_output()
+        from riskscore._progress import step
         from riskscore.case import CaseFileError, read_case, write_case
 
         if verify is not None:
-            found = read_case(verify)
+            with step("case", f"verifying {verify}"):
+                found = read_case(verify)
             typer.echo(
                 f"{verify}: {len(found.files)} files verified; decision reproduced: "
                 f"{found.action} ({found.decision['decided_by']}) for seller {found.seller_id}"
@@ -136,22 +141,24 @@ def register(app: typer.Typer) -> None:
             import matplotlib
 
             matplotlib.use("Agg")
-        written = write_case(
-            load_tables(data),
-            seller_id,
-            as_of,
-            scorer=model,
-            language=language.value,
-            rules=rules,
-            legal=None if legal is None else legal.value,
-            legal_from=legal_from,
-            rates=rates or None,
-            out=out,
-            top_k=top_k,
-            max_records=max_records,
-            plot=plot,
-            overwrite=overwrite,
-        )
+        tables = load_tables(data)
+        with step("case", f"the case of {seller_id} as of {as_of}"):
+            written = write_case(
+                tables,
+                seller_id,
+                as_of,
+                scorer=model,
+                language=language.value,
+                rules=rules,
+                legal=None if legal is None else legal.value,
+                legal_from=legal_from,
+                rates=rates or None,
+                out=out,
+                top_k=top_k,
+                max_records=max_records,
+                plot=plot,
+                overwrite=overwrite,
+            )
         d = written.decision
         typer.echo(
             f"{seller_id}: {d['action']} ({d['decided_by']}), score {d['score']:.3f}, band "
