@@ -7,17 +7,31 @@
   local Spark session (``local[*]``), reading the tables from Parquet; the seller-pair
   list is collected and the graph features computed on the driver.
 
+- ``network_backends``: the ``network__`` family at one cutoff on pandas, Polars and
+  DuckDB, each in a fresh subprocess (so peak memory belongs to one backend), from the
+  marketplace cached as Parquet under ``out/`` (``$RISKSCORE_BENCH_CACHE``); links
+  through the sparse kernel (the default on local backends) and, on a quarter of the
+  sellers, through the join path too (a self-join with the hub cap applied before the
+  join), the comparison ``docs/architecture.md`` quotes. Results are checked equal
+  across backends (1e-9) and ratios named against the old numbers and against pandas.
+
 ``RISKSCORE_BENCH_SCALE`` scales the number of sellers (orders scale with it).
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
+import warnings
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -213,3 +227,157 @@ def _lift_one(n: int, seed: int) -> dict[str, float | int | str]:
                 f"{f} ({g:.2f})" for f, g in zip(top["feature"], top["gain"], strict=True)
             )
     return out
+
+
+# -- the network family on every local backend ------------------------------------------
+
+#: Network family seconds at 100k sellers / 10M orders before the sparse hand-off
+#: (bench/results/features_seller_one_cutoff.json: all families minus all but network).
+OLD_NETWORK_SECONDS = {"pandas": 22.8, "polars": 57.49, "duckdb": 79.78}
+BACKENDS = ("pandas", "polars", "duckdb")
+
+
+def _cache_folder(n_sellers: int) -> Path:
+    """The simulated marketplace as Parquet, made once (``out/`` is ignored by git)."""
+    from bench.bench_features import TABLES
+
+    root = Path(os.environ.get("RISKSCORE_BENCH_CACHE", Path(__file__).parents[1] / "out"))
+    folder = root / f"riskscore-bench-marketplace-{n_sellers}"
+    if not (folder / "orders.parquet").exists():
+        from riskscore.datasets import make_marketplace
+
+        folder.mkdir(parents=True, exist_ok=True)
+        tables = make_marketplace(n_sellers=n_sellers, seed=0)
+        for name in TABLES:
+            tables[name].to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
+
+
+def _measure_network(folder: Path, library: str, method: str, out: Path) -> dict[str, Any]:
+    """One backend in this process: deps untimed, then the network family, timed.
+
+    With ``out`` named ``-`` only the links are built and timed.
+    """
+    import narwhals as nw  # noqa: F401  (imports are not part of the timing)
+
+    from bench.bench_features import _load, _PeakMemory
+    from riskscore.features._backend import prepare
+    from riskscore.features._catalog import families
+    from riskscore.features._context import AsOfContext
+    from riskscore.features.network import (
+        NetworkParams,
+        _links,
+        _orders_for_links,
+        _seller_ids,
+        network_frame,
+    )
+
+    rss_start = _PeakMemory()._rss()
+    tables, input_mb = _load(folder, library)
+    frames, _ = prepare(tables, None)
+    ctx = AsOfContext(frames, as_of=AS_OF, entity="seller")
+    params = NetworkParams(method=method)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if str(out) == "-":
+            sellers = ctx.table("sellers")
+            ids = _seller_ids(sellers)
+            t0 = time.perf_counter()
+            links = _links(sellers, _orders_for_links(ctx), ids, params)
+            return {"links_seconds": time.perf_counter() - t0, "links": len(links.a)}
+        for family in families("seller"):  # what build_features runs before the family
+            if family.name in ("pricing", "complaints"):
+                ctx.computed[("seller", family.name)] = family.compute(ctx)
+        gc.collect()
+        with _PeakMemory() as mem:
+            t0, c0 = time.perf_counter(), time.process_time()
+            frame = network_frame(ctx, params)
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        sellers = ctx.table("sellers")
+        ids = _seller_ids(sellers)
+        t0 = time.perf_counter()
+        links = _links(sellers, _orders_for_links(ctx), ids, params)
+        link_seconds = time.perf_counter() - t0
+    frame.to_parquet(out, index=False)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "links_seconds": link_seconds,
+        "links": len(links.a),
+        "input_mb": input_mb,
+        "rss_start_mb": rss_start,
+        "peak_mb": mem.peak,
+        "sellers": len(frame),
+    }
+
+
+def _network_subprocess(folder: Path, library: str, method: str, out: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_network", str(folder), library, method, str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"network {library}/{method} failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _max_diff(a: Path, b: Path) -> float:
+    left = pd.read_parquet(a).set_index("seller_id").sort_index()
+    right = pd.read_parquet(b).set_index("seller_id").sort_index()
+    if list(left.columns) != list(right.columns) or not left.index.equals(right.index):
+        raise AssertionError(f"{a.name} and {b.name} differ in shape")
+    diff = (left - right).abs() / right.abs().clip(lower=1.0)
+    return float(diff.max().max())
+
+
+@benchmark("network_backends")
+def network_backends() -> Result:
+    """network__ family on pandas, Polars and DuckDB: sparse hand-off vs joins, memory."""
+    n_sellers = max(200, int(100_000 * scale()))
+    folder = _cache_folder(n_sellers)
+    work = folder / "network-outputs"
+    work.mkdir(exist_ok=True)
+    out: Result = {"sellers": n_sellers, "scale": scale()}
+    runs = {}
+    for library in BACKENDS:
+        runs[library] = _network_subprocess(folder, library, "auto", work / f"{library}.parquet")
+        print(f"  network {library:7s} {runs[library]['seconds']:8.2f} s", flush=True)
+    out["input_pandas_mb"] = round(runs["pandas"]["input_mb"])
+    for library, run in runs.items():
+        out[f"{library}_s"] = round(run["seconds"], 2)
+        out[f"{library}_cpu_s"] = round(run["cpu_seconds"], 2)
+        out[f"{library}_links_s"] = round(run["links_seconds"], 2)
+        out[f"{library}_peak_mb"] = round(run["peak_mb"])
+        out[f"{library}_peak_over_input"] = round(
+            (run["peak_mb"] - run["rss_start_mb"]) / runs["pandas"]["input_mb"], 2
+        )
+        if scale() == 1.0:  # the old numbers are at 100k sellers
+            out[f"ratio_{library}_over_old_{library}"] = round(
+                run["seconds"] / OLD_NETWORK_SECONDS[library], 3
+            )
+        out[f"ratio_{library}_over_pandas"] = round(run["seconds"] / runs["pandas"]["seconds"], 2)
+        if library != "pandas":
+            out[f"max_rel_diff_{library}_vs_pandas"] = _max_diff(
+                work / f"{library}.parquet", work / "pandas.parquet"
+            )
+    out["links"] = runs["pandas"]["links"]
+    # the two ways of building links, on a quarter of the sellers (joins are slow)
+    small = _cache_folder(max(200, n_sellers // 4))
+    out["methods_sellers"] = max(200, n_sellers // 4)
+    for library in ("polars", "duckdb"):
+        for method in ("sparse", "join"):
+            run = _network_subprocess(small, library, method, Path("-"))
+            out[f"methods_{library}_{method}_links_s"] = round(run["links_seconds"], 2)
+            out[f"methods_{library}_{method}_links"] = run["links"]
+            print(f"  links {library:7s} {method:6s} {run['links_seconds']:8.2f} s", flush=True)
+        out[f"ratio_methods_{library}_join_over_sparse"] = round(
+            out[f"methods_{library}_join_links_s"] / out[f"methods_{library}_sparse_links_s"], 2
+        )
+    return out
+
+
+if __name__ == "__main__":
+    _folder_arg, _library, _method, _out = sys.argv[1:5]
+    print(json.dumps(_measure_network(Path(_folder_arg), _library, _method, Path(_out))))
