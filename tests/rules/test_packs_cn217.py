@@ -494,3 +494,18 @@ def test_screen_takes_id_collections_that_span_sellers():
     ]
     with pytest.raises(ParameterError, match=r"'confirmed_listings' .* not in listings, e\.g\. Z"):
         cn217.screen(tables, START, END, sellers=["S1"], confirmed_listings=["Z"])
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda t: cn217.screen(None, START, END), r"'tables' parameter .*screen"),
+        (lambda t: cn217.screen(t, START, END, sellers="S1"), r"'sellers' parameter"),
+        (lambda t: cn217.screen(t, START, END, label_kinds=None), r"'label_kinds' .*screen"),
+        (lambda t: cn217.evaluate(t, "S1", START, END, label_kinds=None), r"'label_kinds'"),
+        (lambda t: cn217.evaluate(t, "S1", START, END, exclude_statuses="paid"), r"'exclude"),
+    ],
+)
+def test_bad_screen_and_collection_arguments_are_rejected(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call(cn217.example_tables())

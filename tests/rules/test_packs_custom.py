@@ -57,3 +57,11 @@ def test_unknown_measures_and_unset_values_are_refused():
     unset = ThresholdPack(**{**PACK.__dict__, "tiers": (Tier("serious", "s", "s", {}),)})
     with pytest.raises(ThresholdsNotSetError, match=r"serious\.turnover, serious\.copies"):
         evaluate(unset, MEASURES, tables, "S1", START, END)
+
+
+def test_evaluate_needs_a_pack_and_a_measure_mapping():
+    tables = shop([("L1", 1.0, 1)])
+    with pytest.raises(ParameterError, match=r"'pack' parameter .* Got NoneType"):
+        evaluate(None, MEASURES, tables, "S1", START, END)  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"'measures' parameter .* Got list"):
+        evaluate(PACK, [], tables, "S1", START, END)  # type: ignore[arg-type]

@@ -69,6 +69,8 @@ def run(
     cutoff = None if as_of is None else parse_time(where, "as_of", as_of)
     rate_table = parse_rates(where, rates)
     cats = _categories(where, categories)
+    kinds = _strings(where, "label_kinds", label_kinds)
+    statuses = _strings(where, "exclude_statuses", exclude_statuses)
     given = _values(where, pack, values)
     orders_ok, listings_ok, flagged = check_confirmed(
         where, tables, confirmed_orders, confirmed_listings_, flagged_listings
@@ -77,7 +79,7 @@ def run(
     confirmed = confirmed_listings(
         tables,
         seller_id,
-        label_kinds=tuple(label_kinds),
+        label_kinds=kinds,
         seller_labels=bool(seller_labels),
         as_of=cutoff,
     ) | (listings_ok & own)
@@ -89,7 +91,7 @@ def run(
         confirmed,
         orders_ok,
         rate_table,
-        tuple(exclude_statuses),
+        statuses,
         cats,
     )
     computed = _measured(pack, measures, evidence, given)
@@ -130,7 +132,7 @@ def run(
             confirmed | extra,
             orders_ok,
             rate_table,
-            tuple(exclude_statuses),
+            statuses,
             cats,
         )
         pvalues = {k: v for k, (v, _) in _measured(pack, measures, projected, given).items()}
@@ -181,6 +183,15 @@ def _measured(
         else:
             out[c.name] = (None, "not given")
     return out
+
+
+def _strings(where: str, name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ParameterError(
+            f"The '{name}' parameter of {where} must be a collection of strings such as "
+            f"('counterfeit',). Got {value!r} instead."
+        )
+    return tuple(str(v) for v in value)
 
 
 def _categories(where: str, categories: object) -> tuple[str, ...] | None:
@@ -265,6 +276,17 @@ def evaluate_pack(
     >>> r.tier, r.criteria[0].value
     ('serious', 60000.0)
     """
+    if not isinstance(pack, ThresholdPack):
+        raise ParameterError(
+            "The 'pack' parameter of riskscore.rules.packs.evaluate must be a ThresholdPack. "
+            f"Got {type(pack).__name__} instead."
+        )
+    if not isinstance(measures, Mapping):
+        raise ParameterError(
+            "The 'measures' parameter of riskscore.rules.packs.evaluate must map criterion "
+            f"names to measures, e.g. {{'turnover': 'amount_cny'}}. Got "
+            f"{type(measures).__name__} instead."
+        )
     unknown = sorted({str(m) for m in measures.values()} - set(MEASURES))
     if unknown:
         raise ParameterError(

@@ -47,6 +47,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskscore.exceptions import ParameterError
 from riskscore.rules.packs._evidence import EXCLUDED_STATUSES, check_confirmed
 from riskscore.rules.packs._pack import Criterion, ThresholdPack, Tier
 from riskscore.rules.packs._result import ThresholdResult
@@ -259,18 +260,36 @@ def screen(
     >>> out[["seller_id", "tier", "basis"]].to_dict("records")[0]
     {'seller_id': 'S1', 'tier': 'serious', 'basis': 'criterion'}
     """
+    where = "cn_article_217_online_works.screen"
+    if not isinstance(tables, Mapping):
+        raise ParameterError(
+            f"The 'tables' parameter of {where} must be a mapping of table name to "
+            f"DataFrame. Got {type(tables).__name__} instead."
+        )
+    if sellers is not None and (isinstance(sellers, str) or not isinstance(sellers, Iterable)):
+        raise ParameterError(
+            f"The 'sellers' parameter of {where} must be a collection of seller ids such as "
+            f"['S000001']. Got {sellers!r} instead."
+        )
     pack = kwargs.get("pack", PACK)
     if sellers is None:
         labels = tables.get("labels")
         kinds = kwargs.get("label_kinds", ("counterfeit",))
-        if labels is None:
+        if isinstance(kinds, str) or not isinstance(kinds, Iterable):
+            raise ParameterError(
+                f"The 'label_kinds' parameter of {where} must be a collection of strings "
+                f"such as ('counterfeit',). Got {kinds!r} instead."
+            )
+        if not isinstance(labels, pd.DataFrame) or not {"seller_id", "label"} <= set(
+            labels.columns
+        ):
             ids: list[str] = []
         else:
             ids = sorted(set(labels.loc[labels["label"].isin(kinds), "seller_id"]))
     else:
         ids = [str(s) for s in sellers]
     id_sets = check_confirmed(
-        "cn_article_217_online_works.screen",
+        where,
         tables,
         kwargs.pop("confirmed_orders", None),
         kwargs.pop("confirmed_listings", None),
