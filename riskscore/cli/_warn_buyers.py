@@ -41,8 +41,9 @@ class Lang(StrEnum):
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
+    from riskscore.cli._args import PlainHelp
 
-    @app.command("warn-buyers")
+    @app.command("warn-buyers", cls=PlainHelp)
     def warn_buyers(
         data: Annotated[Path, typer.Option(help="Folder with one table per file.")],
         as_of: Annotated[
@@ -67,15 +68,25 @@ def register(app: typer.Typer) -> None:
         ] = None,
         undelivered_days: Annotated[
             int,
-            typer.Option("--undelivered-days", min=0, help="Not delivered after N days paid."),
+            typer.Option(
+                "--undelivered-days",
+                min=0,
+                help="Warn when paid this many days ago, not delivered.",
+            ),
         ] = 7,
         price_ratio: Annotated[
             float,
-            typer.Option("--price-ratio", min=0.0, help="Far below market: price/market < x."),
+            typer.Option(
+                "--price-ratio", min=0.0, help="Warn when listing price / market price < this."
+            ),
         ] = 0.6,
         min_flagged_shops: Annotated[
             int,
-            typer.Option("--min-flagged-shops", min=2, help="Buyers of this many flagged shops."),
+            typer.Option(
+                "--min-flagged-shops",
+                min=2,
+                help="Warn buyers who ordered from this many flagged shops.",
+            ),
         ] = 2,
         language: Annotated[
             Lang, typer.Option("--language", help="Language of reasons and messages.")
