@@ -48,7 +48,7 @@ __all__ = [
 #: Bands whose rows are flagged for review (the "flag band").
 FLAG_BANDS = ("high", "critical")
 
-#: Replicates drawn per block (bounds memory at ``_BLOCK × rows`` floats).
+#: Most replicates drawn per block (memory is bounded by ``_block_size``).
 _BLOCK = 200
 
 
@@ -71,23 +71,35 @@ def _weighted_pr_auc(y: np.ndarray, s: np.ndarray, weights: np.ndarray) -> np.nd
 
 def _cluster_weights(clusters: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """Row weights of ``n_boot`` bootstrap draws of whole clusters (entities)."""
-    return np.concatenate(list(_weight_blocks(clusters, n_boot, seed, block=max(1, n_boot))))
+    codes, uniques = pd.factorize(pd.Series(clusters), sort=True)
+    n = len(uniques)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    flat = (draws + np.arange(n_boot)[:, None] * n).ravel()
+    counts = np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n)
+    weights: np.ndarray = counts[:, codes].astype(np.float64)
+    return weights
 
 
-def _weight_blocks(
-    clusters: np.ndarray, n_boot: int, seed: int, *, block: int = _BLOCK
-) -> Iterator[np.ndarray]:
-    """Yield the row weights of ``n_boot`` cluster-bootstrap draws, ``block`` at a time.
+def _block_size(n_rows: int) -> int:
+    """Replicates per block: at most ``_BLOCK``, and about 2 million weights per block."""
+    return max(1, min(_BLOCK, 2_000_000 // max(1, n_rows)))
 
-    The draws depend on ``seed`` only, not on ``block``.
+
+def _weight_blocks(clusters: np.ndarray, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """Yield the row weights of ``n_boot`` cluster-bootstrap draws, a block at a time.
+
+    Memory stays at a few blocks of ``rows × block`` floats however many rows; the draws
+    depend only on ``seed`` and the number of rows.
     """
     codes, uniques = pd.factorize(pd.Series(clusters), sort=True)
     n = len(uniques)
-    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    rng = np.random.default_rng(seed)
+    block = _block_size(len(codes))
     for start in range(0, n_boot, block):
-        chunk = draws[start : start + block]
-        b = chunk.shape[0]
-        flat = (chunk + np.arange(b)[:, None] * n).ravel()
+        b = min(block, n_boot - start)
+        draws = rng.integers(0, n, size=(b, n))
+        flat = (draws + np.arange(b)[:, None] * n).ravel()
         counts = np.bincount(flat, minlength=b * n).reshape(b, n)
         yield counts[:, codes].astype(np.float64)
 

@@ -200,6 +200,7 @@ class Gate:
         reasons: list[str] = []
         pct = f"{100 * evidence.level:g}%"
         worse, undecided = [], []
+        no_interval = False
         needs: list[float] = []
         n_pos = evidence.n_positives
         for metric, margin in (
@@ -209,14 +210,13 @@ class Gate:
             row = {str(k): float(v) for k, v in evidence.metrics.loc[metric].to_dict().items()}
             a, b, d = row["challenger"], row["champion"], row["delta"]
             lo, hi = row["delta_lo"], row["delta_hi"]
-            head = (
-                f"{_METRIC_TEXT[metric]}: challenger {a:.3f} vs champion {b:.3f} "
-                f"({d:+.3f}, {pct} interval {lo:+.3f} to {hi:+.3f})"
-            )
+            head = f"{_METRIC_TEXT[metric]}: challenger {a:.3f} vs champion {b:.3f} ({d:+.3f}"
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 undecided.append(metric)
-                reasons.append(f"{head}: no interval, cannot decide (run with bootstrap > 0)")
+                no_interval = True
+                reasons.append(f"{head}): no interval, cannot decide (run with bootstrap > 0)")
                 continue
+            head += f", {pct} interval {lo:+.3f} to {hi:+.3f})"
             if hi < -margin:
                 worse.append(metric)
                 verdict = f"worse beyond the margin {-margin:+.3f}"
@@ -264,10 +264,15 @@ class Gate:
                     f"About {more_pos} more positives{cut} would likely decide: interval "
                     "half-widths shrink as 1/√positives."
                 )
+            elif no_interval:
+                reasons.append(
+                    "No interval was computed (no bootstrap replicates): the gate decides "
+                    "on intervals, never on point estimates."
+                )
             elif undecided:
                 reasons.append(
-                    "More data is unlikely to decide: the difference sits on the margin "
-                    "(or no interval was computed); choose a margin, or compare on other rows."
+                    "More data is unlikely to decide: the difference sits on the margin; "
+                    "state the margin you accept, or compare on other rows."
                 )
         else:
             outcome = "promote"

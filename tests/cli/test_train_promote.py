@@ -81,20 +81,30 @@ def test_train_promote_evaluate(
     assert code == 0
     capsys.readouterr()
     # without bootstrap replicates there is no interval: the gate never promotes (exit 4)
-    undecided = main(["promote", "--entity", "custom", "--target", "banned", "--bootstrap", "0",
-                      "--tracking-uri", tracking])  # fmt: skip
+    promote = ["promote", "--entity", "custom", "--target", "banned", "--tracking-uri", tracking]
+    assert main([*promote, "--bootstrap", "0"]) == INSUFFICIENT_EVIDENCE
     out = capsys.readouterr().out
-    assert undecided == INSUFFICIENT_EVIDENCE, out
     assert "version 2: NOT PROMOTED, insufficient evidence (champion kept)" in out
     assert "no interval, cannot decide" in out
-    # with the paired bootstrap, the worse ranking is worse beyond the margin: exit 3
-    refused = main(["promote", "--entity", "custom", "--target", "banned", "--bootstrap", "300",
-                    "--tracking-uri", tracking])  # fmt: skip
+    # one logged test window (~23 positives) cannot decide either: it says how many more
+    assert main([*promote, "--bootstrap", "300"]) == INSUFFICIENT_EVIDENCE
+    out = capsys.readouterr().out
+    assert "1 cutoff(s)" in out and "the gate never promotes on fewer than 50" in out
+    assert "more positives (about " in out and "protected slices not checked" in out
+    # pooled over every cutoff of a labelled table with segments: worse, refused (exit 3)
+    recent = tmp_path / "recent.parquet"
+    frame = pd.read_parquet(user_table)
+    age = frame["profile__account_age_days"]
+    frame["segment__tenure"] = (age < age.quantile(0.25)).map(
+        {True: "new (<90 days)", False: "established"}
+    )
+    frame.to_parquet(recent)
+    refused = main([*promote, "--bootstrap", "300", "--table", str(recent)])
     out = capsys.readouterr().out
     assert refused == REFUSED, out
     assert "version 2: REFUSED" in out and "worse beyond the margin -0.030" in out
-    assert "compared on 300 rows: 300 entities" in out
-    assert "protected slices not checked" in out  # the logged test window has no segments
+    assert f"compared on {len(frame)} rows" in out and "6 cutoff(s)" in out
+    assert "protected slice segment__tenure=new (<90 days): false-positive rate" in out
     import json
 
     import mlflow
@@ -104,7 +114,8 @@ def test_train_promote_evaluate(
     assert mv.tags["riskscore.gate.outcome"] == "refuse"
     run = client.get_run(mv.run_id)
     assert run.data.metrics["gate.pr_auc_delta_hi"] < -0.03
-    assert run.data.metrics["gate.positives"] > 0
+    assert run.data.metrics["gate.positives"] == frame["banned"].sum()
+    assert "gate.fpr_delta.segment__tenure.new _90 days" in run.data.metrics
     path = mlflow.artifacts.download_artifacts(
         run_id=mv.run_id, artifact_path="gate/decision.json", tracking_uri=tracking
     )
