@@ -134,13 +134,19 @@ def _scorer_of(scorer: Any, language: str, top_k: int) -> Any:
 
 
 def _rules_of(rules: Any) -> tuple[Any, Path | None]:
-    """Return ``(RuleSet or None, the file it came from or None)``."""
+    """Return ``(RuleSet or None, the local file to copy or None)``.
+
+    A local file is copied byte for byte; a rule set given as an object or loaded from a
+    URI (``models:/``, ``runs:/``, ``file://``) is written with :meth:`RuleSet.save`.
+    """
     from riskscore.rules import RuleSet
 
     if rules is None or isinstance(rules, RuleSet):
         return rules, None
     path = Path(rules)
-    return RuleSet.load(path), path
+    if path.is_file():
+        return RuleSet.load(path), path
+    return RuleSet.load(str(rules)), None
 
 
 def decide(
@@ -329,9 +335,11 @@ def write_case(
         :func:`riskscore.scoring.load_scorer`.
     language : {"en", "zh"}, default "en"
         Language of every page of the case (evidence, summary, reasons).
-    rules : RuleSet or path, optional
-        The rule set that decides beside the model band; a path is copied into the case.
-        Default: the model band decides alone.
+    rules : RuleSet, path or URI, optional
+        The rule set that decides beside the model band: a local file (copied into the
+        case byte for byte), a URI :meth:`riskscore.rules.RuleSet.load` reads
+        (``models:/``, ``runs:/``, ``file://``) or a RuleSet (both saved as
+        ``rules/rules.yaml``). Default: the model band decides alone.
     legal : str or object, optional
         The legal-threshold assessment, written as ``legal.json`` and ``legal.md``: the
         name of a pack of :mod:`riskscore.rules.packs` (e.g.
