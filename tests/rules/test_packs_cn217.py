@@ -509,3 +509,13 @@ def test_screen_takes_id_collections_that_span_sellers():
 def test_bad_screen_and_collection_arguments_are_rejected(call, match):
     with pytest.raises(ParameterError, match=match):
         call(cn217.example_tables())
+
+
+def test_polars_and_arrow_tables_give_the_same_result():
+    pl = pytest.importorskip("polars")
+    tables = cn217.example_tables()
+    expected = cn217.evaluate(tables, "S2", START, END, rates={"USD": 7.0})
+    as_polars = {k: pl.from_pandas(v) for k, v in tables.items()}
+    assert cn217.evaluate(as_polars, "S2", START, END, rates={"USD": 7.0}) == expected
+    with pytest.raises(SchemaError, match=r"table 'orders' is a list, not a pandas DataFrame"):
+        cn217.evaluate(tables | {"orders": [1]}, "S2", START, END)

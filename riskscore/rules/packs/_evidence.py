@@ -35,6 +35,7 @@ from riskscore.exceptions import ParameterError, SchemaError
 __all__ = [
     "Evidence",
     "Period",
+    "as_pandas",
     "check_confirmed",
     "confirmed_listings",
     "gather",
@@ -83,6 +84,25 @@ class Evidence:
     pieces: int
     hits: int | None
     rates: dict[str, float]
+
+
+def as_pandas(tables: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the tables with every ``to_pandas()``-able one (Polars, DuckDB, Arrow) as pandas.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> type(as_pandas({"orders": pa.table({"order_id": ["O1"]})})["orders"]).__name__
+    'DataFrame'
+    """
+    out: dict[str, Any] = {}
+    for name, frame in tables.items():
+        if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
+            frame = frame.to_pandas()
+        elif not isinstance(frame, pd.DataFrame) and hasattr(frame, "df"):  # DuckDB relation
+            frame = frame.df()
+        out[name] = frame
+    return out
 
 
 def parse_time(where: str, name: str, value: object) -> pd.Timestamp:
@@ -172,9 +192,16 @@ def _ids(where: str, name: str, value: object) -> set[str]:
 
 def _need(tables: Mapping[str, Any], table: str, columns: tuple[str, ...]) -> pd.DataFrame:
     frame = tables.get(table)
-    if not isinstance(frame, pd.DataFrame):
+    if frame is None:
         raise SchemaError(
             [f"table '{table}' is missing; pass the marketplace tables (riskscore.validate)"]
+        )
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(
+            [
+                f"table '{table}' is a {type(frame).__name__}, not a pandas DataFrame; pass "
+                "pandas tables (as_pandas(tables) converts Polars, DuckDB or Arrow ones)"
+            ]
         )
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -18,6 +18,7 @@ from riskscore.exceptions import ParameterError
 from riskscore.rules.packs._evidence import (
     EXCLUDED_STATUSES,
     Evidence,
+    as_pandas,
     check_confirmed,
     confirmed_listings,
     gather,
@@ -61,6 +62,7 @@ def run(
             f"The 'tables' parameter of {where} must be a mapping of table name to "
             f"DataFrame. Got {type(tables).__name__} instead."
         )
+    tables = as_pandas(tables)
     if not isinstance(seller_id, str):
         raise ParameterError(
             f"The 'seller_id' parameter of {where} must be a str. Got {seller_id!r} instead."

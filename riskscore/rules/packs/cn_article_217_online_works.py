@@ -48,7 +48,7 @@ from typing import Any
 import pandas as pd
 
 from riskscore.exceptions import ParameterError
-from riskscore.rules.packs._evidence import EXCLUDED_STATUSES, check_confirmed
+from riskscore.rules.packs._evidence import EXCLUDED_STATUSES, as_pandas, check_confirmed
 from riskscore.rules.packs._pack import Criterion, ThresholdPack, Tier
 from riskscore.rules.packs._result import ThresholdResult
 from riskscore.rules.packs._run import run
@@ -266,6 +266,7 @@ def screen(
             f"The 'tables' parameter of {where} must be a mapping of table name to "
             f"DataFrame. Got {type(tables).__name__} instead."
         )
+    tables = as_pandas(tables)
     if sellers is not None and (isinstance(sellers, str) or not isinstance(sellers, Iterable)):
         raise ParameterError(
             f"The 'sellers' parameter of {where} must be a collection of seller ids such as "
