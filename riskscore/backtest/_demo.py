@@ -122,6 +122,12 @@ def what_if_rules(
     from riskscore.backtest._run import _ruleset, backtest
     from riskscore.features import default_cutoffs
 
+    if not isinstance(tables, Mapping):
+        raise BacktestError(
+            f"The 'tables' parameter of what_if_rules must be a mapping of table name to "
+            f"DataFrame. Got {type(tables).__name__} instead. Load them with "
+            "riskscore.io.load_tables(folder)."
+        )
     new = _ruleset(rules, 0)
     rulesets = [new] if baseline is None else [_ruleset(baseline, 1), new]
     moments = list(cutoffs) if cutoffs else default_cutoffs(tables, horizon, n_cutoffs)  # type: ignore[arg-type]

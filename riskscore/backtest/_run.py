@@ -23,6 +23,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from riskscore._validation import check_int, check_option, check_real
 from riskscore.backtest._errors import BacktestError
 from riskscore.backtest._policies import (
     Policy,
@@ -244,6 +245,18 @@ def backtest(
             f"The 'tables' parameter of backtest must be a mapping of table name to "
             f"DataFrame. Got {type(tables).__name__} instead. Load them with "
             "riskscore.io.load_tables(folder)."
+        )
+    where = "backtest"
+    check_option(language, "language", where, ("en", "zh"), error=BacktestError)
+    check_int(n_bootstrap, "n_bootstrap", where, minimum=0, error=BacktestError)
+    check_int(seed, "seed", where, minimum=0, error=BacktestError)
+    check_real(
+        level, "level", where, low=0, high=1, low_open=True, high_open=True, error=BacktestError
+    )
+    if columns is not None and not callable(columns):
+        raise BacktestError(
+            f"The 'columns' parameter of backtest must be a function (tables, cutoff) -> "
+            f"DataFrame. Got {type(columns).__name__} instead."
         )
     scorers = [_scorer(m, i) for i, m in enumerate(_as_list(models, "models"))]
     rule_sets = [_ruleset(r, i) for i, r in enumerate(_as_list(rulesets, "rulesets"))]
