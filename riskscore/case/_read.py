@@ -45,6 +45,14 @@ COMPARED: tuple[str, ...] = (
 )
 
 
+def _path(value: Any, where: str) -> Path:
+    if not isinstance(value, str | os.PathLike):
+        raise CaseFileError(
+            f"{where} takes the path of a case folder or zip; got {type(value).__name__}"
+        )
+    return Path(value)
+
+
 def _read_manifest(folder: Path, shown: str) -> dict[str, Any]:
     path = folder / MANIFEST_FILE
     if not path.is_file():
@@ -77,7 +85,7 @@ def verify_case(folder: str | os.PathLike[str], *, shown: str | None = None) -> 
         A listed file is missing or changed, or a file is not listed; every problem at
         once, each naming the file.
     """
-    root = Path(folder)
+    root = _path(folder, "verify_case")
     shown = shown or str(root)
     manifest = _read_manifest(root, shown)
     listed: Mapping[str, Any] = manifest["files"]
@@ -189,7 +197,7 @@ def read_case(path: str | os.PathLike[str], *, reproduce: bool = True) -> CaseFi
     >>> read_case(case.zip_path).decision == case.decision
     True
     """
-    source = Path(path)
+    source = _path(path, "read_case")
     if not source.exists():
         raise CaseFileError(f"no case at '{source}': pass a case folder or its .zip")
     if source.is_file():

@@ -389,15 +389,10 @@ def write_case(
     >>> "records/orders.csv" in case.files and case.files[-1] == "manifest.json"
     True
     """
-    from riskscore.exceptions import ParameterError
     from riskscore.explain import build_evidence
     from riskscore.explain._evidence import _check_seller, _feature_record, _timestamp
 
-    if language not in ("en", "zh"):
-        raise ParameterError(
-            f"The 'language' parameter of write_case must be 'en' or 'zh'. Got {language!r} "
-            "instead."
-        )
+    _check_arguments(tables, language, top_k, max_records, rules, out)
     cutoff = _timestamp(as_of)
     seller_id = str(seller_id)
     _check_seller(tables, seller_id, cutoff)
@@ -508,6 +503,37 @@ def write_case(
     )
 
 
+def _check_arguments(
+    tables: Any, language: Any, top_k: Any, max_records: Any, rules: Any, out: Any
+) -> None:
+    """Refuse bad arguments of :func:`write_case` before any work (all problems at once)."""
+    from riskscore.exceptions import ParameterError
+    from riskscore.rules import RuleSet
+
+    problems = []
+    if not isinstance(tables, Mapping):
+        problems.append(
+            f"'tables' must be a mapping of table name to DataFrame (e.g. from "
+            f"riskscore.load_tables); got {type(tables).__name__}"
+        )
+    if language not in ("en", "zh"):
+        problems.append(f"'language' must be 'en' or 'zh'; got {language!r}")
+    for name, value in (("top_k", top_k), ("max_records", max_records)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            problems.append(f"'{name}' must be a positive int; got {value!r}")
+    if rules is not None and not isinstance(rules, str | os.PathLike | RuleSet):
+        problems.append(
+            f"'rules' must be a rule set file, a rule-set URI or a RuleSet; got "
+            f"{type(rules).__name__}"
+        )
+    if not isinstance(out, str | os.PathLike):
+        problems.append(f"'out' must be a folder path; got {type(out).__name__}")
+    elif Path(out).exists() and not Path(out).is_dir():
+        problems.append(f"'out' {str(out)!r} is a file; name a folder (created when missing)")
+    if problems:
+        raise ParameterError("write_case: " + "; ".join(problems) + ".")
+
+
 def _legal_summary(legal: Any, language: str) -> str | None:
     """One line about the legal result for the summary, in ``language``.
 
@@ -546,10 +572,19 @@ def _legal_result(
         )
     import importlib
 
+    from riskscore.exceptions import RiskscoreError
     from riskscore.explain._evidence import _timestamp
 
     module = importlib.import_module(f"riskscore.rules.packs.{legal}")
-    start = cutoff - pd.Timedelta(days=365) if legal_from is None else _timestamp(legal_from)
+    if legal_from is None:
+        start = cutoff - pd.Timedelta(days=365)
+    else:
+        try:
+            start = _timestamp(legal_from)
+        except RiskscoreError:
+            raise CaseFileError(
+                f"legal_from must be a date or time such as '2024-01-01'; got {legal_from!r}"
+            ) from None
     if not start < cutoff:
         raise CaseFileError(
             f"the legal period starts at {start.isoformat()}, not before as_of "

@@ -332,7 +332,7 @@ def test_a_legal_result_without_to_markdown_is_refused(inputs: dict, tmp_path: P
 def test_bad_language_and_unknown_seller(inputs: dict, tmp_path: Path):
     from riskscore.exceptions import ExplanationError, ParameterError
 
-    with pytest.raises(ParameterError, match=r"'language' parameter of write_case"):
+    with pytest.raises(ParameterError, match=r"'language' must be 'en' or 'zh'; got 'fr'"):
         write_case(
             inputs["tables"],
             inputs["seller"],

@@ -45,3 +45,30 @@ def test_the_legal_markdown_follows_the_case_language():
     assert files["legal.json"] == '{\n  "tier": "none"\n}\n'
     with pytest.raises(CaseFileError, match=r"\(list\) has no to_dict\(\)"):
         _legal_files([], "en")
+
+
+def test_bad_arguments_are_refused_before_any_work(tmp_path: Path):
+    from riskscore.case import read_case, verify_case, write_case
+    from riskscore.exceptions import ParameterError
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"'tables' must be a mapping.*got list"):
+        write_case([], "S1", "2024-03-01", scorer=None, out=tmp_path)
+    with pytest.raises(
+        ParameterError,
+        match=r"'top_k' must be a positive int; got 0; 'max_records' must be a positive int; "
+        r"got 'x'; 'rules' must be .* got int; 'out' .* is a file",
+    ):
+        write_case(
+            {}, "S1", "2024-03-01", scorer=None, top_k=0, max_records="x", rules=5, out=a_file
+        )
+    with pytest.raises(CaseFileError, match=r"read_case takes the path .* got int"):
+        read_case(123)  # type: ignore[arg-type]
+    with pytest.raises(CaseFileError, match=r"verify_case takes the path .* got NoneType"):
+        verify_case(None)  # type: ignore[arg-type]
+    with pytest.raises(CaseFileError, match=r"'.*a-file' is not a zip file"):
+        read_case(a_file)
+    with pytest.raises(CaseFileError, match=r"no manifest.json in case"):
+        read_case(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written
