@@ -460,14 +460,16 @@ def test_screen_on_simulated_digital_goods_counts_only_confirmed_pirates():
     assert len(out) and list(out.columns[:3]) == ["seller_id", "tier", "basis"]
     kinds = set(tables["labels"]["label"])
     assert kinds <= {"counterfeit", "fraud"}
-    # Labelled sellers only; values never exceed what the seller sold.
+    # Labelled sellers with digital listings only; values never exceed what they sold.
     labelled = set(tables["labels"].loc[tables["labels"]["label"] == "counterfeit", "seller_id"])
-    assert set(out["seller_id"]) == labelled
+    listings = tables["listings"]
+    digital = set(listings.loc[listings["category"] == "digital", "seller_id"])
+    assert set(out["seller_id"]) == labelled & digital
     sold = tables["orders"].groupby("seller_id")["amount"].sum()
     assert (out["illegal_business_amount"] <= out["seller_id"].map(sold) + 1e-6).all()
-    pirates = out["seller_id"].map(truth["sells_digital"])
-    hits = out.loc[~pirates.astype(bool), "hits"]
-    assert (hits == 0).all()  # only digital listings have views
+    assert out["seller_id"].map(truth["sells_digital"]).all()
+    everyone = cn217.screen(tables, START, END, seller_labels=True, categories=None)
+    assert set(everyone["seller_id"]) == labelled
     assert out["tier"].isin(["none", "serious", "especially_serious"]).all()
 
 

@@ -243,7 +243,8 @@ def screen(
     tables, start, end, **kwargs
         As :func:`evaluate` (``kwargs`` are passed on; id collections may span sellers).
     sellers : collection of str, optional
-        The sellers to evaluate; default: those with a label of ``label_kinds``.
+        The sellers to evaluate; default: those with a label of ``label_kinds`` and a
+        listing of ``categories``.
 
     Returns
     -------
@@ -287,6 +288,12 @@ def screen(
             ids: list[str] = []
         else:
             ids = sorted(set(labels.loc[labels["label"].isin(kinds), "seller_id"]))
+        cats = kwargs.get("categories", DIGITAL_CATEGORIES)
+        listings = tables.get("listings")
+        if cats is not None and isinstance(listings, pd.DataFrame) and "category" in listings:
+            # A seller with no listing of these categories has nothing to count.
+            inside = listings.loc[listings["category"].isin(list(cats)), "seller_id"]
+            ids = sorted(set(ids) & set(inside))
     else:
         ids = [str(s) for s in sellers]
     id_sets = check_confirmed(
