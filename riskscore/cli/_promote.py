@@ -1,8 +1,10 @@
 """``riskscore promote``: move ``champion`` to a candidate the gate says is not worse.
 
 The candidate (``--version``, default the ``challenger``) and the current champion are
-scored on the same rows — the candidate's logged test window, or ``--table`` (labelled
-rows neither model saw, e.g. cutoffs whose labels matured since training) — and the
+scored on the same rows — the candidate's logged test window, ``--table`` (labelled
+rows neither model saw, e.g. cutoffs whose labels matured since training), or, with
+``--table`` and ``--prequential N``, both versions' configurations refitted on the last
+``N`` windows of the training table with their test rows pooled — and the
 difference of PR-AUC and of precision at capacity gets a paired bootstrap interval
 (entities drawn whole). The gate answers in plain words:
 
@@ -104,6 +106,14 @@ def register(app: typer.Typer) -> None:
                 "an insufficient-evidence verdict."
             ),
         ] = None,
+        prequential: Annotated[
+            int,
+            typer.Option(
+                min=0,
+                help="With --table (the training table): refit both versions' configurations "
+                "on its last N windows and pool their test rows (0: score the logged fits).",
+            ),
+        ] = 0,
         pr_auc_margin: Annotated[
             float,
             typer.Option(
@@ -200,5 +210,6 @@ def register(app: typer.Typer) -> None:
             tracking_uri=tracking_uri,
             n_bootstrap=bootstrap,
             table=rows,
+            prequential=prequential,
         )
         report_promotion(decision)

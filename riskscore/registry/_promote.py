@@ -22,22 +22,25 @@ What is logged on the candidate (its run and its version)
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
 
-from riskscore.exceptions import ModelNotFoundError
+from riskscore.exceptions import ModelNotFoundError, RiskscoreError
 from riskscore.modeling import (
     PairedComparison,
     RiskModel,
+    TrainConfig,
     column_diff,
     compare_paired,
     paired_frame,
+    paired_prequential,
 )
 from riskscore.modeling._card import comparison_card
 from riskscore.registry._errors import RegistryError
@@ -121,6 +124,7 @@ def promote(
     table: pd.DataFrame | None = None,
     evidence: PairedComparison | None = None,
     level: float = 0.95,
+    prequential: int = 0,
 ) -> Promotion:
     """Compare a version with the champion on the same rows and promote it if the gate says so.
 
@@ -155,6 +159,12 @@ def promote(
         champion_config))`` pooled over prequential windows; nothing is scored then.
     level : float, default 0.95
         Confidence level of the intervals.
+    prequential : int, default 0
+        With ``table`` (the labelled training table): refit both versions' training
+        configurations (rebuilt from their runs' ``train.*`` parameters, features from
+        each model) on each of the last ``prequential`` windows of ``table`` and pool the
+        test rows (:func:`riskscore.modeling.paired_prequential`) — the honest comparison
+        over several cutoffs. 0 scores the two logged fits instead.
 
     Raises
     ------
@@ -183,6 +193,7 @@ def promote(
             evidence = _compare(
                 client, mlflow, name, candidate_mv, champion_mv, table,
                 force=force, n_bootstrap=n_bootstrap, seed=seed, level=level,
+                prequential=prequential,
             )  # fmt: skip
         if champion_mv is not None and evidence is None:
             reasons = ["not compared: the champion needs feature columns the rows lack"]
@@ -245,8 +256,14 @@ def _compare(
     n_bootstrap: int,
     seed: int,
     level: float,
+    prequential: int = 0,
 ) -> PairedComparison | None:
     """Score both evaluated fits on the same rows and measure the paired difference."""
+    if prequential and table is None:
+        raise RegistryError(
+            "prequential comparison needs the labelled training table: pass table= "
+            "(--table) with prequential= (--prequential)"
+        )
     with tempfile.TemporaryDirectory(prefix="riskscore-promote-") as tmp:
         cand = _gate_model(client, mlflow, candidate_mv.run_id, f"{tmp}/c")
         champ = _gate_model(client, mlflow, champion_mv.run_id, f"{tmp}/p")
@@ -272,6 +289,24 @@ def _compare(
     if missing:
         return None
     meta = cand.metadata
+    if prequential and table is not None:
+        frame = paired_prequential(
+            table,
+            _run_config(client, candidate_mv.run_id, cand),
+            _run_config(client, champion_mv.run_id, champ),
+            n_windows=prequential,
+        )
+        return compare_paired(
+            frame,
+            label_col=meta.get("label_col", "label"),
+            id_col=meta.get("id_col", "entity_id"),
+            time_col=meta.get("time_col"),
+            k=int(frame.attrs.get("k", 1)),
+            n_bootstrap=n_bootstrap,
+            level=level,
+            seed=seed,
+            source=f"both configurations refitted on the last {prequential} windows of the table",
+        )
     return compare_paired(
         paired_frame(cand, champ, rows),
         label_col=meta.get("label_col", "label"),
@@ -283,6 +318,42 @@ def _compare(
         seed=seed,
         source=source,
     )
+
+
+def _run_config(client: Any, run_id: str, model: RiskModel) -> TrainConfig:
+    """Rebuild the training configuration of a run from its ``train.*`` parameters.
+
+    The features are the model's own (a long feature list is cut in MLflow's params).
+    """
+    params = client.get_run(run_id).data.params
+    values: dict[str, Any] = {}
+    lgbm: dict[str, Any] = {}
+    for f in fields(TrainConfig):
+        key = f"train.{f.name}"
+        if key in params:
+            values[f.name] = _literal(params[key])
+    for key, text in params.items():
+        if key.startswith("train.params."):
+            lgbm[key[len("train.params.") :]] = _literal(text)
+    if lgbm:
+        values["params"] = lgbm
+    values["feature_cols"] = tuple(model.feature_names)
+    try:
+        return TrainConfig(**values)
+    except RiskscoreError as err:
+        raise RegistryError(
+            f"cannot rebuild the training configuration of run {run_id} from its train.* "
+            f"parameters ({err}); compare with evidence=compare_paired(paired_prequential("
+            "table, challenger_config, champion_config)) instead"
+        ) from err
+
+
+def _literal(text: str) -> Any:
+    """Return a logged parameter as its value (``'None'`` → None, ``'[1, 2]'`` → list)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 def _metric_key(text: str) -> str:
