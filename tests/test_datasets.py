@@ -825,6 +825,11 @@ def test_listing_views_are_daily_counts_while_the_listing_is_up(digital) -> None
     closed = labels.loc[labels["listing_id"].isna()].groupby("seller_id")["decided_at"].min()
     at = views["seller_id"].map(closed)
     assert not (views["viewed_at"] >= at.dt.floor("D")).any()
+    # A listing taken down gets no views from that day on.
+    down = labels.loc[labels["listing_id"].notna()].groupby("listing_id")["decided_at"].min()
+    at = views["listing_id"].map(down)
+    assert at.notna().any()
+    assert not (views["viewed_at"] >= at.dt.floor("D")).any()
     # Pirates convert fewer lookers into orders than honest shops.
     orders = tables["orders"].groupby("listing_id").size()
     per_seller = views.groupby("seller_id")["views"].sum()

@@ -15,8 +15,8 @@ marketplace into digital-goods shops and adds the optional ``listing_views`` tab
   no brand), and its orders are repriced (quantity and coupon kept);
 - ``listing_views`` holds one row per digital listing and day with at least one view:
   ``viewed_at`` at midnight UTC, ``views`` the count. A listing is viewed from the day it
-  went up until its shop closes (its first seller label that is not ``cleared``) or the
-  period ends, on average
+  went up until it is taken down (a listing label) or its shop closes (a seller label;
+  ``cleared`` reviews close nothing) or the period ends, on average
   (its orders per day) / (conversion) + 0.5-5 idle views; conversion is 2-6% for honest
   shops and log-normal around 0.3% (0.05-2%) for pirates (cheap copies draw many lookers,
   and a few pirate shops draw tens of thousands of hits a year).
@@ -183,11 +183,18 @@ def _views(
     first_day = orders["created_at"].min().floor("D")
     last_day = orders["created_at"].max().floor("D")
     digital = listings.loc[on, ["listing_id", "seller_id", "created_at"]]
+    if "outcome" in labels.columns:  # a cleared review closes nothing
+        labels = labels.loc[labels["outcome"] != "cleared"]
     seller_rows = labels.loc[labels["listing_id"].isna()]
-    if "outcome" in seller_rows.columns:  # a cleared review closes no shop
-        seller_rows = seller_rows.loc[seller_rows["outcome"] != "cleared"]
     closed = seller_rows.groupby("seller_id")["decided_at"].min()
-    close = digital["seller_id"].map(closed).fillna(last_day + day)
+    taken_down = labels.loc[labels["listing_id"].notna()].groupby("listing_id")["decided_at"].min()
+    close = pd.concat(
+        [
+            digital["seller_id"].map(closed).fillna(last_day + day),
+            digital["listing_id"].map(taken_down).fillna(last_day + day),
+        ],
+        axis=1,
+    ).min(axis=1)
     begin = digital["created_at"].dt.floor("D").clip(lower=first_day)
     end = (close.dt.floor("D") - day).clip(upper=last_day)  # the last day with views
     n_days = np.maximum(((end - begin) / day).to_numpy().astype(np.int64) + 1, 0)

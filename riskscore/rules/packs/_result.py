@@ -61,7 +61,7 @@ _WORDS = {
             "are the pack's reading of the sources, and only confirmed items are counted."
         ),
         "none_basis": "no criterion reaches a tier",
-        "criterion_basis": "{names} reach the tier on their own",
+        "criterion_basis": "reached by a criterion on its own: {names}",
         "half_basis": "half of two or more criteria: {names}",
         "more": "and {n} more",
     },
