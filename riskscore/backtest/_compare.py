@@ -2,20 +2,23 @@
 
 Both policies are judged on the same resampled entities (an entity carries all its
 cutoffs with it, so rows of one shop at several cutoffs are not treated as independent).
-Each replicate draws entities with replacement — the resampler of
-:func:`riskscore.metrics.bootstrap_intervals` — and recomputes the pooled metrics of
-both policies and their difference (``b - a``) from per-entity sums. Intervals are
-percentile intervals.
+The draws are the project's one entity bootstrap (``modeling._paired._weight_blocks``,
+which the promotion gate and the family-value report use), taken over one row per
+entity in bounded-memory blocks; each replicate recomputes the pooled metrics of both
+policies and their difference (``b - a``) from per-entity sums (one matrix product).
+Intervals are percentile intervals.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from riskscore._validation import check_int, check_real
 from riskscore.backtest._errors import BacktestError
-from riskscore.metrics import _resample_within_groups
+from riskscore.modeling._paired import _weight_blocks
 
 __all__ = ["COMPARED", "compare_policies"]
 
@@ -102,18 +105,16 @@ def compare_policies(
     table[names[1]] = point_b
     table["delta"] = point_b - point_a
     if n_bootstrap and n_entities:
-        rng = np.random.default_rng(seed)
-        groups = np.zeros(n_entities, dtype=np.int64)
-        weights = np.empty((n_bootstrap, n_entities), dtype="float64")
-        for i in range(n_bootstrap):
-            drawn = _resample_within_groups(groups, rng)
-            weights[i] = np.bincount(drawn, minlength=n_entities)
-        rep_a, rep_b = _metrics(weights @ ea, days), _metrics(weights @ eb, days)
+        # one row per entity, its code as the cluster: weight column j is entity j
+        blocks = list(_weight_blocks(np.arange(n_entities), n_bootstrap, seed))
+        rep_a = np.concatenate([_metrics(w @ ea, days) for w in blocks])
+        rep_b = np.concatenate([_metrics(w @ eb, days) for w in blocks])
         tail = (1 - level) / 2 * 100
         for prefix, reps in ((names[0], rep_a), (names[1], rep_b), ("delta", rep_b - rep_a)):
-            with np.errstate(invalid="ignore"):
-                lo = np.nanpercentile(reps, tail, axis=0) if reps.size else np.nan
-                hi = np.nanpercentile(reps, 100 - tail, axis=0) if reps.size else np.nan
+            with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)  # a metric NaN in every draw
+                lo = np.nanpercentile(reps, tail, axis=0)
+                hi = np.nanpercentile(reps, 100 - tail, axis=0)
             table[f"{prefix}_lo"] = lo
             table[f"{prefix}_hi"] = hi
     order = [
