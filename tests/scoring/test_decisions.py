@@ -166,6 +166,22 @@ def test_the_pyfunc_returns_the_decision(seller_model, seller_features, rules, r
     assert layout["action"].tolist() == out["action"].tolist()
 
 
+def test_the_pyfunc_logs_when_asked(
+    seller_model, seller_features, rules_file, tmp_path, monkeypatch
+):
+    log = tmp_path / "pyfunc.jsonl"
+    monkeypatch.setenv("RISKSCORE_DECISION_LOG", str(log))
+    text = rules_file.read_text(encoding="utf-8")
+    out = pyfunc_predict(seller_model, seller_features.head(4), rules=text)
+    records = [r for _, r in read_log(log)]
+    assert [r["entity_id"] for r in records] == out["entity_id"].tolist()
+    assert [r["action"] for r in records] == out["action"].tolist()
+    assert {r["channel"] for r in records} == {"pyfunc"}
+    monkeypatch.delenv("RISKSCORE_DECISION_LOG")
+    pyfunc_predict(seller_model, seller_features.head(4), rules=text)
+    assert len(list(read_log(log))) == 4  # off again
+
+
 def test_batch_scoring_decides_and_logs_like_score_many(
     folder, data_dir, seller_model, seller_features, rules, tmp_path
 ):
@@ -190,3 +206,56 @@ def test_batch_scoring_decides_and_logs_like_score_many(
     sid = batch.index[0]
     assert by_id[sid]["action"] == batch.loc[sid, "action"]
     assert by_id[sid]["score"] == float(batch.loc[sid, "score"])
+
+
+# ------------------------------------------------------------------ rule sets in MLflow
+@pytest.fixture
+def tracking_env(logged, monkeypatch):
+    tracking, uri = logged
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking)
+    clear_cache()
+    yield uri
+    clear_cache()
+
+
+@pytest.mark.slow
+def test_a_rule_set_logged_beside_a_version_loads_by_uri_and_exports(tracking_env, tmp_path):
+    from riskscore.registry._log import RULES_ARTIFACT, log_rules
+    from riskscore.rules import RuleError
+
+    uri = tracking_env
+    name = uri.split("/")[1]
+    with pytest.raises(RuleError, match="no rule set at"):
+        RuleSet.load(uri)
+    rules = RuleSet.from_dict(RULES)
+    where = log_rules(rules, model_uri=uri)
+    assert where.startswith("runs:/") and where.endswith(RULES_ARTIFACT)
+    for ref in (uri, f"models:/{name}@challenger", where, where.rsplit("/", 2)[0]):
+        assert RuleSet.load(ref).sha256() == rules.sha256(), ref
+    folder = export_model(uri, tmp_path / "exported")
+    manifest = read_manifest(folder)
+    assert manifest["rules"]["sha256"] == rules.sha256()
+    assert (folder / "rules.yaml").is_file()
+    assert load_scorer(folder).rules.label == "decisions-test@3"
+
+
+@pytest.mark.slow
+def test_a_model_logged_with_rules_decides_in_the_pyfunc(tracking_env, trained, tmp_path):
+    import warnings
+
+    import mlflow.pyfunc
+
+    from riskscore import registry
+
+    rules = RuleSet.from_dict(RULES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = registry.log_training(
+            trained, register=False, plots=False, include_code=False, rules=rules
+        )
+        pyfunc = mlflow.pyfunc.load_model(run.model_uri)
+    frame = trained.test_frame[trained.model.feature_names].head(40)
+    out = pyfunc.predict(frame, params={"explain": "all"})
+    scored = Scorer(trained.model, rules=rules).score_many(frame, explain="all")
+    assert out["action"].tolist() == scored["action"].tolist()
+    assert RuleSet.load(f"runs:/{run.run_id}").sha256() == rules.sha256()
