@@ -521,3 +521,24 @@ def test_polars_and_arrow_tables_give_the_same_result():
     assert cn217.evaluate(as_polars, "S2", START, END, rates={"USD": 7.0}) == expected
     with pytest.raises(SchemaError, match=r"table 'orders' is a list, not a pandas DataFrame"):
         cn217.evaluate(tables | {"orders": [1]}, "S2", START, END)
+
+
+def test_members_from_a_user_column_of_sellers():
+    tables = shop([("L1", 1.0, 1)])
+    tables["sellers"]["registered_members"] = [1_200, None]
+    result = cn217.evaluate(tables, "S1", START, END, members_column="registered_members")
+    members = criterion(result, "members")
+    assert (members.value, members.source, result.tier) == (
+        1_200,
+        "sellers.registered_members",
+        "serious",
+    )
+    given = cn217.evaluate(
+        tables, "S1", START, END, members_column="registered_members", values={"members": 10}
+    )
+    assert criterion(given, "members").value == 10  # values= takes precedence
+    tables["listings"].loc[tables["listings"]["listing_id"] == "X1", "seller_id"] = "S2"
+    none = cn217.evaluate(tables, "S2", START, END, members_column="registered_members")
+    assert criterion(none, "members").value is None  # missing there: not assessed
+    with pytest.raises(SchemaError, match=r"sellers\.fans: the members_column is not in"):
+        cn217.evaluate(tables, "S1", START, END, members_column="fans")

@@ -55,8 +55,12 @@ def run(
     as_of: object = None,
     exclude_statuses: tuple[str, ...] = EXCLUDED_STATUSES,
     categories: tuple[str, ...] | None = None,
+    value_sources: Mapping[str, str] | None = None,
 ) -> ThresholdResult:
-    """Evaluate ``pack`` for one seller over ``[start, end)`` (see the pack modules)."""
+    """Evaluate ``pack`` for one seller over ``[start, end)`` (see the pack modules).
+
+    ``value_sources`` names where a user-given value came from (default ``given``).
+    """
     if not isinstance(tables, Mapping):
         raise ParameterError(
             f"The 'tables' parameter of {where} must be a mapping of table name to "
@@ -96,7 +100,7 @@ def run(
         statuses,
         cats,
     )
-    computed = _measured(pack, measures, evidence, given)
+    computed = _measured(pack, measures, evidence, given, value_sources or {})
     assessment = pack.assess({k: v for k, (v, _) in computed.items()})
     first = pack.tiers[0]
     criteria = []
@@ -137,7 +141,7 @@ def run(
             statuses,
             cats,
         )
-        pvalues = {k: v for k, (v, _) in _measured(pack, measures, projected, given).items()}
+        pvalues = {k: v for k, (v, _) in _measured(pack, measures, projected, given, {}).items()}
         pa = pack.assess(pvalues)
         projection = Projection(pvalues, pa.tier, pa.basis, tuple(sorted(extra)))
     return ThresholdResult(
@@ -167,12 +171,13 @@ def _measured(
     measures: Mapping[str, str],
     evidence: Evidence,
     given: dict[str, float],
+    sources: Mapping[str, str],
 ) -> dict[str, tuple[float | None, str]]:
     out: dict[str, tuple[float | None, str]] = {}
     for c in pack.criteria:
         measure = measures.get(c.name, "given")
         if c.name in given:
-            out[c.name] = (given[c.name], "given")
+            out[c.name] = (given[c.name], sources.get(c.name, "given"))
         elif measure == "amount_cny":
             out[c.name] = (evidence.amount_cny, "orders.amount x rates")
         elif measure == "pieces":

@@ -32,7 +32,8 @@ band; see :mod:`riskscore.rules.packs._evidence`):
   under-counted: pass the examiner's count as ``values={"works": n}`` instead;
 - hits: the views of the confirmed listings in ``listing_views`` (a listing view is the
   marketplace's closest record of a hit; counsel decides whether it is one);
-- members: only from the user, ``values={"members": n}`` (no table holds them).
+- members: only from the user, ``values={"members": n}`` or a user column of
+  ``sellers`` (``members_column=``); the contract has no such column.
 
 Only listings of :data:`DIGITAL_CATEGORIES` count (``categories=`` names your own): a
 counterfeit handbag is not a work communicated online.
@@ -47,7 +48,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskscore.exceptions import ParameterError
+from riskscore.exceptions import ParameterError, SchemaError
 from riskscore.rules.packs._evidence import EXCLUDED_STATUSES, as_pandas, check_confirmed
 from riskscore.rules.packs._pack import Criterion, ThresholdPack, Tier
 from riskscore.rules.packs._result import ThresholdResult
@@ -133,6 +134,7 @@ def evaluate(
     confirmed_listings: Iterable[str] | None = None,
     flagged_listings: Iterable[str] | None = None,
     values: Mapping[str, float] | None = None,
+    members_column: str | None = None,
     label_kinds: tuple[str, ...] = ("counterfeit",),
     seller_labels: bool = False,
     as_of: object = None,
@@ -167,6 +169,10 @@ def evaluate(
     values : mapping of str to float, optional
         Confirmed values only the user has, by criterion: ``members``, or ``works`` when
         an examiner counted the works in bundled listings. They replace computed ones.
+    members_column : str, optional
+        A column of ``sellers`` holding each seller's confirmed registered members (a
+        user column, not in the contract). A missing value there means not assessed;
+        ``values={"members": n}`` takes precedence.
     label_kinds : tuple of str, default ("counterfeit",)
         Label kinds that confirm a listing.
     seller_labels : bool, default False
@@ -207,6 +213,7 @@ def evaluate(
     >>> r.tier, r.basis, r.basis_criteria
     ('serious', 'half_of_two', ('illegal_business_amount', 'hits'))
     """
+    values, sources = _members(tables, seller_id, members_column, values)
     return run(
         _WHERE,
         pack,
@@ -220,12 +227,40 @@ def evaluate(
         confirmed_listings_=confirmed_listings,
         flagged_listings=flagged_listings,
         values=values,
+        value_sources=sources,
         label_kinds=label_kinds,
         seller_labels=seller_labels,
         as_of=as_of,
         exclude_statuses=exclude_statuses,
         categories=categories,
     )
+
+
+def _members(
+    tables: Mapping[str, Any],
+    seller_id: object,
+    column: str | None,
+    values: Mapping[str, float] | None,
+) -> tuple[Mapping[str, float] | None, dict[str, str]]:
+    """Add the seller's members from ``sellers[column]`` to ``values`` (unless given)."""
+    if column is None or (isinstance(values, Mapping) and "members" in values):
+        return values, {}
+    sellers = as_pandas(tables).get("sellers") if isinstance(tables, Mapping) else None
+    if not isinstance(sellers, pd.DataFrame) or not {column, "seller_id"} <= set(sellers.columns):
+        got = [] if not isinstance(sellers, pd.DataFrame) else list(sellers.columns)
+        raise SchemaError(
+            [
+                f"sellers.{column}: the members_column is not in the sellers table (got "
+                f"{got}); add the column or pass values={{'members': n}}"
+            ]
+        )
+    found = sellers.loc[sellers["seller_id"] == seller_id, column]
+    value = pd.to_numeric(found, errors="coerce").dropna()
+    if value.empty:
+        return values, {}
+    merged = dict(values or {})
+    merged["members"] = float(value.iloc[0])
+    return merged, {"members": f"sellers.{column}"}
 
 
 def screen(
