@@ -149,6 +149,10 @@ def cli_output(*, verbose: bool = False, quiet: bool = False) -> None:
             note(message, _noted=noted)
 
         warnings.showwarning = show
+        # MLflow sets its own logger's level when it is first imported (later, lazily)
+        if "MLFLOW_LOGGING_LEVEL" not in os.environ:
+            os.environ["MLFLOW_LOGGING_LEVEL"] = "ERROR"
+            stack.callback(os.environ.pop, "MLFLOW_LOGGING_LEVEL", None)
         for name in QUIET_LOGGERS:
             logger = logging.getLogger(name)
             stack.callback(logger.setLevel, logger.level)

@@ -7,6 +7,7 @@ Captured stderr is not a terminal, so the commands print plain one-line status
 from __future__ import annotations
 
 import logging
+import os
 import re
 import warnings
 from pathlib import Path
@@ -284,3 +285,20 @@ def test_score_reports_features_and_scored_rows(model_dir, data_dir, tmp_path, c
     assert re.search(r"^scoring: building features of [\d,]+ ids as of .* [\d.]+ s$", got.err, re.M)
     assert re.search(r"^scoring: ([\d,]+)/\1 rows \(100%\) [\d.]+ s, [\d,]+ rows/s$", got.err, re.M)
     assert_clean(got.out + got.err)
+
+
+def test_a_new_mlflow_store_logs_nothing_unless_verbose(tmp_path) -> None:
+    app = typer.Typer()
+    app.callback()(app_callback)
+
+    @app.command()
+    def store() -> None:
+        import mlflow
+
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+        mlflow.search_experiments()  # creates the tables: MLflow logs INFO lines
+
+    result = CliRunner().invoke(app, ["store"])
+    assert result.exit_code == 0, result.output
+    assert_clean(result.stdout + result.stderr)
+    assert "MLFLOW_LOGGING_LEVEL" not in os.environ
