@@ -19,6 +19,7 @@ import pandas as pd
 from riskscore.exceptions import ParameterError
 from riskscore.modeling._bands import BANDS
 from riskscore.rules._decision import ACTIONS
+from riskscore.warn._open import as_of_time
 
 __all__ = ["FLAG_COLUMNS", "flagged_sellers"]
 
@@ -34,7 +35,7 @@ def flagged_sellers(
     *,
     min_band: str | None = "high",
     actions: Sequence[str] | None = None,
-    as_of: datetime | None = None,
+    as_of: Any = None,
 ) -> pd.DataFrame:
     """Return the flagged sellers: ``seller_id``, ``seller_band``, ``seller_action``.
 
@@ -47,7 +48,7 @@ def flagged_sellers(
         Flag sellers whose ``band`` is this or above. None: bands are not used.
     actions : sequence of {"allow", "review", "hold", "block"}, optional
         Flag sellers whose ``action`` is one of these (e.g. ``("hold", "block")``).
-    as_of : datetime, optional
+    as_of : timestamp-like, optional
         When the frame has an ``as_of`` column, every value must be at or before this
         time (flags from the future would leak).
 
@@ -78,8 +79,9 @@ def flagged_sellers(
             f"Got {min_band!r} instead."
         )
     wanted = _check_actions(actions)
+    moment = None if as_of is None else as_of_time(as_of, "flagged_sellers")
     if isinstance(flagged, pd.DataFrame):
-        return _from_frame(flagged, min_band, wanted, as_of)
+        return _from_frame(flagged, min_band, wanted, moment)
     if isinstance(flagged, str | bytes) or not isinstance(flagged, Iterable):
         raise ParameterError(
             f"The 'flagged' parameter of {_WHERE} must be a scores or decisions DataFrame "

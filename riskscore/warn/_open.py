@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskscore.exceptions import SchemaError
+from riskscore.exceptions import FeatureError, ParameterError, SchemaError
+from riskscore.features._build import parse_time
 
-__all__ = ["ORDER_COLUMNS", "STEP_TIMES", "orders_before"]
+__all__ = ["ORDER_COLUMNS", "STEP_TIMES", "as_of_time", "orders_before"]
 
 #: Columns of ``orders`` that a warning list reads.
 ORDER_COLUMNS: tuple[str, ...] = (
@@ -49,15 +50,29 @@ STEP_TIMES: dict[str, str] = {
 _N_EXAMPLES = 5
 
 
-def orders_before(tables: Mapping[str, Any], as_of: datetime) -> pd.DataFrame:
+def as_of_time(value: Any, where: str = "warn_buyers") -> datetime:
+    """Return ``value`` as a naive UTC datetime, or raise a ParameterError naming ``where``.
+
+    Examples
+    --------
+    >>> as_of_time("2024-06-30T08:00+08:00")
+    datetime.datetime(2024, 6, 30, 0, 0)
+    """
+    try:
+        return parse_time(value, "as_of")
+    except FeatureError as err:
+        raise ParameterError(f"{where}: {err}") from None
+
+
+def orders_before(tables: Mapping[str, Any], as_of: Any) -> pd.DataFrame:
     """Return the orders created before ``as_of`` with ``is_open`` and ``delivered``.
 
     Parameters
     ----------
     tables : mapping of str to DataFrame
         Marketplace tables with an ``orders`` table (pandas, or with ``to_pandas()``).
-    as_of : datetime
-        Timezone-naive UTC.
+    as_of : timestamp-like
+        Naive times are UTC.
 
     Returns
     -------
@@ -82,6 +97,12 @@ def orders_before(tables: Mapping[str, Any], as_of: datetime) -> pd.DataFrame:
     >>> orders_before({"orders": orders}, pd.Timestamp("2024-07-01"))["is_open"].tolist()
     [False, True]
     """
+    moment = pd.Timestamp(as_of_time(as_of, "orders_before"))
+    if not isinstance(tables, Mapping):
+        raise ParameterError(
+            "The 'tables' parameter of orders_before must be a mapping of table name to "
+            f"DataFrame. Got {type(tables).__name__} instead."
+        )
     if "orders" not in tables:
         raise SchemaError(
             ["table 'orders' is missing; warn_buyers needs it (one row per order placed)"]
@@ -89,6 +110,10 @@ def orders_before(tables: Mapping[str, Any], as_of: datetime) -> pd.DataFrame:
     frame = tables["orders"]
     if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
         frame = frame.to_pandas()
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(
+            [f"table 'orders' is a {type(frame).__name__}; pass a pandas or Polars table"]
+        )
     missing = [c for c in ORDER_COLUMNS if c not in frame.columns]
     if missing:
         raise SchemaError(
@@ -97,11 +122,11 @@ def orders_before(tables: Mapping[str, Any], as_of: datetime) -> pd.DataFrame:
                 f"{list(ORDER_COLUMNS)} (see riskscore.CONTRACT['orders'])"
             ]
         )
-    moment = pd.Timestamp(as_of)
     created = _times(frame, "created_at")
     before = (created < moment).to_numpy()
     orders = frame.loc[before, list(ORDER_COLUMNS)].copy()
     orders["created_at"] = created[before]
+    orders["amount"] = _amounts(orders)
     status = orders["status"].astype("str").to_numpy()
     closed = np.zeros(len(orders), dtype=bool)
     delivered = np.zeros(len(orders), dtype=bool)
@@ -145,6 +170,21 @@ def _times(frame: pd.DataFrame, column: str) -> pd.Series:
             ]
         )
     return parsed
+
+
+def _amounts(orders: pd.DataFrame) -> pd.Series:
+    """Return ``orders.amount`` as float64, or raise naming values that are not numbers."""
+    values = pd.to_numeric(orders["amount"], errors="coerce").astype("float64")
+    bad = values.isna() & orders["amount"].notna()
+    if bad.any():
+        ids = orders.loc[bad, "order_id"].astype("str").tolist()
+        raise SchemaError(
+            [
+                f"table 'orders', column 'amount': {int(bad.sum())} value(s) are not numbers "
+                f"(order_id {ids[:_N_EXAMPLES]}); store the amount paid as a number"
+            ]
+        )
+    return values
 
 
 def _no_time(orders: pd.DataFrame, rows: np.ndarray, step: str, column: str, how: str) -> str:

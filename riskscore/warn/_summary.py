@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from riskscore._validation import check_int
+from riskscore._validation import check_frame, check_int
+from riskscore.exceptions import ParameterError
 
 __all__ = ["SIGN_OFF_NOTE", "summarize_warnings"]
 
@@ -33,6 +34,14 @@ def summarize_warnings(rows: pd.DataFrame, n: int = 5) -> str:
     nothing was sent: a person must check the list and sign off first
     """
     n = check_int(n, "n", "summarize_warnings", minimum=0)
+    needed = ["buyer_id", "order_id", "seller_id", "amount", "currency", "reason_codes"]
+    check_frame(rows, "rows", "summarize_warnings")
+    missing = [c for c in [*needed, "as_of"] if c not in rows.columns]
+    if missing:
+        raise ParameterError(
+            f"summarize_warnings: the warning list has no column(s) {missing}; pass the "
+            "frame warn_buyers returns"
+        )
     when = "" if rows.empty else f", as of {pd.Timestamp(rows['as_of'].iloc[0]):%Y-%m-%d}"
     lines = [
         f"{len(rows)} order(s) of {rows['buyer_id'].nunique()} buyer(s) at "

@@ -30,12 +30,11 @@ import numpy as np
 import pandas as pd
 
 from riskscore._validation import check_int, check_option, check_real
-from riskscore.exceptions import FeatureError, ParameterError
+from riskscore.exceptions import ParameterError
 from riskscore.features import FeatureParams, build_features
-from riskscore.features._build import parse_time
 from riskscore.warn._flags import flagged_sellers
 from riskscore.warn._messages import LANGUAGES, REASONS, render_message, render_reasons
-from riskscore.warn._open import orders_before
+from riskscore.warn._open import as_of_time, orders_before
 
 __all__ = ["WARNING_COLUMNS", "warn_buyers"]
 
@@ -134,7 +133,7 @@ def warn_buyers(
     >>> bool(rows["seller_id"].isin(fake).all())
     True
     """
-    moment = _as_of(as_of)
+    moment = as_of_time(as_of)
     days = check_int(undelivered_days, "undelivered_days", _WHERE, minimum=0)
     ratio = check_real(price_ratio, "price_ratio", _WHERE, low=0, low_open=True)
     shops = check_int(min_flagged_shops, "min_flagged_shops", _WHERE, minimum=2)
@@ -175,13 +174,6 @@ def warn_buyers(
         rows[column] = rows[column].astype("object").where(rows[column].notna(), None)
     rows = rows.sort_values(["buyer_id", "created_at", "order_id"], kind="stable")
     return rows.loc[:, list(WARNING_COLUMNS)].reset_index(drop=True)
-
-
-def _as_of(value: Any) -> datetime:
-    try:
-        return parse_time(value, "as_of")
-    except FeatureError as err:
-        raise ParameterError(f"{_WHERE}: {err}") from None
 
 
 def _listing_prices(tables: Mapping[str, Any], ids: pd.Series, as_of: datetime) -> pd.DataFrame:
