@@ -202,3 +202,34 @@ def test_price_ratio_is_nan_without_a_market_price(exposure_tables):
     rows = warn_buyers(exposure_tables, ["S2"], as_of=AS_OF).set_index("order_id")
     assert math.isnan(rows.loc["O3", "price_ratio"])
     assert rows.loc["O3", "reason_codes"] == "NOT_DELIVERED"
+
+
+def test_amounts_that_are_not_numbers_are_named(exposure_tables, exposure_scores):
+    orders = exposure_tables["orders"].astype({"amount": "object"})
+    orders.loc[orders["order_id"] == "O3", "amount"] = "eighty"
+    exposure_tables["orders"] = orders
+    with pytest.raises(SchemaError, match=r"'amount': 1 value\(s\) are not numbers.*O3"):
+        warn_buyers(exposure_tables, exposure_scores, as_of=AS_OF)
+
+
+def test_tables_must_be_a_mapping_of_tables(exposure_scores):
+    with pytest.raises(ParameterError, match=r"'tables' parameter of warn_buyers"):
+        warn_buyers([], exposure_scores, as_of=AS_OF)
+    with pytest.raises(SchemaError, match=r"table 'orders' is a list"):
+        warn_buyers({"orders": [1]}, exposure_scores, as_of=AS_OF)
+
+
+def test_summary_shows_totals_the_largest_orders_and_the_sign_off_note(
+    exposure_tables, exposure_scores
+):
+    from riskscore.warn import SIGN_OFF_NOTE, summarize_warnings
+
+    rows = warn_buyers(exposure_tables, exposure_scores, as_of=AS_OF)
+    lines = summarize_warnings(rows, n=2).splitlines()
+    assert lines[0] == (
+        "6 order(s) of 5 buyer(s) at 2 flagged seller(s), amount 10,960.00, as of 2024-06-30"
+    )
+    assert lines[1].split()[:3] == ["B9", "O10", "S1"]  # 2,700: ties by order id
+    assert len(lines) == 4 and lines[-1] == SIGN_OFF_NOTE
+    with pytest.raises(ParameterError, match=r"no column\(s\) \['buyer_id'"):
+        summarize_warnings(rows.drop(columns="buyer_id"))
