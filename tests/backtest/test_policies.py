@@ -67,6 +67,7 @@ def test_rules_without_a_model_ignore_bands(rules):
     assert out.alone.tolist() == ["cheap", None]
 
 
+@pytest.mark.slow  # fits the demo model (~9 s)
 def test_policy_names_carry_the_model_only_when_there_are_several(rules):
     from riskscore.scoring import Scorer
     from riskscore.scoring._demo import demo_model
@@ -86,7 +87,7 @@ def test_policy_names_carry_the_model_only_when_there_are_several(rules):
     [
         ({}, "nothing to backtest"),
         ({"band": "high"}, "needs a model"),
-        ({"band": "extreme", "models": "M"}, "band must be one of"),
+        ({"band": "extreme"}, "band must be one of"),
         ({"rulesets": "SCORE"}, "reads model output"),
         ({"rulesets": "DECLARED"}, "declared column"),
         ({"rulesets": "SCORE", "models": 3}, r"models\[0\] must be a Scorer"),
@@ -95,14 +96,10 @@ def test_policy_names_carry_the_model_only_when_there_are_several(rules):
     ],
 )
 def test_refused_before_any_work(kwargs, match):
-    from riskscore.scoring._demo import demo_model
-
-    model = demo_model()
     kinds = {
         "SCORE": ruleset("s", rule("high", "risk_score >= 900", "block")),
         "DECLARED": ruleset("d", rule("t", "tier = 'x'"), columns={"tier": "string"}),
         "LISTING": ruleset("l", rule("x", "risk_score >= 1"), entity="listing"),
-        "M": model,
     }
     kw = {k: kinds.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
     with pytest.raises(BacktestError, match=match):
