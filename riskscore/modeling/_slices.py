@@ -256,11 +256,11 @@ def _bootstrap_fpr_delta(
 
     ids = np.arange(y.size) if clusters is None else np.asarray(clusters)
     neg = np.stack([m & (y == 0) for _, _, m in levels], axis=1).astype(np.float64)
+    fp_diff = neg * (fa.astype(np.float64) - fb.astype(np.float64))[:, None]
     diffs = []
     for w in _weight_blocks(ids, n_bootstrap, seed):
         with np.errstate(invalid="ignore", divide="ignore"):
-            denom = w @ neg
-            diffs.append((w @ (neg * fa[:, None]) - w @ (neg * fb[:, None])) / denom)
+            diffs.append((w @ fp_diff) / (w @ neg))
     d = np.concatenate(diffs)
     tail = 100 * (1 - level) / 2
     with warnings.catch_warnings():
