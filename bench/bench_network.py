@@ -258,7 +258,7 @@ def _measure_network(folder: Path, library: str, method: str, out: Path) -> dict
 
     With ``out`` named ``-`` only the links are built and timed.
     """
-    import narwhals as nw  # noqa: F401  (imports are not part of the timing)
+    import narwhals as nw
 
     from bench.bench_features import _load, _PeakMemory
     from riskscore.features._backend import prepare
@@ -287,23 +287,19 @@ def _measure_network(folder: Path, library: str, method: str, out: Path) -> dict
             return {"links_seconds": time.perf_counter() - t0, "links": len(links.a)}
         for family in families("seller"):  # what build_features runs before the family
             if family.name in ("pricing", "complaints"):
-                ctx.computed[("seller", family.name)] = family.compute(ctx)
+                # materialised here, so that the timing below is the network family's own
+                done = family.compute(ctx).collect().to_native()
+                ctx.computed[("seller", family.name)] = nw.from_native(done).lazy()
         gc.collect()
         with _PeakMemory() as mem:
             t0, c0 = time.perf_counter(), time.process_time()
             frame = network_frame(ctx, params)
             seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-        sellers = ctx.table("sellers")
-        ids = _seller_ids(sellers)
-        t0 = time.perf_counter()
-        links = _links(sellers, _orders_for_links(ctx), ids, params)
-        link_seconds = time.perf_counter() - t0
     frame.to_parquet(out, index=False)
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "links_seconds": link_seconds,
-        "links": len(links.a),
+        "linked_sellers": int((frame["network__linked_sellers"] > 0).sum()),
         "input_mb": input_mb,
         "rss_start_mb": rss_start,
         "peak_mb": mem.peak,
@@ -312,6 +308,7 @@ def _measure_network(folder: Path, library: str, method: str, out: Path) -> dict
 
 
 def _network_subprocess(folder: Path, library: str, method: str, out: Path) -> dict[str, Any]:
+    print(f"  start {library} {method} {time.strftime('%H:%M:%S')}", flush=True)
     proc = subprocess.run(
         [sys.executable, "-m", "bench.bench_network", str(folder), library, method, str(out)],
         capture_output=True,
@@ -320,7 +317,9 @@ def _network_subprocess(folder: Path, library: str, method: str, out: Path) -> d
     )
     if proc.returncode != 0:
         raise RuntimeError(f"network {library}/{method} failed:\n{proc.stderr[-3000:]}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    line = proc.stdout.strip().splitlines()[-1]
+    print(f"  {library} {method}: {line}", flush=True)
+    return dict(json.loads(line))
 
 
 def _max_diff(a: Path, b: Path) -> float:
@@ -348,7 +347,6 @@ def network_backends() -> Result:
     for library, run in runs.items():
         out[f"{library}_s"] = round(run["seconds"], 2)
         out[f"{library}_cpu_s"] = round(run["cpu_seconds"], 2)
-        out[f"{library}_links_s"] = round(run["links_seconds"], 2)
         out[f"{library}_peak_mb"] = round(run["peak_mb"])
         out[f"{library}_peak_over_input"] = round(
             (run["peak_mb"] - run["rss_start_mb"]) / runs["pandas"]["input_mb"], 2
@@ -362,10 +360,13 @@ def network_backends() -> Result:
             out[f"max_rel_diff_{library}_vs_pandas"] = _max_diff(
                 work / f"{library}.parquet", work / "pandas.parquet"
             )
-    out["links"] = runs["pandas"]["links"]
-    # the two ways of building links, on a quarter of the sellers (joins are slow)
-    small = _cache_folder(max(200, n_sellers // 4))
-    out["methods_sellers"] = max(200, n_sellers // 4)
+    out["linked_sellers"] = runs["pandas"]["linked_sellers"]
+    out["load_average_1min"] = round(os.getloadavg()[0], 1)  # other work on the machine
+    # the two ways of building links, on a fifth of the sellers (joins are slow)
+    if os.environ.get("RISKSCORE_BENCH_NETWORK_METHODS", "1") == "0":
+        return out
+    small = _cache_folder(max(200, n_sellers // 5))
+    out["methods_sellers"] = max(200, n_sellers // 5)
     for library in ("polars", "duckdb"):
         for method in ("sparse", "join"):
             run = _network_subprocess(small, library, method, Path("-"))
