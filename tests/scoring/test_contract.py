@@ -40,8 +40,12 @@ def _contract(answer: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: The decision every path adds when the model has a rule set (null in the pyfunc without).
+DECISION: tuple[str, ...] = ("action", "rules_fired")
+
+
 def test_the_pyfunc_columns_are_the_contract():
-    assert PYFUNC_COLUMNS == CONTRACT
+    assert PYFUNC_COLUMNS == CONTRACT + DECISION
 
 
 @pytest.mark.server
@@ -137,3 +141,89 @@ def test_no_strong_risk_signal_in_chinese(seller_model, seller_features):
     one = scorer.score_one(seller_features.iloc[first_low].to_dict())
     assert [r.code for r in one.reasons] == [NO_SIGNAL_CODE]
     assert not one.reasons[0].is_signal
+
+
+# ------------------------------------------------------------------ decisions in every path
+DEMO_RULES = {
+    "name": "contract",
+    "version": "1",
+    "rules": [
+        {
+            "name": "cheap",
+            "when": "pricing__median_price_ratio < 1",
+            "action": "review",
+            "reason": {"en": "Cheap", "zh": "低价"},
+        },
+        {
+            "name": "complaints",
+            "when": "complaints__rate_30d >= 2",
+            "action": "hold",
+            "reason": {"en": "Many complaints", "zh": "投诉多"},
+        },
+        {
+            "name": "big_calm_shop",
+            "when": "account__listing_count >= 35 AND risk_score < 500",
+            "action": "allow",
+            "override": True,
+            "reason": {"en": "Large shop, low score", "zh": "大店低分"},
+        },
+    ],
+}
+
+
+def _decision(answer: dict[str, Any]) -> dict[str, Any]:
+    return {"action": answer["action"], "rules_fired": list(answer["rules_fired"])}
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_in_process_pyfunc_and_http_give_the_same_decisions(tmp_path):
+    """With a rule set, every path adds the same action and rules_fired; HTTP logs them."""
+    import mlflow.pyfunc
+
+    from riskscore.registry._log import save_pyfunc
+    from riskscore.rules import RuleSet
+    from riskscore.rules._log import read_log
+    from riskscore.scoring._demo import demo_model
+    from riskscore.scoring._replay import replay
+
+    rules = RuleSet.from_dict(DEMO_RULES)
+    rules_file = rules.save(tmp_path / "rules.yaml")
+    folder = export_model(demo_model(), tmp_path / "models" / "demo", version="1", rules=rules_file)
+    model = RiskModel.load(folder)
+    scorer = Scorer(model, num_threads=1, rules=rules)
+    rows = demo_rows(scorer, 24, seed=5)
+    frame = pd.DataFrame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = save_pyfunc(
+            model, tmp_path / "pyfunc", frame[scorer.feature_names].head(3), rules=rules
+        )
+        predicted = mlflow.pyfunc.load_model(path).predict(frame, params={"explain": "all"})
+
+    in_process = [scorer.score_one(r, explain="all").to_dict() for r in rows]
+    log = tmp_path / "http.jsonl"
+    args = ("--reload-seconds", "0", "--decision-log", str(log))
+    with start_server(folder, *args, log=tmp_path / "server.log") as port:
+        client = Client(port)
+        status, answer = client.post("/score", {"rows": rows})
+        assert status == 200
+        status, one = client.post("/score", rows[0])
+        assert status == 200
+        client.close()
+
+    expected = [_decision(a) for a in in_process]
+    assert len({d["action"] for d in expected}) >= 3, "the rules decide differently per row"
+    assert [_contract(a) for a in predicted.to_dict("records")] == [
+        _contract(a) for a in in_process
+    ]
+    assert [_decision(a) for a in predicted.to_dict("records")] == expected
+    assert [_decision(a) for a in answer["results"]] == expected
+    assert answer["results"] == [
+        {**a, "scored_at": b["scored_at"]}
+        for a, b in zip(in_process, answer["results"], strict=True)
+    ]
+    assert _decision(one) == expected[0] and one["rule_set"] == "contract@1"
+    logged = [r for _, r in read_log(log)]
+    assert len(logged) == len(rows) + 1 and {r["channel"] for r in logged} == {"http"}
+    assert all(r.same for r in replay(log, folder))

@@ -34,7 +34,10 @@ def test_pyfunc_layout_round_trips_score_many(seller_scorer, seller_features):
         "risk_score",
         "band",
         "reasons",
+        "action",
+        "rules_fired",
     ]
+    assert layout["action"].isna().all()  # no rule set: no decision
     assert layout["entity_id"].tolist() == seller_features["seller_id"].tolist()
     back = from_pyfunc_frame(layout, seller_scorer.top_k)
     pd.testing.assert_frame_equal(back, scored[back.columns], check_dtype=False)
@@ -153,7 +156,17 @@ def test_the_contract_is_the_one_the_pyfunc_follows(seller_model, seller_feature
     assert (
         tuple(out.columns)
         == _contract.PYFUNC_COLUMNS
-        == ("entity_id", "model_name", "model_version", "score", "risk_score", "band", "reasons")
+        == (
+            "entity_id",
+            "model_name",
+            "model_version",
+            "score",
+            "risk_score",
+            "band",
+            "reasons",
+            "action",
+            "rules_fired",
+        )
     )
     reasons = [r for row in out["reasons"] for r in row]
     assert reasons and {tuple(r) for r in reasons} == {_contract.REASON_FIELDS}
@@ -161,7 +174,8 @@ def test_the_contract_is_the_one_the_pyfunc_follows(seller_model, seller_feature
     assert scoring_pyfunc.PREDICT_PARAMS is _contract.PREDICT_PARAMS
     assert (
         "entity_id STRING, model_name STRING, model_version STRING, score DOUBLE, "
-        f"risk_score DOUBLE, band STRING, reasons {_contract.REASONS_DDL}"
+        f"risk_score DOUBLE, band STRING, reasons {_contract.REASONS_DDL}, "
+        "action STRING, rules_fired ARRAY<STRING>"
     ) == _contract.PYFUNC_DDL
     assert _contract.REASONS_DDL == (
         "ARRAY<STRUCT<code: STRING, feature: STRING, value: DOUBLE, impact: BIGINT, "
