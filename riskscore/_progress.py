@@ -50,6 +50,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
+from riskscore.exceptions import ParameterError
+
 __all__ = [
     "Mode",
     "progress_mode",
@@ -83,7 +85,7 @@ def _parse(mode: Any, source: str) -> str:
     text = str(mode).strip().lower()
     text = _ALIASES.get(text, text)
     if text not in _MODES:
-        raise ValueError(
+        raise ParameterError(
             f"{source}: unknown progress mode {mode!r}; use one of auto, plain, rich, off "
             "(or True/False)"
         )
@@ -110,9 +112,8 @@ def set_progress(mode: Mode | bool | None) -> str | None:
 
     Raises
     ------
-    ValueError
-        For any other value (this bottom-layer module cannot import
-        :mod:`riskscore.exceptions`; the CLI and ``riskscore`` re-raise it as their own).
+    ParameterError
+        For any other value.
 
     Examples
     --------

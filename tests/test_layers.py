@@ -48,8 +48,8 @@ ROOT = Path(riskscore.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"exceptions", "_config", "_spark", "_progress"},
-        {"_validation", "_deprecation"},
+        {"exceptions", "_config", "_spark"},
+        {"_validation", "_deprecation", "_progress"},
         {"", "metrics", "summary"},
         {"schema"},
         {"io", "datasets"},

@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from riskscore.cli._args import app_callback
 from riskscore.exceptions import RiskscoreError
 
 __all__ = ["app", "main"]
@@ -22,7 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+app.callback()(app_callback)  # global --verbose / --quiet
 
 #: Command modules, in the order `riskscore --help` lists them.
 _COMMANDS: tuple[str, ...] = (
