@@ -15,7 +15,9 @@ default). The report writes JSON and a self-contained HTML page;
 ``riskscore monitor`` exits with code 3 on ``act`` so a scheduler can alert.
 
 While labels are delayed, :func:`estimate_performance` estimates precision among flagged
-rows and the expected positives from the calibrated probabilities alone, with intervals.
+rows and the expected positives from the calibrated probabilities alone, with intervals;
+:func:`proxy_outcomes` and :func:`proxy_check` say when fast proxy outcomes (non-delivery
+complaints, refunds) move against that estimate, as they do under concept shift.
 
 See ``docs/monitoring.md`` for why the PSI is our own (numpy) implementation.
 """
@@ -35,6 +37,7 @@ from riskscore.monitor._estimate import (
     estimate_performance,
     poisson_binomial_interval,
 )
+from riskscore.monitor._proxy import PROXY_KINDS, ProxyOutcomes, proxy_check, proxy_outcomes
 from riskscore.monitor._psi import EPSILON, bin_counts, psi, psi_from_counts, quantile_edges
 from riskscore.monitor._reference import (
     FLAG_BANDS,
@@ -48,11 +51,13 @@ __all__ = [
     "EPSILON",
     "EXIT_ACT",
     "FLAG_BANDS",
+    "PROXY_KINDS",
     "REFERENCE_FILE",
     "Finding",
     "MonitorError",
     "MonitorReport",
     "PerformanceEstimate",
+    "ProxyOutcomes",
     "Reference",
     "Thresholds",
     "bin_counts",
@@ -60,6 +65,8 @@ __all__ = [
     "compare",
     "estimate_performance",
     "poisson_binomial_interval",
+    "proxy_check",
+    "proxy_outcomes",
     "psi",
     "psi_from_counts",
     "quantile_edges",
