@@ -51,6 +51,8 @@ PUBLIC_MODULES = (
     "riskscore.datasets",
     "riskscore.io",
     "riskscore.schema",
+    "riskscore.case",
+    "riskscore.warn",
 )
 
 NAN = float("nan")
@@ -193,6 +195,12 @@ def _cases() -> list[Case]:
         ("scenario-switch", {"scenario": datasets.Scenario(drift=1)}),  # type: ignore[arg-type]
     ]:
         add(_p(mk, label, lambda kw=kw: mk(**kw)))
+    add_dg = datasets.add_digital_goods
+    add(_p(add_dg, "tables=None", lambda: add_dg(None)))  # type: ignore[arg-type]
+    no_truth = {k: v for k, v in _tables().items() if k != "truth"}
+    add(_p(add_dg, "no-truth", lambda: add_dg(no_truth)))
+    add(_p(add_dg, "share=2", lambda: add_dg(tables(), share=2.0)))
+    add(_p(add_dg, "seed=-1", lambda: add_dg(tables(), seed=-1)))
 
     # features ------------------------------------------------------------------------------
     f = features
@@ -552,6 +560,53 @@ def _cases() -> list[Case]:
     add(_p(md.column_diff, "None", lambda: md.column_diff(None, None)))  # type: ignore[arg-type]
     add(_p(md.RiskModel.load, "missing", lambda: md.RiskModel.load("/nonexistent/model")))
 
+    # modeling: audit sample ------------------------------------------------------------------
+    add(_p(md.audit_sample, "no-audit", lambda: md.audit_sample(tables(), "fraud", ["2024-02-01"])))
+    add(_p(md.audit_sample, "no-labels", lambda: md.audit_sample({}, "fraud", ["2024-02-01"])))
+    add(_p(md.audit_report, "None", lambda: md.audit_report(None, None)))  # type: ignore[arg-type]
+    frame_ok = pd.DataFrame({"entity_id": ["S1"], "cutoff": ["2024-01-01"], "flag": [True]})
+    add(
+        _p(
+            md.audit_report,
+            "n_bootstrap=-1",
+            lambda: md.audit_report(frame_ok.assign(label=1), frame_ok, n_bootstrap=-1),
+        )
+    )
+
+    # case files and buyer warnings ---------------------------------------------------------
+    from riskscore import case, warn
+
+    add(
+        _p(
+            case.write_case,
+            "tables=list",
+            lambda: case.write_case([], "S1", "2024-02-01", scorer=None),
+        )
+    )  # type: ignore[arg-type]
+    add(
+        _p(
+            case.write_case,
+            "top_k=0",
+            lambda: case.write_case({}, "S1", "2024-02-01", scorer=None, top_k=0),  # type: ignore[arg-type]
+        )
+    )
+    add(_p(case.read_case, "int", lambda: case.read_case(123)))  # type: ignore[arg-type]
+    add(_p(case.verify_case, "None", lambda: case.verify_case(None)))  # type: ignore[arg-type]
+    add(
+        _p(
+            warn.warn_buyers,
+            "tables=None",
+            lambda: warn.warn_buyers(None, ["S1"], as_of="2024-01-10"),
+        )
+    )  # type: ignore[arg-type]
+    add(
+        _p(warn.warn_buyers, "flagged=5", lambda: warn.warn_buyers(tables(), 5, as_of="2024-01-10"))
+    )  # type: ignore[arg-type]
+    bad_band = pd.DataFrame({"seller_id": ["a"], "band": ["severe"]})
+    add(_p(warn.flagged_sellers, "band", lambda: warn.flagged_sellers(bad_band)))
+    add(_p(warn.orders_before, "None", lambda: warn.orders_before(None, "2024-01-01")))  # type: ignore[arg-type]
+    add(_p(warn.summarize_warnings, "None", lambda: warn.summarize_warnings(None)))  # type: ignore[arg-type]
+
     # explain -----------------------------------------------------------------------------------
     e = explain
     frame1 = pd.DataFrame({"a": [1.0]})
@@ -712,6 +767,8 @@ NO_BAD_INPUT = {
     "TrainingWarning",
     "Scenario",  # walked through make_marketplace(scenario=...)
     "Split",  # Split.side / Split.summary are walked
+    "CaseFile",  # written by write_case, read by read_case
+    "WarningReason",  # a declared reason of warn_buyers
     "Language",
     "Direction",
     "Calibrator",  # Calibrator.transform / from_dict are walked
