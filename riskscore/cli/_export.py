@@ -3,7 +3,8 @@
 MODEL_URI is an MLflow model URI (``models:/riskscore-seller-fraud@champion``,
 ``models:/name/3``, ``runs:/<id>/model``) or a local model folder. The folder written holds
 the LightGBM text model, the calibrator, risk scale and bands (JSON), the feature catalog,
-the model card, the monitoring reference and rule set when the source has them, and a
+the model card, the monitoring reference and rule set when the source has them (the
+rule set logged with :func:`riskscore.registry.log_rules`, or ``--rules FILE``), and a
 ``manifest.json`` with versions and the SHA-256 of every file (see
 :mod:`riskscore.scoring._folder`). ``riskscore serve models/<name>`` and
 ``riskscore.load_scorer("models/<name>")`` load it without a tracking server.
@@ -64,3 +65,9 @@ def register(app: typer.Typer) -> None:
             f"exported {info['name']} version {info['version']} to {folder} "
             f"({len(manifest['files'])} files: {', '.join(sorted(manifest['files']))})"
         )
+        rules_info = manifest.get("rules")
+        if rules_info:
+            typer.echo(
+                f"rule set {rules_info['label']} ({rules_info['file']}, "
+                f"sha256 {rules_info['sha256'][:16]}...)"
+            )
