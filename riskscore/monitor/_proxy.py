@@ -8,9 +8,10 @@ some outcomes arrive within days: non-delivery complaints and refunds. They are 
 labels (an honest shop has refunds too), but their rate among the sellers the model left
 unflagged is what concept shift moves.
 
-:func:`proxy_outcomes` measures, for one scoring run as of ``as_of``, the share of
-trading sellers with a proxy outcome in the following ``days`` — flagged and unflagged
-separately — next to what the model expected there (the mean calibrated probability).
+:func:`proxy_outcomes` measures, for one scoring run as of ``as_of``, the share of the
+orders placed in the following ``days`` that drew a non-delivery complaint — at flagged
+and unflagged sellers separately — next to what the model expected there (the mean
+calibrated probability).
 :func:`proxy_check` compares a run with a baseline run whose estimate was confirmed (for
 example the first scoring run after training, once its labels matured): when the
 unflagged sellers' proxy rate rises well beyond what their probabilities rose, or the
@@ -50,8 +51,9 @@ class ProxyOutcomes:
         The scoring time; outcomes count in ``(as_of, as_of + days]``.
     days : int
     groups : dict
-        ``flagged`` / ``unflagged`` → ``sellers`` (trading in the window), ``with_proxy``,
-        ``rate`` and ``expected`` (the mean calibrated probability of those sellers).
+        ``flagged`` / ``unflagged`` → ``sellers`` (trading in the window), ``orders``
+        (placed in it), ``with_proxy`` (of those orders, the ones with a proxy outcome),
+        ``rate`` and ``expected`` (the mean calibrated probability of the trading sellers).
     """
 
     as_of: str
@@ -73,15 +75,19 @@ def proxy_outcomes(
     tables: Mapping[str, Any],
     *,
     as_of: Any,
-    days: int = 14,
+    days: int = 30,
     flag_bands: Sequence[str] = FLAG_BANDS,
+    refunds: bool = False,
 ) -> ProxyOutcomes:
     """Measure fast proxy outcomes after a scoring run.
 
-    A seller has a proxy outcome when, in ``(as_of, as_of + days]``, a buyer filed a
-    non-delivery complaint (:data:`PROXY_KINDS`) or one of its orders was refunded
-    (``orders.refunded_at``; without that column refunds are not counted). Only sellers
-    with an order in the window count (a closed shop has no outcomes to show).
+    The measure is per order: of the orders placed in ``(as_of, as_of + days]`` at the
+    group's sellers, the share that drew a non-delivery complaint (:data:`PROXY_KINDS`)
+    filed in the same window — and, with ``refunds=True``, the share refunded there too.
+    Refunds are off by default: honest shops refund returns all the time (on the
+    simulator 8% of trading sellers had one within 14 days), which drowns the signal.
+    Orders, not sellers, are counted, because a fake-phone shop sells a burst of orders
+    that each go undelivered.
 
     Parameters
     ----------
@@ -91,8 +97,10 @@ def proxy_outcomes(
     tables : mapping of str to DataFrame
         ``orders`` and ``complaints`` covering the window after ``as_of``.
     as_of : datetime-like
-    days : int, default 14
+    days : int, default 30
     flag_bands : sequence of str, default ("high", "critical")
+    refunds : bool, default False
+        Count refunded orders (``orders.refunded_at`` in the window) as proxy outcomes.
 
     Returns
     -------
@@ -107,14 +115,16 @@ def proxy_outcomes(
     --------
     >>> scores = pd.DataFrame({"entity_id": ["S1", "S2", "S3"], "score": [0.9, 0.1, 0.1],
     ...     "band": ["high", "low", "low"]})
-    >>> orders = pd.DataFrame({"order_id": ["O1", "O2", "O3"], "seller_id": ["S1", "S2", "S3"],
-    ...     "created_at": pd.to_datetime(["2024-06-02"] * 3)})
-    >>> complaints = pd.DataFrame({"seller_id": ["S1", "S3"], "kind": ["not_received"] * 2,
-    ...     "created_at": pd.to_datetime(["2024-06-05", "2024-06-30"])})
+    >>> orders = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"],
+    ...     "seller_id": ["S1", "S1", "S2", "S3"],
+    ...     "created_at": pd.to_datetime(["2024-06-02"] * 4)})
+    >>> complaints = pd.DataFrame({"order_id": ["O1", "O4"], "seller_id": ["S1", "S3"],
+    ...     "kind": ["not_received"] * 2,
+    ...     "created_at": pd.to_datetime(["2024-06-05", "2024-07-30"])})
     >>> out = proxy_outcomes(scores, {"orders": orders, "complaints": complaints},
     ...     as_of="2024-06-01")
     >>> out.groups["flagged"]["rate"], out.groups["unflagged"]["rate"]
-    (1.0, 0.0)
+    (0.5, 0.0)
     """
     where = "proxy_outcomes"
     cols = set(scores.columns) if isinstance(scores, pd.DataFrame) else set()
@@ -138,31 +148,37 @@ def proxy_outcomes(
     end = start + pd.Timedelta(days=days)
     orders = pd.DataFrame(tables["orders"])
     made = pd.to_datetime(orders["created_at"])
-    trading = set(orders.loc[(made > start) & (made <= end), "seller_id"].astype(str))
-    hit: set[str] = set()
+    window = orders[(made > start) & (made <= end)]
+    hit = pd.Series(False, index=window.index)
     if "complaints" in tables:
         comp = pd.DataFrame(tables["complaints"])
         filed = pd.to_datetime(comp["created_at"])
         inside = (filed > start) & (filed <= end) & comp["kind"].isin(PROXY_KINDS)
-        hit |= set(comp.loc[inside, "seller_id"].astype(str))
-    if "refunded_at" in orders.columns:
-        refunded = pd.to_datetime(orders["refunded_at"])
-        hit |= set(orders.loc[(refunded > start) & (refunded <= end), "seller_id"].astype(str))
+        hit |= window["order_id"].isin(set(comp.loc[inside, "order_id"].dropna()))
+    if refunds and "refunded_at" in window.columns:
+        refunded = pd.to_datetime(window["refunded_at"])
+        hit |= ((refunded > start) & (refunded <= end)).fillna(False)
+    per_seller = (
+        pd.DataFrame({"seller_id": window["seller_id"].astype(str), "hit": hit.to_numpy()})
+        .groupby("seller_id")["hit"]
+        .agg(["size", "sum"])
+    )
     ids = scores[key].astype(str)
-    active = ids.isin(trading).to_numpy()
-    proxy = ids.isin(hit).to_numpy()
+    n_orders = per_seller["size"].reindex(ids).fillna(0).to_numpy()
+    n_hits = per_seller["sum"].reindex(ids).fillna(0).to_numpy()
     p = pd.to_numeric(scores["score"], errors="coerce").to_numpy(dtype=float)
     flagged = scores["band"].astype(str).isin([str(b) for b in flag_bands]).to_numpy()
     groups: dict[str, dict[str, float]] = {}
     for name, member in zip(GROUPS, (flagged, ~flagged), strict=True):
-        rows = member & active
-        n = int(rows.sum())
-        k = int((rows & proxy).sum())
+        trading = member & (n_orders > 0)
+        n = float(n_orders[member].sum())
+        k = float(n_hits[member].sum())
         groups[name] = {
-            "sellers": float(n),
-            "with_proxy": float(k),
+            "sellers": float(trading.sum()),
+            "orders": n,
+            "with_proxy": k,
             "rate": k / n if n else math.nan,
-            "expected": float(np.nanmean(p[rows])) if n else math.nan,
+            "expected": float(np.nanmean(p[trading])) if trading.any() else math.nan,
         }
     return ProxyOutcomes(as_of=str(start), days=days, groups=groups)
 
@@ -181,7 +197,9 @@ def proxy_check(
     flagged as unreliable (``act``) when the unflagged sellers' proxy rate grew more than
     ``max_ratio`` times what their probabilities grew, or the flagged sellers' fell below
     ``1 / max_ratio`` of it — and the change is significant (a two-proportion z-test at
-    ``level``), so noise on a few sellers does not fire it.
+    ``level`` on orders), so noise on a few orders does not fire it. Orders of one shop
+    are not independent, so the test is lenient on a single large burst: read the
+    finding's counts before acting.
 
     Parameters
     ----------
@@ -196,7 +214,8 @@ def proxy_check(
 
     Examples
     --------
-    >>> g = lambda n, k, e: {"sellers": n, "with_proxy": k, "rate": k / n, "expected": e}
+    >>> g = lambda n, k, e: {"sellers": n / 10, "orders": n, "with_proxy": k, "rate": k / n,
+    ...     "expected": e}
     >>> base = ProxyOutcomes("2024-03-01", 14, {"flagged": g(100, 40, 0.5),
     ...     "unflagged": g(4000, 40, 0.01)})
     >>> now = ProxyOutcomes("2024-09-01", 14, {"flagged": g(100, 38, 0.5),
@@ -224,7 +243,7 @@ def proxy_check(
     findings = []
     for name in GROUPS:
         now, base = current.groups[name], baseline.groups[name]
-        if not (now["sellers"] and base["sellers"]) or not base["rate"]:
+        if not (now["orders"] and base["orders"]) or not base["rate"]:
             continue
         expected_change = (
             now["expected"] / base["expected"] if base["expected"] and now["expected"] else 1.0
@@ -242,12 +261,13 @@ def proxy_check(
                     subject=name,
                     value=float(ratio),
                     message=(
-                        f"the label-free estimate cannot be trusted: among {name} sellers "
-                        f"the share with a non-delivery complaint or refund within "
-                        f"{current.days} days {direction} from {base['rate']:.1%} "
-                        f"({int(base['with_proxy'])} of {int(base['sellers'])}, as of "
-                        f"{baseline.as_of[:10]}) to {now['rate']:.1%} ({int(now['with_proxy'])} "
-                        f"of {int(now['sellers'])}), while the model's probabilities there "
+                        f"the label-free estimate cannot be trusted: at {name} sellers the "
+                        f"share of orders with a non-delivery complaint within "
+                        f"{current.days} days {direction} from {base['rate']:.2%} "
+                        f"({int(base['with_proxy'])} of {int(base['orders'])} orders, as of "
+                        f"{baseline.as_of[:10]}) to {now['rate']:.2%} "
+                        f"({int(now['with_proxy'])} of {int(now['orders'])}), while the "
+                        "model's probabilities there "
                         f"moved x{expected_change:.2f}; fraud the model does not describe may "
                         "be passing (concept shift): review a sample of those sellers and "
                         "plan a retrain"
@@ -258,7 +278,7 @@ def proxy_check(
 
 
 def _z_two_proportions(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    n1, n2 = a["sellers"], b["sellers"]
+    n1, n2 = a["orders"], b["orders"]
     p1, p2 = a["with_proxy"] / n1, b["with_proxy"] / n2
     pooled = (a["with_proxy"] + b["with_proxy"]) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))

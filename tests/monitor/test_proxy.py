@@ -11,32 +11,39 @@ from riskscore.monitor import MonitorError, ProxyOutcomes, proxy_check, proxy_ou
 def _groups(flagged: tuple[int, int, float], unflagged: tuple[int, int, float]) -> dict:
     out = {}
     for name, (n, k, e) in (("flagged", flagged), ("unflagged", unflagged)):
-        out[name] = {"sellers": float(n), "with_proxy": float(k), "rate": k / n, "expected": e}
+        out[name] = {
+            "sellers": n / 10,
+            "orders": float(n),
+            "with_proxy": float(k),
+            "rate": k / n,
+            "expected": e,
+        }
     return out
 
 
 def _tables() -> dict[str, pd.DataFrame]:
     orders = pd.DataFrame(
         {
-            "order_id": ["O1", "O2", "O3", "O4", "O5"],
-            "seller_id": ["S1", "S2", "S3", "S4", "S5"],
+            "order_id": ["O1", "O2", "O3", "O4", "O5", "O6"],
+            "seller_id": ["S1", "S1", "S2", "S3", "S4", "S5"],
             "created_at": pd.to_datetime(
-                ["2024-06-02", "2024-06-03", "2024-06-04", "2024-05-01", "2024-06-05"]
+                ["2024-06-02", "2024-06-03", "2024-06-03", "2024-06-04", "2024-05-01", "2024-06-05"]
             ),
-            "refunded_at": pd.to_datetime([None, "2024-06-10", None, "2024-06-03", None]),
+            "refunded_at": pd.to_datetime([None, None, "2024-06-10", None, "2024-06-03", None]),
         }
     )
     complaints = pd.DataFrame(
         {
-            "seller_id": ["S1", "S3", "S5"],
-            "kind": ["not_received", "not_received", "not_as_described"],
-            "created_at": pd.to_datetime(["2024-06-05", "2024-06-30", "2024-06-06"]),
+            "order_id": ["O1", "O4", "O6", "O5"],
+            "seller_id": ["S1", "S3", "S5", "S4"],
+            "kind": ["not_received", "not_received", "not_as_described", "not_received"],
+            "created_at": pd.to_datetime(["2024-06-05", "2024-07-30", "2024-06-06", "2024-06-02"]),
         }
     )
     return {"orders": orders, "complaints": complaints}
 
 
-def test_proxy_outcomes_count_window_kinds_refunds_and_trading_sellers() -> None:
+def test_proxy_outcomes_count_orders_in_the_window_and_their_complaints() -> None:
     scores = pd.DataFrame(
         {
             "seller_id": ["S1", "S2", "S3", "S4", "S5"],
@@ -44,19 +51,22 @@ def test_proxy_outcomes_count_window_kinds_refunds_and_trading_sellers() -> None
             "band": ["critical", "high", "low", "low", "medium"],
         }
     )
-    out = proxy_outcomes(scores, _tables(), as_of="2024-06-01", days=14)
-    # S1: not_received in the window; S2: refunded in the window
+    out = proxy_outcomes(scores, _tables(), as_of="2024-06-01", days=30)
+    # flagged: S1's two orders (one not received) and S2's one (refunded: not counted)
     assert out.groups["flagged"] == {
         "sellers": 2.0,
-        "with_proxy": 2.0,
-        "rate": 1.0,
+        "orders": 3.0,
+        "with_proxy": 1.0,
+        "rate": pytest.approx(1 / 3),
         "expected": pytest.approx(0.7),
     }
-    # S3's complaint is after the window, S4 did not trade in it (its refund still counts
-    # only for trading sellers), S5's complaint is not a proxy kind
-    assert out.groups["unflagged"]["sellers"] == 2.0
+    # unflagged: S3's complaint is after the window, S4's order is before it, S5's
+    # complaint is not a proxy kind
+    assert out.groups["unflagged"]["orders"] == 2.0
     assert out.groups["unflagged"]["with_proxy"] == 0.0
-    assert out.to_dict()["days"] == 14
+    with_refunds = proxy_outcomes(scores, _tables(), as_of="2024-06-01", refunds=True)
+    assert with_refunds.groups["flagged"]["with_proxy"] == 2.0
+    assert out.to_dict()["days"] == 30
 
 
 def test_a_rise_among_unflagged_sellers_beyond_their_probabilities_is_flagged() -> None:
@@ -65,7 +75,7 @@ def test_a_rise_among_unflagged_sellers_beyond_their_probabilities_is_flagged() 
     (finding,) = proxy_check(now, base)
     assert (finding.level, finding.kind, finding.subject) == ("act", "proxy", "unflagged")
     assert finding.value == pytest.approx(4.0)
-    assert "rose from 1.0% (40 of 4000" in finding.message
+    assert "rose from 1.00% (40 of 4000 orders" in finding.message
     assert "cannot be trusted" in finding.message
 
 
@@ -86,7 +96,7 @@ def test_a_fall_among_flagged_sellers_is_flagged() -> None:
     base = ProxyOutcomes("2024-05-01", 14, _groups((400, 200, 0.5), (4000, 40, 0.01)))
     now = ProxyOutcomes("2024-09-01", 14, _groups((400, 60, 0.5), (4000, 40, 0.01)))
     (finding,) = proxy_check(now, base)
-    assert finding.subject == "flagged" and "fell from 50.0%" in finding.message
+    assert finding.subject == "flagged" and "fell from 50.00%" in finding.message
 
 
 def test_bad_input_is_a_monitor_error() -> None:
