@@ -21,7 +21,7 @@ from riskscore.registry import Gate
 
 pytestmark = pytest.mark.slow
 
-QUICK = TrainConfig(capacity=20, num_boost_round=60, num_threads=1, seed=0)
+QUICK = TrainConfig(capacity=100, num_boost_round=60, num_threads=1, seed=0)
 WEAK = QUICK.replace(feature_cols=("noise__a",))
 
 
