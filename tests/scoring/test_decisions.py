@@ -206,6 +206,10 @@ def test_batch_scoring_decides_and_logs_like_score_many(
     sid = batch.index[0]
     assert by_id[sid]["action"] == batch.loc[sid, "action"]
     assert by_id[sid]["score"] == float(batch.loc[sid, "score"])
+    from riskscore.scoring._replay import replay
+
+    replayed = replay(log, folder, entity=sid)
+    assert [r.same for r in replayed] == [True], replayed[0].diff
 
 
 # ------------------------------------------------------------------ rule sets in MLflow
