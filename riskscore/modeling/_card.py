@@ -201,7 +201,18 @@ def model_card(result: TrainResult) -> str:
             "gate refuses a challenger that raises it for a protected segment (new and small "
             "sellers by default) beyond a margin.",
             "",
-            _table(fpr, ["segment", "level", "negatives", "flag_rate", "fpr", "fpr_interval"]),
+            _table(
+                fpr,
+                [
+                    "segment",
+                    "level",
+                    "negatives",
+                    "flag_rate",
+                    "flag_rate_interval",
+                    "fpr",
+                    "fpr_interval",
+                ],
+            ),
             "",
         ]
 
@@ -227,7 +238,7 @@ def model_card(result: TrainResult) -> str:
 
 
 def slice_fpr_table(slices: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Add the FPR at the flag band and its Wilson interval to a slice table.
+    """Add the FPR at the flag band and Wilson intervals of it and the flag rate to a slice table.
 
     The counts come back from :func:`riskscore.metrics.slice_metrics`'s columns: flagged
     rows ``= flag_rate × n``, true positives among them ``= precision × flagged``.
@@ -256,6 +267,11 @@ def slice_fpr_table(slices: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     out["fpr_lo"] = [b[0] for b in bounds]
     out["fpr_hi"] = [b[1] for b in bounds]
     out["fpr_interval"] = [f"[{_num(lo)}, {_num(hi)}]" for lo, hi in bounds]
+    flag_bounds = [
+        wilson_interval(int(k), int(n), level)
+        for k, n in zip(flagged.astype(int), out["n"], strict=True)
+    ]
+    out["flag_rate_interval"] = [f"[{_num(lo)}, {_num(hi)}]" for lo, hi in flag_bounds]
     return out
 
 
