@@ -17,7 +17,9 @@ default). The report writes JSON and a self-contained HTML page;
 While labels are delayed, :func:`estimate_performance` estimates precision among flagged
 rows and the expected positives from the calibrated probabilities alone, with intervals;
 :func:`proxy_outcomes` and :func:`proxy_check` say when fast proxy outcomes (non-delivery
-complaints, refunds) move against that estimate, as they do under concept shift.
+complaints, refunds) move against that estimate, as they do under concept shift. Once
+labels mature, :func:`matured_check` grades a run against the precision measured at
+training and recommends retraining when it fell outside that interval.
 
 See ``docs/monitoring.md`` for why the PSI is our own (numpy) implementation.
 """
@@ -37,6 +39,7 @@ from riskscore.monitor._estimate import (
     estimate_performance,
     poisson_binomial_interval,
 )
+from riskscore.monitor._matured import MaturedCheck, matured_check
 from riskscore.monitor._proxy import PROXY_KINDS, ProxyOutcomes, proxy_check, proxy_outcomes
 from riskscore.monitor._psi import EPSILON, bin_counts, psi, psi_from_counts, quantile_edges
 from riskscore.monitor._reference import (
@@ -54,6 +57,7 @@ __all__ = [
     "PROXY_KINDS",
     "REFERENCE_FILE",
     "Finding",
+    "MaturedCheck",
     "MonitorError",
     "MonitorReport",
     "PerformanceEstimate",
@@ -64,6 +68,7 @@ __all__ = [
     "build_reference",
     "compare",
     "estimate_performance",
+    "matured_check",
     "poisson_binomial_interval",
     "proxy_check",
     "proxy_outcomes",

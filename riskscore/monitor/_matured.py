@@ -1,0 +1,211 @@
+"""Once labels mature: grade a scoring run against what training promised.
+
+A scoring run as of ``T`` can be graded when every label decided within the horizon
+after ``T`` is in (``T + label_delay + horizon`` has passed). :func:`matured_check`
+joins those labels to the run (the training set's rule: positives decided in
+``(T + delay, T + delay + horizon]``, sellers already labelled before ``T`` left out),
+computes precision among flagged rows with a Wilson interval, and compares it with the
+precision among flagged rows the reference measured on the training run's test window.
+When the two intervals do not overlap and the realised one is lower, it says so and
+recommends retraining; it also says whether the label-free estimate made at scoring time
+(:func:`~riskscore.monitor.estimate_performance`) covered what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskscore._validation import fail
+from riskscore.monitor._compare import Finding
+from riskscore.monitor._errors import MonitorError
+from riskscore.monitor._reference import FLAG_BANDS, Reference
+
+__all__ = ["MaturedCheck", "matured_check"]
+
+
+@dataclass(frozen=True)
+class MaturedCheck:
+    """Realised performance of one scoring run once its labels matured.
+
+    Attributes
+    ----------
+    as_of : str
+    rows, flagged, flagged_positives, positives : int
+    precision, precision_lo, precision_hi : float
+        Realised precision among flagged rows and its 95% Wilson interval.
+    reference_precision, reference_lo, reference_hi : float
+        The same on the reference's test window (NaN without one).
+    estimate_covered : bool or None
+        Whether the label-free estimate's interval held the realised precision.
+    findings : list of Finding
+    """
+
+    as_of: str
+    rows: int
+    flagged: int
+    flagged_positives: int
+    positives: int
+    precision: float
+    precision_lo: float
+    precision_hi: float
+    reference_precision: float
+    reference_lo: float
+    reference_hi: float
+    estimate_covered: bool | None
+    findings: list[Finding]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (NaN as None)."""
+        out = asdict(self)
+        out["findings"] = [f.to_dict() for f in self.findings]
+        return {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in out.items()
+        }
+
+
+def matured_check(
+    scores: pd.DataFrame,
+    tables: Mapping[str, Any],
+    *,
+    as_of: Any,
+    target: str,
+    reference: Reference | None = None,
+    horizon: str | pd.Timedelta = "60D",
+    label_delay: str | pd.Timedelta = "0D",
+    flag_bands: Sequence[str] = FLAG_BANDS,
+) -> MaturedCheck:
+    """Grade a scoring run with the labels decided after it.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The run as of ``as_of``: ``entity_id`` or ``seller_id``, ``score``, ``band``.
+    tables : mapping of str to DataFrame
+        With ``labels`` covering ``as_of + label_delay + horizon``.
+    as_of : datetime-like
+    target : {"counterfeit", "fraud"}
+    reference : Reference, optional
+        The model's monitoring reference (its test window's precision among flagged rows).
+    horizon, label_delay : str or Timedelta
+        The label window, as in training.
+    flag_bands : sequence of str, default ("high", "critical")
+
+    Returns
+    -------
+    MaturedCheck
+
+    Raises
+    ------
+    MonitorError
+        Bad scores, no labels, or labels that have not matured yet (the last decision is
+        before the end of the window: the precision would be biased low).
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"entity_id": ["S1", "S2", "S3", "S4"],
+    ...     "score": [0.9, 0.8, 0.1, 0.1], "band": ["high", "high", "low", "low"]})
+    >>> labels = pd.DataFrame({"seller_id": ["S1", "S9"], "label": ["fraud", "fraud"],
+    ...     "decided_at": pd.to_datetime(["2024-02-10", "2024-04-30"])})
+    >>> check = matured_check(scores, {"labels": labels}, as_of="2024-02-01", target="fraud")
+    >>> check.flagged, check.flagged_positives, check.precision
+    (2, 1, 0.5)
+    """
+    from riskscore.features._training_set import label_events
+    from riskscore.modeling._slices import wilson_interval
+    from riskscore.monitor._estimate import estimate_performance
+
+    cols = set(scores.columns) if isinstance(scores, pd.DataFrame) else set()
+    key = "entity_id" if "entity_id" in cols else "seller_id"
+    if not {key, "score", "band"} <= cols:
+        got = list(scores.columns)[:6] if isinstance(scores, pd.DataFrame) else scores
+        raise fail(
+            "scores",
+            "matured_check",
+            "a DataFrame with entity_id (or seller_id), score and band",
+            got,
+            error=MonitorError,
+        )
+    if not isinstance(tables, Mapping) or "labels" not in tables:
+        raise MonitorError("matured_check needs the 'labels' table decided after as_of")
+    moment = pd.Timestamp(as_of)
+    start = moment + pd.Timedelta(label_delay)
+    end = start + pd.Timedelta(horizon)
+    events = label_events(tables, "seller", target)
+    last = pd.to_datetime(pd.DataFrame(tables["labels"])["decided_at"]).max()
+    if pd.isna(last) or last < end:
+        raise MonitorError(
+            f"the labels of the run as of {moment.date()} have not matured: its window ends "
+            f"{end.date()} but the last label decision is {last}; grade it after "
+            f"{end.date()} or use a shorter horizon"
+        )
+    known = set(events.loc[events["decided_at"] < moment, "entity_id"])
+    positive = set(
+        events.loc[(events["decided_at"] > start) & (events["decided_at"] <= end), "entity_id"]
+    )
+    ids = scores[key].astype(str)
+    keep = ~ids.isin(known).to_numpy()
+    y = ids.isin(positive).to_numpy() & keep
+    flagged = scores["band"].astype(str).isin([str(b) for b in flag_bands]).to_numpy() & keep
+    n_f, k_f = int(flagged.sum()), int((flagged & y).sum())
+    lo, hi = wilson_interval(k_f, n_f)
+    precision = k_f / n_f if n_f else float("nan")
+    ref_p = ref_lo = ref_hi = float("nan")
+    perf = reference.performance if reference is not None else {}
+    if perf.get("flagged"):
+        ref_p = perf["flagged_positives"] / perf["flagged"]
+        ref_lo, ref_hi = wilson_interval(int(perf["flagged_positives"]), int(perf["flagged"]))
+    covered = None
+    if n_f:
+        estimate = estimate_performance(scores[keep], flag_bands=flag_bands)
+        covered = estimate.covers(precision)
+    findings = []
+    if n_f and np.isfinite(ref_hi) and hi < ref_lo:
+        findings.append(
+            Finding(
+                level="act",
+                kind="matured",
+                subject="precision",
+                value=float(precision),
+                message=(
+                    f"realised precision among flagged rows as of {moment.date()} is "
+                    f"{precision:.2f} [{lo:.2f}, {hi:.2f}] ({k_f} of {n_f}, labels to "
+                    f"{end.date()}), below the {ref_p:.2f} [{ref_lo:.2f}, {ref_hi:.2f}] "
+                    "measured at training: the model has gone stale — retrain on recent "
+                    "cutoffs and run the promotion gate"
+                ),
+            )
+        )
+    if covered is False:
+        findings.append(
+            Finding(
+                level="watch",
+                kind="estimate",
+                subject="precision",
+                value=float(precision),
+                message=(
+                    f"the label-free estimate made at scoring time did not cover the realised "
+                    f"precision {precision:.2f} as of {moment.date()}: do not rely on it for "
+                    "this model until it is recalibrated"
+                ),
+            )
+        )
+    return MaturedCheck(
+        as_of=str(moment),
+        rows=int(keep.sum()),
+        flagged=n_f,
+        flagged_positives=k_f,
+        positives=int(y.sum()),
+        precision=precision,
+        precision_lo=lo,
+        precision_hi=hi,
+        reference_precision=ref_p,
+        reference_lo=ref_lo,
+        reference_hi=ref_hi,
+        estimate_covered=covered,
+        findings=findings,
+    )
