@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,10 @@ __all__ = ["PROXY_KINDS", "ProxyOutcomes", "proxy_check", "proxy_outcomes"]
 
 #: Complaint kinds that count as a proxy outcome (refunds count too).
 PROXY_KINDS: tuple[str, ...] = ("not_received",)
+#: The non-delivery pattern of a seller: at least this many proxy complaints ...
+PATTERN_MIN = 2
+#: ... making at least this share of its orders around the scoring time.
+PATTERN_SHARE = 0.1
 #: The two groups of a scoring run.
 GROUPS: tuple[str, ...] = ("flagged", "unflagged")
 
@@ -54,16 +58,20 @@ class ProxyOutcomes:
         ``flagged`` / ``unflagged`` → ``sellers`` (trading in the window), ``orders``
         (placed in it), ``with_proxy`` (of those orders, the ones with a proxy outcome),
         ``rate`` and ``expected`` (the mean calibrated probability of the trading sellers).
+    ranking : dict
+        ``sellers_with_pattern`` (trading sellers showing the non-delivery pattern),
+        ``auc`` (how well the score ranks them above the others) and ``auc_se``.
     """
 
     as_of: str
     days: int
     groups: dict[str, dict[str, float]]
+    ranking: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN as None)."""
         out = asdict(self)
-        for g in out["groups"].values():
+        for g in [*out["groups"].values(), out["ranking"]]:
             for k, v in g.items():
                 if isinstance(v, float) and not math.isfinite(v):
                     g[k] = None
@@ -180,7 +188,52 @@ def proxy_outcomes(
             "rate": k / n if n else math.nan,
             "expected": float(np.nanmean(p[trading])) if trading.any() else math.nan,
         }
-    return ProxyOutcomes(as_of=str(start), days=days, groups=groups)
+    auc, se, n_pattern = _pattern_auc(scores[key].astype(str), p, tables, start, days)
+    return ProxyOutcomes(
+        as_of=str(start),
+        days=days,
+        groups=groups,
+        ranking={"sellers_with_pattern": float(n_pattern), "auc": auc, "auc_se": se},
+    )
+
+
+def _pattern_auc(
+    ids: pd.Series, p: np.ndarray, tables: Mapping[str, Any], start: pd.Timestamp, days: int
+) -> tuple[float, float, int]:
+    """AUC of the score for "this seller shows the non-delivery pattern", with its SE.
+
+    The pattern: at least :data:`PATTERN_MIN` non-delivery complaints filed in
+    ``(start, start + days]`` making at least :data:`PATTERN_SHARE` of the seller's
+    orders placed in ``(start - days, start + days]``; only sellers with such orders count.
+    The standard error is Hanley and McNeil's (1982).
+    """
+    if "complaints" not in tables:
+        return math.nan, math.nan, 0
+    span = pd.Timedelta(days=days)
+    orders = pd.DataFrame(tables["orders"])
+    made = pd.to_datetime(orders["created_at"])
+    near = orders[(made > start - span) & (made <= start + span)]
+    n_orders = near.groupby(near["seller_id"].astype(str)).size()
+    comp = pd.DataFrame(tables["complaints"])
+    filed = pd.to_datetime(comp["created_at"])
+    inside = comp[(filed > start) & (filed <= start + span) & comp["kind"].isin(PROXY_KINDS)]
+    n_comp = inside.groupby(inside["seller_id"].astype(str)).size()
+    trading = ids.isin(n_orders.index).to_numpy()
+    k = n_comp.reindex(ids).fillna(0).to_numpy()
+    n = n_orders.reindex(ids).fillna(0).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (k >= PATTERN_MIN) & (k / n >= PATTERN_SHARE)
+    y, score = y[trading], p[trading]
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return math.nan, math.nan, n_pos
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    auc = float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (
+        n_pos * n_neg
+    )
+    return auc, float(math.sqrt(max(var, 0.0))), n_pos
 
 
 def proxy_check(
@@ -188,6 +241,7 @@ def proxy_check(
     baseline: ProxyOutcomes,
     *,
     max_ratio: float = 1.5,
+    max_auc_drop: float = 0.05,
     level: float = 0.95,
 ) -> list[Finding]:
     """Say whether proxy outcomes moved against the label-free estimate.
@@ -196,15 +250,23 @@ def proxy_check(
     against the change the model expected (its mean probability there). The estimate is
     flagged as unreliable (``act``) when the unflagged sellers' proxy rate grew more than
     ``max_ratio`` times what their probabilities grew, or the flagged sellers' fell below
-    ``1 / max_ratio`` of it — and the change is significant (a two-proportion z-test at
-    ``level`` on orders), so noise on a few orders does not fire it. Orders of one shop
+    ``1 / max_ratio`` of it — and the change is significant (a one-sided two-proportion
+    z-test at ``level`` on orders), so noise on a few orders does not fire it. Orders of one shop
     are not independent, so the test is lenient on a single large burst: read the
     finding's counts before acting.
+
+    The second check needs no probabilities at all: the sellers showing the non-delivery
+    pattern (several non-delivery complaints, a tenth of their orders or more) should be
+    ranked high by the score. When the score's AUC for them falls more than
+    ``max_auc_drop`` below the baseline's, significantly (one-sided, Hanley-McNeil
+    standard errors),
+    the model no longer describes the fraud that is happening.
 
     Parameters
     ----------
     current, baseline : ProxyOutcomes
     max_ratio : float, default 1.5
+    max_auc_drop : float, default 0.05
     level : float, default 0.95
 
     Returns
@@ -239,7 +301,7 @@ def proxy_check(
     )
     from statistics import NormalDist
 
-    z_crit = NormalDist().inv_cdf(1 - (1 - level) / 2)
+    z_crit = NormalDist().inv_cdf(level)  # one-sided: only moves against the estimate count
     findings = []
     for name in GROUPS:
         now, base = current.groups[name], baseline.groups[name]
@@ -274,6 +336,27 @@ def proxy_check(
                     ),
                 )
             )
+    now_r, base_r = current.ranking, baseline.ranking
+    drop = base_r.get("auc", math.nan) - now_r.get("auc", math.nan)
+    se = math.hypot(base_r.get("auc_se", math.nan), now_r.get("auc_se", math.nan))
+    if drop > max_auc_drop and (se == 0 or drop / se >= z_crit):
+        findings.append(
+            Finding(
+                level="act",
+                kind="proxy",
+                subject="ranking",
+                value=float(now_r["auc"]),
+                message=(
+                    "the label-free estimate cannot be trusted: the sellers whose buyers "
+                    f"report non-delivery within {current.days} days (the pattern of "
+                    f"{int(now_r['sellers_with_pattern'])} sellers now) are ranked by the "
+                    f"score with AUC {now_r['auc']:.3f} ± {now_r['auc_se']:.3f}, down from "
+                    f"{base_r['auc']:.3f} ± {base_r['auc_se']:.3f} as of "
+                    f"{baseline.as_of[:10]}: fraud the model does not describe may be "
+                    "passing (concept shift) — review a sample of them and plan a retrain"
+                ),
+            )
+        )
     return findings
 
 

@@ -107,3 +107,38 @@ def test_bad_input_is_a_monitor_error() -> None:
         proxy_outcomes(scores, {}, as_of="2024-06-01")
     with pytest.raises(MonitorError, match="'current' parameter of proxy_check"):
         proxy_check(None, None)  # type: ignore[arg-type]
+
+
+def _pattern_tables(bad: list[str], n: int = 60) -> dict[str, pd.DataFrame]:
+    """Every seller sells 10 orders around 2024-06-01; ``bad`` ones draw 5 complaints."""
+    sellers = [f"S{i:03d}" for i in range(n)]
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i}_{j}" for i in range(n) for j in range(10)],
+            "seller_id": [s for s in sellers for _ in range(10)],
+            "created_at": pd.Timestamp("2024-05-25"),
+        }
+    )
+    complaints = pd.DataFrame(
+        {
+            "order_id": [f"O{sellers.index(s)}_{j}" for s in bad for j in range(5)],
+            "seller_id": [s for s in bad for _ in range(5)],
+            "kind": "not_received",
+            "created_at": pd.Timestamp("2024-06-10"),
+        }
+    )
+    return {"orders": orders, "complaints": complaints}
+
+
+def test_sellers_with_the_pattern_ranked_low_now_are_flagged() -> None:
+    ids = [f"S{i:03d}" for i in range(60)]
+    score = [0.9 - 0.01 * i for i in range(60)]
+    scores = pd.DataFrame({"entity_id": ids, "score": score, "band": "low"})
+    top, bottom = ids[:6], ids[-6:]
+    base = proxy_outcomes(scores, _pattern_tables(top), as_of="2024-06-01")
+    now = proxy_outcomes(scores, _pattern_tables(bottom), as_of="2024-06-01")
+    assert base.ranking["auc"] == 1.0 and now.ranking["auc"] == 0.0
+    assert base.ranking["sellers_with_pattern"] == 6.0
+    (finding,) = proxy_check(now, base)
+    assert finding.subject == "ranking" and "AUC 0.000" in finding.message
+    assert proxy_check(base, base) == []
