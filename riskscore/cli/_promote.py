@@ -27,6 +27,8 @@ from typing import Annotated, Any
 
 import typer
 
+from riskscore.cli._args import PlainHelp
+
 __all__ = ["INSUFFICIENT_EVIDENCE", "REFUSED", "print_promotion", "register", "report_promotion"]
 
 #: Exit code when the gate refuses the candidate.
@@ -82,7 +84,7 @@ def print_promotion(decision: Any) -> None:
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
-    @app.command()
+    @app.command(cls=PlainHelp)
     def promote(
         name: Annotated[
             str | None, typer.Option(help="Registered model (default: from --entity/--target).")

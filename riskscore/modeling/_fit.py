@@ -332,7 +332,9 @@ def fit_evaluated(
         num_threads=c.num_threads,
     )
     keep_cols = [prep.id_col, *([prep.time_col] if prep.time_col else []), prep.label_col]
-    test_frame = test_rows[keep_cols + prep.features].reset_index(drop=True)
+    segments = [s for s in c.segment_cols if s in test_rows.columns and s not in keep_cols]
+    # the segments go along so the promotion gate can check slices on the same rows
+    test_frame = test_rows[keep_cols + segments + prep.features].reset_index(drop=True)
     train_frame = prep.frame.iloc[tr][keep_cols + prep.features].reset_index(drop=True)
     evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
     if c.refit:
