@@ -573,6 +573,19 @@ def _cases() -> list[Case]:
         )
     )
 
+    # modeling: paired comparison and slices (the promotion gate's inputs) -------------------
+    seg = pd.DataFrame({"tenure": ["new", "old"]})
+    y3, f1 = np.array([0, 1, 1]), np.array([True])
+    add(_p(md.compare_paired, "missing", lambda: md.compare_paired(pd.DataFrame({"label": [0]}))))
+    add(_p(md.paired_frame, "None", lambda: md.paired_frame(None, None, pd.DataFrame())))
+    add(_p(md.paired_prequential, "None", lambda: md.paired_prequential(None, None, None)))  # type: ignore[arg-type]
+    add(_p(md.slice_rates, "misaligned", lambda: md.slice_rates(seg, y3, f1)))
+    add(_p(md.slice_comparison, "misaligned", lambda: md.slice_comparison(seg, y3, f1, f1)))
+    add(_p(md.wilson_interval, "negative", lambda: md.wilson_interval(-1, 5)))
+    add(_p(md.wilson_interval, "level=2", lambda: md.wilson_interval(1, 5, level=2.0)))
+    add(_p(registry.Gate, "margin=text", lambda: registry.Gate(pr_auc_margin="x")))  # type: ignore[arg-type]
+    add(_p(registry.Gate, "protected", lambda: registry.Gate(protected="a=b")))  # type: ignore[arg-type]
+
     # case files and buyer warnings ---------------------------------------------------------
     from riskscore import case, warn
 
@@ -753,6 +766,7 @@ NO_BAD_INPUT = {
     "FeatureParams",
     "FeatureSpec",
     "GateDecision",
+    "PairedComparison",  # built by compare_paired
     "GraphFeatureChoice",
     "LoadedModel",
     "LoggedRun",

@@ -346,6 +346,16 @@ def paired_frame(
         Id, time, label, ``score_*`` (calibrated probabilities), ``flag_*`` (band high or
         critical of each model's own bands) and the segment columns.
     """
+    for name, model in (("challenger", challenger), ("champion", champion)):
+        if not all(hasattr(model, a) for a in ("metadata", "raw_score", "to_matrix")):
+            raise TrainingError(
+                f"paired_frame: the {name} must be a riskscore RiskModel (e.g. "
+                f"load_risk_model(uri).model); got {type(model).__name__}"
+            )
+    if not isinstance(table, pd.DataFrame):
+        raise TrainingError(
+            f"paired_frame: table must be a DataFrame of labelled rows; got {type(table).__name__}"
+        )
     meta = challenger.metadata
     keep = [
         c

@@ -60,6 +60,14 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     >>> [round(v, 4) for v in wilson_interval(5, 50)]
     [0.0435, 0.2136]
     """
+    ok = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (successes, n))
+    if not ok or not 0 <= successes <= max(n, 0):
+        raise TrainingError(
+            f"wilson_interval needs whole counts with 0 <= successes <= n; got "
+            f"successes={successes!r}, n={n!r}"
+        )
+    if not isinstance(level, float | int) or not 0 < level < 1:
+        raise TrainingError(f"wilson_interval: level must be in (0, 1); got {level!r}")
     if n <= 0:
         return float("nan"), float("nan")
     z = NormalDist().inv_cdf(1 - (1 - level) / 2)
