@@ -7,7 +7,7 @@ with the model folder (hashes verified first) and its rule set, and the record i
 rebuilt. A replay matches when the record is byte-identical (canonical JSON) to the
 logged one, ``logged_at`` aside; otherwise every differing field is printed.
 
-Exit codes: 0 every replay matches, 4 some replay differs, 2 bad input (no such log or
+Exit codes: 0 every replay matches, 5 some replay differs, 2 bad input (no such log or
 line, a model folder that does not match its manifest), 1 internal error.
 """
 
@@ -21,7 +21,7 @@ import typer
 __all__ = ["EXIT_MISMATCH", "register"]
 
 #: Exit code when a replayed decision differs from the logged one.
-EXIT_MISMATCH = 4
+EXIT_MISMATCH = 5
 
 
 def register(app: typer.Typer) -> None:
