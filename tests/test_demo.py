@@ -61,3 +61,18 @@ def test_demo_trains_registers_promotes_scores_and_explains(
     worst = top[0][0]
     page = out / "evidence" / f"{worst}.html"
     assert page.exists() and worst in page.read_text(encoding="utf-8")
+
+    # acting on the scores: decisions for the top sellers, one legal threshold result, the
+    # buyers still exposed, and one case file that reads back to the same decision
+    decisions = re.findall(r"^(S\d+)  risk +\d+  \w+ +-> (\w+)", printed, re.M)
+    assert [s for s, _ in decisions] == [s for s, _, _, _ in top]
+    assert {a for _, a in decisions} <= {"allow", "review", "hold", "block"}
+    assert "[8] legal threshold: Article 217 pack" in printed
+    warned = pd.read_csv(out / "warnings.csv")
+    from riskscore.warn import WARNING_COLUMNS
+
+    assert list(warned.columns) == list(WARNING_COLUMNS)
+    from riskscore.case import read_case
+
+    (zipped,) = (out / "cases").glob(f"*{worst}*.zip")
+    assert read_case(zipped).action in {"allow", "review", "hold", "block"}

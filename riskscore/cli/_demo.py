@@ -14,7 +14,11 @@ Steps, each printed as it runs:
    listing with the listing champion (loss-free batch files in ``OUT/scores``);
 5. print the top risky sellers with their plain-language reasons;
 6. write the evidence file (HTML, with the records behind each reason) of the riskiest
-   seller to ``OUT/evidence``.
+   seller to ``OUT/evidence``;
+7. decide on the riskiest sellers with the model bands and a small rule set;
+8. print one legal-threshold result (the Article 217 pack; not legal advice);
+9. list the buyers still exposed to flagged shops (``OUT/warnings.csv``; nothing is sent);
+10. write the riskiest seller's case file, in Chinese, to ``OUT/cases`` (folder + zip).
 
 Running it again in the same folder registers new versions, which must pass the gate
 against the champions to replace them.
@@ -235,6 +239,9 @@ def register(app: typer.Typer) -> None:
         page = out / "evidence" / f"{worst}.html"
         evidence.write(page, "html")
         typer.echo(f"\n[6] evidence of {worst} ({target}): {page}")
+        from riskscore.cli._demo_act import act_on_scores
+
+        act_on_scores(tables, ranked, seller_scores, scorers, out, as_of, seed)
         typer.echo(
             f"\nbrowse the runs: mlflow ui --backend-store-uri {tracking}\n"
             f"explain another: MLFLOW_TRACKING_URI={tracking} riskscore explain SELLER_ID "
