@@ -39,6 +39,8 @@ _LAZY: dict[str, str] = {
     "train": "riskscore.modeling",
     "load_scorer": "riskscore.scoring",
     "Scorer": "riskscore.scoring",
+    "warn_buyers": "riskscore.warn",
+    "write_case": "riskscore.case",
 }
 
 __all__ = [
@@ -65,6 +67,8 @@ __all__ = [
     "make_marketplace",
     "train",
     "validate",
+    "warn_buyers",
+    "write_case",
     "write_tables",
 ]
 

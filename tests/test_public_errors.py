@@ -53,6 +53,7 @@ PUBLIC_MODULES = (
     "riskscore.schema",
     "riskscore.case",
     "riskscore.warn",
+    "riskscore.backtest",
 )
 
 NAN = float("nan")
@@ -586,6 +587,19 @@ def _cases() -> list[Case]:
     add(_p(registry.Gate, "margin=text", lambda: registry.Gate(pr_auc_margin="x")))  # type: ignore[arg-type]
     add(_p(registry.Gate, "protected", lambda: registry.Gate(protected="a=b")))  # type: ignore[arg-type]
 
+    # backtest, replay, rule sets in MLflow ---------------------------------------------------
+    bt = importlib.import_module("riskscore.backtest")
+
+    on = ["2024-06-01"]
+    add(_p(bt.backtest, "tables=None", lambda: bt.backtest(None, on)))  # type: ignore[arg-type]
+    add(_p(bt.backtest, "no-policy", lambda: bt.backtest(tables(), on)))
+    add(_p(bt.backtest, "band-no-model", lambda: bt.backtest(tables(), on, band="high")))
+    add(_p(bt.backtest, "language", lambda: bt.backtest(tables(), on, language="fr")))
+    add(_p(bt.what_if_rules, "tables=None", lambda: bt.what_if_rules(None, "x.yaml")))  # type: ignore[arg-type]
+    add(_p(bt.what_if_rules, "rules=42", lambda: bt.what_if_rules(tables(), 42)))  # type: ignore[arg-type]
+    add(_p(scoring.replay, "missing", lambda: scoring.replay("missing.jsonl", "nofolder")))
+    add(_p(registry.log_rules, "object", lambda: registry.log_rules(object(), run_id="x")))
+
     # case files and buyer warnings ---------------------------------------------------------
     from riskscore import case, warn
 
@@ -767,6 +781,8 @@ NO_BAD_INPUT = {
     "FeatureSpec",
     "GateDecision",
     "PairedComparison",  # built by compare_paired
+    "BacktestResult",  # returned by backtest
+    "Replayed",  # returned by replay
     "GraphFeatureChoice",
     "LoadedModel",
     "LoggedRun",

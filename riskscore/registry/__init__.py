@@ -36,7 +36,7 @@ scoring (checked by ``tests/test_layers.py``).
 from riskscore.registry._errors import RegistryError
 from riskscore.registry._gate import DEFAULT_PROTECTED, Gate, GateDecision
 from riskscore.registry._load import LoadedModel, load, load_risk_model, spark_udf
-from riskscore.registry._log import LoggedRun, log_training, train_and_log
+from riskscore.registry._log import LoggedRun, log_rules, log_training, train_and_log
 from riskscore.registry._promote import Promotion, promote, rollback
 from riskscore.registry._tracking import ALIASES, model_name
 
@@ -51,6 +51,7 @@ __all__ = [
     "RegistryError",
     "load",
     "load_risk_model",
+    "log_rules",
     "log_training",
     "model_name",
     "promote",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from riskscore.rules._decision import ACTIONS, DEFAULT_BAND_ACTIONS, Decision
 from riskscore.rules._errors import RuleError
+from riskscore.rules._log import DecisionLog, read_log
 from riskscore.rules._ruleset import MODEL_OUTPUTS, Rule, RuleSet
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "DEFAULT_BAND_ACTIONS",
     "MODEL_OUTPUTS",
     "Decision",
+    "DecisionLog",
     "Rule",
     "RuleError",
     "RuleSet",
+    "read_log",
 ]

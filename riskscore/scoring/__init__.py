@@ -21,6 +21,7 @@ from __future__ import annotations
 from riskscore.scoring._batch import BatchSummary, score_batch
 from riskscore.scoring._load import load_scorer
 from riskscore.scoring._online import OnlineRiskScore, OnlineScorer
+from riskscore.scoring._replay import Replayed, replay
 from riskscore.scoring._result import Reason, RiskScore
 from riskscore.scoring._scorer import Scorer
 from riskscore.scoring._spark import score_spark
@@ -30,9 +31,11 @@ __all__ = [
     "OnlineRiskScore",
     "OnlineScorer",
     "Reason",
+    "Replayed",
     "RiskScore",
     "Scorer",
     "load_scorer",
+    "replay",
     "score_batch",
     "score_spark",
 ]

@@ -19,7 +19,6 @@ COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 #: need ``@app.command(cls=PlainHelp)`` (or the app ``rich_markup_mode=None``).
 #: Strict: the mark fails as soon as the command is fixed, so it gets removed then.
 NOT_YET: dict[str, str] = {
-    "score": "riskscore/cli/_score.py: use @app.command(cls=PlainHelp)",
 }
 
 
