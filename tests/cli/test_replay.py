@@ -23,25 +23,9 @@ from riskscore.scoring._demo import demo_model
 from riskscore.scoring._folder import export_model
 from riskscore.scoring._load import clear_cache
 from riskscore.scoring._replay import replay
+from tests._rule_sets import rule_set
 
-RULES = {
-    "name": "replay",
-    "version": "1",
-    "rules": [
-        {
-            "name": "cheap",
-            "when": "pricing__median_price_ratio < 1",
-            "action": "review",
-            "reason": {"en": "Cheap", "zh": "低价"},
-        },
-        {
-            "name": "complaints",
-            "when": "complaints__rate_30d >= 2",
-            "action": "hold",
-            "reason": {"en": "Many complaints", "zh": "投诉多"},
-        },
-    ],
-}
+RULES = rule_set("replay", "1")
 
 
 def _rows(names: list[str], n: int) -> list[dict]:

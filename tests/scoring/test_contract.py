@@ -19,6 +19,7 @@ from riskscore.registry._contract import PYFUNC_COLUMNS, REASON_FIELDS
 from riskscore.scoring import Scorer
 from riskscore.scoring._folder import export_model
 from riskscore.scoring._result import NO_SIGNAL_CODE, NO_SIGNAL_TEXT
+from tests._rule_sets import rule_set
 from tests.scoring.conftest import SCORED_AT
 from tests.serve.conftest import Client, demo_rows, start_server
 
@@ -144,31 +145,17 @@ def test_no_strong_risk_signal_in_chinese(seller_model, seller_features):
 
 
 # ------------------------------------------------------------------ decisions in every path
-DEMO_RULES = {
-    "name": "contract",
-    "version": "1",
-    "rules": [
-        {
-            "name": "cheap",
-            "when": "pricing__median_price_ratio < 1",
-            "action": "review",
-            "reason": {"en": "Cheap", "zh": "低价"},
-        },
-        {
-            "name": "complaints",
-            "when": "complaints__rate_30d >= 2",
-            "action": "hold",
-            "reason": {"en": "Many complaints", "zh": "投诉多"},
-        },
-        {
-            "name": "big_calm_shop",
-            "when": "account__listing_count >= 35 AND risk_score < 500",
-            "action": "allow",
-            "override": True,
-            "reason": {"en": "Large shop, low score", "zh": "大店低分"},
-        },
-    ],
-}
+DEMO_RULES = rule_set(
+    "contract",
+    "1",
+    {
+        "name": "big_calm_shop",
+        "when": "account__listing_count >= 35 AND risk_score < 500",
+        "action": "allow",
+        "override": True,
+        "reason": {"en": "Large shop, low score", "zh": "大店低分"},
+    },
+)
 
 
 def _decision(answer: dict[str, Any]) -> dict[str, Any]:

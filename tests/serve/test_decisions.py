@@ -21,26 +21,10 @@ from riskscore.scoring._folder import export_model
 from riskscore.scoring._load import clear_cache
 from riskscore.serve import ModelSource
 from riskscore.serve._contract import parse_request, score_request
+from tests._rule_sets import rule_set
 from tests.serve.conftest import demo_rows
 
-RULES = {
-    "name": "http",
-    "version": "7",
-    "rules": [
-        {
-            "name": "cheap",
-            "when": "pricing__median_price_ratio < 1",
-            "action": "review",
-            "reason": {"en": "Cheap", "zh": "低价"},
-        },
-        {
-            "name": "complaints",
-            "when": "complaints__rate_30d >= 2",
-            "action": "hold",
-            "reason": {"en": "Many complaints", "zh": "投诉多"},
-        },
-    ],
-}
+RULES = rule_set("http", "7")
 
 
 @pytest.fixture
