@@ -151,7 +151,10 @@ def test_load_refuses_missing_files_bad_syntax_and_remote_uris(tmp_path: Path):
     bad_json.write_text("{")
     with pytest.raises(RuleError, match="not valid JSON"):
         RuleSet.load(bad_json)
-    with pytest.raises(RuleError, match="only local paths and file:// URIs"):
+    with pytest.raises(RuleError, match="only local paths, file:// URIs, models:/ and runs:/"):
+        RuleSet.load("s3://bucket/rules.yaml")
+    # runs:/ URIs are read from MLflow: an unknown run is named, with the fix
+    with pytest.raises(RuleError, match=r"no rule set at 'runs:/abc/rules\.yaml'"):
         RuleSet.load("runs:/abc/rules.yaml")
 
 
