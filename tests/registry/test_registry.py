@@ -189,7 +189,10 @@ def test_log_register_promote_load(
         "risk_score",
         "band",
         "reasons",
+        "action",
+        "rules_fired",
     ]
+    assert out["action"].isna().all()  # logged without a rule set: no decision
     np.testing.assert_allclose(out["score"], expected[:20])
     assert isinstance(pyfunc.unwrap_python_model(), RiskModelPyfunc)
     assert pyfunc.unwrap_python_model().predict_function is pyfunc_predict
