@@ -232,15 +232,40 @@ def test_bad_input_is_a_structured_400(client, local_scorer, model_v1, name, bod
     assert client.post("/score", _good(local_scorer))[0] == 200
 
 
+def _post_early_answer(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    """Send a POST's headers only and read the answer the server gives before the body.
+
+    The server answers an oversized ``Content-Length`` at once and closes; a plain client
+    still sending the body then fails with a broken pipe (or the close resets the answer
+    away) instead of reading the 413, so the body is never sent here.
+    """
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    header, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
+    status = int(header.split(b" ", 2)[1])
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in header.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    return status, rest[:length]
+
+
 def test_body_over_the_limit_is_413(server, local_scorer):
     big = b'{"rows": [' + b",".join([json.dumps(_good(local_scorer)).encode()] * 10_000) + b"]}"
     assert len(big) > 1 << 20
-    client = Client(server)
-    status, _, raw = client.request("POST", "/score", big)
+    status, raw = _post_early_answer(server, "/score", big)
     assert status == 413
     assert json.loads(raw)["error"]["code"] == "payload_too_large"
     assert "1048576" in json.loads(raw)["error"]["message"]
-    client.close()
     client = Client(server)
     assert client.post("/score", _good(local_scorer))[0] == 200
     client.close()
