@@ -153,9 +153,21 @@ def test_load_refuses_missing_files_bad_syntax_and_remote_uris(tmp_path: Path):
         RuleSet.load(bad_json)
     with pytest.raises(RuleError, match="only local paths, file:// URIs, models:/ and runs:/"):
         RuleSet.load("s3://bucket/rules.yaml")
-    # runs:/ URIs are read from MLflow: an unknown run is named, with the fix
-    with pytest.raises(RuleError, match=r"no rule set at 'runs:/abc/rules\.yaml'"):
-        RuleSet.load("runs:/abc/rules.yaml")
+
+
+def test_an_unknown_run_is_named_with_the_fix(tmp_path, monkeypatch):
+    # runs:/ URIs are read from MLflow; a store of our own, whatever earlier tests set
+    import mlflow
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(store)
+    try:
+        with pytest.raises(RuleError, match=r"no rule set at 'runs:/abc/rules\.yaml'"):
+            RuleSet.load("runs:/abc/rules.yaml")
+    finally:
+        mlflow.set_tracking_uri(before)
 
 
 def test_keywords_are_case_insensitive_and_quoted_columns_work():
