@@ -18,8 +18,7 @@ COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 #: Commands of other work items still on rich's help table (cut at 80 columns): they
 #: need ``@app.command(cls=PlainHelp)`` (or the app ``rich_markup_mode=None``).
 #: Strict: the mark fails as soon as the command is fixed, so it gets removed then.
-NOT_YET: dict[str, str] = {
-}
+NOT_YET: dict[str, str] = {}
 
 
 def _help(name: str) -> str:
