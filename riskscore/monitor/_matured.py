@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskscore._validation import fail
 from riskscore.monitor._compare import Finding
 from riskscore.monitor._errors import MonitorError
+from riskscore.monitor._proxy import scores_id_column
 from riskscore.monitor._reference import FLAG_BANDS, Reference
 
 __all__ = ["MaturedCheck", "matured_check"]
@@ -115,21 +115,11 @@ def matured_check(
     >>> check.flagged, check.flagged_positives, check.precision
     (2, 1, 0.5)
     """
-    from riskscore.features._training_set import label_events
+    from riskscore.features._training_set import _label, label_events
     from riskscore.modeling._slices import wilson_interval
     from riskscore.monitor._estimate import estimate_performance
 
-    cols = set(scores.columns) if isinstance(scores, pd.DataFrame) else set()
-    key = "entity_id" if "entity_id" in cols else "seller_id"
-    if not {key, "score", "band"} <= cols:
-        got = list(scores.columns)[:6] if isinstance(scores, pd.DataFrame) else scores
-        raise fail(
-            "scores",
-            "matured_check",
-            "a DataFrame with entity_id (or seller_id), score and band",
-            got,
-            error=MonitorError,
-        )
+    key = scores_id_column(scores, "matured_check")
     if not isinstance(tables, Mapping) or "labels" not in tables:
         raise MonitorError("matured_check needs the 'labels' table decided after as_of")
     moment = pd.Timestamp(as_of)
@@ -143,13 +133,14 @@ def matured_check(
             f"{end.date()} but the last label decision is {last}; grade it after "
             f"{end.date()} or use a shorter horizon"
         )
-    known = set(events.loc[events["decided_at"] < moment, "entity_id"])
-    positive = set(
-        events.loc[(events["decided_at"] > start) & (events["decided_at"] <= end), "entity_id"]
-    )
+    # the training set's labelling: sellers labelled before the run left out
     ids = scores[key].astype(str)
-    keep = ~ids.isin(known).to_numpy()
-    y = ids.isin(positive).to_numpy() & keep
+    rows = pd.DataFrame({"entity_id": ids.to_numpy(), "row": np.arange(len(ids))})
+    labelled = _label(rows, events, moment, start - moment, end - start)
+    keep = np.zeros(len(ids), dtype=bool)
+    keep[labelled["row"].to_numpy()] = True
+    y = np.zeros(len(ids), dtype=bool)
+    y[labelled["row"].to_numpy()] = labelled["label"].to_numpy() == 1
     flagged = scores["band"].astype(str).isin([str(b) for b in flag_bands]).to_numpy() & keep
     n_f, k_f = int(flagged.sum()), int((flagged & y).sum())
     lo, hi = wilson_interval(k_f, n_f)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore._validation import check_int, check_real, fail
+from riskscore.metrics import roc_auc
 from riskscore.monitor._compare import Finding
 from riskscore.monitor._errors import MonitorError
 from riskscore.monitor._reference import FLAG_BANDS
@@ -135,17 +136,7 @@ def proxy_outcomes(
     (0.5, 0.0)
     """
     where = "proxy_outcomes"
-    cols = set(scores.columns) if isinstance(scores, pd.DataFrame) else set()
-    key = "entity_id" if "entity_id" in cols else "seller_id"
-    if not {key, "score", "band"} <= cols:
-        got = list(scores.columns)[:6] if isinstance(scores, pd.DataFrame) else scores
-        raise fail(
-            "scores",
-            where,
-            "a DataFrame with entity_id (or seller_id), score and band",
-            got,
-            error=MonitorError,
-        )
+    key = scores_id_column(scores, where)
     days = check_int(days, "days", where, minimum=1, error=MonitorError)
     if not isinstance(tables, Mapping) or "orders" not in tables:
         raise MonitorError(
@@ -156,13 +147,16 @@ def proxy_outcomes(
     end = start + pd.Timedelta(days=days)
     orders = pd.DataFrame(tables["orders"])
     made = pd.to_datetime(orders["created_at"])
-    window = orders[(made > start) & (made <= end)]
-    hit = pd.Series(False, index=window.index)
+    # proxy complaints filed in the window: read once, for the rates and the ranking
+    proxy = None
     if "complaints" in tables:
         comp = pd.DataFrame(tables["complaints"])
         filed = pd.to_datetime(comp["created_at"])
-        inside = (filed > start) & (filed <= end) & comp["kind"].isin(PROXY_KINDS)
-        hit |= window["order_id"].isin(set(comp.loc[inside, "order_id"].dropna()))
+        proxy = comp[(filed > start) & (filed <= end) & comp["kind"].isin(PROXY_KINDS)]
+    window = orders[(made > start) & (made <= end)]
+    hit = pd.Series(False, index=window.index)
+    if proxy is not None:
+        hit |= window["order_id"].isin(set(proxy["order_id"].dropna()))
     if refunds and "refunded_at" in window.columns:
         refunded = pd.to_datetime(window["refunded_at"])
         hit |= ((refunded > start) & (refunded <= end)).fillna(False)
@@ -188,36 +182,46 @@ def proxy_outcomes(
             "rate": k / n if n else math.nan,
             "expected": float(np.nanmean(p[trading])) if trading.any() else math.nan,
         }
-    auc, se, n_pattern = _pattern_auc(scores[key].astype(str), p, tables, start, days)
-    return ProxyOutcomes(
-        as_of=str(start),
-        days=days,
-        groups=groups,
-        ranking={"sellers_with_pattern": float(n_pattern), "auc": auc, "auc_se": se},
-    )
+    ranking = {"sellers_with_pattern": 0.0, "auc": math.nan, "auc_se": math.nan}
+    if proxy is not None:
+        span = pd.Timedelta(days=days)
+        near = orders[(made > start - span) & (made <= end)]
+        auc, se, n_pattern = _pattern_auc(ids, p, near, proxy)
+        ranking = {"sellers_with_pattern": float(n_pattern), "auc": auc, "auc_se": se}
+    return ProxyOutcomes(as_of=str(start), days=days, groups=groups, ranking=ranking)
+
+
+def scores_id_column(scores: Any, where: str) -> str:
+    """Return the id column of a scoring run (``entity_id`` or ``seller_id``), or raise.
+
+    A run needs that id, ``score`` (calibrated probability) and ``band``.
+    """
+    cols = set(scores.columns) if isinstance(scores, pd.DataFrame) else set()
+    key = "entity_id" if "entity_id" in cols else "seller_id"
+    if not {key, "score", "band"} <= cols:
+        got = list(scores.columns)[:6] if isinstance(scores, pd.DataFrame) else scores
+        raise fail(
+            "scores",
+            where,
+            "a DataFrame with entity_id (or seller_id), score and band",
+            got,
+            error=MonitorError,
+        )
+    return key
 
 
 def _pattern_auc(
-    ids: pd.Series, p: np.ndarray, tables: Mapping[str, Any], start: pd.Timestamp, days: int
+    ids: pd.Series, p: np.ndarray, near: pd.DataFrame, proxy: pd.DataFrame
 ) -> tuple[float, float, int]:
     """AUC of the score for "this seller shows the non-delivery pattern", with its SE.
 
-    The pattern: at least :data:`PATTERN_MIN` non-delivery complaints filed in
-    ``(start, start + days]`` making at least :data:`PATTERN_SHARE` of the seller's
-    orders placed in ``(start - days, start + days]``; only sellers with such orders count.
-    The standard error is Hanley and McNeil's (1982).
+    The pattern: at least :data:`PATTERN_MIN` of the ``proxy`` complaints (filed in the
+    window after the run) making at least :data:`PATTERN_SHARE` of the seller's ``near``
+    orders (placed within ``days`` either side of the run); only sellers with such orders
+    count. The standard error is Hanley and McNeil's (1982).
     """
-    if "complaints" not in tables:
-        return math.nan, math.nan, 0
-    span = pd.Timedelta(days=days)
-    orders = pd.DataFrame(tables["orders"])
-    made = pd.to_datetime(orders["created_at"])
-    near = orders[(made > start - span) & (made <= start + span)]
     n_orders = near.groupby(near["seller_id"].astype(str)).size()
-    comp = pd.DataFrame(tables["complaints"])
-    filed = pd.to_datetime(comp["created_at"])
-    inside = comp[(filed > start) & (filed <= start + span) & comp["kind"].isin(PROXY_KINDS)]
-    n_comp = inside.groupby(inside["seller_id"].astype(str)).size()
+    n_comp = proxy.groupby(proxy["seller_id"].astype(str)).size()
     trading = ids.isin(n_orders.index).to_numpy()
     k = n_comp.reindex(ids).fillna(0).to_numpy()
     n = n_orders.reindex(ids).fillna(0).to_numpy()
@@ -227,8 +231,7 @@ def _pattern_auc(
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return math.nan, math.nan, n_pos
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    auc = float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    auc = roc_auc(y.astype(np.int64), score)
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
     var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (
         n_pos * n_neg
