@@ -24,6 +24,7 @@ from riskscore.registry import (
     rollback,
     train_and_log,
 )
+from riskscore.registry._contract import PYFUNC_COLUMNS
 from riskscore.registry._pyfunc import RiskModelPyfunc
 from riskscore.registry._tracking import _resolve_uri
 from riskscore.scoring._pyfunc import pyfunc_predict
@@ -181,17 +182,7 @@ def test_log_register_promote_load(
     mlflow.set_tracking_uri(tracking)
     pyfunc = mlflow.pyfunc.load_model(f"models:/{NAME}/1")
     out = pyfunc.predict(good.test_frame[good.model.feature_names].head(20))
-    assert list(out.columns) == [
-        "entity_id",
-        "model_name",
-        "model_version",
-        "score",
-        "risk_score",
-        "band",
-        "reasons",
-        "action",
-        "rules_fired",
-    ]
+    assert tuple(out.columns) == PYFUNC_COLUMNS  # pinned in tests/scoring/test_pyfunc.py
     assert out["action"].isna().all()  # logged without a rule set: no decision
     np.testing.assert_allclose(out["score"], expected[:20])
     assert isinstance(pyfunc.unwrap_python_model(), RiskModelPyfunc)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from riskscore import ModelNotFoundError, ScoringError
+from riskscore.registry._contract import PYFUNC_COLUMNS
 from riskscore.scoring import load_scorer
 from riskscore.scoring._load import clear_cache
 from riskscore.scoring._pyfunc import from_pyfunc_frame, pyfunc_predict, to_pyfunc_frame
@@ -26,17 +27,7 @@ def tracking_env(logged, monkeypatch):
 def test_pyfunc_layout_round_trips_score_many(seller_scorer, seller_features):
     scored = seller_scorer.score_many(seller_features, explain="all", scored_at=SCORED_AT)
     layout = to_pyfunc_frame(scored, seller_scorer.top_k)
-    assert list(layout.columns) == [
-        "entity_id",
-        "model_name",
-        "model_version",
-        "score",
-        "risk_score",
-        "band",
-        "reasons",
-        "action",
-        "rules_fired",
-    ]
+    assert tuple(layout.columns) == PYFUNC_COLUMNS  # pinned in the contract test below
     assert layout["action"].isna().all()  # no rule set: no decision
     assert layout["entity_id"].tolist() == seller_features["seller_id"].tolist()
     back = from_pyfunc_frame(layout, seller_scorer.top_k)
