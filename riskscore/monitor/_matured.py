@@ -22,7 +22,7 @@ import pandas as pd
 
 from riskscore.monitor._compare import Finding
 from riskscore.monitor._errors import MonitorError
-from riskscore.monitor._proxy import scores_id_column
+from riskscore.monitor._proxy import scores_id_col
 from riskscore.monitor._reference import FLAG_BANDS, Reference
 
 __all__ = ["MaturedCheck", "matured_check"]
@@ -119,7 +119,7 @@ def matured_check(
     from riskscore.modeling._slices import wilson_interval
     from riskscore.monitor._estimate import estimate_performance
 
-    key = scores_id_column(scores, "matured_check")
+    key = scores_id_col(scores, "matured_check")
     if not isinstance(tables, Mapping) or "labels" not in tables:
         raise MonitorError("matured_check needs the 'labels' table decided after as_of")
     moment = pd.Timestamp(as_of)

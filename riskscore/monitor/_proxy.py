@@ -136,7 +136,7 @@ def proxy_outcomes(
     (0.5, 0.0)
     """
     where = "proxy_outcomes"
-    key = scores_id_column(scores, where)
+    key = scores_id_col(scores, where)
     days = check_int(days, "days", where, minimum=1, error=MonitorError)
     if not isinstance(tables, Mapping) or "orders" not in tables:
         raise MonitorError(
@@ -191,7 +191,7 @@ def proxy_outcomes(
     return ProxyOutcomes(as_of=str(start), days=days, groups=groups, ranking=ranking)
 
 
-def scores_id_column(scores: Any, where: str) -> str:
+def scores_id_col(scores: Any, where: str) -> str:
     """Return the id column of a scoring run (``entity_id`` or ``seller_id``), or raise.
 
     A run needs that id, ``score`` (calibrated probability) and ``band``.
