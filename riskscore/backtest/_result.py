@@ -5,7 +5,9 @@
   ``comparison``: the first two policies side by side with paired bootstrap intervals
   (:meth:`BacktestResult.compare` for any other pair); ``rows``: one row per (entity,
   cutoff) with the label, value, decision time, each model's band and each policy's
-  alert (``alert:<policy>``) and lone rule (``alone:<policy>``).
+  alert (``alert:<policy>``) and lone rule (``alone:<policy>``); ``audit``: one row per
+  (policy, metric) on the random-audit sample (:mod:`riskscore.backtest._audit`), with
+  ``audit_note`` saying what it is or why it is empty ("no audit sample").
 * :meth:`~BacktestResult.to_markdown`, :meth:`~BacktestResult.summary` (the CLI's
   text), :meth:`~BacktestResult.plot` (alerts per day and precision over the cutoffs),
   :meth:`~BacktestResult.save` (CSV, Markdown, PNG, JSON) and
@@ -43,6 +45,7 @@ FILES: tuple[str, ...] = (
     "overall.csv",
     "rules.csv",
     "comparison.csv",
+    "audit.csv",
     "backtest.md",
     "backtest.png",
     "settings.json",
@@ -85,6 +88,14 @@ class BacktestResult:
     settings : dict
         Entity, target, horizon, delay, cutoffs, models, rule sets (and their hashes),
         band, language.
+    audit : pandas.DataFrame
+        Per policy and metric (precision, recall, flag rate, prevalence): the
+        inverse-probability weighted rate on the random-audit sample (``audit``) with its
+        interval (``audit_lo``, ``audit_hi``), the same rate on all labels
+        (``all_labels``: selected by the current policy), ``n_audited`` and
+        ``audited_alerts``. Empty without audit labels.
+    audit_note : str
+        What the audit figures are, or why there are none ("no audit sample: ...").
     """
 
     per_cutoff: pd.DataFrame
@@ -95,6 +106,8 @@ class BacktestResult:
     policies: list[str]
     settings: dict[str, Any]
     days: float = 0.0
+    audit: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    audit_note: str = ""
 
     @classmethod
     def build(
@@ -108,6 +121,8 @@ class BacktestResult:
         n_bootstrap: int = 200,
         seed: int = 0,
         level: float = 0.95,
+        audit: pd.DataFrame | None = None,
+        audit_note: str = "",
     ) -> BacktestResult:
         """Compute the tables from the backtest's rows (used by ``backtest``)."""
         moments = [pd.Timestamp(c) for c in settings["cutoffs"]]
@@ -132,6 +147,8 @@ class BacktestResult:
             policies=[p.name for p in policies],
             settings={**settings, "n_bootstrap": n_bootstrap, "seed": seed, "level": level},
             days=float(sum(periods.values())),
+            audit=audit if audit is not None else pd.DataFrame(),
+            audit_note=audit_note,
         )
         if len(policies) >= 2:
             result.comparison = result.compare(
@@ -218,7 +235,15 @@ class BacktestResult:
             "",
             "## Overall",
             "",
+            "Precision and recall on all labels are selected by the current policy: "
+            "measured on the sellers it chose to review (unlabelled = negative), so "
+            "biased against a policy that finds what nobody reviewed.",
+            "",
             _md(self.overall[overall_cols]),
+            "",
+            "## On the random-audit sample",
+            "",
+            self._audit_text(),
             "",
             "## Per cutoff",
             "",
@@ -241,6 +266,33 @@ class BacktestResult:
                 _md(self.comparison, index=True),
             ]
         return "\n".join(parts) + "\n"
+
+    def _audit_text(self) -> str:
+        """Return the audit section: the note, then the table (when there is one)."""
+        note = self.audit_note or "no audit sample"
+        note = note[:1].upper() + note[1:] + "."
+        if not len(self.audit):
+            return note
+        table = self.audit.rename(columns={"all_labels": "all_labels (selected by policy)"})
+        return f"{note}\n\n{_md(table)}"
+
+    def audit_lines(self) -> list[str]:
+        """Plain lines: precision and recall on the audit sample next to all labels."""
+        if not len(self.audit):
+            return [self.audit_note or "no audit sample"]
+        out = []
+        for r in self.audit[self.audit["metric"].isin(("precision", "recall"))].itertuples(
+            index=False
+        ):
+            ci = (
+                f" [{r.audit_lo:.3f}, {r.audit_hi:.3f}]" if math.isfinite(float(r.audit_lo)) else ""
+            )
+            out.append(
+                f"  {r.policy}: {r.metric} {float(r.audit):.3f}{ci} on the audit sample "
+                f"({r.n_audited} audited, {r.audited_alerts} alerted) vs "
+                f"{float(r.all_labels):.3f} on all labels (selected by the current policy)"
+            )
+        return out
 
     def summary(self) -> str:
         """Return a short plain-text summary (what ``riskscore backtest`` prints)."""
@@ -265,6 +317,9 @@ class BacktestResult:
                     f"  {r.policy}: {r.rule} ({r.action}) {r.alerts_alone} alert(s), "
                     f"{r.true_positives_alone} true positive(s)"
                 )
+        if len(self.audit):
+            lines.append(self.audit_note + ":")
+        lines += self.audit_lines()
         if self.comparison is not None:
             lines.append(f"{self.policies[1]} minus {self.policies[0]}:")
             for metric, row in self.comparison.iterrows():
@@ -298,7 +353,7 @@ class BacktestResult:
         """Write the tables (CSV), the report (Markdown), the plot (PNG) and the settings.
 
         Returns the path of each file in :data:`FILES` (``comparison.csv`` only when
-        there is a comparison).
+        there is a comparison, ``audit.csv`` only with an audit sample).
         """
         out = Path(folder)
         if out.exists() and not out.is_dir():
@@ -313,11 +368,14 @@ class BacktestResult:
         if self.comparison is not None:
             self.comparison.to_csv(out / "comparison.csv")
             paths["comparison.csv"] = out / "comparison.csv"
+        if len(self.audit):
+            self.audit.to_csv(out / "audit.csv", index=False)
+            paths["audit.csv"] = out / "audit.csv"
         (out / "backtest.md").write_text(self.to_markdown(), encoding="utf-8")
         paths["backtest.md"] = out / "backtest.md"
         self.plot().savefig(out / "backtest.png")
         paths["backtest.png"] = out / "backtest.png"
-        settings = {**self.settings, "policies": self.policies}
+        settings = {**self.settings, "policies": self.policies, "audit_note": self.audit_note}
         (out / "settings.json").write_text(
             json.dumps(settings, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
@@ -380,6 +438,13 @@ class BacktestResult:
                     if math.isfinite(value):
                         safe = re.sub(r"[^A-Za-z0-9_\-./ ]", "_", str(row.policy))
                         client.log_metric(run_id, f"backtest.{safe}.{metric}", value)
+            for row in self.audit.itertuples(index=False):
+                safe = re.sub(r"[^A-Za-z0-9_\-./ ]", "_", str(row.policy))
+                for suffix in ("", "_lo", "_hi"):
+                    value = float(getattr(row, f"audit{suffix}"))
+                    if math.isfinite(value):
+                        name = f"backtest.{safe}.audit_{row.metric}{suffix}"
+                        client.log_metric(run_id, name, value)
             if own:
                 client.set_terminated(run_id)
         return str(run_id)

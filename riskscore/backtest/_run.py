@@ -202,13 +202,17 @@ def backtest(
     allow_not_point_in_time : bool, default False
         Passed to :func:`riskscore.features.build_training_set`.
     n_bootstrap, seed, level
-        The paired bootstrap of the first two policies (:meth:`BacktestResult.compare`).
+        The paired bootstrap of the first two policies (:meth:`BacktestResult.compare`)
+        and the bootstrap over audited sellers of the audit sample's intervals.
 
     Returns
     -------
     BacktestResult
-        ``per_cutoff``, ``overall``, ``rules`` (which rules alerted alone) and
-        ``comparison`` (first two policies), with ``to_markdown()``, ``plot()``,
+        ``per_cutoff``, ``overall``, ``rules`` (which rules alerted alone),
+        ``comparison`` (first two policies) and ``audit`` (per policy, precision,
+        recall, flag rate and prevalence on the random-audit sample, with intervals,
+        next to all labels; empty with ``audit_note`` saying "no audit sample" when the
+        labels carry no ``random_audit`` rows), with ``to_markdown()``, ``plot()``,
         ``save()`` and ``log_to_mlflow()``.
 
     Raises
@@ -367,6 +371,21 @@ def backtest(
         "band": band,
         "language": language,
     }
+    from riskscore.backtest._audit import audit_table
+
+    audit, audit_note = audit_table(
+        tables,
+        rows,
+        stacked,
+        entity=entity,
+        target=target,
+        cutoffs=moments,
+        horizon=horizon,
+        label_delay=label_delay,
+        n_bootstrap=n_bootstrap,
+        level=level,
+        seed=seed,
+    )
     return BacktestResult.build(
         rows,
         policies,
@@ -376,6 +395,8 @@ def backtest(
         n_bootstrap=n_bootstrap,
         seed=seed,
         level=level,
+        audit=audit,
+        audit_note=audit_note,
     )
 
 
