@@ -393,9 +393,17 @@ def task(label: str, total: int, *, unit: str = "rows") -> Iterator[Callable[[in
         return
     with _live() as live:
         row = live.add_task(f"{label} ({unit})", total=total)
+        reached = [0]
+
+        def advance_rich(n: int) -> None:
+            reached[0] += n
+            live.advance(row, n)
+
         try:
-            yield lambda n: live.advance(row, n)
+            yield advance_rich
         finally:
             live.remove_task(row)
         took = _seconds(time.perf_counter() - started)
-        _done(live, f"{label}: {total:,} {unit} {took}")
+        # a count that stopped short (early stopping) says how far it got
+        count = f"{total:,}" if reached[0] >= total else f"{reached[0]:,}/{total:,}"
+        _done(live, f"{label}: {count} {unit} {took}")

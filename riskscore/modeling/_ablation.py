@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import status, track
 from riskscore._validation import check_int, fail
 from riskscore.exceptions import TrainingError
 
@@ -42,6 +43,12 @@ T_INTERVAL_BELOW = 30
 N_BOOTSTRAP = 2000
 
 _DEFAULT_PAIRS: tuple[tuple[str, str], ...] = (("network", "buyers"),)
+
+
+def _without(group: tuple[str, list[str]]) -> str:
+    """Name a left-out group in a progress line: ``without network+buyers``."""
+    return f"without {group[0]}"
+
 
 _COLUMNS = [
     "family",
@@ -226,8 +233,9 @@ def family_ablation(
         return out["pr_auc"].drop(["mean", "std"])
 
     for seed in seeds:
+        status(f"ablation: all families, seed {seed}")
         full = pr_aucs(features, seed)
-        for name, fams in groups:
+        for name, fams in track(groups, f"ablation seed {seed}", describe=_without):
             without = pr_aucs([c for c in features if _family(c) not in fams], seed)
             for window in full.index:
                 records.append(

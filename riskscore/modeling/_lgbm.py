@@ -27,6 +27,14 @@ shape stays within the caps above) and keeps the one with the lowest validation 
 The sampled settings depend only on ``seed``, so the search is reproducible; a
 ``budget_seconds`` limit stops it early (then the number of tried settings, and so the
 result, can depend on the machine — the trials table says how many ran).
+
+Progress
+--------
+When progress is on (the ``riskscore`` command; see :mod:`riskscore._progress`), every fit
+reports its boosting rounds from a LightGBM callback: a bar on a terminal, and in logs a
+line every two seconds and one at the end (``boosting: stopped early at round 312 of
+2,000; best round 262``). The callback only counts rounds, so the model is the same with
+progress on or off; with progress off no callback is added at all.
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore._config import env_str
+from riskscore._progress import progress_mode, status, task, track
 from riskscore._validation import check_int, check_real, fail
 from riskscore.exceptions import TrainingError
 from riskscore.modeling._checks import check_xy
@@ -171,6 +181,48 @@ def lgbm_params(
     return params
 
 
+class _Rounds:
+    """The callbacks that report boosting rounds, and the number of rounds run."""
+
+    def __init__(self, advance: Callable[[int], None] | None) -> None:
+        self.done = 0
+        self.callbacks: list[Any] = [] if advance is None else [self._report_round]
+        self._advance = advance
+
+    def _report_round(self, env: Any) -> None:
+        self.done += 1
+        if self._advance is not None:
+            self._advance(1)
+
+
+@contextmanager
+def _round_progress(total: int, label: str = "boosting") -> Iterator[_Rounds]:
+    """Yield the LightGBM callbacks that report boosting rounds done out of ``total``.
+
+    No callback when progress is off. The callback reads nothing from the booster and
+    changes nothing: it only counts rounds and advances a :func:`riskscore._progress.task`.
+    LightGBM runs it before early stopping (its order is negative, early stopping's 30),
+    so the count includes the round that stopped training.
+
+    Examples
+    --------
+    >>> with _round_progress(100) as rounds:  # progress is off in library calls
+    ...     rounds.callbacks
+    []
+    """
+    if progress_mode() == "off":
+        yield _Rounds(None)
+        return
+    with task(label, total, unit="rounds") as advance:
+        yield _Rounds(advance)
+
+
+def _report_stop(rounds: _Rounds, best: int, total: int, label: str = "boosting") -> None:
+    """Say where early stopping ended and which round was kept (when it stopped short)."""
+    if 0 < rounds.done < total:
+        status(f"{label}: stopped early at round {rounds.done:,} of {total:,}; best round {best:,}")
+
+
 def _check_fit_args(
     params: Any, feature_names: Any, categorical: Any, n_features: int, where: str
 ) -> tuple[list[str], Any]:
@@ -249,17 +301,22 @@ def fit_lgbm(
             params={"max_bin": params.get("max_bin", 255), "verbosity": -1},
         )
         valid_set = lgb.Dataset(Xv, label=yv, reference=train_set)
-        booster = lgb.train(
-            dict(params),
-            train_set,
-            num_boost_round=num_boost_round,
-            valid_sets=[valid_set],
-            valid_names=["valid"],
-            callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
-        )
+        with _round_progress(num_boost_round) as rounds:
+            booster = lgb.train(
+                dict(params),
+                train_set,
+                num_boost_round=num_boost_round,
+                valid_sets=[valid_set],
+                valid_names=["valid"],
+                callbacks=[
+                    *rounds.callbacks,
+                    lgb.early_stopping(early_stopping_rounds, verbose=False),
+                ],
+            )
     except (lgb.basic.LightGBMError, ValueError, TypeError) as err:
         raise TrainingError(f"LightGBM could not train on this data: {err}") from err
     best = booster.best_iteration or booster.current_iteration()
+    _report_stop(rounds, best, num_boost_round)
     if best < booster.current_iteration():
         # drop the trees after the best iteration so that model.txt holds only what is used
         booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
@@ -303,7 +360,11 @@ def fit_lgbm_rounds(
             free_raw_data=True,
             params={"max_bin": params.get("max_bin", 255), "verbosity": -1},
         )
-        return lgb.train(dict(params), train_set, num_boost_round=max(1, int(num_boost_round)))
+        total = max(1, int(num_boost_round))
+        with _round_progress(total) as rounds:
+            return lgb.train(
+                dict(params), train_set, num_boost_round=total, callbacks=rounds.callbacks or None
+            )
     except (lgb.basic.LightGBMError, ValueError, TypeError) as err:
         raise TrainingError(f"LightGBM could not train on this data: {err}") from err
 
@@ -375,7 +436,13 @@ def random_search(
     start = time.perf_counter()
     rows = []
     best_loss, best_params = float("inf"), dict(base_params)
-    for i, sample in enumerate(candidates):
+    trials_seen = track(
+        enumerate(candidates),
+        "random search",
+        total=len(candidates),
+        describe=lambda trial: f"setting {trial[0] + 1}",
+    )
+    for i, sample in trials_seen:
         if i > 0 and budget_seconds is not None and time.perf_counter() - start > budget_seconds:
             break
         params = {**base_params, **sample}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import track
 from riskscore.exceptions import TrainingError
 from riskscore.modeling._bands import (
     RiskScale,
@@ -64,7 +65,7 @@ def refit(
     folds = entity_folds(prep.frame[prep.id_col], n_folds, config.seed)
     threads = int(params["num_threads"])
     oof = np.empty(n_all, dtype=np.float64)
-    for f in range(n_folds):
+    for f in track(range(n_folds), "cross-fit", describe=lambda f: f"fold {f + 1}"):
         inside = folds == f
         rest = ~inside
         if y[rest].min(initial=1) == y[rest].max(initial=0):
