@@ -7,7 +7,9 @@ that names the new spelling (as scikit-learn and pandas do). Two shapes occur:
   value and warns when the old name was used;
 - arguments made keyword-only (``build_training_set(tables, entity, *, target=...)``):
   :func:`keyword_only_after` accepts the old positional call, warns naming each keyword,
-  and forwards the values as keywords.
+  and forwards the values as keywords;
+- an attribute renamed (``Scorer.id_column`` → ``Scorer.id_col``): :func:`renamed_attribute`
+  is a read-only property under the old name that warns and returns the new attribute.
 
 Only the standard library is imported here: this module sits in the base layer.
 """
@@ -22,7 +24,7 @@ from typing import Any, TypeVar
 
 from riskscore.exceptions import ParameterError
 
-__all__ = ["keyword_only_after", "renamed_argument"]
+__all__ = ["keyword_only_after", "renamed_argument", "renamed_attribute"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,3 +126,37 @@ def keyword_only_after(n_positional: int, *, legacy: int | None = None) -> Calla
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def renamed_attribute(new: str, old: str, *, owner: str) -> property:
+    """Return a read-only property for the old name ``old`` of the attribute ``new``.
+
+    Reading it warns with a ``DeprecationWarning`` naming ``owner.new`` and returns the
+    value of ``new``; it cannot be set.
+
+    Examples
+    --------
+    >>> class Table:
+    ...     id_col = "seller_id"
+    ...     id_column = renamed_attribute("id_col", "id_column", owner="Table")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     Table().id_column
+    'seller_id'
+    >>> print(caught[0].message)
+    Table.id_column is deprecated and will be removed in a future release; use Table.id_col instead.
+    """
+
+    def getter(self: Any) -> Any:
+        warnings.warn(
+            f"{owner}.{old} is deprecated and will be removed in a future release; "
+            f"use {owner}.{new} instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(self, new)
+
+    getter.__name__ = old
+    getter.__doc__ = f"Deprecated name of :attr:`{new}` (read-only; warns)."
+    return property(getter)

@@ -208,7 +208,7 @@ def _run(
     )
     if rules is None:
         rules = scorer.rules  # the model folder's own rule set, when it has one
-    id_list = None if ids is None else read_ids(ids, scorer.id_column)
+    id_list = None if ids is None else read_ids(ids, scorer.id_col)
     if rules is not None:
         from riskscore.exceptions import ScoringError
         from riskscore.features import catalog
@@ -256,7 +256,7 @@ def _run(
     if log is not None:
         typer.echo(f"decisions logged to {log.path}")
     if show:
-        _show_top(Path(summary.out), scorer.id_column, show)
+        _show_top(Path(summary.out), scorer.id_col, show)
 
 
 def _load_rules(path: Path) -> RuleSet:
@@ -266,11 +266,11 @@ def _load_rules(path: Path) -> RuleSet:
     return RuleSet.load(path)
 
 
-def _show_top(out: Path, id_column: str, n: int) -> None:
+def _show_top(out: Path, id_col: str, n: int) -> None:
     """Print the ``n`` riskiest rows of ``out`` with their first reasons."""
     import pandas as pd
 
-    columns = [id_column, "risk_score", "band", "score", "reason_1_text", "reason_2_text"]
+    columns = [id_col, "risk_score", "band", "score", "reason_1_text", "reason_2_text"]
     columns += ["action", "rules_fired"]
     if out.suffix == ".csv":
         frame = pd.read_csv(out, usecols=lambda c: c in columns)
@@ -281,7 +281,7 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
         frame = pd.read_parquet(out, columns=[c for c in columns if c in names])
     if frame.empty:
         return
-    top = frame.sort_values(["risk_score", id_column], ascending=[False, True]).head(n)
+    top = frame.sort_values(["risk_score", id_col], ascending=[False, True]).head(n)
     typer.echo(f"top {len(top)} by risk score:")
     for values in top.to_dict("records"):
         reasons = [
@@ -297,6 +297,6 @@ def _show_top(out: Path, id_column: str, n: int) -> None:
                 f"[{fired}] " if isinstance(fired, str) and fired else ""
             )
         typer.echo(
-            f"  {values[id_column]}  risk {values['risk_score']:>4.0f}  {values['band']:<8} "
+            f"  {values[id_col]}  risk {values['risk_score']:>4.0f}  {values['band']:<8} "
             f"p={values['score']:.3f}  {decision}{why}"
         )

@@ -57,6 +57,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from riskscore._deprecation import renamed_attribute
 from riskscore.exceptions import ExplanationError
 from riskscore.explain._contrib import (
     Contributions,
@@ -310,6 +311,11 @@ class Explainer:
     ['同款商品售价中位数为市场价的20%', '同款商品售价中位数为市场价的[缺失]（评分时点前无数据）']
     """
 
+    #: The entity id column (``seller_id`` / ``listing_id``); ``None`` for a bare booster.
+    id_col: str | None
+
+    id_column = renamed_attribute("id_col", "id_column", owner="Explainer")
+
     def __init__(
         self,
         model: Any,
@@ -323,7 +329,7 @@ class Explainer:
         self.model_name = model_name or _str_attr(model, "name")
         self.model_version = model_version or _model_version(model)
         entity = _str_attr(model, "entity")
-        self.id_column = f"{entity}_id" if entity else None
+        self.id_col = f"{entity}_id" if entity else None
         if catalog is None:
             catalog = getattr(model, "catalog", None)
         if catalog is None:
@@ -468,8 +474,8 @@ class Explainer:
                 "explain_one takes one record (a mapping of feature name to value, or a "
                 f"1-D array); got {type(record).__name__} — use explain_many for frames"
             )
-        if entity_id is None and self.id_column and isinstance(record, Mapping):
-            entity_id = record.get(self.id_column)
+        if entity_id is None and self.id_col and isinstance(record, Mapping):
+            entity_id = record.get(self.id_col)
         matrix, _ = self._matrix(record)
         contrib = self._contrib(matrix, None, 1)
         language = _language(language, lang, "Explainer.explain_one")
@@ -708,8 +714,8 @@ class Explainer:
             if len(out) != n:
                 raise ExplanationError(f"got {len(out)} ids for {n} rows; pass one id per row")
             return out
-        if self.id_column and isinstance(X, pd.DataFrame) and self.id_column in X.columns:
-            return X[self.id_column].to_numpy(dtype=object)
+        if self.id_col and isinstance(X, pd.DataFrame) and self.id_col in X.columns:
+            return X[self.id_col].to_numpy(dtype=object)
         if index is not None:
             return index.to_numpy(dtype=object)
         return np.arange(n, dtype=np.int64).astype(object)

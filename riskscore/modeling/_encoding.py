@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._deprecation import renamed_attribute
 from riskscore.exceptions import ScoringError
 
 __all__ = ["FeatureLayout", "column_diff", "encode_frame", "encode_record"]
@@ -179,7 +180,7 @@ class FeatureLayout:
     optional_fill : mapping of str to float
         Features that may be absent from the input altogether (they need an optional
         table), with the value to fill.
-    id_column : str, optional
+    id_col : str, optional
         The entity id column (``seller_id`` / ``listing_id``), used for error messages
         and duplicate checks; never a feature.
     categories : mapping of str to tuple of str
@@ -200,15 +201,17 @@ class FeatureLayout:
     names: tuple[str, ...]
     nan_ok: tuple[bool, ...]
     optional_fill: Mapping[str, float]
-    id_column: str | None = None
+    id_col: str | None = None
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    id_column = renamed_attribute("id_col", "id_column", owner="FeatureLayout")
 
     @classmethod
     def from_catalog(
         cls,
         names: Sequence[str],
         catalog: pd.DataFrame | None,
-        id_column: str | None,
+        id_col: str | None,
         categories: Mapping[str, Sequence[str]] | None = None,
     ) -> FeatureLayout:
         """Build the layout of ``names`` from a feature catalog (``name, fill, needs``).
@@ -229,7 +232,7 @@ class FeatureLayout:
         cats = {str(k): tuple(map(str, v)) for k, v in (categories or {}).items()}
         nan_ok = tuple(n in cats or math.isnan(fills.get(n, math.nan)) for n in names)
         optional = {n: float(fills.get(n, math.nan)) for n in names if needs.get(n)}
-        return cls(tuple(names), nan_ok, optional, id_column, cats)
+        return cls(tuple(names), nan_ok, optional, id_col, cats)
 
     # -- one record ------------------------------------------------------------------
 
@@ -261,7 +264,7 @@ class FeatureLayout:
         row = self.encode_record(record)
         if not np.isfinite(row).all() and self.invalid_rows(row)[0]:
             raise ScoringError(
-                f"{_record_where(record, self.id_column)}invalid value: "
+                f"{_record_where(record, self.id_col)}invalid value: "
                 + self.describe_invalid(row[0])
             )
         return row
@@ -316,7 +319,7 @@ class FeatureLayout:
                 out[j] = np.nan
             elif _too_large(v):
                 raise ScoringError(
-                    f"{_record_where(record, self.id_column)}feature '{self.names[j]}' is "
+                    f"{_record_where(record, self.id_col)}feature '{self.names[j]}' is "
                     f"{_short(v)}, beyond the float64 range (about ±1.8e308); features must "
                     "be finite numbers"
                 )
@@ -324,7 +327,7 @@ class FeatureLayout:
                 out[j] = float(v)
             else:
                 raise ScoringError(
-                    f"{_record_where(record, self.id_column)}feature '{self.names[j]}' is "
+                    f"{_record_where(record, self.id_col)}feature '{self.names[j]}' is "
                     f"{type(v).__name__} {_short(v)}; it must be a number (None for missing)"
                 )
         return out
@@ -348,7 +351,7 @@ class FeatureLayout:
                 f"{', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}; "
                 "build them with riskscore.build_features for the model's entity, or score "
                 "with the model trained on these columns. Expected vs received columns:\n"
-                + column_diff(self.names, [c for c in columns if c != self.id_column])
+                + column_diff(self.names, [c for c in columns if c != self.id_col])
             )
         plain = [n for n in self.names if n in present and n not in self.categories]
         dtypes = dict(zip(columns, frame.dtypes, strict=True))
@@ -405,7 +408,7 @@ class FeatureLayout:
         index (or index level) of that name, as :func:`riskscore.build_features` returns
         them. ``(None, "")`` when the frame has neither.
         """
-        key = self.id_column
+        key = self.id_col
         if key is None:
             return None, ""
         if key in frame.columns:
@@ -492,18 +495,18 @@ class FeatureLayout:
     def _where(self, frame: pd.DataFrame, bad: np.ndarray) -> str:
         rows = np.flatnonzero(bad)
         ids, _ = self.id_values(frame)
-        if ids is not None and self.id_column is not None:
+        if ids is not None and self.id_col is not None:
             keys = [str(k) for k in ids.to_numpy()[rows[:N_EXAMPLES]]]
-            label = self.id_column
+            label = self.id_col
         else:
             keys = [str(k) for k in frame.index[rows[:N_EXAMPLES]]]
             label = "row"
         return f"{len(rows)} row(s), e.g. {label} {', '.join(keys)}"
 
 
-def _record_where(record: Mapping[str, Any], id_column: str | None) -> str:
-    if id_column is not None and id_column in record:
-        return f"record {id_column}={_short(record[id_column])}: "
+def _record_where(record: Mapping[str, Any], id_col: str | None) -> str:
+    if id_col is not None and id_col in record:
+        return f"record {id_col}={_short(record[id_col])}: "
     return "record: "
 
 

@@ -30,7 +30,19 @@ Examples
 >>> PYFUNC_TYPES["reasons"].startswith("ARRAY<STRUCT<code: STRING, feature: STRING")
 True
 >>> predict_options({"top_k": "2"})
-{'top_k': 2, 'lang': 'en', 'explain': 'all'}
+{'top_k': 2, 'language': 'en', 'explain': 'all'}
+
+The parameter ``lang`` is the deprecated name of ``language`` (see :data:`RENAMED_PARAMS`):
+still accepted, with a ``DeprecationWarning`` naming ``language``. A warning reaches a
+caller only in process (``mlflow.pyfunc.load_model(...).predict``, with warnings shown);
+over HTTP (``mlflow models serve``) and in ``spark_udf`` the alias is accepted silently,
+so it is documented here and in ``docs/deploy.md`` instead. Both names are in the logged
+signature (``lang`` with the default ``""``, meaning not given: :data:`SIGNATURE_PARAMS`),
+because MLflow drops a parameter its signature does not declare. That is also why a
+parameter unknown to the signature is MLflow's business: MLflow ignores it with a logged
+warning before ``predict`` runs, while :func:`predict_options` (any direct call) refuses it
+with a :class:`~riskscore.exceptions.ScoringError`. A model logged before the rename
+declares only ``lang``: MLflow drops ``language`` for it, so log such a model again.
 """
 
 from __future__ import annotations
@@ -41,7 +53,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskscore.exceptions import ScoringError
+from riskscore._deprecation import renamed_argument
+from riskscore.exceptions import ParameterError, ScoringError
 
 __all__ = [
     "DECISION_TYPES",
@@ -53,12 +66,21 @@ __all__ = [
     "REASONS_DDL",
     "REASON_FIELDS",
     "REASON_TYPES",
+    "RENAMED_PARAMS",
+    "SIGNATURE_PARAMS",
     "example_output",
     "predict_options",
 ]
 
-#: Parameters ``predict`` accepts, with their defaults (the model signature's ``params``).
-PREDICT_PARAMS: dict[str, Any] = {"top_k": 3, "lang": "en", "explain": "all"}
+#: Parameters ``predict`` accepts, with their defaults.
+PREDICT_PARAMS: dict[str, Any] = {"top_k": 3, "language": "en", "explain": "all"}
+
+#: Deprecated parameter names still accepted (with a ``DeprecationWarning``): old → new.
+RENAMED_PARAMS: dict[str, str] = {"lang": "language"}
+
+#: The ``params`` of the logged model signature: :data:`PREDICT_PARAMS` and each deprecated
+#: name with the default ``""`` ("not given"), so that MLflow passes an old caller's value on.
+SIGNATURE_PARAMS: dict[str, Any] = {**PREDICT_PARAMS, **dict.fromkeys(RENAMED_PARAMS, "")}
 
 #: Largest ``top_k`` a request may ask for.
 MAX_TOP_K = 50
@@ -156,23 +178,33 @@ def predict_options(params: Mapping[str, Any] | None) -> dict[str, Any]:
     ----------
     params : mapping or None
         ``top_k`` (int in ``[0, MAX_TOP_K]``, or its digits as text, as a request may send
-        them), ``lang`` (``en`` / ``zh``), ``explain`` (``all`` / ``flagged`` / ``none``).
-        ``None`` values take the default.
+        them), ``language`` (``en`` / ``zh``), ``explain`` (``all`` / ``flagged`` /
+        ``none``). ``None`` values take the default. ``lang`` is the deprecated name of
+        ``language`` (a ``DeprecationWarning``; ``""`` means not given, the default the
+        logged signature declares for it).
 
     Returns
     -------
     dict
-        ``{"top_k": int, "lang": str, "explain": str}``.
+        ``{"top_k": int, "language": str, "explain": str}``.
 
     Raises
     ------
     ScoringError
-        An unknown or bad parameter, named with what it takes and what came.
+        An unknown or bad parameter, named with what it takes and what came; both
+        ``language`` and ``lang`` given with different values.
 
     Examples
     --------
     >>> predict_options(None)
-    {'top_k': 3, 'lang': 'en', 'explain': 'all'}
+    {'top_k': 3, 'language': 'en', 'explain': 'all'}
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     predict_options({"lang": "zh"})["language"]
+    'zh'
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    prediction parameters: 'lang' is deprecated ...; use 'language' instead.
     >>> predict_options({"top_k": 99})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -182,13 +214,36 @@ def predict_options(params: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ScoringError(
             f"params must be a mapping such as {PREDICT_PARAMS}; got {type(params).__name__}"
         )
-    given = {k: v for k, v in (params or {}).items() if v is not None}
-    unknown = sorted(str(k) for k in given if k not in PREDICT_PARAMS)
+    given = {
+        k: v
+        for k, v in (params or {}).items()
+        if v is not None and not (k in RENAMED_PARAMS and isinstance(v, str) and v == "")
+    }
+    unknown = sorted(str(k) for k in given if k not in PREDICT_PARAMS and k not in RENAMED_PARAMS)
     if unknown:
         raise ScoringError(
             f"unknown prediction parameter(s) {', '.join(unknown)}; the model takes "
             f"{', '.join(PREDICT_PARAMS)}"
         )
+    called = {name: name for name in PREDICT_PARAMS}  # the name each value came under
+    for old, new in RENAMED_PARAMS.items():
+        if old in given:
+            old_value = given.pop(old)
+            new_value = given.get(new, PREDICT_PARAMS[new])
+            if new in given and _same(new_value, old_value):
+                new_value = PREDICT_PARAMS[new]  # the same value under both names is no conflict
+            try:
+                given[new] = renamed_argument(
+                    new_value,
+                    old_value,
+                    new=new,
+                    old=old,
+                    where="prediction parameters",
+                    default=PREDICT_PARAMS[new],
+                )
+            except ParameterError as err:
+                raise ScoringError(str(err)) from None
+            called[new] = old
     opts = {**PREDICT_PARAMS, **given}
     top_k = opts["top_k"]
     if isinstance(top_k, str) and top_k.strip().lstrip("-").isdigit():
@@ -203,13 +258,26 @@ def predict_options(params: Mapping[str, Any] | None) -> dict[str, Any]:
             f"The 'top_k' parameter must be an int in the range [0, {MAX_TOP_K}]. "
             f"Got {top_k} instead."
         )
-    if opts["lang"] not in LANGUAGES:
+    if opts["language"] not in LANGUAGES:
         raise ScoringError(
-            f"The 'lang' parameter must be 'en' or 'zh'. Got {str(opts['lang'])[:40]!r} instead."
+            f"The '{called['language']}' parameter must be 'en' or 'zh'. "
+            f"Got {str(opts['language'])[:40]!r} instead."
         )
     if opts["explain"] not in EXPLAIN_MODES:
         raise ScoringError(
             "The 'explain' parameter must be one of 'all', 'flagged', 'none'. "
             f"Got {str(opts['explain'])[:40]!r} instead."
         )
-    return {"top_k": int(top_k), "lang": str(opts["lang"]), "explain": str(opts["explain"])}
+    return {
+        "top_k": int(top_k),
+        "language": str(opts["language"]),
+        "explain": str(opts["explain"]),
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal (False when they cannot be compared)."""
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False

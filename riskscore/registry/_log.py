@@ -41,7 +41,7 @@ import pandas as pd
 
 from riskscore.exceptions import RiskscoreError
 from riskscore.modeling import RiskModel, TrainResult
-from riskscore.registry._contract import PREDICT_PARAMS, example_output
+from riskscore.registry._contract import SIGNATURE_PARAMS, example_output
 from riskscore.registry._errors import RegistryError
 from riskscore.registry._tracking import (
     EVALUATED_PATH,
@@ -210,8 +210,9 @@ def _pyfunc_spec(
     """Keyword arguments of ``mlflow.pyfunc.log_model`` / ``save_model`` for ``model``.
 
     ``folder`` is the saved RiskModel (the artifact ``riskmodel``); the entry file is
-    written beside it. The signature takes :data:`~riskscore.registry._contract.PREDICT_PARAMS`
-    and returns :data:`~riskscore.registry._contract.PYFUNC_COLUMNS`.
+    written beside it. The signature takes
+    :data:`~riskscore.registry._contract.SIGNATURE_PARAMS` (the prediction parameters and
+    their deprecated names) and returns :data:`~riskscore.registry._contract.PYFUNC_COLUMNS`.
     """
     from mlflow.models import infer_signature
 
@@ -224,7 +225,7 @@ def _pyfunc_spec(
     entry.write_text(PYFUNC_ENTRY, encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's hints on integer columns and examples
-        signature = infer_signature(example, output, params=PREDICT_PARAMS)
+        signature = infer_signature(example, output, params=SIGNATURE_PARAMS)
     # the entity id is an optional input: the answer carries it as entity_id (the contract)
     id_col = f"{model.entity}_id"
     if id_col not in signature.inputs.input_names():

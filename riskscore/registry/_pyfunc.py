@@ -11,7 +11,7 @@ probability), ``risk_score`` (0–1000), ``band`` and ``reasons`` (a JSON list o
 reasons).
 
 A request riskscore cannot score (a missing or non-numeric feature, an infinite value,
-duplicated ids, a bad ``top_k`` / ``lang`` / ``explain``) raises :class:`ServingError`:
+duplicated ids, a bad ``top_k`` / ``language`` / ``explain``) raises :class:`ServingError`:
 riskscore's own message, with the ``INVALID_PARAMETER_VALUE`` error code, so
 ``mlflow models serve`` answers HTTP 400 with a body of the form::
 

@@ -218,10 +218,10 @@ def check_ids_file(path: str | os.PathLike[str]) -> Path:
     return file
 
 
-def read_ids(path: str | os.PathLike[str], id_column: str) -> list[str]:
+def read_ids(path: str | os.PathLike[str], id_col: str) -> list[str]:
     """Read the ids to score from a CSV or Parquet file.
 
-    The column is ``id_column`` when present, else the only column of the file.
+    The column is ``id_col`` when present, else the only column of the file.
 
     Raises
     ------
@@ -243,7 +243,7 @@ def read_ids(path: str | os.PathLike[str], id_column: str) -> list[str]:
     except pd.errors.EmptyDataError as err:
         raise ScoringError(
             f"ids file '{file}' holds no header and no ids; write a header line naming the "
-            f"id column ('{id_column}'), then one id per line"
+            f"id column ('{id_col}'), then one id per line"
         ) from err
     except (ValueError, OSError) as err:  # pyarrow.ArrowInvalid is a ValueError
         kind = "Parquet" if file.suffix == ".parquet" else "CSV"
@@ -252,14 +252,14 @@ def read_ids(path: str | os.PathLike[str], id_column: str) -> list[str]:
             f"{str(err).splitlines()[0] if str(err) else ''}); write it as a {kind} file "
             "with an id column, or use the other format's suffix"
         ) from err
-    if id_column in frame.columns:
-        column = id_column
+    if id_col in frame.columns:
+        column = id_col
     elif len(frame.columns) == 1:
         column = str(frame.columns[0])
     else:
         raise ScoringError(
-            f"ids file '{file}' has no '{id_column}' column (columns: "
-            f"{', '.join(map(str, frame.columns))}); name the id column '{id_column}'"
+            f"ids file '{file}' has no '{id_col}' column (columns: "
+            f"{', '.join(map(str, frame.columns))}); name the id column '{id_col}'"
         )
     return check_ids(frame[column].tolist(), what=f"ids file '{file}'")
 
@@ -621,7 +621,7 @@ def score_batch(
             f"DataFrame. Got {type(tables).__name__} instead. Load them with "
             "riskscore.io.load_tables(folder)."
         )
-    key = scorer.id_column
+    key = scorer.id_col
     out_path = check_out(out)
     cutoff = _iso(as_of)
     if rules is None:  # the scorer's own rule set (e.g. the model folder's rules.yaml)
@@ -901,7 +901,7 @@ def _write_features(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    key = scorer.id_column
+    key = scorer.id_col
     if frame.empty:
         frame = frame.reindex(columns=[key, *scorer.feature_names])
     wanted = [*scorer.feature_names, *(c for c in extra if c not in scorer.feature_names)]
@@ -974,7 +974,7 @@ def _score_chunk(
     rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score one chunk of feature rows; rows with invalid values become rejects."""
-    key = scorer.id_column
+    key = scorer.id_col
     layout = scorer.layout
     matrix = layout.matrix_from_frame(chunk)
     bad = layout.invalid_rows(matrix)
@@ -1037,7 +1037,7 @@ def _empty_scores(scorer: Scorer, rules: RuleSet | None = None) -> pd.DataFrame:
     """Return a zero-row output frame with the dtypes of a scored chunk."""
     from riskscore.scoring._result import output_columns
 
-    columns = output_columns(scorer.id_column, scorer.top_k)
+    columns = output_columns(scorer.id_col, scorer.top_k)
     data: dict[str, Any] = {}
     for c in columns:
         if c in ("score", "risk_score") or c.endswith(("_value", "_contribution")):

@@ -84,12 +84,12 @@ def check_ids(ids: Sequence[Any], what: str = "ids") -> list[str]:
 
 
 def rejects_frame(
-    id_column: str, ids: Sequence[str], reasons: Sequence[str], details: Sequence[str]
+    id_col: str, ids: Sequence[str], reasons: Sequence[str], details: Sequence[str]
 ) -> pd.DataFrame:
     """Return the reject rows: ``<id column>, reason, detail``."""
     return pd.DataFrame(
         {
-            id_column: pd.array(list(ids), dtype="str"),
+            id_col: pd.array(list(ids), dtype="str"),
             "reason": pd.array(list(reasons), dtype="str"),
             "detail": pd.array(list(details), dtype="str"),
         }

@@ -13,7 +13,8 @@ server, ``spark_udf``) and ``riskscore serve`` answer alike. :func:`to_pyfunc_fr
 
 Prediction parameters (``params=`` of ``predict``, or ``"params"`` in a request to
 ``/invocations``): ``explain`` (``all`` / ``flagged`` / ``none``; default ``all``),
-``top_k`` (0 means no reasons) and ``lang`` (``en`` / ``zh``). They, the output columns and
+``top_k`` (0 means no reasons) and ``language`` (``en`` / ``zh``; ``lang`` is its deprecated
+name, still accepted with a ``DeprecationWarning``). They, the output columns and
 their Spark types are the pyfunc contract, declared once in
 :mod:`riskscore.registry._contract` (the layer below) and re-exported here. A bad
 parameter or input is a :class:`~riskscore.exceptions.ScoringError` naming it; the
@@ -85,13 +86,15 @@ def _rules_from_text(text: str) -> Any:
     return found
 
 
-def scorer_for(model: Any, *, top_k: int = 3, lang: str = "en", rules: str | None = None) -> Scorer:
+def scorer_for(
+    model: Any, *, top_k: int = 3, language: str = "en", rules: str | None = None
+) -> Scorer:
     """Return the (cached) :class:`Scorer` of ``model`` for these reason options.
 
     ``rules``: the YAML text of the rule set the logged model carries, if any.
     """
     log = env_str("DECISION_LOG", "") or None
-    key = (max(int(top_k), 1), str(lang), rules, log)
+    key = (max(int(top_k), 1), str(language), rules, log)
     rule_set = None if rules is None else _rules_from_text(rules)
     with _LOCK:
         per_model = _SCORERS.setdefault(model, {})
@@ -126,8 +129,9 @@ def pyfunc_predict(
     model_input : pandas.DataFrame or mapping or list of records
         Feature columns, as MLflow passes them after checking the signature.
     params : mapping, optional
-        ``top_k``, ``lang``, ``explain`` (see :data:`PREDICT_PARAMS`). A model without a
-        feature catalog scores without reasons.
+        ``top_k``, ``language``, ``explain`` (see :data:`PREDICT_PARAMS`; ``lang`` is the
+        deprecated name of ``language``). A model without a feature catalog scores
+        without reasons.
     rules : str, optional
         YAML text of the rule set the logged model carries: fills ``action`` and
         ``rules_fired``.
@@ -149,12 +153,12 @@ def pyfunc_predict(
     opts = predict_options(params)
     frame = _input_frame(model_input)
     top_k = opts["top_k"]
-    scorer = scorer_for(model, top_k=top_k, lang=opts["lang"], rules=rules)
+    scorer = scorer_for(model, top_k=top_k, language=opts["language"], rules=rules)
     explain = opts["explain"]
     if top_k <= 0 or scorer._parts.reasons is None:
         explain = "none"
     scored = scorer.score_many(frame, explain=explain)  # type: ignore[arg-type]
-    out = to_pyfunc_frame(scored, scorer.top_k, id_column=scorer.id_column)
+    out = to_pyfunc_frame(scored, scorer.top_k, id_col=scorer.id_col)
     out = out[list(PYFUNC_COLUMNS)]
     out.index = frame.index
     return out
@@ -173,12 +177,10 @@ def _input_frame(model_input: Any) -> pd.DataFrame:
         ) from None
 
 
-def to_pyfunc_frame(
-    scored: pd.DataFrame, top_k: int, *, id_column: str | None = None
-) -> pd.DataFrame:
+def to_pyfunc_frame(scored: pd.DataFrame, top_k: int, *, id_col: str | None = None) -> pd.DataFrame:
     """Return the pyfunc layout of ``score_many`` output (reasons as a list of objects).
 
-    ``id_column`` (default: the first column ending in ``_id``) becomes ``entity_id``.
+    ``id_col`` (default: the first column ending in ``_id``) becomes ``entity_id``.
 
     Examples
     --------
@@ -200,11 +202,11 @@ def to_pyfunc_frame(
         cols = {f: scored[f"reason_{k}_{f}"].to_numpy(dtype=object)[present] for f in REASON_FIELDS}
         for j, i in enumerate(present):
             reasons[i].append({f: _plain(f, cols[f][j]) for f in REASON_FIELDS})
-    if id_column is None:
-        id_column = next((c for c in scored.columns if str(c).endswith("_id")), None)
+    if id_col is None:
+        id_col = next((c for c in scored.columns if str(c).endswith("_id")), None)
     ids = (
-        [None if _missing(v) else str(v) for v in scored[id_column].to_numpy(dtype=object)]
-        if id_column is not None and id_column in scored.columns
+        [None if _missing(v) else str(v) for v in scored[id_col].to_numpy(dtype=object)]
+        if id_col is not None and id_col in scored.columns
         else [None] * n
     )
     return pd.DataFrame(

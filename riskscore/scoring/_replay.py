@@ -158,7 +158,7 @@ def replay(
             )
         inputs = dict(record.get("features") or {})
         if record.get("entity_id") is not None:
-            inputs[scorer.id_column] = record["entity_id"]
+            inputs[scorer.id_col] = record["entity_id"]
         explain = str(opts.get("explain", "all"))
         result = scorer.score_one(inputs, explain=explain, as_of=record.get("as_of"))  # type: ignore[arg-type]
         again = scorer.log_record(inputs, result, explain, channel=record["channel"])

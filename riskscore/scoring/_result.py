@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from riskscore._deprecation import renamed_argument
 from riskscore.registry._contract import REASON_FIELDS  # the pyfunc contract: one list
 from riskscore.rules._decision import Decision
 
@@ -147,7 +148,7 @@ class RiskScore:
     ...               "2024-06-30T00:00:00", "2024-07-01T08:00:00")
     >>> r.to_dict()["reasons"][0]["code"]
     'MANY_COMPLAINTS'
-    >>> RiskScore.from_row(r.to_row(id_column="seller_id"), entity="seller") == r
+    >>> RiskScore.from_row(r.to_row(), entity="seller") == r
     True
     """
 
@@ -202,20 +203,33 @@ class RiskScore:
         out.update(self.decision_fields())
         return out
 
-    def to_row(self, *, id_column: str, top_k: int | None = None) -> dict[str, Any]:
+    def to_row(
+        self,
+        *,
+        id_col: str | None = None,
+        top_k: int | None = None,
+        id_column: str | None = None,
+    ) -> dict[str, Any]:
         """Return the flat row ``score_many`` would give for this entity.
 
         Parameters
         ----------
-        id_column : str
-            Name of the id column (``seller_id`` or ``listing_id``).
+        id_col : str, optional
+            Name of the id column; default ``<entity>_id`` (``seller_id`` or
+            ``listing_id``), as in ``score_many``.
         top_k : int, optional
             Number of reason slots (default: as many as there are reasons). Empty slots
             hold ``None``.
+        id_column : str, optional
+            Deprecated name of ``id_col`` (warns).
         """
+        id_col = renamed_argument(
+            id_col, id_column, new="id_col", old="id_column", where="RiskScore.to_row", default=None
+        )
+        key = f"{self.entity}_id" if id_col is None else id_col
         k = len(self.reasons) if top_k is None else top_k
         row: dict[str, Any] = {
-            id_column: self.entity_id,
+            key: self.entity_id,
             "model_name": self.model_name,
             "model_version": self.model_version,
             "score": self.score,
@@ -282,7 +296,7 @@ class RiskScore:
         )
 
 
-def output_columns(id_column: str, top_k: int) -> list[str]:
+def output_columns(id_col: str, top_k: int) -> list[str]:
     """Return the columns of ``score_many`` output, in order.
 
     Examples
@@ -292,7 +306,7 @@ def output_columns(id_column: str, top_k: int) -> list[str]:
     >>> len(output_columns("seller_id", 3))
     26
     """
-    cols = [id_column, "model_name", "model_version", "score", "risk_score", "band"]
+    cols = [id_col, "model_name", "model_version", "score", "risk_score", "band"]
     for i in range(1, top_k + 1):
         cols.extend(f"reason_{i}_{name}" for name in REASON_FIELDS)
     return [*cols, "as_of", "scored_at"]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from riskscore._deprecation import renamed_attribute
 from riskscore.exceptions import ExplanationError, ScoringError
 from riskscore.modeling._encoding import FeatureLayout, FloatMatrix
 from riskscore.scoring._model import ModelParts, model_parts
@@ -164,7 +165,7 @@ class Scorer:
         self.layout = FeatureLayout.from_catalog(
             self._parts.feature_names,
             self._parts.catalog,
-            self.id_column,
+            self.id_col,
             self._parts.categories,
         )
         self.rules = _rule_set(rules, self._parts.entity)
@@ -194,9 +195,11 @@ class Scorer:
         return self._parts.entity
 
     @property
-    def id_column(self) -> str:
+    def id_col(self) -> str:
         """The id column of the entity, e.g. ``seller_id``."""
         return f"{self._parts.entity}_id"
+
+    id_column = renamed_attribute("id_col", "id_column", owner="Scorer")
 
     @property
     def feature_names(self) -> list[str]:
@@ -209,7 +212,7 @@ class Scorer:
 
         With a rule set, the decision columns come last.
         """
-        cols = output_columns(self.id_column, self.top_k)
+        cols = output_columns(self.id_col, self.top_k)
         return cols if self.rules is None else [*cols, *DECISION_FIELDS]
 
     def __repr__(self) -> str:
@@ -273,7 +276,7 @@ class Scorer:
         row = self.layout.row_from_record(record)
         mask = None if mode == "flagged" else np.array([mode == "all"])
         scored = self._score_matrix(row, mask)
-        entity_id = record.get(self.id_column)
+        entity_id = record.get(self.id_col)
         result = RiskScore(
             entity=self.entity,
             entity_id=None if entity_id is None else str(entity_id),
@@ -506,9 +509,7 @@ class Scorer:
             head = rejects.head(5)
             shown = "; ".join(
                 f"{i}: {r} ({d})"
-                for i, r, d in zip(
-                    head[self.id_column], head["reason"], head["detail"], strict=True
-                )
+                for i, r, d in zip(head[self.id_col], head["reason"], head["detail"], strict=True)
             )
             raise ScoringError(
                 f"{len(rejects)} of {len(ids)} {self.entity}(s) cannot be scored as of "
@@ -537,7 +538,7 @@ class Scorer:
             mask = None  # decided from the bands inside _score_matrix
         scored = self._score_matrix(matrix, mask)
         data: dict[str, Any] = {
-            self.id_column: _str_column(n, ids),
+            self.id_col: _str_column(n, ids),
             "model_name": _str_column(n, fill=self.model_name),
             "model_version": _str_column(n, fill=self.model_version),
             "score": scored.score,
@@ -552,7 +553,7 @@ class Scorer:
                 data[f"reason_{k + 1}_{name}"] = _reason_column(name, n, rows, values)
         data["as_of"] = _str_column(n, fill=_iso(as_of))
         data["scored_at"] = _str_column(n, fill=_iso(scored_at) or _now())
-        return pd.DataFrame(data, columns=output_columns(self.id_column, self.top_k))
+        return pd.DataFrame(data, columns=output_columns(self.id_col, self.top_k))
 
     def _score_matrix(self, matrix: FloatMatrix, explain: np.ndarray | None) -> _Scored:
         """Score a checked float64 matrix; ``explain`` masks rows to explain (None: flagged)."""

@@ -92,20 +92,20 @@ def _score_spark(
         raise ScoringError(
             f"the Spark DataFrame is missing {len(missing)} feature column(s) the model needs: "
             f"{', '.join(missing[:10])}; expected vs received columns:\n"
-            + column_diff(layout.names, [c for c in spark_df.columns if c != scorer.id_column])
+            + column_diff(layout.names, [c for c in spark_df.columns if c != scorer.id_col])
         )
     inputs = [c for c in layout.names if c in present]
     udf = spark_udf(spark_df.sparkSession, model_uri, explain=explain)
     scored = spark_df.select(
         *keep,
-        (F.col(scorer.id_column) if scorer.id_column in present else F.lit(None))
+        (F.col(scorer.id_col) if scorer.id_col in present else F.lit(None))
         .cast("string")
         .alias("_id"),
         udf(F.struct(*[F.col(c) for c in inputs])).alias("_risk"),
     )
     reasons = F.col("_risk.reasons")  # an array of reason structs (the pyfunc contract)
     columns = [
-        F.col("_id").alias(scorer.id_column),
+        F.col("_id").alias(scorer.id_col),
         F.lit(scorer.model_name).alias("model_name"),
         F.lit(scorer.model_version).alias("model_version"),
         F.col("_risk.score").alias("score"),
@@ -185,7 +185,7 @@ def score_batch_spark(
     out_path = Path(out)
     _check_out(out_path)
     scorer = load_scorer(model_uri)
-    key, entity = scorer.id_column, scorer.entity
+    key, entity = scorer.id_col, scorer.entity
     stamp = _iso(scored_at) or _now()
     cutoff = pd.Timestamp(as_of)
     spark = spark or _session()

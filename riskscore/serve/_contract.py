@@ -259,9 +259,9 @@ def parse_request(
     )
 
 
-def _where(index: int, row: Mapping[str, Any], id_column: str, batch: bool) -> str:
-    entity = row.get(id_column)
-    named = f" ({id_column} {_short(entity)})" if entity is not None else ""
+def _where(index: int, row: Mapping[str, Any], id_col: str, batch: bool) -> str:
+    entity = row.get(id_col)
+    named = f" ({id_col} {_short(entity)})" if entity is not None else ""
     return f"rows[{index}]{named}" if batch else f"the record{named}"
 
 
@@ -278,7 +278,7 @@ def check_rows(rows: list[Any], scorer: Scorer, *, batch: bool) -> None:
     names = layout.names
     optional = layout.optional_fill
     categories = layout.categories
-    id_column = scorer.id_column
+    id_col = scorer.id_col
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             where = f"rows[{i}]" if batch else "the body"
@@ -292,15 +292,15 @@ def check_rows(rows: list[Any], scorer: Scorer, *, batch: bool) -> None:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise ServeError(
                 "missing_feature",
-                f"{_where(i, row, id_column, batch)} is missing {len(missing)} of the "
+                f"{_where(i, row, id_col, batch)} is missing {len(missing)} of the "
                 f"{len(names)} features model '{scorer.model_name}' needs: {shown}; add "
                 "them (null where a value is unknown and the model allows it)",
             )
-        ident = row.get(id_column)
+        ident = row.get(id_col)
         if ident is not None and (type(ident) not in (str, int)):
             raise ServeError(
                 "wrong_type",
-                f"{_where(i, {}, id_column, batch)}: '{id_column}' is {_json_type(ident)} "
+                f"{_where(i, {}, id_col, batch)}: '{id_col}' is {_json_type(ident)} "
                 f"{_short(ident)}; ids are text or integers",
             )
         for name in names:
@@ -312,7 +312,7 @@ def check_rows(rows: list[Any], scorer: Scorer, *, batch: bool) -> None:
                 if not math.isfinite(value):
                     raise ServeError(
                         "non_finite",
-                        f"{_where(i, row, id_column, batch)}: feature '{name}' is "
+                        f"{_where(i, row, id_col, batch)}: feature '{name}' is "
                         f"{_short(value)}, beyond the float64 range; features must be "
                         "finite numbers (null for missing)",
                     )
@@ -320,14 +320,14 @@ def check_rows(rows: list[Any], scorer: Scorer, *, batch: bool) -> None:
                 if abs(value) > _FLOAT_MAX:
                     raise ServeError(
                         "non_finite",
-                        f"{_where(i, row, id_column, batch)}: feature '{name}' is "
+                        f"{_where(i, row, id_col, batch)}: feature '{name}' is "
                         f"{_short(value)}, beyond the float64 range (about ±1.8e308); "
                         "features must be finite numbers",
                     )
             elif not (kind is str and name in categories):
                 raise ServeError(
                     "wrong_type",
-                    f"{_where(i, row, id_column, batch)}: feature '{name}' is "
+                    f"{_where(i, row, id_col, batch)}: feature '{name}' is "
                     f"{_json_type(value)} {_short(value)}; features must be numbers "
                     "(null for missing)",
                 )

@@ -140,10 +140,10 @@ def test_risk_model_and_scorer_encode_with_the_same_layout():
     model = demo_model()
     scorer = Scorer(model)
     a, b = model.layout, scorer.layout
-    assert (a.names, a.nan_ok, a.id_column, a.categories) == (
+    assert (a.names, a.nan_ok, a.id_col, a.categories) == (
         b.names,
         b.nan_ok,
-        b.id_column,
+        b.id_col,
         b.categories,
     )
     assert list(a.optional_fill) == list(b.optional_fill) == ["complaints__rate_30d"]

@@ -81,7 +81,7 @@ def test_listing_models_score_listings_with_their_seller_features(marketplace, t
     truth.index = owners.index
     model = train_small_model(features, truth.reset_index(), entity="listing")
     scorer = Scorer(model)
-    assert scorer.id_column == "listing_id"
+    assert scorer.id_col == "listing_id"
     ids = [*features["listing_id"].tolist()[:4], "L-NOPE"]
     summary = score_batch(
         scorer, tables, tmp_path / "l.parquet", as_of=AS_OF, ids=ids, progress=False

@@ -47,7 +47,7 @@ def test_pyfunc_predict_is_score_many(seller_model, seller_scorer, seller_featur
     assert all(r == [] for r in none["reasons"])
     zero = pyfunc_predict(seller_model, seller_features, {"top_k": 0})
     assert all(r == [] for r in zero["reasons"])
-    zh = pyfunc_predict(seller_model, seller_features.head(3), {"lang": "zh", "top_k": 1})
+    zh = pyfunc_predict(seller_model, seller_features.head(3), {"language": "zh", "top_k": 1})
     assert all(len(r) <= 1 for r in zh["reasons"])
 
 
@@ -108,8 +108,8 @@ def test_pyfunc_reads_ids_from_the_index_and_refuses_duplicates(seller_model, ma
         ({"explain": "maybe"}, r"The 'explain' parameter must be one of 'all', 'flagged', 'none'"),
         ({"top_k": "many"}, r"The 'top_k' parameter must be an int in the range \[0, 50\]"),
         ({"top_k": -1}, r"'top_k' .* Got -1 instead"),
-        ({"lang": "fr"}, r"The 'lang' parameter must be 'en' or 'zh'. Got 'fr' instead"),
-        ({"language": "en"}, r"unknown prediction parameter\(s\) language"),
+        ({"language": "fr"}, r"The 'language' parameter must be 'en' or 'zh'. Got 'fr' instead"),
+        ({"languages": "en"}, r"unknown prediction parameter\(s\) languages; the model takes"),
     ],
 )
 def test_bad_prediction_parameters_are_scoring_errors(seller_model, seller_features, params, match):

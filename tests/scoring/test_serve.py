@@ -92,6 +92,7 @@ def test_scoring_errors_are_riskscores_message_without_a_stack_trace(server, tra
     cases = [
         ({**_records(frame), "params": {"explain": "maybe"}}, "The 'explain' parameter must be"),
         ({**_records(frame), "params": {"top_k": 500}}, r"'top_k' parameter must be an int"),
+        ({**_records(frame), "params": {"language": "fr"}}, "The 'language' parameter must be"),
         ({**_records(frame), "params": {"lang": "fr"}}, "The 'lang' parameter must be 'en'"),
     ]
     bad = _records(frame)
