@@ -380,7 +380,7 @@ def _log_into_active_run(
         return info.model_uri, None
     version = None
     try:
-        mv = mlflow.register_model(info.model_uri, model.name, tags={"riskscore.run_id": run_id})
+        mv = _register_version(client, info, model.name, tags={"riskscore.run_id": run_id})
         version = str(mv.version)
         client.set_registered_model_alias(model.name, "challenger", version)
         client.set_model_version_tag(
@@ -396,6 +396,33 @@ def _log_into_active_run(
                 client.delete_model_version(model.name, version)
         raise
     return info.model_uri, version
+
+
+def _register_version(client: Any, info: Any, name: str, *, tags: dict[str, str]) -> Any:
+    """Register the logged model ``info`` as a new version of ``name``; return the version.
+
+    What ``mlflow.register_model`` does for a ``models:/<model_id>`` URI, through the
+    client: create the registered model unless it exists, create the version, and record
+    the version on the logged model (the ``mlflow.modelVersions`` tag the UI links with).
+    ``register_model`` prints "Successfully registered model ...", "Registered model ...
+    already exists" and "Created version ..." straight to stderr, past any log level,
+    into the output of our commands; riskscore says what it registered itself.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as err:
+        if err.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+    version = client.create_model_version(name, info.model_uri, tags=tags, model_id=info.model_id)
+    if info.model_id:
+        logged = client.get_logged_model(info.model_id)
+        links = json.loads(logged.tags.get(MLFLOW_MODEL_VERSIONS) or "[]")
+        links.append({"name": version.name, "version": version.version})
+        client.set_logged_model_tags(info.model_id, {MLFLOW_MODEL_VERSIONS: json.dumps(links)})
+    return version
 
 
 #: Artifact (at the run's root) holding the monitoring reference of the deployed model.

@@ -6,6 +6,7 @@ Captured stderr is not a terminal, so the commands print plain one-line status
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -302,3 +303,40 @@ def test_a_new_mlflow_store_logs_nothing_unless_verbose(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert_clean(result.stdout + result.stderr)
     assert "MLFLOW_LOGGING_LEVEL" not in os.environ
+
+
+#: What MLflow's ``register_model`` prints straight to stderr (not through logging).
+MLFLOW_PRINTS = re.compile(
+    r"Successfully registered model|Created version '|Registered model .* already exists|"
+    r"Downloading artifacts|View run "
+)
+
+
+@pytest.mark.slow
+def test_train_and_register_print_no_mlflow_lines(user_table, tmp_path, capsys) -> None:
+    """Two registered runs (a new model, then a new version) into a real SQLite store."""
+    from mlflow import MlflowClient
+
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["train", "--table", str(user_table), "--time", "cutoff", "--no-plots"]
+    args += ["--bootstrap", "0", "--no-refit", "--no-family-report", "--capacity", "20"]
+    for run in (1, 2):
+        assert main([*args, "--min-positives", "10", "--tracking-uri", tracking]) == 0
+        got = capsys.readouterr()
+        assert f"version {run}" in got.out, got.out
+        printed = [line for line in (got.out + got.err).splitlines() if MLFLOW_PRINTS.search(line)]
+        assert printed == []
+        assert_clean(got.out + got.err)
+    # registered as mlflow.register_model would: run, source, tags, and the logged model's link
+    client = MlflowClient(tracking, tracking)
+    name = client.search_registered_models()[0].name
+    versions = sorted(client.search_model_versions(f"name='{name}'"), key=lambda v: v.version)
+    assert [int(v.version) for v in versions] == [1, 2]
+    for v in versions:
+        assert v.run_id and v.source.startswith("models:/m-") and v.status == "READY"
+        assert v.tags["riskscore.run_id"] == v.run_id
+        logged = client.get_logged_model(v.source.removeprefix("models:/"))
+        assert json.loads(logged.tags["mlflow.modelVersions"]) == [
+            {"name": name, "version": int(v.version)}
+        ]
+    assert client.get_model_version_by_alias(name, "challenger").version == versions[-1].version
