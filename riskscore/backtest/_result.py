@@ -281,16 +281,14 @@ class BacktestResult:
         if not len(self.audit):
             return [self.audit_note or "no audit sample"]
         out = []
-        for r in self.audit[self.audit["metric"].isin(("precision", "recall"))].itertuples(
-            index=False
-        ):
-            ci = (
-                f" [{r.audit_lo:.3f}, {r.audit_hi:.3f}]" if math.isfinite(float(r.audit_lo)) else ""
-            )
+        shown = self.audit[self.audit["metric"].isin(("precision", "recall"))]
+        for r in shown.to_dict("records"):
+            lo, hi = float(r["audit_lo"]), float(r["audit_hi"])
+            ci = f" [{lo:.3f}, {hi:.3f}]" if math.isfinite(lo) else ""
             out.append(
-                f"  {r.policy}: {r.metric} {float(r.audit):.3f}{ci} on the audit sample "
-                f"({r.n_audited} audited, {r.audited_alerts} alerted) vs "
-                f"{float(r.all_labels):.3f} on all labels (selected by the current policy)"
+                f"  {r['policy']}: {r['metric']} {float(r['audit']):.3f}{ci} on the audit "
+                f"sample ({r['n_audited']} audited, {r['audited_alerts']} alerted) vs "
+                f"{float(r['all_labels']):.3f} on all labels (selected by the current policy)"
             )
         return out
 

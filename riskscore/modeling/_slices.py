@@ -26,7 +26,21 @@ import pandas as pd
 
 from riskscore.exceptions import TrainingError
 
-__all__ = ["SLICE_COLUMNS", "slice_comparison", "slice_rates", "wilson_interval"]
+__all__ = [
+    "PROTECTED_SLICES",
+    "SLICE_COLUMNS",
+    "slice_comparison",
+    "slice_rates",
+    "wilson_interval",
+]
+
+#: Protected slices by default (``segment=level``): new sellers and small sellers, whose
+#: flag rate and false-positive rate the promotion gate and the monitor watch.
+PROTECTED_SLICES: tuple[str, ...] = (
+    "segment__tenure=new (<90 days)",
+    "segment__size=no orders",
+    "segment__size=1-19 orders",
+)
 
 #: Columns of :func:`slice_comparison`, in order.
 SLICE_COLUMNS = (

@@ -8,7 +8,10 @@ the PSI of the calibrated probability and the shift in band volumes and in the s
 rows flagged for review. Each measure is checked against :class:`Thresholds`; what crosses
 a threshold becomes a :class:`Finding` — a plain sentence naming the feature and the size of
 the shift — at level ``watch`` or ``act``, and the report's status is the worst level
-found (``ok`` when nothing crossed).
+found (``ok`` when nothing crossed). With slice columns (``segment__*``) in the run and
+slice counts in the reference, the flag rate of each slice is compared with training
+(:mod:`riskscore.monitor._slices`), and a protected slice (new and small sellers by
+default) flagged far more often than at training is a finding.
 """
 
 from __future__ import annotations
@@ -137,9 +140,9 @@ class Finding:
         ``watch`` or ``act``.
     kind : str
         ``psi``, ``missing``, ``range``, ``new_level``, ``score_psi``, ``band_psi``,
-        ``flagged``, ``absent`` or ``rows``.
+        ``flagged``, ``slice_flagged``, ``absent`` or ``rows``.
     subject : str
-        The feature, or ``score`` / ``bands`` / ``run``.
+        The feature, or ``score`` / ``bands`` / ``run``, or a slice ``segment=level``.
     value : float
         The measure that crossed the threshold.
     message : str
@@ -181,6 +184,11 @@ class MonitorReport:
     window : str
         The reference window compared with.
     thresholds : Thresholds
+    slices : pandas.DataFrame
+        One row per slice (``segment``, ``level``, ``protected``, rows and flag rate with
+        its Wilson interval at reference and now, ``ratio``); empty without slices.
+    slices_note : str
+        How the slices were compared, or why not ("no slice reference", ...).
     """
 
     status: str
@@ -192,6 +200,8 @@ class MonitorReport:
     model: dict[str, Any] = field(default_factory=dict)
     window: str = "test"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    slices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    slices_note: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -211,6 +221,8 @@ class MonitorReport:
                 "features": self.features.to_dict("records"),
                 "outputs": self.outputs,
                 "bands": self.bands,
+                "slices": self.slices.to_dict("records"),
+                "slices_note": self.slices_note,
             }
         )
 
@@ -221,7 +233,10 @@ class MonitorReport:
     def text(self) -> str:
         """Return the findings as plain lines under the status (what the CLI prints)."""
         head = f"status: {self.status} ({self.rows} rows, {len(self.findings)} finding(s))"
-        return "\n".join([head, *(f"[{f.level}] {f.message}" for f in self.findings)])
+        lines = [head, *(f"[{f.level}] {f.message}" for f in self.findings)]
+        if self.slices_note:
+            lines.append(f"slices: {self.slices_note}")
+        return "\n".join(lines)
 
     def to_html(self) -> str:
         """One self-contained HTML page with the findings, tables and plots."""
@@ -390,6 +405,8 @@ def compare(
     thresholds: Thresholds | None = None,
     window: str = "test",
     epsilon: float = EPSILON,
+    segments: pd.DataFrame | None = None,
+    protected: Sequence[str] | None = None,
 ) -> MonitorReport:
     """Compare a scoring run (features and/or scores) with the reference.
 
@@ -409,6 +426,13 @@ def compare(
         Reference window to compare the features with (falls back to the one stored).
     epsilon : float, default 1e-4
         Floor of a bin share in the PSI (see :mod:`riskscore.monitor._psi`).
+    segments : pandas.DataFrame, optional
+        Slice columns aligned with ``scores`` (default: the ``segment__*`` columns of
+        ``scores``, else of ``features``); their flag rates are compared with the
+        reference's (``report.slices``).
+    protected : sequence of str, optional
+        Slices (``segment=level``) whose rise in flag rate is a finding; default new and
+        small sellers (:data:`riskscore.modeling._slices.PROTECTED_SLICES`).
 
     Returns
     -------
@@ -498,6 +522,10 @@ def compare(
         findings.extend(out_findings)
         bands, band_findings = _compare_bands(reference, scores, th, epsilon)
         findings.extend(band_findings)
+    slices, slices_note, slice_findings = _compare_slices(
+        reference, features, scores, segments, protected, th
+    )
+    findings.extend(slice_findings)
     if n_rows < th.min_rows:
         findings.append(
             Finding(
@@ -536,7 +564,71 @@ def compare(
         model=dict(reference.model),
         window=window,
         thresholds=th,
+        slices=slices,
+        slices_note=slices_note,
     )
+
+
+def _compare_slices(
+    reference: Reference,
+    features: pd.DataFrame | None,
+    scores: pd.DataFrame | None,
+    segments: pd.DataFrame | None,
+    protected: Sequence[str] | None,
+    th: Thresholds,
+) -> tuple[pd.DataFrame, str, list[Finding]]:
+    """Slice flag rates now vs the reference; a note when they cannot be compared."""
+    from riskscore.modeling._slices import PROTECTED_SLICES
+    from riskscore.monitor._slices import compare_slices, find_segments
+
+    if protected is None:
+        protected = PROTECTED_SLICES
+    if isinstance(protected, str) or not all(isinstance(p, str) for p in protected):
+        raise fail(
+            "protected",
+            "compare",
+            "a sequence of 'segment=level' strings",
+            protected,
+            error=MonitorError,
+        )
+    empty = pd.DataFrame()
+    band = None
+    if scores is not None and reference.bands:
+        band = _bands_of(scores, reference.bands.get("thresholds"))
+    if band is None or scores is None:
+        return empty, "not compared: the run has no scores with bands", []
+    if segments is not None:
+        segments = _check_input(segments, "segments")
+        if segments is not None and len(segments) != len(scores):
+            raise MonitorError(
+                f"compare: segments has {len(segments)} rows but scores has {len(scores)}; "
+                "pass slice columns aligned row for row with the scores"
+            )
+    else:
+        segments = find_segments([scores, features], len(scores))
+    if not reference.slices:
+        return empty, "no slice reference (the reference stores no per-slice flag rates)", []
+    if segments is None or not len(segments.columns):
+        return empty, "not compared: the run carries no segment__* columns", []
+    flag = list(reference.bands.get("flag_bands") or []) if reference.bands else []
+    table, found = compare_slices(
+        reference.slices,
+        segments,
+        np.isin(band, flag),
+        watch=th.watch_flagged,
+        act=th.act_flagged,
+        protected=protected,
+    )
+    if not len(table):
+        return table, "not compared: the run's segment columns are not in the reference", []
+    findings = [
+        Finding(f["level"], "slice_flagged", f["subject"], f["value"], f["message"]) for f in found
+    ]
+    note = (
+        f"flag rate per slice compared with the reference ({len(table)} slices; "
+        f"protected: {', '.join(protected) or 'none'})"
+    )
+    return table, note, findings
 
 
 def _worst(levels: Sequence[str]) -> str:

@@ -8,13 +8,16 @@ computes precision among flagged rows with a Wilson interval, and compares it wi
 precision among flagged rows the reference measured on the training run's test window.
 When the two intervals do not overlap and the realised one is lower, it says so and
 recommends retraining; it also says whether the label-free estimate made at scoring time
-(:func:`~riskscore.monitor.estimate_performance`) covered what happened.
+(:func:`~riskscore.monitor.estimate_performance`) covered what happened. With slice
+columns (``segment__*``) on the run, it reports the false-positive rate at the flag band
+per slice with Wilson intervals, next to the reference's, and a ``watch`` finding when a
+protected slice's rate now lies wholly above the one measured at training.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,12 @@ class MaturedCheck:
     estimate_covered : bool or None
         Whether the label-free estimate's interval held the realised precision.
     findings : list of Finding
+    slices : list of dict
+        Per slice (``segment``, ``level``, ``protected``, ``n``, ``negatives``,
+        ``flag_rate``, ``fpr`` with ``fpr_lo`` / ``fpr_hi``, and the reference's
+        ``fpr_ref`` with its interval when stored); empty without slice columns.
+    slices_note : str
+        Why there are no slices, or what was compared.
     """
 
     as_of: str
@@ -58,11 +67,17 @@ class MaturedCheck:
     reference_hi: float
     estimate_covered: bool | None
     findings: list[Finding]
+    slices: list[dict[str, Any]] = field(default_factory=list)
+    slices_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN as None)."""
         out = asdict(self)
         out["findings"] = [f.to_dict() for f in self.findings]
+        out["slices"] = [
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+            for r in self.slices
+        ]
         return {
             k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in out.items()
         }
@@ -78,6 +93,8 @@ def matured_check(
     horizon: str | pd.Timedelta = "60D",
     label_delay: str | pd.Timedelta = "0D",
     flag_bands: Sequence[str] = FLAG_BANDS,
+    segments: pd.DataFrame | None = None,
+    protected: Sequence[str] | None = None,
 ) -> MaturedCheck:
     """Grade a scoring run with the labels decided after it.
 
@@ -94,6 +111,12 @@ def matured_check(
     horizon, label_delay : str or Timedelta
         The label window, as in training.
     flag_bands : sequence of str, default ("high", "critical")
+    segments : DataFrame, optional
+        Slice columns aligned with ``scores`` (default: its ``segment__*`` columns) for
+        the false-positive rate per slice.
+    protected : sequence of str, optional
+        ``segment=level`` slices whose rise in FPR is a finding; default new and small
+        sellers (:data:`riskscore.modeling._slices.PROTECTED_SLICES`).
 
     Returns
     -------
@@ -185,6 +208,9 @@ def matured_check(
                 ),
             )
         )
+    slices, slices_note = _slice_fprs(
+        scores, segments, reference, y, flagged, keep, protected, findings
+    )
     return MaturedCheck(
         as_of=str(moment),
         rows=int(keep.sum()),
@@ -199,4 +225,68 @@ def matured_check(
         reference_hi=ref_hi,
         estimate_covered=covered,
         findings=findings,
+        slices=slices,
+        slices_note=slices_note,
     )
+
+
+def _slice_fprs(
+    scores: pd.DataFrame,
+    segments: pd.DataFrame | None,
+    reference: Reference | None,
+    y: np.ndarray,
+    flagged: np.ndarray,
+    keep: np.ndarray,
+    protected: Sequence[str] | None,
+    findings: list[Finding],
+) -> tuple[list[dict[str, Any]], str]:
+    """FPR at the flag band per slice on the graded rows; findings for protected slices."""
+    from riskscore.modeling._slices import PROTECTED_SLICES, slice_rates, wilson_interval
+    from riskscore.monitor._slices import _is_protected, find_segments, slice_label
+
+    if segments is None:
+        segments = find_segments([scores], len(scores))
+    elif not isinstance(segments, pd.DataFrame) or len(segments) != len(scores):
+        raise MonitorError(
+            "matured_check: segments must be a DataFrame aligned row for row with the scores "
+            f"({len(scores)} rows)"
+        )
+    if segments is None or not len(segments.columns):
+        return [], "no slices: the run carries no segment__* columns"
+    protected = PROTECTED_SLICES if protected is None else tuple(protected)
+    table = slice_rates(segments.reset_index(drop=True)[keep], y[keep], flagged[keep])
+    stored = reference.slices if reference is not None else {}
+    rows = []
+    for rec in table.to_dict("records"):
+        r = {str(k): v for k, v in rec.items()}
+        seg, lev = str(r["segment"]), str(r["level"])
+        ref = (stored.get(seg) or {}).get(lev) or {}
+        neg_ref, fp_ref = int(ref.get("negatives", 0)), int(ref.get("false_positives", 0))
+        ref_lo, ref_hi = wilson_interval(fp_ref, neg_ref)
+        r.update(
+            protected=_is_protected(seg, lev, protected),
+            fpr_ref=fp_ref / neg_ref if neg_ref else float("nan"),
+            fpr_ref_lo=ref_lo,
+            fpr_ref_hi=ref_hi,
+        )
+        rows.append(r)
+        if r["protected"] and neg_ref and r["negatives"] and r["fpr_lo"] > ref_hi:
+            findings.append(
+                Finding(
+                    level="watch",
+                    kind="slice_fpr",
+                    subject=slice_label(seg, lev),
+                    value=float(r["fpr"]),
+                    message=(
+                        f"protected slice {slice_label(seg, lev)}: the false-positive rate at "
+                        f"the flag band rose to {r['fpr']:.1%} [{r['fpr_lo']:.1%}, "
+                        f"{r['fpr_hi']:.1%}] of {r['negatives']:,} legitimate sellers, from "
+                        f"{r['fpr_ref']:.1%} [{ref_lo:.1%}, {ref_hi:.1%}] at training: "
+                        "legitimate sellers of this slice are reviewed more often"
+                    ),
+                )
+            )
+    note = "false-positive rate per slice on the graded rows" + (
+        ", next to the reference's" if stored else " (no slice reference to compare with)"
+    )
+    return rows, note

@@ -120,6 +120,11 @@ class Reference:
         The test window's calibration curve (:func:`riskscore.metrics.calibration_curve`).
     performance : dict
         Test-window rows, positives, label rate, and precision among flagged rows.
+    slices : dict
+        Per slice (``segment__*`` column, then level) on the test window: ``n``,
+        ``flagged`` and, with labels, ``negatives`` and ``false_positives``
+        (:func:`riskscore.monitor._slices.slice_profile`). Empty for references built
+        without segment columns, or before slices were stored ("no slice reference").
     model : dict
         Name, version, entity, target of the model the reference belongs to.
     windows : dict
@@ -136,6 +141,7 @@ class Reference:
     model: dict[str, Any] = field(default_factory=dict)
     windows: dict[str, dict[str, Any]] = field(default_factory=dict)
     n_bins: int = 10
+    slices: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     # -- serialisation -----------------------------------------------------------------
 
@@ -153,6 +159,7 @@ class Reference:
                 "bands": self.bands,
                 "calibration": self.calibration,
                 "performance": self.performance,
+                "slices": self.slices,
             }
         )
 
@@ -192,6 +199,7 @@ class Reference:
             model=dict(data.get("model") or {}),
             windows=dict(data.get("windows") or {}),
             n_bins=int(data.get("n_bins") or 10),
+            slices=dict(data.get("slices") or {}),
         )
 
     @classmethod
@@ -332,6 +340,7 @@ def build_reference(
     n_bins: int = 10,
     max_levels: int = 50,
     model_info: Mapping[str, Any] | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> Reference:
     """Build a monitoring reference from the frames a model was trained and tested on.
 
@@ -371,6 +380,11 @@ def build_reference(
         Most frequent levels kept per categorical feature; the rest are pooled.
     model_info : mapping, optional
         Overrides of the stored ``model`` entry (e.g. ``{"version": "7"}``).
+    segments : pandas.DataFrame, optional
+        Slice columns aligned with ``predictions`` for the per-slice flag rates (and,
+        with labels, false-positive rates); default the ``segment__*`` columns of
+        ``predictions``, else of ``test_frame`` when it has as many rows
+        (``TrainResult.test_frame`` carries them when trained with ``segment_cols``).
 
     Returns
     -------
@@ -487,6 +501,9 @@ def build_reference(
                         float(y[flagged].mean()) if flagged.any() else None
                     )
 
+    slices: dict[str, Any] = {}
+    if predictions is not None:
+        slices = _slices_of(predictions, frames.get("test"), segments, thresholds, flag, label_col)
     info = {
         k: meta.get(k) for k in ("name", "version", "entity", "target", "trained_at") if k in meta
     }
@@ -506,7 +523,38 @@ def build_reference(
         model=info,
         windows=windows_info,
         n_bins=n_bins,
+        slices=slices,
     )
+
+
+def _slices_of(
+    predictions: pd.DataFrame,
+    test_frame: pd.DataFrame | None,
+    segments: pd.DataFrame | None,
+    thresholds: Mapping[str, float] | None,
+    flag: Sequence[str],
+    label_col: str,
+) -> dict[str, Any]:
+    """Per-slice counts on the test window (empty without segments or bands)."""
+    from riskscore.monitor._slices import find_segments, slice_profile
+
+    if segments is not None:
+        segments = _check_frame(segments, "segments")
+        if segments is not None and len(segments) != len(predictions):
+            raise MonitorError(
+                f"build_reference: segments has {len(segments)} rows but predictions has "
+                f"{len(predictions)}; pass slice columns aligned row for row with predictions"
+            )
+    else:
+        segments = find_segments([predictions, test_frame], len(predictions))
+    band = _bands_of(predictions, thresholds)
+    if segments is None or not len(segments.columns) or band is None:
+        return {}
+    y = None
+    if label_col in predictions.columns:
+        values = pd.to_numeric(predictions[label_col], errors="coerce").to_numpy(np.float64)
+        y = values if np.isfinite(values).all() else None
+    return slice_profile(segments.reset_index(drop=True), np.isin(band, list(flag)), y)
 
 
 def _bands_of(frame: pd.DataFrame, thresholds: Mapping[str, float] | None) -> np.ndarray | None:

@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -123,6 +124,44 @@ def _plots(report: MonitorReport) -> list[tuple[str, str]]:
     return out
 
 
+def _slices_html(report: MonitorReport) -> list[str]:
+    """Return the slices section: flag rate per slice at reference and now, with intervals."""
+    out = ["<h2>Slices: flag rate at reference and now</h2>"]
+    if report.slices_note:
+        out.append(f"<p>{_esc(report.slices_note)}.</p>")
+    if not len(report.slices):
+        return out
+
+    def rate(r: Mapping[Any, Any], when: str) -> str:
+        p = r[f"flag_rate_{when}"]
+        lo, hi = r[f"flag_rate_{when}_lo"], r[f"flag_rate_{when}_hi"]
+        return f"{_num(p, '{:.1%}')} [{_num(lo, '{:.1%}')}, {_num(hi, '{:.1%}')}]"
+
+    rows = "".join(
+        f"<tr><td>{_esc(r['segment'])}</td><td>{_esc(r['level'])}</td>"
+        f"<td>{'yes' if r['protected'] else ''}</td>"
+        f"<td>{int(r['n_ref'])}</td><td>{rate(r, 'ref')}</td>"
+        f"<td>{int(r['n_now'])}</td><td>{rate(r, 'now')}</td>"
+        f"<td>{_num(r['ratio'], '{:.2f}x')}</td></tr>"
+        for r in report.slices.to_dict("records")
+    )
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in (
+            "segment",
+            "level",
+            "protected",
+            "rows (ref)",
+            "flag rate (ref, 95% interval)",
+            "rows (now)",
+            "flag rate (now, 95% interval)",
+            "ratio",
+        )
+    )
+    out.append(f"<table><tr>{head}</tr>{rows}</table>")
+    return out
+
+
 def report_html(report: MonitorReport, *, plots: bool = True) -> str:
     """Return the report as one HTML page (see the module docstring for escaping).
 
@@ -174,6 +213,7 @@ def report_html(report: MonitorReport, *, plots: bool = True) -> str:
             "<h2>Bands</h2>",
             f"<table><tr><th>band</th><th>reference</th><th>now</th></tr>{rows}</table>",
         ]
+    body += _slices_html(report)
     if len(report.features):
         head = "".join(
             f"<th>{_esc(c)}</th>"
