@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
+
+
+_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+_MLFLOW_ENV_AT_START = {name: os.environ.get(name) for name in _MLFLOW_ENV}
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_uris_restored() -> Iterator[None]:
+    """Put MLflow's process-wide tracking and registry URIs back after every test.
+
+    ``mlflow.set_tracking_uri`` and ``set_registry_uri`` (which every registry call makes)
+    set module globals *and* the environment variables, and the globals win over a test's
+    ``monkeypatch.setenv``: a test that registered in its own store would otherwise send
+    a later test's ``models:/`` URI to the wrong database (an order-dependent failure).
+    The state restored is the one the run started with.
+    """
+    yield
+    for name, value in _MLFLOW_ENV_AT_START.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    tracking = sys.modules.get("mlflow.tracking._tracking_service.utils")
+    if tracking is not None and getattr(tracking, "_tracking_uri", None) is not None:
+        tracking._tracking_uri = None
+    registry = sys.modules.get("mlflow.tracking._model_registry.utils")
+    if registry is not None and getattr(registry, "_registry_uri", None) is not None:
+        registry._registry_uri = None
 
 
 @pytest.fixture(scope="session")
