@@ -4,16 +4,60 @@ Used by the Spark feature backend, ``riskscore score --engine spark``, the bench
 and the test fixture, so they all get the same settings: ``local[<cores>]``, the session
 time zone UTC (the feature builders refuse any other), no Spark UI, and the workers
 running this interpreter (``PYSPARK_PYTHON``). PySpark is imported inside the function.
+
+pandas 3
+--------
+riskscore runs Spark with pandas 3 (tested: PySpark 4.3.0 with pandas 3.1.1 and pyarrow
+25.0.1, the versions in ``requirements/lock.txt``; see ``docs/architecture.md``). PySpark
+4.3 warns "PySpark does not yet fully support pandas >= 3.0.0" on every pandas conversion,
+in the driver and again in each Python worker, a page of identical warnings per command.
+:func:`local_spark_session` ignores that one warning: on the driver (a warnings filter for
+its text only) and in the workers (``spark.executorEnv.PYTHONWARNINGS``). Every other
+warning is left as it is.
+
+Spark's console progress bar (``[Stage 3:==>  (1 + 1) / 2]``) is off
+(``spark.ui.showConsoleProgress``): riskscore reports its own steps
+(:mod:`riskscore._progress`); pass ``conf={"spark.ui.showConsoleProgress": "true"}`` for it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["local_spark_session"]
+__all__ = ["PANDAS3_WARNING", "local_spark_session", "quiet_pandas3_warning"]
+
+#: The start of the FutureWarning PySpark 4 raises on every pandas conversion under pandas 3.
+PANDAS3_WARNING = "PySpark does not yet fully support pandas"
+
+
+def quiet_pandas3_warning() -> str:
+    """Ignore PySpark's pandas-3 FutureWarning in this process; return the worker setting.
+
+    The filter matches that warning's text only. The returned ``PYTHONWARNINGS`` value
+    does the same in Spark's Python workers (any value already in the environment is
+    kept in front of it).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     value = quiet_pandas3_warning()
+    ...     warnings.warn(PANDAS3_WARNING + " >= 3.0.0.", FutureWarning)
+    ...     warnings.warn("another future change", FutureWarning)
+    >>> [str(w.message) for w in seen]
+    ['another future change']
+    >>> value.endswith("ignore:PySpark does not yet fully support pandas:FutureWarning")
+    True
+    """
+    warnings.filterwarnings("ignore", message=PANDAS3_WARNING, category=FutureWarning)
+    rule = f"ignore:{PANDAS3_WARNING}:FutureWarning"
+    existing = os.environ.get("PYTHONWARNINGS", "").strip()
+    return rule if not existing or rule in existing.split(",") else f"{existing},{rule}"
 
 
 def local_spark_session(
@@ -50,6 +94,7 @@ def local_spark_session(
     >>> spark.conf.get("spark.sql.session.timeZone")  # doctest: +SKIP
     'UTC'
     """
+    worker_warnings = quiet_pandas3_warning()  # before the import: pyspark warns in it
     from pyspark.sql import SparkSession
 
     if reuse_active:
@@ -63,6 +108,8 @@ def local_spark_session(
         .appName(app)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.executorEnv.PYTHONWARNINGS", worker_warnings)
     )
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
