@@ -27,10 +27,12 @@ import pandas as pd
 from riskscore._validation import check_int, check_real
 from riskscore.exceptions import ParameterError, TrainingError
 
-__all__ = ["audit_report", "audit_sample"]
+__all__ = ["NO_AUDIT", "audit_paired", "audit_report", "audit_sample"]
 
 #: The rates :func:`audit_report` estimates, in its row order.
 AUDIT_METRICS = ("precision", "recall", "flag_rate", "prevalence")
+#: Start of every note saying there is no audit sample to report on.
+NO_AUDIT = "no audit sample"
 
 
 def audit_sample(
@@ -229,6 +231,90 @@ def audit_report(
         },
         index=pd.Index(AUDIT_METRICS, name="metric"),
     )
+
+
+def audit_paired(
+    frame: pd.DataFrame,
+    sample: pd.DataFrame | None,
+    *,
+    label_col: str = "label",
+    n_bootstrap: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, str]:
+    """Challenger and champion on the audit sample, next to the same rates on all labels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A paired frame (:func:`~riskscore.modeling.paired_frame`): ``entity_id``,
+        ``cutoff``, the label and ``flag_challenger`` / ``flag_champion``.
+    sample : DataFrame or None
+        :func:`audit_sample` for the frame's cutoffs; None when there is no audit.
+    label_col : str, default "label"
+    n_bootstrap, level, seed
+        As in :func:`audit_report`.
+
+    Returns
+    -------
+    (DataFrame, str)
+        One row per model and metric (``model``, ``metric``, ``audit``, ``audit_lo``,
+        ``audit_hi``, ``all_labels``, ``n_audited``) and a note; without a sample, or
+        when no audited seller is among the rows, an empty table and a note starting
+        with :data:`NO_AUDIT`. Never fails for the absence of an audit.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"entity_id": ["S1", "S2", "S3", "S4"],
+    ...     "cutoff": pd.Timestamp("2024-02-01"), "label": [1, 0, 0, 0],
+    ...     "flag_challenger": [True, False, True, False],
+    ...     "flag_champion": [True, True, False, False]})
+    >>> sample = pd.DataFrame({"entity_id": ["S2", "S3"],
+    ...     "cutoff": pd.Timestamp("2024-02-01"), "label": [0, 1], "weight": 10.0})
+    >>> table, note = audit_paired(frame, sample, n_bootstrap=0)
+    >>> table.set_index(["model", "metric"]).loc[("challenger", "precision"), "audit"]
+    np.float64(1.0)
+    >>> audit_paired(frame, None)[1][:15]
+    'no audit sample'
+    """
+    columns = ["model", "metric", "audit", "audit_lo", "audit_hi", "all_labels", "n_audited"]
+    empty = pd.DataFrame(columns=columns)
+    if sample is None:
+        return empty, (
+            f"{NO_AUDIT}: every figure is measured on labels selected by the current policy"
+        )
+    need = ("entity_id", "cutoff", label_col, "flag_challenger", "flag_champion")
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ParameterError(
+            f"The 'frame' parameter of audit_paired must be a paired frame with columns "
+            f"{', '.join(need)}; missing {', '.join(missing)}."
+        )
+    keys = frame[["entity_id", "cutoff"]].assign(
+        entity_id=frame["entity_id"].astype(str), cutoff=pd.to_datetime(frame["cutoff"])
+    )
+    audited = sample.assign(cutoff=pd.to_datetime(sample["cutoff"])).merge(
+        keys, on=["entity_id", "cutoff"], how="inner"
+    )
+    if audited.empty:
+        return empty, (
+            f"{NO_AUDIT}: no audited seller is among the compared rows "
+            f"({len(sample)} audit review(s) in the sample)"
+        )
+    parts = []
+    for model in ("challenger", "champion"):
+        flagged = keys.assign(
+            flag=frame[f"flag_{model}"].to_numpy(dtype=bool),
+            label=frame[label_col].to_numpy(),
+        )
+        report = audit_report(flagged, sample, n_bootstrap=n_bootstrap, level=level, seed=seed)
+        parts.append(report.reset_index().assign(model=model))
+    note = (
+        f"random-audit sample: {len(audited)} audited seller-cutoff(s) among the compared "
+        f"rows, inverse-probability weighted, {level:.0%} bootstrap intervals; all-labels "
+        "figures are selected by the current policy"
+    )
+    return pd.concat(parts, ignore_index=True)[columns], note
 
 
 def _rates(f: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:

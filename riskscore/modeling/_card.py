@@ -356,7 +356,26 @@ def comparison_card(
             ),
             "",
         ]
+    lines += _audit_card_lines(evidence)
     return "\n".join(lines)
+
+
+def _audit_card_lines(evidence: Any) -> list[str]:
+    """Return the audit section: both models on the random-audit sample, or why not."""
+    table = getattr(evidence, "audit", None)
+    note = str(getattr(evidence, "audit_note", "") or "no audit sample")
+    lines = ["## On the random-audit sample", "", note[:1].upper() + note[1:] + ".", ""]
+    if table is None or not len(table):
+        return lines
+    shown = table.assign(
+        interval=[
+            f"[{_num(lo)}, {_num(hi)}]" if lo == lo else "—"
+            for lo, hi in zip(table["audit_lo"], table["audit_hi"], strict=True)
+        ]
+    ).rename(columns={"all_labels": "all labels (selected by the current policy)"})
+    cols = ["model", "metric", "audit", "interval"]
+    cols += ["all labels (selected by the current policy)", "n_audited"]
+    return [*lines, _table(shown, cols), ""]
 
 
 def _deployed_lines(result: Any) -> list[str]:

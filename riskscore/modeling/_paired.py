@@ -133,6 +133,12 @@ class PairedComparison:
     n_bootstrap : int
     source : str
         Where the rows came from, in words.
+    audit : pandas.DataFrame
+        Challenger and champion on the random-audit sample (precision, recall, flag rate,
+        prevalence: inverse-probability weighted, with intervals) next to all labels
+        (:func:`riskscore.modeling._audit.audit_paired`); empty without an audit.
+    audit_note : str
+        What the audit rows are, or "no audit sample: ...".
     """
 
     metrics: pd.DataFrame
@@ -146,6 +152,8 @@ class PairedComparison:
     n_bootstrap: int
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    audit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    audit_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (NaN as ``None``), as logged to MLflow."""
@@ -161,6 +169,8 @@ class PairedComparison:
             "metrics": _records(self.metrics.reset_index(names="metric")),
             "slices": _records(self.slices),
             "notes": list(self.notes),
+            "audit": _records(self.audit),
+            "audit_note": self.audit_note,
         }
 
 
@@ -191,6 +201,7 @@ def compare_paired(
     level: float = 0.95,
     seed: int = 0,
     source: str = "",
+    audit: pd.DataFrame | None = None,
 ) -> PairedComparison:
     """Measure a paired frame: metric differences and slice rates with intervals.
 
@@ -212,6 +223,11 @@ def compare_paired(
         Paired replicates (0: no intervals on the differences).
     level : float, default 0.95
     seed : int
+    audit : pandas.DataFrame, optional
+        The random-audit sample of the rows' cutoffs
+        (:func:`riskscore.modeling.audit_sample`): both models' precision, recall and
+        flag rate on it, with intervals, next to all labels (``audit``); without it the
+        comparison says "no audit sample".
 
     Returns
     -------
@@ -304,6 +320,11 @@ def compare_paired(
         level=level,
         seed=seed,
     )
+    from riskscore.modeling._audit import audit_paired
+
+    audit_table, audit_note = audit_paired(
+        frame, audit, label_col=label_col, n_bootstrap=n_bootstrap, level=level, seed=seed
+    )
     return PairedComparison(
         metrics=metrics,
         slices=slices,
@@ -315,6 +336,8 @@ def compare_paired(
         level=float(level),
         n_bootstrap=int(n_bootstrap),
         source=source,
+        audit=audit_table,
+        audit_note=audit_note,
     )
 
 

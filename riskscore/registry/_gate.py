@@ -233,6 +233,7 @@ class Gate:
                     needs.append(math.inf)
             reasons.append(f"{head}: {verdict}")
         harmed = self._slice_lines(evidence, reasons)
+        reasons.extend(_audit_lines(evidence))
         more_pos: int | None = None
         more_cut: int | None = None
         per_cutoff = n_pos / max(1, evidence.n_cutoffs)
@@ -355,3 +356,32 @@ class Gate:
             )
             passed = passed and ok
         return GateDecision("promote" if passed else "refuse", reasons)
+
+
+def _audit_lines(evidence: PairedComparison) -> list[str]:
+    """Precision and recall of both models on the random-audit sample, or why there are none.
+
+    Reported next to the metrics above, which are measured on all labels (selected by the
+    current policy); the gate decides on the paired intervals, not on these lines.
+    """
+    table = getattr(evidence, "audit", None)
+    note = str(getattr(evidence, "audit_note", "") or "no audit sample")
+    if table is None or not len(table):
+        return [f"{note}."]
+    rows = table.set_index(["model", "metric"])
+    out = []
+    for metric in ("precision", "recall"):
+        parts = []
+        for model in ("challenger", "champion"):
+            r = rows.loc[(model, metric)]
+            lo, hi = float(r["audit_lo"]), float(r["audit_hi"])
+            ci = f" [{lo:.3f}, {hi:.3f}]" if math.isfinite(lo) else ""
+            parts.append(
+                f"{model} {float(r['audit']):.3f}{ci} (all labels {float(r['all_labels']):.3f})"
+            )
+        n = int(rows.loc[("challenger", metric), "n_audited"])
+        out.append(
+            f"{metric} at the flag band on the random-audit sample ({n} audited, unbiased): "
+            f"{'; '.join(parts)}; all-labels figures are selected by the current policy"
+        )
+    return out

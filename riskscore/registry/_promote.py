@@ -125,6 +125,7 @@ def promote(
     evidence: PairedComparison | None = None,
     level: float = 0.95,
     prequential: int = 0,
+    audit: pd.DataFrame | None = None,
 ) -> Promotion:
     """Compare a version with the champion on the same rows and promote it if the gate says so.
 
@@ -165,6 +166,13 @@ def promote(
         each model) on each of the last ``prequential`` windows of ``table`` and pool the
         test rows (:func:`riskscore.modeling.paired_prequential`) — the honest comparison
         over several cutoffs. 0 scores the two logged fits instead.
+    audit : pandas.DataFrame, optional
+        The random-audit sample of the compared rows' cutoffs
+        (:func:`riskscore.modeling.audit_sample`): the gate's report then gives both
+        models' precision and recall on it (unbiased, with intervals) next to the
+        all-labels figures, which are selected by the current policy; without it the
+        report says "no audit sample". Informational: the gate decides on the paired
+        intervals.
 
     Raises
     ------
@@ -193,7 +201,7 @@ def promote(
             evidence = _compare(
                 client, mlflow, name, candidate_mv, champion_mv, table,
                 force=force, n_bootstrap=n_bootstrap, seed=seed, level=level,
-                prequential=prequential,
+                prequential=prequential, audit=audit,
             )  # fmt: skip
         if champion_mv is not None and evidence is None:
             reasons = ["not compared: the champion needs feature columns the rows lack"]
@@ -257,6 +265,7 @@ def _compare(
     seed: int,
     level: float,
     prequential: int = 0,
+    audit: pd.DataFrame | None = None,
 ) -> PairedComparison | None:
     """Score both evaluated fits on the same rows and measure the paired difference."""
     if prequential and table is None:
@@ -306,6 +315,7 @@ def _compare(
             level=level,
             seed=seed,
             source=f"both configurations refitted on the last {prequential} windows of the table",
+            audit=audit,
         )
     return compare_paired(
         paired_frame(cand, champ, rows),
@@ -317,6 +327,7 @@ def _compare(
         level=level,
         seed=seed,
         source=source,
+        audit=audit,
     )
 
 

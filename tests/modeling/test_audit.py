@@ -123,3 +123,88 @@ def test_on_selective_enforcement_the_audit_recovers_precision_and_all_labels_do
     all_labels = report.loc["precision", "all_labels"]
     assert all_labels < lo
     assert all_labels < true_precision - 0.2
+
+
+def _paired_with_audit() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """400 sellers at one cutoff; 100 are bad but only 20 of those carry a label (the ones
+    the champion flagged and sent to review). The challenger flags 60 bad sellers and 20
+    honest ones; the champion flags 20 bad (all labelled) and 60 honest ones. Every
+    fourth seller was audited at probability 0.25."""
+    n = 400
+    ids = [f"S{i:03d}" for i in range(n)]
+    bad = np.arange(n) < 100
+    champion = (np.arange(n) < 20) | ((np.arange(n) >= 100) & (np.arange(n) < 160))
+    challenger = (np.arange(n) < 60) | ((np.arange(n) >= 300) & (np.arange(n) < 320))
+    label = (bad & champion).astype(int)
+    frame = pd.DataFrame(
+        {
+            "entity_id": ids,
+            "cutoff": pd.Timestamp("2024-03-01"),
+            "label": label,
+            "score_challenger": challenger.astype(float),
+            "score_champion": champion.astype(float),
+            "flag_challenger": challenger,
+            "flag_champion": champion,
+        }
+    )
+    audited = np.arange(n) % 4 == 1
+    sample = pd.DataFrame(
+        {
+            "entity_id": np.array(ids)[audited],
+            "cutoff": pd.Timestamp("2024-03-01"),
+            "label": bad[audited].astype(int),
+            "weight": 4.0,
+        }
+    )
+    return frame, sample
+
+
+def test_the_gate_reports_both_models_on_the_audit_sample_next_to_all_labels() -> None:
+    from riskscore.modeling import compare_paired
+    from riskscore.modeling._card import comparison_card
+    from riskscore.registry import Gate
+
+    frame, sample = _paired_with_audit()
+    evidence = compare_paired(frame, k=80, n_bootstrap=200, audit=sample)
+    rows = evidence.audit.set_index(["model", "metric"])
+    # on the audit sample the challenger's precision is 0.75 (15 of 20 audited flags bad);
+    # on all labels it looks far worse than the champion's, which chose what was labelled
+    assert rows.loc[("challenger", "precision"), "audit"] == pytest.approx(0.75)
+    assert rows.loc[("champion", "precision"), "audit"] == pytest.approx(0.25)
+    assert rows.loc[("challenger", "precision"), "all_labels"] == pytest.approx(20 / 80)
+    assert rows.loc[("champion", "precision"), "all_labels"] == pytest.approx(20 / 80)
+    assert rows.loc[("challenger", "precision"), "n_audited"] == 100
+    lo, hi = rows.loc[("challenger", "precision"), ["audit_lo", "audit_hi"]]
+    assert lo < 0.75 < hi and hi - lo < 0.5
+    reasons = Gate(min_positives=1).decide(evidence).reasons
+    line = next(r for r in reasons if r.startswith("precision at the flag band on the random"))
+    assert "(100 audited, unbiased): challenger 0.750 [" in line
+    assert "(all labels 0.250)" in line and "selected by the current policy" in line
+    verdict = next(
+        i for i, r in enumerate(reasons) if r.startswith(("PROMOTE", "REFUSED", "INSUFFICIENT"))
+    )
+    assert reasons.index(line) < verdict  # informational, before the verdict
+    card = comparison_card(evidence)
+    assert "## On the random-audit sample" in card
+    assert "| challenger | precision | 0.750 | [" in card
+    assert evidence.to_dict()["audit"][0]["model"] == "challenger"
+
+
+def test_without_an_audit_the_gate_says_so_and_decides_as_before() -> None:
+    from riskscore.modeling import compare_paired
+    from riskscore.registry import Gate
+
+    frame, _ = _paired_with_audit()
+    evidence = compare_paired(frame, k=80, n_bootstrap=100)
+    assert evidence.audit.empty
+    reasons = Gate(min_positives=1).decide(evidence).reasons
+    assert (
+        "no audit sample: every figure is measured on labels selected by the current policy."
+        in reasons
+    )
+    # an audit whose sellers are not among the compared rows: said, not failed
+    other = pd.DataFrame(
+        {"entity_id": ["X1"], "cutoff": pd.Timestamp("2024-03-01"), "label": [1], "weight": 2.0}
+    )
+    note = compare_paired(frame, k=80, n_bootstrap=0, audit=other).audit_note
+    assert note.startswith("no audit sample: no audited seller is among the compared rows")
