@@ -42,6 +42,7 @@ import pandas as pd
 
 from riskscore._validation import check_int, check_real, fail
 from riskscore.exceptions import ParameterError
+from riskscore.modeling._slices import PROTECTED_SLICES
 
 if TYPE_CHECKING:
     from riskscore.modeling._paired import PairedComparison
@@ -51,12 +52,9 @@ __all__ = ["DEFAULT_PROTECTED", "OUTCOMES", "Gate", "GateDecision"]
 #: The three outcomes of :meth:`Gate.decide`.
 OUTCOMES = ("promote", "refuse", "insufficient_evidence")
 
-#: Protected slices by default: new sellers and small sellers (``segment=level``).
-DEFAULT_PROTECTED: tuple[str, ...] = (
-    "segment__tenure=new (<90 days)",
-    "segment__size=no orders",
-    "segment__size=1-19 orders",
-)
+#: Protected slices by default: new sellers and small sellers (``segment=level``), the
+#: list the monitor watches too (declared once in :mod:`riskscore.modeling._slices`).
+DEFAULT_PROTECTED: tuple[str, ...] = PROTECTED_SLICES
 
 _METRIC_TEXT = {"pr_auc": "PR-AUC", "precision_at_k": "precision at capacity"}
 
