@@ -12,7 +12,10 @@ share flagged, new categories, missing-share jumps and rows outside the training
 and returns a :class:`MonitorReport` whose findings are plain sentences, with a status
 ``ok`` / ``watch`` / ``act`` (thresholds in :class:`Thresholds`; PSI 0.1 / 0.25 by
 default). The report writes JSON and a self-contained HTML page;
-``riskscore monitor`` exits with code 3 on ``act`` so a scheduler can alert.
+``riskscore monitor`` exits with code 3 on ``act`` so a scheduler can alert. With
+``segment__*`` columns, the flag rate of each slice is compared with training
+(:func:`slice_profile` in the reference, :func:`compare_slices` in the run) and a protected
+slice (new and small sellers) flagged far more often is a finding.
 
 While labels are delayed, :func:`estimate_performance` estimates precision among flagged
 rows and the expected positives from the calibrated probabilities alone, with intervals;
@@ -49,6 +52,7 @@ from riskscore.monitor._reference import (
     build_reference,
     reference_from_result,
 )
+from riskscore.monitor._slices import compare_slices, slice_profile
 
 __all__ = [
     "EPSILON",
@@ -67,6 +71,7 @@ __all__ = [
     "bin_counts",
     "build_reference",
     "compare",
+    "compare_slices",
     "estimate_performance",
     "matured_check",
     "poisson_binomial_interval",
@@ -76,4 +81,5 @@ __all__ = [
     "psi_from_counts",
     "quantile_edges",
     "reference_from_result",
+    "slice_profile",
 ]
