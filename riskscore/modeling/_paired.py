@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore._progress import track
 from riskscore.exceptions import TrainingError
 from riskscore.metrics import pr_auc
 
@@ -280,7 +281,14 @@ def compare_paired(
         "precision_at_k": (float(y[top_a].mean()), float(y[top_b].mean())),
     }
     diffs: dict[str, list[np.ndarray]] = {name: [] for name in point}
-    for w in _weight_blocks(clusters, n_bootstrap, seed):
+    block = _block_size(len(clusters))
+    blocks = track(
+        _weight_blocks(clusters, n_bootstrap, seed),
+        "paired bootstrap",
+        total=-(-int(n_bootstrap) // block),
+        describe=lambda w: f"{len(w)} replicates",
+    )
+    for w in blocks:
         diffs["pr_auc"].append(_weighted_pr_auc(y, a, w) - _weighted_pr_auc(y, b, w))
         with np.errstate(invalid="ignore", divide="ignore"):
             pa = (w @ (y * top_a)) / (w @ top_a)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from riskscore import _progress
@@ -134,3 +135,34 @@ def test_random_search_reports_each_setting(data, monkeypatch, capsys) -> None:
     ranks = re.findall(r"^random search: setting (\d) \((\d)/3\) [\d.]+ s$", err, re.M)
     assert ranks == [("1", "1"), ("2", "2"), ("3", "3")]
     assert len(found.trials) == 3
+
+
+def test_the_paired_bootstrap_reports_its_blocks(monkeypatch, capsys) -> None:
+    from riskscore.modeling import compare_paired
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.1).astype(int)
+    champ = y + rng.normal(size=2000)
+    frame = pd.DataFrame(
+        {
+            "entity_id": np.arange(2000),
+            "cutoff": np.arange(2000) % 4,
+            "label": y,
+            "score_champion": champ,
+            "score_challenger": champ,
+            "flag_champion": champ > 1.5,
+            "flag_challenger": champ > 1.5,
+        }
+    )
+    monkeypatch.setitem(_progress._state, "mode", "off")
+    quiet = compare_paired(frame, k=50, n_bootstrap=450).metrics
+    monkeypatch.setitem(_progress._state, "mode", "plain")
+    loud = compare_paired(frame, k=50, n_bootstrap=450).metrics
+    lines = capsys.readouterr().err.splitlines()
+    # 2,000 rows: blocks of 200 replicates, the last one short
+    assert [re.sub(r" [\d.]+ s$", "", line) for line in lines] == [
+        "paired bootstrap: 200 replicates (1/3)",
+        "paired bootstrap: 200 replicates (2/3)",
+        "paired bootstrap: 50 replicates (3/3)",
+    ]
+    pd.testing.assert_frame_equal(loud, quiet)  # reporting changes no draw
