@@ -25,6 +25,7 @@ __all__ = [
     "BACKENDS",
     "Backend",
     "Output",
+    "checkpoint",
     "lazy_like",
     "library_of",
     "prepare",
@@ -342,3 +343,31 @@ def lazy_like(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         return nw.from_native(native.sparkSession.createDataFrame(table))
     raise FeatureError(f"cannot build a frame like a {type(native).__name__}")
+
+
+def checkpoint(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Compute a Spark frame now and cut its lineage; other backends: ``frame`` unchanged.
+
+    Used for what a feature build reads more than once: each family's output (the
+    network family reads the pricing and complaint features, the final join reads every
+    family), the intermediate frames families share through ``AsOfContext.memo`` (e.g.
+    priced listings, per-seller order counts) and the network's membership table. A
+    lazy Spark plan would recompute them at each use, and every later plan would carry
+    their whole lineage, which Spark analyses again at each DataFrame call (seconds per
+    call on the deep plans of a full build). ``localCheckpoint`` computes the rows once,
+    keeps them in the executors' block managers (memory, spilling to disk) and hands
+    back a plan that reads them. The blocks are freed when the frame is garbage
+    collected; like any local checkpoint they are not replicated, so a lost executor
+    fails the build instead of recomputing it.
+
+    Examples
+    --------
+    >>> import narwhals as nw, pandas as pd
+    >>> frame = nw.from_native(pd.DataFrame({"a": [1]})).lazy()
+    >>> checkpoint(frame) is frame
+    True
+    """
+    native = frame.to_native()
+    if nwd.is_pyspark_dataframe(native):
+        return nw.from_native(native.localCheckpoint(eager=True))
+    return frame

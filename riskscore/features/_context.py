@@ -44,6 +44,7 @@ import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS, HIGH_RISK_CATEGORIES
 from riskscore.exceptions import FeatureError
+from riskscore.features._backend import checkpoint
 from riskscore.features._catalog import Entity, Family, FeatureSpec, families
 from riskscore.schema import CONTRACT
 
@@ -252,9 +253,17 @@ class AsOfContext:
         return nw.lit(_epoch_days_py(self.as_of)) - epoch_days(column)
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
-        """Return ``build()`` computed once per cutoff under ``key``."""
+        """Return ``build()`` computed once per cutoff under ``key``.
+
+        On Spark a frame kept here is computed at once and read back by every user
+        (:func:`~riskscore.features._backend.checkpoint`): a memo exists because the
+        frame is read more than once, and a lazy plan would recompute it each time.
+        """
         if key not in self._memo:
-            self._memo[key] = build()
+            value = build()
+            if isinstance(value, nw.LazyFrame) and not self.scoped:
+                value = checkpoint(value)
+            self._memo[key] = value
         return self._memo[key]
 
     def market_value(
@@ -492,6 +501,8 @@ def _materialise(value: Any) -> Any:
 
     if nwd.is_polars_lazyframe(native):
         return value.collect().lazy()
+    if nwd.is_pyspark_dataframe(native):
+        return checkpoint(value)  # stays on the executors: no round trip through the driver
     from riskscore.features._backend import lazy_like
 
     return lazy_like(value.collect().to_pandas(), value)
@@ -557,6 +568,9 @@ def run_family(ctx: AsOfContext, family: Family) -> nw.LazyFrame:
         .join(raw, on=key, how="left")
         .select(key, *[fill_expr(s, s.name not in unavailable) for s in specs])
     )
+    if not ctx.scoped:
+        # Spark: computed once here, read by later families and the final join
+        filled = checkpoint(filled)
     ctx.computed[(entity, family.name)] = filled
     return filled
 

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore.exceptions import FeatureError
+from riskscore.features._backend import checkpoint
 from riskscore.features._context import AsOfContext
 from riskscore.features._graph import DEFAULT_DAMPING
 from riskscore.features._network_pairs import _Pairs, hub_weight
@@ -192,7 +193,9 @@ def _join_links(m: nw.LazyFrame, ids: pd.Index, params: NetworkParams) -> dict[s
     """
     is_order = nw.col("link").is_in(list(ORDER_LINKS))
     cap = nw.when(is_order).then(nw.lit(params.order_cap)).otherwise(nw.lit(params.identifier_cap))
-    holders = (
+    # Spark: both are read three times below; computed once (the orders scanned once)
+    m = checkpoint(m)
+    holders = checkpoint(
         m.group_by("link", "key")
         .agg(nw.len().alias("n"))
         .filter(nw.col("n") <= cap)
