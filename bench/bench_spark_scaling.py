@@ -1,0 +1,153 @@
+"""Seller features on Spark ``local[2]`` against pandas: per family, and as the data doubles.
+
+- ``spark_families``: each family built alone (``families=[name]``; ``network`` also
+  builds the ``pricing`` and ``complaints`` features it reads, on both backends) on the
+  same marketplace, Spark reading the Parquet files itself, the result collected to the
+  driver through Arrow. Seconds on each backend, the ratio Spark / pandas per family,
+  Spark jobs per family, and the largest difference from pandas.
+- ``spark_scaling``: every family at three sizes, each twice the one before; seconds on
+  both backends and the growth factor per doubling (1.0: constant, 2.0: linear,
+  4.0: quadratic). The skewed case (one device shared by 10,000 sellers) is
+  ``tests/features/test_network_skew.py``.
+
+Sizes: ``RISKSCORE_BENCH_SPARK_SELLERS`` (default 2000) for the family run, and
+``RISKSCORE_BENCH_SPARK_SIZES`` (default ``2000,4000,8000``) for the scaling run, scaled
+by ``RISKSCORE_BENCH_SCALE``. The machine is shared: compare the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench._harness import Result, benchmark, peak_rss_mb, scale
+from bench.bench_features import TABLES, _folder
+
+AS_OF = "2024-10-01"
+FAMILIES = ["pricing", "complaints", "buyers", "account", "activity", "text", "network"]
+
+
+def _sizes() -> list[int]:
+    raw = os.environ.get("RISKSCORE_BENCH_SPARK_SIZES", "2000,4000,8000")
+    return [max(200, int(int(n) * scale())) for n in raw.split(",")]
+
+
+def _session() -> Any:
+    from riskscore._spark import local_spark_session
+
+    return local_spark_session(
+        "riskscore-bench-spark-scaling",
+        cores=2,
+        conf={"spark.driver.memory": "4g"},
+        log_level="ERROR",
+        reuse_active=False,
+    )
+
+
+def _pandas_tables(folder: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+
+
+def _timed_pandas(tables: dict[str, Any], families: list[str] | None) -> tuple[Any, float]:
+    from riskscore.features import build_features
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        got = build_features(tables, "seller", as_of=AS_OF, families=families)
+        return got, time.perf_counter() - t0
+
+
+def _timed_spark(session: Any, folder: Path, families: list[str] | None) -> tuple[Any, float, int]:
+    from riskscore.features import build_features
+    from riskscore.features._backend import to_pandas
+
+    frames = {name: session.read.parquet(str(folder / f"{name}.parquet")) for name in TABLES}
+    tracker = session.sparkContext.statusTracker()
+    jobs_before = len(tracker.getJobIdsForGroup(None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        got = to_pandas(build_features(frames, "seller", as_of=AS_OF, families=families))
+        seconds = time.perf_counter() - t0
+    jobs = len(tracker.getJobIdsForGroup(None)) - jobs_before
+    return got.set_index("seller_id").sort_index(), seconds, jobs
+
+
+def _max_rel_diff(got: Any, ref: Any) -> float:
+    ref = ref.sort_index()
+    got.index = got.index.astype(ref.index.dtype)
+    if not (got.index.equals(ref.index) and list(got.columns) == list(ref.columns)):
+        return float("nan")
+    a, b = got.to_numpy(np.float64), ref.to_numpy(np.float64)
+    both_nan = np.isnan(a) & np.isnan(b)
+    diff = np.where(both_nan, 0.0, np.abs(a - b) / np.maximum(np.abs(b), 1.0))
+    return float(np.nanmax(diff)) if np.isfinite(diff).all() else float("inf")
+
+
+@benchmark("spark_families")
+def spark_families() -> Result:
+    """Seconds per family on Spark local[2] and on pandas, same data; ratio per family."""
+    n_sellers = max(200, int(int(os.environ.get("RISKSCORE_BENCH_SPARK_SELLERS", 2000)) * scale()))
+    folder = _folder(n_sellers)
+    tables = _pandas_tables(folder)
+    session = _session()
+    result: Result = {"sellers": n_sellers, "orders": len(tables["orders"])}
+    worst = 0.0
+    try:
+        _timed_spark(session, folder, ["text"])  # warm the JVM (class loading, codegen)
+        for family in FAMILIES:
+            expected, pandas_s = _timed_pandas(tables, [family])
+            got, spark_s, jobs = _timed_spark(session, folder, [family])
+            worst = max(worst, _max_rel_diff(got, expected))
+            result[f"{family}_pandas_s"] = round(pandas_s, 2)
+            result[f"{family}_spark_s"] = round(spark_s, 2)
+            result[f"{family}_ratio_spark_over_pandas"] = round(spark_s / pandas_s, 2)
+            result[f"{family}_spark_jobs"] = jobs
+    finally:
+        session.stop()
+    result["max_rel_diff_vs_pandas"] = worst
+    result["peak_rss_mb_driver"] = round(peak_rss_mb())
+    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
+    return result
+
+
+@benchmark("spark_scaling")
+def spark_scaling() -> Result:
+    """Every family on Spark local[2] and pandas at three doubling sizes; growth per doubling."""
+    sizes = _sizes()
+    result: Result = {"sizes": ",".join(str(n) for n in sizes)}
+    session = _session()
+    spark_times: list[float] = []
+    pandas_times: list[float] = []
+    worst = 0.0
+    try:
+        _timed_spark(session, _folder(sizes[0]), ["text"])  # warm the JVM
+        for n in sizes:
+            folder = _folder(n)
+            expected, pandas_s = _timed_pandas(_pandas_tables(folder), None)
+            got, spark_s, jobs = _timed_spark(session, folder, None)
+            worst = max(worst, _max_rel_diff(got, expected))
+            spark_times.append(spark_s)
+            pandas_times.append(pandas_s)
+            result[f"sellers_{n}_pandas_s"] = round(pandas_s, 2)
+            result[f"sellers_{n}_spark_s"] = round(spark_s, 2)
+            result[f"sellers_{n}_ratio_spark_over_pandas"] = round(spark_s / pandas_s, 2)
+            result[f"sellers_{n}_spark_jobs"] = jobs
+    finally:
+        session.stop()
+    for i in range(1, len(sizes)):
+        step = f"{sizes[i - 1]}_to_{sizes[i]}"
+        result[f"spark_growth_{step}"] = round(spark_times[i] / spark_times[i - 1], 2)
+        result[f"pandas_growth_{step}"] = round(pandas_times[i] / pandas_times[i - 1], 2)
+    result["max_rel_diff_vs_pandas"] = worst
+    result["peak_rss_mb_driver"] = round(peak_rss_mb())
+    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
+    return result
