@@ -80,6 +80,24 @@ def slice_label(segment: str, level: str) -> str:
     return f"{segment}={level}"
 
 
+def _aligned(segments: Any, flagged: Any, where: str) -> np.ndarray:
+    """Check the slice columns and the flags line up; return the flags as bool."""
+    from riskscore.monitor._errors import MonitorError
+
+    if not isinstance(segments, pd.DataFrame):
+        raise MonitorError(
+            f"{where} expects the slice columns as a pandas DataFrame (segment__* columns); "
+            f"got {type(segments).__name__}"
+        )
+    f = np.asarray(flagged)
+    if f.ndim != 1 or f.size != len(segments):
+        raise MonitorError(
+            f"{where}: segments ({len(segments)} rows) and flagged ({f.size} values) must be "
+            "aligned row for row"
+        )
+    return f.astype(bool)
+
+
 def _levels(values: pd.Series) -> np.ndarray:
     return values.astype("str").where(values.notna(), "missing").to_numpy(dtype=object)
 
@@ -112,8 +130,17 @@ def slice_profile(
     {'segment__tenure': {'new': {'n': 2, 'flagged': 1, 'negatives': 2, 'false_positives': 1},
                          'old': {'n': 2, 'flagged': 0, 'negatives': 1, 'false_positives': 0}}}
     """
-    f = np.asarray(flagged, dtype=bool)
-    y = None if y_true is None else np.asarray(y_true, dtype=np.float64)
+    from riskscore.monitor._errors import MonitorError
+
+    f = _aligned(segments, flagged, "slice_profile")
+    y = None
+    if y_true is not None:
+        y = pd.to_numeric(pd.Series(np.asarray(y_true).ravel()), errors="coerce").to_numpy(float)
+        if y.size != f.size or not np.isin(y, (0.0, 1.0)).all():
+            raise MonitorError(
+                f"slice_profile: y_true must hold 0/1 labels aligned with flagged ({f.size} "
+                f"rows); got {y.size} value(s), {int((~np.isin(y, (0.0, 1.0))).sum())} not 0/1"
+            )
     out: dict[str, dict[str, dict[str, int]]] = {}
     for col in segments.columns:
         labels = _levels(segments[col].reset_index(drop=True))
@@ -187,7 +214,7 @@ def compare_slices(
     """
     from riskscore.modeling._slices import wilson_interval
 
-    f = np.asarray(flagged, dtype=bool)
+    f = _aligned(segments, flagged, "compare_slices")
     rows, findings = [], []
     for col in segments.columns:
         stored = profile.get(str(col))

@@ -140,3 +140,17 @@ def test_matured_check_reports_fpr_per_slice_and_a_rise_for_new_sellers() -> Non
         target="fraud",
     )
     assert plain.slices == [] and plain.slices_note.startswith("no slices")
+
+
+def test_slice_functions_refuse_bad_input() -> None:
+    from riskscore.monitor import compare_slices
+
+    seg = pd.DataFrame({"segment__tenure": [NEW, "established"]})
+    with pytest.raises(MonitorError, match="slice columns as a pandas DataFrame"):
+        slice_profile([NEW], np.array([True]))
+    with pytest.raises(MonitorError, match=r"segments \(2 rows\) and flagged \(3 values\)"):
+        slice_profile(seg, np.array([True, False, True]))
+    with pytest.raises(MonitorError, match="y_true must hold 0/1 labels"):
+        slice_profile(seg, np.array([True, False]), np.array([0.5, 1.0]))
+    with pytest.raises(MonitorError, match="compare_slices: segments"):
+        compare_slices({}, seg, np.array([True]))
