@@ -574,6 +574,9 @@ def _cases() -> list[Case]:
         )
     )
 
+    add(_p(md.audit_paired, "None", lambda: md.audit_paired(None, frame_ok)))  # type: ignore[arg-type]
+    add(_p(md.audit_paired, "missing", lambda: md.audit_paired(frame_ok, frame_ok)))
+
     # modeling: paired comparison and slices (the promotion gate's inputs) -------------------
     seg = pd.DataFrame({"tenure": ["new", "old"]})
     y3, f1 = np.array([0, 1, 1]), np.array([True])

@@ -87,7 +87,10 @@ def review_rounds(rng: np.random.Generator, sellers: SellerPlan) -> Reviews:
         top = np.zeros(len(pool), dtype=bool)
         top[np.argsort(-score, kind="stable")[:k]] = True
         p = np.where(t - sellers.reg[pool] < NEW_SELLER_DAYS, 2 * AUDIT_SHARE, AUDIT_SHARE)
-        audit = (rng.random(len(pool)) < p) & ~top
+        # the audit draws whatever the score; an audited seller is reviewed by the audit
+        # (so its stored probability is the one it was drawn with), not by the champion
+        audit = rng.random(len(pool)) < p
+        top = top & ~audit
         delay = 5.0 + 10.0 * rng.random(len(pool))
         mistake = ~bad_now & (rng.random(len(pool)) < FALSE_CONFIRM)
         appeal = mistake & (rng.random(len(pool)) < APPEAL_REVERSED)

@@ -16,12 +16,13 @@ The public surface is exactly :data:`__all__`:
   :class:`PairedComparison` (paired entity bootstrap of the differences, per-slice flag
   rate and FPR via :func:`slice_comparison`, :func:`slice_rates`, :func:`wilson_interval`).
 * Labels the current policy did not choose: :func:`audit_sample` (the random-audit
-  reviews after each cutoff, with inverse-probability weights) and :func:`audit_report`
-  (precision, recall, flag rate and prevalence on it, next to the biased all-labels ones).
+  reviews after each cutoff, with inverse-probability weights), :func:`audit_report`
+  (precision, recall, flag rate and prevalence on it, next to the biased all-labels ones)
+  and :func:`audit_paired` (the same for a champion and a challenger, for the gate).
 """
 
 from riskscore.modeling._ablation import families_to_leave_out, family_ablation, pool_ablation
-from riskscore.modeling._audit import audit_report, audit_sample
+from riskscore.modeling._audit import audit_paired, audit_report, audit_sample
 from riskscore.modeling._bands import (
     BANDS,
     Bands,
@@ -51,7 +52,12 @@ from riskscore.modeling._paired import (
     paired_prequential,
 )
 from riskscore.modeling._recipe import marketplace_config, marketplace_training_set
-from riskscore.modeling._slices import slice_comparison, slice_rates, wilson_interval
+from riskscore.modeling._slices import (
+    PROTECTED_SLICES,
+    slice_comparison,
+    slice_rates,
+    wilson_interval,
+)
 from riskscore.modeling._split import (
     SIDES,
     Split,
@@ -73,6 +79,7 @@ __all__ = [
     "BANDS",
     "DEFAULT_PARAMS",
     "FORMAT_VERSION",
+    "PROTECTED_SLICES",
     "SEARCH_SPACE",
     "SIDES",
     "Bands",
@@ -86,6 +93,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingWarning",
+    "audit_paired",
     "audit_report",
     "audit_sample",
     "bands_from_capacity",

@@ -279,6 +279,11 @@ def audit_paired(
     """
     columns = ["model", "metric", "audit", "audit_lo", "audit_hi", "all_labels", "n_audited"]
     empty = pd.DataFrame(columns=columns)
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(
+            "The 'frame' parameter of audit_paired must be a pandas DataFrame (a paired "
+            f"frame from riskscore.modeling.paired_frame). Got {type(frame).__name__} instead."
+        )
     if sample is None:
         return empty, (
             f"{NO_AUDIT}: every figure is measured on labels selected by the current policy"
