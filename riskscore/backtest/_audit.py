@@ -114,7 +114,7 @@ def audit_table(
     ...     label_delay="0D")[1][:15]
     'no audit sample'
     """
-    from riskscore.modeling import audit_report, audit_sample
+    from riskscore.modeling._audit import audit_by_flag, audit_sample
 
     empty = pd.DataFrame(columns=list(AUDIT_COLUMNS))
     if entity != "seller":
@@ -146,15 +146,10 @@ def audit_table(
             f"windows was among the backtest's rows ({len(sample)} audit review(s) in "
             "those windows)"
         )
-    parts = []
-    for policy, alert in alerts.items():
-        flagged = keys.assign(flag=np.asarray(alert, dtype=bool), label=rows["label"])
-        report = audit_report(flagged, sample, n_bootstrap=n_bootstrap, level=level, seed=seed)
-        hits = flagged.merge(scored[["entity_id", "cutoff"]], on=["entity_id", "cutoff"])
-        parts.append(
-            report.reset_index().assign(policy=policy, audited_alerts=int(hits["flag"].sum()))
-        )
-    table = pd.concat(parts, ignore_index=True)[list(AUDIT_COLUMNS)]
+    table = audit_by_flag(
+        keys, rows["label"].to_numpy(), alerts, sample, name="policy",
+        n_bootstrap=n_bootstrap, level=level, seed=seed,
+    )[list(AUDIT_COLUMNS)]  # fmt: skip
     note = (
         f"random-audit sample: {len(scored)} audited seller-cutoff(s), inverse-probability "
         f"weighted, {level:.0%} bootstrap intervals over audited sellers; the all-labels "

@@ -27,7 +27,7 @@ import pandas as pd
 from riskscore._validation import check_int, check_real
 from riskscore.exceptions import ParameterError, TrainingError
 
-__all__ = ["NO_AUDIT", "audit_paired", "audit_report", "audit_sample"]
+__all__ = ["NO_AUDIT", "audit_by_flag", "audit_paired", "audit_report", "audit_sample"]
 
 #: The rates :func:`audit_report` estimates, in its row order.
 AUDIT_METRICS = ("precision", "recall", "flag_rate", "prevalence")
@@ -306,20 +306,73 @@ def audit_paired(
             f"{NO_AUDIT}: no audited seller is among the compared rows "
             f"({len(sample)} audit review(s) in the sample)"
         )
-    parts = []
-    for model in ("challenger", "champion"):
-        flagged = keys.assign(
-            flag=frame[f"flag_{model}"].to_numpy(dtype=bool),
-            label=frame[label_col].to_numpy(),
-        )
-        report = audit_report(flagged, sample, n_bootstrap=n_bootstrap, level=level, seed=seed)
-        parts.append(report.reset_index().assign(model=model))
+    flags = {m: frame[f"flag_{m}"].to_numpy(dtype=bool) for m in ("challenger", "champion")}
+    table = audit_by_flag(
+        keys, frame[label_col].to_numpy(), flags, sample, name="model",
+        n_bootstrap=n_bootstrap, level=level, seed=seed,
+    )  # fmt: skip
     note = (
         f"random-audit sample: {len(audited)} audited seller-cutoff(s) among the compared "
         f"rows, inverse-probability weighted, {level:.0%} bootstrap intervals; all-labels "
         "figures are selected by the current policy"
     )
-    return pd.concat(parts, ignore_index=True)[columns], note
+    return table[columns], note
+
+
+def audit_by_flag(
+    keys: pd.DataFrame,
+    labels: Any,
+    flags: Mapping[str, Any],
+    sample: pd.DataFrame,
+    *,
+    name: str,
+    n_bootstrap: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`audit_report` for each of several flag columns on the same rows.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        ``entity_id, cutoff`` of the scored rows.
+    labels : array-like of int
+        The all-labels label of each row.
+    flags : mapping of str to array-like of bool
+        Each model's or policy's flags, aligned with ``keys``.
+    sample : DataFrame
+        :func:`audit_sample` output.
+    name : str
+        The column that holds each flag's name (``"model"``, ``"policy"``).
+    n_bootstrap, level, seed
+        As in :func:`audit_report`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`audit_report`'s columns plus ``metric``, ``name`` and ``audited_alerts``
+        (audited rows flagged), one row per flag and metric.
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"entity_id": ["S1", "S2"], "cutoff": pd.Timestamp("2024-02-01")})
+    >>> sample = keys.assign(label=[1, 0], weight=2.0)
+    >>> t = audit_by_flag(keys, [1, 0], {"a": [True, False], "b": [True, True]}, sample,
+    ...     name="policy", n_bootstrap=0)
+    >>> t.set_index(["policy", "metric"]).loc[("b", "precision"), "audit"]
+    np.float64(0.5)
+    """
+    audited = sample[["entity_id", "cutoff"]].assign(cutoff=pd.to_datetime(sample["cutoff"]))
+    parts = []
+    for flag_name, flag in flags.items():
+        flagged = keys.assign(flag=np.asarray(flag, dtype=bool), label=np.asarray(labels))
+        report = audit_report(flagged, sample, n_bootstrap=n_bootstrap, level=level, seed=seed)
+        hits = flagged.merge(audited, on=["entity_id", "cutoff"])
+        part = report.reset_index()
+        part[name] = flag_name
+        part["audited_alerts"] = int(hits["flag"].sum())
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _rates(f: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
