@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser demo test lint format lock bench clean sample-model
+.PHONY: install browser demo test quick lint format lock bench clean sample-model
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ sample-model: install
 ## The whole test suite (unit, doctests, Spark local mode, real MLflow server).
 test: install browser
 	$(BIN)/python -m pytest
+
+## The quick loop while you work: no notebooks, Spark, real servers or cases over ~10 s,
+## on both cores (pytest-xdist).
+quick: install
+	$(BIN)/python -m pytest -m "not slow and not spark" -n 2 -q
 
 lint: install
 	$(BIN)/ruff check riskscore tests bench
