@@ -81,6 +81,25 @@ def print_promotion(decision: Any) -> None:
         typer.echo(decision.comparison[cols].round(4).to_string())
 
 
+def _audit_sample(
+    folder: Path, rows: Any, target: str, horizon: str, label_delay: str
+) -> Any:
+    """Return the random-audit sample of the cutoffs of ``rows`` (the ``--table``)."""
+    from riskscore.exceptions import ParameterError
+    from riskscore.io import load_tables
+    from riskscore.modeling import audit_sample
+
+    if rows is None or "cutoff" not in rows.columns:
+        raise ParameterError(
+            "--audit-data needs --table with a 'cutoff' column: the audit sample is taken "
+            "in the label windows of the compared rows' cutoffs. Pass the labelled table "
+            "the gate compares (build_training_set output) with --table."
+        )
+    tables = load_tables(folder)
+    cutoffs = sorted(rows["cutoff"].unique())
+    return audit_sample(tables, target, cutoffs, horizon=horizon, label_delay=label_delay)
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
@@ -108,6 +127,24 @@ def register(app: typer.Typer) -> None:
                 "an insufficient-evidence verdict."
             ),
         ] = None,
+        audit_data: Annotated[
+            Path | None,
+            typer.Option(
+                "--audit-data",
+                metavar="DIR",
+                help="With --table: marketplace tables whose labels hold random-audit reviews; "
+                "the gate then reports both models on the audit sample of the table's cutoffs "
+                "(informational, next to the all-labels figures).",
+            ),
+        ] = None,
+        horizon: Annotated[
+            str,
+            typer.Option(help="With --audit-data: the label window the table was built with."),
+        ] = "60D",
+        label_delay: Annotated[
+            str,
+            typer.Option(help="With --audit-data: the label delay the table was built with."),
+        ] = "0D",
         prequential: Annotated[
             int,
             typer.Option(
@@ -183,6 +220,9 @@ def register(app: typer.Typer) -> None:
             from riskscore.cli._train import read_table
 
             rows = read_table(table)
+        audit = None
+        if audit_data is not None:
+            audit = _audit_sample(audit_data, rows, target, horizon, label_delay)
         deprecated: dict[str, Any] = {
             k: v
             for k, v in (
@@ -213,5 +253,6 @@ def register(app: typer.Typer) -> None:
             n_bootstrap=bootstrap,
             table=rows,
             prequential=prequential,
+            audit=audit,
         )
         report_promotion(decision)
