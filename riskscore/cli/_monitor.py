@@ -5,7 +5,9 @@
   findings (plain sentences), writes ``report.json`` and ``report.html`` into ``--out``
   (default: the folder of ``--scores``) and exits 3 when an "act" threshold is crossed, so
   a scheduler (cron, Airflow, a Spark job) can alert. ``--reference`` takes the JSON file
-  or the folder holding it (``monitor_reference.json``).
+  or the folder holding it (``monitor_reference.json``). ``--data DIR --as-of T`` adds the
+  sellers' slices (:func:`riskscore.features.add_segments`), so the flag rate of each
+  slice is compared with training (``riskscore score`` output carries no slice columns).
 
 Exit codes: 0 ok or watch, 3 act, 2 bad input, 1 internal error.
 """
@@ -13,13 +15,15 @@ Exit codes: 0 ok or watch, 3 act, 2 bad input, 1 internal error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from riskscore.cli._args import PlainHelp, cli_output
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from riskscore.monitor import Reference
 
 __all__ = ["register"]
@@ -57,6 +61,18 @@ def register(app: typer.Typer) -> None:
         window: Annotated[
             str, typer.Option(help="Reference window for the features: test or train.")
         ] = "test",
+        data: Annotated[
+            Path | None,
+            typer.Option(
+                metavar="DIR",
+                help="Marketplace tables: with --as-of, the sellers' slices (tenure, "
+                "region, category, size) so the report compares flag rates per slice.",
+            ),
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            typer.Option("--as-of", help="With --data: the moment the run was scored at."),
+        ] = None,
         quiet: Annotated[bool, typer.Option(help="Print the status line only.")] = False,
     ) -> None:
         """Compare a scoring run with the reference; exit 3 when an "act" threshold is crossed."""
@@ -82,13 +98,41 @@ def register(app: typer.Typer) -> None:
         th = Thresholds(watch_psi=watch_psi, act_psi=act_psi)
         score_frame = read_table(scores, error=MonitorError) if scores else None
         feature_frame = read_table(features, error=MonitorError) if features else None
-        report = compare(ref, feature_frame, score_frame, thresholds=th, window=window)
+        segments = None
+        if data is not None or as_of is not None:
+            segments = _segments(data, as_of, score_frame)
+        report = compare(
+            ref, feature_frame, score_frame, thresholds=th, window=window, segments=segments
+        )
         lines = report.text().splitlines()
         typer.echo("\n".join(lines[:1] if quiet else lines))
         paths = report.write(folder)
         typer.echo(f"wrote {paths['json']} and {paths['html']}")
         if report.exit_code:
             raise typer.Exit(report.exit_code)  # cli.main returns it: the shell sees 3
+
+
+def _segments(data: Path | None, as_of: str | None, scores: Any) -> pd.DataFrame:
+    """Return the slice columns of the run's sellers at ``as_of``, aligned with ``scores``."""
+    import pandas as pd
+
+    from riskscore.features import SEGMENT_COLUMNS, add_segments
+    from riskscore.io import load_tables
+    from riskscore.monitor import MonitorError
+    from riskscore.monitor._proxy import scores_id_col
+
+    if data is None or as_of is None or scores is None:
+        raise MonitorError(
+            "slices need --data DIR, --as-of T and --scores together (the sellers of the "
+            "scored run, their tables and the moment they were scored at)"
+        )
+    key = scores_id_col(scores, "riskscore monitor --scores")
+    try:
+        moment = pd.Timestamp(as_of)
+    except ValueError as err:
+        raise MonitorError(f"--as-of: {as_of!r} is not a date or time ({err})") from None
+    rows = pd.DataFrame({"entity_id": scores[key].astype(str).to_numpy(), "cutoff": moment})
+    return add_segments(rows, load_tables(data), "seller")[list(SEGMENT_COLUMNS)]
 
 
 def _model_reference(uri: str, tracking_uri: str | None) -> Reference:
