@@ -3,8 +3,10 @@
 - ``spark_families``: each family built alone (``families=[name]``; ``network`` also
   builds the ``pricing`` and ``complaints`` features it reads, on both backends) on the
   same marketplace, Spark reading the Parquet files itself, the result collected to the
-  driver through Arrow. Seconds on each backend, the ratio Spark / pandas per family,
-  Spark jobs per family, and the largest difference from pandas.
+  driver through Arrow. Seconds on each backend, the ratio Spark / pandas per family
+  in wall time and in CPU time (Spark: the driver plus its JVM; less sensitive to a
+  shared machine's load than wall time), Spark jobs per family, and the largest
+  difference from pandas.
 - ``spark_scaling``: every family at three sizes, each twice the one before; seconds on
   both backends and the growth factor per doubling (1.0: constant, 2.0: linear,
   4.0: quadratic). The skewed case (one device shared by 10,000 sellers) is
@@ -49,23 +51,39 @@ def _session() -> Any:
     )
 
 
+def _jvm_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's child processes (the Spark JVM)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def _pandas_tables(folder: Path) -> dict[str, Any]:
     import pandas as pd
 
     return {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
 
 
-def _timed_pandas(tables: dict[str, Any], families: list[str] | None) -> tuple[Any, float]:
+def _timed_pandas(tables: dict[str, Any], families: list[str] | None) -> tuple[Any, float, float]:
     from riskscore.features import build_features
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         got = build_features(tables, "seller", as_of=AS_OF, families=families)
-        return got, time.perf_counter() - t0
+        return got, time.perf_counter() - t0, time.process_time() - c0
 
 
-def _timed_spark(session: Any, folder: Path, families: list[str] | None) -> tuple[Any, float, int]:
+def _timed_spark(
+    session: Any, folder: Path, families: list[str] | None
+) -> tuple[Any, float, int, float]:
     from riskscore.features import build_features
     from riskscore.features._backend import to_pandas
 
@@ -74,11 +92,12 @@ def _timed_spark(session: Any, folder: Path, families: list[str] | None) -> tupl
     jobs_before = len(tracker.getJobIdsForGroup(None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
+        t0, c0, j0 = time.perf_counter(), time.process_time(), _jvm_cpu_seconds()
         got = to_pandas(build_features(frames, "seller", as_of=AS_OF, families=families))
         seconds = time.perf_counter() - t0
+        cpu = time.process_time() - c0 + _jvm_cpu_seconds() - j0
     jobs = len(tracker.getJobIdsForGroup(None)) - jobs_before
-    return got.set_index("seller_id").sort_index(), seconds, jobs
+    return got.set_index("seller_id").sort_index(), seconds, jobs, cpu
 
 
 def _max_rel_diff(got: Any, ref: Any) -> float:
@@ -102,14 +121,16 @@ def spark_families() -> Result:
     result: Result = {"sellers": n_sellers, "orders": len(tables["orders"])}
     worst = 0.0
     try:
-        _timed_spark(session, folder, ["text"])  # warm the JVM (class loading, codegen)
+        _timed_pandas(tables, None)  # warm both (imports, class loading, codegen)
+        _timed_spark(session, folder, None)
         for family in FAMILIES:
-            expected, pandas_s = _timed_pandas(tables, [family])
-            got, spark_s, jobs = _timed_spark(session, folder, [family])
+            expected, pandas_s, pandas_cpu = _timed_pandas(tables, [family])
+            got, spark_s, jobs, spark_cpu = _timed_spark(session, folder, [family])
             worst = max(worst, _max_rel_diff(got, expected))
             result[f"{family}_pandas_s"] = round(pandas_s, 2)
             result[f"{family}_spark_s"] = round(spark_s, 2)
             result[f"{family}_ratio_spark_over_pandas"] = round(spark_s / pandas_s, 2)
+            result[f"{family}_cpu_ratio_spark_over_pandas"] = round(spark_cpu / pandas_cpu, 2)
             result[f"{family}_spark_jobs"] = jobs
     finally:
         session.stop()
@@ -127,19 +148,25 @@ def spark_scaling() -> Result:
     session = _session()
     spark_times: list[float] = []
     pandas_times: list[float] = []
+    spark_cpus: list[float] = []
     worst = 0.0
     try:
-        _timed_spark(session, _folder(sizes[0]), ["text"])  # warm the JVM
+        # warm both (imports, class loading, codegen) on the smallest size
+        _timed_pandas(_pandas_tables(_folder(sizes[0])), None)
+        _timed_spark(session, _folder(sizes[0]), None)
         for n in sizes:
             folder = _folder(n)
-            expected, pandas_s = _timed_pandas(_pandas_tables(folder), None)
-            got, spark_s, jobs = _timed_spark(session, folder, None)
+            expected, pandas_s, pandas_cpu = _timed_pandas(_pandas_tables(folder), None)
+            got, spark_s, jobs, spark_cpu = _timed_spark(session, folder, None)
             worst = max(worst, _max_rel_diff(got, expected))
             spark_times.append(spark_s)
             pandas_times.append(pandas_s)
+            spark_cpus.append(spark_cpu)
             result[f"sellers_{n}_pandas_s"] = round(pandas_s, 2)
             result[f"sellers_{n}_spark_s"] = round(spark_s, 2)
             result[f"sellers_{n}_ratio_spark_over_pandas"] = round(spark_s / pandas_s, 2)
+            result[f"sellers_{n}_spark_cpu_s"] = round(spark_cpu, 2)
+            result[f"sellers_{n}_cpu_ratio_spark_over_pandas"] = round(spark_cpu / pandas_cpu, 2)
             result[f"sellers_{n}_spark_jobs"] = jobs
     finally:
         session.stop()
@@ -147,6 +174,7 @@ def spark_scaling() -> Result:
         step = f"{sizes[i - 1]}_to_{sizes[i]}"
         result[f"spark_growth_{step}"] = round(spark_times[i] / spark_times[i - 1], 2)
         result[f"pandas_growth_{step}"] = round(pandas_times[i] / pandas_times[i - 1], 2)
+        result[f"spark_cpu_growth_{step}"] = round(spark_cpus[i] / spark_cpus[i - 1], 2)
     result["max_rel_diff_vs_pandas"] = worst
     result["peak_rss_mb_driver"] = round(peak_rss_mb())
     result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
