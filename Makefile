@@ -36,10 +36,10 @@ sample-model: install
 test: install browser
 	$(BIN)/python -m pytest
 
-## The quick loop while you work: no notebooks, Spark, real servers or cases over ~10 s,
-## on both cores (pytest-xdist).
+## The quick loop while you work: no notebooks, Spark, real servers or cases over ~10 s.
+## (pytest-xdist is in the lock, but `-n 2` was slower here: see README, Development.)
 quick: install
-	$(BIN)/python -m pytest -m "not slow and not spark" -n 2 -q
+	$(BIN)/python -m pytest -m "not slow and not spark" -q
 
 lint: install
 	$(BIN)/ruff check riskscore tests bench
