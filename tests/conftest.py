@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-
 _MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _MLFLOW_ENV_AT_START = {name: os.environ.get(name) for name in _MLFLOW_ENV}
 

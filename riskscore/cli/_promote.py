@@ -81,9 +81,7 @@ def print_promotion(decision: Any) -> None:
         typer.echo(decision.comparison[cols].round(4).to_string())
 
 
-def _audit_sample(
-    folder: Path, rows: Any, target: str, horizon: str, label_delay: str
-) -> Any:
+def _audit_sample(folder: Path, rows: Any, target: str, horizon: str, label_delay: str) -> Any:
     """Return the random-audit sample of the cutoffs of ``rows`` (the ``--table``)."""
     from riskscore.exceptions import ParameterError
     from riskscore.io import load_tables
