@@ -7,14 +7,6 @@ from riskscore.exceptions import TrainingError
 from riskscore.modeling import DEFAULT_PARAMS, fit_lgbm, lgbm_params, random_search
 
 
-@pytest.fixture(scope="module")
-def data() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(1200, 4))
-    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=1200) > 2.0).astype(float)
-    return X, y
-
-
 def test_defaults_are_deterministic_and_shallow() -> None:
     p = lgbm_params(11)
     assert p["deterministic"] is True and p["force_row_wise"] is True
@@ -39,8 +31,8 @@ def test_class_weight() -> None:
     assert lgbm_params(0, overrides={"max_depth": 3})["max_depth"] == 3
 
 
-def test_early_stopping_trims_trees(data: tuple[np.ndarray, np.ndarray]) -> None:
-    X, y = data
+def test_early_stopping_trims_trees(lgbm_data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = lgbm_data
     b = fit_lgbm(
         X[:800],
         y[:800],
@@ -55,8 +47,8 @@ def test_early_stopping_trims_trees(data: tuple[np.ndarray, np.ndarray]) -> None
     assert b.feature_name() == list("abcd")
 
 
-def test_same_seed_same_bytes(data: tuple[np.ndarray, np.ndarray]) -> None:
-    X, y = data
+def test_same_seed_same_bytes(lgbm_data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = lgbm_data
 
     def fit(seed: int) -> str:
         b = fit_lgbm(
@@ -74,8 +66,8 @@ def test_same_seed_same_bytes(data: tuple[np.ndarray, np.ndarray]) -> None:
     assert fit(1) != fit(2)
 
 
-def test_categorical_features(data: tuple[np.ndarray, np.ndarray]) -> None:
-    X, y = data
+def test_categorical_features(lgbm_data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = lgbm_data
     X = X.copy()
     X[:, 3] = np.random.default_rng(1).integers(0, 5, size=len(X))
     b = fit_lgbm(
@@ -94,8 +86,10 @@ def test_categorical_features(data: tuple[np.ndarray, np.ndarray]) -> None:
     )
 
 
-def test_search_is_bounded_and_keeps_defaults_first(data: tuple[np.ndarray, np.ndarray]) -> None:
-    X, y = data
+def test_search_is_bounded_and_keeps_defaults_first(
+    lgbm_data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    X, y = lgbm_data
     kw = dict(base_params=lgbm_params(0), feature_names=list("abcd"), num_boost_round=40)
     r = random_search(X[:800], y[:800], X[800:], y[800:], n_iter=4, seed=3, **kw)
     assert r.trials["trial"].tolist() == [0, 1, 2, 3]

@@ -23,15 +23,6 @@ def no_throttle_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_progress, "_PLAIN_INTERVAL", 1e9)
 
 
-@pytest.fixture(scope="module")
-def data() -> tuple[np.ndarray, np.ndarray]:
-    """1,200 rows, 4 features, about 10% positives."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(1200, 4))
-    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=1200) > 2.0).astype(float)
-    return X, y
-
-
 def _early(X: np.ndarray, y: np.ndarray, rounds: int = 400) -> str:
     booster = fit_lgbm(
         X[:800],
@@ -58,16 +49,18 @@ def _fixed(X: np.ndarray, y: np.ndarray, rounds: int = 40) -> str:
 
 
 @pytest.mark.parametrize("mode", ["plain", "rich"])
-def test_reporting_rounds_leaves_the_model_bytes_unchanged(data, monkeypatch, mode) -> None:
-    X, y = data
+def test_reporting_rounds_leaves_the_model_bytes_unchanged(lgbm_data, monkeypatch, mode) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "off")
     quiet = (_early(X, y), _fixed(X, y))
     monkeypatch.setitem(_progress._state, "mode", mode)
     assert (_early(X, y), _fixed(X, y)) == quiet
 
 
-def test_early_stopping_says_where_it_stopped_and_the_best_round(data, monkeypatch, capsys) -> None:
-    X, y = data
+def test_early_stopping_says_where_it_stopped_and_the_best_round(
+    lgbm_data, monkeypatch, capsys
+) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "plain")
     text = _early(X, y)
     lines = capsys.readouterr().err.splitlines()
@@ -80,8 +73,8 @@ def test_early_stopping_says_where_it_stopped_and_the_best_round(data, monkeypat
     assert lines == stop  # no per-round line, and no "complete" line for a count stopped short
 
 
-def test_a_fixed_count_ends_with_one_complete_line(data, monkeypatch, capsys) -> None:
-    X, y = data
+def test_a_fixed_count_ends_with_one_complete_line(lgbm_data, monkeypatch, capsys) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "plain")
     _fixed(X, y, rounds=40)
     lines = capsys.readouterr().err.splitlines()
@@ -89,8 +82,8 @@ def test_a_fixed_count_ends_with_one_complete_line(data, monkeypatch, capsys) ->
     assert re.fullmatch(r"boosting: 40/40 rounds \(100%\) [\d.]+ s, [\d,]+ rounds/s", lines[0])
 
 
-def test_slow_fits_print_a_count_every_few_seconds_only(data, monkeypatch, capsys) -> None:
-    X, y = data
+def test_slow_fits_print_a_count_every_few_seconds_only(lgbm_data, monkeypatch, capsys) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "plain")
     monkeypatch.setattr(_progress, "_PLAIN_INTERVAL", 0.0)  # every round is "a while later"
     _fixed(X, y, rounds=5)
@@ -99,8 +92,10 @@ def test_slow_fits_print_a_count_every_few_seconds_only(data, monkeypatch, capsy
     assert counts == [1, 2, 3, 4, 5]  # the throttle decides; the callback counts every round
 
 
-def test_rich_mode_names_the_round_reached_when_stopped_early(data, monkeypatch, capsys) -> None:
-    X, y = data
+def test_rich_mode_names_the_round_reached_when_stopped_early(
+    lgbm_data, monkeypatch, capsys
+) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "rich")
     text = _early(X, y)
     err = capsys.readouterr().err
@@ -110,16 +105,16 @@ def test_rich_mode_names_the_round_reached_when_stopped_early(data, monkeypatch,
     assert "stopped early at round" in err
 
 
-def test_progress_off_prints_nothing(data, monkeypatch, capsys) -> None:
-    X, y = data
+def test_progress_off_prints_nothing(lgbm_data, monkeypatch, capsys) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "off")
     _early(X, y)
     _fixed(X, y)
     assert capsys.readouterr().err == ""
 
 
-def test_random_search_reports_each_setting(data, monkeypatch, capsys) -> None:
-    X, y = data
+def test_random_search_reports_each_setting(lgbm_data, monkeypatch, capsys) -> None:
+    X, y = lgbm_data
     monkeypatch.setitem(_progress._state, "mode", "plain")
     found = random_search(
         X[:800],
