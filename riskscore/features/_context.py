@@ -44,7 +44,7 @@ import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS, HIGH_RISK_CATEGORIES
 from riskscore.exceptions import FeatureError
-from riskscore.features._backend import checkpoint
+from riskscore.features._backend import checkpoint, lazy_like
 from riskscore.features._catalog import Entity, Family, FeatureSpec, families
 from riskscore.schema import CONTRACT
 
@@ -503,8 +503,6 @@ def _materialise(value: Any) -> Any:
         return value.collect().lazy()
     if nwd.is_pyspark_dataframe(native):
         return checkpoint(value)  # stays on the executors: no round trip through the driver
-    from riskscore.features._backend import lazy_like
-
     return lazy_like(value.collect().to_pandas(), value)
 
 
