@@ -18,6 +18,15 @@ warning is left as it is.
 Spark's console progress bar (``[Stage 3:==>  (1 + 1) / 2]``) is off
 (``spark.ui.showConsoleProgress``): riskscore reports its own steps
 (:mod:`riskscore._progress`); pass ``conf={"spark.ui.showConsoleProgress": "true"}`` for it.
+
+Spark's log. With ``log_level`` set, a session this function starts runs its driver JVM
+with riskscore's log4j2 profile (``riskscore/_data/spark-log4j2.properties``) at that
+level from the first line, instead of Spark's default profile at WARN: the start-up lines
+("Using Spark's default log4j profile", the loopback-hostname and native-hadoop WARNs,
+"Setting default log level") are gone. riskscore's commands and internal sessions ask for
+``"ERROR"``. The JVM's own "WARNING: Using incubator modules: jdk.incubator.vector"
+(Spark 4 on Java 17+) is printed before any logging starts and stays. A session that is
+already running only gets ``setLogLevel``.
 """
 
 from __future__ import annotations
@@ -26,12 +35,25 @@ import os
 import sys
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["PANDAS3_WARNING", "local_defaults", "local_spark_session", "quiet_pandas3_warning"]
+from riskscore.exceptions import ParameterError
+
+__all__ = [
+    "LOG4J2_PROFILE",
+    "PANDAS3_WARNING",
+    "driver_log_options",
+    "local_defaults",
+    "local_spark_session",
+    "quiet_pandas3_warning",
+]
 
 #: The start of the FutureWarning PySpark 4 raises on every pandas conversion under pandas 3.
 PANDAS3_WARNING = "PySpark does not yet fully support pandas"
+#: riskscore's log4j2 profile for the driver JVM (root level from a system property).
+LOG4J2_PROFILE = Path(__file__).resolve().parent / "_data" / "spark-log4j2.properties"
+_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 
 def quiet_pandas3_warning() -> str:
@@ -77,6 +99,42 @@ def local_defaults(cores: int | str = "*") -> dict[str, str]:
     return {"spark.sql.shuffle.partitions": str(4 * max(1, n))}
 
 
+def driver_log_options(log_level: str, existing: str | None = None) -> str:
+    """Return ``spark.driver.extraJavaOptions`` that start the driver's log at ``log_level``.
+
+    Parameters
+    ----------
+    log_level : str
+        A log4j level (``"ERROR"``, ``"WARN"``, ``"INFO"``, ...), any case.
+    existing : str, optional
+        Options already set (kept after riskscore's, so a ``-Dlog4j2...`` of yours wins).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        When ``log_level`` is not a log4j level.
+
+    Examples
+    --------
+    >>> driver_log_options("error").split()[1]
+    '-Driskscore.spark.log.level=ERROR'
+    >>> driver_log_options("WARN", "-Xss4m").endswith(" -Xss4m")
+    True
+    """
+    level = str(log_level).upper()
+    if level not in _LEVELS:
+        raise ParameterError(
+            f"The 'log_level' parameter of local_spark_session must be one of "
+            f"{', '.join(_LEVELS)}. Got {log_level!r} instead."
+        )
+    ours = f"-Dlog4j2.configurationFile={LOG4J2_PROFILE.as_uri()} -Driskscore.spark.log.level={level}"
+    return f"{ours} {existing}" if existing else ours
+
+
 def local_spark_session(
     app: str = "riskscore",
     *,
@@ -97,7 +155,8 @@ def local_spark_session(
         Extra Spark settings, e.g. ``{"spark.sql.shuffle.partitions": "16"}``; they win
         over :func:`local_defaults`.
     log_level : str, optional
-        ``"ERROR"``, ``"WARN"``, ...; default: leave Spark's.
+        ``"ERROR"``, ``"WARN"``, ...; default: leave Spark's. A new session logs at this
+        level from its first line (see the module docstring); a running one from now on.
     reuse_active : bool, default True
         Return the session already active in this thread unchanged (the caller's own
         settings win). With False, ``getOrCreate`` applies ``conf`` and UTC to it.
@@ -129,7 +188,11 @@ def local_spark_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.executorEnv.PYTHONWARNINGS", worker_warnings)
     )
-    for key, value in {**local_defaults(cores), **(conf or {})}.items():
+    settings = {**local_defaults(cores), **(conf or {})}
+    if log_level is not None:
+        key = "spark.driver.extraJavaOptions"
+        settings[key] = driver_log_options(log_level, settings.get(key))
+    for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     if log_level is not None:

@@ -10,8 +10,9 @@ cycles through package ``__init__`` files.
 
 The order, lowest first:
 
-0. ``exceptions``, ``_config``, ``_spark`` (the local Spark session) — no riskscore imports.
-1. ``_validation`` — argument checks raising the exceptions.
+0. ``exceptions``, ``_config`` — no riskscore imports.
+1. ``_validation`` — argument checks raising the exceptions; ``_deprecation``,
+   ``_progress``; ``_spark`` (the local Spark session, which checks its log level).
 2. ``metrics``, ``summary`` and the eager part of the root ``riskscore/__init__.py`` (the
    exceptions, ``__version__``).
 3. ``schema`` — the data contract.
@@ -48,8 +49,8 @@ ROOT = Path(riskscore.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"exceptions", "_config", "_spark"},
-        {"_validation", "_deprecation", "_progress"},
+        {"exceptions", "_config"},
+        {"_validation", "_deprecation", "_progress", "_spark"},
         {"", "metrics", "summary"},
         {"schema"},
         {"io", "datasets"},

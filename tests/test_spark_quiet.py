@@ -1,4 +1,5 @@
-"""Spark under pandas 3 prints no page of "PySpark does not yet fully support pandas" lines.
+"""Spark under pandas 3 prints no page of "PySpark does not yet fully support pandas" lines,
+and none of Spark's start-up log.
 
 PySpark 4.3 raises that FutureWarning on every pandas conversion, in the driver and in
 each Python worker. :func:`riskscore._spark.local_spark_session` ignores that one warning
@@ -16,8 +17,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 #: The script: a pandas UDF whose worker checks the pandas version (PySpark warns there),
 #: first in riskscore's session, then in a session whose workers show every FutureWarning
@@ -69,6 +68,8 @@ def _line_of(name: str) -> int:
     return start + 2 + 1  # two lines below the def, counted from 1
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_spark_driver_and_workers_do_not_print_the_pandas3_warning(tmp_path: Path) -> None:
     script = tmp_path / "spark_quiet.py"
     script.write_text(SCRIPT, encoding="utf-8")
@@ -93,3 +94,27 @@ def test_spark_driver_and_workers_do_not_print_the_pandas3_warning(tmp_path: Pat
     # riskscore's session: nothing from the driver (pyspark's files) nor from its workers
     assert all(line == _line_of("loud_phase") for line in where), warned
     assert len(where) == len(warned), warned
+    # Spark's own start-up log (default profile, hostname and native-hadoop WARNs, the
+    # "Setting default log level" notice) is gone: riskscore's profile logs at ERROR
+    log = [
+        line
+        for line in done.stderr.splitlines()
+        if re.search(r" (WARN|INFO) |log4j profile|Setting default log level", line)
+    ]
+    assert log == [], log
+
+
+def test_driver_log_options_name_the_profile_and_check_the_level() -> None:
+    from riskscore._spark import LOG4J2_PROFILE, driver_log_options
+    from riskscore.exceptions import ParameterError
+
+    options = driver_log_options("error", "-Dlog4j2.debug=false")
+    assert options.split() == [
+        f"-Dlog4j2.configurationFile={LOG4J2_PROFILE.as_uri()}",
+        "-Driskscore.spark.log.level=ERROR",
+        "-Dlog4j2.debug=false",
+    ]
+    assert LOG4J2_PROFILE.is_file()
+    assert "${sys:riskscore.spark.log.level" in LOG4J2_PROFILE.read_text(encoding="utf-8")
+    with pytest.raises(ParameterError, match="'log_level'.*Got 'LOUD'"):
+        driver_log_options("LOUD")

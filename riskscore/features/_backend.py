@@ -162,7 +162,7 @@ def _spark_session() -> Any:
     """Return the active Spark session, else a new local one (riskscore._spark)."""
     from riskscore._spark import local_spark_session
 
-    return local_spark_session("riskscore-features")
+    return local_spark_session("riskscore-features", log_level="ERROR")
 
 
 def to_pandas(native: Any) -> pd.DataFrame:

@@ -303,4 +303,4 @@ def _session() -> Any:
     """Return the default Spark session set to UTC, else a new local one."""
     from riskscore._spark import local_spark_session
 
-    return local_spark_session("riskscore-score", reuse_active=False)
+    return local_spark_session("riskscore-score", reuse_active=False, log_level="ERROR")
