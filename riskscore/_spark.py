@@ -131,7 +131,8 @@ def driver_log_options(log_level: str, existing: str | None = None) -> str:
             f"The 'log_level' parameter of local_spark_session must be one of "
             f"{', '.join(_LEVELS)}. Got {log_level!r} instead."
         )
-    ours = f"-Dlog4j2.configurationFile={LOG4J2_PROFILE.as_uri()} -Driskscore.spark.log.level={level}"
+    profile = f"-Dlog4j2.configurationFile={LOG4J2_PROFILE.as_uri()}"
+    ours = f"{profile} -Driskscore.spark.log.level={level}"
     return f"{ours} {existing}" if existing else ours
 
 

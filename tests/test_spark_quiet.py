@@ -116,5 +116,5 @@ def test_driver_log_options_name_the_profile_and_check_the_level() -> None:
     ]
     assert LOG4J2_PROFILE.is_file()
     assert "${sys:riskscore.spark.log.level" in LOG4J2_PROFILE.read_text(encoding="utf-8")
-    with pytest.raises(ParameterError, match="'log_level'.*Got 'LOUD'"):
+    with pytest.raises(ParameterError, match=r"'log_level'.*Got 'LOUD'"):
         driver_log_options("LOUD")
