@@ -602,6 +602,13 @@ def _cases() -> list[Case]:
     add(_p(bt.what_if_rules, "rules=42", lambda: bt.what_if_rules(tables(), 42)))  # type: ignore[arg-type]
     add(_p(scoring.replay, "missing", lambda: scoring.replay("missing.jsonl", "nofolder")))
     add(_p(registry.log_rules, "object", lambda: registry.log_rules(object(), run_id="x")))
+    add(
+        _p(
+            registry.log_monitor_report,
+            "report=dict",
+            lambda: registry.log_monitor_report({}, "0" * 32),  # type: ignore[arg-type]
+        )
+    )
 
     # case files and buyer warnings ---------------------------------------------------------
     from riskscore import case, warn

@@ -8,6 +8,9 @@
   or the folder holding it (``monitor_reference.json``). ``--data DIR --as-of T`` adds the
   sellers' slices (:func:`riskscore.features.add_segments`), so the flag rate of each
   slice is compared with training (``riskscore score`` output carries no slice columns).
+* With ``--model`` an MLflow URI, the report is also logged under that model version
+  (:func:`riskscore.registry.log_monitor_report`: ``monitor/<as-of or UTC time>/`` in the
+  version's run, ``monitor.*`` metrics, status tags); ``--no-log`` skips that.
 
 Exit codes: 0 ok or watch, 3 act, 2 bad input, 1 internal error.
 """
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from riskscore.monitor import Reference
+    from riskscore.registry import LoadedModel
 
 __all__ = ["register"]
 
@@ -71,8 +75,18 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_of: Annotated[
             str | None,
-            typer.Option("--as-of", help="With --data: the moment the run was scored at."),
+            typer.Option(
+                "--as-of",
+                help="The moment the run was scored at: the sellers' slices then (with "
+                "--data) and the name of the report logged to MLflow.",
+            ),
         ] = None,
+        log: Annotated[
+            bool,
+            typer.Option(
+                help="With --model an MLflow URI: log the report under that model version."
+            ),
+        ] = True,
         quiet: Annotated[bool, typer.Option(help="Print the status line only.")] = False,
     ) -> None:
         """Compare a scoring run with the reference; exit 3 when an "act" threshold is crossed."""
@@ -90,16 +104,16 @@ def register(app: typer.Typer) -> None:
             raise MonitorError("pass exactly one of --reference (a file) or --model (a URI)")
         folder = out or (scores or features).parent  # type: ignore[union-attr]
         check_out_folder(folder, MonitorError)
-        ref = (
-            Reference.load(reference)
-            if reference is not None
-            else _model_reference(str(model), tracking_uri)
-        )
+        loaded = None
+        if reference is not None:
+            ref = Reference.load(reference)
+        else:
+            ref, loaded = _model_reference(str(model), tracking_uri)
         th = Thresholds(watch_psi=watch_psi, act_psi=act_psi)
         score_frame = read_table(scores, error=MonitorError) if scores else None
         feature_frame = read_table(features, error=MonitorError) if features else None
         segments = None
-        if data is not None or as_of is not None:
+        if data is not None:
             segments = _segments(data, as_of, score_frame)
         report = compare(
             ref, feature_frame, score_frame, thresholds=th, window=window, segments=segments
@@ -108,6 +122,19 @@ def register(app: typer.Typer) -> None:
         typer.echo("\n".join(lines[:1] if quiet else lines))
         paths = report.write(folder)
         typer.echo(f"wrote {paths['json']} and {paths['html']}")
+        if log and loaded is not None and loaded.run_id is not None:
+            from riskscore.registry import log_monitor_report
+
+            where = log_monitor_report(
+                report,
+                loaded.run_id,
+                label=as_of,
+                model_name=loaded.name,
+                version=loaded.version,
+                tracking_uri=tracking_uri,
+            )
+            version = f" (model {loaded.name} version {loaded.version})" if loaded.version else ""
+            typer.echo(f"logged to MLflow run {loaded.run_id}{version}: {where}/")
         if report.exit_code:
             raise typer.Exit(report.exit_code)  # cli.main returns it: the shell sees 3
 
@@ -135,14 +162,14 @@ def _segments(data: Path | None, as_of: str | None, scores: Any) -> pd.DataFrame
     return add_segments(rows, load_tables(data), "seller")[list(SEGMENT_COLUMNS)]
 
 
-def _model_reference(uri: str, tracking_uri: str | None) -> Reference:
-    """Return the monitoring reference logged with a model (folder file or run artifact)."""
+def _model_reference(uri: str, tracking_uri: str | None) -> tuple[Reference, LoadedModel | None]:
+    """Return the monitoring reference logged with a model, and the model when from MLflow."""
     import tempfile
 
     from riskscore.monitor import MonitorError, Reference
 
     if Path(uri).exists():
-        return Reference.load(Path(uri))
+        return Reference.load(Path(uri)), None
     from riskscore.registry import load_risk_model
     from riskscore.registry._artifacts import download_run_files
     from riskscore.registry._log import MONITOR_REFERENCE
@@ -159,4 +186,4 @@ def _model_reference(uri: str, tracking_uri: str | None) -> Reference:
             f"{uri}: the model's run holds no {MONITOR_REFERENCE} (models logged before "
             "monitoring existed have none); retrain and log it, or pass --reference FILE"
         )
-    return Reference.load(found[MONITOR_REFERENCE])
+    return Reference.load(found[MONITOR_REFERENCE]), loaded

@@ -226,6 +226,44 @@ class MonitorReport:
             }
         )
 
+    def metrics(self) -> dict[str, float]:
+        """Return the report's headline numbers, as logged to MLflow (finite values only).
+
+        ``level`` (0 ok, 1 watch, 2 act), ``rows``, ``act_findings``, ``watch_findings``,
+        ``score_psi``, ``band_psi``, ``flagged_share``, ``flagged_share_ref`` and
+        ``max_feature_psi``; a number the report does not have (no scores, no features) is
+        left out.
+
+        Examples
+        --------
+        >>> from riskscore.monitor import build_reference
+        >>> frame = pd.DataFrame({"x": [float(i) for i in range(1000)]})
+        >>> numbers = compare(build_reference(test_frame=frame), frame).metrics()
+        >>> numbers["level"], numbers["rows"], numbers["max_feature_psi"]
+        (0.0, 1000.0, 0.0)
+        >>> "score_psi" in numbers  # no scores compared
+        False
+        """
+        levels = [f.level for f in self.findings]
+        has_psi = len(self.features) > 0 and "psi" in self.features
+        values: dict[str, Any] = {
+            "level": float(LEVELS.index(self.status)),
+            "rows": float(self.rows),
+            "act_findings": float(levels.count("act")),
+            "watch_findings": float(levels.count("watch")),
+            "score_psi": (self.outputs.get("score") or {}).get("psi"),
+            "band_psi": self.bands.get("psi"),
+            "flagged_share": self.bands.get("flagged_now"),
+            "flagged_share_ref": self.bands.get("flagged_ref"),
+            "max_feature_psi": self.features["psi"].max() if has_psi else None,
+        }
+        out = {}
+        for key, value in values.items():
+            number = float(value) if isinstance(value, (int, float, np.number)) else np.nan
+            if np.isfinite(number):
+                out[key] = number
+        return out
+
     def to_json(self, indent: int | None = 1) -> str:
         """Return the report as strict JSON."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False, ensure_ascii=False)

@@ -12,6 +12,9 @@ mlflow is imported inside the functions, so importing this package is cheap.
 * :func:`load_risk_model` — a RiskModel with its name and version from any MLflow URI
   (``models:/name@champion``, ``models:/name/3``, ``runs:/<id>/model``) or a folder;
   :func:`spark_udf` — the logged pyfunc as a Spark UDF (``_load.py``).
+* :func:`log_monitor_report` — a monitoring report (``riskscore.monitor.compare``) filed
+  under the model version it watched: artifacts ``monitor/<label>/``, ``monitor.*``
+  metrics, status tags (``_monitor.py``).
 * The pyfunc itself: its wrapper (``_pyfunc.py``) and its contract — prediction
   parameters, output columns and their Spark types (``_contract.py``). Tracking URI and
   names shared by all of these: ``_tracking.py``.
@@ -37,6 +40,7 @@ from riskscore.registry._errors import RegistryError
 from riskscore.registry._gate import DEFAULT_PROTECTED, Gate, GateDecision
 from riskscore.registry._load import LoadedModel, load, load_risk_model, spark_udf
 from riskscore.registry._log import LoggedRun, log_rules, log_training, train_and_log
+from riskscore.registry._monitor import log_monitor_report
 from riskscore.registry._promote import Promotion, promote, rollback
 from riskscore.registry._tracking import ALIASES, model_name
 
@@ -51,6 +55,7 @@ __all__ = [
     "RegistryError",
     "load",
     "load_risk_model",
+    "log_monitor_report",
     "log_rules",
     "log_training",
     "model_name",

@@ -136,6 +136,7 @@ def test_data_and_as_of_add_the_sellers_slices(tmp_path: Path, capsys) -> None:
     # without --data the run carries no slice columns: not compared
     main([*args])
     assert "slice_flagged" not in (tmp_path / "report" / "report.json").read_text()
-    # --as-of alone is a clear error
-    assert main([*args, "--as-of", as_of]) == 2
+    # --data without --as-of is a clear error (--as-of alone only names a logged report)
+    assert main([*args, "--data", str(tmp_path / "data")]) == 2
     assert "slices need --data DIR, --as-of T and --scores" in capsys.readouterr().err
+    assert main([*args, "--as-of", as_of]) == 3  # the run's own findings, no input error

@@ -89,10 +89,42 @@ def test_log_register_promote_load(
             str(scores_file),
             "--out",
             str(tmp_path / "monitor"),
+            "--as-of",
+            "2024-10-01",
         ]
     )
     report = json.loads((tmp_path / "monitor" / "report.json").read_text(encoding="utf-8"))
     assert code == 0 and report["status"] == "ok"  # the reference's own test window
+    # ... and files the report under that model version: artifacts, metrics, tags
+    logged = {a.path for a in client.list_artifacts(run.run_id, "monitor/2024-10-01")}
+    assert logged == {"monitor/2024-10-01/report.json", "monitor/2024-10-01/report.html"}
+    history = client.get_metric_history(run.run_id, "monitor.score_psi")
+    assert [m.step for m in history] == [0]
+    assert history[0].value == pytest.approx(report["outputs"]["score"]["psi"])
+    assert client.get_run(run.run_id).data.tags["riskscore.monitor.status"] == "ok"
+    assert client.get_run(run.run_id).info.status == "FINISHED"
+    # a second report is the next step; a models:/ URI also tags the model version
+    shifted = tmp_path / "shifted.parquet"
+    moved = good.predictions[["score", "risk_score", "band"]].assign(score=0.99, band="critical")
+    moved.to_parquet(shifted)
+    code = main(
+        [
+            "monitor",
+            "--model",
+            f"models:/{NAME}/1",
+            "--tracking-uri",
+            tracking,
+            "--scores",
+            str(shifted),
+            "--out",
+            str(tmp_path / "monitor2"),
+        ]
+    )
+    assert code == 3  # every score in the top band: "act", the scheduler's exit code
+    assert [m.step for m in client.get_metric_history(run.run_id, "monitor.level")] == [0, 1]
+    assert [m.value for m in client.get_metric_history(run.run_id, "monitor.level")] == [0, 2]
+    assert client.get_model_version(NAME, "1").tags["riskscore.monitor.status"] == "act"
+    assert len(client.list_artifacts(run.run_id, "monitor")) == 2
     plots = {Path(a.path).name for a in client.list_artifacts(run.run_id, "plots")}
     assert plots == {
         "pr_curve.png",
@@ -314,3 +346,14 @@ def test_metric_names_are_valid_for_mlflow_with_a_family_pair(good: TrainResult)
     assert "family.network_and_buyers.pr_auc_lost" in metrics
     for name in metrics:
         _validate_metric_name(name)  # raises MlflowException on a bad character
+
+
+@pytest.mark.slow  # a new MLflow store: its schema migrations take ~10 s on a busy machine
+def test_a_monitoring_report_for_a_missing_run_is_a_registry_error(tracking: str) -> None:
+    from riskscore.monitor import build_reference, compare
+    from riskscore.registry import RegistryError, log_monitor_report
+
+    frame = pd.DataFrame({"x": np.arange(1000.0)})
+    report = compare(build_reference(test_frame=frame), frame)
+    with pytest.raises(RegistryError, match=r"run 0{32}: .*--no-log skips logging"):
+        log_monitor_report(report, "0" * 32, label="2024-10-01", tracking_uri=tracking)
