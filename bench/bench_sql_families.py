@@ -1,0 +1,136 @@
+"""Each feature family against one hand-written DuckDB SQL query computing the same features.
+
+The issue's yardstick: all families on the fastest backend within 1.5x of plain SQL over
+the same Parquet files, one query per family, no riskscore code in the query, its result
+checked equal to the library's. ``HAND_SQL`` below holds the families written so far
+(``buyers``, the query of :mod:`bench.bench_features`, and ``account``); a family is
+added by adding its query.
+
+Per family: the library's build of that family alone (``build_features(families=[f])``)
+on pandas, Polars and DuckDB (tables in each library's own form, DuckDB scanning Parquet),
+and the query on DuckDB, each best of two in this process; the ratio fastest backend /
+SQL, and the largest difference from the library's pandas result (relative, or absolute
+in days for the day counts). ``RISKSCORE_BENCH_SCALE`` scales the 100k sellers.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench._harness import Result, benchmark, scale
+from bench.bench_features import AS_OF, SELLERS, TABLES, _folder, _load
+from bench.bench_features import HAND_SQL as BUYERS_SQL
+
+__all__ = ["HAND_SQL", "hand_sql"]
+
+_DAYS = "(epoch_us(TIMESTAMP '{as_of}') - epoch_us({col})) / 86400e6"
+
+ACCOUNT_SQL = f"""
+WITH s AS (
+    SELECT seller_id, registered_at FROM sellers WHERE registered_at < TIMESTAMP '{{as_of}}'
+),
+l AS (
+    SELECT seller_id, count(*)::DOUBLE AS listings,
+           (count(*) FILTER (WHERE created_at >= TIMESTAMP '{{as_of}}' - INTERVAL 7 DAY))::DOUBLE
+               AS new_listings,
+           min(created_at) AS first_at
+    FROM listings WHERE created_at < TIMESTAMP '{{as_of}}' GROUP BY seller_id
+),
+o AS (
+    SELECT seller_id, min(created_at) AS first_at, max(created_at) AS last_at
+    FROM orders WHERE created_at < TIMESTAMP '{{as_of}}' GROUP BY seller_id
+)
+SELECT s.seller_id,
+       {_DAYS.format(as_of="{as_of}", col="s.registered_at")} AS account__age_days,
+       {_DAYS.format(as_of="{as_of}", col="l.first_at")} AS account__days_since_first_listing,
+       {_DAYS.format(as_of="{as_of}", col="o.first_at")} AS account__days_since_first_order,
+       {_DAYS.format(as_of="{as_of}", col="o.last_at")} AS account__days_since_last_order,
+       coalesce(l.listings, 0.0) AS account__listing_count,
+       coalesce(l.new_listings, 0.0) AS account__new_listings_7d
+FROM s LEFT JOIN l USING (seller_id) LEFT JOIN o USING (seller_id)
+ORDER BY s.seller_id
+"""
+
+#: One hand-written DuckDB query per family (``{as_of}`` is filled in).
+HAND_SQL: dict[str, str] = {"buyers": BUYERS_SQL, "account": ACCOUNT_SQL}
+
+
+def hand_sql(family: str, folder: Path, as_of: str = AS_OF) -> Any:
+    """Run the family's query over the Parquet files in ``folder``; return a pandas frame."""
+    import duckdb
+
+    con = duckdb.connect()
+    for name in TABLES:
+        con.sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    frame = con.sql(HAND_SQL[family].format(as_of=as_of)).df()
+    con.close()
+    return frame.set_index("seller_id").sort_index()
+
+
+def _library(tables: dict[str, Any], family: str, library: str) -> Any:
+    from riskscore.features import build_features
+
+    result = build_features(tables, "seller", as_of=AS_OF, families=[family])
+    if library == "duckdb":  # execute the lazy relation
+        return result.to_arrow_table()
+    return result
+
+
+def _best_of_two(run: Any) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(2):
+        t0 = time.perf_counter()
+        out = run()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def _max_diff(got: Any, expected: Any) -> float:
+    """Largest difference: relative, or absolute (days) where the value is near zero."""
+    if list(got.columns) != list(expected.columns) or not got.index.equals(expected.index):
+        raise AssertionError(
+            f"columns or sellers differ: {list(got.columns)} vs {list(expected.columns)}"
+        )
+    worst = 0.0
+    for col in expected.columns:
+        a, b = got[col].to_numpy(float), expected[col].to_numpy(float)
+        if not np.array_equal(np.isnan(a), np.isnan(b)):
+            raise AssertionError(f"{col}: missing values differ")
+        ok = ~np.isnan(b)
+        diff = np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1.0)
+        worst = max(worst, float(diff.max()) if diff.size else 0.0)
+    return worst
+
+
+@benchmark("sql_families")
+def sql_families() -> Result:
+    """Fastest backend / hand-written DuckDB SQL, per family written in SQL so far."""
+    n_sellers = max(200, int(SELLERS * scale()))
+    folder = _folder(n_sellers)
+    loaded = {lib: _load(folder, lib)[0] for lib in ("pandas", "polars", "duckdb")}
+    result: Result = {"sellers": n_sellers, "families": ",".join(HAND_SQL)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for family in HAND_SQL:
+            seconds = {}
+            for lib, tables in loaded.items():
+                seconds[lib], out = _best_of_two(
+                    lambda t=tables, lib=lib, f=family: _library(t, f, lib)
+                )
+                if lib == "pandas":
+                    expected = out.sort_index()
+            sql_s, got = _best_of_two(lambda f=family: hand_sql(f, folder))
+            fastest = min(seconds, key=seconds.__getitem__)
+            for lib, s in seconds.items():
+                result[f"{family}_{lib}_s"] = round(s, 3)
+            result[f"{family}_sql_s"] = round(sql_s, 3)
+            result[f"{family}_fastest_backend"] = fastest
+            result[f"{family}_ratio_fastest_over_sql"] = round(seconds[fastest] / sql_s, 2)
+            result[f"{family}_max_diff_sql_vs_pandas"] = _max_diff(got, expected)
+            print(f"  {family}: fastest {fastest} {seconds[fastest]:.2f} s, SQL {sql_s:.2f} s")
+    return result
