@@ -3,8 +3,8 @@
 The issue's yardstick: all families on the fastest backend within 1.5x of plain SQL over
 the same Parquet files, one query per family, no riskscore code in the query, its result
 checked equal to the library's. ``HAND_SQL`` below holds the families written so far
-(``buyers``, the query of :mod:`bench.bench_features`, and ``account``); a family is
-added by adding its query.
+(``buyers``, the query of :mod:`bench.bench_features`, ``account`` and ``activity``); a
+family is added by adding its query.
 
 Per family: the library's build of that family alone (``build_features(families=[f])``)
 on pandas, Polars and DuckDB (tables in each library's own form, DuckDB scanning Parquet),
@@ -56,8 +56,63 @@ FROM s LEFT JOIN l USING (seller_id) LEFT JOIN o USING (seller_id)
 ORDER BY s.seller_id
 """
 
+
+def _in(days: int) -> str:
+    return f"created_at >= TIMESTAMP '{{as_of}}' - INTERVAL {days} DAY"
+
+
+_WINDOWS = (7, 30, 90)  # riskscore._config.DEFAULT_WINDOWS, written out
+_COUNTS = ", ".join(f"count(*) FILTER (WHERE {_in(d)})::DOUBLE AS o{d}" for d in (*_WINDOWS, 37))
+_GMV = ", ".join(f"sum(CASE WHEN {_in(d)} THEN amount ELSE 0 END) AS g{d}" for d in _WINDOWS)
+_GROWTH = (
+    "(coalesce(w.o7, 0.0) + 1.0)"
+    " / ((coalesce(w.o37, 0.0) - coalesce(w.o7, 0.0)) * (7.0 / 30.0) + 1.0)"
+)
+
+ACTIVITY_SQL = f"""
+WITH o AS (
+    SELECT seller_id, listing_id, amount::DOUBLE AS amount, created_at FROM orders
+    WHERE created_at < TIMESTAMP '{{as_of}}'
+),
+w AS (
+    SELECT seller_id,
+           {_COUNTS},
+           {_GMV}
+    FROM o GROUP BY seller_id
+),
+per_listing AS (
+    SELECT seller_id, listing_id, count(*)::DOUBLE AS n, sum(amount) AS gmv FROM o GROUP BY ALL
+),
+with_category AS (
+    SELECT p.*, l.category FROM per_listing p
+    JOIN (SELECT listing_id, category FROM listings WHERE created_at < TIMESTAMP '{{as_of}}') l
+    USING (listing_id)
+),
+category AS (
+    SELECT category, CASE WHEN sum(n) > 0 THEN sum(gmv) / sum(n) END AS cat_aov
+    FROM with_category GROUP BY category
+),
+aov AS (
+    SELECT seller_id, sum(CASE WHEN cat_aov > 0 THEN gmv / cat_aov END) AS rel,
+           sum(CASE WHEN cat_aov > 0 THEN n END) AS counted
+    FROM with_category JOIN category USING (category) GROUP BY seller_id
+)
+SELECT s.seller_id,
+       {", ".join(f"coalesce(w.o{d}, 0.0) AS activity__orders_{d}d" for d in _WINDOWS)},
+       {", ".join(f"coalesce(w.g{d}, 0.0) AS activity__gmv_{d}d" for d in _WINDOWS)},
+       {_GROWTH} AS activity__order_growth,
+       CASE WHEN aov.counted > 0 THEN aov.rel / aov.counted END AS activity__aov_vs_category
+FROM sellers s LEFT JOIN w USING (seller_id) LEFT JOIN aov USING (seller_id)
+WHERE s.registered_at < TIMESTAMP '{{as_of}}'
+ORDER BY s.seller_id
+"""
+
 #: One hand-written DuckDB query per family (``{as_of}`` is filled in).
-HAND_SQL: dict[str, str] = {"buyers": BUYERS_SQL, "account": ACCOUNT_SQL}
+HAND_SQL: dict[str, str] = {
+    "buyers": BUYERS_SQL,
+    "account": ACCOUNT_SQL,
+    "activity": ACTIVITY_SQL,
+}
 
 
 def hand_sql(family: str, folder: Path, as_of: str = AS_OF) -> Any:
