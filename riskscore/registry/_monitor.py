@@ -69,7 +69,8 @@ def log_monitor_report(
     Notes
     -----
     Metrics are logged with the report's step (0 for the first report of the run, then
-    1, 2, ...): ``monitor.score_psi``, ``monitor.band_psi``, ``monitor.flagged_share``,
+    1, 2, ... in the order logged, also when a label is logged again):
+    ``monitor.score_psi``, ``monitor.band_psi``, ``monitor.flagged_share``,
     ``monitor.flagged_share_ref``, ``monitor.max_feature_psi``, ``monitor.rows``,
     ``monitor.act_findings``, ``monitor.watch_findings`` and ``monitor.level`` (0 ok,
     1 watch, 2 act); a value the report does not have (no scores, no features) is left
@@ -109,7 +110,8 @@ def log_monitor_report(
     with _tracking(tracking_uri) as client:
         try:
             client.get_run(run_id)
-            step = len(client.list_artifacts(run_id, MONITOR_ARTIFACTS))
+            logged = client.get_metric_history(run_id, "monitor.level")
+            step = max((m.step for m in logged), default=-1) + 1
             with tempfile.TemporaryDirectory(prefix="riskscore-monitor-") as tmp:
                 report.write(tmp)
                 client.log_artifacts(run_id, tmp, path)
