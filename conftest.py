@@ -8,6 +8,7 @@ in ``tests/slow_cases.txt``: quick-loop cases measured over the threshold writte
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -15,19 +16,16 @@ import pytest
 # Importing __main__ would run the CLI; doctests skip it.
 collect_ignore = ["riskscore/__main__.py"]
 
-SLOW_CASES = Path(__file__).resolve().parent / "tests" / "slow_cases.txt"
+_SLOW_CASES_TOOL = Path(__file__).resolve().parent / "tests" / "_slow_cases.py"
 
 
 def _slow_cases() -> frozenset[str]:
-    """Node ids listed in ``tests/slow_cases.txt`` (second field of each line)."""
-    if not SLOW_CASES.is_file():
-        return frozenset()
-    lines = SLOW_CASES.read_text(encoding="utf-8").splitlines()
-    return frozenset(
-        line.split(maxsplit=1)[1].strip()
-        for line in lines
-        if line.strip() and not line.lstrip().startswith("#")
-    )
+    """Node ids listed in ``tests/slow_cases.txt``, read by ``tests/_slow_cases.read``."""
+    spec = importlib.util.spec_from_file_location("_slow_cases", _SLOW_CASES_TOOL)
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return frozenset(tool.read())
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects

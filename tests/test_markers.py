@@ -10,6 +10,7 @@ back into the quick loop; these tests catch a stale entry instead.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import subprocess
 import sys
