@@ -10,7 +10,7 @@ cycles through package ``__init__`` files.
 
 The order, lowest first:
 
-0. ``exceptions``, ``_config`` — no riskscore imports.
+0. ``exceptions``, ``_config``, ``_threads`` — no riskscore imports.
 1. ``_validation`` — argument checks raising the exceptions; ``_deprecation``,
    ``_progress``; ``_spark`` (the local Spark session, which checks its log level).
 2. ``metrics``, ``summary`` and the eager part of the root ``riskscore/__init__.py`` (the
@@ -49,7 +49,7 @@ ROOT = Path(riskscore.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"exceptions", "_config"},
+        {"exceptions", "_config", "_threads"},
         {"_validation", "_deprecation", "_progress", "_spark"},
         {"", "metrics", "summary"},
         {"schema"},

@@ -52,6 +52,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from riskscore._threads import parallel_map
 from riskscore._validation import check_real
 from riskscore.exceptions import FeatureError
 
@@ -426,9 +427,10 @@ class Graph:
         root = np.sqrt(wdeg[members])
         norm = sp.csr_array(sp.diags_array(1.0 / root) @ sub @ sp.diags_array(1.0 / root))
         marked = np.flatnonzero(mass[members] > 0)
-        out = np.zeros(members.size)
         step = max(1, 2_000_000 // members.size)
-        for lo in range(0, marked.size, step):
+        member_mass = mass[members]
+
+        def block(lo: int) -> FloatArray:
             cols = marked[lo : lo + step]
             at = (cols, np.arange(cols.size))
             rhs = np.zeros((members.size, cols.size))
@@ -436,8 +438,13 @@ class Graph:
             z = _block_cg(norm, damping, rhs)
             solved = z / root[:, None]  # columns of G at the marked nodes (G is symmetric)
             solved[at] = 0.0  # leave the node's own seed out
-            out += solved @ mass[members][cols]
-        return out
+            out: FloatArray = solved @ member_mass[cols]
+            return out
+
+        # blocks of columns are independent: one thread per core (scipy and numpy release
+        # the GIL); summed in block order, so the result does not depend on the threads
+        parts = parallel_map(block, range(0, marked.size, step))
+        return np.sum(parts, axis=0) if parts else np.zeros(members.size)
 
 
 def _block_cg(norm: sp.csr_array, damping: float, rhs: FloatArray) -> FloatArray:

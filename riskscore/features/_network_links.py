@@ -33,8 +33,9 @@ shares and over link types; counts ("sellers linked by ...") count each linked s
 The links are computed by "group by value → pairs", the hub cap applied before any pair
 is formed (a device shared by 10,000 sellers never becomes 50 million pairs). On local
 backends (pandas, Polars, DuckDB, PyArrow) the backend filters the tables to the cutoff
-and hands the link columns over once, as Arrow, to scipy sparse products of the seller
-x value incidence matrices (:mod:`riskscore.features._network_sparse`); on distributed
+and hands the link columns over once, as Arrow, to a kernel that sorts the seller x value
+incidence and the seller pairs of each value as packed integers
+(:mod:`riskscore.features._network_sparse`); on distributed
 backends (Spark) narwhals group-bys and a self-join on the value build the pairs, so no
 single machine needs the orders. The seller-pair list that results is collected and the
 graph features are computed with :class:`~riskscore.features._graph.Graph`.
@@ -55,7 +56,7 @@ from riskscore.features._backend import checkpoint
 from riskscore.features._context import AsOfContext
 from riskscore.features._graph import DEFAULT_DAMPING
 from riskscore.features._network_pairs import _Pairs, hub_weight
-from riskscore.features._network_sparse import LOCAL_BACKENDS, sparse_links
+from riskscore.features._network_sparse import LOCAL_BACKENDS, fits_kernel, sparse_links
 
 __all__ = [
     "IDENTIFIER_LINKS",
@@ -103,10 +104,11 @@ class NetworkParams:
     damping : float
         Continuation probability of the label-propagation walk, in ``[0, 1)``.
     method : {"auto", "sparse", "join"}
-        How pairs are built: scipy sparse products over the tables handed over once as
+        How pairs are built: the sorted-pair kernel over the tables handed over once as
         Arrow (local backends: pandas, Polars, DuckDB, PyArrow), narwhals joins (any
-        backend), or ``"auto"``: sparse on local backends, joins on distributed ones
-        (Spark). Both give the same links.
+        backend), or ``"auto"``: the kernel on local backends, joins on distributed ones
+        (Spark) and where a seller pair does not pack into 62 bits (over 536 million
+        sellers with the default caps). Both give the same links.
 
     Examples
     --------
@@ -274,14 +276,17 @@ def _links(
 ) -> _Links:
     identifier_columns = [c for c in IDENTIFIER_LINKS if c in sellers.collect_schema().names()]
     parts: list[tuple[np.ndarray, ...]] = []
-    if _use_sparse(sellers, params):
+    caps = (params.identifier_cap, params.order_cap)
+    if _use_sparse(sellers, params) and (
+        params.method == "sparse" or fits_kernel(len(ids), max(caps))
+    ):
         pairs_by_link = sparse_links(
             sellers,
             orders,
             ids,
             identifier_columns,
             ORDER_LINKS,
-            (params.identifier_cap, params.order_cap),
+            caps,
             params.min_shared,
         )
     else:

@@ -1,6 +1,6 @@
 """The seller-pair record both link builders return, and the hub weight of a shared value.
 
-:mod:`riskscore.features._network_sparse` (scipy sparse products, the local backends)
+:mod:`riskscore.features._network_sparse` (sorted packed pairs, the local backends)
 and the narwhals joins in :mod:`riskscore.features._network_links` (distributed
 backends) each turn one link type into a :class:`_Pairs`; the chance test that order
 links need is applied to that record, so both builders give the same links.
