@@ -1,7 +1,7 @@
 """Benchmarks of the network ("cobweb") features: 100k sellers / ~10M orders at one cutoff.
 
-- ``network_pandas``: the ``network__`` family on pandas (links through scipy sparse
-  products, graph features through :class:`riskscore.features._graph.Graph`). The
+- ``network_pandas``: the ``network__`` family on pandas (links through the sorted-pair
+  kernel, graph features through :class:`riskscore.features._graph.Graph`). The
   ``pricing`` and ``complaints`` families it reads run first and are timed apart.
 - ``network_spark``: the same links built with narwhals group-bys and self-joins on a
   local Spark session (``local[*]``), reading the tables from Parquet; the seller-pair
@@ -10,10 +10,13 @@
 - ``network_backends``: the ``network__`` family at one cutoff on pandas, Polars and
   DuckDB, each in a fresh subprocess (so peak memory belongs to one backend), from the
   marketplace cached as Parquet under ``out/`` (``$RISKSCORE_BENCH_CACHE``); links
-  through the sparse kernel (the default on local backends) and, on a quarter of the
-  sellers, through the join path too (a self-join with the hub cap applied before the
-  join), the comparison ``docs/architecture.md`` quotes. Results are checked equal
-  across backends (1e-9) and ratios named against the old numbers and against pandas.
+  through the sorted-pair kernel (``method="sparse"``, the default on local backends)
+  and, on a fifth of the sellers, through the join path too (a self-join with the hub
+  cap applied before the join), the comparison ``docs/architecture.md`` quotes. The
+  links alone are timed on Polars and DuckDB (the family's split), and the buyer link
+  at full size through the kernel and through the scipy product ``B @ B.T`` it
+  replaced (checked equal). Results are checked equal across backends (1e-9) and
+  ratios named against the old numbers and against pandas.
 
 ``RISKSCORE_BENCH_SCALE`` scales the number of sellers (orders scale with it).
 """
@@ -331,6 +334,75 @@ def _max_diff(a: Path, b: Path) -> float:
     return float(diff.max().max())
 
 
+def _product_pairs(pos: Any, key: Any, n: int, cap: int, min_shared: int) -> tuple[Any, ...]:
+    """The previous kernel, kept here for the comparison: ``B @ B.T`` in scipy, row blocks.
+
+    ``B`` holds ``1 + i*w`` per distinct (seller, value) of a non-hub value held twice or
+    more, so one complex product counts the shared values and sums their hub weights.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    from riskscore._threads import parallel_map
+    from riskscore.features._network_pairs import hub_weight
+
+    ok = (key >= 0) & (pos >= 0)
+    n_keys = int(key[ok].max()) + 1
+    inc = sp.csr_array((np.ones(int(ok.sum()), np.float32), (pos[ok], key[ok])), (n, n_keys))
+    inc.sum_duplicates()
+    holders = np.bincount(inc.indices, minlength=n_keys)
+    rows = np.repeat(np.arange(n), np.diff(inc.indptr))
+    keep = ((holders >= 2) & (holders <= cap))[inc.indices]
+    r, c = rows[keep], inc.indices[keep]
+    both = sp.csr_array((1.0 + 1j * hub_weight(holders[c]), (r, c)), shape=(n, n_keys))
+    ones_t = sp.csr_array((np.ones(r.size, np.complex128), (c, r)), shape=(n_keys, n))
+    active = np.flatnonzero(np.diff(both.indptr) > 0)
+
+    def block(chunk: Any) -> tuple[Any, ...]:
+        got = sp.csr_array(both[chunk] @ ones_t)
+        at = np.flatnonzero(got.data.real >= min_shared - 0.5)
+        a = chunk[np.searchsorted(got.indptr, at, side="right") - 1]
+        b = got.indices[at].astype(np.int64)
+        upper = b > a
+        return a[upper], b[upper], np.rint(got.data.real[at][upper]), got.data.imag[at][upper]
+
+    parts = parallel_map(block, [active[i : i + 10_000] for i in range(0, active.size, 10_000)])
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+
+
+def _kernel_vs_product(folder: Path) -> dict[str, Any]:
+    """The buyer link at 100k sellers: the sorted-pair kernel against the scipy product."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from riskscore.features._network_sparse import _codes, _positions, pairs_from_codes
+
+    orders = pq.read_table(folder / "orders.parquet", columns=["seller_id", "buyer_id"])
+    ids = pd.Index(pq.read_table(folder / "sellers.parquet")["seller_id"].to_pylist())
+    pos, key = _positions(orders["seller_id"], ids), _codes(orders["buyer_id"])
+    del orders
+    (sort, sort_s, _), (product, product_s, _) = (
+        _timed(lambda: pairs_from_codes(pos, key, len(ids), 25, 2)),
+        _timed(lambda: _product_pairs(pos, key, len(ids), 25, 2)),
+    )
+    order = np.lexsort((product[1], product[0]))
+    equal = (
+        np.array_equal(sort.a, product[0][order])
+        and np.array_equal(sort.b, product[1][order])
+        and np.array_equal(sort.n_shared, product[2][order])
+    )
+    weight_diff = float(np.abs(sort.weight - product[3][order]).max(initial=0.0))
+    print(f"  buyer link: sort {sort_s:.2f} s, scipy product {product_s:.2f} s", flush=True)
+    return {
+        "kernel_buyer_pairs": int(sort.a.size),
+        "kernel_sort_s": round(sort_s, 2),
+        "kernel_scipy_product_s": round(product_s, 2),
+        "ratio_kernel_product_over_sort": round(product_s / sort_s, 2),
+        "kernel_equal": bool(equal and weight_diff < 1e-12),
+        "kernel_max_weight_diff": weight_diff,
+    }
+
+
 @benchmark("network_backends")
 def network_backends() -> Result:
     """network__ family on pandas, Polars and DuckDB: sparse hand-off vs joins, memory."""
@@ -361,6 +433,11 @@ def network_backends() -> Result:
                 work / f"{library}.parquet", work / "pandas.parquet"
             )
     out["linked_sellers"] = runs["pandas"]["linked_sellers"]
+    for library in ("polars", "duckdb"):  # the family's split: links vs the rest
+        run = _network_subprocess(folder, library, "auto", Path("-"))
+        out[f"{library}_links_s"] = round(run["links_seconds"], 2)
+        out[f"{library}_links_share"] = round(run["links_seconds"] / out[f"{library}_s"], 2)
+    out.update(_kernel_vs_product(folder))
     out["load_average_1min"] = round(os.getloadavg()[0], 1)  # other work on the machine
     # the two ways of building links, on a fifth of the sellers (joins are slow)
     if os.environ.get("RISKSCORE_BENCH_NETWORK_METHODS", "1") == "0":
