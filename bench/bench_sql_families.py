@@ -2,9 +2,11 @@
 
 The issue's yardstick: all families on the fastest backend within 1.5x of plain SQL over
 the same Parquet files, one query per family, no riskscore code in the query, its result
-checked equal to the library's. ``HAND_SQL`` below holds the families written so far
-(``buyers``, the query of :mod:`bench.bench_features`, ``account`` and ``activity``); a
-family is added by adding its query.
+checked equal to the library's. ``HAND_SQL`` below holds the families written so far:
+``buyers`` (the query of :mod:`bench.bench_features`), ``account`` and ``activity`` here,
+``pricing``, ``complaints`` and ``text`` in ``bench/_sql_<family>.py``; a family is added
+by adding its query. ``network`` has none: its label walk solves a linear system per
+web, which plain SQL does not express.
 
 Per family: the library's build of that family alone (``build_features(families=[f])``)
 on pandas, Polars and DuckDB (tables in each library's own form, DuckDB scanning Parquet),
@@ -23,6 +25,9 @@ from typing import Any
 import numpy as np
 
 from bench._harness import Result, benchmark, scale
+from bench._sql_complaints import SQL as COMPLAINTS_SQL
+from bench._sql_pricing import SQL as PRICING_SQL
+from bench._sql_text import SQL as TEXT_SQL
 from bench.bench_features import AS_OF, SELLERS, TABLES, _folder, _load
 from bench.bench_features import HAND_SQL as BUYERS_SQL
 
@@ -112,6 +117,9 @@ HAND_SQL: dict[str, str] = {
     "buyers": BUYERS_SQL,
     "account": ACCOUNT_SQL,
     "activity": ACTIVITY_SQL,
+    "pricing": PRICING_SQL,
+    "complaints": COMPLAINTS_SQL,
+    "text": TEXT_SQL,
 }
 
 
