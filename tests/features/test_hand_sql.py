@@ -16,10 +16,10 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from bench.bench_features import TABLES  # noqa: E402
-from bench.bench_sql_families import HAND_SQL, _max_diff, hand_sql  # noqa: E402
-from riskscore.datasets import make_marketplace  # noqa: E402
-from riskscore.features import build_features  # noqa: E402
+from bench.bench_features import TABLES
+from bench.bench_sql_families import HAND_SQL, _max_diff, hand_sql
+from riskscore.datasets import make_marketplace
+from riskscore.features import build_features
 
 
 @pytest.fixture(scope="module")
