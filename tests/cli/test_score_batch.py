@@ -175,8 +175,10 @@ def test_ctrl_c_exits_130_with_a_message(model_dir, data_dir, tmp_path, capsys, 
     import riskscore.scoring._batch as batch
 
     def ctrl_c(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(5)  # the signal arrives first
+        # raise_signal sends SIGINT to this thread (os.kill targets the process, and the
+        # kernel may hand the signal to another thread: the main thread then sleeps on)
+        signal.raise_signal(signal.SIGINT)
+        raise AssertionError("SIGINT did not interrupt the chunk")
 
     monkeypatch.setattr(batch, "_score_chunk", ctrl_c)
     assert main(_args(model_dir, data_dir, tmp_path / "s.csv")) == 130
