@@ -175,13 +175,17 @@ def test_ctrl_c_exits_130_with_a_message(model_dir, data_dir, tmp_path, capsys, 
     import riskscore.scoring._batch as batch
 
     def ctrl_c(*args, **kwargs):
-        # raise_signal sends SIGINT to this thread (os.kill targets the process, and the
-        # kernel may hand the signal to another thread: the main thread then sleeps on)
-        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # to this thread, as a terminal's Ctrl-C
         raise AssertionError("SIGINT did not interrupt the chunk")
 
     monkeypatch.setattr(batch, "_score_chunk", ctrl_c)
-    assert main(_args(model_dir, data_dir, tmp_path / "s.csv")) == 130
+    # Python's own Ctrl-C handler, as in a terminal: a test run started in the background
+    # by a shell without job control inherits SIGINT ignored, and Python keeps it so
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(_args(model_dir, data_dir, tmp_path / "s.csv")) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert capsys.readouterr().err.strip().endswith("interrupted; run again with --resume")
     assert (tmp_path / "s.csv.parts" / "manifest.json").exists()
 
