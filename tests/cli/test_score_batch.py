@@ -3,6 +3,7 @@ interruptions, bad paths found before any work, an as_of before all data (issue 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,15 +25,28 @@ def _args(model_dir, data_dir, out, *extra, as_of=AS_OF):
     return score_args(model_dir, data_dir, out, "--show", "0", *extra, as_of=as_of)
 
 
+@contextlib.contextmanager
+def _ctrl_c_reaches_python():
+    """Python's own Ctrl-C handler in this process (and SIGINT caught, not ignored, in the
+    children it starts), as in a terminal: a suite started in the background by a shell
+    without job control inherits SIGINT ignored, and Python and its children keep it so."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _start(args, **env):
     """Start ``python -m riskscore <args>`` with extra ``RISKSCORE_*`` settings."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "riskscore", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with _ctrl_c_reaches_python():  # a caught signal is default again after exec
+        return subprocess.Popen(
+            [sys.executable, "-m", "riskscore", *args],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 def _run(args):
@@ -179,13 +193,8 @@ def test_ctrl_c_exits_130_with_a_message(model_dir, data_dir, tmp_path, capsys, 
         raise AssertionError("SIGINT did not interrupt the chunk")
 
     monkeypatch.setattr(batch, "_score_chunk", ctrl_c)
-    # Python's own Ctrl-C handler, as in a terminal: a test run started in the background
-    # by a shell without job control inherits SIGINT ignored, and Python keeps it so
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    with _ctrl_c_reaches_python():
         assert main(_args(model_dir, data_dir, tmp_path / "s.csv")) == 130
-    finally:
-        signal.signal(signal.SIGINT, previous)
     assert capsys.readouterr().err.strip().endswith("interrupted; run again with --resume")
     assert (tmp_path / "s.csv.parts" / "manifest.json").exists()
 
