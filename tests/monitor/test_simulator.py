@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from riskscore.monitor import compare, reference_from_result
+from riskscore.monitor import compare, market_profile, market_summary, reference_from_result
 
 pytestmark = pytest.mark.slow
 
@@ -71,12 +71,14 @@ def _setup(scenario: str | None) -> dict[str, Any]:
             family_report=False,
         )
     train_rows = table[table["cutoff"] < result.test_frame["cutoff"].min()]
-    ref = reference_from_result(result, train_frame=train_rows)
+    ref = reference_from_result(
+        result, train_frame=train_rows, market=market_profile(tables, TRAIN_CUTOFFS)
+    )
     model = result.gate_model
     reports = {}
     for c in LATER:
         s = model.scores_from_raw(model.raw_score(model.to_matrix(feats[c])))
-        reports[c] = compare(ref, feats[c], pd.DataFrame(s))
+        reports[c] = compare(ref, feats[c], pd.DataFrame(s), market=market_summary(tables, c))
     return reports
 
 
@@ -114,6 +116,15 @@ def test_default_marketplace_history_features_are_stable(default_reports, cutoff
     assert all(MARKET_VALUED.fullmatch(s) for s in acted), sorted(acted)
 
 
+@pytest.mark.parametrize("cutoff", LATER)
+def test_default_marketplace_own_rates_stay_in_their_range(default_reports, cutoff):
+    # complaints per order by kind, refunds, cancellations, orders per seller: within
+    # 1.5x of their range at the three training cutoffs (measured: at most 1.19x)
+    rows = default_reports[cutoff].market
+    assert len(rows) == 7
+    assert all(row["level"] == "ok" for row in rows), rows
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="features with a mass at a market value of the cutoff (complaint rates at the "
@@ -135,3 +146,6 @@ def test_drift_scenario_flags_the_shifted_features_and_the_score(drift_reports):
     # the complaint form lost its "counterfeit" option after the split
     assert ("psi", "complaints__counterfeit_rate_30d") in acted
     assert report.outputs["score"]["psi"] > 1.0
+    # ... and the marketplace's own rates say it where it happened
+    assert ("market", "complaint_rate:counterfeit") in acted  # none at all now
+    assert ("market", "complaint_rate:not_received") in acted  # fraud stopped
