@@ -155,7 +155,7 @@ def matured_check(
     (2, 1, 0.5)
     """
     from riskscore.features._training_set import _label, label_events
-    from riskscore.modeling._slices import wilson_difference, wilson_interval
+    from riskscore.modeling._slices import wilson_interval
     from riskscore.monitor._estimate import estimate_performance
 
     key = scores_id_col(scores, "matured_check")
@@ -202,47 +202,31 @@ def matured_check(
     if n_f:
         estimate = estimate_performance(scores[keep], flag_bands=flag_bands)
         covered = estimate.covers(precision)
-    findings = []
     labels_to = f"labels to {end.date()}"
-    d = d_lo = d_hi = float("nan")
-    if ref_flagged:
-        d, d_lo, d_hi = wilson_difference(k_f, n_f, ref_hits, ref_flagged)
-    if np.isfinite(d_hi) and d_hi < 0:
-        findings.append(
-            Finding(
-                level="act",
-                kind="matured",
-                subject="precision",
-                value=float(precision),
-                message=(
-                    f"realised precision among flagged rows as of {moment.date()} is "
-                    f"{precision:.2f} [{lo:.2f}, {hi:.2f}] ({k_f} of {n_f}, {labels_to}), "
-                    f"below the {ref_p:.2f} [{ref_lo:.2f}, {ref_hi:.2f}] measured at training "
-                    f"(difference {d:+.2f} [{d_lo:+.2f}, {d_hi:+.2f}]): the model has gone "
-                    "stale — retrain on recent cutoffs and run the promotion gate"
-                ),
-            )
+    findings = [
+        f
+        for f in (
+            _fell(
+                "precision",
+                "precision among flagged rows",
+                (k_f, n_f, ""),
+                (ref_hits, ref_flagged),
+                f"as of {moment.date()}",
+                labels_to,
+                "the model has gone stale",
+            ),
+            _fell(
+                "recall",
+                "recall at the flag band",
+                (k_f, n_pos, " positives flagged"),
+                (ref_hits, ref_positives),
+                f"as of {moment.date()}",
+                labels_to,
+                "bad sellers no longer look like the ones the model learnt",
+            ),
         )
-    d = d_lo = d_hi = float("nan")
-    if ref_positives:
-        d, d_lo, d_hi = wilson_difference(k_f, n_pos, ref_hits, ref_positives)
-    if np.isfinite(d_hi) and d_hi < 0:
-        findings.append(
-            Finding(
-                level="act",
-                kind="matured",
-                subject="recall",
-                value=float(recall),
-                message=(
-                    f"realised recall at the flag band as of {moment.date()} is {recall:.2f} "
-                    f"[{rec_lo:.2f}, {rec_hi:.2f}] ({k_f} of {n_pos} positives flagged, "
-                    f"{labels_to}), below the {ref_r:.2f} [{ref_r_lo:.2f}, {ref_r_hi:.2f}] "
-                    f"measured at training (difference {d:+.2f} [{d_lo:+.2f}, {d_hi:+.2f}]): "
-                    "bad sellers no longer look like the ones the model learnt — retrain on "
-                    "recent cutoffs and run the promotion gate"
-                ),
-            )
-        )
+        if f is not None
+    ]
     if covered is False:
         findings.append(
             Finding(
@@ -282,6 +266,43 @@ def matured_check(
         reference_recall=ref_r,
         reference_recall_lo=ref_r_lo,
         reference_recall_hi=ref_r_hi,
+    )
+
+
+def _fell(
+    subject: str,
+    what: str,
+    now: tuple[int, int, str],
+    ref: tuple[int, int],
+    when: str,
+    labels_to: str,
+    why: str,
+) -> Finding | None:
+    """Return an ``act`` finding when ``k/n`` is below ``ref_k/ref_n`` beyond noise, else None.
+
+    Beyond noise: the 95% Newcombe interval of the difference lies wholly below zero.
+    """
+    from riskscore.modeling._slices import wilson_difference, wilson_interval
+
+    (k, n, unit), (ref_k, ref_n) = now, ref
+    if not (n and ref_n):
+        return None
+    d, d_lo, d_hi = wilson_difference(k, n, ref_k, ref_n)
+    if not d_hi < 0:
+        return None
+    lo, hi = wilson_interval(k, n)
+    ref_lo, ref_hi = wilson_interval(ref_k, ref_n)
+    return Finding(
+        level="act",
+        kind="matured",
+        subject=subject,
+        value=k / n,
+        message=(
+            f"realised {what} {when} is {k / n:.2f} [{lo:.2f}, {hi:.2f}] ({k} of {n}{unit}, "
+            f"{labels_to}), below the {ref_k / ref_n:.2f} [{ref_lo:.2f}, {ref_hi:.2f}] "
+            f"measured at training (difference {d:+.2f} [{d_lo:+.2f}, {d_hi:+.2f}]): {why} — "
+            "retrain on recent cutoffs and run the promotion gate"
+        ),
     )
 
 
