@@ -13,7 +13,7 @@ those orders refunded / cancelled before ``as_of`` (when the orders table has
 cutoff (the training and test cutoffs); :func:`riskscore.monitor.compare` with
 ``market=`` compares a run's summary with that range. The range, not one value, is the
 reference: these rates move from month to month on their own (on the simulator, 1,500
-sellers, complaints per order ranged 0.033-0.043 over three monthly cutoffs, carried by a
+sellers, complaints per order ranged 0.034-0.038 over three monthly cutoffs, carried by a
 few fake-phone bursts), so a finding needs the run's value to lie a multiple outside it
 (``Thresholds.watch_market`` 1.5x, ``act_market`` 2x).
 """
