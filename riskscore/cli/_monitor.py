@@ -122,9 +122,9 @@ def register(app: typer.Typer) -> None:
             tables = load_tables(data)
             segments = _segments(tables, as_of, score_frame)
             if ref.market:
-                from riskscore.monitor import market_summary
+                from riskscore.monitor import MARKET_WINDOW_DAYS, market_summary
 
-                days = int(ref.market.get("window_days") or 30)
+                days = int(ref.market.get("window_days") or MARKET_WINDOW_DAYS)
                 market = market_summary(tables, as_of, window_days=days)
         report = compare(
             ref,

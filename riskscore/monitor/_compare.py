@@ -651,11 +651,9 @@ def _compare_market(
         if name not in market:
             continue
         now = float(market[name])
-        ratio, direction = market_shift(values, now)
+        ratio, direction, lo, hi = market_shift(values, now)
         # a rate that vanished or appeared (infinite ratio) is beyond any threshold
         level = th.level("market", ratio if math.isfinite(ratio) else sys.float_info.max)
-        finite = [v for v in values if v is not None and math.isfinite(v)]
-        lo, hi = (min(finite), max(finite)) if finite else (math.nan, math.nan)
         rows.append(
             {"stat": name, "now": now, "ref_min": lo, "ref_max": hi, "ratio": ratio, "level": level}
         )

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskscore.features.complaints import KINDS
 from riskscore.monitor._errors import MonitorError
 
 __all__ = ["MARKET_WINDOW_DAYS", "market_profile", "market_summary"]
@@ -34,8 +35,8 @@ __all__ = ["MARKET_WINDOW_DAYS", "market_profile", "market_summary"]
 #: Days before ``as_of`` the marketplace statistics are measured over.
 MARKET_WINDOW_DAYS = 30
 
-#: Complaint kinds with their own statistic (the complaints family's kinds).
-_KINDS = ("counterfeit", "not_received", "not_as_described")
+#: Complaint kinds with their own statistic: the complaints family's (``None``: all kinds).
+_KINDS = tuple(kind for kind in KINDS if kind is not None)
 
 _NAMES = {
     "orders_per_seller": "orders per selling seller",
@@ -173,28 +174,29 @@ def market_profile(
     }
 
 
-def market_shift(reference: list[float], now: float) -> tuple[float, str]:
+def market_shift(reference: list[float], now: float) -> tuple[float, str, float, float]:
     """How far ``now`` lies outside the reference range, as a ratio (1.0: inside).
 
-    Returns ``(ratio, direction)``: direction ``"rose"`` / ``"fell"`` / ``""``. A rate
+    Returns ``(ratio, direction, lowest, highest)``: direction ``"rose"`` / ``"fell"`` /
+    ``""``, and the range of the finite reference values (NaN, NaN without any). A rate
     that appears (reference all zero) or vanishes (now zero) is an infinite ratio.
 
     Examples
     --------
     >>> market_shift([0.02, 0.03], 0.09)
-    (3.0, 'rose')
-    >>> market_shift([0.02, 0.03], 0.025)
+    (3.0, 'rose', 0.02, 0.03)
+    >>> market_shift([0.02, 0.03], 0.025)[:2]
     (1.0, '')
-    >>> market_shift([0.002, 0.0015], 0.0)
+    >>> market_shift([0.002, 0.0015], 0.0)[:2]
     (inf, 'fell')
     """
     values = np.asarray(reference, dtype=np.float64)
     values = values[np.isfinite(values)]
-    if not values.size or not math.isfinite(now):
-        return 1.0, ""
+    if not values.size:
+        return 1.0, "", math.nan, math.nan
     lo, hi = float(values.min()), float(values.max())
-    if now > hi:
-        return (now / hi if hi > 0 else math.inf), "rose"
-    if now < lo:
-        return (lo / now if now > 0 else math.inf), "fell"
-    return 1.0, ""
+    if math.isfinite(now) and now > hi:
+        return (now / hi if hi > 0 else math.inf), "rose", lo, hi
+    if math.isfinite(now) and now < lo:
+        return (lo / now if now > 0 else math.inf), "fell", lo, hi
+    return 1.0, "", lo, hi
