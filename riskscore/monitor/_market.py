@@ -162,7 +162,12 @@ def market_profile(
     >>> market_profile({"orders": orders}, ["2024-05-01", "2024-06-01"])["stats"]
     {'orders_per_seller': [1.0, 1.0]}
     """
-    moments = [pd.Timestamp(c) for c in cutoffs]
+    try:
+        moments = [pd.Timestamp(c) for c in cutoffs]
+    except (TypeError, ValueError) as err:
+        raise MonitorError(
+            f"market_profile: cutoffs must be times, e.g. ['2024-03-01', '2024-04-01'] ({err})"
+        ) from None
     if not moments:
         raise MonitorError("market_profile needs at least one cutoff")
     summaries = [market_summary(tables, m, window_days=window_days) for m in moments]

@@ -63,6 +63,10 @@ def test_summary_refuses_bad_input() -> None:
         market_summary({"orders": pd.DataFrame({"seller_id": ["S1"]})}, "2024-05-01")
     with pytest.raises(MonitorError, match="window_days must be an int >= 1"):
         market_summary(_tables(), "2024-05-01", window_days=0)
+    with pytest.raises(MonitorError, match="market_profile: cutoffs must be times"):
+        market_profile(_tables(), ["2024-05-01", "soon"])
+    with pytest.raises(MonitorError, match="at least one cutoff"):
+        market_profile(_tables(), [])
 
 
 def _reference() -> Reference:
