@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -372,18 +374,50 @@ def test_neighbour_features_ignore_the_nodes_own_label(
         )
 
 
-def test_large_components_take_the_iterative_path() -> None:
-    """A 400-node ring with chords: one component above the dense limit, checked densely."""
+@pytest.mark.parametrize("path", ["direct", "iterative"])
+@pytest.mark.parametrize("shape", ["ring", "random"])
+def test_large_components_match_a_dense_inverse(
+    path: str, shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One component above the dense limit, by sparse LU and by conjugate gradients."""
+    from riskscore.features import _graph
+
     n = 400
     ring = np.arange(n)
-    g = Graph.from_edges(n, np.r_[ring, ring], np.r_[(ring + 1) % n, (ring * 7 + 3) % n])
+    if shape == "ring":  # a ring with chords: a small envelope
+        g = Graph.from_edges(n, np.r_[ring, ring], np.r_[(ring + 1) % n, (ring * 7 + 3) % n])
+    else:  # a weighted random graph on a ring (connected): a wide envelope
+        rng = np.random.default_rng(5)
+        src, dst = rng.integers(0, n, 1200), rng.integers(0, n, 1200)
+        g = Graph.from_edges(
+            n, np.r_[ring, src], np.r_[(ring + 1) % n, dst], rng.uniform(0.1, 5.0, n + 1200)
+        )
     assert g.component_size().min() == n
+    envelope = _graph._envelope(g.adjacency)  # natural order: an upper bound of RCM's
+    assert 0 < envelope < _graph._DIRECT_ENVELOPE
+    if path == "iterative":
+        monkeypatch.setattr(_graph, "_DIRECT_ENVELOPE", 0)
+    taken: list[str] = []
+    monkeypatch.setattr(
+        Graph, "_loo_iterative", _recording(Graph._loo_iterative, taken, "_loo_iterative")
+    )
     seeds = (ring % 9) == 0
     a = g.adjacency.toarray()
     p = a / a.sum(axis=1, keepdims=True)
     r = 0.15 * np.linalg.inv(np.eye(n) - 0.85 * p)
     s = seeds.astype(float)
     np.testing.assert_allclose(g.label_pagerank(seeds), r @ s - np.diag(r) * s, atol=1e-12)
+    assert ("_loo_iterative" in taken) == (path == "iterative")
+
+
+def _recording(func: Any, taken: list[str], name: str) -> Any:
+    """``func``, noting ``name`` in ``taken`` at every call (the path a solve took)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        taken.append(name)
+        return func(*args, **kwargs)
+
+    return call
 
 
 # -- keeping graph features only when they help ------------------------------------------
