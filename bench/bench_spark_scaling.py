@@ -11,6 +11,14 @@
   both backends and the growth factor per doubling (1.0: constant, 2.0: linear,
   4.0: quadratic). The skewed case (one device shared by 10,000 sellers) is
   ``tests/features/test_network_skew.py``.
+- ``spark_memory``: the peak resident memory of Spark's side alone, every family at
+  ``RISKSCORE_BENCH_SPARK_MEMORY_SELLERS`` sellers (default 100,000): a fresh process
+  that starts the session, builds from Parquet and collects the result, its memory
+  sampled with its children's (the driver JVM, which in local mode runs the executors
+  too, and any Python workers), against the in-memory size of the input tables as pandas
+  holds them (the figure the other backends' ratios use). The two runs above build the
+  pandas side in the same process, so their ``peak_rss_mb_python_with_pandas`` is the
+  pandas build's, not the Spark driver's.
 
 Sizes: ``RISKSCORE_BENCH_SPARK_SELLERS`` (default 2000) for the family run, and
 ``RISKSCORE_BENCH_SPARK_SIZES`` (default ``2000,4000,8000``) for the scaling run, scaled
@@ -142,7 +150,7 @@ def spark_families() -> Result:
     finally:
         session.stop()
     result["max_rel_diff_vs_pandas"] = worst
-    result["peak_rss_mb_driver"] = round(peak_rss_mb())
+    result["peak_rss_mb_python_with_pandas"] = round(peak_rss_mb())
     result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
     return result
 
@@ -184,6 +192,126 @@ def spark_scaling() -> Result:
         result[f"pandas_growth_{step}"] = round(pandas_times[i] / pandas_times[i - 1], 2)
         result[f"spark_cpu_growth_{step}"] = round(spark_cpus[i] / spark_cpus[i - 1], 2)
     result["max_rel_diff_vs_pandas"] = worst
-    result["peak_rss_mb_driver"] = round(peak_rss_mb())
+    result["peak_rss_mb_python_with_pandas"] = round(peak_rss_mb())
     result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
     return result
+
+
+class _TreeMemory:
+    """Sample the resident memory of this process and its children; peaks in MiB.
+
+    ``peak`` is the largest sum over the tree seen at one instant; ``peak_python`` and
+    ``peak_jvm`` the largest of this process and of its ``java`` children alone.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        import psutil
+
+        self._proc = psutil.Process()
+        self.peak = self.peak_python = self.peak_jvm = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        import psutil
+
+        python = float(self._proc.memory_info().rss) / 2**20
+        jvm = others = 0.0
+        for child in self._proc.children(recursive=True):
+            try:
+                rss = float(child.memory_info().rss) / 2**20
+                name = child.name()
+            except psutil.NoSuchProcess:
+                continue
+            if name == "java":
+                jvm += rss
+            else:
+                others += rss
+        self.peak = max(self.peak, python + jvm + others)
+        self.peak_python = max(self.peak_python, python)
+        self.peak_jvm = max(self.peak_jvm, jvm)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            time.sleep(0.1)
+
+    def __enter__(self) -> _TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def _measure_spark_memory(n_sellers: int) -> dict[str, Any]:
+    """In this (fresh) process: every family on Spark, memory of the process tree sampled."""
+    folder = _folder(n_sellers)
+    with _TreeMemory() as mem:
+        session = _session()
+        try:
+            got, seconds, jobs, _ = _timed_spark(session, folder, None)
+            mem.sample()  # before the session stops: the JVM is still there
+        finally:
+            session.stop()
+    return {
+        "rows": len(got),
+        "columns": got.shape[1],
+        "spark_s": seconds,
+        "spark_jobs": jobs,
+        "peak_mb": mem.peak,
+        "peak_python_mb": mem.peak_python,
+        "peak_jvm_mb": mem.peak_jvm,
+    }
+
+
+@benchmark("spark_memory")
+def spark_memory() -> Result:
+    """Peak memory of the Spark side alone (driver Python + JVM) against the input size."""
+    import json
+    import subprocess
+    import sys
+
+    n_sellers = max(
+        200, int(int(os.environ.get("RISKSCORE_BENCH_SPARK_MEMORY_SELLERS", 100_000)) * scale())
+    )
+    folder = _folder(n_sellers)
+    tables = _pandas_tables(folder)
+    input_mb = sum(float(t.memory_usage(deep=True).sum()) for t in tables.values()) / 2**20
+    orders = len(tables["orders"])
+    del tables
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_spark_scaling", "memory", str(n_sellers)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"spark memory run failed:\n{proc.stderr[-3000:]}")
+    run = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {
+        "sellers": n_sellers,
+        "orders": orders,
+        "spark_driver_memory": _driver_memory(),
+        "input_pandas_mb": round(input_mb),
+        "spark_s": round(run["spark_s"], 1),
+        "spark_jobs": run["spark_jobs"],
+        "result_rows": run["rows"],
+        "peak_mb": round(run["peak_mb"]),
+        "peak_python_mb": round(run["peak_python_mb"]),
+        "peak_jvm_mb": round(run["peak_jvm_mb"]),
+        "peak_over_input": round(run["peak_mb"] / input_mb, 2),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 1),
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    if sys.argv[1:2] == ["memory"]:
+        print(json.dumps(_measure_spark_memory(int(sys.argv[2]))))

@@ -12,6 +12,7 @@ import itertools
 from collections import Counter, defaultdict
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -74,3 +75,109 @@ def test_kernel_refuses_what_does_not_pack() -> None:
     assert not fits_kernel(2**31, 25)
     with pytest.raises(FeatureError, match="method='join'"):
         pairs_from_codes(np.zeros(1, np.int64), np.zeros(1, np.int64), 2**31, 25, 1)
+
+
+# -- the orders handed over as hashes (Polars, DuckDB) ------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 2**64 - 1) | st.none(), min_size=1, max_size=40),
+    key_bits=st.integers(1, 8),
+    data=st.data(),
+)
+def test_hashed_codes_are_equal_exactly_when_the_hashes_are(
+    values: list[int | None], key_bits: int, data: st.DataObject
+) -> None:
+    """Codes fit ``key_bits`` bits (as many as needed), missing is -1, and the clashes of
+    the truncated hashes (frequent with so few bits) get codes of their own."""
+    from riskscore.features._network_sparse import _hashed_codes
+
+    distinct = sorted({v for v in values if v is not None})
+    # the second hash: any function of the first (no collision to find)
+    second = {v: data.draw(st.integers(0, 2**64 - 1)) for v in distinct}
+    valid = np.array([v is not None for v in values])
+    h1 = np.array([0 if v is None else v for v in values], dtype=np.uint64)
+    h2 = np.array([0 if v is None else second[v] for v in values], dtype=np.uint64)
+    bits = max(key_bits, len(distinct).bit_length())
+    codes = _hashed_codes(h1, h2, valid, bits)
+    assert codes is not None
+    assert (codes[~valid] == -1).all() and (codes[valid] >= 0).all()
+    assert (codes < 2**bits).all()
+    for i, j in itertools.combinations(np.flatnonzero(valid), 2):
+        assert (codes[i] == codes[j]) == (values[i] == values[j])
+
+
+def test_hashed_codes_refuse_a_first_hash_shared_by_two_values() -> None:
+    from riskscore.features._network_sparse import _hashed_codes
+
+    h1 = np.array([5, 5, 6], dtype=np.uint64)
+    valid = np.ones(3, dtype=bool)
+    assert _hashed_codes(h1, np.array([1, 1, 2], dtype=np.uint64), valid, 40) is not None
+    assert _hashed_codes(h1, np.array([1, 9, 2], dtype=np.uint64), valid, 40) is None
+    # three values, one bit of code (and a clash): no codes, the values decide (and raise)
+    three = np.array([0, 1 << 63, (1 << 63) + 1], dtype=np.uint64)
+    assert _hashed_codes(three, three, valid, 1) is None
+
+
+@pytest.fixture(scope="module")
+def small_market() -> dict[str, object]:
+    from riskscore.datasets import make_marketplace
+
+    return make_marketplace(n_sellers=300, seed=4)
+
+
+def _lazy(frame: object, library: str) -> object:
+    import narwhals as nw
+
+    if library == "polars":
+        import polars as pl
+
+        return nw.from_native(pl.from_pandas(frame)).lazy()
+    if library == "duckdb":
+        import duckdb
+
+        return nw.from_native(duckdb.from_arrow(pa.Table.from_pandas(frame)))
+    return nw.from_native(frame).lazy()
+
+
+@pytest.mark.parametrize("library", ["polars", "duckdb"])
+def test_hashing_backends_hand_the_orders_over_as_hashes(
+    small_market: dict[str, object], library: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hashed handover is taken, and its links equal the string path's (pandas), also
+    when a collision sends it back to the strings."""
+    import pandas as pd
+
+    from riskscore.features import _network_sparse as kernel
+    from riskscore.features.network import IDENTIFIER_LINKS, ORDER_LINKS
+
+    sellers_pd, orders_pd = small_market["sellers"], small_market["orders"]
+    assert isinstance(sellers_pd, pd.DataFrame) and isinstance(orders_pd, pd.DataFrame)
+    ids = pd.Index(sellers_pd["seller_id"].to_numpy(dtype=object))
+    args = (list(IDENTIFIER_LINKS), ORDER_LINKS, (25, 25), 2)
+    want = kernel.sparse_links(_lazy(sellers_pd, "pandas"), _lazy(orders_pd, "pandas"), ids, *args)
+    sellers, orders = _lazy(sellers_pd, library), _lazy(orders_pd, library)
+    hashed = kernel._hashed_orders(
+        orders, sellers, kernel._arrow(sellers, ["seller_id"]), ids, list(ORDER_LINKS.values())
+    )
+    assert hashed is not None  # the hashes were used, not the strings
+    assert (hashed[0] >= 0).all()  # every order's seller found
+    real = kernel._native_hashes
+    for collide in (False, True):
+        if collide:  # every buyer hashes alike: the check sees it and the strings decide
+
+            def colliding(frame: object, columns: list[str]) -> object:
+                table = real(frame, columns)  # type: ignore[arg-type]
+                if table is not None and "buyer_id#1" in table.column_names:
+                    zeros = np.zeros(table.num_rows, dtype=np.uint64)
+                    at = table.column_names.index("buyer_id#1")
+                    table = table.set_column(at, "buyer_id#1", pa.array(zeros))
+                return table
+
+            monkeypatch.setattr(kernel, "_native_hashes", colliding)
+        got = kernel.sparse_links(sellers, orders, ids, *args)
+        assert set(got) == set(want)
+        for link, pairs in want.items():
+            for field in ("a", "b", "n_shared", "weight", "degree"):
+                np.testing.assert_array_equal(getattr(got[link], field), getattr(pairs, field))
