@@ -137,16 +137,21 @@ def _holdings(
     Returns the sellers of the distinct rows, the start of each value's run in them and
     its number of holders. Rows with a negative position or code are ignored.
     """
-    ok = (key_codes >= 0) & (seller_pos >= 0)
+    ok = key_codes >= 0
+    ok &= seller_pos >= 0
     seller_bits = _bits(max(n_sellers - 1, 1))
-    keys = key_codes[ok].astype(np.int64)
+    if ok.all():  # nothing missing: no copies of the rows
+        keys, sellers = key_codes.astype(np.int64, copy=False), seller_pos
+    else:
+        keys, sellers = key_codes[ok].astype(np.int64, copy=False), seller_pos[ok]
     if keys.size and _bits(int(keys.max())) + seller_bits > 62:
         raise FeatureError(  # pragma: no cover - needs billions of distinct values
             f"the network kernel cannot pack {int(keys.max()) + 1} values x {n_sellers} "
             "sellers into one sort key; use NetworkParams(method='join')"
         )
-    packed = (keys << seller_bits) | seller_pos[ok].astype(np.int64)
-    del keys
+    packed = np.left_shift(keys, seller_bits)  # a new array: the inputs stay as they are
+    packed |= sellers.astype(np.int64, copy=False)
+    del keys, sellers
     packed.sort()  # numpy's vectorised sort of int64: no argsort needed anywhere
     new = np.empty(packed.size, dtype=bool)
     new[:1] = True
@@ -215,8 +220,11 @@ def pairs_from_codes(
     np.not_equal(pair[1:], pair[:-1], out=run_start[1:])
     if min_shared > 1:  # only values of pairs sharing two or more go on
         in_run = ~run_start
-        in_run[:-1] |= ~run_start[1:]
-        code, pair, run_start = code[in_run], pair[in_run], run_start[in_run]
+        in_run[:-1] |= in_run[1:].copy()
+        code = code[in_run]
+        pair = code >> hub_bits
+        run_start = np.ones(pair.size, dtype=bool)
+        np.not_equal(pair[1:], pair[:-1], out=run_start[1:])
     starts = np.flatnonzero(run_start)
     count = np.diff(np.append(starts, pair.size))
     keep = count >= min_shared
@@ -302,12 +310,13 @@ def _hashed_codes(
     hash; the few distinct hashes that share their top bits with another are given
     unused codes. Two checks make it exact in practice:
 
-    - the first hash collides (two values, one hash) when the count of distinct first
-      hashes falls below the count of distinct ``h1 ^ (h2 * odd)``, which separates
-      the pair unless the second hash collides too; None is returned then and the caller
-      encodes the values themselves;
-    - left undetected only when both counts drop by the same amount: about
-      ``(d**2 / 2**65)**2`` for ``d`` distinct values (1e-13 at three million).
+    - the count of distinct first hashes must equal the count of distinct
+      ``h1 ^ (h2 * odd)``, which separates two values sharing a first hash unless their
+      second hash collides too. When the counts differ (a collision of either, about
+      ``d**2 / 2**64`` for ``d`` distinct values: 5e-7 at three million) None is
+      returned and the caller encodes the values themselves;
+    - a collision is left undetected only when both counts drop by the same amount:
+      about ``(d**2 / 2**65)**2`` (1e-13 at three million).
 
     Examples
     --------
@@ -392,20 +401,21 @@ def _hashed_orders(
     known = _native_hashes(sellers, ["seller_id"])
     if rows is None or known is None:
         return None
-    pos = _hashed_positions(known, _positions(sellers_table["seller_id"], ids), rows, "seller_id")
-    if pos is None:
-        return None
+    known_pos = _positions(sellers_table["seller_id"], ids)
     key_bits = 62 - _bits(max(len(ids) - 1, 1))
 
-    def codes(column: str) -> np.ndarray | None:
+    def encode(column: str) -> np.ndarray | None:
+        if column == "":  # the sellers
+            return _hashed_positions(known, known_pos, rows, "seller_id")
         h1, valid = _unsigned(rows[f"{column}#1"])
         h2, _ = _unsigned(rows[f"{column}#2"])
         return _hashed_codes(h1, h2, valid, key_bits)
 
-    encoded = parallel_map(codes, list(value_columns))
+    # the seller lookup and the value codes run side by side
+    encoded = parallel_map(encode, ["", *value_columns])
     if any(c is None for c in encoded):
         return None
-    return [pos, *(c for c in encoded if c is not None)]
+    return [c for c in encoded if c is not None]
 
 
 def _arrow(frame: nw.LazyFrame, columns: Sequence[str]) -> pa.Table:

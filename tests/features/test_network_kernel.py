@@ -101,6 +101,10 @@ def test_hashed_codes_are_equal_exactly_when_the_hashes_are(
     h2 = np.array([0 if v is None else second[v] for v in values], dtype=np.uint64)
     bits = max(key_bits, len(distinct).bit_length())
     codes = _hashed_codes(h1, h2, valid, bits)
+    mixed = {(v ^ (second[v] * 0x9E3779B97F4A7C15)) % 2**64 for v in distinct}
+    if len(mixed) != len(distinct):  # the check's mix collides: a false alarm, and the
+        assert codes is None  # strings decide (as likely as a real collision)
+        return
     assert codes is not None
     assert (codes[~valid] == -1).all() and (codes[valid] >= 0).all()
     assert (codes < 2**bits).all()
