@@ -334,14 +334,22 @@ def _hashed_codes(
     >>> _hashed_codes(h1, np.array([1, 5, 2, 0, 3], dtype=np.uint64), valid, 24) is None
     True
     """
-    first = h1[valid]
+    complete = bool(valid.all())
+    first, second = (h1, h2) if complete else (h1[valid], h2[valid])
     seen = _distinct(first)
-    if _distinct(first ^ (h2[valid] * _MIX)).size != seen.size:
+    mixed = np.multiply(second, _MIX)
+    mixed ^= first
+    mixed.sort()
+    if np.count_nonzero(mixed[1:] != mixed[:-1]) + min(mixed.size, 1) != seen.size:
         return None  # two values share a first hash: encode the values themselves
+    del mixed
     shift = np.uint64(64 - key_bits)
     top = seen >> shift
-    codes = np.full(h1.size, -1, dtype=np.int64)
-    codes[valid] = (first >> shift).astype(np.int64)
+    if complete:
+        codes = (h1 >> shift).astype(np.int64)
+    else:
+        codes = np.full(h1.size, -1, dtype=np.int64)
+        codes[valid] = (first >> shift).astype(np.int64)
     clash = np.flatnonzero(top[1:] == top[:-1]) + 1  # shares its top bits with the one before
     if clash.size:
         used = np.delete(top, clash)  # sorted, distinct
