@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from bench._harness import Result, benchmark, peak_rss_mb, scale
-from bench.bench_features import TABLES, _folder
+from bench.bench_features import TABLES, _folder, _PeakMemory
 
 AS_OF = "2024-10-01"
 FAMILIES = ["pricing", "complaints", "buyers", "account", "activity", "text", "network"]
@@ -203,7 +203,7 @@ def spark_scaling() -> Result:
     return result
 
 
-class _TreeMemory:
+class _TreeMemory(_PeakMemory):
     """Sample the resident memory of this process and its children; peaks in MiB.
 
     ``peak`` is the largest sum over the tree seen at one instant; ``peak_python`` and
@@ -211,19 +211,13 @@ class _TreeMemory:
     """
 
     def __init__(self) -> None:
-        import threading
+        self.peak_python = self.peak_jvm = 0.0
+        super().__init__()
 
+    def _rss(self) -> float:
         import psutil
 
-        self._proc = psutil.Process()
-        self.peak = self.peak_python = self.peak_jvm = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def sample(self) -> None:
-        import psutil
-
-        python = float(self._proc.memory_info().rss) / 2**20
+        python = super()._rss()
         jvm = others = 0.0
         for child in self._proc.children(recursive=True):
             try:
@@ -235,23 +229,12 @@ class _TreeMemory:
                 jvm += rss
             else:
                 others += rss
-        self.peak = max(self.peak, python + jvm + others)
         self.peak_python = max(self.peak_python, python)
         self.peak_jvm = max(self.peak_jvm, jvm)
+        return python + jvm + others
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            time.sleep(0.1)
-
-    def __enter__(self) -> _TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
+    def sample(self) -> None:
+        self.peak = max(self.peak, self._rss())
 
 
 def _measure_spark_memory(n_sellers: int) -> dict[str, Any]:
