@@ -63,5 +63,5 @@ def features_spark() -> Result:
         "ratio_spark_over_pandas": round(spark_seconds / pandas_seconds, 2),
         "same_rows_and_columns": same_rows,
         "max_rel_diff": max_rel,
-        "peak_rss_mb_driver": round(peak_rss_mb()),
+        "peak_rss_mb_python_with_pandas": round(peak_rss_mb()),
     }

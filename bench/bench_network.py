@@ -154,7 +154,7 @@ def network_spark() -> Result:
         "driver_cpu_seconds": round(cpu, 2),
         "pandas_seconds_same_features": round(pandas_seconds, 2),
         "max_abs_diff_vs_pandas": max_diff,
-        "peak_rss_mb_driver": round(peak_rss_mb()),
+        "peak_rss_mb_python_with_pandas": round(peak_rss_mb()),
         "scale": scale(),
     }
 
