@@ -247,12 +247,15 @@ def pairs_from_codes(
     )
 
 
-def _native_hashes(frame: nw.LazyFrame, columns: Sequence[str]) -> pa.Table | None:
+def _native_hashes(
+    frame: nw.LazyFrame, columns: Sequence[str], keep: Sequence[str] = ()
+) -> pa.Table | None:
     """Two 64-bit hashes of each column's values as text, computed by the backend.
 
     Columns ``{c}#1`` and ``{c}#2`` (unsigned 64-bit; missing where the value is missing),
     from two independent hash functions: Polars' ``hash`` with two seeds, DuckDB's
-    ``hash`` of the value and of the value behind a prefix. None on other backends.
+    ``hash`` of the value and of the value behind a prefix, and the columns ``keep``
+    as they are (in the same rows). None on other backends.
     """
     backend = str(frame.implementation.name).lower()
     if backend not in HASHING_BACKENDS:
@@ -269,9 +272,9 @@ def _native_hashes(frame: nw.LazyFrame, columns: Sequence[str]) -> pa.Table | No
                 for seed in (1, 2)
             ]
         lazy = native.lazy() if isinstance(native, pl.DataFrame) else native
-        table: pa.Table = lazy.select(exprs).collect().to_arrow()
+        table: pa.Table = lazy.select(*keep, *exprs).collect().to_arrow()
         return table
-    parts = []
+    parts = ['"' + c.replace('"', '""') + '"' for c in keep]
     for c in columns:
         quoted = '"' + c.replace('"', '""') + '"'
         cast = f"CAST({quoted} AS VARCHAR)"
@@ -365,13 +368,14 @@ def _hashed_codes(
 
 
 def _hashed_positions(
-    known: pa.Table, known_pos: np.ndarray, rows: pa.Table, column: str
+    known: pa.Table, ids: pd.Index, rows: pa.Table, column: str
 ) -> np.ndarray | None:
     """Node position of each row's seller, matched on both hashes (-1 when unknown).
 
-    ``known`` holds the hashes of the sellers table's ``seller_id`` and ``known_pos`` their
-    node positions; None when two known sellers share a first hash.
+    ``known`` holds the sellers table's ``column`` and its hashes, ``ids`` the node
+    order; None when two known sellers share a first hash.
     """
+    known_pos = _positions(known[column], ids)
     k1, k_valid = _unsigned(known[f"{column}#1"])
     k2, _ = _unsigned(known[f"{column}#2"])
     keep = k_valid & (known_pos >= 0)
@@ -394,27 +398,26 @@ def _hashed_positions(
 
 
 def _hashed_orders(
-    orders: nw.LazyFrame,
-    sellers: nw.LazyFrame,
-    sellers_table: pa.Table,
-    ids: pd.Index,
-    value_columns: Sequence[str],
+    orders: nw.LazyFrame, sellers: nw.LazyFrame, ids: pd.Index, value_columns: Sequence[str]
 ) -> list[np.ndarray] | None:
     """Seller positions and value codes of the orders from backend hashes; None if unsure.
 
     The orders cross as six integer columns instead of three string columns; the
-    sellers' own hashes (few rows) map the first to node positions.
+    sellers' own ids and hashes (few rows, one collect) map the first to node positions.
+    None on backends that do not hash, when ``seller_id`` is typed differently in the
+    two tables (equal values would hash apart), or when a check finds a collision.
     """
+    if orders.collect_schema()["seller_id"] != sellers.collect_schema()["seller_id"]:
+        return None
     rows = _native_hashes(orders, ["seller_id", *value_columns])
-    known = _native_hashes(sellers, ["seller_id"])
+    known = _native_hashes(sellers, ["seller_id"], keep=["seller_id"])
     if rows is None or known is None:
         return None
-    known_pos = _positions(sellers_table["seller_id"], ids)
     key_bits = 62 - _bits(max(len(ids) - 1, 1))
 
     def encode(column: str) -> np.ndarray | None:
         if column == "":  # the sellers
-            return _hashed_positions(known, known_pos, rows, "seller_id")
+            return _hashed_positions(known, ids, rows, "seller_id")
         h1, valid = _unsigned(rows[f"{column}#1"])
         h2, _ = _unsigned(rows[f"{column}#2"])
         return _hashed_codes(h1, h2, valid, key_bits)
@@ -475,7 +478,7 @@ def sparse_links(
         (link, pos, key, caps[0], 1) for link, key in zip(identifier_columns, encoded, strict=True)
     ]
     if orders is not None and order_columns:
-        found = _hashed_orders(orders, sellers, table, ids, list(order_columns.values()))
+        found = _hashed_orders(orders, sellers, ids, list(order_columns.values()))
         if found is None:  # not a hashing backend (or a hash collision): the values
             table = _arrow(orders, ["seller_id", *order_columns.values()])
             # the seller lookup and the value encodings run side by side

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -162,17 +163,15 @@ def test_hashing_backends_hand_the_orders_over_as_hashes(
     args = (list(IDENTIFIER_LINKS), ORDER_LINKS, (25, 25), 2)
     want = kernel.sparse_links(_lazy(sellers_pd, "pandas"), _lazy(orders_pd, "pandas"), ids, *args)
     sellers, orders = _lazy(sellers_pd, library), _lazy(orders_pd, library)
-    hashed = kernel._hashed_orders(
-        orders, sellers, kernel._arrow(sellers, ["seller_id"]), ids, list(ORDER_LINKS.values())
-    )
+    hashed = kernel._hashed_orders(orders, sellers, ids, list(ORDER_LINKS.values()))
     assert hashed is not None  # the hashes were used, not the strings
     assert (hashed[0] >= 0).all()  # every order's seller found
     real = kernel._native_hashes
     for collide in (False, True):
         if collide:  # every buyer hashes alike: the check sees it and the strings decide
 
-            def colliding(frame: object, columns: list[str]) -> object:
-                table = real(frame, columns)  # type: ignore[arg-type]
+            def colliding(frame: Any, columns: Any, keep: Any = ()) -> Any:
+                table = real(frame, columns, keep)
                 if table is not None and "buyer_id#1" in table.column_names:
                     zeros = np.zeros(table.num_rows, dtype=np.uint64)
                     at = table.column_names.index("buyer_id#1")
@@ -185,3 +184,24 @@ def test_hashing_backends_hand_the_orders_over_as_hashes(
         for link, pairs in want.items():
             for field in ("a", "b", "n_shared", "weight", "degree"):
                 np.testing.assert_array_equal(getattr(got[link], field), getattr(pairs, field))
+
+
+def test_seller_ids_typed_apart_go_back_to_the_strings(small_market: dict[str, object]) -> None:
+    """Equal ids stored as text and as categories would hash apart: no hashed hand-off."""
+    import narwhals as nw
+    import pandas as pd
+    import polars as pl
+
+    from riskscore.features import _network_sparse as kernel
+    from riskscore.features.network import ORDER_LINKS
+
+    sellers_pd, orders_pd = small_market["sellers"], small_market["orders"]
+    assert isinstance(sellers_pd, pd.DataFrame) and isinstance(orders_pd, pd.DataFrame)
+    ids = pd.Index(sellers_pd["seller_id"].to_numpy(dtype=object))
+    sellers = nw.from_native(pl.from_pandas(sellers_pd)).lazy()
+    orders = nw.from_native(
+        pl.from_pandas(orders_pd).with_columns(pl.col("seller_id").cast(pl.Categorical))
+    ).lazy()
+    assert kernel._hashed_orders(orders, sellers, ids, list(ORDER_LINKS.values())) is None
+    same = nw.from_native(pl.from_pandas(orders_pd)).lazy()
+    assert kernel._hashed_orders(same, sellers, ids, list(ORDER_LINKS.values())) is not None
