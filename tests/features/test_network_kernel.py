@@ -162,6 +162,7 @@ def test_hashing_backends_hand_the_orders_over_as_hashes(
     ids = pd.Index(sellers_pd["seller_id"].to_numpy(dtype=object))
     args = (list(IDENTIFIER_LINKS), ORDER_LINKS, (25, 25), 2)
     want = kernel.sparse_links(_lazy(sellers_pd, "pandas"), _lazy(orders_pd, "pandas"), ids, *args)
+    assert min(want[link].a.size for link in ORDER_LINKS) > 1000  # not a vacuous comparison
     sellers, orders = _lazy(sellers_pd, library), _lazy(orders_pd, library)
     hashed = kernel._hashed_orders(orders, sellers, ids, list(ORDER_LINKS.values()))
     assert hashed is not None  # the hashes were used, not the strings
