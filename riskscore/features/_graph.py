@@ -446,7 +446,7 @@ class Graph:
         order = reverse_cuthill_mckee(sub, symmetric_mode=True).astype(np.int64)
         system = sp.csr_array(sp.diags_array(wdeg[members]) - damping * sub)[order][:, order]
         if _envelope(system) > _DIRECT_ENVELOPE:
-            return self._loo_iterative(members, wdeg, mass, damping)
+            return self._loo_iterative(members, sub, wdeg, mass, damping)
         # no pivoting (diagonal pivots, natural column order): the factors stay inside
         # the envelope, and the strict diagonal dominance makes it stable
         lu = splu(
@@ -475,9 +475,16 @@ class Graph:
         return np.sum(parts, axis=0) if parts else np.zeros(members.size)
 
     def _loo_iterative(
-        self, members: IntArray, wdeg: FloatArray, mass: FloatArray, damping: float
+        self,
+        members: IntArray,
+        sub: sp.csr_array,
+        wdeg: FloatArray,
+        mass: FloatArray,
+        damping: float,
     ) -> FloatArray:
         """``sum over u != v of G[v, u] * mass[u]`` on one large component, by block CG.
+
+        ``sub`` is the component's adjacency (rows and columns in ``members`` order).
 
         In the scaled unknowns ``Z = D^(1/2) X`` the system ``(D - d A) X = E`` reads
         ``(I - d N) Z = D^(-1/2) E`` with ``N = D^(-1/2) A D^(-1/2)``, whose eigenvalues lie
@@ -486,7 +493,6 @@ class Graph:
         ``d = 0.85``), all marked columns at once, until every residual is below
         ``_CG_TOL``; the error of each score is then below ``_CG_TOL / (1 - d)``.
         """
-        sub = self.adjacency[members][:, members]
         root = np.sqrt(wdeg[members])
         norm = sp.csr_array(sp.diags_array(1.0 / root) @ sub @ sp.diags_array(1.0 / root))
         marked = np.flatnonzero(mass[members] > 0)

@@ -152,11 +152,8 @@ def _holdings(
     packed = np.left_shift(keys, seller_bits)  # a new array: the inputs stay as they are
     packed |= sellers.astype(np.int64, copy=False)
     del keys, sellers
-    packed.sort()  # numpy's vectorised sort of int64: no argsort needed anywhere
-    new = np.empty(packed.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(packed[1:], packed[:-1], out=new[1:])
-    packed = packed[new]  # distinct (value, seller): a seller holding a value on many orders
+    # distinct (value, seller): a seller holding a value on many orders holds it once
+    packed = _distinct(packed)
     value = packed >> seller_bits
     seller = packed & ((1 << seller_bits) - 1)
     del packed
@@ -295,12 +292,27 @@ def _unsigned(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (one sort: numpy's vectorised sort, no argsort)."""
-    ordered = np.sort(values)
-    keep = np.empty(ordered.size, dtype=bool)
+    """Sorted distinct values; ``values`` itself is sorted in place.
+
+    One sort (numpy's vectorised sort of 64-bit integers, no argsort anywhere).
+
+    Examples
+    --------
+    >>> _distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    values.sort()
+    keep = np.empty(values.size, dtype=bool)
     keep[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _hash_pair(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the two hashes of ``column`` in a :func:`_native_hashes` table, and validity."""
+    h1, valid = _unsigned(table[f"{column}#1"])
+    h2, _ = _unsigned(table[f"{column}#2"])
+    return h1, h2, valid
 
 
 def _hashed_codes(
@@ -339,13 +351,11 @@ def _hashed_codes(
     """
     complete = bool(valid.all())
     first, second = (h1, h2) if complete else (h1[valid], h2[valid])
-    seen = _distinct(first)
+    seen = _distinct(first.copy())  # ``first`` stays in row order for the codes
     mixed = np.multiply(second, _MIX)
     mixed ^= first
-    mixed.sort()
-    if np.count_nonzero(mixed[1:] != mixed[:-1]) + min(mixed.size, 1) != seen.size:
+    if _distinct(mixed).size != seen.size:
         return None  # two values share a first hash: encode the values themselves
-    del mixed
     shift = np.uint64(64 - key_bits)
     top = seen >> shift
     if complete:
@@ -376,8 +386,7 @@ def _hashed_positions(
     order; None when two known sellers share a first hash.
     """
     known_pos = _positions(known[column], ids)
-    k1, k_valid = _unsigned(known[f"{column}#1"])
-    k2, _ = _unsigned(known[f"{column}#2"])
+    k1, k2, k_valid = _hash_pair(known, column)
     keep = k_valid & (known_pos >= 0)
     k1, k2, pos = k1[keep], k2[keep], known_pos[keep]
     pos, first = np.unique(pos, return_index=True)  # one entry per seller
@@ -385,8 +394,7 @@ def _hashed_positions(
     table = pd.Index(k1)
     if not table.is_unique:
         return None
-    r1, valid = _unsigned(rows[f"{column}#1"])
-    r2, _ = _unsigned(rows[f"{column}#2"])
+    r1, r2, valid = _hash_pair(rows, column)
     at = table.get_indexer(r1)  # a hash table of the known sellers: -1 when absent
     hit = at >= 0
     at[~hit] = 0
@@ -418,9 +426,7 @@ def _hashed_orders(
     def encode(column: str) -> np.ndarray | None:
         if column == "":  # the sellers
             return _hashed_positions(known, ids, rows, "seller_id")
-        h1, valid = _unsigned(rows[f"{column}#1"])
-        h2, _ = _unsigned(rows[f"{column}#2"])
-        return _hashed_codes(h1, h2, valid, key_bits)
+        return _hashed_codes(*_hash_pair(rows, column), key_bits)
 
     # the seller lookup and the value codes run side by side
     encoded = parallel_map(encode, ["", *value_columns])
