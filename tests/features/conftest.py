@@ -110,6 +110,33 @@ def make_tables(**tables: Sequence[dict[str, Any]]) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture
+def in_library(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
+    """Turn pandas tables into ``library``'s own (pandas, polars, duckdb or spark)."""
+
+    def convert(tables: dict[str, pd.DataFrame], library: str) -> dict[str, Any]:
+        if library == "pandas":
+            return dict(tables)
+        if library == "polars":
+            pl = pytest.importorskip("polars")
+            return {k: pl.from_pandas(v) for k, v in tables.items()}
+        import pyarrow as pa
+
+        if library == "duckdb":
+            duckdb = pytest.importorskip("duckdb")
+            return {
+                k: duckdb.from_arrow(pa.Table.from_pandas(v, preserve_index=False))
+                for k, v in tables.items()
+            }
+        spark = request.getfixturevalue("spark")
+        return {
+            k: spark.createDataFrame(pa.Table.from_pandas(v, preserve_index=False))
+            for k, v in tables.items()
+        }
+
+    return convert
+
+
+@pytest.fixture
 def build() -> Callable[..., dict[str, pd.DataFrame]]:
     """The :func:`make_tables` builder."""
     return make_tables

@@ -16,29 +16,6 @@ LOCAL = ["pandas", "polars", "duckdb"]
 ALL = [*LOCAL, pytest.param("spark", marks=pytest.mark.spark)]
 
 
-def _native(tables: dict[str, pd.DataFrame], library: str, request: Any) -> dict[str, Any]:
-    if library == "pandas":
-        return dict(tables)
-    if library == "polars":
-        pl = pytest.importorskip("polars")
-        return {k: pl.from_pandas(v) for k, v in tables.items()}
-    if library == "duckdb":
-        duckdb = pytest.importorskip("duckdb")
-        import pyarrow as pa
-
-        return {
-            k: duckdb.from_arrow(pa.Table.from_pandas(v, preserve_index=False))
-            for k, v in tables.items()
-        }
-    import pyarrow as pa
-
-    spark = request.getfixturevalue("spark")
-    return {
-        k: spark.createDataFrame(pa.Table.from_pandas(v, preserve_index=False))
-        for k, v in tables.items()
-    }
-
-
 def _as_pandas(result: Any, key: str) -> pd.DataFrame:
     frame = to_pandas(result)
     if frame.index.name != key:
@@ -55,17 +32,17 @@ def _assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("entity", ["seller", "listing"])
 @pytest.mark.parametrize("library", ALL)
-def test_same_features_on_every_backend(market, library, entity, request) -> None:
+def test_same_features_on_every_backend(market, library, entity, in_library) -> None:
     tables = {k: v for k, v in market.items() if k != "truth"}
     expected = build_features(tables, entity, as_of=AS_OF)
-    result = build_features(_native(tables, library, request), entity, as_of=AS_OF)
+    result = build_features(in_library(tables, library), entity, as_of=AS_OF)
     key = "seller_id" if entity == "seller" else "listing_id"
     _assert_same(_as_pandas(result, key), expected)
 
 
 @pytest.mark.parametrize("library", ALL)
-def test_result_comes_back_in_the_callers_library(build, library, request) -> None:
-    result = build_features(_native(build(), library, request), "seller", as_of=AS_OF)
+def test_result_comes_back_in_the_callers_library(build, library, in_library) -> None:
+    result = build_features(in_library(build(), library), "seller", as_of=AS_OF)
     module = {"pandas": "pandas", "polars": "polars", "duckdb": "duckdb", "spark": "pyspark"}
     assert type(result).__module__.split(".")[0] == module[library]
     if library != "pandas":
@@ -91,12 +68,12 @@ def test_polars_lazy_in_lazy_out(build) -> None:
 
 
 @pytest.mark.parametrize("library", ALL)
-def test_missing_complaints_fill_the_same_on_every_backend(build, library, request) -> None:
+def test_missing_complaints_fill_the_same_on_every_backend(build, library, in_library) -> None:
     tables = build(complaints=None)
     with pytest.warns(UserWarning, match="no 'complaints' table"):
         expected = build_features(tables, "seller", as_of=AS_OF)
     with pytest.warns(UserWarning, match="no 'complaints' table"):
-        result = build_features(_native(tables, library, request), "seller", as_of=AS_OF)
+        result = build_features(in_library(tables, library), "seller", as_of=AS_OF)
     _assert_same(_as_pandas(result, "seller_id"), expected)
 
 
@@ -115,10 +92,10 @@ def test_duckdb_relations_of_a_private_connection(market) -> None:
 
 
 @pytest.mark.spark
-def test_spark_needs_a_utc_session(build, spark, request) -> None:
+def test_spark_needs_a_utc_session(build, spark, in_library) -> None:
     from riskscore.exceptions import FeatureError
 
-    tables = _native(build(), "spark", request)
+    tables = in_library(build(), "spark")
     spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
     try:
         with pytest.raises(FeatureError, match=r"spark\.sql\.session\.timeZone', 'UTC'"):
@@ -129,7 +106,7 @@ def test_spark_needs_a_utc_session(build, spark, request) -> None:
 
 @pytest.mark.parametrize("library", ALL)
 @pytest.mark.parametrize("timed", [True, False], ids=["refunded_at", "latest-status"])
-def test_refunds_as_of_the_cutoff_on_every_backend(build, library, timed, request) -> None:
+def test_refunds_as_of_the_cutoff_on_every_backend(build, library, timed, in_library) -> None:
     """A refund after the cutoff counts only without ``refunded_at``, on every engine."""
     tables = build(
         orders=[
@@ -146,9 +123,7 @@ def test_refunds_as_of_the_cutoff_on_every_backend(build, library, timed, reques
             ),
             cancelled_at=pd.to_datetime([None, None, "2024-07-01", None]).astype("datetime64[us]"),
         )
-    result = build_features(
-        _native(tables, library, request), "seller", as_of=AS_OF, prior_weight=0.0
-    )
+    result = build_features(in_library(tables, library), "seller", as_of=AS_OF, prior_weight=0.0)
     row = _as_pandas(result, "seller_id").loc["S1"]
     assert row["complaints__refund_rate"] == pytest.approx(0.25 if timed else 0.5)
     assert row["complaints__cancel_rate"] == pytest.approx(0.0 if timed else 0.25)

@@ -132,38 +132,32 @@ def small_market() -> dict[str, object]:
     return make_marketplace(n_sellers=300, seed=4)
 
 
-def _lazy(frame: object, library: str) -> object:
-    import narwhals as nw
-
-    if library == "polars":
-        import polars as pl
-
-        return nw.from_native(pl.from_pandas(frame)).lazy()
-    if library == "duckdb":
-        import duckdb
-
-        return nw.from_native(duckdb.from_arrow(pa.Table.from_pandas(frame)))
-    return nw.from_native(frame).lazy()
-
-
 @pytest.mark.parametrize("library", ["polars", "duckdb"])
 def test_hashing_backends_hand_the_orders_over_as_hashes(
-    small_market: dict[str, object], library: str, monkeypatch: pytest.MonkeyPatch
+    small_market: dict[str, object],
+    library: str,
+    in_library: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The hashed handover is taken, and its links equal the string path's (pandas), also
     when a collision sends it back to the strings."""
+    import narwhals as nw
     import pandas as pd
 
     from riskscore.features import _network_sparse as kernel
     from riskscore.features.network import IDENTIFIER_LINKS, ORDER_LINKS
 
-    sellers_pd, orders_pd = small_market["sellers"], small_market["orders"]
-    assert isinstance(sellers_pd, pd.DataFrame) and isinstance(orders_pd, pd.DataFrame)
+    sellers_pd = small_market["sellers"]
+    assert isinstance(sellers_pd, pd.DataFrame)
     ids = pd.Index(sellers_pd["seller_id"].to_numpy(dtype=object))
     args = (list(IDENTIFIER_LINKS), ORDER_LINKS, (25, 25), 2)
-    want = kernel.sparse_links(_lazy(sellers_pd, "pandas"), _lazy(orders_pd, "pandas"), ids, *args)
+    frames = {
+        lib: {k: nw.from_native(v).lazy() for k, v in in_library(small_market, lib).items()}
+        for lib in ("pandas", library)
+    }
+    want = kernel.sparse_links(frames["pandas"]["sellers"], frames["pandas"]["orders"], ids, *args)
     assert min(want[link].a.size for link in ORDER_LINKS) > 1000  # not a vacuous comparison
-    sellers, orders = _lazy(sellers_pd, library), _lazy(orders_pd, library)
+    sellers, orders = frames[library]["sellers"], frames[library]["orders"]
     hashed = kernel._hashed_orders(orders, sellers, ids, list(ORDER_LINKS.values()))
     assert hashed is not None  # the hashes were used, not the strings
     assert (hashed[0] >= 0).all()  # every order's seller found
