@@ -60,3 +60,37 @@ def validate_10m_orders() -> Result:
         "cpu_seconds": round(time.process_time() - c0, 2),
         "peak_rss_mb": round(peak_rss_mb()),
     }
+
+
+@benchmark("simulate_warmup")
+def simulate_warmup() -> Result:
+    """make_marketplace(n_sellers=20_000) with and without the steady-state warm-up.
+
+    Best of 3 runs each (CPU seconds too: wall time on a shared machine depends on the
+    neighbours); rows in the period and in all, and the cost ratios.
+    """
+    from riskscore.datasets import WARMUP_DAYS, make_marketplace
+
+    n = max(100, int(20_000 * scale()))
+    result: Result = {"n_sellers": n, "warmup_days": WARMUP_DAYS}
+    for label, warmup in (("no_warmup", 0), ("warmup", WARMUP_DAYS)):
+        best, best_cpu = float("inf"), float("inf")
+        for _ in range(3):
+            gc.collect()
+            t0, c0 = time.perf_counter(), time.process_time()
+            tables = make_marketplace(n_sellers=n, warmup=warmup)
+            best = min(best, time.perf_counter() - t0)
+            best_cpu = min(best_cpu, time.process_time() - c0)
+        orders = tables["orders"]["created_at"]
+        result[f"{label}_seconds"] = round(best, 2)
+        result[f"{label}_cpu_seconds"] = round(best_cpu, 2)
+        result[f"{label}_orders"] = len(orders)
+        result[f"{label}_orders_in_period"] = int((orders >= pd.Timestamp("2024-01-01")).sum())
+        del tables, orders
+    result["ratio_seconds"] = round(result["warmup_seconds"] / result["no_warmup_seconds"], 2)
+    result["ratio_cpu_seconds"] = round(
+        result["warmup_cpu_seconds"] / result["no_warmup_cpu_seconds"], 2
+    )
+    result["ratio_orders"] = round(result["warmup_orders"] / result["no_warmup_orders"], 2)
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    return result

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskscore.datasets import SCENARIOS, SELLER_TYPES, Scenario, make_marketplace
+from riskscore.datasets import SCENARIOS, SELLER_TYPES, WARMUP_DAYS, Scenario, make_marketplace
 from riskscore.exceptions import DatasetError
 from riskscore.io import write_tables
 from riskscore.schema import CONTRACT, validate
@@ -17,13 +17,17 @@ from riskscore.schema import CONTRACT, validate
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 START = pd.Timestamp("2024-01-01")
 END = START + pd.Timedelta(days=365)
+#: The default history simulated before the period (the steady-state warm-up).
+WARM = START - pd.Timedelta(days=WARMUP_DAYS)
 BAD = ("fake_phone", "counterfeit", "counterfeit_ring", "click_farm")
 REPLICA = re.compile(r"replica|1:1|AAA|original quality|高仿|A货|原单|复刻|超A|精仿")
+#: Scale-model titles, where "1:1" is a size (the catalogue's toys), not a replica claim.
+SCALE = re.compile(r"1:1 (?:比例|scale)")
 
 
 @pytest.fixture(scope="module")
 def market() -> dict[str, pd.DataFrame]:
-    """The default-size marketplace (2,000 sellers, ~200k orders), seed 0."""
+    """The default-size marketplace (2,000 sellers, ~200k orders in the year), seed 0."""
     return make_marketplace()
 
 
@@ -163,7 +167,10 @@ def test_ids_look_like_marketplace_ids(market: dict[str, pd.DataFrame]) -> None:
 
 
 def test_scale_and_currency(market: dict[str, pd.DataFrame]) -> None:
-    assert len(market["orders"]) == pytest.approx(200_000, rel=0.05)
+    in_period = market["orders"]["created_at"] >= START
+    assert in_period.sum() == pytest.approx(200_000, rel=0.05)
+    # The warm-up adds the shops' history before the period, at the same pace.
+    assert len(market["orders"]) == pytest.approx(2.3 * in_period.sum(), rel=0.1)
     assert market["listings"]["currency"].eq("CNY").all()
     n_buyers = market["orders"]["buyer_id"].nunique()
     assert 0.2 * len(market["orders"]) < n_buyers < 0.45 * len(market["orders"])
@@ -212,14 +219,25 @@ def test_titles_mix_languages_and_some_listings_are_unbranded(
 # --- times ---------------------------------------------------------------------------------
 
 
-def test_event_times_fall_in_the_period(market: dict[str, pd.DataFrame]) -> None:
+def test_event_times_fall_in_the_warm_up_and_the_period(
+    market: dict[str, pd.DataFrame],
+) -> None:
     for table, column in (
         ("orders", "created_at"),
         ("complaints", "created_at"),
         ("labels", "decided_at"),
     ):
         times = market[table][column]
-        assert times.min() >= START and times.max() < END, table
+        assert times.min() >= WARM and times.max() < END, table
+    # honest shops' orders and complaints all through the warm-up; bad shops (and so
+    # labels) from 120 days before the period
+    assert market["orders"]["created_at"].min() < WARM + pd.Timedelta(days=30)
+    assert market["complaints"]["created_at"].min() < WARM + pd.Timedelta(days=60)
+    labels = market["labels"]["decided_at"]
+    assert labels.min() < START and labels.min() >= START - pd.Timedelta(days=120)
+    plain = make_marketplace(n_sellers=300, seed=0, warmup=0)
+    for table, column in (("orders", "created_at"), ("labels", "decided_at")):
+        assert plain[table][column].min() >= START, table
     assert market["listings"]["created_at"].max() < END
     assert market["sellers"]["registered_at"].max() < END
     # Accounts of all ages: years before the period, and new ones during it.
@@ -350,7 +368,8 @@ def test_rings_share_buyers(market: dict[str, pd.DataFrame]) -> None:
     orders = market["orders"].merge(market["truth"], on="seller_id")
     ring_orders = orders[orders["ring_id"].notna()]
     members_per_buyer = ring_orders.groupby(["ring_id", "buyer_id"])["seller_id"].nunique()
-    assert (members_per_buyer >= 2).sum() > 50
+    # (~40 with the warm-up's 20-120 day member lives, ~80 when members sold all year)
+    assert (members_per_buyer >= 2).sum() > 25
 
 
 def test_power_buyers_buy_from_many_legit_shops(market: dict[str, pd.DataFrame]) -> None:
@@ -389,8 +408,52 @@ def test_bad_sellers_are_active_in_every_month(market: dict[str, pd.DataFrame]) 
     labelled = set(market["labels"]["seller_id"])
     positives = orders[orders["seller_type"].isin(BAD) & orders["seller_id"].isin(labelled)]
     window = (positives["created_at"] - START).dt.days // 30
-    active = positives[window < 12].groupby(window)["seller_id"].nunique()  # full windows
+    in_period = (window >= 0) & (window < 12)  # full windows of the period
+    active = positives[in_period].groupby(window)["seller_id"].nunique()
     assert len(active) == 12 and active.min() >= 5
+
+
+# --- steady state (the warm-up) ------------------------------------------------------------
+
+
+def test_honest_shops_open_at_a_steady_pace(market: dict[str, pd.DataFrame]) -> None:
+    """As many honest shops make their first sale in each warm-up year as in the period."""
+    truth = market["truth"].set_index("seller_id")
+    first = market["orders"].groupby("seller_id")["created_at"].min()
+    honest = first[truth.loc[first.index, "seller_type"].isin(["legit", "discount", "new_legit"])]
+    per_year = ((honest - START).dt.days // 365).value_counts().sort_index()
+    assert per_year.index.tolist() == [-3, -2, -1, 0]
+    assert per_year.max() < 1.25 * per_year.min()
+    # accounts may be older than their shop: dormant until it opened
+    reg = market["sellers"].set_index("seller_id")["registered_at"]
+    assert (reg[honest.index] <= honest).all()
+    assert (reg < WARM).mean() > 0.2
+
+
+def test_bad_shops_do_not_pile_up(market: dict[str, pd.DataFrame]) -> None:
+    """Bad shops come and go at a steady pace: about as many active in December as in March."""
+    truth = market["truth"].set_index("seller_id")
+    orders = market["orders"]
+    kinds = orders["seller_id"].map(truth["seller_type"])
+    bad = orders[kinds.isin(["counterfeit", "counterfeit_ring", "click_farm"])]
+    bad = bad[bad["created_at"] >= START]
+    active = bad.groupby(bad["created_at"].dt.month)["seller_id"].nunique()
+    assert active.loc[3:12].max() < 1.6 * active.loc[3:12].min()
+    # without the warm-up they pile up (nothing ends them but a label)
+    old = make_marketplace(seed=0, warmup=0)
+    o_kinds = old["orders"]["seller_id"].map(old["truth"].set_index("seller_id")["seller_type"])
+    o_bad = old["orders"][o_kinds.isin(["counterfeit", "counterfeit_ring", "click_farm"])]
+    o_active = o_bad.groupby(o_bad["created_at"].dt.month)["seller_id"].nunique()
+    assert o_active.loc[12] > 1.6 * o_active.loc[3]
+
+
+def test_warm_up_keeps_the_period_volume(market: dict[str, pd.DataFrame]) -> None:
+    """``orders_per_seller`` sets the period's volume; the warm-up adds history before it."""
+    old = make_marketplace(seed=0, warmup=0)
+    in_period = market["orders"][market["orders"]["created_at"] >= START]
+    by_month = in_period.groupby(in_period["created_at"].dt.month).size()
+    old_by_month = old["orders"].groupby(old["orders"]["created_at"].dt.month).size()
+    assert (by_month / old_by_month).between(0.95, 1.05).all()
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -487,6 +550,9 @@ def test_small_marketplaces_still_work() -> None:
         ({"mix": {"legit": -1}}, "'mix' .* non-negative"),
         ({"start": "not a date"}, "'start'"),
         ({"start": "2024-01-01T00:00:00+08:00"}, "timezone-naive"),
+        ({"warmup": -1}, r"'warmup' .* \[0, 3650\]. Got -1"),
+        ({"warmup": 30.5}, "'warmup'"),
+        ({"start": "2001-01-01"}, "'warmup' .* after 2000-01-02"),
     ],
 )
 def test_invalid_parameters_are_rejected(kwargs: dict[str, object], match: str) -> None:
@@ -539,8 +605,11 @@ def test_a_past_cutoff_sees_fewer_refunds_than_the_latest_status(
 
 # --- scenarios ---------------------------------------------------------------------------
 
-#: Digest of the default tables (n_sellers=300, seed=0) before scenario switches existed.
-DEFAULT_DIGEST = "8b360fbc9958a605b35be8c60c1e4471fc119d7352a16a19b08bd6c8231954ab"
+#: Digest of the tables (n_sellers=300, seed=0) before scenario switches and the warm-up
+#: existed; ``warmup=0`` still makes them.
+NO_WARMUP_DIGEST = "8b360fbc9958a605b35be8c60c1e4471fc119d7352a16a19b08bd6c8231954ab"
+#: Digest of the default tables (n_sellers=300, seed=0), with the steady-state warm-up.
+DEFAULT_DIGEST = "4d5d39637422f9604e735f8a4b011a6f560310a6707d87b18647a549845fb9fa"
 _SCENARIO_CACHE: dict[str, dict[str, pd.DataFrame]] = {}
 
 
@@ -585,6 +654,12 @@ def test_default_scenario_leaves_the_tables_unchanged() -> None:
     assert "scenario_role" not in plain["truth"].columns
 
 
+def test_no_warm_up_makes_the_tables_of_earlier_releases() -> None:
+    old = make_marketplace(n_sellers=300, seed=0, warmup=0)
+    assert _digest(old) == NO_WARMUP_DIGEST
+    assert old["orders"]["created_at"].min() >= START
+
+
 def test_every_scenario_passes_the_contract() -> None:
     for name in SCENARIOS:
         tables = make_marketplace(n_sellers=300, seed=3, scenario=name)
@@ -607,7 +682,7 @@ def test_drift_confines_fraud_to_early_months() -> None:
         tables = _scenario(name)
         truth = tables["truth"].set_index("seller_id")
         orders = tables["orders"]
-        fraud = orders[orders["seller_id"].map(truth["is_fraud"])]
+        fraud = orders[orders["seller_id"].map(truth["is_fraud"]) & (orders["created_at"] >= START)]
         late_share = float((fraud["created_at"] >= split + pd.Timedelta(days=14)).mean())
         if early_only:
             assert len(fraud) > 1000
@@ -618,7 +693,8 @@ def test_drift_confines_fraud_to_early_months() -> None:
     tables = _scenario("drift")
     orders = tables["orders"]
     is_fraud = orders["seller_id"].map(tables["truth"].set_index("seller_id")["is_fraud"])
-    rate = is_fraud.groupby(orders["created_at"].dt.month).mean()
+    in_period = orders["created_at"] >= START
+    rate = is_fraud[in_period].groupby(orders.loc[in_period, "created_at"].dt.month).mean()
     assert rate.loc[1:4].min() > 0.02
     assert rate.loc[7:12].max() == 0.0
 
@@ -628,7 +704,7 @@ def test_drift_flips_counterfeit_complaints_and_quiets_late_counterfeiters() -> 
     for name, expect_late in (("default", True), ("drift", False)):
         complaints = _scenario(name)["complaints"]
         cf = complaints[complaints["kind"] == "counterfeit"]
-        assert (cf["created_at"] < split).sum() > 20
+        assert cf["created_at"].between(START, split, inclusive="left").sum() > 20
         assert ((cf["created_at"] >= split).sum() > 20) == expect_late
     tables = _scenario("drift")
     truth = tables["truth"].set_index("seller_id")
@@ -694,7 +770,7 @@ def test_camouflaged_rings_look_normal_alone_but_stay_linked() -> None:
         }
         assert rate["ring"] < 1.5 * rate["legit"], (kinds, rate)
     titles = tables["listings"]["title"][tables["listings"]["seller_id"].map(ring)]
-    assert not titles.str.contains(REPLICA).any()
+    assert not (titles.str.contains(REPLICA) & ~titles.str.contains(SCALE)).any()
     # ... and the links are still there: most members share an identifier in their ring.
     shared = _sharing(tables["sellers"].set_index("seller_id")).reindex(truth.index[ring])
     assert shared.any(axis=1).mean() > 0.8
@@ -819,7 +895,8 @@ def test_listing_views_are_daily_counts_while_the_listing_is_up(digital) -> None
     assert views["seller_id"].equals(views["listing_id"].map(listings["seller_id"]))
     created = views["listing_id"].map(listings["created_at"]).dt.floor("D")
     assert (views["viewed_at"] >= created).all()
-    assert views["viewed_at"].between(START, END - pd.Timedelta(days=1)).all()
+    first = tables["orders"]["created_at"].min().floor("D")  # the warm-up has views too
+    assert views["viewed_at"].between(first, END - pd.Timedelta(days=1)).all()
     # A shop closed by a seller label gets no views from that day on.
     labels = tables["labels"]
     closed = labels.loc[labels["listing_id"].isna()].groupby("seller_id")["decided_at"].min()

@@ -57,8 +57,13 @@ def test_the_champion_misses_quiet_bad_sellers_that_the_audit_can_find() -> None
     truth = tables["truth"]
     labels = tables["labels"]
     confirmed = set(labels.loc[labels["outcome"] == "confirmed", "seller_id"])
-    by_type = truth.assign(hit=truth["seller_id"].isin(confirmed)).groupby("seller_type")["hit"]
-    share = by_type.mean()
+    # reviews run in the period: count the shops that sold in it (not those whose whole
+    # life fell in the simulator's warm-up)
+    orders = tables["orders"]
+    sold = truth["seller_id"].isin(orders.loc[orders["created_at"] >= "2024-01-01", "seller_id"])
+    in_period = truth[sold.to_numpy()]
+    by_type = in_period.assign(hit=in_period["seller_id"].isin(confirmed)).groupby("seller_type")
+    share = by_type["hit"].mean()
     # loud counterfeiters are found far more often than quiet click farms and rings
     assert share["counterfeit"] > share["click_farm"] + 0.2
     assert share["counterfeit"] > share["counterfeit_ring"] + 0.2

@@ -128,13 +128,16 @@ def simulate_orders(
 
     # When: a day inside the shop's window, weighted by the marketplace calendar (rising
     # for growing shops), then an hour (evening peak for real buyers, flat for farms).
-    cum_days = np.concatenate([[0.0], np.cumsum(day_weights(start, sellers.days))])
-    a = sellers.act_a.astype(np.int64)[s]
-    b = sellers.act_b.astype(np.int64)[s]
+    # (Day k of the calendar is day k + first_day of the simulation: the warm-up first.)
+    first_day = sellers.first_day
+    calendar = day_weights(start + pd.Timedelta(days=first_day), sellers.days - first_day)
+    cum_days = np.concatenate([[0.0], np.cumsum(calendar)])
+    a = sellers.act_a.astype(np.int64)[s] - first_day
+    b = sellers.act_b.astype(np.int64)[s] - first_day
     v = rng.random(total)
     v = np.where(sellers.growing[s], np.sqrt(v), v)
     day = np.searchsorted(cum_days, cum_days[a] + (cum_days[b] - cum_days[a]) * v, "right") - 1
-    day = np.clip(day, a, b - 1)
+    day = np.clip(day, a, b - 1) + first_day
     del a, b, v
     hour_cum = np.cumsum(cat.HOUR_WEIGHTS) / np.sum(cat.HOUR_WEIGHTS)
     hour = np.searchsorted(hour_cum, rng.random(total), side="right")

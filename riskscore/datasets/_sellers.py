@@ -82,6 +82,12 @@ class SellerPlan:
     replica: np.ndarray  # share of counterfeit titles with replica words
     price_level: np.ndarray  # seller-wide price factor
     role: np.ndarray  # int8 scenario role code (_scenario.ROLES), 0 = none
+    warmup: int = 0  # days of simulated history before the period
+
+    @property
+    def first_day(self) -> int:
+        """First simulated day (``-warmup``): orders may start there."""
+        return -int(self.warmup)
 
     @property
     def is_bad(self) -> np.ndarray:
@@ -144,13 +150,22 @@ def plan_sellers(
     earliest: float,
     scenario: sc.Scenario | None = None,
     srng: np.random.Generator | None = None,
+    warmup: int = 0,
+    wrng: np.random.Generator | None = None,
 ) -> SellerPlan:
     """Draw every per-seller decision of the simulation.
 
     ``earliest`` is the first allowed registration time (days since start). The switches
     of ``scenario`` draw from ``srng`` only, so without them ``rng`` sees the same draws.
+
+    ``warmup`` (days) turns on the steady state (:func:`_steady_state`): shops that sell
+    before the period do so from a time in ``[-warmup, 0)``, bad shops start and stop
+    before it too, and enforcement may decide during it. Its draws come from ``wrng``
+    only, so with ``warmup=0`` the plan is what it was before warm-ups existed.
     """
     d = float(days)
+    w = float(warmup)
+    wrng = wrng if wrng is not None else np.random.default_rng(0)
     scen = scenario or sc.Scenario()
     srng = srng if srng is not None else np.random.default_rng(0)
     kind = rng.permutation(np.repeat(np.arange(7), type_counts(n, shares))).astype(np.int8)
@@ -197,6 +212,12 @@ def plan_sellers(
     bad_start = np.minimum(bad_start, d - 1.0)
     reg = np.where(bad, np.where(aged, -(30.0 + 3 * 365.0 * u[7]), fresh_reg), reg)
     bad_start = np.where(bad, bad_start, np.nan)
+    opened = np.full(n, np.nan)  # honest shops' first selling day, when before the period
+    quit_at = np.full(n, np.inf)  # bad shops that stop on their own
+    if w > 0:
+        reg, bad_start, opened, quit_at = _steady_state(
+            wrng, kind, reg, bad_start, aged, w, d, lead
+        )
     fraud = (kind == FAKE_PHONE) | (kind == CLICK_FARM)
     split = sc.DRIFT_SPLIT * d
     if scen.drift:
@@ -215,11 +236,16 @@ def plan_sellers(
         role[takeover] = sc.TAKEOVER
     reg = np.maximum(reg, earliest)
 
-    act_a = np.where(bad, np.maximum(bad_start, 0.0), np.maximum(reg, 0.0))
+    opened = np.maximum(opened, earliest)
+    first_day = np.where(np.isnan(opened), np.maximum(reg, 0.0), opened)
+    act_a = np.where(bad, np.maximum(bad_start, -w), first_day)
     act_b = np.full(n, d)
     u = rng.random((3, n))
     churn = (legitish & (kind != NEW_LEGIT)) & (u[0] < 0.06)
-    act_b = np.where(churn, act_a + u[1] * (d - act_a), act_b)
+    # Churn falls in the period (the warm-up has none: every shop it holds is still there).
+    in_a = np.maximum(act_a, 0.0)
+    act_b = np.where(churn, in_a + u[1] * (d - in_a), act_b)
+    act_b = np.minimum(act_b, np.maximum(quit_at, act_a))
     burst = 7.0 + 14.0 * u[2]
     act_b = np.where(kind == FAKE_PHONE, np.minimum(act_a + burst, d), act_b)
     if scen.drift:
@@ -233,11 +259,13 @@ def plan_sellers(
     label_at = np.full(n, np.inf)
     label_on = bad & (u[0] < label_coverage)
     # Shops that went bad before the period and are still open get decided early in it.
-    due = np.maximum(bad_start + 20.0 + 100.0 * u[1], 1.0 + 59.0 * u[5])
+    # (With a warm-up, enforcement works during it too: no pile-up at the start.)
+    floor = 1.0 + 59.0 * u[5] if w == 0 else -w
+    due = np.maximum(bad_start + 20.0 + 100.0 * u[1], floor)
     if scen.label_noise:
         v = srng.random((3, n))
         delay = 20.0 + sc.LABEL_DELAY_MEDIAN * np.exp(sc.LABEL_DELAY_SIGMA * srng.normal(size=n))
-        due = np.maximum(bad_start + delay, 1.0 + 59.0 * u[5])
+        due = np.maximum(bad_start + delay, floor)
         label_on = label_on & (v[0] >= sc.LABEL_MISSING)
     label_at = np.where(label_on, due, label_at)
     closed = label_on & (label_at < d)
@@ -256,11 +284,13 @@ def plan_sellers(
     act_a = np.ceil(act_a)
     act_b = np.floor(act_b)
     active = np.clip(act_b - act_a, 0.0, None)
+    # Days in the period: ``orders_per_seller`` sets the volume there, warm-up or not.
+    active_in = np.clip(act_b - np.maximum(act_a, 0.0), 0.0, None) if w > 0 else active
 
     # Volumes: a heavy-tailed shop size scaled by how long the shop sells.
     size = np.exp(rng.normal(0.0, 1.0, n) - 0.5)
     mult = np.array([1.0, 1.3, 0.7, 0.0, 0.8, 0.6, 0.6])[kind]
-    expected = size * mult * active / d
+    expected = size * mult * active_in / d
     u = rng.random((3, n))
     burst_total = (0.4 + 0.8 * u[0]) * np.where(burst > 0, np.minimum(active / burst, 1.0), 0)
     expected = np.where(kind == FAKE_PHONE, burst_total, expected)
@@ -268,6 +298,9 @@ def plan_sellers(
     expected = expected / (1.0 - farm_share)
     ring_share = np.where(kind == RING, 0.08 + 0.22 * u[2], 0.0)
     total = expected.sum()
+    if w > 0:  # the same pace over the whole selling window, warm-up included
+        full = np.where(kind == FAKE_PHONE, burst_total, size * mult * active / d)
+        expected = full / (1.0 - farm_share)
     if total > 0:
         expected *= n * orders_per_seller / total
     n_orders = rng.poisson(expected).astype(np.int64)
@@ -372,7 +405,48 @@ def plan_sellers(
         replica=replica,
         price_level=price_level,
         role=role,
+        warmup=int(warmup),
     )
+
+
+def _steady_state(
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    reg: np.ndarray,
+    bad_start: np.ndarray,
+    aged: np.ndarray,
+    w: float,
+    d: float,
+    lead: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Move the plan into a steady state over a warm-up of ``w`` days before the period.
+
+    - Honest shops registered before the period opened (first listing, first order) at a
+      uniform time in ``[-w, 0)``: shops open at a constant pace across the warm-up, about
+      the pace of new shops in the period when ``w`` is 2-3 years. An account registered
+      earlier sat dormant until then (its registration stays); one registered later is
+      moved back to the day its shop opened.
+    - Bad shops other than fake-phone bursts (whose burst is the pattern) turn bad at a
+      uniform time in ``[-lead, d - 10)``, aged accounts too (not only during the period),
+      sell from then, in the warm-up when that is before the period, and quit 20-120 days
+      later if enforcement has not closed them first (as long as enforcement takes): as
+      many are active at the start of the period as later in it.
+
+    Returns (registration, bad start, honest opening day or nan, quit time or inf).
+    """
+    n = len(kind)
+    u = rng.random((3, n))
+    honest_old = (kind < NEW_LEGIT) & (reg < 0)
+    opened = np.where(honest_old, -w * u[0], np.nan)
+    reg = np.where(honest_old, np.fmin(reg, opened), reg)
+    bad = kind >= FAKE_PHONE
+    renew = bad & aged
+    aged_start = -lead + u[1] * (max(d - 10.0, 1.0) + lead)
+    bad_start = np.where(renew, np.minimum(aged_start, d - 1.0), bad_start)
+    # An aged account was registered at least 30 days before it turns bad.
+    reg = np.where(renew, np.minimum(reg, bad_start - 30.0), reg)
+    quit_at = np.where(bad & (kind != FAKE_PHONE), bad_start + 20.0 + 100.0 * u[2], np.inf)
+    return reg, bad_start, opened, quit_at
 
 
 def _identifiers(

@@ -8,14 +8,21 @@ after 40% of the year and the complaint form loses its "counterfeit" option, a s
 starts after training.
 
 Measured (seed 3, see docs/monitoring.md): on the default marketplace the model's output is
-stable (score PSI 0.03 at +3 months, 0.14 at +5; flagged share within noise), but the raw
-features are not stationary in the simulator — complaint rates are shrunk toward a
-market-wide prior that moves between cutoffs by more than their spread within a cutoff,
-and account ages are capped by the simulation start — so per-feature PSI reaches "act".
+stable (score PSI 0.07 at +3 months and at +5; flagged share within noise). Since the
+simulator starts in a steady state (three years of warm-up history), the history features
+(account ages, days since the first order, buyer counts and concentration) stay below
+"act" too. What still reaches "act" are the features that hold many rows at exactly a
+marketplace-wide value of the cutoff: complaint rates shrunk toward the market rate (15-40%
+of rows, the sellers without orders or complaints in the window, sit at the prior) and the
+neighbour price ratio (~85% of rows, the sellers without neighbours, at the market value).
+The market rate moves between cutoffs by more than a bin (a few fake-phone bursts carry it),
+so the whole mass changes bin: a property of those features and of quantile-bin PSI, not of
+the simulator.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -29,6 +36,11 @@ pytestmark = pytest.mark.slow
 TRAIN_CUTOFFS = ("2024-03-01", "2024-04-01", "2024-05-01")
 LATER = ("2024-08-01", "2024-10-01")
 OUTPUT_KINDS = {"score_psi", "band_psi", "flagged"}
+#: Features holding many rows at exactly a marketplace value of the cutoff (the prior of
+#: a smoothed rate, the fill of a seller without neighbours): their PSI follows the market.
+MARKET_VALUED = re.compile(r"complaints__(\w+_)?rate_\d+d|network__neighbour_price_ratio")
+#: History features: they grew all year when the simulator started empty.
+HISTORY = re.compile(r"account__|buyers__")
 
 
 def _setup(scenario: str | None) -> dict[str, Any]:
@@ -91,6 +103,20 @@ def test_default_marketplace_model_output_is_not_flagged(default_reports, cutoff
 
 
 @pytest.mark.parametrize("cutoff", LATER)
+def test_default_marketplace_history_features_are_stable(default_reports, cutoff):
+    report = default_reports[cutoff]
+    table = report.features.set_index("feature")
+    history = table[table.index.str.match(HISTORY)]
+    assert len(history) >= 10
+    assert (history["psi"] < 0.25).all(), history["psi"].sort_values().tail(3)
+    assert (history["out_of_range"] < 0.20).all(), history["out_of_range"].sort_values().tail(3)
+    # account__days_since_first_order: 87% above the training range before the warm-up
+    assert table.loc["account__days_since_first_order", "out_of_range"] < 0.15
+    acted = {f.subject for f in report.findings if f.level == "act"}
+    assert all(MARKET_VALUED.fullmatch(s) for s in acted), sorted(acted)
+
+
+@pytest.mark.parametrize("cutoff", LATER)
 def test_default_marketplace_own_rates_stay_in_their_range(default_reports, cutoff):
     # complaints per order by kind, refunds, cancellations, orders per seller: within
     # 1.5x of their range at the three training cutoffs (measured: at most 1.26x)
@@ -101,8 +127,9 @@ def test_default_marketplace_own_rates_stay_in_their_range(default_reports, cuto
 
 @pytest.mark.xfail(
     strict=True,
-    reason="simulator features are not stationary: complaint rates shrunk toward a moving "
-    "market prior, account ages capped by the simulation start (see module docstring)",
+    reason="features with a mass at a market value of the cutoff (complaint rates at the "
+    "prior, the neighbour price ratio's fill) change bins when the market moves (see the "
+    "module docstring): a feature/monitor property, not a simulator one",
 )
 def test_default_marketplace_nothing_is_acted_on(default_reports):
     assert default_reports["2024-08-01"].status != "act"

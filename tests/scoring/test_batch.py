@@ -378,11 +378,12 @@ def test_an_error_leaves_no_work_folder_and_no_lock(scorer, tmp_path):
 def test_as_of_before_all_data_names_the_data_range(seller_scorer, marketplace, tmp_path):
     tables = {k: v for k, v in marketplace.items() if k != "truth"}
     first = tables["sellers"]["registered_at"].min()
+    first_order = tables["orders"]["created_at"].min().date()  # in the warm-up, 2021
     with pytest.raises(
         ScoringError,
         match=rf"no data before as_of 1999-01-01T00:00:00: no seller existed yet \(the first "
         rf"sellers.registered_at is {first}\); the data runs from {first} to 2024-12-30.*"
-        rf"orders 2024-01-01 to 2024-12-30.*Pass an --as-of after {first}",
+        rf"orders {first_order} to 2024-12-30.*Pass an --as-of after {first}",
     ):
         score_batch(seller_scorer, tables, tmp_path / "s.parquet", as_of="1999-01-01")
     assert list(tmp_path.iterdir()) == []
