@@ -6,11 +6,19 @@ on one order does not read as 100%::
     rate = (complaints + prior_weight × market_rate) / (orders + prior_weight)
 
 where, for a window of ``w`` days, ``complaints`` counts the seller's complaints filed in
-``[as_of - w days, as_of)``, ``orders`` the seller's orders placed in the same window, and
-``market_rate`` is the same ratio over all sellers. Rates are computed for all kinds
-together and for ``counterfeit``, ``not_received`` and ``not_as_described``.
+``[as_of - w days, as_of)`` and ``orders`` the seller's orders placed in the same window.
+``market_rate`` is the prior: complaints per order over all sellers in the trailing
+:data:`~riskscore.features._shared.PRIOR_WINDOW` days (365), the same for every window, so
+it moves slowly from one cutoff to the next (a 7-day market rate moves by 10-50% from
+month to month, carried by a few fake-phone bursts, and would move every seller's rate
+with it). Rates are computed for all kinds together and for ``counterfeit``,
+``not_received`` and ``not_as_described``. A seller with neither orders nor complaints in
+the window has no rate (missing), not the prior: nothing was observed. A seller with
+complaints but no orders in the window (a shop that stopped selling while its buyers
+complain) has ``complaints / prior_weight + market_rate``.
 
-Refund and cancel rates use every order placed before ``as_of``, smoothed the same way.
+Refund and cancel rates use every order placed before ``as_of``, smoothed toward the
+marketplace's lifetime rate the same way, and are missing for a seller without orders.
 An order counts as refunded (cancelled) at ``as_of`` when its ``refunded_at``
 (``cancelled_at``) is before ``as_of``. When the orders table lacks that column, the rate
 falls back to the latest ``status``, which counts refunds recorded after ``as_of`` on
@@ -33,7 +41,12 @@ import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec, windowed
 from riskscore.features._context import AsOfContext, ratio
-from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, orders_by_seller
+from riskscore.features._shared import (
+    BURST_RECENT,
+    BURST_REFERENCE,
+    PRIOR_WINDOW,
+    orders_by_seller,
+)
 
 #: The acceleration windows, as the texts quote them.
 _R, _P = BURST_RECENT, BURST_REFERENCE
@@ -87,7 +100,8 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             entity="seller",
             description=(
                 f"Smoothed {what} per order over the last {{w}} days: (complaints + "
-                "prior_weight × marketplace rate) / (orders + prior_weight)."
+                f"prior_weight × marketplace rate over {PRIOR_WINDOW} days) / (orders + "
+                "prior_weight); missing without orders or complaints in the window."
             ),
             unit="per order",
             fill=NAN,
@@ -128,7 +142,7 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             description=(
                 "Smoothed share of the seller's orders (all before as_of) refunded before "
                 "as_of (refunded_at < as_of); without orders.refunded_at, of those whose "
-                "latest status is 'refunded' (not point-in-time)."
+                "latest status is 'refunded' (not point-in-time). Missing without orders."
             ),
             unit="per order",
             fill=NAN,
@@ -145,7 +159,7 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             description=(
                 "Smoothed share of the seller's orders (all before as_of) cancelled before "
                 "as_of (cancelled_at < as_of); without orders.cancelled_at, of those whose "
-                "latest status is 'cancelled' (not point-in-time)."
+                "latest status is 'cancelled' (not point-in-time). Missing without orders."
             ),
             unit="per order",
             fill=NAN,
@@ -159,11 +173,16 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
     return tuple(specs)
 
 
-def _smoothed(events: str, orders: str, market: str, prior: float) -> nw.Expr:
-    return ratio(
-        nw.col(events) + nw.col(market) * prior,
-        nw.col(orders) + prior,
-    )
+def _smoothed(events: str, orders: str, market: str, prior: float, observed: nw.Expr) -> nw.Expr:
+    """``(events + prior × market) / (orders + prior)`` where ``observed``, else null."""
+    denominator = nw.when(observed).then(nw.col(orders) + prior).otherwise(0.0)
+    return ratio(nw.col(events) + nw.col(market) * prior, denominator)
+
+
+def _complaint_windows(ctx: AsOfContext) -> list[int]:
+    """Windows the complaints are counted over: the rates', the acceleration's, the prior's."""
+    accel = {BURST_RECENT, BURST_RECENT + BURST_REFERENCE}
+    return sorted(set(ctx.params.windows) | accel | {PRIOR_WINDOW})
 
 
 def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
@@ -171,11 +190,10 @@ def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
 
 
 def _count_complaints(ctx: AsOfContext) -> nw.LazyFrame:
-    windows = ctx.params.windows
-    accel = (BURST_RECENT, BURST_RECENT + BURST_REFERENCE)
+    windows = _complaint_windows(ctx)
     complaints = ctx.own("complaints", ["seller_id", "kind", "created_at"])
     flags = []
-    for w in sorted(set(windows) | set(accel)):
+    for w in windows:
         inside = ctx.in_window("created_at", w)
         for kind in KINDS:
             col = f"c_{kind or 'all'}_{w}d"
@@ -184,13 +202,13 @@ def _count_complaints(ctx: AsOfContext) -> nw.LazyFrame:
             else:
                 flags.append((inside * (nw.col("kind") == kind).cast(nw.Float64)).alias(col))
     complaints = complaints.with_columns(flags)
-    names = [f"c_{kind or 'all'}_{w}d" for w in sorted(set(windows) | set(accel)) for kind in KINDS]
+    names = [f"c_{kind or 'all'}_{w}d" for w in windows for kind in KINDS]
     return complaints.group_by("seller_id").agg(nw.col(n).sum() for n in names)
 
 
 def _market_orders(ctx: AsOfContext) -> nw.LazyFrame:
     """Marketplace order, refund and cancel totals and rates (one row)."""
-    windows = ctx.params.windows
+    windows = sorted(set(ctx.params.windows) | {PRIOR_WINDOW})
     return (
         orders_by_seller(ctx)
         .select(
@@ -207,10 +225,9 @@ def _market_orders(ctx: AsOfContext) -> nw.LazyFrame:
 
 
 def _market_complaints(ctx: AsOfContext) -> nw.LazyFrame:
-    """Marketplace complaint counts per kind and window (one row)."""
+    """Marketplace complaint counts per kind over the prior's window (one row)."""
     return _complaint_counts(ctx).select(
-        nw.col(f"c_{kind or 'all'}_{w}d").sum().alias(f"m_c_{kind or 'all'}_{w}d")
-        for w in ctx.params.windows
+        nw.col(f"c_{kind or 'all'}_{PRIOR_WINDOW}d").sum().alias(f"m_c_{kind or 'all'}")
         for kind in KINDS
     )
 
@@ -236,10 +253,9 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     base = base.with_columns(nw.col(c).fill_null(0.0) for c in zero_fill)
     if ctx.has("complaints"):
         rate_cols = [
-            ratio(nw.col(f"m_c_{kind or 'all'}_{w}d"), nw.col(f"m_orders_{w}d"))
+            ratio(nw.col(f"m_c_{kind or 'all'}"), nw.col(f"m_orders_{PRIOR_WINDOW}d"))
             .fill_null(0.0)
-            .alias(f"m_rate_{kind or 'all'}_{w}d")
-            for w in windows
+            .alias(f"m_rate_{kind or 'all'}")
             for kind in KINDS
         ]
         base = base.with_columns(rate_cols)
@@ -247,12 +263,14 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     if ctx.has("complaints"):
         for kind in KINDS:
             for w in windows:
+                observed = (nw.col(f"orders_{w}d") > 0) | (nw.col(f"c_all_{w}d") > 0)
                 outputs.append(
                     _smoothed(
                         f"c_{kind or 'all'}_{w}d",
                         f"orders_{w}d",
-                        f"m_rate_{kind or 'all'}_{w}d",
+                        f"m_rate_{kind or 'all'}",
                         prior,
+                        observed,
                     ).alias(f"complaints__{_rate_name(kind)}_{w}d")
                 )
         recent, previous = f"c_all_{BURST_RECENT}d", f"c_all_{BURST_RECENT + BURST_REFERENCE}d"
@@ -262,9 +280,14 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
                 / ((nw.col(previous) - nw.col(recent)) * (BURST_RECENT / BURST_REFERENCE) + 1.0)
             ).alias("complaints__acceleration")
         )
+    sold = nw.col("orders") > 0
     outputs += [
-        _smoothed("refunded", "orders", "m_refund_rate", prior).alias("complaints__refund_rate"),
-        _smoothed("cancelled", "orders", "m_cancel_rate", prior).alias("complaints__cancel_rate"),
+        _smoothed("refunded", "orders", "m_refund_rate", prior, sold).alias(
+            "complaints__refund_rate"
+        ),
+        _smoothed("cancelled", "orders", "m_cancel_rate", prior, sold).alias(
+            "complaints__cancel_rate"
+        ),
     ]
     return base.select("seller_id", *outputs)
 
