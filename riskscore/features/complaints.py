@@ -264,14 +264,12 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
         for kind in KINDS:
             for w in windows:
                 observed = (nw.col(f"orders_{w}d") > 0) | (nw.col(f"c_all_{w}d") > 0)
+                m = nw.col(f"m_rate_{kind or 'all'}")
+                events = nw.when(m > 0).then(nw.col(f"c_{kind or 'all'}_{w}d") / m).otherwise(0.0)
+                denominator = nw.when(observed).then(nw.col(f"orders_{w}d") + prior).otherwise(0.0)
                 outputs.append(
-                    _smoothed(
-                        f"c_{kind or 'all'}_{w}d",
-                        f"orders_{w}d",
-                        f"m_rate_{kind or 'all'}",
-                        prior,
-                        observed,
-                    ).alias(f"complaints__{_rate_name(kind)}_{w}d")
+                    ratio(events + prior, denominator)
+                    .alias(f"complaints__{_rate_name(kind)}_{w}d")
                 )
         recent, previous = f"c_all_{BURST_RECENT}d", f"c_all_{BURST_RECENT + BURST_REFERENCE}d"
         outputs.append(
