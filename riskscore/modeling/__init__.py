@@ -56,6 +56,7 @@ from riskscore.modeling._slices import (
     PROTECTED_SLICES,
     slice_comparison,
     slice_rates,
+    wilson_difference,
     wilson_interval,
 )
 from riskscore.modeling._split import (
@@ -124,5 +125,6 @@ __all__ = [
     "threshold_table",
     "time_split",
     "train",
+    "wilson_difference",
     "wilson_interval",
 ]

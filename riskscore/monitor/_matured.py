@@ -2,16 +2,20 @@
 
 A scoring run as of ``T`` can be graded when every label decided within the horizon
 after ``T`` is in (``T + label_delay + horizon`` has passed). :func:`matured_check`
-joins those labels to the run (the training set's rule: positives decided in
-``(T + delay, T + delay + horizon]``, sellers already labelled before ``T`` left out),
-computes precision among flagged rows with a Wilson interval, and compares it with the
-precision among flagged rows the reference measured on the training run's test window.
-When the two intervals do not overlap and the realised one is lower, it says so and
-recommends retraining; it also says whether the label-free estimate made at scoring time
-(:func:`~riskscore.monitor.estimate_performance`) covered what happened. With slice
-columns (``segment__*``) on the run, it reports the false-positive rate at the flag band
-per slice with Wilson intervals, next to the reference's, and a ``watch`` finding when a
-protected slice's rate now lies wholly above the one measured at training.
+joins those labels to the run (the training set's rule: positives decided in ``(T +
+delay, T + delay + horizon]``, sellers already labelled before ``T`` left out), computes
+precision among flagged rows and recall at the flag band (the share of the run's matured
+positives it flagged) with Wilson intervals, and compares each with the same figure the
+reference measured on the training run's test window. When the 95% interval of the
+difference (realised minus training, Newcombe's interval from the two Wilson intervals)
+lies wholly below zero, it says so and recommends retraining: precision falls when the
+model flags sellers that are no longer bad, recall when bad sellers stop looking like
+the ones it learnt (a new pattern it misses). It also says whether the label-free
+estimate made at scoring time (:func:`~riskscore.monitor.estimate_performance`) covered
+what happened. With slice columns (``segment__*``) on the run, it reports the
+false-positive rate at the flag band per slice with Wilson intervals, next to the
+reference's, and a ``watch`` finding when a protected slice's rate now lies wholly above
+the one measured at training.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ class MaturedCheck:
         Realised precision among flagged rows and its 95% Wilson interval.
     reference_precision, reference_lo, reference_hi : float
         The same on the reference's test window (NaN without one).
+    recall, recall_lo, recall_hi : float
+        Realised recall at the flag band (flagged positives / positives) and its 95%
+        Wilson interval (NaN without positives).
+    reference_recall, reference_recall_lo, reference_recall_hi : float
+        The same on the reference's test window (NaN when it stores no positives).
     estimate_covered : bool or None
         Whether the label-free estimate's interval held the realised precision.
     findings : list of Finding
@@ -69,6 +78,12 @@ class MaturedCheck:
     findings: list[Finding]
     slices: list[dict[str, Any]] = field(default_factory=list)
     slices_note: str = ""
+    recall: float = float("nan")
+    recall_lo: float = float("nan")
+    recall_hi: float = float("nan")
+    reference_recall: float = float("nan")
+    reference_recall_lo: float = float("nan")
+    reference_recall_hi: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN as None)."""
@@ -107,7 +122,8 @@ def matured_check(
     as_of : datetime-like
     target : {"counterfeit", "fraud"}
     reference : Reference, optional
-        The model's monitoring reference (its test window's precision among flagged rows).
+        The model's monitoring reference (its test window's precision among flagged rows
+        and recall at the flag band).
     horizon, label_delay : str or Timedelta
         The label window, as in training.
     flag_bands : sequence of str, default ("high", "critical")
@@ -139,7 +155,7 @@ def matured_check(
     (2, 1, 0.5)
     """
     from riskscore.features._training_set import _label, label_events
-    from riskscore.modeling._slices import wilson_interval
+    from riskscore.modeling._slices import wilson_difference, wilson_interval
     from riskscore.monitor._estimate import estimate_performance
 
     key = scores_id_col(scores, "matured_check")
@@ -168,17 +184,28 @@ def matured_check(
     n_f, k_f = int(flagged.sum()), int((flagged & y).sum())
     lo, hi = wilson_interval(k_f, n_f)
     precision = k_f / n_f if n_f else float("nan")
+    n_pos = int(y.sum())
+    recall = k_f / n_pos if n_pos else float("nan")
+    rec_lo, rec_hi = wilson_interval(k_f, n_pos)
     ref_p = ref_lo = ref_hi = float("nan")
+    ref_r = ref_r_lo = ref_r_hi = float("nan")
     perf = reference.performance if reference is not None else {}
-    if perf.get("flagged"):
-        ref_p = perf["flagged_positives"] / perf["flagged"]
-        ref_lo, ref_hi = wilson_interval(int(perf["flagged_positives"]), int(perf["flagged"]))
+    ref_flagged, ref_hits = int(perf.get("flagged") or 0), int(perf.get("flagged_positives") or 0)
+    ref_positives = int(perf.get("positives") or 0)
+    if ref_flagged:
+        ref_p = ref_hits / ref_flagged
+        ref_lo, ref_hi = wilson_interval(ref_hits, ref_flagged)
+    if ref_positives:
+        ref_r = ref_hits / ref_positives
+        ref_r_lo, ref_r_hi = wilson_interval(ref_hits, ref_positives)
     covered = None
     if n_f:
         estimate = estimate_performance(scores[keep], flag_bands=flag_bands)
         covered = estimate.covers(precision)
     findings = []
-    if n_f and np.isfinite(ref_hi) and hi < ref_lo:
+    labels_to = f"labels to {end.date()}"
+    d, d_lo, d_hi = wilson_difference(k_f, n_f, ref_hits, ref_flagged)
+    if np.isfinite(d_hi) and d_hi < 0:
         findings.append(
             Finding(
                 level="act",
@@ -187,10 +214,28 @@ def matured_check(
                 value=float(precision),
                 message=(
                     f"realised precision among flagged rows as of {moment.date()} is "
-                    f"{precision:.2f} [{lo:.2f}, {hi:.2f}] ({k_f} of {n_f}, labels to "
-                    f"{end.date()}), below the {ref_p:.2f} [{ref_lo:.2f}, {ref_hi:.2f}] "
-                    "measured at training: the model has gone stale — retrain on recent "
-                    "cutoffs and run the promotion gate"
+                    f"{precision:.2f} [{lo:.2f}, {hi:.2f}] ({k_f} of {n_f}, {labels_to}), "
+                    f"below the {ref_p:.2f} [{ref_lo:.2f}, {ref_hi:.2f}] measured at training "
+                    f"(difference {d:+.2f} [{d_lo:+.2f}, {d_hi:+.2f}]): the model has gone "
+                    "stale — retrain on recent cutoffs and run the promotion gate"
+                ),
+            )
+        )
+    d, d_lo, d_hi = wilson_difference(k_f, n_pos, ref_hits, ref_positives)
+    if np.isfinite(d_hi) and d_hi < 0:
+        findings.append(
+            Finding(
+                level="act",
+                kind="matured",
+                subject="recall",
+                value=float(recall),
+                message=(
+                    f"realised recall at the flag band as of {moment.date()} is {recall:.2f} "
+                    f"[{rec_lo:.2f}, {rec_hi:.2f}] ({k_f} of {n_pos} positives flagged, "
+                    f"{labels_to}), below the {ref_r:.2f} [{ref_r_lo:.2f}, {ref_r_hi:.2f}] "
+                    f"measured at training (difference {d:+.2f} [{d_lo:+.2f}, {d_hi:+.2f}]): "
+                    "bad sellers no longer look like the ones the model learnt — retrain on "
+                    "recent cutoffs and run the promotion gate"
                 ),
             )
         )
@@ -216,7 +261,7 @@ def matured_check(
         rows=int(keep.sum()),
         flagged=n_f,
         flagged_positives=k_f,
-        positives=int(y.sum()),
+        positives=n_pos,
         precision=precision,
         precision_lo=lo,
         precision_hi=hi,
@@ -227,6 +272,12 @@ def matured_check(
         findings=findings,
         slices=slices,
         slices_note=slices_note,
+        recall=recall,
+        recall_lo=rec_lo,
+        recall_hi=rec_hi,
+        reference_recall=ref_r,
+        reference_recall_lo=ref_r_lo,
+        reference_recall_hi=ref_r_hi,
     )
 
 
