@@ -13,8 +13,9 @@ Definitions, as in :mod:`riskscore.features.complaints` with the default paramet
 
 - only orders and complaints with ``created_at < as_of`` count; a window of ``w`` days
   is ``[as_of - w days, as_of)``;
-- complaint rate per kind and window, smoothed toward the marketplace rate:
-  ``(complaints_w + 20 * market_rate) / (orders_w + 20)``, where ``market_rate`` is all
+- complaint rate per kind and window relative to the marketplace rate, smoothed toward 1:
+  ``(complaints_w / market_rate + 20) / (orders_w + 20)`` (the complaints term 0 where
+  ``market_rate`` is 0), where ``market_rate`` is all
   complaints of the kind over all orders in the last 365 days (the prior's window, the
   same for every window; 0 when the marketplace has no order in it); the marketplace
   totals cover every seller's rows, registered before the cutoff or not; NULL for a
@@ -86,8 +87,9 @@ _ORDER_TOTALS = _lines([f"sum(orders_{_PRIOR}d) AS orders_{_PRIOR}d"], 17)
 _BASE_ORDERS = _lines([f"coalesce(o.orders_{d}d, 0.0) AS orders_{d}d" for d in _WINDOWS], 11)
 _RATES = _lines(
     [
-        f"CASE WHEN b.orders_{d}d > 0 OR b.all_{d}d > 0 THEN (b.{k}_{d}d + m.m_{k} * 20.0) / "
-        f"(b.orders_{d}d + 20.0) END AS complaints__{stem}_{d}d"
+        f"CASE WHEN b.orders_{d}d > 0 OR b.all_{d}d > 0 THEN ((CASE WHEN m.m_{k} > 0 THEN "
+        f"b.{k}_{d}d / m.m_{k} ELSE 0.0 END) + 20.0) / (b.orders_{d}d + 20.0) END"
+        f" AS complaints__{stem}_{d}d"
         for k, _, stem in _KINDS
         for d in _WINDOWS
     ],
@@ -160,7 +162,7 @@ base AS (
            {_BASE}
     FROM s LEFT JOIN o USING (seller_id) LEFT JOIN c USING (seller_id)
 )
--- smoothed rates: (events + 20 * market rate) / (orders + 20); NULL where nothing was seen
+-- relative rates: (events / market rate + 20) / (orders + 20); NULL where nothing was seen
 SELECT b.seller_id,
        {_RATES},
        -- last 7 days vs the 30 before, as daily paces with one pseudo-complaint each

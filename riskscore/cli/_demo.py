@@ -117,9 +117,11 @@ def _train_models(
         marketplace_config,
         marketplace_training_set,
     )
+    from riskscore.monitor import market_profile
     from riskscore.registry import promote, train_and_log
 
     cutoffs = default_cutoffs(tables, HORIZON, N_CUTOFFS)
+    market = market_profile(tables, cutoffs)  # the marketplace's own rates, for the monitor
     first, last = cutoffs[0].date(), cutoffs[-1].date()
     for entity, target in MODELS:
         typer.echo(
@@ -134,6 +136,7 @@ def _train_models(
                 entity=entity,
                 target=target,
                 tracking_uri=tracking,
+                market=market,
                 config=marketplace_config(
                     entity, target, seed=seed, capacity=capacity, n_bootstrap=bootstrap
                 ),

@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             check_out_folder(out, TrainingError)
         if data is not None:
-            frame = marketplace_training_set(
+            _, frame = marketplace_training_set(
                 data,
                 entity=entity,
                 target=target,

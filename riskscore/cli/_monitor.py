@@ -7,7 +7,9 @@
   a scheduler (cron, Airflow, a Spark job) can alert. ``--reference`` takes the JSON file
   or the folder holding it (``monitor_reference.json``). ``--data DIR --as-of T`` adds the
   sellers' slices (:func:`riskscore.features.add_segments`), so the flag rate of each
-  slice is compared with training (``riskscore score`` output carries no slice columns).
+  slice is compared with training (``riskscore score`` output carries no slice columns),
+  and, when the reference stores marketplace statistics, the marketplace's own rates at
+  ``T`` (:func:`riskscore.monitor.market_summary`) against their range at training.
 * With ``--model`` an MLflow URI, the report is also logged under that model version
   (:func:`riskscore.registry.log_monitor_report`: ``monitor/<as-of or UTC time>/`` in the
   version's run, ``monitor.*`` metrics, status tags); ``--no-log`` skips that.
@@ -70,7 +72,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 metavar="DIR",
                 help="Marketplace tables: with --as-of, the sellers' slices (tenure, "
-                "region, category, size) so the report compares flag rates per slice.",
+                "region, category, size) so the report compares flag rates per slice, "
+                "and the marketplace's own rates when the reference stores them.",
             ),
         ] = None,
         as_of: Annotated[
@@ -112,11 +115,25 @@ def register(app: typer.Typer) -> None:
         th = Thresholds(watch_psi=watch_psi, act_psi=act_psi)
         score_frame = read_table(scores, error=MonitorError) if scores else None
         feature_frame = read_table(features, error=MonitorError) if features else None
-        segments = None
+        segments = market = None
         if data is not None:
-            segments = _segments(data, as_of, score_frame)
+            from riskscore.io import load_tables
+
+            tables = load_tables(data)
+            segments = _segments(tables, as_of, score_frame)
+            if ref.market:
+                from riskscore.monitor import market_summary
+
+                days = int(ref.market.get("window_days") or 30)
+                market = market_summary(tables, as_of, window_days=days)
         report = compare(
-            ref, feature_frame, score_frame, thresholds=th, window=window, segments=segments
+            ref,
+            feature_frame,
+            score_frame,
+            thresholds=th,
+            window=window,
+            segments=segments,
+            market=market,
         )
         lines = report.text().splitlines()
         typer.echo("\n".join(lines[:1] if quiet else lines))
@@ -139,16 +156,15 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(report.exit_code)  # cli.main returns it: the shell sees 3
 
 
-def _segments(data: Path | None, as_of: str | None, scores: Any) -> pd.DataFrame:
+def _segments(tables: Any, as_of: str | None, scores: Any) -> pd.DataFrame:
     """Return the slice columns of the run's sellers at ``as_of``, aligned with ``scores``."""
     import pandas as pd
 
     from riskscore.features import SEGMENT_COLUMNS, add_segments
-    from riskscore.io import load_tables
     from riskscore.monitor import MonitorError
     from riskscore.monitor._proxy import scores_id_col
 
-    if data is None or as_of is None or scores is None:
+    if as_of is None or scores is None:
         raise MonitorError(
             "slices need --data DIR, --as-of T and --scores together (the sellers of the "
             "scored run, their tables and the moment they were scored at)"
@@ -159,7 +175,7 @@ def _segments(data: Path | None, as_of: str | None, scores: Any) -> pd.DataFrame
     except ValueError as err:
         raise MonitorError(f"--as-of: {as_of!r} is not a date or time ({err})") from None
     rows = pd.DataFrame({"entity_id": scores[key].astype(str).to_numpy(), "cutoff": moment})
-    return add_segments(rows, load_tables(data), "seller")[list(SEGMENT_COLUMNS)]
+    return add_segments(rows, tables, "seller")[list(SEGMENT_COLUMNS)]
 
 
 def _model_reference(uri: str, tracking_uri: str | None) -> tuple[Reference, LoadedModel | None]:

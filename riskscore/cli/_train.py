@@ -107,8 +107,10 @@ def marketplace_training_set(
     horizon: str,
     n_cutoffs: int,
     freq: str,
-) -> pd.DataFrame:
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Load marketplace tables and build the training set of ``entity`` and ``target``.
+
+    Returns the tables and the training set.
 
     The result carries the segment columns of
     :func:`riskscore.features.add_segments` (tenure, region, category, size) for sliced
@@ -140,9 +142,10 @@ def marketplace_training_set(
             "(weeks) or 14D"
         ) from None
     tables = load_tables(data)
-    return recipe_set(
+    frame = recipe_set(
         tables, entity, target, cutoffs=cut, horizon=horizon, n_cutoffs=n_cutoffs, freq=freq
     )
+    return tables, frame
 
 
 def _cell(row: Any, name: str) -> str:
@@ -345,11 +348,12 @@ def register(app: typer.Typer) -> None:
         ids: str
         times: str | None
         labels: str
+        market = None
         if data is not None:
             if target is None:
                 raise TrainingError("--data needs --target (fraud or counterfeit)")
             typer.echo(f"building the {entity} {target} training set from {data} ...")
-            frame = marketplace_training_set(
+            tables, frame = marketplace_training_set(
                 data,
                 entity=entity,
                 target=target,
@@ -359,6 +363,10 @@ def register(app: typer.Typer) -> None:
                 freq=freq,
             )
             ids, times, labels = "entity_id", "cutoff", "label"
+            from riskscore.monitor import market_profile
+
+            # the marketplace's own rates at the training cutoffs, for the monitor
+            market = market_profile(tables, sorted(frame["cutoff"].unique()))
         else:
             assert table is not None
             ids, times, labels = id_col, time_col, label_col
@@ -412,6 +420,7 @@ def register(app: typer.Typer) -> None:
                         tracking_uri=tracking_uri,
                         register=register_model,
                         plots=plots,
+                        market=market,
                         config=config,
                     )
                 result = logged.result

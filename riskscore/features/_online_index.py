@@ -960,12 +960,10 @@ class SellerIndex:
             for k, kind_name in enumerate((None, *_KINDS)):
                 hits = c_in[w] if kind_name is None else c_in[w] & (kind == k - 1)
                 rate_name = "rate" if kind_name is None else f"{kind_name}_rate"
-                out[f"complaints__{rate_name}_{w}d"] = smoothed(
-                    float(np.count_nonzero(hits)),
-                    orders_w,
-                    snapshot.complaint_rates[kind_name or "all"],
-                    observed,
-                )
+                market = snapshot.complaint_rates[kind_name or "all"]
+                # relative to the market, as the family: (events / market + prior) / (n + prior)
+                scaled = float(np.count_nonzero(hits)) / market if market > 0 else 0.0
+                out[f"complaints__{rate_name}_{w}d"] = smoothed(scaled, orders_w, 1.0, observed)
         recent = float(np.count_nonzero(c_in[BURST_RECENT]))
         previous = float(np.count_nonzero(c_in[BURST_RECENT + BURST_REFERENCE]))
         out["complaints__acceleration"] = (recent + 1.0) / (

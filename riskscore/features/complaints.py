@@ -1,21 +1,33 @@
 """Complaints: how often buyers complain about a seller, and refund / cancel rates.
 
-A complaint rate per order is smoothed toward the marketplace rate so that one complaint
-on one order does not read as 100%::
+A complaint rate is measured **relative to the marketplace** — 1.0 is the marketplace's
+rate, 3.0 three times it — and smoothed toward 1.0 so that one complaint on one order does
+not read as a hundred times the market::
 
-    rate = (complaints + prior_weight × market_rate) / (orders + prior_weight)
+    relative rate = (complaints / market_rate + prior_weight) / (orders + prior_weight)
 
 where, for a window of ``w`` days, ``complaints`` counts the seller's complaints filed in
 ``[as_of - w days, as_of)`` and ``orders`` the seller's orders placed in the same window.
-``market_rate`` is the prior: complaints per order over all sellers in the trailing
-:data:`~riskscore.features._shared.PRIOR_WINDOW` days (365), the same for every window, so
-it moves slowly from one cutoff to the next (a 7-day market rate moves by 10-50% from
-month to month, carried by a few fake-phone bursts, and would move every seller's rate
-with it). Rates are computed for all kinds together and for ``counterfeit``,
-``not_received`` and ``not_as_described``. A seller with neither orders nor complaints in
-the window has no rate (missing), not the prior: nothing was observed. A seller with
-complaints but no orders in the window (a shop that stopped selling while its buyers
-complain) has ``complaints / prior_weight + market_rate``.
+It is the smoothed rate ``(complaints + prior_weight × market_rate) / (orders +
+prior_weight)`` divided by ``market_rate``, written so that a seller without complaints
+gets exactly ``prior_weight / (orders + prior_weight)`` whatever the market does.
+``market_rate`` is complaints per order over all sellers in the trailing
+:data:`~riskscore.features._shared.PRIOR_WINDOW` days (365), the same for every window
+(0 complaints of a kind in the marketplace: the complaints term is 0). Rates are computed
+for all kinds together and for ``counterfeit``, ``not_received`` and ``not_as_described``.
+
+Why relative: the marketplace's complaint rate moves by 10-50% from month to month,
+carried by a few fake-phone bursts, and an absolute smoothed rate puts every seller
+without complaints at a value set by the market (15-40% of sellers at one value that
+moves), so the model's inputs shift with the market and the monitor's PSI "acts" on an
+unchanged marketplace. Relative rates keep those sellers still; how the marketplace's
+own rates move is watched by the monitor's market statistics
+(:func:`riskscore.monitor.market_summary`).
+
+A seller with neither orders nor complaints in the window has no rate (missing), not the
+prior: nothing was observed. A seller with complaints but no orders in the window (a
+shop that stopped selling while its buyers complain) has ``complaints / (market_rate ×
+prior_weight) + 1``.
 
 Refund and cancel rates use every order placed before ``as_of``, smoothed toward the
 marketplace's lifetime rate the same way, and are missing for a seller without orders.
@@ -99,19 +111,20 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             family="complaints",
             entity="seller",
             description=(
-                f"Smoothed {what} per order over the last {{w}} days: (complaints + "
-                f"prior_weight × marketplace rate over {PRIOR_WINDOW} days) / (orders + "
-                "prior_weight); missing without orders or complaints in the window."
+                f"Smoothed {what} per order over the last {{w}} days relative to the "
+                f"marketplace rate over {PRIOR_WINDOW} days (1 = the market): "
+                "(complaints / marketplace rate + prior_weight) / (orders + prior_weight); "
+                "missing without orders or complaints in the window."
             ),
-            unit="per order",
+            unit="x marketplace rate",
             fill=NAN,
             reason_code=f"{code}_{{w}}D",
             signal=signal,
             text_en=(
-                f"{{value:.1%}} of orders drew {words_en} in the last {{w}} days "
-                "(smoothed toward the marketplace rate)"
+                f"Orders drew {words_en} at {{value:.1f}}× the marketplace rate in the "
+                "last {w} days (smoothed)"
             ),
-            text_zh=f"近{{w}}天每笔订单的{words_zh}率为{{value:.1%}}（按全平台水平平滑）",
+            text_zh=f"近{{w}}天{words_zh}率为全平台水平的{{value:.1f}}倍（已平滑）",
             needs=("complaints",),
         )
     specs += [
@@ -177,6 +190,17 @@ def _smoothed(events: str, orders: str, market: str, prior: float, observed: nw.
     """``(events + prior × market) / (orders + prior)`` where ``observed``, else null."""
     denominator = nw.when(observed).then(nw.col(orders) + prior).otherwise(0.0)
     return ratio(nw.col(events) + nw.col(market) * prior, denominator)
+
+
+def _relative(events: str, orders: str, market: str, prior: float, observed: nw.Expr) -> nw.Expr:
+    """``(events / market + prior) / (orders + prior)`` where ``observed``, else null.
+
+    The events term is 0 where the market rate is 0 (then no seller has such events).
+    """
+    m = nw.col(market)
+    scaled = nw.when(m > 0).then(nw.col(events) / m).otherwise(0.0)
+    denominator = nw.when(observed).then(nw.col(orders) + prior).otherwise(0.0)
+    return ratio(scaled + prior, denominator)
 
 
 def _complaint_windows(ctx: AsOfContext) -> list[int]:
@@ -264,12 +288,14 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
         for kind in KINDS:
             for w in windows:
                 observed = (nw.col(f"orders_{w}d") > 0) | (nw.col(f"c_all_{w}d") > 0)
-                m = nw.col(f"m_rate_{kind or 'all'}")
-                events = nw.when(m > 0).then(nw.col(f"c_{kind or 'all'}_{w}d") / m).otherwise(0.0)
-                denominator = nw.when(observed).then(nw.col(f"orders_{w}d") + prior).otherwise(0.0)
                 outputs.append(
-                    ratio(events + prior, denominator)
-                    .alias(f"complaints__{_rate_name(kind)}_{w}d")
+                    _relative(
+                        f"c_{kind or 'all'}_{w}d",
+                        f"orders_{w}d",
+                        f"m_rate_{kind or 'all'}",
+                        prior,
+                        observed,
+                    ).alias(f"complaints__{_rate_name(kind)}_{w}d")
                 )
         recent, previous = f"c_all_{BURST_RECENT}d", f"c_all_{BURST_RECENT + BURST_REFERENCE}d"
         outputs.append(

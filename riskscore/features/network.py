@@ -312,13 +312,15 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         ),
         _spec(
             "neighbour_complaint_rate",
-            f"Link-weighted mean of linked sellers' complaints__rate_{w}d; missing for "
-            "sellers without a linked seller holding a value.",
-            "per order",
+            f"Link-weighted mean of linked sellers' complaints__rate_{w}d (complaints "
+            "relative to the marketplace rate, 1 = the market); missing for sellers "
+            "without a linked seller holding a value.",
+            "x marketplace rate",
             "LINKED_TO_COMPLAINED_SELLERS",
             "network_neighbour_complaints",
-            f"{{value:.1%}} of linked sellers' orders drew complaints in the last {w} days",
-            f"关联店铺近{w}天每笔订单的投诉率为{{value:.1%}}",
+            f"Linked sellers drew complaints at {{value:.1f}}× the marketplace rate in the "
+            f"last {w} days",
+            f"关联店铺近{w}天投诉率为全平台水平的{{value:.1f}}倍",
             fill=NAN,
             needs=("complaints",),
         ),

@@ -15,14 +15,18 @@ default). The report writes JSON and a self-contained HTML page;
 ``riskscore monitor`` exits with code 3 on ``act`` so a scheduler can alert. With
 ``segment__*`` columns, the flag rate of each slice is compared with training
 (:func:`slice_profile` in the reference, :func:`compare_slices` in the run) and a protected
-slice (new and small sellers) flagged far more often is a finding.
+slice (new and small sellers) flagged far more often is a finding. With
+:func:`market_profile` in the reference and :func:`market_summary` of the run, the
+marketplace's own rates (complaints per order by kind, refunds, cancellations, orders per
+seller) are compared with their range at the reference cutoffs: features relative to the
+marketplace stay still when the whole marketplace moves, and these catch that move.
 
 While labels are delayed, :func:`estimate_performance` estimates precision among flagged
 rows and the expected positives from the calibrated probabilities alone, with intervals;
 :func:`proxy_outcomes` and :func:`proxy_check` say when fast proxy outcomes (non-delivery
 complaints, refunds) move against that estimate, as they do under concept shift. Once
-labels mature, :func:`matured_check` grades a run against the precision measured at
-training and recommends retraining when it fell outside that interval.
+labels mature, :func:`matured_check` grades a run against the precision and the recall
+measured at training and recommends retraining when either fell beyond noise.
 
 See ``docs/monitoring.md`` for why the PSI is our own (numpy) implementation.
 """
@@ -42,6 +46,7 @@ from riskscore.monitor._estimate import (
     estimate_performance,
     poisson_binomial_interval,
 )
+from riskscore.monitor._market import MARKET_WINDOW_DAYS, market_profile, market_summary
 from riskscore.monitor._matured import MaturedCheck, matured_check
 from riskscore.monitor._proxy import PROXY_KINDS, ProxyOutcomes, proxy_check, proxy_outcomes
 from riskscore.monitor._psi import EPSILON, bin_counts, psi, psi_from_counts, quantile_edges
@@ -58,6 +63,7 @@ __all__ = [
     "EPSILON",
     "EXIT_ACT",
     "FLAG_BANDS",
+    "MARKET_WINDOW_DAYS",
     "PROXY_KINDS",
     "REFERENCE_FILE",
     "Finding",
@@ -73,6 +79,8 @@ __all__ = [
     "compare",
     "compare_slices",
     "estimate_performance",
+    "market_profile",
+    "market_summary",
     "matured_check",
     "poisson_binomial_interval",
     "proxy_check",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -67,6 +68,10 @@ class Thresholds:
         Ratio of the flagged share to the reference's (or its inverse, when it fell);
         counted only when the change is also beyond 3 standard errors of the difference of
         two binomial shares (reference window and run).
+    watch_market, act_market : float, default 1.5, 2.0
+        How far a marketplace statistic (:func:`riskscore.monitor.market_summary`) lies
+        outside its range at the reference cutoffs, as a ratio (1.0: inside): the run's
+        value over the reference's highest, or the lowest over the run's.
     min_rows : int, default 200
         A run with fewer rows gets a ``watch`` finding saying its shifts are noisy.
 
@@ -90,13 +95,15 @@ class Thresholds:
     act_new_level: float = 0.05
     watch_flagged: float = 1.5
     act_flagged: float = 2.0
+    watch_market: float = 1.5
+    act_market: float = 2.0
     min_rows: int = 200
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             check_real(value, f.name, "Thresholds", low=0, low_open=True, error=MonitorError)
-        for kind in ("psi", "missing", "range", "new_level", "flagged"):
+        for kind in ("psi", "missing", "range", "new_level", "flagged", "market"):
             watch, act = getattr(self, f"watch_{kind}"), getattr(self, f"act_{kind}")
             if watch > act:
                 raise fail(
@@ -106,14 +113,11 @@ class Thresholds:
                     watch,
                     error=MonitorError,
                 )
-        if self.watch_flagged < 1:
-            raise fail(
-                "watch_flagged",
-                "Thresholds",
-                "a ratio >= 1",
-                self.watch_flagged,
-                error=MonitorError,
-            )
+        for name in ("watch_flagged", "watch_market"):
+            if getattr(self, name) < 1:
+                raise fail(
+                    name, "Thresholds", "a ratio >= 1", getattr(self, name), error=MonitorError
+                )
 
     def level(self, kind: str, value: float) -> str:
         """``ok`` / ``watch`` / ``act`` for a measure of ``kind`` (psi, missing, ...)."""
@@ -189,6 +193,12 @@ class MonitorReport:
         its Wilson interval at reference and now, ``ratio``); empty without slices.
     slices_note : str
         How the slices were compared, or why not ("no slice reference", ...).
+    market : list of dict
+        One row per marketplace statistic: ``stat``, ``now``, the reference's ``ref_min``
+        and ``ref_max``, ``ratio`` (1.0: inside the range) and ``level``; empty unless
+        both the reference and the run carry market statistics.
+    market_note : str
+        How the market was compared, or why not.
     """
 
     status: str
@@ -202,6 +212,8 @@ class MonitorReport:
     thresholds: Thresholds = field(default_factory=Thresholds)
     slices: pd.DataFrame = field(default_factory=pd.DataFrame)
     slices_note: str = ""
+    market: list[dict[str, Any]] = field(default_factory=list)
+    market_note: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -223,6 +235,8 @@ class MonitorReport:
                 "bands": self.bands,
                 "slices": self.slices.to_dict("records"),
                 "slices_note": self.slices_note,
+                "market": self.market,
+                "market_note": self.market_note,
             }
         )
 
@@ -274,6 +288,8 @@ class MonitorReport:
         lines = [head, *(f"[{f.level}] {f.message}" for f in self.findings)]
         if self.slices_note:
             lines.append(f"slices: {self.slices_note}")
+        if self.market_note:
+            lines.append(f"market: {self.market_note}")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -445,6 +461,7 @@ def compare(
     epsilon: float = EPSILON,
     segments: pd.DataFrame | None = None,
     protected: Sequence[str] | None = None,
+    market: Mapping[str, float] | None = None,
 ) -> MonitorReport:
     """Compare a scoring run (features and/or scores) with the reference.
 
@@ -471,6 +488,10 @@ def compare(
     protected : sequence of str, optional
         Slices (``segment=level``) whose rise in flag rate is a finding; default new and
         small sellers (:data:`riskscore.modeling._slices.PROTECTED_SLICES`).
+    market : mapping of str to float, optional
+        The marketplace statistics at the run's moment
+        (:func:`riskscore.monitor.market_summary`), compared with the reference's range
+        at its cutoffs (stored with ``build_reference(market=...)``).
 
     Returns
     -------
@@ -564,6 +585,8 @@ def compare(
         reference, features, scores, segments, protected, th
     )
     findings.extend(slice_findings)
+    market_rows, market_note, market_findings = _compare_market(reference, market, th)
+    findings.extend(market_findings)
     if n_rows < th.min_rows:
         findings.append(
             Finding(
@@ -604,7 +627,57 @@ def compare(
         thresholds=th,
         slices=slices,
         slices_note=slices_note,
+        market=market_rows,
+        market_note=market_note,
     )
+
+
+def _compare_market(
+    reference: Reference, market: Mapping[str, float] | None, th: Thresholds
+) -> tuple[list[dict[str, Any]], str, list[Finding]]:
+    """Marketplace statistics of the run against their range at the reference cutoffs."""
+    from riskscore.monitor._market import market_shift, stat_label
+
+    stored = (reference.market or {}).get("stats") or {}
+    if market is None:
+        return [], ("no market statistics for the run" if stored else ""), []
+    if not isinstance(market, Mapping):
+        raise fail("market", "compare", "a mapping from market_summary", market, error=MonitorError)
+    if not stored:
+        return [], "no market reference (the reference stores no market statistics)", []
+    days = reference.market.get("window_days")
+    rows, findings = [], []
+    for name, values in stored.items():
+        if name not in market:
+            continue
+        now = float(market[name])
+        ratio, direction = market_shift(values, now)
+        # a rate that vanished or appeared (infinite ratio) is beyond any threshold
+        level = th.level("market", ratio if math.isfinite(ratio) else sys.float_info.max)
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        lo, hi = (min(finite), max(finite)) if finite else (math.nan, math.nan)
+        rows.append(
+            {"stat": name, "now": now, "ref_min": lo, "ref_max": hi, "ratio": ratio, "level": level}
+        )
+        if level != "ok":
+            if math.isinf(ratio):
+                size = "none at all now" if direction == "fell" else "none at the reference"
+            else:
+                edge = "below the lowest" if direction == "fell" else "above the highest"
+                size = f"{ratio:.1f}x {edge}"
+            findings.append(
+                Finding(
+                    level,
+                    "market",
+                    name,
+                    ratio if math.isfinite(ratio) else 1e9,
+                    f"Marketplace {stat_label(name)} (last {days} days) {direction} to "
+                    f"{_fmt(now)}, from {_fmt(lo)}–{_fmt(hi)} at the reference cutoffs "
+                    f"({size}; {level} at ≥ {getattr(th, f'{level}_market'):g}x).",
+                )
+            )
+    note = f"{len(rows)} marketplace statistic(s) against their range at the reference cutoffs"
+    return rows, note, findings
 
 
 def _compare_slices(

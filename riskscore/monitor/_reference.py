@@ -131,6 +131,10 @@ class Reference:
         Per window: rows and the time range.
     n_bins : int
         Bins asked for per numeric feature.
+    market : dict
+        Marketplace statistics at the reference cutoffs
+        (:func:`riskscore.monitor.market_profile`): ``window_days``, ``as_of`` and
+        ``stats``. Empty when built without ``market=`` ("no market reference").
     """
 
     features: dict[str, dict[str, Any]]
@@ -142,6 +146,7 @@ class Reference:
     windows: dict[str, dict[str, Any]] = field(default_factory=dict)
     n_bins: int = 10
     slices: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    market: dict[str, Any] = field(default_factory=dict)
 
     # -- serialisation -----------------------------------------------------------------
 
@@ -160,6 +165,7 @@ class Reference:
                 "calibration": self.calibration,
                 "performance": self.performance,
                 "slices": self.slices,
+                "market": self.market,
             }
         )
 
@@ -200,6 +206,7 @@ class Reference:
             windows=dict(data.get("windows") or {}),
             n_bins=int(data.get("n_bins") or 10),
             slices=dict(data.get("slices") or {}),
+            market=dict(data.get("market") or {}),
         )
 
     @classmethod
@@ -341,6 +348,7 @@ def build_reference(
     max_levels: int = 50,
     model_info: Mapping[str, Any] | None = None,
     segments: pd.DataFrame | None = None,
+    market: Mapping[str, Any] | None = None,
 ) -> Reference:
     """Build a monitoring reference from the frames a model was trained and tested on.
 
@@ -385,6 +393,10 @@ def build_reference(
         with labels, false-positive rates); default the ``segment__*`` columns of
         ``predictions``, else of ``test_frame`` when it has as many rows
         (``TrainResult.test_frame`` carries them when trained with ``segment_cols``).
+    market : mapping, optional
+        Marketplace statistics at the training and test cutoffs,
+        :func:`riskscore.monitor.market_profile` ``(tables, cutoffs)``: ``compare`` then
+        checks a run's :func:`~riskscore.monitor.market_summary` against their range.
 
     Returns
     -------
@@ -524,7 +536,25 @@ def build_reference(
         windows=windows_info,
         n_bins=n_bins,
         slices=slices,
+        market=_market_of(market),
     )
+
+
+def _market_of(market: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check and copy a :func:`~riskscore.monitor.market_profile` for the reference."""
+    if market is None:
+        return {}
+    stats = market.get("stats") if isinstance(market, Mapping) else None
+    if not isinstance(stats, Mapping) or "window_days" not in market:
+        raise MonitorError(
+            "build_reference: market must be the output of riskscore.monitor.market_profile"
+            "(tables, cutoffs): a mapping with window_days, as_of and stats"
+        )
+    return {
+        "window_days": int(market["window_days"]),
+        "as_of": [str(t) for t in market.get("as_of", [])],
+        "stats": {str(k): [float(v) for v in vals] for k, vals in stats.items()},
+    }
 
 
 def _slices_of(

@@ -162,6 +162,31 @@ def _slices_html(report: MonitorReport) -> list[str]:
     return out
 
 
+def _market_html(report: MonitorReport) -> list[str]:
+    """Return the marketplace section: each statistic now against its reference range."""
+    if not report.market and not report.market_note:
+        return []
+    from riskscore.monitor._market import stat_label
+
+    out = ["<h2>Marketplace: its own rates now and at the reference cutoffs</h2>"]
+    if report.market_note:
+        out.append(f"<p>{_esc(report.market_note)}.</p>")
+    if not report.market:
+        return out
+    rows = "".join(
+        f"<tr><td>{_esc(stat_label(r['stat']))}</td><td>{_num(r['now'], '{:.4g}')}</td>"
+        f"<td>{_num(r['ref_min'], '{:.4g}')} – {_num(r['ref_max'], '{:.4g}')}</td>"
+        f"<td>{_num(r['ratio'], '{:.2f}x')}</td>"
+        f'<td><span class="status {_esc(r["level"])}">{_esc(r["level"])}</span></td></tr>'
+        for r in report.market
+    )
+    head = "".join(
+        f"<th>{c}</th>" for c in ("statistic", "now", "reference range", "outside by", "level")
+    )
+    out.append(f"<table><tr>{head}</tr>{rows}</table>")
+    return out
+
+
 def report_html(report: MonitorReport, *, plots: bool = True) -> str:
     """Return the report as one HTML page (see the module docstring for escaping).
 
@@ -214,6 +239,7 @@ def report_html(report: MonitorReport, *, plots: bool = True) -> str:
             f"<table><tr><th>band</th><th>reference</th><th>now</th></tr>{rows}</table>",
         ]
     body += _slices_html(report)
+    body += _market_html(report)
     if len(report.features):
         head = "".join(
             f"<th>{_esc(c)}</th>"

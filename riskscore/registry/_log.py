@@ -338,6 +338,7 @@ def _log_into_active_run(
     plots: bool,
     include_code: bool,
     rules: Any = None,
+    market: Mapping[str, Any] | None = None,
 ) -> tuple[str, str | None]:
     run = mlflow.active_run()
     run_id = run.info.run_id
@@ -369,7 +370,7 @@ def _log_into_active_run(
             paths = result.save_plots(tmp_path / "plots")
             if paths:
                 mlflow.log_artifacts(str(tmp_path / "plots"), "plots")
-        _log_monitor_reference(mlflow, result, tmp_path)
+        _log_monitor_reference(mlflow, result, tmp_path, market)
         rules_file = None
         if rules is not None:
             rules_file = _write_rules(rules, tmp_path / "rules")
@@ -429,16 +430,20 @@ def _register_version(client: Any, info: Any, name: str, *, tags: dict[str, str]
 MONITOR_REFERENCE = "monitor_reference.json"
 
 
-def _log_monitor_reference(mlflow: Any, result: TrainResult, folder: Path) -> None:
+def _log_monitor_reference(
+    mlflow: Any, result: TrainResult, folder: Path, market: Mapping[str, Any] | None = None
+) -> None:
     """Log the monitoring reference (``riskscore monitor`` compares scoring runs with it).
 
-    A reference that cannot be built (a table without the columns it needs) does not stop
-    the run: the tag ``riskscore.monitor_reference`` says why, and a warning too.
+    ``market`` (:func:`riskscore.monitor.market_profile` at the training cutoffs) is
+    stored in it. A reference that cannot be built (a table without the columns it needs)
+    does not stop the run: the tag ``riskscore.monitor_reference`` says why, and a warning
+    too.
     """
     from riskscore.monitor import reference_from_result
 
     try:
-        reference = reference_from_result(result, train_frame=result.train_frame)
+        reference = reference_from_result(result, train_frame=result.train_frame, market=market)
     except RiskscoreError as err:
         mlflow.set_tag("riskscore.monitor_reference", f"not built: {err}"[:5000])
         warnings.warn(f"no monitoring reference logged: {err}", UserWarning, stacklevel=3)
@@ -469,6 +474,7 @@ def log_training(
     include_code: bool = True,
     tags: Mapping[str, str] | None = None,
     rules: Any = None,
+    market: Mapping[str, Any] | None = None,
 ) -> LoggedRun:
     """Log a training result as one MLflow run and (by default) register a new version.
 
@@ -490,6 +496,9 @@ def log_training(
     rules : RuleSet, optional
         The rule set tested with this model: logged as ``rules/ruleset.yaml`` (see
         :func:`log_rules`) and inside the pyfunc, which then returns decisions.
+    market : mapping, optional
+        Marketplace statistics at the training cutoffs
+        (:func:`riskscore.monitor.market_profile`), stored in the monitoring reference.
 
     Returns
     -------
@@ -519,6 +528,7 @@ def log_training(
                 plots=plots,
                 include_code=include_code,
                 rules=None if rules is None else _check_rules(rules),
+                market=market,
             )
         return LoggedRun(run_id, exp_id, result.model.name, version, model_uri, uri, result)
 
@@ -551,12 +561,15 @@ def train_and_log(
     run_name: str | None = None,
     plots: bool = True,
     include_code: bool = True,
+    market: Mapping[str, Any] | None = None,
     **train_kwargs: Any,
 ) -> LoggedRun:
     """Open a run, train inside it (:func:`riskscore.modeling.train`), log and register.
 
     A training error (no positives, a single-class window, ...) marks the run FAILED, with
-    the error message as the tag ``riskscore.error``, and is raised again.
+    the error message as the tag ``riskscore.error``, and is raised again. ``market``
+    (:func:`riskscore.monitor.market_profile` at the training cutoffs) is stored in the
+    logged monitoring reference.
 
     Returns
     -------
@@ -577,7 +590,13 @@ def train_and_log(
                 mlflow.set_tag("riskscore.error", str(err)[:5000])
                 raise
             model_uri, version = _log_into_active_run(
-                mlflow, client, result, register=register, plots=plots, include_code=include_code
+                mlflow,
+                client,
+                result,
+                register=register,
+                plots=plots,
+                include_code=include_code,
+                market=market,
             )
         return LoggedRun(run_id, exp_id, name, version, model_uri, uri, result)
 

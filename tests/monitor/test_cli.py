@@ -87,8 +87,10 @@ def test_data_and_as_of_add_the_sellers_slices(tmp_path: Path, capsys) -> None:
     from riskscore.datasets import make_marketplace
     from riskscore.features import add_segments
     from riskscore.io import write_tables
-    from riskscore.monitor import build_reference
+    from riskscore.monitor import build_reference, market_profile
 
+    tables = make_marketplace(n_sellers=400, seed=0)
+    tables.pop("truth", None)
     new = "new (<90 days)"
     rng = np.random.default_rng(0)
     n = 4000  # the reference: new sellers flagged at 4%, like everyone else
@@ -105,11 +107,10 @@ def test_data_and_as_of_add_the_sellers_slices(tmp_path: Path, capsys) -> None:
             }
         ),
         bands={"medium": 300.0, "high": 700.0, "critical": 900.0},
+        market=market_profile(tables, ["2024-04-01", "2024-05-01"]),
     )
     ref.save(tmp_path / "model")
 
-    tables = make_marketplace(n_sellers=400, seed=0)
-    tables.pop("truth", None)
     write_tables(tables, tmp_path / "data")
     as_of = "2024-06-01"
     ids = tables["sellers"]["seller_id"].astype(str)
@@ -133,6 +134,9 @@ def test_data_and_as_of_add_the_sellers_slices(tmp_path: Path, capsys) -> None:
     data = json.loads((tmp_path / "report" / "report.json").read_text())
     found = [f for f in data["findings"] if f["kind"] == "slice_flagged"]
     assert found and found[0]["level"] == "act"
+    # the marketplace's own rates at as_of against the reference's two cutoffs
+    assert "market: 7 marketplace statistic(s)" in out
+    assert {r["stat"] for r in data["market"]} >= {"complaint_rate", "refund_rate"}
     # without --data the run carries no slice columns: not compared
     main([*args])
     assert "slice_flagged" not in (tmp_path / "report" / "report.json").read_text()
