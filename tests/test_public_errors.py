@@ -587,6 +587,8 @@ def _cases() -> list[Case]:
     add(_p(md.slice_comparison, "misaligned", lambda: md.slice_comparison(seg, y3, f1, f1)))
     add(_p(md.wilson_interval, "negative", lambda: md.wilson_interval(-1, 5)))
     add(_p(md.wilson_interval, "level=2", lambda: md.wilson_interval(1, 5, level=2.0)))
+    add(_p(md.wilson_difference, "k > n", lambda: md.wilson_difference(6, 5, 1, 2)))
+    add(_p(md.wilson_difference, "negative", lambda: md.wilson_difference(1, 5, -1, 2)))
     add(_p(registry.Gate, "margin=text", lambda: registry.Gate(pr_auc_margin="x")))  # type: ignore[arg-type]
     add(_p(registry.Gate, "protected", lambda: registry.Gate(protected="a=b")))  # type: ignore[arg-type]
 

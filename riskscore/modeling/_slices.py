@@ -73,17 +73,17 @@ def wilson_difference(
     ``d + sqrt((u1 - p1)² + (p2 - l2)²)``. It keeps its coverage with small counts, where
     asking whether two 95% intervals overlap is a much stricter test (about 99.5% for
     equal widths) that misses real changes. Returns ``(nan, nan, nan)`` when either
-    ``n`` is 0.
+    ``n`` is 0; counts outside ``0 <= k <= n`` raise :class:`TrainingError`.
 
     Examples
     --------
     >>> [round(v, 3) for v in wilson_difference(17, 35, 11, 13)]
     [-0.36, -0.551, -0.049]
     """
+    l1, u1 = wilson_interval(k1, n1, level)  # checks the counts and the level
+    l2, u2 = wilson_interval(k2, n2, level)
     if n1 <= 0 or n2 <= 0:
         return float("nan"), float("nan"), float("nan")
-    l1, u1 = wilson_interval(k1, n1, level)
-    l2, u2 = wilson_interval(k2, n2, level)
     p1, p2 = k1 / n1, k2 / n2
     d = p1 - p2
     lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)

@@ -204,7 +204,9 @@ def matured_check(
         covered = estimate.covers(precision)
     findings = []
     labels_to = f"labels to {end.date()}"
-    d, d_lo, d_hi = wilson_difference(k_f, n_f, ref_hits, ref_flagged)
+    d = d_lo = d_hi = float("nan")
+    if ref_flagged:
+        d, d_lo, d_hi = wilson_difference(k_f, n_f, ref_hits, ref_flagged)
     if np.isfinite(d_hi) and d_hi < 0:
         findings.append(
             Finding(
@@ -221,7 +223,9 @@ def matured_check(
                 ),
             )
         )
-    d, d_lo, d_hi = wilson_difference(k_f, n_pos, ref_hits, ref_positives)
+    d = d_lo = d_hi = float("nan")
+    if ref_positives:
+        d, d_lo, d_hi = wilson_difference(k_f, n_pos, ref_hits, ref_positives)
     if np.isfinite(d_hi) and d_hi < 0:
         findings.append(
             Finding(
