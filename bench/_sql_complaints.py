@@ -13,18 +13,20 @@ Definitions, as in :mod:`riskscore.features.complaints` with the default paramet
 
 - only orders and complaints with ``created_at < as_of`` count; a window of ``w`` days
   is ``[as_of - w days, as_of)``;
-- complaint rate per kind and window, smoothed toward the marketplace rate:
-  ``(complaints_w + 20 * market_rate_w) / (orders_w + 20)``, where ``market_rate_w`` is
-  all complaints of the kind in the window over all orders in the window (0 when the
-  marketplace has no order in it); the marketplace totals cover every seller's rows,
-  registered before the cutoff or not;
+- complaint rate per kind and window relative to the marketplace rate, smoothed toward 1:
+  ``(complaints_w / market_rate + 20) / (orders_w + 20)`` (the complaints term 0 where
+  ``market_rate`` is 0), where ``market_rate`` is all
+  complaints of the kind over all orders in the last 365 days (the prior's window, the
+  same for every window; 0 when the marketplace has no order in it); the marketplace
+  totals cover every seller's rows, registered before the cutoff or not; NULL for a
+  seller with neither orders nor complaints in the window;
 - acceleration: ``(c_7 + 1) / ((c_37 - c_7) * 7/30 + 1)`` over complaints of any kind;
 - refund (cancel) rate: orders with ``refunded_at`` (``cancelled_at``) before the cutoff,
   over all orders before the cutoff, smoothed the same way toward the marketplace's
-  lifetime refund (cancel) rate. The Parquet orders table has both time columns, so
-  these are the point-in-time versions of the features.
+  lifetime refund (cancel) rate; NULL for a seller without orders. The Parquet orders
+  table has both time columns, so these are the point-in-time versions of the features.
 
-Sellers without orders or complaints count zeros, so every feature has a value.
+Sellers without orders or complaints count zeros (the acceleration always has a value).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 __all__ = ["SQL"]
 
 _WINDOWS = (7, 30, 90)  # riskscore._config.DEFAULT_WINDOWS, written out
+_PRIOR = 365  # riskscore.features._shared.PRIOR_WINDOW: the market rate's window
 #: short name, the flag of c_rows it counts (None: every complaint), the feature's stem
 _KINDS = (
     ("all", None, "rate"),
@@ -51,17 +54,16 @@ _C = _lines(
         f"(count(*) FILTER (WHERE in{d}{'' if flag is None else ' AND ' + flag}))::DOUBLE"
         f" AS {k}_{d}d"
         for k, flag, _ in _KINDS
-        for d in (*_WINDOWS, 37)
+        for d in (*_WINDOWS, 37, _PRIOR)
         if d != 37 or k == "all"
     ],
     11,
 )
-_M_TOTALS = _lines([f"coalesce(sum({n}), 0) AS {n}" for n in _COUNTS], 17)
+_M_TOTALS = _lines([f"coalesce(sum({k}_{_PRIOR}d), 0) AS m_{k}" for k, _, _ in _KINDS], 17)
 _M = _lines(
     [
-        f"CASE WHEN orders_{d}d > 0 THEN {k}_{d}d / orders_{d}d ELSE 0.0 END AS {k}_{d}d"
+        f"CASE WHEN orders_{_PRIOR}d > 0 THEN m_{k} / orders_{_PRIOR}d ELSE 0.0 END AS m_{k}"
         for k, _, _ in _KINDS
-        for d in _WINDOWS
     ],
     8,
 )
@@ -70,19 +72,24 @@ _ORDERS = _lines(
     [
         f"(count(*) FILTER (WHERE created_at >= TIMESTAMP '{{as_of}}' - INTERVAL {d} DAY))"
         f"::DOUBLE AS orders_{d}d"
-        for d in _WINDOWS
+        for d in (*_WINDOWS, _PRIOR)
     ],
     11,
 )
 _IN = _lines(
-    [f"created_at >= TIMESTAMP '{{as_of}}' - INTERVAL {d} DAY AS in{d}" for d in (*_WINDOWS, 37)],
+    [
+        f"created_at >= TIMESTAMP '{{as_of}}' - INTERVAL {d} DAY AS in{d}"
+        for d in (*_WINDOWS, 37, _PRIOR)
+    ],
     15,
 )
-_ORDER_TOTALS = _lines([f"sum(orders_{d}d) AS orders_{d}d" for d in _WINDOWS], 17)
+_ORDER_TOTALS = _lines([f"sum(orders_{_PRIOR}d) AS orders_{_PRIOR}d"], 17)
 _BASE_ORDERS = _lines([f"coalesce(o.orders_{d}d, 0.0) AS orders_{d}d" for d in _WINDOWS], 11)
 _RATES = _lines(
     [
-        f"(b.{k}_{d}d + m.{k}_{d}d * 20.0) / (b.orders_{d}d + 20.0) AS complaints__{stem}_{d}d"
+        f"CASE WHEN b.orders_{d}d > 0 OR b.all_{d}d > 0 THEN ((CASE WHEN m.m_{k} > 0 THEN "
+        f"b.{k}_{d}d / m.m_{k} ELSE 0.0 END) + 20.0) / (b.orders_{d}d + 20.0) END"
+        f" AS complaints__{stem}_{d}d"
         for k, _, stem in _KINDS
         for d in _WINDOWS
     ],
@@ -155,14 +162,16 @@ base AS (
            {_BASE}
     FROM s LEFT JOIN o USING (seller_id) LEFT JOIN c USING (seller_id)
 )
--- smoothed rates: (events + 20 * market rate) / (orders + 20)
+-- relative rates: (events / market rate + 20) / (orders + 20); NULL where nothing was seen
 SELECT b.seller_id,
        {_RATES},
        -- last 7 days vs the 30 before, as daily paces with one pseudo-complaint each
        (b.all_7d + 1.0) / ((b.all_37d - b.all_7d) * (7.0 / 30.0) + 1.0)
            AS complaints__acceleration,
-       (b.refunded + m.refund_rate * 20.0) / (b.orders + 20.0) AS complaints__refund_rate,
-       (b.cancelled + m.cancel_rate * 20.0) / (b.orders + 20.0) AS complaints__cancel_rate
+       CASE WHEN b.orders > 0 THEN (b.refunded + m.refund_rate * 20.0) / (b.orders + 20.0) END
+           AS complaints__refund_rate,
+       CASE WHEN b.orders > 0 THEN (b.cancelled + m.cancel_rate * 20.0) / (b.orders + 20.0) END
+           AS complaints__cancel_rate
 FROM base b CROSS JOIN m
 ORDER BY b.seller_id
 """

@@ -49,7 +49,7 @@ from riskscore._config import DEFAULT_WINDOWS
 from riskscore.exceptions import FeatureError
 from riskscore.features._catalog import feature_specs
 from riskscore.features._context import DEFAULT_PRIOR_WEIGHT, FeatureParams, MarketStats
-from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE
+from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, PRIOR_WINDOW
 from riskscore.features.account import NEW_LISTING_DAYS
 
 __all__ = ["SOURCES", "MarketSnapshot", "SellerIndex", "feature_sources"]
@@ -156,7 +156,8 @@ class MarketSnapshot:
     order_rates : dict of str to float
         Marketplace refund and cancel rates.
     complaint_rates : dict of str to float
-        Marketplace complaint rate per ``<kind>_<w>d`` (``all`` for every kind).
+        Marketplace complaint rate (the prior of every window) per kind (``all`` for
+        every kind).
     batch_names : list of str
         Batch-only features (the network family).
     batch_values : numpy.ndarray
@@ -697,12 +698,10 @@ class SellerIndex:
         complaint_rates: dict[str, float] = {}
         if self.has_complaints:
             counts = value("complaints_market_complaints", _market_complaints).iloc[0]
-            for w in self.params.windows:
-                m_orders = float(orders[f"m_orders_{w}d"])
-                for kind in (None, *_KINDS):
-                    key = f"{kind or 'all'}_{w}d"
-                    c = float(counts[f"m_c_{key}"])
-                    complaint_rates[key] = c / m_orders if m_orders > 0 else 0.0
+            m_orders = float(orders[f"m_orders_{PRIOR_WINDOW}d"])
+            for kind in (None, *_KINDS):
+                c = float(counts[f"m_c_{kind or 'all'}"])
+                complaint_rates[kind or "all"] = c / m_orders if m_orders > 0 else 0.0
         by_product = value("pricing_by_product", _by_product)
         by_brand = value("pricing_by_brand", _by_brand)
         scale = value("pricing_category_scale", _category_scale)
@@ -938,8 +937,8 @@ class SellerIndex:
         prior = float(self.params.prior_weight)
         n_orders = float(orders["created"].size)
 
-        def smoothed(events: float, n: float, rate: float) -> float:
-            denominator = n + prior
+        def smoothed(events: float, n: float, rate: float, observed: bool) -> float:
+            denominator = n + prior if observed else 0.0
             return (events + rate * prior) / denominator if denominator > 0 else NAN
 
         for status, name in (("refunded", "refund_rate"), ("cancelled", "cancel_rate")):
@@ -947,7 +946,9 @@ class SellerIndex:
                 events = float(np.count_nonzero(orders[f"{status}_at"] < t))
             else:
                 events = float(orders[f"{status}_flag"].sum())
-            out[f"complaints__{name}"] = smoothed(events, n_orders, snapshot.order_rates[status])
+            out[f"complaints__{name}"] = smoothed(
+                events, n_orders, snapshot.order_rates[status], n_orders > 0
+            )
         if not self.has_complaints:
             return
         complaints = self._seller_rows("complaints", code, t)
@@ -955,14 +956,14 @@ class SellerIndex:
         c_in = {w: created >= since[w] for w in self._all_windows()}
         for w in self.params.windows:
             orders_w = float(np.count_nonzero(inside[w]))
+            observed = orders_w > 0 or bool(c_in[w].any())
             for k, kind_name in enumerate((None, *_KINDS)):
                 hits = c_in[w] if kind_name is None else c_in[w] & (kind == k - 1)
                 rate_name = "rate" if kind_name is None else f"{kind_name}_rate"
-                out[f"complaints__{rate_name}_{w}d"] = smoothed(
-                    float(np.count_nonzero(hits)),
-                    orders_w,
-                    snapshot.complaint_rates[f"{kind_name or 'all'}_{w}d"],
-                )
+                market = snapshot.complaint_rates[kind_name or "all"]
+                # relative to the market, as the family: (events / market + prior) / (n + prior)
+                scaled = float(np.count_nonzero(hits)) / market if market > 0 else 0.0
+                out[f"complaints__{rate_name}_{w}d"] = smoothed(scaled, orders_w, 1.0, observed)
         recent = float(np.count_nonzero(c_in[BURST_RECENT]))
         previous = float(np.count_nonzero(c_in[BURST_RECENT + BURST_REFERENCE]))
         out["complaints__acceleration"] = (recent + 1.0) / (

@@ -17,6 +17,7 @@ from riskscore.features._context import AsOfContext
 __all__ = [
     "BURST_RECENT",
     "BURST_REFERENCE",
+    "PRIOR_WINDOW",
     "STATUS_TIMES",
     "order_windows",
     "orders_by_seller",
@@ -30,10 +31,15 @@ STATUS_TIMES: dict[str, str] = {"refunded": "refunded_at", "cancelled": "cancell
 BURST_RECENT = 7
 BURST_REFERENCE = 30
 
+#: Days of marketplace history behind the prior of a smoothed complaint rate: a long
+#: trailing window, so the prior moves slowly between cutoffs (a 7-day market rate moves
+#: 10-50% month to month, carried by a few fake-phone bursts).
+PRIOR_WINDOW = 365
+
 
 def order_windows(ctx: AsOfContext) -> tuple[int, ...]:
-    """Windows the summary counts: the feature windows plus those the burst ratios need."""
-    extra = {BURST_RECENT, BURST_RECENT + BURST_REFERENCE}
+    """Windows the summary counts: the feature windows, the burst ratios' and the prior's."""
+    extra = {BURST_RECENT, BURST_RECENT + BURST_REFERENCE, PRIOR_WINDOW}
     return tuple(sorted(set(ctx.params.windows) | extra))
 
 

@@ -1,16 +1,36 @@
 """Complaints: how often buyers complain about a seller, and refund / cancel rates.
 
-A complaint rate per order is smoothed toward the marketplace rate so that one complaint
-on one order does not read as 100%::
+A complaint rate is measured **relative to the marketplace** — 1.0 is the marketplace's
+rate, 3.0 three times it — and smoothed toward 1.0 so that one complaint on one order does
+not read as a hundred times the market::
 
-    rate = (complaints + prior_weight × market_rate) / (orders + prior_weight)
+    relative rate = (complaints / market_rate + prior_weight) / (orders + prior_weight)
 
 where, for a window of ``w`` days, ``complaints`` counts the seller's complaints filed in
-``[as_of - w days, as_of)``, ``orders`` the seller's orders placed in the same window, and
-``market_rate`` is the same ratio over all sellers. Rates are computed for all kinds
-together and for ``counterfeit``, ``not_received`` and ``not_as_described``.
+``[as_of - w days, as_of)`` and ``orders`` the seller's orders placed in the same window.
+It is the smoothed rate ``(complaints + prior_weight × market_rate) / (orders +
+prior_weight)`` divided by ``market_rate``, written so that a seller without complaints
+gets exactly ``prior_weight / (orders + prior_weight)`` whatever the market does.
+``market_rate`` is complaints per order over all sellers in the trailing
+:data:`~riskscore.features._shared.PRIOR_WINDOW` days (365), the same for every window
+(0 complaints of a kind in the marketplace: the complaints term is 0). Rates are computed
+for all kinds together and for ``counterfeit``, ``not_received`` and ``not_as_described``.
 
-Refund and cancel rates use every order placed before ``as_of``, smoothed the same way.
+Why relative: the marketplace's complaint rate moves by 10-50% from month to month,
+carried by a few fake-phone bursts, and an absolute smoothed rate puts every seller
+without complaints at a value set by the market (15-40% of sellers at one value that
+moves), so the model's inputs shift with the market and the monitor's PSI "acts" on an
+unchanged marketplace. Relative rates keep those sellers still; how the marketplace's
+own rates move is watched by the monitor's market statistics
+(:func:`riskscore.monitor.market_summary`).
+
+A seller with neither orders nor complaints in the window has no rate (missing), not the
+prior: nothing was observed. A seller with complaints but no orders in the window (a
+shop that stopped selling while its buyers complain) has ``complaints / (market_rate ×
+prior_weight) + 1``.
+
+Refund and cancel rates use every order placed before ``as_of``, smoothed toward the
+marketplace's lifetime rate the same way, and are missing for a seller without orders.
 An order counts as refunded (cancelled) at ``as_of`` when its ``refunded_at``
 (``cancelled_at``) is before ``as_of``. When the orders table lacks that column, the rate
 falls back to the latest ``status``, which counts refunds recorded after ``as_of`` on
@@ -33,7 +53,12 @@ import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec, windowed
 from riskscore.features._context import AsOfContext, ratio
-from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, orders_by_seller
+from riskscore.features._shared import (
+    BURST_RECENT,
+    BURST_REFERENCE,
+    PRIOR_WINDOW,
+    orders_by_seller,
+)
 
 #: The acceleration windows, as the texts quote them.
 _R, _P = BURST_RECENT, BURST_REFERENCE
@@ -86,18 +111,20 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             family="complaints",
             entity="seller",
             description=(
-                f"Smoothed {what} per order over the last {{w}} days: (complaints + "
-                "prior_weight × marketplace rate) / (orders + prior_weight)."
+                f"Smoothed {what} per order over the last {{w}} days relative to the "
+                f"marketplace rate over {PRIOR_WINDOW} days (1 = the market): "
+                "(complaints / marketplace rate + prior_weight) / (orders + prior_weight); "
+                "missing without orders or complaints in the window."
             ),
-            unit="per order",
+            unit="x marketplace rate",
             fill=NAN,
             reason_code=f"{code}_{{w}}D",
             signal=signal,
             text_en=(
-                f"{{value:.1%}} of orders drew {words_en} in the last {{w}} days "
-                "(smoothed toward the marketplace rate)"
+                f"Orders drew {words_en} at {{value:.1f}}× the marketplace rate in the "
+                "last {w} days (smoothed)"
             ),
-            text_zh=f"近{{w}}天每笔订单的{words_zh}率为{{value:.1%}}（按全平台水平平滑）",
+            text_zh=f"近{{w}}天{words_zh}率为全平台水平的{{value:.1f}}倍（已平滑）",
             needs=("complaints",),
         )
     specs += [
@@ -128,7 +155,7 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             description=(
                 "Smoothed share of the seller's orders (all before as_of) refunded before "
                 "as_of (refunded_at < as_of); without orders.refunded_at, of those whose "
-                "latest status is 'refunded' (not point-in-time)."
+                "latest status is 'refunded' (not point-in-time). Missing without orders."
             ),
             unit="per order",
             fill=NAN,
@@ -145,7 +172,7 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
             description=(
                 "Smoothed share of the seller's orders (all before as_of) cancelled before "
                 "as_of (cancelled_at < as_of); without orders.cancelled_at, of those whose "
-                "latest status is 'cancelled' (not point-in-time)."
+                "latest status is 'cancelled' (not point-in-time). Missing without orders."
             ),
             unit="per order",
             fill=NAN,
@@ -159,11 +186,27 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
     return tuple(specs)
 
 
-def _smoothed(events: str, orders: str, market: str, prior: float) -> nw.Expr:
-    return ratio(
-        nw.col(events) + nw.col(market) * prior,
-        nw.col(orders) + prior,
-    )
+def _smoothed(events: str, orders: str, market: str, prior: float, observed: nw.Expr) -> nw.Expr:
+    """``(events + prior × market) / (orders + prior)`` where ``observed``, else null."""
+    denominator = nw.when(observed).then(nw.col(orders) + prior).otherwise(0.0)
+    return ratio(nw.col(events) + nw.col(market) * prior, denominator)
+
+
+def _relative(events: str, orders: str, market: str, prior: float, observed: nw.Expr) -> nw.Expr:
+    """``(events / market + prior) / (orders + prior)`` where ``observed``, else null.
+
+    The events term is 0 where the market rate is 0 (then no seller has such events).
+    """
+    m = nw.col(market)
+    scaled = nw.when(m > 0).then(nw.col(events) / m).otherwise(0.0)
+    denominator = nw.when(observed).then(nw.col(orders) + prior).otherwise(0.0)
+    return ratio(scaled + prior, denominator)
+
+
+def _complaint_windows(ctx: AsOfContext) -> list[int]:
+    """Windows the complaints are counted over: the rates', the acceleration's, the prior's."""
+    accel = {BURST_RECENT, BURST_RECENT + BURST_REFERENCE}
+    return sorted(set(ctx.params.windows) | accel | {PRIOR_WINDOW})
 
 
 def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
@@ -171,11 +214,10 @@ def _complaint_counts(ctx: AsOfContext) -> nw.LazyFrame:
 
 
 def _count_complaints(ctx: AsOfContext) -> nw.LazyFrame:
-    windows = ctx.params.windows
-    accel = (BURST_RECENT, BURST_RECENT + BURST_REFERENCE)
+    windows = _complaint_windows(ctx)
     complaints = ctx.own("complaints", ["seller_id", "kind", "created_at"])
     flags = []
-    for w in sorted(set(windows) | set(accel)):
+    for w in windows:
         inside = ctx.in_window("created_at", w)
         for kind in KINDS:
             col = f"c_{kind or 'all'}_{w}d"
@@ -184,13 +226,13 @@ def _count_complaints(ctx: AsOfContext) -> nw.LazyFrame:
             else:
                 flags.append((inside * (nw.col("kind") == kind).cast(nw.Float64)).alias(col))
     complaints = complaints.with_columns(flags)
-    names = [f"c_{kind or 'all'}_{w}d" for w in sorted(set(windows) | set(accel)) for kind in KINDS]
+    names = [f"c_{kind or 'all'}_{w}d" for w in windows for kind in KINDS]
     return complaints.group_by("seller_id").agg(nw.col(n).sum() for n in names)
 
 
 def _market_orders(ctx: AsOfContext) -> nw.LazyFrame:
     """Marketplace order, refund and cancel totals and rates (one row)."""
-    windows = ctx.params.windows
+    windows = sorted(set(ctx.params.windows) | {PRIOR_WINDOW})
     return (
         orders_by_seller(ctx)
         .select(
@@ -207,10 +249,9 @@ def _market_orders(ctx: AsOfContext) -> nw.LazyFrame:
 
 
 def _market_complaints(ctx: AsOfContext) -> nw.LazyFrame:
-    """Marketplace complaint counts per kind and window (one row)."""
+    """Marketplace complaint counts per kind over the prior's window (one row)."""
     return _complaint_counts(ctx).select(
-        nw.col(f"c_{kind or 'all'}_{w}d").sum().alias(f"m_c_{kind or 'all'}_{w}d")
-        for w in ctx.params.windows
+        nw.col(f"c_{kind or 'all'}_{PRIOR_WINDOW}d").sum().alias(f"m_c_{kind or 'all'}")
         for kind in KINDS
     )
 
@@ -236,10 +277,9 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     base = base.with_columns(nw.col(c).fill_null(0.0) for c in zero_fill)
     if ctx.has("complaints"):
         rate_cols = [
-            ratio(nw.col(f"m_c_{kind or 'all'}_{w}d"), nw.col(f"m_orders_{w}d"))
+            ratio(nw.col(f"m_c_{kind or 'all'}"), nw.col(f"m_orders_{PRIOR_WINDOW}d"))
             .fill_null(0.0)
-            .alias(f"m_rate_{kind or 'all'}_{w}d")
-            for w in windows
+            .alias(f"m_rate_{kind or 'all'}")
             for kind in KINDS
         ]
         base = base.with_columns(rate_cols)
@@ -247,12 +287,14 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
     if ctx.has("complaints"):
         for kind in KINDS:
             for w in windows:
+                observed = (nw.col(f"orders_{w}d") > 0) | (nw.col(f"c_all_{w}d") > 0)
                 outputs.append(
-                    _smoothed(
+                    _relative(
                         f"c_{kind or 'all'}_{w}d",
                         f"orders_{w}d",
-                        f"m_rate_{kind or 'all'}_{w}d",
+                        f"m_rate_{kind or 'all'}",
                         prior,
+                        observed,
                     ).alias(f"complaints__{_rate_name(kind)}_{w}d")
                 )
         recent, previous = f"c_all_{BURST_RECENT}d", f"c_all_{BURST_RECENT + BURST_REFERENCE}d"
@@ -262,9 +304,14 @@ def _compute(ctx: AsOfContext) -> nw.LazyFrame:
                 / ((nw.col(previous) - nw.col(recent)) * (BURST_RECENT / BURST_REFERENCE) + 1.0)
             ).alias("complaints__acceleration")
         )
+    sold = nw.col("orders") > 0
     outputs += [
-        _smoothed("refunded", "orders", "m_refund_rate", prior).alias("complaints__refund_rate"),
-        _smoothed("cancelled", "orders", "m_cancel_rate", prior).alias("complaints__cancel_rate"),
+        _smoothed("refunded", "orders", "m_refund_rate", prior, sold).alias(
+            "complaints__refund_rate"
+        ),
+        _smoothed("cancelled", "orders", "m_cancel_rate", prior, sold).alias(
+            "complaints__cancel_rate"
+        ),
     ]
     return base.select("seller_id", *outputs)
 

@@ -26,17 +26,17 @@ features.
 
 Features of a few sellers
 -------------------------
-Every feature here is a marketplace statistic: the links depend on every seller holding a
-value (hub caps, the chance expectation of an overlap), the component and the
-label-propagation walk on the whole web, and the neighbour means on the linked sellers'
-own pricing and complaint features, with the marketplace mean for sellers without
-linked values. A scoped build (``build_features(..., ids=...)``) therefore does not
-rebuild a partial web: it takes the rows of its sellers from the network features of
-every seller, computed once per :class:`~riskscore.features._context.MarketStats` (after
-the pricing and complaint features of every seller, which the neighbour means read).
-Building a web around the requested sellers only would save little (the order links
-need every order's buyer and address to find hubs and chance overlaps) and could not
-give the same component sizes and walk scores.
+Every feature here is a marketplace statistic: the links depend on every seller holding
+a value (hub caps, the chance expectation of an overlap), the component and the label-
+propagation walk on the whole web, and the neighbour means on the linked sellers' own
+pricing and complaint features (missing for sellers without linked values). A scoped
+build (``build_features(..., ids=...)``) therefore does not rebuild a partial web: it
+takes the rows of its sellers from the network features of every seller, computed once
+per :class:`~riskscore.features._context.MarketStats` (after the pricing and complaint
+features of every seller, which the neighbour means read). Building a web around the
+requested sellers only would save little (the order links need every order's buyer and
+address to find hubs and chance overlaps) and could not give the same component sizes
+and walk scores.
 """
 
 from __future__ import annotations
@@ -301,8 +301,8 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         ),
         _spec(
             "neighbour_price_ratio",
-            "Link-weighted mean of linked sellers' pricing__median_price_ratio; sellers "
-            "without linked values get the marketplace mean.",
+            "Link-weighted mean of linked sellers' pricing__median_price_ratio; missing "
+            "for sellers without a linked seller holding a value.",
             "ratio",
             "LINKED_TO_CHEAP_SELLERS",
             "network_neighbour_prices",
@@ -312,13 +312,15 @@ def _specs(windows: tuple[int, ...]) -> tuple[FeatureSpec, ...]:
         ),
         _spec(
             "neighbour_complaint_rate",
-            f"Link-weighted mean of linked sellers' complaints__rate_{w}d; sellers without "
-            "linked values get the marketplace mean.",
-            "per order",
+            f"Link-weighted mean of linked sellers' complaints__rate_{w}d (complaints "
+            "relative to the marketplace rate, 1 = the market); missing for sellers "
+            "without a linked seller holding a value.",
+            "x marketplace rate",
             "LINKED_TO_COMPLAINED_SELLERS",
             "network_neighbour_complaints",
-            f"{{value:.1%}} of linked sellers' orders drew complaints in the last {w} days",
-            f"关联店铺近{w}天每笔订单的投诉率为{{value:.1%}}",
+            f"Linked sellers drew complaints at {{value:.1f}}× the marketplace rate in the "
+            f"last {w} days",
+            f"关联店铺近{w}天投诉率为全平台水平的{{value:.1f}}倍",
             fill=NAN,
             needs=("complaints",),
         ),
@@ -378,9 +380,9 @@ def _features(
         cols["network__bad_2hop"] = graph.labelled_count_2hop(bad)
         cols["network__bad_pagerank"] = graph.label_pagerank(bad, params.damping)
     for name, values in neighbour_values.items():
-        finite = values[~np.isnan(values)]
-        fill = float(finite.mean()) if finite.size else NAN
-        cols[name] = graph.neighbour_mean(values, fill)
+        # no linked seller with a value: missing, not a marketplace mean that moves with
+        # the market and holds most sellers at one value
+        cols[name] = graph.neighbour_mean(values, NAN)
     out = pd.DataFrame({"seller_id": pd.array(ids.to_numpy(), dtype="str")})
     for name, values in cols.items():
         out[name] = np.asarray(values, dtype=np.float64)

@@ -16,7 +16,7 @@ import pytest
 from riskscore._config import DEFAULT_WINDOWS
 from riskscore.features import activity, catalog, complaints, network
 from riskscore.features._context import FeatureParams
-from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE
+from riskscore.features._shared import BURST_RECENT, BURST_REFERENCE, PRIOR_WINDOW
 from riskscore.features.account import NEW_LISTING_DAYS
 from riskscore.features.network import NetworkParams
 
@@ -32,6 +32,7 @@ def _allowed() -> set[str]:
         *map(str, DEFAULT_WINDOWS),
         str(BURST_RECENT),
         str(BURST_REFERENCE),
+        str(PRIOR_WINDOW),
         str(NEW_LISTING_DAYS),
         f"{below:g}",
         f"{below:.0%}".rstrip("%"),

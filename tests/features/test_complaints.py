@@ -17,10 +17,11 @@ def tables(build):
     """S1: four orders (one per window band) and three complaints; S2: one recent order and
     one counterfeit complaint; S3: nothing.
 
-    Marketplace counts (orders / all complaints / counterfeit):
-      7 days  [06-23, 06-30): 2 / 1 / 1
-      30 days [05-31, 06-30): 3 / 3 / 2
-      90 days [04-01, 06-30): 4 / 4 / 2
+    Marketplace counts (orders / all complaints / counterfeit / not received):
+      7 days  [06-23, 06-30): 2 / 1 / 1 / 0
+      30 days [05-31, 06-30): 3 / 3 / 2 / 1
+      90 days [04-01, 06-30): 4 / 4 / 2 / 1
+      365 days (the prior's window): 5 / 4 / 2 / 1
     """
     return build(
         sellers=[{}, {}, {}],
@@ -41,23 +42,84 @@ def tables(build):
     )
 
 
-def test_rates_are_smoothed_toward_the_marketplace_rate(tables) -> None:
+def test_rates_are_relative_to_the_marketplace_and_smoothed_toward_it(tables) -> None:
     feats = build_features(tables, "seller", as_of=AS_OF, prior_weight=K)
     s1 = feats.loc["S1"]
-    assert s1["complaints__rate_7d"] == pytest.approx((1 + K * 1 / 2) / (1 + K))
-    assert s1["complaints__rate_30d"] == pytest.approx((2 + K * 3 / 3) / (2 + K))
-    assert s1["complaints__counterfeit_rate_30d"] == pytest.approx((1 + K * 2 / 3) / (2 + K))
-    assert s1["complaints__not_received_rate_30d"] == pytest.approx((1 + K * 1 / 3) / (2 + K))
-    assert s1["complaints__not_as_described_rate_90d"] == pytest.approx(0.0)
-    assert s1["complaints__rate_90d"] == pytest.approx((3 + K * 4 / 4) / (3 + K))
+    # (complaints / market rate + K) / (orders + K); the market rate over the last 365
+    # days: 4 / 5 for all kinds, 2 / 5 counterfeit, 1 / 5 not received, 0 not as described
+    assert s1["complaints__rate_7d"] == pytest.approx((1 / (4 / 5) + K) / (1 + K))
+    assert s1["complaints__rate_30d"] == pytest.approx((2 / (4 / 5) + K) / (2 + K))
+    assert s1["complaints__counterfeit_rate_30d"] == pytest.approx((1 / (2 / 5) + K) / (2 + K))
+    assert s1["complaints__not_received_rate_30d"] == pytest.approx((1 / (1 / 5) + K) / (2 + K))
+    assert s1["complaints__rate_90d"] == pytest.approx((3 / (4 / 5) + K) / (3 + K))
+    # no such complaint anywhere: the complaints term is 0, like any seller without one
+    assert s1["complaints__not_as_described_rate_90d"] == pytest.approx(K / (3 + K))
+
+
+def test_a_seller_without_complaints_does_not_move_with_the_market(build) -> None:
+    """Sellers without complaints sit at K / (orders + K) whatever the market's rate."""
+
+    def s2(market_complaints: int) -> float:
+        tables = build(
+            sellers=[{}, {}],
+            listings=[{}, {"seller_id": "S2"}],
+            orders=[{"created_at": "2024-06-25"}]
+            + [{"seller_id": "S2", "listing_id": "L2", "created_at": "2024-06-26"}] * 3,
+            complaints=[{"created_at": "2024-06-27"}] * market_complaints,
+        )
+        got = build_features(tables, "seller", as_of=AS_OF, prior_weight=K)
+        return float(got.loc["S2", "complaints__rate_7d"])
+
+    assert s2(1) == s2(3) == K / (3 + K)  # exactly: no market rate in the arithmetic
+
+
+def test_the_prior_is_the_market_rate_over_365_days(build) -> None:
+    """A complaint a year and a day old leaves the prior; one 364 days old is in it."""
+
+    def rate(complaint_at: str) -> float:
+        tables = build(
+            sellers=[{"registered_at": "2022-01-01"}] * 2,
+            listings=[{"created_at": "2023-01-01"}, {"seller_id": "S2"}],
+            orders=[
+                {"created_at": "2023-06-01"},
+                {"seller_id": "S2", "listing_id": "L2", "created_at": "2024-06-29"},
+            ],
+            complaints=[
+                {"created_at": complaint_at},
+                {"seller_id": "S2", "created_at": "2024-06-28"},
+            ],
+        )
+        got = build_features(tables, "seller", as_of=AS_OF, prior_weight=K)
+        return float(got.loc["S2", "complaints__rate_7d"])
+
+    # 365 days: [2023-07-01, 2024-06-30) hold S2's one order (S1's is older)
+    assert rate("2023-07-02") == pytest.approx((1 / 2 + K) / (1 + K))  # market rate 2 / 1
+    assert rate("2023-06-30") == pytest.approx((1 / 1 + K) / (1 + K))  # market rate 1 / 1
 
 
 @pytest.mark.slow
-def test_seller_without_events_gets_the_marketplace_rate(tables) -> None:
+def test_seller_without_events_has_no_rate(tables) -> None:
     s3 = build_features(tables, "seller", as_of=AS_OF, prior_weight=K).loc["S3"]
-    assert s3["complaints__rate_7d"] == pytest.approx(1 / 2)
-    assert s3["complaints__counterfeit_rate_90d"] == pytest.approx(2 / 4)
+    # nothing observed: missing, not the marketplace rate
+    assert math.isnan(s3["complaints__rate_7d"])
+    assert math.isnan(s3["complaints__counterfeit_rate_90d"])
+    assert math.isnan(s3["complaints__refund_rate"])
     assert s3["complaints__acceleration"] == pytest.approx(1.0)
+
+
+def test_complaints_without_orders_in_the_window_give_a_rate(build) -> None:
+    """A shop that stopped selling while its buyers complain keeps a (high) rate."""
+    tables = build(
+        sellers=[{}],
+        listings=[{}],
+        orders=[{"created_at": "2024-06-01"}] * 4,
+        complaints=[{"kind": "not_received", "created_at": "2024-06-27"}] * 3,
+    )
+    s1 = build_features(tables, "seller", as_of=AS_OF, prior_weight=K).loc["S1"]
+    # 7 days: no order, 3 complaints; the market rate over 365 days: 3 / 4
+    assert s1["complaints__rate_7d"] == pytest.approx((3 / (3 / 4) + K) / K)
+    assert s1["complaints__not_received_rate_7d"] == pytest.approx((3 / (3 / 4) + K) / K)
+    assert s1["complaints__counterfeit_rate_7d"] == pytest.approx(1.0)
 
 
 def test_one_complaint_on_one_order_is_not_a_hundred_percent(build) -> None:
@@ -69,8 +131,9 @@ def test_one_complaint_on_one_order_is_not_a_hundred_percent(build) -> None:
         complaints=[{"created_at": "2024-06-29"}],
     )
     rate = build_features(tables, "seller", as_of=AS_OF).loc["S1", "complaints__rate_7d"]
-    assert rate == pytest.approx((1 + 20 * 0.01) / (1 + 20))  # default prior weight 20
-    assert rate < 0.1
+    # market rate 1 / 100; default prior weight 20: 5.7x the market, not 100x
+    assert rate == pytest.approx((1 / 0.01 + 20) / (1 + 20))
+    assert rate < 10
 
 
 def test_acceleration_compares_last_7_days_with_the_30_before(tables) -> None:

@@ -7,17 +7,17 @@ and the run of a later cutoff compared with it. In the ``drift`` scenario fraud 
 after 40% of the year and the complaint form loses its "counterfeit" option, a shift that
 starts after training.
 
-Measured (seed 3, see docs/monitoring.md): on the default marketplace the model's output is
-stable (score PSI 0.07 at +3 months and at +5; flagged share within noise). Since the
-simulator starts in a steady state (three years of warm-up history), the history features
-(account ages, days since the first order, buyer counts and concentration) stay below
-"act" too. What still reaches "act" are the features that hold many rows at exactly a
-marketplace-wide value of the cutoff: complaint rates shrunk toward the market rate (15-40%
-of rows, the sellers without orders or complaints in the window, sit at the prior) and the
-neighbour price ratio (~85% of rows, the sellers without neighbours, at the market value).
-The market rate moves between cutoffs by more than a bin (a few fake-phone bursts carry it),
-so the whole mass changes bin: a property of those features and of quantile-bin PSI, not of
-the simulator.
+Measured (seed 3, see docs/monitoring.md): on the default marketplace nothing reaches
+"act" at +3 or +5 months (score PSI 0.06 and 0.09, every feature below 0.25, the
+marketplace's own rates within 1.2x of their range at training). That needed three
+things: the simulator's steady state (three years of warm-up history, so account ages and
+buyer counts stop growing through the year), complaint rates relative to the marketplace
+rate (an absolute smoothed rate puts every seller without complaints at a value the market
+sets, 15-40% of rows at one value that moved with a few fake-phone bursts), and neighbour
+means missing without neighbours (not the marketplace mean, ~85% of rows at one value).
+On the drift scenario the marketplace statistics say what changed (no counterfeit
+complaints any more, non-delivery complaints 18x below training's lowest), account ages
+shift, and the score moves at "watch" (PSI 0.20).
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ pytestmark = pytest.mark.slow
 TRAIN_CUTOFFS = ("2024-03-01", "2024-04-01", "2024-05-01")
 LATER = ("2024-08-01", "2024-10-01")
 OUTPUT_KINDS = {"score_psi", "band_psi", "flagged"}
-#: Features holding many rows at exactly a marketplace value of the cutoff (the prior of
-#: a smoothed rate, the fill of a seller without neighbours): their PSI follows the market.
-MARKET_VALUED = re.compile(r"complaints__(\w+_)?rate_\d+d|network__neighbour_price_ratio")
 #: History features: they grew all year when the simulator started empty.
 HISTORY = re.compile(r"account__|buyers__")
 
@@ -112,40 +109,29 @@ def test_default_marketplace_history_features_are_stable(default_reports, cutoff
     assert (history["out_of_range"] < 0.20).all(), history["out_of_range"].sort_values().tail(3)
     # account__days_since_first_order: 87% above the training range before the warm-up
     assert table.loc["account__days_since_first_order", "out_of_range"] < 0.15
-    acted = {f.subject for f in report.findings if f.level == "act"}
-    assert all(MARKET_VALUED.fullmatch(s) for s in acted), sorted(acted)
 
 
 @pytest.mark.parametrize("cutoff", LATER)
-def test_default_marketplace_own_rates_stay_in_their_range(default_reports, cutoff):
-    # complaints per order by kind, refunds, cancellations, orders per seller: within
-    # 1.5x of their range at the three training cutoffs (measured: at most 1.26x)
-    rows = default_reports[cutoff].market
-    assert len(rows) == 7
-    assert all(row["level"] == "ok" for row in rows), rows
+def test_default_marketplace_nothing_is_acted_on(default_reports, cutoff):
+    report = default_reports[cutoff]
+    assert report.status != "act", [f.message for f in report.findings if f.level == "act"]
+    # the marketplace's own rates stayed within their range at training (within 1.5x)
+    assert len(report.market) == 7
+    assert all(row["level"] == "ok" for row in report.market), report.market
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="features with a mass at a market value of the cutoff (complaint rates at the "
-    "prior, the neighbour price ratio's fill) change bins when the market moves (see the "
-    "module docstring): a feature/monitor property, not a simulator one",
-)
-def test_default_marketplace_nothing_is_acted_on(default_reports):
-    assert default_reports["2024-08-01"].status != "act"
-
-
-def test_drift_scenario_flags_the_shifted_features_and_the_score(drift_reports):
+def test_drift_scenario_flags_the_market_the_features_and_the_score(drift_reports):
     report = drift_reports["2024-10-01"]
     assert report.status == "act" and report.exit_code == 3
     acted = {(f.kind, f.subject) for f in report.findings if f.level == "act"}
-    assert ("score_psi", "score") in acted
-    assert ("flagged", "bands") in acted  # fraud stopped: far fewer sellers flagged
-    flagged = next(f for f in report.findings if f.kind == "flagged")
-    assert flagged.message.startswith("Fewer sellers flagged")
     # the complaint form lost its "counterfeit" option after the split
-    assert ("psi", "complaints__counterfeit_rate_30d") in acted
-    assert report.outputs["score"]["psi"] > 1.0
-    # ... and the marketplace's own rates say it where it happened
-    assert ("market", "complaint_rate:counterfeit") in acted  # none at all now
-    assert ("market", "complaint_rate:not_received") in acted  # fraud stopped
+    assert ("market", "complaint_rate:counterfeit") in acted
+    counterfeit = next(f for f in report.findings if f.subject == "complaint_rate:counterfeit")
+    assert "fell to 0," in counterfeit.message and "none at all now" in counterfeit.message
+    # fraud stopped: non-delivery complaints all but vanished (18x below training's lowest)
+    assert ("market", "complaint_rate:not_received") in acted
+    # fake-phone and click-farm shops turn bad early only: account ages shifted
+    assert ("psi", "account__age_days") in acted
+    # the model's output moved, at "watch" (the relative complaint rates hold it still)
+    score = next(f for f in report.findings if f.kind == "score_psi")
+    assert score.level == "watch" and report.outputs["score"]["psi"] > 0.1
