@@ -365,6 +365,13 @@ def _listing_times(
     hi = np.maximum(np.minimum(sellers.act_b[s], d), lo)
     unsold_at = lo + u[1] * (hi - lo)
     created = np.where(sold, np.maximum(list_from, np.where(sold, first, 0.0) - lag), unsold_at)
+    takeover = sellers.role[s] == sc.TAKEOVER
+    if takeover.any():
+        # A taken-over account sells through the catalogue its owner listed while the shop
+        # was active, years before (the fraudster edits prices and stock, not the listings).
+        reg = sellers.reg[s]
+        owner_until = np.maximum(reg, np.nan_to_num(sellers.bad_start[s]) - 180.0)
+        created = np.where(takeover, reg + u[1] * (owner_until - reg), created)
     return np.minimum(created, d - 1.0 / _SECONDS_PER_DAY)
 
 
