@@ -152,9 +152,9 @@ def make_marketplace(
           ``selection_probability``; no listing labels. Bad sellers the champion misses
           stay unlabelled unless an audit draws them.
         - ``concept_shift``: fake-phone shops starting after half the period are
-          taken-over old accounts at market prices with ordinary titles, regions and
-          cancellations; they still do not deliver (a new pattern behind the same
-          features).
+          taken-over old accounts selling through listings their owner put up long
+          before, at market prices with ordinary titles, regions and cancellations;
+          they still do not deliver (a new pattern behind the same features).
 
         Default (None or ``"default"``): none (with ``warmup=0``, tables identical to
         releases before the warm-up).
