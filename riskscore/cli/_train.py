@@ -365,7 +365,8 @@ def register(app: typer.Typer) -> None:
             ids, times, labels = "entity_id", "cutoff", "label"
             from riskscore.monitor import market_profile
 
-            # the marketplace's own rates at the training cutoffs, for the monitor
+            # the marketplace's own rates at every cutoff: the training diagnostics compare
+            # the test cutoffs with the training ones, and the monitor's reference keeps them
             market = market_profile(tables, sorted(frame["cutoff"].unique()))
         else:
             assert table is not None
@@ -437,7 +438,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from riskscore.modeling import train as train_model
 
-                result = train_model(frame, config)
+                result = train_model(frame, config, market=market)
                 _print_result(result)
         if out is not None:
             folder = result.model.save(out / "model")

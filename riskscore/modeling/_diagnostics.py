@@ -22,12 +22,18 @@ fitting and measures what a careful reviewer would ask for:
   not by drift), ten quantile bins of the training windows, missing
   values a bin of their own, categories as bins), and the change in the share of
   missing values. Many marketplace features move every window on their own (account
-  ages grow, smoothed rates follow the market prior: on the default marketplace 13
-  features exceed PSI 0.25 between the pooled training windows and the test window), so
+  ages grow; before the warm-up and the relative complaint rates, 13 features of the default
+  marketplace exceeded PSI 0.25 between the pooled training and the test window), so
   a feature warns when its PSI from the newest training window to the test window is
   above :data:`PSI_ACT` (0.25, the usual "act" level) **and** above twice its largest
   PSI between training windows as far apart — a shift beyond the usual — and the model
   relies on it (gain share at least 2%).
+- **the marketplace itself** (when ``market``, a :func:`riskscore.monitor.market_profile`
+  at the table's cutoffs, is given): each test cutoff's marketplace statistics against
+  their range at the training cutoffs (:func:`~riskscore.modeling._market.market_moves`),
+  a finding at 2x outside it or for a rate that vanished or appeared. Complaint features
+  are relative to the marketplace, so a marketplace-wide change (a complaint kind gone, a
+  fraud wave over) shows here, not in their PSI.
 - **validation vs test**: the difference validation − test ROC-AUC with a 95% interval
   from bootstrapping both windows (each has its own few positives: on the demo the
   validation interval alone was 0.995–0.997 and flagged a test ROC-AUC of 0.977 that is
@@ -49,6 +55,7 @@ import pandas as pd
 
 from riskscore.exceptions import TrainingError
 from riskscore.metrics import pr_auc, roc_auc
+from riskscore.modeling._market import MARKET_ACT, market_moves, stat_label
 
 __all__ = [
     "LEAK_REFUSE",
@@ -261,6 +268,10 @@ class Diagnostics:
         Validation ROC-AUC with its 95% bootstrap interval and the test ROC-AUC.
     findings : list of str
         Plain sentences, one per finding (empty when nothing is worth a look).
+    market : pandas.DataFrame
+        The marketplace statistics at each test cutoff against their range at the
+        training cutoffs (:func:`~riskscore.modeling._market.market_moves`); empty when
+        training was given no ``market`` profile.
     """
 
     separation: pd.DataFrame
@@ -268,6 +279,7 @@ class Diagnostics:
     shift: pd.DataFrame
     stability: dict[str, float] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
+    market: pd.DataFrame = field(default_factory=lambda: market_moves({}, [], []))
 
     def metrics(self) -> dict[str, float]:
         """Flat numbers for MLflow: ``diagnostics.<name>``."""
@@ -280,6 +292,9 @@ class Diagnostics:
             ),
             "diagnostics.n_features_shifted": float(self.shift["unusual"].sum()),
             "diagnostics.n_findings": float(len(self.findings)),
+            "diagnostics.n_market_moved": float(self.market["moved"].sum())
+            if len(self.market)
+            else np.nan,
         }
         for key, value in self.stability.items():
             out[f"diagnostics.{key}"] = float(value)
@@ -304,6 +319,18 @@ class Diagnostics:
                     "unusual": bool(r["unusual"]),
                 }
                 for r in _records(top_shift)
+            ],
+            "market_moved": [
+                {
+                    "stat": str(r["stat"]),
+                    "as_of": str(pd.Timestamp(r["as_of"]).date()),
+                    "now": float(r["now"]),
+                    "ref_min": float(r["ref_min"]),
+                    "ref_max": float(r["ref_max"]),
+                    "ratio": float(r["ratio"]) if np.isfinite(r["ratio"]) else None,
+                    "direction": str(r["direction"]),
+                }
+                for r in _records(self.market[self.market["moved"]])
             ],
             "top_separation": [
                 {
@@ -443,6 +470,7 @@ def diagnose(
     importance: Mapping[str, float] | None = None,
     n_bootstrap: int = 200,
     seed: int = 0,
+    market: Mapping[str, Any] | None = None,
 ) -> Diagnostics:
     """Label rate by window, train → test shift and validation-vs-test stability.
 
@@ -458,6 +486,11 @@ def diagnose(
         Shifted features warn only when the model uses them (gain share at least
         :data:`MIN_GAIN_SHARE`); all are in :attr:`Diagnostics.shift`.
     n_bootstrap, seed : bootstrap of the validation ROC-AUC
+    market : mapping, optional
+        :func:`riskscore.monitor.market_profile` at the table's cutoffs: each test cutoff's
+        marketplace statistics are compared with their range at the training cutoffs, and
+        a statistic :data:`~riskscore.modeling._market.MARKET_ACT` times outside it (or
+        one that vanished or appeared) is a finding.
     """
     notes = list(findings)
     rates = label_rate_by_window(y, groups)
@@ -500,6 +533,14 @@ def diagnose(
             "training data: expect the model to do worse on it, and check for drift or a "
             "change in how these features are built"
         )
+    moves = market_moves({}, [], [])
+    if market is not None and groups is not None:
+        moves = market_moves(
+            market, np.unique(groups[sides["train"]]), np.unique(groups[sides["test"]])
+        )
+        note = _market_note(moves)
+        if note:
+            notes.append(note)
     jumps = shift[shift["missing_change"].abs() > 0.2]
     if len(jumps):
         listed = ", ".join(
@@ -540,4 +581,33 @@ def diagnose(
         shift=shift,
         stability=stability,
         findings=notes,
+        market=moves,
+    )
+
+
+def _market_note(moves: pd.DataFrame) -> str:
+    """One finding naming the marketplace statistics that moved (largest first), or ''."""
+    moved = moves[moves["moved"]].sort_values("ratio", ascending=False, kind="stable")
+    moved = moved.drop_duplicates("stat")
+    if not len(moved):
+        return ""
+    parts = []
+    for r in _records(moved.head(4)):
+        if np.isinf(r["ratio"]):
+            size = "none at all now" if r["direction"] == "fell" else "none at training"
+        else:
+            edge = "below the lowest" if r["direction"] == "fell" else "above the highest"
+            size = f"{r['ratio']:.1f}x {edge}"
+        parts.append(
+            f"{stat_label(r['stat'])} {r['direction']} to {r['now']:.3g} by "
+            f"{pd.Timestamp(r['as_of']).date()}, from {r['ref_min']:.3g}–{r['ref_max']:.3g} "
+            f"at the training cutoffs ({size})"
+        )
+    more = f" and {len(moved) - 4} more" if len(moved) > 4 else ""
+    return (
+        f"the marketplace itself moved between the training and the test windows "
+        f"({MARKET_ACT:g}x outside its range at training or more): {'; '.join(parts)}{more}. "
+        "Features relative to the marketplace do not show such a move: the test window is "
+        "not the marketplace the model learnt, so expect it to do worse there and find "
+        "what changed (a complaint form, a fraud wave, a policy)"
     )

@@ -126,6 +126,7 @@ def fit_evaluated(
     catalog: pd.DataFrame | None = None,
     with_baseline: bool = True,
     diagnostics: bool = True,
+    market: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Fit, calibrate and measure on ``split``; refit for deployment when ``config.refit``."""
     c = config
@@ -203,6 +204,7 @@ def fit_evaluated(
                 importance=dict(zip(prep.features, gain_share, strict=True)),
                 n_bootstrap=c.n_bootstrap,
                 seed=c.seed,
+                market=market,
             )
         for finding in diag.findings:
             warn(notes, finding)

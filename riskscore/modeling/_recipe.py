@@ -138,7 +138,9 @@ def marketplace_training_set(
             f"got {type(tables).__name__}. Load them with riskscore.io.load_tables(folder) or "
             "riskscore.datasets.make_marketplace()"
         )
-    cut = list(cutoffs) if cutoffs is not None else default_cutoffs(tables, horizon, n_cutoffs, freq)
+    cut = (
+        list(cutoffs) if cutoffs is not None else default_cutoffs(tables, horizon, n_cutoffs, freq)
+    )
     frame = build_training_set(
         tables,
         entity,  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ measured, and every finding becomes a :class:`TrainingWarning` and a line of
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,7 @@ def train(
     config: TrainConfig | None = None,
     *,
     catalog: pd.DataFrame | None = None,
+    market: Mapping[str, Any] | None = None,
     **settings: Any,
 ) -> TrainResult:
     """Train, calibrate and evaluate a risk model, with a logistic baseline beside it.
@@ -94,6 +96,13 @@ def train(
     catalog : pandas.DataFrame, optional
         Feature catalog snapshot to store; default ``riskscore.features.catalog()`` when
         the features follow its ``<family>__<feature>`` names.
+    market : mapping, optional
+        The marketplace's own rates at the table's cutoffs,
+        ``riskscore.monitor.market_profile(tables, cutoffs)``: the diagnostics then say
+        when a test cutoff's rate lies twice or more outside its range at the training
+        cutoffs (a complaint kind that vanished, a fraud wave that stopped), which
+        features relative to the marketplace do not show. It must hold every cutoff of
+        the table.
     **settings
         Any field of :class:`TrainConfig` (``capacity=25``, ``seed=3``, ``refit=False``,
         ...), applied on top of ``config``. The most used: ``id_col`` / ``time_col`` /
@@ -138,7 +147,34 @@ def train(
     )
     if split.mode == "stratified":
         prep.notes.append(split.description)
-    return fit_evaluated(prep, split, cfg, catalog=catalog)
+    if market is not None:
+        _check_market(market, prep.groups)
+    return fit_evaluated(prep, split, cfg, catalog=catalog, market=market)
+
+
+def _check_market(market: Mapping[str, Any], groups: np.ndarray | None) -> None:
+    """Refuse a market profile that is not one or does not cover the table's cutoffs."""
+    fix = "pass riskscore.monitor.market_profile(tables, the table's cutoffs)"
+    if not isinstance(market, Mapping) or not isinstance(market.get("stats"), Mapping):
+        raise TrainingError(
+            f"train: market must be a marketplace profile (as_of and stats); got "
+            f"{type(market).__name__}: {fix}"
+        )
+    if groups is None:
+        raise TrainingError(
+            f"train: market needs the table's time column to match its cutoffs: {fix}"
+        )
+    try:
+        held = {pd.Timestamp(t) for t in market.get("as_of") or []}
+    except (TypeError, ValueError) as err:
+        raise TrainingError(f"train: market's as_of must be times ({err}): {fix}") from None
+    missing = [pd.Timestamp(t) for t in np.unique(groups) if pd.Timestamp(t) not in held]
+    if missing:
+        shown = ", ".join(str(t.date()) for t in missing[:5])
+        raise TrainingError(
+            f"train: market holds no statistics at {len(missing)} of the table's cutoffs "
+            f"(e.g. {shown}): {fix}"
+        )
 
 
 def prequential(

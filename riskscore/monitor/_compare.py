@@ -636,7 +636,7 @@ def _compare_market(
     reference: Reference, market: Mapping[str, float] | None, th: Thresholds
 ) -> tuple[list[dict[str, Any]], str, list[Finding]]:
     """Marketplace statistics of the run against their range at the reference cutoffs."""
-    from riskscore.monitor._market import market_shift, stat_label
+    from riskscore.modeling._market import market_shift, stat_label
 
     stored = (reference.market or {}).get("stats") or {}
     if market is None:

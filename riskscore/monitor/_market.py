@@ -24,7 +24,6 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from riskscore.features.complaints import KINDS
@@ -37,26 +36,6 @@ MARKET_WINDOW_DAYS = 30
 
 #: Complaint kinds with their own statistic: the complaints family's (``None``: all kinds).
 _KINDS = tuple(kind for kind in KINDS if kind is not None)
-
-_NAMES = {
-    "orders_per_seller": "orders per selling seller",
-    "complaint_rate": "complaints per order",
-    "refund_rate": "share of orders refunded",
-    "cancel_rate": "share of orders cancelled",
-}
-
-
-def stat_label(name: str) -> str:
-    """Plain words for a statistic's key.
-
-    Examples
-    --------
-    >>> stat_label("complaint_rate:counterfeit")
-    "'counterfeit' complaints per order"
-    """
-    if name.startswith("complaint_rate:"):
-        return f"'{name.split(':', 1)[1]}' complaints per order"
-    return _NAMES.get(name, name)
 
 
 def _frame(tables: Mapping[str, Any], name: str, columns: Iterable[str]) -> pd.DataFrame | None:
@@ -177,31 +156,3 @@ def market_profile(
         "as_of": [m.isoformat() for m in moments],
         "stats": {k: [float(s.get(k, math.nan)) for s in summaries] for k in names},
     }
-
-
-def market_shift(reference: list[float], now: float) -> tuple[float, str, float, float]:
-    """How far ``now`` lies outside the reference range, as a ratio (1.0: inside).
-
-    Returns ``(ratio, direction, lowest, highest)``: direction ``"rose"`` / ``"fell"`` /
-    ``""``, and the range of the finite reference values (NaN, NaN without any). A rate
-    that appears (reference all zero) or vanishes (now zero) is an infinite ratio.
-
-    Examples
-    --------
-    >>> market_shift([0.02, 0.03], 0.09)
-    (3.0, 'rose', 0.02, 0.03)
-    >>> market_shift([0.02, 0.03], 0.025)[:2]
-    (1.0, '')
-    >>> market_shift([0.002, 0.0015], 0.0)[:2]
-    (inf, 'fell')
-    """
-    values = np.asarray(reference, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if not values.size:
-        return 1.0, "", math.nan, math.nan
-    lo, hi = float(values.min()), float(values.max())
-    if math.isfinite(now) and now > hi:
-        return (now / hi if hi > 0 else math.inf), "rose", lo, hi
-    if math.isfinite(now) and now < lo:
-        return (lo / now if now > 0 else math.inf), "fell", lo, hi
-    return 1.0, "", lo, hi

@@ -166,7 +166,7 @@ def _market_html(report: MonitorReport) -> list[str]:
     """Return the marketplace section: each statistic now against its reference range."""
     if not report.market and not report.market_note:
         return []
-    from riskscore.monitor._market import stat_label
+    from riskscore.modeling._market import stat_label
 
     out = ["<h2>Marketplace: its own rates now and at the reference cutoffs</h2>"]
     if report.market_note:

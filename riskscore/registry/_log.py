@@ -568,8 +568,9 @@ def train_and_log(
 
     A training error (no positives, a single-class window, ...) marks the run FAILED, with
     the error message as the tag ``riskscore.error``, and is raised again. ``market``
-    (:func:`riskscore.monitor.market_profile` at the training cutoffs) is stored in the
-    logged monitoring reference.
+    (:func:`riskscore.monitor.market_profile` at the table's cutoffs) goes to the training
+    diagnostics (the marketplace at the test cutoffs against its range at the training
+    cutoffs) and is stored in the logged monitoring reference.
 
     Returns
     -------
@@ -585,7 +586,7 @@ def train_and_log(
         exp_id = _experiment_id(client, name, uri)
         with _run(mlflow, exp_id, run_name, None) as run_id:
             try:
-                result = train(table, entity=entity, target=target, **train_kwargs)
+                result = train(table, entity=entity, target=target, market=market, **train_kwargs)
             except RiskscoreError as err:
                 mlflow.set_tag("riskscore.error", str(err)[:5000])
                 raise
