@@ -210,7 +210,9 @@ def test_quiet_on_the_default_marketplace(target: str, cutoffs: tuple[str, ...] 
     diag = r.diagnostics  # type: ignore[attr-defined]
     assert diag.findings == []
     # the marketplace's own rates were compared, and stayed within 2x of their range
-    # (measured: at most 1.13x at seeds 0-2)
+    # (seed 0: at most 1.13x). Not at every seed: with DRIFT_CUTOFFS, seed 2's October
+    # window holds fake-phone bursts and 'not_received' complaints per order rose 4.9x
+    # above February-May — a real move of a 2,000-seller market, which the finding names
     assert len(diag.market) >= 7 and not diag.market["moved"].any()
 
 
