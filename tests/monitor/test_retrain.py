@@ -1,11 +1,13 @@
 """Once labels mature, a model that misses a new fraud pattern is told to retrain.
 
 Under ``concept_shift`` the fake-phone shops that turn bad after mid-year are taken-over
-dormant accounts pricing at market; a fraud model trained before the shift misses more and
-more of them. The setting of ``notebooks/4.0-monitor.ipynb`` section 5 (6,000 sellers, seed
-0, five training cutoffs). Measured: recall at the flag 0.71 (10 of 14) on the test window;
-under ``concept_shift`` 19 of 36 (2024-08-01, within noise), 11 of 30 (09-01) and 8 of 30
-(10-01), the last two called. Not robust across seeds (docs/monitoring.md).
+dormant accounts pricing at market and selling through their owner's old listings; a fraud
+model trained before the shift misses more and more of them. The setting of
+``notebooks/4.0-monitor.ipynb`` section 5 (6,000 sellers, seed 0, five training cutoffs).
+Measured: recall at the flag 0.85 (11 of 13) on the test window; under ``concept_shift`` 14
+of 35 (2024-08-01), 9 of 28 (09-01) and 8 of 29 (10-01), each called. Not robust across
+seeds: at seeds 1 and 2 the test window's recall (3 of 8, 7 of 11) is too uncertain to fall
+from (docs/monitoring.md).
 """
 
 from __future__ import annotations
