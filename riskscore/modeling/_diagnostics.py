@@ -421,7 +421,7 @@ def feature_shift(
     return table.sort_values(["psi", "feature"], ascending=[False, True], ignore_index=True)
 
 
-def _windows_of(groups: np.ndarray | None, side: np.ndarray) -> np.ndarray:
+def windows_of(groups: np.ndarray | None, side: np.ndarray) -> np.ndarray:
     """Every row of the windows ``side`` holds rows of (the side itself without windows).
 
     Drift is a property of the population, not of the split: an entity-disjoint test side
@@ -502,7 +502,7 @@ def diagnose(
                 "labels may not have arrived yet for them (label delay), or the horizon is "
                 "too short"
             )
-    tr, te = _windows_of(groups, sides["train"]), _windows_of(groups, sides["test"])
+    tr, te = windows_of(groups, sides["train"]), windows_of(groups, sides["test"])
     shift = feature_shift(
         X[tr],
         X[te],

@@ -33,7 +33,7 @@ from riskscore.modeling._bands import (
 from riskscore.modeling._baseline import fit_baseline
 from riskscore.modeling._calibration import Calibrator, fit_calibrator
 from riskscore.modeling._config import TrainConfig
-from riskscore.modeling._diagnostics import diagnose, leak_check
+from riskscore.modeling._diagnostics import diagnose, leak_check, windows_of
 from riskscore.modeling._family_value import family_value, family_value_records
 from riskscore.modeling._lgbm import fit_lgbm, lgbm_params, random_search
 from riskscore.modeling._model import RiskModel
@@ -338,6 +338,9 @@ def fit_evaluated(
     # the segments go along so the promotion gate can check slices on the same rows
     test_frame = test_rows[keep_cols + segments + prep.features].reset_index(drop=True)
     train_frame = prep.frame.iloc[tr][keep_cols + prep.features].reset_index(drop=True)
+    # every row of the test windows: the population the monitor's reference describes
+    window_rows = windows_of(prep.groups, te)
+    window_frame = prep.frame.iloc[window_rows][keep_cols + prep.features].reset_index(drop=True)
     evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
     if c.refit:
         from riskscore.modeling._refit import refit
@@ -368,6 +371,7 @@ def fit_evaluated(
         train_config=c,
         family_value=family,
         train_frame=train_frame,
+        window_frame=window_frame,
     )
 
 

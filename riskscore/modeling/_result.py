@@ -66,6 +66,12 @@ class TrainResult:
     train_frame : pandas.DataFrame or None
         Train-side rows of the input (id, time, label, features), for the monitoring
         reference (:func:`riskscore.monitor.reference_from_result`).
+    window_frame : pandas.DataFrame or None
+        Every row of the test windows (id, time, label, features), also those an
+        entity-disjoint split left off the test side: the marketplace at those cutoffs,
+        for the monitoring reference's feature bins. ``test_frame`` holds a share of the
+        entities seen before plus every entity first seen in the test window, so it is
+        younger than the marketplace by design.
     """
 
     model: RiskModel
@@ -88,6 +94,7 @@ class TrainResult:
     train_config: TrainConfig | None = None
     family_value: pd.DataFrame | None = None
     train_frame: pd.DataFrame | None = None
+    window_frame: pd.DataFrame | None = None
 
     @property
     def gate_model(self) -> RiskModel:

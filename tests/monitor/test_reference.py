@@ -66,7 +66,23 @@ def test_round_trip_through_json_and_folder(reference: Reference, tmp_path: Path
 def test_without_a_training_frame_the_test_window_is_the_base(trained: Any):
     ref = reference_from_result(trained)
     assert sorted(ref.features["noise__a"]["windows"]) == ["test"]
-    assert ref.features["noise__a"]["max"] == pytest.approx(trained.test_frame["noise__a"].max())
+    # every row of the test window, not only the entity-disjoint test side
+    window = trained.window_frame
+    assert ref.features["noise__a"]["max"] == pytest.approx(window["noise__a"].max())
+    assert window["noise__a"].max() > trained.test_frame["noise__a"].max()
+
+
+def test_the_test_window_is_every_row_of_its_cutoffs(trained: Any):
+    test_side, window = trained.test_frame, trained.window_frame
+    assert set(window["cutoff"]) == set(test_side["cutoff"])
+    assert len(window) > len(test_side)
+    assert set(test_side["entity_id"]) <= set(window["entity_id"])
+    # a result without the window (older pickles, other producers) keeps the test side
+    import dataclasses
+
+    older = dataclasses.replace(trained, window_frame=None)
+    ref = reference_from_result(older)
+    assert ref.features["noise__a"]["max"] == pytest.approx(test_side["noise__a"].max())
 
 
 def test_from_plain_frames_without_a_model():

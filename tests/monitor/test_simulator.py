@@ -16,8 +16,11 @@ rate (an absolute smoothed rate puts every seller without complaints at a value 
 sets, 15-40% of rows at one value that moved with a few fake-phone bursts), and neighbour
 means missing without neighbours (not the marketplace mean, ~85% of rows at one value).
 On the drift scenario the marketplace statistics say what changed (no counterfeit
-complaints any more, non-delivery complaints 18x below training's lowest), account ages
-shift, and the score moves at "watch" (PSI 0.20).
+complaints any more, non-delivery complaints 18x below training's lowest), and the score
+and the complaint features move at "watch" (score PSI 0.20). The reference's feature bins
+come from every row of the test window (``TrainResult.window_frame``): against the
+entity-disjoint test side alone, which is younger than the marketplace by design, account
+ages read as shifted (PSI 0.47 on drift, 0.18 on the default marketplace, five months on).
 """
 
 from __future__ import annotations
@@ -130,8 +133,10 @@ def test_drift_scenario_flags_the_market_the_features_and_the_score(drift_report
     assert "fell to 0," in counterfeit.message and "none at all now" in counterfeit.message
     # fraud stopped: non-delivery complaints all but vanished (18x below training's lowest)
     assert ("market", "complaint_rate:not_received") in acted
-    # fake-phone and click-farm shops turn bad early only: account ages shifted
-    assert ("psi", "account__age_days") in acted
-    # the model's output moved, at "watch" (the relative complaint rates hold it still)
+    # the model's output and the complaint features moved, at "watch" (relative complaint
+    # rates hold them still); nothing the reference's test side alone explains acts
     score = next(f for f in report.findings if f.kind == "score_psi")
     assert score.level == "watch" and report.outputs["score"]["psi"] > 0.1
+    watched = {f.subject for f in report.findings if f.kind == "psi" and f.level == "watch"}
+    assert "complaints__rate_90d" in watched
+    assert {kind for kind, _ in acted} == {"market"}
