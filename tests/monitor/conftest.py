@@ -27,6 +27,39 @@ def score_frame(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _seller_fraud_model(
+    tables: dict[str, pd.DataFrame],
+    cutoffs: list[str],
+    *,
+    capacity: int,
+    flag_bands: tuple[str, ...],
+) -> tuple[Any, Reference]:
+    """A seller fraud model on marketplace tables (60-day labels) and its reference."""
+    from riskscore.features import build_training_set
+
+    table = build_training_set(tables, "seller", target="fraud", cutoffs=cutoffs, horizon="60D")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = train(
+            table,
+            entity="seller",
+            target="fraud",
+            capacity=capacity,
+            n_bootstrap=0,
+            refit=False,
+            family_report=False,
+            min_positives=15,
+        )
+    before = table[table["cutoff"] < result.test_frame["cutoff"].min()]
+    return result, reference_from_result(result, train_frame=before, flag_bands=flag_bands)
+
+
+@pytest.fixture(scope="session")
+def seller_fraud_model() -> Any:
+    """``(tables, cutoffs, capacity=, flag_bands=) -> (TrainResult, Reference)``."""
+    return _seller_fraud_model
+
+
 @pytest.fixture(scope="session")
 def table() -> pd.DataFrame:
     return make_training_table(1200, 6, positive_rate=0.08, seed=0, with_category=True)

@@ -10,15 +10,13 @@ realised precision is 0.00 [0.00, 0.12], and the check says the estimate did not
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pytest
 
 from riskscore.datasets import make_marketplace
-from riskscore.features import build_features, build_training_set
-from riskscore.modeling import train
-from riskscore.monitor import estimate_performance, matured_check, reference_from_result
+from riskscore.features import build_features
+from riskscore.monitor import estimate_performance, matured_check
 from riskscore.scoring import Scorer
 
 pytestmark = pytest.mark.slow
@@ -29,24 +27,10 @@ FLAG_BANDS = ("medium", "high", "critical")
 
 
 @pytest.fixture(scope="module")
-def checks() -> dict[str, Any]:
+def checks(seller_fraud_model) -> dict[str, Any]:
     tables = make_marketplace(n_sellers=3000, seed=0, scenario="drift")
     tables.pop("truth")
-    table = build_training_set(tables, "seller", target="fraud", cutoffs=TRAIN, horizon="60D")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = train(
-            table,
-            entity="seller",
-            target="fraud",
-            capacity=40,
-            n_bootstrap=0,
-            refit=False,
-            family_report=False,
-            min_positives=15,
-        )
-    before = table[table["cutoff"] < result.test_frame["cutoff"].min()]
-    reference = reference_from_result(result, train_frame=before, flag_bands=FLAG_BANDS)
+    result, reference = seller_fraud_model(tables, TRAIN, capacity=40, flag_bands=FLAG_BANDS)
     scorer = Scorer(result.gate_model)
     out = {}
     for as_of in LATER:

@@ -12,12 +12,12 @@ from (docs/monitoring.md).
 
 from __future__ import annotations
 
-import warnings
+from typing import Any
 
 import pytest
 
 import riskscore as rs
-from riskscore.monitor import matured_check, reference_from_result
+from riskscore.monitor import matured_check
 
 pytestmark = pytest.mark.slow
 
@@ -26,24 +26,10 @@ RUN = "2024-10-01"  # the pattern changes in July; its shops' labels mature by N
 FLAG_BANDS = ("medium", "high", "critical")
 
 
-def _graded(scenario: str):
+def _graded(seller_fraud_model: Any, scenario: str) -> Any:
     tables = rs.make_marketplace(n_sellers=6000, seed=0, scenario=scenario)
     data = {k: v for k, v in tables.items() if k != "truth"}
-    table = rs.build_training_set(data, "seller", target="fraud", cutoffs=TRAIN, horizon="60D")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = rs.train(
-            table,
-            entity="seller",
-            target="fraud",
-            capacity=60,
-            n_bootstrap=0,
-            refit=False,
-            family_report=False,
-            min_positives=15,
-        )
-    before = table[table["cutoff"] < result.test_frame["cutoff"].min()]
-    reference = reference_from_result(result, train_frame=before, flag_bands=FLAG_BANDS)
+    result, reference = seller_fraud_model(data, TRAIN, capacity=60, flag_bands=FLAG_BANDS)
     features = rs.build_features(data, "seller", as_of=RUN).reset_index()
     run = rs.Scorer(result.gate_model).score_many(features, explain="none", as_of=RUN)
     return matured_check(
@@ -56,15 +42,15 @@ def _graded(scenario: str):
     )
 
 
-def test_a_new_pattern_lowers_recall_and_asks_for_retraining() -> None:
-    check = _graded("concept_shift")
+def test_a_new_pattern_lowers_recall_and_asks_for_retraining(seller_fraud_model) -> None:
+    check = _graded(seller_fraud_model, "concept_shift")
     assert check.reference_recall > 0.65 and check.positives >= 25
     assert check.recall < 0.35
     acted = {f.subject for f in check.findings if f.level == "act"}
     assert "recall" in acted
 
 
-def test_the_default_marketplace_is_not_told_to_retrain() -> None:
-    check = _graded("default")
+def test_the_default_marketplace_is_not_told_to_retrain(seller_fraud_model) -> None:
+    check = _graded(seller_fraud_model, "default")
     assert check.positives >= 20
     assert not [f for f in check.findings if f.kind == "matured"]
