@@ -49,9 +49,10 @@ def _n_sellers() -> int:
 
 @cache
 def _marketplace() -> dict[str, pd.DataFrame]:
+    from bench.bench_features import SCALE_WARMUP
     from riskscore.datasets import make_marketplace
 
-    tables = make_marketplace(n_sellers=_n_sellers())
+    tables = make_marketplace(n_sellers=_n_sellers(), warmup=SCALE_WARMUP)
     return {name: frame for name, frame in tables.items() if name != "truth"}
 
 
@@ -242,7 +243,7 @@ BACKENDS = ("pandas", "polars", "duckdb")
 
 def _cache_folder(n_sellers: int) -> Path:
     """The simulated marketplace as Parquet, made once (``out/`` is ignored by git)."""
-    from bench.bench_features import TABLES
+    from bench.bench_features import SCALE_WARMUP, TABLES
 
     root = Path(os.environ.get("RISKSCORE_BENCH_CACHE", Path(__file__).parents[1] / "out"))
     folder = root / f"riskscore-bench-marketplace-{n_sellers}"
@@ -250,7 +251,7 @@ def _cache_folder(n_sellers: int) -> Path:
         from riskscore.datasets import make_marketplace
 
         folder.mkdir(parents=True, exist_ok=True)
-        tables = make_marketplace(n_sellers=n_sellers, seed=0)
+        tables = make_marketplace(n_sellers=n_sellers, seed=0, warmup=SCALE_WARMUP)
         for name in TABLES:
             tables[name].to_parquet(folder / f"{name}.parquet", index=False)
     return folder
