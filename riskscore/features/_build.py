@@ -248,7 +248,7 @@ def build_features(
     >>> few = build_features(tables, "seller", as_of="2024-06-30", ids=["S000003", "S000001"])
     >>> few.index.tolist()
     ['S000001', 'S000003']
-    >>> bool((few == feats.loc[few.index]).all().all())
+    >>> few.equals(feats.loc[few.index])  # missing values in the same places
     True
     """
     entity = _check_entity(entity)
