@@ -175,6 +175,13 @@ def _check_market(market: Mapping[str, Any], groups: np.ndarray | None) -> None:
             f"train: market holds no statistics at {len(missing)} of the table's cutoffs "
             f"(e.g. {shown}): {fix}"
         )
+    n = len(market.get("as_of") or [])
+    ragged = [k for k, v in market["stats"].items() if not hasattr(v, "__len__") or len(v) != n]
+    if ragged:
+        raise TrainingError(
+            f"train: market's stats need one value per as_of ({n}); {len(ragged)} do not "
+            f"(e.g. {', '.join(map(repr, ragged[:3]))}): {fix}"
+        )
 
 
 def prequential(

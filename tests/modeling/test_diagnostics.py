@@ -169,6 +169,9 @@ def test_a_market_profile_that_misses_cutoffs_is_refused(table: pd.DataFrame) ->
     assert "2024-06-01" in str(err.value) and "market_profile(tables" in str(err.value)
     with pytest.raises(TrainingError, match="must be a marketplace profile"):
         _train(table, market=[0.1, 0.2])
+    ragged = {**profile, "stats": {"complaint_rate": [0.03, 0.04]}}
+    with pytest.raises(TrainingError, match=r"one value per as_of \(6\); 1 do not"):
+        _train(table, market=ragged)
 
 
 def test_leak_check_without_allowances_returns_a_table() -> None:
