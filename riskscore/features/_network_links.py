@@ -35,9 +35,11 @@ is formed (a device shared by 10,000 sellers never becomes 50 million pairs). On
 backends (pandas, Polars, DuckDB, PyArrow) the backend filters the tables to the cutoff
 and hands the link columns over once, as Arrow, to a kernel that sorts the seller x value
 incidence and the seller pairs of each value as packed integers
-(:mod:`riskscore.features._network_sparse`); on distributed
-backends (Spark) narwhals group-bys and a self-join on the value build the pairs, so no
-single machine needs the orders. The seller-pair list that results is collected and the
+(:mod:`riskscore.features._network_sparse`); on Spark one aggregation per value collects
+its holders and Spark's higher-order functions write their pairs
+(:mod:`riskscore.features._network_spark`), so no single machine needs the orders;
+other backends (and ``NetworkParams(method="join")``) use narwhals group-bys and a
+self-join on the value. The seller-pair list that results is collected and the
 graph features are computed with :class:`~riskscore.features._graph.Graph`.
 """
 
@@ -56,6 +58,7 @@ from riskscore.features._backend import checkpoint
 from riskscore.features._context import AsOfContext
 from riskscore.features._graph import DEFAULT_DAMPING
 from riskscore.features._network_pairs import _Pairs, hub_weight
+from riskscore.features._network_spark import SPARK_BACKENDS, fits_spark_pairs, spark_links
 from riskscore.features._network_sparse import LOCAL_BACKENDS, fits_kernel, sparse_links
 
 __all__ = [
@@ -106,9 +109,11 @@ class NetworkParams:
     method : {"auto", "sparse", "join"}
         How pairs are built: the sorted-pair kernel over the tables handed over once as
         Arrow (local backends: pandas, Polars, DuckDB, PyArrow), narwhals joins (any
-        backend), or ``"auto"``: the kernel on local backends, joins on distributed ones
-        (Spark) and where a seller pair does not pack into 62 bits (over 536 million
-        sellers with the default caps). Both give the same links.
+        backend), or ``"auto"``: the kernel on local backends, on Spark one aggregation
+        per value whose sorted holder arrays Spark turns into pairs
+        (:mod:`riskscore.features._network_spark`, no self-join), joins on other
+        backends and where a seller pair does not pack into 62 bits (over 536 million
+        sellers with the default caps). All give the same links.
 
     Examples
     --------
@@ -288,6 +293,14 @@ def _links(
             ORDER_LINKS,
             caps,
             params.min_shared,
+        )
+    elif (
+        params.method == "auto"
+        and _implementation(sellers) in SPARK_BACKENDS
+        and fits_spark_pairs(len(ids))
+    ):
+        pairs_by_link = spark_links(
+            sellers, orders, ids, identifier_columns, ORDER_LINKS, caps, params.min_shared
         )
     else:
         members = _memberships(sellers, orders, identifier_columns)

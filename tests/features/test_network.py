@@ -446,12 +446,17 @@ def test_backends_give_the_same_features(small_sim: dict[str, pd.DataFrame], bac
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_builds_links_with_joins(small_sim: dict[str, pd.DataFrame], spark: object) -> None:
+@pytest.mark.parametrize("method", ["auto", "join"])
+def test_spark_builds_the_same_links(
+    small_sim: dict[str, pd.DataFrame], spark: object, method: str
+) -> None:
+    # "auto": holder arrays turned into pairs by Spark (_network_spark); "join": narwhals
     from riskscore.features._backend import prepare
 
     frames, _ = prepare(small_sim, "spark")
     ctx = AsOfContext(frames, as_of=datetime(2024, 8, 1), entity="seller")
-    got = network_frame(ctx, neighbours=False).set_index("seller_id").sort_index()
+    params = NetworkParams(method=method)  # type: ignore[arg-type]
+    got = network_frame(ctx, params, neighbours=False).set_index("seller_id").sort_index()
     expected = _network(small_sim, datetime(2024, 8, 1), max_pvalue=1e-4).sort_index()
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
 
