@@ -55,7 +55,7 @@ def fits_spark_pairs(n_sellers: int) -> bool:
 
 
 def _positions(spark: Any, field: Any, ids: pd.Index) -> Any:
-    """A Spark frame of (``seller_id``, ``pos``): each known seller's node position."""
+    """Return a Spark frame of (``seller_id``, ``pos``): each known seller's node position."""
     from pyspark.sql.types import LongType, StructField, StructType
 
     schema = StructType([StructField("seller_id", field.dataType), StructField("pos", LongType())])
@@ -146,15 +146,11 @@ def spark_links(
     links = [*identifier_columns, *order_columns]
     native_sellers = nw.to_native(sellers)
     native_orders = None if orders is None else nw.to_native(orders)
-    members = _memberships(
-        native_sellers, native_orders, identifier_columns, order_columns, links
-    )
+    members = _memberships(native_sellers, native_orders, identifier_columns, order_columns, links)
     if members is None:
         return {}
     n = len(ids)
-    positions = _positions(
-        native_sellers.sparkSession, native_sellers.schema["seller_id"], ids
-    )
+    positions = _positions(native_sellers.sparkSession, native_sellers.schema["seller_id"], ids)
     is_order = F.col("link") >= len(identifier_columns)
     cap = F.when(is_order, F.lit(caps[1])).otherwise(F.lit(caps[0]))
     values = (
