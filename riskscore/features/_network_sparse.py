@@ -22,9 +22,10 @@ once, as Arrow, to this kernel, which
    count, its summed hub weights the link weight. Link types run in one thread per core
    (numpy's sort and arithmetic release the GIL).
 
-Distributed backends (Spark) never hand the orders to one machine: they build the same
-pairs with narwhals joins (:mod:`riskscore.features._network_links`), the cap applied
-before the self-join as here. ``docs/architecture.md`` says why the kernel beats a
+Spark never hands the orders to one machine: it builds the same pairs from each value's
+holder array (:mod:`riskscore.features._network_spark`), other distributed backends
+with narwhals joins (:mod:`riskscore.features._network_links`), the cap applied before
+any pair as here. ``docs/architecture.md`` says why the kernel beats a
 self-join in Polars and DuckDB and a scipy sparse product ``B @ B.T`` (measured in
 ``bench/bench_network.py``).
 """
