@@ -109,26 +109,9 @@ def spark_links(
 ) -> dict[str, _Pairs]:
     """Pairs per link type on Spark: value arrays, no self-join (see the module docstring).
 
-    Parameters
-    ----------
-    sellers, orders : narwhals.LazyFrame
-        The as-of tables on Spark (``orders`` may be None).
-    ids : pandas.Index
-        The sellers known at the cutoff; positions in it are the node ids.
-    identifier_columns : sequence of str
-        Identifier link types (columns of ``sellers``).
-    order_columns : mapping of str to str
-        Order link type -> the ``orders`` column it is built from.
-    caps : (int, int)
-        Hub caps of identifier values and of order values.
-    min_shared : int
-        Shared values an order link needs (identifier links need one).
-
-    Returns
-    -------
-    dict of str to _Pairs
-        Link type -> its pairs ``a < b`` (node positions), for every link type some
-        seller holds a non-hub value of.
+    The Spark twin of :func:`riskscore.features._network_sparse.sparse_links`: the same
+    arguments (``sellers`` and ``orders`` on Spark) and the same result, link type ->
+    its pairs ``a < b`` as node positions in ``ids``.
 
     Examples
     --------
