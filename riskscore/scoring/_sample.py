@@ -9,21 +9,40 @@ It exists so that the first lines of the README score a seller right after
 Training is deterministic (one LightGBM thread, seed 0, no bootstrap, no family report, no
 refit), so the same data give byte-identical files; ``tests/scoring/test_folder.py``
 rebuilds it and fails when the committed folder is stale.
+
+Same bytes on any x86-64 machine with AVX2: numpy and OpenBLAS pick their kernels at run
+time, and their AVX-512 ones round the last bit differently from the AVX2 ones, so the
+features, the data fingerprint, the trees and the thresholds of a model trained on an
+AVX-512 CPU differ in the 16th digit from one trained on an AVX2 CPU (measured: numpy's
+dispatch changes the trees, OpenBLAS's the features). :func:`build_portable` (what ``make
+sample-model`` and the freshness test run) trains in a fresh interpreter with both on
+their AVX2 kernels (:data:`PORTABLE_ENV`).
 """
 
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SAMPLE_DATA", "SAMPLE_MODEL", "build_sample_model"]
+__all__ = ["PORTABLE_ENV", "SAMPLE_DATA", "SAMPLE_MODEL", "build_portable", "build_sample_model"]
 
 #: Where the sample data and the sample model live, relative to the repository root.
 SAMPLE_DATA = "data/sample"
 SAMPLE_MODEL = "models/seller-counterfeit-sample"
+
+#: Environment of :func:`build_portable` on x86-64 (nothing elsewhere): numpy's AVX-512
+#: kernels off (a feature the CPU lacks is ignored) and OpenBLAS on its Haswell (AVX2)
+#: kernels, whose SkylakeX ones also change the features' last bits.
+PORTABLE_ENV: dict[str, str] = (
+    {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
+    if platform.machine().lower() in ("x86_64", "amd64")
+    else {}
+)
 
 #: Biweekly cutoffs and a 90-day horizon: 300 sellers hold few positives per cutoff.
 _SET: dict[str, Any] = {"n_cutoffs": 10, "freq": "14D", "horizon": "90D"}
@@ -90,6 +109,47 @@ def build_sample_model(
     )
 
 
+def build_portable(
+    data: str | os.PathLike[str] = SAMPLE_DATA,
+    out: str | os.PathLike[str] = SAMPLE_MODEL,
+    *,
+    source_root: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Run :func:`build_sample_model` in a fresh interpreter with :data:`PORTABLE_ENV`.
+
+    numpy reads its CPU settings once, at import, hence the new process. ``data`` and
+    ``out`` are taken relative to ``source_root`` (default: the working directory), which
+    is also the folder the manifest records ``data`` against.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    RuntimeError
+        When the build fails (its output is in the message).
+    """
+    root = Path(source_root or Path.cwd()).resolve()
+    data_path, out_path = ((root / Path(p)).resolve() for p in (data, out))
+    got = subprocess.run(
+        [sys.executable, "-m", "riskscore.scoring._sample", str(data_path), str(out_path)],
+        cwd=root,
+        env={**os.environ, **PORTABLE_ENV, _CHILD: "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if got.returncode != 0:
+        raise RuntimeError(f"building the sample model failed:\n{got.stdout}{got.stderr}")
+    return out_path
+
+
+#: Set in the interpreter :func:`build_portable` starts (it builds, it does not start another).
+_CHILD = "RISKSCORE_SAMPLE_CHILD"
+
+
 def _relative(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:
     full = Path(path).resolve()
     try:
@@ -100,5 +160,8 @@ def _relative(path: str | os.PathLike[str], root: str | os.PathLike[str] | None)
 
 if __name__ == "__main__":  # pragma: no cover - the make target
     args = sys.argv[1:]
-    folder = build_sample_model(*args[:2]) if args else build_sample_model()
+    if os.environ.get(_CHILD):
+        folder = build_sample_model(*args[:2]) if args else build_sample_model()
+    else:
+        folder = build_portable(*args[:2])
     print(f"wrote {folder}")
