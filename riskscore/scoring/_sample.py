@@ -38,11 +38,15 @@ SAMPLE_MODEL = "models/seller-counterfeit-sample"
 #: Environment of :func:`build_portable` on x86-64 (nothing elsewhere): numpy's AVX-512
 #: kernels off (a feature the CPU lacks is ignored) and OpenBLAS on its Haswell (AVX2)
 #: kernels, whose SkylakeX ones also change the features' last bits.
-PORTABLE_ENV: dict[str, str] = (
-    {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
-    if platform.machine().lower() in ("x86_64", "amd64")
-    else {}
-)
+PORTABLE_ENV: dict[str, str] = {}
+if platform.machine().lower() in ("x86_64", "amd64"):
+    PORTABLE_ENV["NPY_DISABLE_CPU_FEATURES"] = "X86_V4 AVX512_ICL AVX512_SPR"
+    try:  # Haswell kernels need AVX2: a CPU without it keeps OpenBLAS's own choice
+        with open("/proc/cpuinfo", encoding="utf-8") as _info:
+            if " avx2" in _info.read():
+                PORTABLE_ENV["OPENBLAS_CORETYPE"] = "Haswell"
+    except OSError:  # pragma: no cover - not Linux
+        pass
 
 #: Biweekly cutoffs and a 90-day horizon: 300 sellers hold few positives per cutoff.
 _SET: dict[str, Any] = {"n_cutoffs": 10, "freq": "14D", "horizon": "90D"}
