@@ -231,22 +231,19 @@ def _join_links(m: nw.LazyFrame, ids: pd.Index, params: NetworkParams) -> dict[s
     out: dict[str, _Pairs] = {}
     for link in dict.fromkeys(per_seller["link"].tolist()):
         mine = per_seller[per_seller["link"] == link]
-        degree = np.zeros(len(ids))
-        pos = ids.get_indexer(pd.Index(mine["seller_id"]))
-        degree[pos[pos >= 0]] = mine["d"].to_numpy(dtype=np.float64)[pos >= 0]
         pairs = got[got["link"] == link]
         a = ids.get_indexer(pd.Index(pairs["seller_id"]))
         b = ids.get_indexer(pd.Index(pairs["seller_b"]))
         known = (a >= 0) & (b >= 0)
-        out[str(link)] = _Pairs(
+        out[str(link)] = _Pairs.with_seller_counts(
             np.minimum(a, b)[known].astype(np.int64),
             np.maximum(a, b)[known].astype(np.int64),
             pairs["n_shared"].to_numpy(dtype=np.int64)[known],
             pairs["weight"].to_numpy(dtype=np.float64)[known],
-            degree,
-            # sum over values of n = sum over sellers of d; of n**2 = sum over rows of n
-            float(mine["d"].sum()),
-            float(mine["n_sum"].sum()),
+            len(ids),
+            ids.get_indexer(pd.Index(mine["seller_id"])),
+            mine["d"].to_numpy(dtype=np.float64),
+            mine["n_sum"].to_numpy(dtype=np.float64),
         )
     return out
 

@@ -45,6 +45,37 @@ class _Pairs:
     s1: float
     s2: float
 
+    @classmethod
+    def with_seller_counts(
+        cls,
+        a: np.ndarray,
+        b: np.ndarray,
+        n_shared: np.ndarray,
+        weight: np.ndarray,
+        n_nodes: int,
+        pos: np.ndarray,
+        d: np.ndarray,
+        n_sum: np.ndarray,
+    ) -> _Pairs:
+        """Pairs plus the chance figures from per-seller rows of one link type.
+
+        ``pos``, ``d`` and ``n_sum`` hold, per seller row, its node position (-1 when
+        unknown: no degree), its distinct non-hub values and their summed holders.
+
+        Examples
+        --------
+        >>> z = np.zeros(0, dtype=np.int64)
+        >>> p = _Pairs.with_seller_counts(z, z, z, np.zeros(0), 3, np.array([0, 2]),
+        ...                               np.array([1, 2]), np.array([2, 3]))
+        >>> p.degree.tolist(), p.s1, p.s2
+        ([1.0, 0.0, 2.0], 3.0, 5.0)
+        """
+        degree = np.zeros(n_nodes)
+        known = pos >= 0
+        degree[pos[known]] = np.asarray(d, dtype=np.float64)[known]
+        # sum over values of n = sum over sellers of d; of n**2 = sum over rows of n
+        return cls(a, b, n_shared, weight, degree, float(np.sum(d)), float(np.sum(n_sum)))
+
     def beyond_chance(self, min_shared: int, max_pvalue: float) -> _Pairs:
         """Keep pairs sharing ``>= min_shared`` values and more than chance explains.
 

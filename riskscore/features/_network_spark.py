@@ -171,20 +171,18 @@ def spark_links(
     out: dict[str, _Pairs] = {}
     for code in sorted(int(c) for c in per_seller["link"].unique()):
         mine = per_seller[per_seller["link"] == code]
-        degree = np.zeros(n)
-        degree[mine["pos"].to_numpy(dtype=np.int64)] = mine["d"].to_numpy(dtype=np.float64)
         found = got[got["link"] == code]
         pair = found["pair"].to_numpy(dtype=np.int64)
         # pairs sorted as the kernel's are, so the links do not depend on partitioning
         order = np.argsort(pair, kind="stable")
-        out[links[code]] = _Pairs(
+        out[links[code]] = _Pairs.with_seller_counts(
             pair[order] // n,
             pair[order] % n,
             found["n_shared"].to_numpy(dtype=np.int64)[order],
             found["weight"].to_numpy(dtype=np.float64)[order],
-            degree,
-            # sum over values of n = sum over sellers of d; of n**2 = sum over rows of n
-            float(mine["d"].sum()),
-            float(mine["n_sum"].sum()),
+            n,
+            mine["pos"].to_numpy(dtype=np.int64),
+            mine["d"].to_numpy(dtype=np.float64),
+            mine["n_sum"].to_numpy(dtype=np.float64),
         )
     return out

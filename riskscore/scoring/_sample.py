@@ -48,6 +48,9 @@ if platform.machine().lower() in ("x86_64", "amd64"):
     except OSError:  # pragma: no cover - not Linux
         pass
 
+#: Set in the interpreter :func:`build_portable` starts (it builds, it does not start another).
+_CHILD = "RISKSCORE_SAMPLE_CHILD"
+
 #: Biweekly cutoffs and a 90-day horizon: 300 sellers hold few positives per cutoff.
 _SET: dict[str, Any] = {"n_cutoffs": 10, "freq": "14D", "horizon": "90D"}
 _TRAIN: dict[str, Any] = {
@@ -132,7 +135,7 @@ def build_portable(
 
     Raises
     ------
-    RuntimeError
+    TrainingError
         When the build fails (its output is in the message).
     """
     root = Path(source_root or Path.cwd()).resolve()
@@ -146,12 +149,13 @@ def build_portable(
         check=False,
     )
     if got.returncode != 0:
-        raise RuntimeError(f"building the sample model failed:\n{got.stdout}{got.stderr}")
+        from riskscore.exceptions import TrainingError
+
+        raise TrainingError(
+            f"building the sample model from {data_path} failed (output below); fix the "
+            f"cause and rerun `make sample-model`:\n{got.stdout}{got.stderr}"
+        )
     return out_path
-
-
-#: Set in the interpreter :func:`build_portable` starts (it builds, it does not start another).
-_CHILD = "RISKSCORE_SAMPLE_CHILD"
 
 
 def _relative(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:

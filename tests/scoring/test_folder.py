@@ -244,6 +244,15 @@ def test_the_committed_sample_model_loads_and_scores_a_seller():
     clear_cache()
 
 
+def test_a_failed_portable_build_says_what_and_how_to_fix(tmp_path):
+    from riskscore.exceptions import TrainingError
+
+    with pytest.raises(TrainingError, match="rerun `make sample-model`") as info:
+        build_portable(tmp_path / "no-such-data", tmp_path / "sample", source_root=ROOT)
+    assert "no-such-data" in str(info.value)
+    assert not (tmp_path / "sample").exists()
+
+
 @pytest.mark.slow
 def test_the_committed_sample_model_is_fresh(tmp_path):
     """Rebuilding from data/sample gives the committed bytes (run `make sample-model`).
