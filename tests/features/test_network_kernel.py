@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskscore.exceptions import FeatureError
+from riskscore.features import _network_sparse
 from riskscore.features._network_pairs import hub_weight
-from riskscore.features._network_sparse import fits_kernel, pairs_from_codes
+from riskscore.features._network_sparse import _sorted, fits_kernel, pairs_from_codes
 
 
 def _reference(
@@ -62,6 +63,34 @@ def test_kernel_equals_brute_force(rows: list[tuple[int, int]], cap: int, min_sh
     np.testing.assert_allclose(got.weight, [want[ab][1] for ab in sorted(want)], rtol=1e-12)
     assert got.degree.tolist() == degree
     assert (got.s1, got.s2) == (s1, s2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 2**64 - 1), max_size=300),
+    signed=st.booleans(),
+)
+def test_polars_and_numpy_sort_the_same(values: list[int], signed: bool) -> None:
+    array = np.array(values, dtype=np.uint64)
+    if signed:
+        array = array.view(np.int64)
+    got = _sorted(array)
+    want = _sorted(array, engine="numpy")
+    assert got.dtype == want.dtype == array.dtype
+    assert got.tolist() == want.tolist() == sorted(array.tolist())
+
+
+def test_kernel_without_polars_gives_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    pos = rng.integers(-1, 3_000, 200_000)
+    key = rng.integers(-1, 20_000, 200_000)
+    with_polars = pairs_from_codes(pos, key, 3_000, 25, 2)
+    monkeypatch.setattr(_network_sparse, "_polars_sort", lambda: None)
+    with_numpy = pairs_from_codes(pos, key, 3_000, 25, 2)
+    assert with_polars.a.size > 100  # pairs sharing two values exist
+    for field in ("a", "b", "n_shared", "weight", "degree"):
+        np.testing.assert_array_equal(getattr(with_polars, field), getattr(with_numpy, field))
+    assert (with_polars.s1, with_polars.s2) == (with_numpy.s1, with_numpy.s2)
 
 
 def test_kernel_counts_and_weighs_a_pair_sharing_two_values() -> None:
