@@ -155,11 +155,9 @@ def _holdings(
     del keys, sellers
     # distinct (value, seller): a seller holding a value on many orders holds it once
     packed = _distinct(packed)
-    value = packed >> seller_bits
-    seller = packed & ((1 << seller_bits) - 1)
-    del packed
-    start = np.flatnonzero(np.concatenate(([True], value[1:] != value[:-1])))
-    holders = np.diff(np.append(start, value.size))
+    start = np.flatnonzero(_run_starts(packed, seller_bits))  # where the value changes
+    holders = np.diff(np.append(start, packed.size))
+    seller = np.bitwise_and(packed, (1 << seller_bits) - 1, out=packed)  # in place
     return seller, start, holders
 
 
@@ -181,7 +179,7 @@ def _run_starts(code: np.ndarray, low_bits: int) -> np.ndarray:
     """
     starts = np.empty(code.size, dtype=bool)
     starts[:1] = True
-    scratch = np.empty(min(_BLOCK, max(code.size - 1, 0)), dtype=np.int64)
+    scratch = np.empty(min(_BLOCK, max(code.size - 1, 0)), dtype=code.dtype)
     for lo in range(1, code.size, _BLOCK):
         hi = min(lo + _BLOCK, code.size)
         diff = scratch[: hi - lo]
@@ -381,10 +379,18 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     [1, 2, 3]
     """
     values = _sorted(values)
-    keep = np.empty(values.size, dtype=bool)
-    keep[:1] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+    return values[_run_starts(values, 0)]
+
+
+def _n_distinct(values: np.ndarray) -> int:
+    """How many distinct values ``values`` holds (one :func:`_sorted`).
+
+    Examples
+    --------
+    >>> _n_distinct(np.array([3, 1, 3, 2], dtype=np.uint64))
+    3
+    """
+    return int(np.count_nonzero(_run_starts(_sorted(values), 0)))
 
 
 def _hash_pair(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -430,18 +436,17 @@ def _hashed_codes(
     """
     complete = bool(valid.all())
     first, second = (h1, h2) if complete else (h1[valid], h2[valid])
-    seen = _distinct(first.copy())  # ``first`` stays in row order for the codes
+    seen = _distinct(first)  # a sorted copy: ``first`` stays in row order for the codes
     mixed = np.multiply(second, _MIX)
     mixed ^= first
-    if _distinct(mixed).size != seen.size:
+    if _n_distinct(mixed) != seen.size:
         return None  # two values share a first hash: encode the values themselves
+    del mixed
     shift = np.uint64(64 - key_bits)
     top = seen >> shift
-    if complete:
-        codes = (h1 >> shift).astype(np.int64)
-    else:
-        codes = np.full(h1.size, -1, dtype=np.int64)
-        codes[valid] = (first >> shift).astype(np.int64)
+    codes = np.right_shift(h1, shift).view(np.int64)  # below 2**key_bits: fits int64
+    if not complete:
+        codes[~valid] = -1
     clash = np.flatnonzero(top[1:] == top[:-1]) + 1  # shares its top bits with the one before
     if clash.size:
         used = np.delete(top, clash)  # sorted, distinct
@@ -478,8 +483,9 @@ def _hashed_positions(
     hit = at >= 0
     at[~hit] = 0
     hit &= valid
-    hit &= k2[at] == r2
-    found = pos[at].astype(np.int64)
+    hit &= k2.take(at) == r2
+    # into the lookup's own array: element i reads at[i] before writing it (clip: no copy)
+    found = np.take(pos.astype(np.int64, copy=False), at, out=at, mode="clip")
     found[~hit] = -1
     return found
 

@@ -229,3 +229,11 @@ def test_seller_ids_typed_apart_go_back_to_the_strings(small_market: dict[str, o
     assert kernel._hashed_orders(orders, sellers, ids, list(ORDER_LINKS.values())) is None
     same = nw.from_native(pl.from_pandas(orders_pd)).lazy()
     assert kernel._hashed_orders(same, sellers, ids, list(ORDER_LINKS.values())) is not None
+
+
+def test_distinct_counts_see_the_top_bit_of_unsigned_hashes() -> None:
+    from riskscore.features._network_sparse import _n_distinct, _run_starts
+
+    values = np.array([1, 2**63, 2**63, 2**63 + 1, 2**64 - 1], dtype=np.uint64)
+    assert _run_starts(values, 0).tolist() == [True, True, False, True, True]
+    assert _n_distinct(values[::-1].copy()) == 4
