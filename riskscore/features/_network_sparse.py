@@ -295,7 +295,10 @@ def pairs_from_codes(
 
 
 def _native_hashes(
-    frame: nw.LazyFrame, columns: Sequence[str], keep: Sequence[str] = ()
+    frame: nw.LazyFrame,
+    columns: Sequence[str],
+    keep: Sequence[str] = (),
+    positions_of: nw.LazyFrame | None = None,
 ) -> pa.Table | None:
     """Two 64-bit hashes of each column's values as text, computed by the backend.
 
@@ -303,6 +306,10 @@ def _native_hashes(
     from two independent hash functions: Polars' ``hash`` with two seeds, DuckDB's
     ``hash`` of the value and of the value behind a prefix, and the columns ``keep``
     as they are (in the same rows). None on other backends.
+
+    On Polars, ``positions_of`` (the sellers, in node order) adds the column ``#pos``:
+    each row's seller position, found by a join on ``seller_id`` in the same query
+    (-1 where the seller is unknown).
     """
     backend = str(frame.implementation.name).lower()
     if backend not in HASHING_BACKENDS:
@@ -319,6 +326,12 @@ def _native_hashes(
                 for seed in (1, 2)
             ]
         lazy = native.lazy() if isinstance(native, pl.DataFrame) else native
+        if positions_of is not None:
+            known = nw.to_native(positions_of.select("seller_id"))
+            known = known.lazy() if isinstance(known, pl.DataFrame) else known
+            known = known.with_row_index("#pos").unique("seller_id", keep="first")
+            lazy = lazy.join(known, on="seller_id", how="left")
+            exprs.append(pl.col("#pos").cast(pl.Int64).fill_null(-1))
         table: pa.Table = lazy.select(*keep, *exprs).collect().to_arrow()
         return table
     parts = ['"' + c.replace('"', '""') + '"' for c in keep]
@@ -495,21 +508,31 @@ def _hashed_orders(
 ) -> list[np.ndarray] | None:
     """Seller positions and value codes of the orders from backend hashes; None if unsure.
 
-    The orders cross as six integer columns instead of three string columns; the
-    sellers' own ids and hashes (few rows, one collect) map the first to node positions.
-    None on backends that do not hash, when ``seller_id`` is typed differently in the
-    two tables (equal values would hash apart), or when a check finds a collision.
+    The orders cross as integer columns instead of string columns. On Polars the seller
+    positions come from a join with the sellers (row order) in the query that hashes the
+    values; on DuckDB the sellers' own ids and hashes (few rows, one collect) map the
+    orders' seller hashes to node positions. None on backends that do not hash, when
+    ``seller_id`` is typed differently in the two tables (equal values would hash
+    apart), or when a check finds a collision.
     """
     if orders.collect_schema()["seller_id"] != sellers.collect_schema()["seller_id"]:
         return None
-    rows = _native_hashes(orders, ["seller_id", *value_columns])
-    known = _native_hashes(sellers, ["seller_id"], keep=["seller_id"])
-    if rows is None or known is None:
+    known: pa.Table | None = None
+    if str(orders.implementation.name).lower() == "polars":
+        rows = _native_hashes(orders, value_columns, positions_of=sellers)
+    else:
+        rows = _native_hashes(orders, ["seller_id", *value_columns])
+        known = _native_hashes(sellers, ["seller_id"], keep=["seller_id"])
+        if known is None:
+            return None
+    if rows is None:
         return None
     key_bits = 62 - _bits(max(len(ids) - 1, 1))
 
     def encode(column: str) -> np.ndarray | None:
         if column == "":  # the sellers
+            if known is None:  # joined by the backend
+                return np.asarray(rows["#pos"].to_numpy(), dtype=np.int64)
             return _hashed_positions(known, ids, rows, "seller_id")
         return _hashed_codes(*_hash_pair(rows, column), key_bits)
 

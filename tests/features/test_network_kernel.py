@@ -194,8 +194,8 @@ def test_hashing_backends_hand_the_orders_over_as_hashes(
     for collide in (False, True):
         if collide:  # every buyer hashes alike: the check sees it and the strings decide
 
-            def colliding(frame: Any, columns: Any, keep: Any = ()) -> Any:
-                table = real(frame, columns, keep)
+            def colliding(frame: Any, columns: Any, *args: Any, **kwargs: Any) -> Any:
+                table = real(frame, columns, *args, **kwargs)
                 if table is not None and "buyer_id#1" in table.column_names:
                     zeros = np.zeros(table.num_rows, dtype=np.uint64)
                     at = table.column_names.index("buyer_id#1")
