@@ -298,7 +298,7 @@ def _native_hashes(
     frame: nw.LazyFrame,
     columns: Sequence[str],
     keep: Sequence[str] = (),
-    positions_of: nw.LazyFrame | None = None,
+    positions_of: pd.Index | None = None,
 ) -> pa.Table | None:
     """Two 64-bit hashes of each column's values as text, computed by the backend.
 
@@ -307,9 +307,10 @@ def _native_hashes(
     ``hash`` of the value and of the value behind a prefix, and the columns ``keep``
     as they are (in the same rows). None on other backends.
 
-    On Polars, ``positions_of`` (the sellers, in node order) adds the column ``#pos``:
+    On Polars, ``positions_of`` (the seller ids in node order) adds the column ``#pos``:
     each row's seller position, found by a join on ``seller_id`` in the same query
-    (-1 where the seller is unknown).
+    (-1 where the seller is unknown). The join's right side is built from those ids
+    themselves, so no two queries need to return rows in the same order.
     """
     backend = str(frame.implementation.name).lower()
     if backend not in HASHING_BACKENDS:
@@ -327,10 +328,11 @@ def _native_hashes(
             ]
         lazy = native.lazy() if isinstance(native, pl.DataFrame) else native
         if positions_of is not None:
-            known = nw.to_native(positions_of.select("seller_id"))
-            known = known.lazy() if isinstance(known, pl.DataFrame) else known
-            known = known.with_row_index("#pos").unique("seller_id", keep="first")
-            lazy = lazy.join(known, on="seller_id", how="left")
+            kind = lazy.collect_schema()["seller_id"]
+            ids = pl.Series("seller_id", positions_of.to_list(), strict=False).cast(kind)
+            known = pl.LazyFrame({"seller_id": ids}).with_row_index("#pos")
+            known = known.unique("seller_id", keep="first")  # a repeated id: its first node
+            lazy = lazy.join(known, on="seller_id", how="left", maintain_order="left")
             exprs.append(pl.col("#pos").cast(pl.Int64).fill_null(-1))
         table: pa.Table = lazy.select(*keep, *exprs).collect().to_arrow()
         return table
@@ -509,8 +511,8 @@ def _hashed_orders(
     """Seller positions and value codes of the orders from backend hashes; None if unsure.
 
     The orders cross as integer columns instead of string columns. On Polars the seller
-    positions come from a join with the sellers (row order) in the query that hashes the
-    values; on DuckDB the sellers' own ids and hashes (few rows, one collect) map the
+    positions come from a join with ``ids`` in the query that hashes the values; on
+    DuckDB the sellers' own ids and hashes (few rows, one collect) map the
     orders' seller hashes to node positions. None on backends that do not hash, when
     ``seller_id`` is typed differently in the two tables (equal values would hash
     apart), or when a check finds a collision.
@@ -519,7 +521,7 @@ def _hashed_orders(
         return None
     known: pa.Table | None = None
     if str(orders.implementation.name).lower() == "polars":
-        rows = _native_hashes(orders, value_columns, positions_of=sellers)
+        rows = _native_hashes(orders, value_columns, positions_of=ids)
     else:
         rows = _native_hashes(orders, ["seller_id", *value_columns])
         known = _native_hashes(sellers, ["seller_id"], keep=["seller_id"])

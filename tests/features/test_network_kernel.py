@@ -237,3 +237,26 @@ def test_distinct_counts_see_the_top_bit_of_unsigned_hashes() -> None:
     values = np.array([1, 2**63, 2**63, 2**63 + 1, 2**64 - 1], dtype=np.uint64)
     assert _run_starts(values, 0).tolist() == [True, True, False, True, True]
     assert _n_distinct(values[::-1].copy()) == 4
+
+
+def test_polars_joins_each_order_to_its_seller_position(small_market: dict[str, object]) -> None:
+    """The joined positions equal the string lookup's, -1 for a seller not known."""
+    import narwhals as nw
+    import pandas as pd
+    import polars as pl
+
+    from riskscore.features import _network_sparse as kernel
+    from riskscore.features.network import ORDER_LINKS
+
+    sellers_pd, orders_pd = small_market["sellers"], small_market["orders"]
+    assert isinstance(sellers_pd, pd.DataFrame) and isinstance(orders_pd, pd.DataFrame)
+    orders_pd = orders_pd.copy()
+    orders_pd.loc[orders_pd.index[:7], "seller_id"] = "not-a-known-seller"
+    ids = pd.Index(sellers_pd["seller_id"].to_numpy(dtype=object)[::-1])  # not the row order
+    sellers = nw.from_native(pl.from_pandas(sellers_pd)).lazy()
+    orders = nw.from_native(pl.from_pandas(orders_pd)).lazy()
+    got = kernel._hashed_orders(orders, sellers, ids, list(ORDER_LINKS.values()))
+    assert got is not None
+    want = kernel._positions(pa.array(orders_pd["seller_id"].to_numpy(dtype=object)), ids)
+    np.testing.assert_array_equal(got[0], want)
+    assert (got[0] == -1).sum() == 7
