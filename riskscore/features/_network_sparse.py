@@ -450,7 +450,13 @@ def _hashed_codes(
     True
     """
     complete = bool(valid.all())
-    first, second = (h1, h2) if complete else (h1[valid], h2[valid])
+    if complete:
+        first, second = h1, h2
+    elif not valid.any():
+        first, second = h1[:0], h2[:0]
+    else:  # missing rows take a present row's hashes: no new distinct value, no gather
+        at = int(np.argmax(valid))
+        first, second = np.where(valid, h1, h1[at]), np.where(valid, h2, h2[at])
     seen = _distinct(first)  # a sorted copy: ``first`` stays in row order for the codes
     mixed = np.multiply(second, _MIX)
     mixed ^= first

@@ -260,3 +260,28 @@ def test_polars_joins_each_order_to_its_seller_position(small_market: dict[str, 
     want = kernel._positions(pa.array(orders_pd["seller_id"].to_numpy(dtype=object)), ids)
     np.testing.assert_array_equal(got[0], want)
     assert (got[0] == -1).sum() == 7
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    codes=st.lists(st.integers(-1, 5), min_size=1, max_size=40),
+    top_clash=st.booleans(),
+)
+def test_hashed_codes_with_missing_rows_match_the_values(codes: list[int], top_clash: bool) -> None:
+    """Missing rows get -1 and equal values equal codes, whichever rows are missing."""
+    from riskscore.features._network_sparse import _hashed_codes
+
+    value = np.array(codes)
+    valid = value >= 0
+    # value v hashes to (v + 1) << 40 (v = 0 and 1 share their top 20 bits when top_clash)
+    h1 = ((value + 1).astype(np.uint64) << np.uint64(40)) * valid
+    if top_clash:
+        h1[value == 1] = (np.uint64(1) << np.uint64(40)) + np.uint64(7)
+    h2 = (value + 100).astype(np.uint64) * valid
+    got = _hashed_codes(h1.astype(np.uint64), h2, valid, 20)
+    assert got is not None
+    assert (got[~valid] == -1).all()
+    for a in range(value.size):
+        for b in range(value.size):
+            if valid[a] and valid[b]:
+                assert (got[a] == got[b]) == (value[a] == value[b])
