@@ -455,8 +455,8 @@ def _hashed_codes(
     elif not valid.any():
         first, second = h1[:0], h2[:0]
     else:  # missing rows take a present row's hashes: no new distinct value, no gather
-        at = int(np.argmax(valid))
-        first, second = np.where(valid, h1, h1[at]), np.where(valid, h2, h2[at])
+        row = int(np.argmax(valid))
+        first, second = np.where(valid, h1, h1[row]), np.where(valid, h2, h2[row])
     seen = _distinct(first)  # a sorted copy: ``first`` stays in row order for the codes
     mixed = np.multiply(second, _MIX)
     mixed ^= first
