@@ -8,10 +8,11 @@ once, as Arrow, to this kernel, which
    position. Polars and DuckDB hand the orders over as two 64-bit hashes per value,
    computed on all cores (:func:`_native_hashes`; 0.03 s per column of ten million in
    Polars, where encoding the strings took 4-5 s): the code is the top bits of the first
-   hash (:func:`_hashed_codes`), the seller found by both hashes among the sellers'
-   own, and a count of distinct hashes checks that no two values share one (if they
-   do, the values themselves are handed over). Other backends hand over the values
-   and Arrow's dictionary encoding codes them;
+   hash (:func:`_hashed_codes`), the seller's position found by a join on Polars (in
+   the same query) and by both hashes among the sellers' own on DuckDB, and a count of
+   distinct hashes checks that no two values share one (if they do, the values
+   themselves are handed over). Other backends hand over the values and Arrow's
+   dictionary encoding codes them;
 2. packs each (value, seller) row into one int64 and sorts them: the distinct rows give
    the sparse seller x value incidence (a seller holding a value on many orders holds
    it once) grouped by value, so each value's holders are counted and **hub values
@@ -20,7 +21,9 @@ once, as Arrow, to this kernel, which
 3. writes each remaining value's seller pairs as one int64 each (pair and holder count)
    and sorts them once: a pair's run is the values it shares, its length the shared
    count, its summed hub weights the link weight. Link types run in one thread per core
-   (numpy's sort and arithmetic release the GIL).
+   (numpy's arithmetic and Polars' sort release the GIL). The sorts are Polars' when it
+   is installed (:func:`_sorted`), and no step writes a temporary the size of its
+   input that it can avoid: fresh memory is what the kernel mostly waits for.
 
 Spark never hands the orders to one machine: it builds the same pairs from each value's
 holder array (:mod:`riskscore.features._network_spark`), other distributed backends
@@ -368,8 +371,8 @@ def _polars_sort() -> Any | None:
 def _sorted(values: np.ndarray, *, engine: str = "auto") -> np.ndarray:
     """Sorted copy of a 1-d integer array; ``values`` is left as it is.
 
-    With ``engine="auto"`` Polars sorts when it is installed (a radix sort for integers:
-    0.28 s for ten million int64 on one core where numpy's comparison sort took 0.8 s,
+    With ``engine="auto"`` Polars sorts when it is installed (0.28 s for ten million
+    int64 on one core where numpy's ``np.sort`` took 0.8 s on the project's machine,
     ``docs/architecture.md``), numpy otherwise; ``"numpy"`` forces numpy. Integer sorts
     have one answer, so both give the same array (the result may be read-only).
 
@@ -386,7 +389,7 @@ def _sorted(values: np.ndarray, *, engine: str = "auto") -> np.ndarray:
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (one :func:`_sorted`; ``values`` may be reused).
+    """Sorted distinct values (one :func:`_sorted`; ``values`` is left as it is).
 
     Examples
     --------
