@@ -1,9 +1,9 @@
 """Run numpy and scipy work in one thread per core this process may use.
 
-numpy's sorts and element-wise arithmetic and scipy's sparse products release the GIL on
-large arrays, so independent pieces of one computation (the seller web's link types, the
-label walk's blocks of columns) run side by side in threads, with no copies and no
-processes to start.
+numpy's sorts and element-wise arithmetic, Polars' sorts and scipy's sparse products
+release the GIL on large arrays, so independent pieces of one computation (the seller
+web's link types, the label walk's blocks of columns) run side by side in threads, with
+no copies and no processes to start.
 """
 
 from __future__ import annotations
