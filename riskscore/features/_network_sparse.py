@@ -274,9 +274,8 @@ def pairs_from_codes(
         in_run[:-1] |= in_run[1:].copy()
         code = code[in_run]
         run_start = _run_starts(code, hub_bits)
-    pair = code >> hub_bits
     starts = np.flatnonzero(run_start)
-    count = np.diff(np.append(starts, pair.size))
+    count = np.diff(np.append(starts, code.size))
     keep = count >= min_shared
     weight_of = np.zeros(cap + 1)
     weight_of[2:] = hub_weight(np.arange(2, cap + 1))
@@ -285,7 +284,7 @@ def pairs_from_codes(
         if starts.size
         else np.zeros(0)
     )
-    first_pair = pair[starts[keep]]
+    first_pair = code[starts[keep]] >> hub_bits  # the kept pairs only: no full-size shift
     return _Pairs(
         first_pair // n_sellers,
         first_pair % n_sellers,
