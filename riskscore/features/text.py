@@ -167,14 +167,19 @@ def normalised_title(column: str = "title") -> nw.Expr:
     >>> nw.from_native(titles).select(normalised_title()).to_native()["title"].tolist()
     ['高仿1:1包', '#diecast', '#model']
     """
-    return (
+    text = (
         nw.col(column)
         .str.to_lowercase()
         .str.replace_all("：", ":", literal=True)
         .str.replace_all("\u3000", " ", literal=True)
-        .str.replace_all(SCALE_PATTERN, "#", literal=False)
-        .str.replace_all(" ", "", literal=True)
     )
+    # every alternative of the pattern holds a colon: most titles skip the regex
+    scaled = (
+        nw.when(text.str.contains(":", literal=True))
+        .then(text.str.replace_all(SCALE_PATTERN, "#", literal=False))
+        .otherwise(text)
+    )
+    return scaled.str.replace_all(" ", "", literal=True)
 
 
 def _term_count(terms: tuple[str, ...]) -> nw.Expr:
