@@ -17,10 +17,14 @@ themselves:
 2. the per-seller figures the chance test needs (distinct non-hub values and their
    summed holders) are one aggregation over the exploded arrays, collected (one row per
    seller and link type);
-3. each shared value's pairs are written by Spark's own higher-order functions
-   (``transform`` over ``slice``, no Python UDF) as one ``long`` each, ``a * n + b``,
-   exploded and summed per (link, pair): the shared count and the summed hub weights.
-   Only pairs sharing enough values are collected.
+3. each holder ``a`` of a shared value becomes one row carrying the value's later
+   holders (``slice`` of the sorted array), the rows are partitioned by ``(link, a)``
+   and each partition counts its pairs with the local kernel's arithmetic
+   (:func:`_count_pairs` through ``mapInArrow``: one call per partition on Arrow
+   batches, not a per-row UDF): ``(a * n + b) << bits(cap) | h`` sorted, runs counted,
+   hub weights summed in ascending ``h`` as the local kernel does. A pair's values all
+   meet in the partition of its first seller, so no pair is split. Only pairs sharing
+   enough values leave the partitions and are collected.
 
 The result equals the join path's (the tests compare them); measured in
 ``bench/results/network_spark.json`` and ``docs/architecture.md``.
@@ -28,30 +32,23 @@ The result equals the join path's (the tests compare them); measured in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import narwhals as nw
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from riskscore.features._network_pairs import _Pairs
+from riskscore.features._network_pairs import _Pairs, hub_weight
+from riskscore.features._network_sparse import _bits, _run_starts, _sorted
 
-__all__ = ["SPARK_BACKENDS", "fits_spark_pairs", "spark_links"]
+__all__ = ["SPARK_BACKENDS", "spark_links"]
 
 #: Backends whose links go through this module when ``NetworkParams.method="auto"``.
 SPARK_BACKENDS: frozenset[str] = frozenset({"pyspark"})
-
-
-def fits_spark_pairs(n_sellers: int) -> bool:
-    """Whether a seller pair ``a * n + b`` fits one signed 64-bit ``long``.
-
-    Examples
-    --------
-    >>> fits_spark_pairs(100_000), fits_spark_pairs(4_000_000_000)
-    (True, False)
-    """
-    return n_sellers <= 1 or (n_sellers - 1) * n_sellers + (n_sellers - 1) < 2**63
 
 
 def _positions(spark: Any, field: Any, ids: pd.Index) -> Any:
@@ -96,6 +93,71 @@ def _memberships(
     for part in parts[1:]:
         members = members.unionByName(part)
     return members.dropna(subset=["seller_id", "key"])
+
+
+def _count_pairs(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    n_sellers: int,
+    n_identifier: int,
+    min_shared: int,
+    hub_bits: int,
+) -> Iterator[pa.RecordBatch]:
+    """Count the pairs of one partition of (``link``, ``n``, ``a``, ``later``) rows.
+
+    Each row is a holder ``a`` of a value held by ``n`` sellers and the value's later
+    holders ``later`` (every ``b > a``). All rows of a seller ``a`` are in this
+    partition, so every value a pair ``a < b`` shares is here. Per link type the pairs
+    are packed as the local kernel packs them, ``(a * n_sellers + b) << hub_bits | n``,
+    sorted, and their runs counted; runs shorter than ``min_shared`` (1 for the first
+    ``n_identifier`` link codes, the identifier links) are dropped. Yields (``link``,
+    ``pair`` = ``a * n_sellers + b``, ``n_shared``, ``weight``) batches.
+
+    Examples
+    --------
+    Sellers 0 and 2 share two order values (link code 1), 1 and 2 one:
+
+    >>> batch = pa.RecordBatch.from_pydict({"link": [1, 1, 1, 1], "n": [2, 3, 3, 2],
+    ...     "a": [0, 0, 1, 1], "later": [[2], [1, 2], [2], [2]]})
+    >>> out = next(_count_pairs(iter([batch]), n_sellers=3, n_identifier=1, min_shared=2,
+    ...                         hub_bits=5))
+    >>> out.to_pydict()["pair"], out.to_pydict()["n_shared"]
+    ([2, 5], [2, 2])
+    """
+    rows = [b for b in batches if b.num_rows]
+    if not rows:
+        return
+    table = pa.Table.from_batches(rows).combine_chunks()
+    del rows
+    link = table["link"].to_numpy()
+    first = table["a"].to_numpy().astype(np.int64, copy=False)
+    holders = table["n"].to_numpy().astype(np.int64, copy=False)
+    later = table["later"].chunk(0)
+    lengths = pc.list_value_length(later).to_numpy(zero_copy_only=False).astype(np.int64)
+    second = pc.list_flatten(later).to_numpy().astype(np.int64, copy=False)
+    del table, later
+    weight_of = np.zeros((1 << hub_bits) + 1)
+    weight_of[2:] = hub_weight(np.arange(2, weight_of.size))
+    for code in np.unique(link):
+        mine = link == code
+        each = lengths[mine]
+        key = np.repeat(first[mine] * n_sellers, each)
+        key += second[np.repeat(mine, lengths)]
+        key <<= hub_bits
+        key |= np.repeat(holders[mine], each)
+        key = _sorted(key)
+        starts = np.flatnonzero(_run_starts(key, hub_bits))
+        shared = np.diff(np.append(starts, key.size))
+        weights = np.add.reduceat(weight_of[key & ((1 << hub_bits) - 1)], starts)
+        keep = shared >= (1 if code < n_identifier else min_shared)
+        yield pa.RecordBatch.from_pydict(
+            {
+                "link": pa.array(np.full(int(keep.sum()), code, dtype=np.int32)),
+                "pair": pa.array(key[starts[keep]] >> hub_bits),
+                "n_shared": pa.array(shared[keep]),
+                "weight": pa.array(weights[keep]),
+            }
+        )
 
 
 def spark_links(
@@ -150,22 +212,24 @@ def spark_links(
         .agg(F.count(F.lit(1)).alias("d"), F.sum("n").alias("n_sum"))
         .toPandas()
     )
-    # holders are sorted and distinct: pair (holders[i], b) for every later holder b
-    pairs_of_value = F.expr(
-        "flatten(transform(sequence(0, n - 2), "
-        f"i -> transform(slice(holders, i + 2, n - i - 1), b -> holders[i] * {n}L + b)))"
-    )
-    need = F.when(is_order, F.lit(min_shared)).otherwise(F.lit(1))
-    got = (
+    # holders are sorted and distinct: holder i meets the later holders i + 1 .. n - 1
+    later = (
         values.filter(F.col("n") >= 2)
-        .select(
-            "link",
-            (1.0 / F.log(F.col("n") + 1.0)).alias("w"),
-            F.explode(pairs_of_value).alias("pair"),
-        )
-        .groupBy("link", "pair")
-        .agg(F.count(F.lit(1)).alias("n_shared"), F.sum("w").alias("weight"))
-        .filter(F.col("n_shared") >= need)
+        .select("link", "n", "holders", F.posexplode("holders").alias("i", "a"))
+        .filter(F.col("i") < F.col("n") - 1)
+        .select("link", "n", "a", F.expr("slice(holders, i + 2, n - i - 1)").alias("later"))
+    )
+    partitions = int(values.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    count = functools.partial(
+        _count_pairs,
+        n_sellers=n,
+        n_identifier=len(identifier_columns),
+        min_shared=min_shared,
+        hub_bits=_bits(max(caps)),
+    )
+    got = (
+        later.repartition(partitions, "link", "a")
+        .mapInArrow(count, "link int, pair long, n_shared long, weight double")
         .toPandas()
     )
     out: dict[str, _Pairs] = {}

@@ -285,3 +285,56 @@ def test_hashed_codes_with_missing_rows_match_the_values(codes: list[int], top_c
         for b in range(value.size):
             if valid[a] and valid[b]:
                 assert (got[a] == got[b]) == (value[a] == value[b])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=rows,
+    cap=st.integers(2, 6),
+    min_shared=st.integers(1, 3),
+    cut=st.integers(0, 7),
+    identifier=st.booleans(),
+)
+def test_spark_partition_count_equals_brute_force(
+    rows: list[tuple[int, int]], cap: int, min_shared: int, cut: int, identifier: bool
+) -> None:
+    # the rows Spark hands to _count_pairs: one per holder of a shared non-hub value, its
+    # later holders attached, split by first seller into two partitions (any split by
+    # seller must give the same pairs), in two Arrow batches each
+    from riskscore.features._network_spark import _count_pairs
+
+    n = 7
+    pos = [r[0] for r in rows]
+    key = [r[1] for r in rows]
+    holders: dict[int, set[int]] = defaultdict(set)
+    for p, k in zip(pos, key, strict=True):
+        if p >= 0 and k >= 0:
+            holders[k].add(p)
+    spark_rows = [
+        {"link": 0 if identifier else 1, "n": len(s), "a": a, "later": sorted(s)[i + 1 :]}
+        for s in holders.values()
+        if 2 <= len(s) <= cap
+        for i, a in enumerate(sorted(s))
+        if i < len(s) - 1
+    ]
+    got: dict[tuple[int, int], tuple[int, float]] = {}
+    for part in ([r for r in spark_rows if r["a"] < cut], [r for r in spark_rows if r["a"] >= cut]):
+        batches = [pa.RecordBatch.from_pylist(part[:1]), pa.RecordBatch.from_pylist(part[1:])]
+        for out in _count_pairs(
+            iter([b for b in batches if b.num_columns]),
+            n_sellers=n,
+            n_identifier=1,
+            min_shared=min_shared,
+            hub_bits=3,
+        ):
+            for p, c, w in zip(
+                *(out.column(k).to_pylist() for k in ("pair", "n_shared", "weight")),
+                strict=True,
+            ):
+                assert (p // n, p % n) not in got  # a pair is counted in one partition only
+                got[p // n, p % n] = (c, w)
+    want, *_ = _reference(pos, key, n, cap, 1 if identifier else min_shared)
+    assert set(got) == set(want)
+    for ab, (c, w) in want.items():
+        assert got[ab][0] == c
+        assert got[ab][1] == pytest.approx(w, rel=1e-12)
