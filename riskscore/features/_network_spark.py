@@ -1,33 +1,34 @@
-"""The seller web's pairs on Spark: one aggregation per value, pairs written from arrays.
+"""The seller web's pairs on Spark: two partitioned passes, no self-join, no row UDF.
 
 The narwhals path (:func:`riskscore.features._network_links._join_links`) forms pairs
 with a self-join on the shared value: every value's holders meet every holder, ``n**2``
 rows per value (a seller with itself, both orders) before ``a < b`` keeps
 ``n (n - 1) / 2``, each row carrying two string ids through a sort-merge join. On Spark
-this module builds the same pairs in three jobs that never join the orders with
-themselves:
+this module builds the same pairs in two shuffles that never join the orders with
+themselves, each partition handled by one vectorised call on Arrow batches
+(``mapInArrow``; one Python call per partition, not a per-row UDF) with the local
+kernel's arithmetic (:mod:`riskscore.features._network_sparse`):
 
 1. the seller ids become node positions (a broadcast join with the ``n``-row position
-   table, which also drops sellers unknown at the cutoff), and one ``group by (link,
-   value)`` collects each value's distinct holders as a sorted array of positions
-   (``collect_set``: a seller holding a value on many orders holds it once). Hub values
-   (more holders than the cap) are dropped here, before any pair exists: a device shared
-   by 10,000 sellers is one array of 10,000 positions, never 50 million pairs. The
-   result (one row per non-hub value) is computed once (``localCheckpoint``);
-2. the per-seller figures the chance test needs (distinct non-hub values and their
-   summed holders) are one aggregation over the exploded arrays, collected (one row per
-   seller and link type);
-3. each holder ``a`` of a shared value becomes one row carrying the value's later
-   holders (``slice`` of the sorted array), the rows are partitioned by ``(link, a)``
-   and each partition counts its pairs with the local kernel's arithmetic
-   (:func:`_count_pairs` through ``mapInArrow``: one call per partition on Arrow
-   batches, not a per-row UDF): ``(a * n + b) << bits(cap) | h`` sorted, runs counted,
-   hub weights summed in ascending ``h`` as the local kernel does. A pair's values all
-   meet in the partition of its first seller, so no pair is split. Only pairs sharing
-   enough values leave the partitions and are collected.
+   table, which also drops sellers unknown at the cutoff); the (link, value, position)
+   rows are partitioned by (link, value), so each value's holders meet in one
+   partition, and :func:`_holder_rows` finds each value's distinct holders
+   (dictionary codes, one sort) and drops hub values (more holders than the cap)
+   before any pair exists: a device shared by 10,000 sellers is 10,000 rows, never 50
+   million pairs. It writes one row per holding ``a`` of a kept value, carrying the
+   value's holder count and its later holders (every ``b > a``);
+2. those rows are partitioned by (link, ``a``), so every value a pair ``a < b`` shares
+   is in the partition of ``a``, and :func:`_count_pairs` packs the pairs as the local
+   kernel does, ``(a * n + b) << bits(cap) | h``, sorts them, counts the runs and sums
+   the hub weights in ascending ``h``; it also writes each seller's figures for the
+   chance test (distinct non-hub values and their summed holders). Only pairs sharing
+   enough values leave the partitions and are collected, with one row per seller and
+   link type.
 
-The result equals the join path's (the tests compare them); measured in
-``bench/results/network_spark.json`` and ``docs/architecture.md``.
+A ``group by (link, value)`` collecting holder arrays (``collect_set``) and a 21-million
+row aggregation of pair codes did the same at 100k sellers in twice the time
+(``docs/architecture.md``). The result equals the join path's (the tests compare
+them); measured in ``bench/results/network_spark.json``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskscore.features._network_pairs import _Pairs, hub_weight
-from riskscore.features._network_sparse import _bits, _run_starts, _sorted
+from riskscore.features._network_sparse import _bits, _holdings, _run_starts, _sorted
 
 __all__ = ["SPARK_BACKENDS", "spark_links"]
 
@@ -95,6 +96,84 @@ def _memberships(
     return members.dropna(subset=["seller_id", "key"])
 
 
+#: The schema of the rows :func:`_holder_rows` writes.
+HOLDER_ROWS = "link int, n long, a long, later array<long>"
+
+#: The schema of the rows :func:`_count_pairs` writes: a pair (``seller`` false; ``id``
+#: ``a * n + b``, ``count`` the shared values, ``total`` the summed hub weights) or a
+#: seller's figures (``seller`` true; ``id`` its position, ``count`` its distinct
+#: non-hub values, ``total`` their summed holders).
+PAIR_ROWS = "link int, seller boolean, id long, count long, total double"
+
+
+def _table(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
+    """Return the non-empty batches of one partition as one table (None if there are none)."""
+    rows = [b for b in batches if b.num_rows]
+    return pa.Table.from_batches(rows).combine_chunks() if rows else None
+
+
+def _holder_rows(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    n_sellers: int,
+    n_identifier: int,
+    caps: tuple[int, int],
+) -> Iterator[pa.RecordBatch]:
+    """One row per holding of a non-hub value, from a partition of (link, key, pos) rows.
+
+    Every row of a (link, key) is in this partition. Per link type the keys become
+    dictionary codes and :func:`~riskscore.features._network_sparse._holdings` gives each
+    value's distinct holders in ascending order; values held by more than the cap
+    (``caps[0]`` for the first ``n_identifier`` link codes, the identifier links,
+    ``caps[1]`` for the order links) are dropped. For a value held by ``h`` sellers
+    ``s_0 < ... < s_{h-1}`` the rows are (``link``, ``n`` = ``h``, ``a`` = ``s_i``,
+    ``later`` = ``[s_{i+1}, ..., s_{h-1}]``), written in blocks of one (``h``, ``i``).
+
+    Examples
+    --------
+    Value "x" held by sellers 2 and 0 (twice by 2), "y" by 1 alone:
+
+    >>> batch = pa.RecordBatch.from_pydict({"link": [0, 0, 0, 0], "key": ["x", "y", "x", "x"],
+    ...     "pos": [2, 1, 0, 2]})
+    >>> rows = pa.Table.from_batches(_holder_rows(iter([batch]), n_sellers=3, n_identifier=1,
+    ...                                           caps=(25, 25)))
+    >>> rows.sort_by("a").to_pydict()
+    {'link': [0, 0, 0], 'n': [2, 1, 2], 'a': [0, 1, 2], 'later': [[2], [], []]}
+    """
+    table = _table(batches)
+    if table is None:
+        return
+    link = table["link"].to_numpy()
+    pos = table["pos"].to_numpy().astype(np.int64, copy=False)
+    keys = table["key"].chunk(0)
+    del table
+    for code in np.unique(link):
+        mine = link == code
+        values = pc.dictionary_encode(keys.filter(pa.array(mine))).indices
+        seller, start, holders = _holdings(
+            pos[mine], values.to_numpy(zero_copy_only=False).astype(np.int64), n_sellers
+        )
+        cap = caps[0] if code < n_identifier else caps[1]
+        for h in range(1, min(cap, int(holders.max(initial=0))) + 1):
+            starts = start[holders == h]
+            if starts.size == 0:
+                continue
+            held = seller[np.arange(h)[:, None] + starts]  # (h, values): a column per value
+            m = starts.size
+            for i in range(h):
+                later = np.ascontiguousarray(held[i + 1 :].T).ravel()
+                offsets = np.arange(m + 1, dtype=np.int32) * np.int32(h - 1 - i)
+                yield pa.RecordBatch.from_arrays(
+                    [
+                        pa.array(np.full(m, code, dtype=np.int32)),
+                        pa.array(np.full(m, h, dtype=np.int64)),
+                        pa.array(held[i]),
+                        pa.ListArray.from_arrays(pa.array(offsets), pa.array(later)),
+                    ],
+                    names=["link", "n", "a", "later"],
+                )
+
+
 def _count_pairs(
     batches: Iterator[pa.RecordBatch],
     *,
@@ -103,38 +182,36 @@ def _count_pairs(
     min_shared: int,
     hub_bits: int,
 ) -> Iterator[pa.RecordBatch]:
-    """Count the pairs of one partition of (``link``, ``n``, ``a``, ``later``) rows.
+    """Count the pairs of one partition of :func:`_holder_rows` rows (``PAIR_ROWS``).
 
-    Each row is a holder ``a`` of a value held by ``n`` sellers and the value's later
-    holders ``later`` (every ``b > a``). All rows of a seller ``a`` are in this
-    partition, so every value a pair ``a < b`` shares is here. Per link type the pairs
-    are packed as the local kernel packs them, ``(a * n_sellers + b) << hub_bits | n``,
-    sorted, and their runs counted; runs shorter than ``min_shared`` (1 for the first
-    ``n_identifier`` link codes, the identifier links) are dropped. Yields (``link``,
-    ``pair`` = ``a * n_sellers + b``, ``n_shared``, ``weight``) batches.
+    Each row is a holding ``a`` of a value held by ``n`` sellers with the value's later
+    holders ``later``. All rows of a seller ``a`` are in this partition, so every value
+    a pair ``a < b`` shares is here. Per link type the pairs are packed as the local
+    kernel packs them, ``(a * n_sellers + b) << hub_bits | n``, sorted, and their runs
+    counted; runs shorter than ``min_shared`` (1 for the first ``n_identifier`` link
+    codes, the identifier links) are dropped. Each seller ``a`` also gets its row of
+    figures: its rows (distinct non-hub values) and their summed ``n``.
 
     Examples
     --------
     Sellers 0 and 2 share two order values (link code 1), 1 and 2 one:
 
-    >>> batch = pa.RecordBatch.from_pydict({"link": [1, 1, 1, 1], "n": [2, 3, 3, 2],
-    ...     "a": [0, 0, 1, 1], "later": [[2], [1, 2], [2], [2]]})
-    >>> out = next(_count_pairs(iter([batch]), n_sellers=3, n_identifier=1, min_shared=2,
-    ...                         hub_bits=5))
-    >>> out.to_pydict()["pair"], out.to_pydict()["n_shared"]
-    ([2, 5], [2, 2])
+    >>> batch = pa.RecordBatch.from_pydict({"link": [1, 1, 1, 1, 1], "n": [2, 3, 3, 2, 3],
+    ...     "a": [0, 0, 1, 1, 2], "later": [[2], [1, 2], [2], [2], []]})
+    >>> out = pa.Table.from_batches(_count_pairs(iter([batch]), n_sellers=3, n_identifier=1,
+    ...                                          min_shared=2, hub_bits=5)).to_pydict()
+    >>> out["seller"], out["id"], out["count"]
+    ([False, False, True, True, True], [2, 5, 0, 1, 2], [2, 2, 2, 2, 1])
     """
-    rows = [b for b in batches if b.num_rows]
-    if not rows:
+    table = _table(batches)
+    if table is None:
         return
-    table = pa.Table.from_batches(rows).combine_chunks()
-    del rows
     link = table["link"].to_numpy()
     first = table["a"].to_numpy().astype(np.int64, copy=False)
     holders = table["n"].to_numpy().astype(np.int64, copy=False)
     later = table["later"].chunk(0)
     lengths = pc.list_value_length(later).to_numpy(zero_copy_only=False).astype(np.int64)
-    second = pc.list_flatten(later).to_numpy().astype(np.int64, copy=False)
+    second = pc.list_flatten(later).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     del table, later
     weight_of = np.zeros((1 << hub_bits) + 1)
     weight_of[2:] = hub_weight(np.arange(2, weight_of.size))
@@ -150,12 +227,17 @@ def _count_pairs(
         shared = np.diff(np.append(starts, key.size))
         weights = np.add.reduceat(weight_of[key & ((1 << hub_bits) - 1)], starts)
         keep = shared >= (1 if code < n_identifier else min_shared)
+        sellers, row_seller = np.unique(first[mine], return_inverse=True)
+        values = np.bincount(row_seller, minlength=sellers.size)
+        summed = np.bincount(row_seller, weights=holders[mine], minlength=sellers.size)
+        n_pairs = int(keep.sum())
         yield pa.RecordBatch.from_pydict(
             {
-                "link": pa.array(np.full(int(keep.sum()), code, dtype=np.int32)),
-                "pair": pa.array(key[starts[keep]] >> hub_bits),
-                "n_shared": pa.array(shared[keep]),
-                "weight": pa.array(weights[keep]),
+                "link": pa.array(np.full(n_pairs + sellers.size, code, dtype=np.int32)),
+                "seller": pa.array(np.arange(n_pairs + sellers.size) >= n_pairs),
+                "id": pa.array(np.concatenate([key[starts[keep]] >> hub_bits, sellers])),
+                "count": pa.array(np.concatenate([shared[keep], values]).astype(np.int64)),
+                "total": pa.array(np.concatenate([weights[keep], summed])),
             }
         )
 
@@ -195,31 +277,12 @@ def spark_links(
     if members is None:
         return {}
     n = len(ids)
-    positions = _positions(native_sellers.sparkSession, native_sellers.schema["seller_id"], ids)
-    is_order = F.col("link") >= len(identifier_columns)
-    cap = F.when(is_order, F.lit(caps[1])).otherwise(F.lit(caps[0]))
-    values = (
-        members.join(F.broadcast(positions), on="seller_id", how="inner")
-        .groupBy("link", "key")
-        .agg(F.array_sort(F.collect_set("pos")).alias("holders"))
-        .select("link", "holders", F.size("holders").alias("n"))
-        .filter(F.col("n") <= cap)
-        .localCheckpoint(eager=True)  # read twice below
+    spark = native_sellers.sparkSession
+    positions = _positions(spark, native_sellers.schema["seller_id"], ids)
+    partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    holdings = functools.partial(
+        _holder_rows, n_sellers=n, n_identifier=len(identifier_columns), caps=caps
     )
-    per_seller = (
-        values.select("link", "n", F.explode("holders").alias("pos"))
-        .groupBy("link", "pos")
-        .agg(F.count(F.lit(1)).alias("d"), F.sum("n").alias("n_sum"))
-        .toPandas()
-    )
-    # holders are sorted and distinct: holder i meets the later holders i + 1 .. n - 1
-    later = (
-        values.filter(F.col("n") >= 2)
-        .select("link", "n", "holders", F.posexplode("holders").alias("i", "a"))
-        .filter(F.col("i") < F.col("n") - 1)
-        .select("link", "n", "a", F.expr("slice(holders, i + 2, n - i - 1)").alias("later"))
-    )
-    partitions = int(values.sparkSession.conf.get("spark.sql.shuffle.partitions"))
     count = functools.partial(
         _count_pairs,
         n_sellers=n,
@@ -228,25 +291,31 @@ def spark_links(
         hub_bits=_bits(max(caps)),
     )
     got = (
-        later.repartition(partitions, "link", "a")
-        .mapInArrow(count, "link int, pair long, n_shared long, weight double")
+        members.join(F.broadcast(positions), on="seller_id", how="inner")
+        .select("link", "key", "pos")
+        .repartition(partitions, "link", "key")  # a value's holders in one partition
+        .mapInArrow(holdings, HOLDER_ROWS)
+        .repartition(partitions, "link", "a")  # a seller's values in one partition
+        .mapInArrow(count, PAIR_ROWS)
         .toPandas()
     )
+    is_seller = got["seller"].to_numpy(dtype=bool)
+    per_seller, got = got[is_seller], got[~is_seller]
     out: dict[str, _Pairs] = {}
     for code in sorted(int(c) for c in per_seller["link"].unique()):
         mine = per_seller[per_seller["link"] == code]
         found = got[got["link"] == code]
-        pair = found["pair"].to_numpy(dtype=np.int64)
+        pair = found["id"].to_numpy(dtype=np.int64)
         # pairs sorted as the kernel's are, so the links do not depend on partitioning
         order = np.argsort(pair, kind="stable")
         out[links[code]] = _Pairs.with_seller_counts(
             pair[order] // n,
             pair[order] % n,
-            found["n_shared"].to_numpy(dtype=np.int64)[order],
-            found["weight"].to_numpy(dtype=np.float64)[order],
+            found["count"].to_numpy(dtype=np.int64)[order],
+            found["total"].to_numpy(dtype=np.float64)[order],
             n,
-            mine["pos"].to_numpy(dtype=np.int64),
-            mine["d"].to_numpy(dtype=np.float64),
-            mine["n_sum"].to_numpy(dtype=np.float64),
+            mine["id"].to_numpy(dtype=np.int64),
+            mine["count"].to_numpy(dtype=np.float64),
+            mine["total"].to_numpy(dtype=np.float64),
         )
     return out

@@ -295,46 +295,57 @@ def test_hashed_codes_with_missing_rows_match_the_values(codes: list[int], top_c
     cut=st.integers(0, 7),
     identifier=st.booleans(),
 )
-def test_spark_partition_count_equals_brute_force(
+def test_spark_partition_passes_equal_brute_force(
     rows: list[tuple[int, int]], cap: int, min_shared: int, cut: int, identifier: bool
 ) -> None:
-    # the rows Spark hands to _count_pairs: one per holder of a shared non-hub value, its
-    # later holders attached, split by first seller into two partitions (any split by
-    # seller must give the same pairs), in two Arrow batches each
-    from riskscore.features._network_spark import _count_pairs
+    # the two passes of the Spark links on the rows Spark would hand them: holdings from
+    # (link, key, pos) rows in two batches, then pairs and seller figures with the
+    # holding rows split by first seller into two partitions (any split by seller must
+    # give the same pairs, each pair from one partition only)
+    from riskscore.features._network_spark import _count_pairs, _holder_rows
 
     n = 7
     pos = [r[0] for r in rows]
     key = [r[1] for r in rows]
-    holders: dict[int, set[int]] = defaultdict(set)
-    for p, k in zip(pos, key, strict=True):
-        if p >= 0 and k >= 0:
-            holders[k].add(p)
-    spark_rows = [
-        {"link": 0 if identifier else 1, "n": len(s), "a": a, "later": sorted(s)[i + 1 :]}
-        for s in holders.values()
-        if 2 <= len(s) <= cap
-        for i, a in enumerate(sorted(s))
-        if i < len(s) - 1
+    link = 0 if identifier else 1
+    members = [
+        {"link": link, "key": f"v{k}", "pos": p}
+        for p, k in zip(pos, key, strict=True)
+        if p >= 0 and k >= 0
     ]
+    caps = (cap, cap) if identifier else (99, cap)
+    batches = [pa.RecordBatch.from_pylist(part) for part in (members[:3], members[3:]) if part]
+    schema = pa.schema(
+        [
+            ("link", pa.int32()),
+            ("n", pa.int64()),
+            ("a", pa.int64()),
+            ("later", pa.list_(pa.int64())),
+        ]
+    )
+    holding = pa.Table.from_batches(
+        _holder_rows(iter(batches), n_sellers=n, n_identifier=1, caps=caps), schema=schema
+    ).to_pylist()
     got: dict[tuple[int, int], tuple[int, float]] = {}
-    for part in ([r for r in spark_rows if r["a"] < cut], [r for r in spark_rows if r["a"] >= cut]):
-        batches = [pa.RecordBatch.from_pylist(part[:1]), pa.RecordBatch.from_pylist(part[1:])]
+    degree = [0] * n
+    summed = [0.0] * n
+    for part in ([r for r in holding if r["a"] < cut], [r for r in holding if r["a"] >= cut]):
+        batches = [pa.RecordBatch.from_pylist(p, schema=schema) for p in (part[:1], part[1:]) if p]
         for out in _count_pairs(
-            iter([b for b in batches if b.num_columns]),
-            n_sellers=n,
-            n_identifier=1,
-            min_shared=min_shared,
-            hub_bits=3,
+            iter(batches), n_sellers=n, n_identifier=1, min_shared=min_shared, hub_bits=3
         ):
-            for p, c, w in zip(
-                *(out.column(k).to_pylist() for k in ("pair", "n_shared", "weight")),
-                strict=True,
-            ):
-                assert (p // n, p % n) not in got  # a pair is counted in one partition only
-                got[p // n, p % n] = (c, w)
-    want, *_ = _reference(pos, key, n, cap, 1 if identifier else min_shared)
+            for row in out.to_pylist():
+                if row["seller"]:
+                    degree[row["id"]] += row["count"]
+                    summed[row["id"]] += row["total"]
+                    continue
+                ab = (row["id"] // n, row["id"] % n)
+                assert ab not in got  # a pair is counted in one partition only
+                got[ab] = (row["count"], row["total"])
+    want, want_degree, _, s2 = _reference(pos, key, n, cap, 1 if identifier else min_shared)
     assert set(got) == set(want)
     for ab, (c, w) in want.items():
         assert got[ab][0] == c
         assert got[ab][1] == pytest.approx(w, rel=1e-12)
+    assert degree == want_degree
+    assert sum(summed) == pytest.approx(s2)  # each value: h holders, h each
