@@ -66,34 +66,48 @@ def _positions(spark: Any, field: Any, ids: pd.Index) -> Any:
 def _memberships(
     sellers: Any,
     orders: Any | None,
+    positions: Any,
     identifier_columns: Sequence[str],
     order_columns: Mapping[str, str],
     links: Sequence[str],
 ) -> Any | None:
-    """One (seller_id, link code, key) Spark frame over every link type; missing keys dropped."""
+    """One (link code, key, pos) Spark frame over every link type; missing keys dropped.
+
+    Each table is read once: its rows meet the position table (a broadcast join, which
+    drops sellers unknown at the cutoff) and then become one row per link type
+    (``explode`` of an array of (link, key) pairs).
+    """
     from pyspark.sql import functions as F
 
-    parts = [
-        sellers.select(
-            "seller_id", F.lit(links.index(c)).alias("link"), F.col(c).cast("string").alias("key")
+    def rows(table: Any, columns: Mapping[str, str]) -> Any:
+        pairs = F.array(
+            *[
+                F.struct(
+                    F.lit(links.index(link)).alias("link"),
+                    F.col(column).cast("string").alias("key"),
+                )
+                for link, column in columns.items()
+            ]
         )
-        for c in identifier_columns
-    ]
-    if orders is not None:
-        parts += [
-            orders.select(
-                "seller_id",
-                F.lit(links.index(link)).alias("link"),
-                F.col(column).cast("string").alias("key"),
-            )
-            for link, column in order_columns.items()
-        ]
+        return (
+            table.select("seller_id", *dict.fromkeys(columns.values()))
+            .join(F.broadcast(positions), on="seller_id", how="inner")
+            .select("pos", F.explode(pairs).alias("m"))
+            .select("m.link", "m.key", "pos")
+            .dropna(subset=["key"])
+        )
+
+    parts = []
+    if identifier_columns:
+        parts.append(rows(sellers, {c: c for c in identifier_columns}))
+    if orders is not None and order_columns:
+        parts.append(rows(orders, order_columns))
     if not parts:
         return None
     members = parts[0]
     for part in parts[1:]:
         members = members.unionByName(part)
-    return members.dropna(subset=["seller_id", "key"])
+    return members
 
 
 #: The schema of the rows :func:`_holder_rows` writes.
@@ -268,17 +282,17 @@ def spark_links(
     >>> got["device_id"].a.tolist(), got["device_id"].b.tolist()  # doctest: +SKIP
     ([0], [1])
     """
-    from pyspark.sql import functions as F
-
     links = [*identifier_columns, *order_columns]
     native_sellers = nw.to_native(sellers)
     native_orders = None if orders is None else nw.to_native(orders)
-    members = _memberships(native_sellers, native_orders, identifier_columns, order_columns, links)
-    if members is None:
-        return {}
     n = len(ids)
     spark = native_sellers.sparkSession
     positions = _positions(spark, native_sellers.schema["seller_id"], ids)
+    members = _memberships(
+        native_sellers, native_orders, positions, identifier_columns, order_columns, links
+    )
+    if members is None:
+        return {}
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
     holdings = functools.partial(
         _holder_rows, n_sellers=n, n_identifier=len(identifier_columns), caps=caps
@@ -291,9 +305,7 @@ def spark_links(
         hub_bits=_bits(max(caps)),
     )
     got = (
-        members.join(F.broadcast(positions), on="seller_id", how="inner")
-        .select("link", "key", "pos")
-        .repartition(partitions, "link", "key")  # a value's holders in one partition
+        members.repartition(partitions, "link", "key")  # a value's holders in one partition
         .mapInArrow(holdings, HOLDER_ROWS)
         .repartition(partitions, "link", "a")  # a seller's values in one partition
         .mapInArrow(count, PAIR_ROWS)
