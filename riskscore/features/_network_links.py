@@ -35,8 +35,8 @@ is formed (a device shared by 10,000 sellers never becomes 50 million pairs). On
 backends (pandas, Polars, DuckDB, PyArrow) the backend filters the tables to the cutoff
 and hands the link columns over once, as Arrow, to a kernel that sorts the seller x value
 incidence and the seller pairs of each value as packed integers
-(:mod:`riskscore.features._network_sparse`); on Spark one aggregation per value collects
-its holders and Spark's higher-order functions write their pairs
+(:mod:`riskscore.features._network_sparse`); on Spark the same arithmetic runs per
+partition, the rows partitioned by value and then by seller
 (:mod:`riskscore.features._network_spark`), so no single machine needs the orders;
 other backends (and ``NetworkParams(method="join")``) use narwhals group-bys and a
 self-join on the value. The seller-pair list that results is collected and the
@@ -109,11 +109,11 @@ class NetworkParams:
     method : {"auto", "sparse", "join"}
         How pairs are built: the sorted-pair kernel over the tables handed over once as
         Arrow (local backends: pandas, Polars, DuckDB, PyArrow), narwhals joins (any
-        backend), or ``"auto"``: the kernel on local backends, on Spark one aggregation
-        per value whose sorted holder arrays Spark turns into pairs
-        (:mod:`riskscore.features._network_spark`, no self-join), joins on other
-        backends and where a seller pair does not pack into 62 bits (over 536 million
-        sellers with the default caps). All give the same links.
+        backend), or ``"auto"``: the kernel on local backends, on Spark the kernel's
+        arithmetic per partition (:mod:`riskscore.features._network_spark`, no
+        self-join), joins on other backends and where a seller pair and a holder count
+        do not pack into 62 bits (over 268 million sellers with the default caps). All
+        give the same links.
 
     Examples
     --------

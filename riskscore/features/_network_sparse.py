@@ -25,8 +25,9 @@ once, as Arrow, to this kernel, which
    is installed (:func:`_sorted`), and no step writes a temporary the size of its
    input that it can avoid: fresh memory is what the kernel mostly waits for.
 
-Spark never hands the orders to one machine: it builds the same pairs from each value's
-holder array (:mod:`riskscore.features._network_spark`), other distributed backends
+Spark never hands the orders to one machine: it runs this arithmetic per partition, the
+rows partitioned by value and then by seller (:mod:`riskscore.features._network_spark`),
+other distributed backends
 with narwhals joins (:mod:`riskscore.features._network_links`), the cap applied before
 any pair as here. ``docs/architecture.md`` says why the kernel beats a
 self-join in Polars and DuckDB and a scipy sparse product ``B @ B.T`` (measured in
@@ -122,8 +123,8 @@ def _bits(n: int) -> int:
 def fits_kernel(n_sellers: int, cap: int) -> bool:
     """Whether a seller pair and a holder count pack into one int64 sort key.
 
-    The kernel sorts ``(a * n_sellers + b) << bits(cap) | holders``: 29 bits per seller
-    position with the default caps (up to 536 million sellers).
+    The kernel sorts ``(a * n_sellers + b) << bits(cap) | holders``: 28 bits per seller
+    position with the default caps (up to 2**28, 268 million sellers).
 
     Examples
     --------
