@@ -15,7 +15,9 @@ and every ``1:1`` followed by a scale word, so only a bare "1:1" ("高仿 1:1", 
 counts. It runs with spaces still in place, so a product number followed by a tag
 ("LEGO 42056 1:1") is not read as the ratio "420561:1". The pattern uses no look-around,
 so the same regular expression runs on every backend (RE2 in Polars and DuckDB, Java in
-Spark, Python in pandas).
+Spark, Python in pandas). Every alternative holds a colon, so the pattern is applied only
+to titles that hold one (1.5 % of the simulator's): on Spark, where Java's matcher tries
+each alternative at every position, the expression was most of the family's time.
 """
 
 from __future__ import annotations
