@@ -239,7 +239,11 @@ def _count_pairs(
         key = _sorted(key)
         starts = np.flatnonzero(_run_starts(key, hub_bits))
         shared = np.diff(np.append(starts, key.size))
-        weights = np.add.reduceat(weight_of[key & ((1 << hub_bits) - 1)], starts)
+        weights = (
+            np.add.reduceat(weight_of[key & ((1 << hub_bits) - 1)], starts)
+            if starts.size
+            else np.zeros(0)
+        )
         keep = shared >= (1 if code < n_identifier else min_shared)
         sellers, row_seller = np.unique(first[mine], return_inverse=True)
         values = np.bincount(row_seller, minlength=sellers.size)
