@@ -43,8 +43,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskscore.features._network_pairs import _Pairs, hub_weight
-from riskscore.features._network_sparse import _bits, _holdings, _run_starts, _sorted
+from riskscore.features._network_pairs import _Pairs
+from riskscore.features._network_sparse import _bits, _holdings, shared_runs
 
 __all__ = ["SPARK_BACKENDS", "spark_links"]
 
@@ -227,8 +227,6 @@ def _count_pairs(
     lengths = pc.list_value_length(later).to_numpy(zero_copy_only=False).astype(np.int64)
     second = pc.list_flatten(later).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     del table, later
-    weight_of = np.zeros((1 << hub_bits) + 1)
-    weight_of[2:] = hub_weight(np.arange(2, weight_of.size))
     for code in np.unique(link):
         mine = link == code
         each = lengths[mine]
@@ -236,26 +234,20 @@ def _count_pairs(
         key += second[np.repeat(mine, lengths)]
         key <<= hub_bits
         key |= np.repeat(holders[mine], each)
-        key = _sorted(key)
-        starts = np.flatnonzero(_run_starts(key, hub_bits))
-        shared = np.diff(np.append(starts, key.size))
-        weights = (
-            np.add.reduceat(weight_of[key & ((1 << hub_bits) - 1)], starts)
-            if starts.size
-            else np.zeros(0)
-        )
-        keep = shared >= (1 if code < n_identifier else min_shared)
+        need = 1 if code < n_identifier else min_shared
+        pairs, shared, weights = shared_runs(key, hub_bits, need)
+        del key
         sellers, row_seller = np.unique(first[mine], return_inverse=True)
         values = np.bincount(row_seller, minlength=sellers.size)
         summed = np.bincount(row_seller, weights=holders[mine], minlength=sellers.size)
-        n_pairs = int(keep.sum())
+        n_pairs = pairs.size
         yield pa.RecordBatch.from_pydict(
             {
                 "link": pa.array(np.full(n_pairs + sellers.size, code, dtype=np.int32)),
                 "seller": pa.array(np.arange(n_pairs + sellers.size) >= n_pairs),
-                "id": pa.array(np.concatenate([key[starts[keep]] >> hub_bits, sellers])),
-                "count": pa.array(np.concatenate([shared[keep], values]).astype(np.int64)),
-                "total": pa.array(np.concatenate([weights[keep], summed])),
+                "id": pa.array(np.concatenate([pairs, sellers])),
+                "count": pa.array(np.concatenate([shared, values]).astype(np.int64)),
+                "total": pa.array(np.concatenate([weights, summed])),
             }
         )
 

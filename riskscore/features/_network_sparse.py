@@ -49,7 +49,7 @@ from riskscore._threads import parallel_map
 from riskscore.exceptions import FeatureError
 from riskscore.features._network_pairs import _Pairs, hub_weight
 
-__all__ = ["LOCAL_BACKENDS", "fits_kernel"]
+__all__ = ["LOCAL_BACKENDS", "fits_kernel", "shared_runs"]
 
 #: Backends whose tables live on this machine: their links go through the sparse kernel.
 LOCAL_BACKENDS: frozenset[str] = frozenset({"pandas", "modin", "polars", "duckdb", "pyarrow"})
@@ -233,6 +233,48 @@ def _pair_codes(
     return code
 
 
+def shared_runs(
+    code: np.ndarray, hub_bits: int, min_shared: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs sharing at least ``min_shared`` values, from packed pair keys.
+
+    ``code`` holds one ``pair << hub_bits | h`` per (pair, shared value) in any order,
+    ``h`` the value's holder count. One sort puts a pair's values next to each other:
+    the run lengths are the shared counts, and the :func:`hub_weight` of the run's
+    ``h``, summed in ascending ``h``, the weights. Runs shorter than ``min_shared`` are
+    dropped before any weight is summed. Returns the kept pairs (``code >> hub_bits``,
+    ascending), their shared counts (int64) and weights. Used by the local kernel and,
+    per partition, by Spark's (:mod:`riskscore.features._network_spark`).
+
+    Examples
+    --------
+    Pair 3 shares values held by 2 and 4 sellers, pair 5 one value:
+
+    >>> pair, count, weight = shared_runs(np.array([3 << 5 | 4, 5 << 5 | 2, 3 << 5 | 2]), 5, 2)
+    >>> pair.tolist(), count.tolist(), weight.round(3).tolist()
+    ([3], [2], [1.532])
+    """
+    code = _sorted(code)
+    run_start = _run_starts(code, hub_bits)
+    if min_shared > 1:  # only values of pairs sharing two or more go on
+        in_run = ~run_start
+        in_run[:-1] |= in_run[1:].copy()
+        code = code[in_run]
+        run_start = _run_starts(code, hub_bits)
+    starts = np.flatnonzero(run_start)
+    count = np.diff(np.append(starts, code.size))
+    keep = count >= min_shared
+    weight_of = np.zeros(1 << hub_bits)
+    weight_of[2:] = hub_weight(np.arange(2, 1 << hub_bits))
+    weights = (
+        np.add.reduceat(weight_of[code & ((1 << hub_bits) - 1)], starts)
+        if starts.size
+        else np.zeros(0)
+    )
+    first_pair = code[starts[keep]] >> hub_bits  # the kept pairs only: no full-size shift
+    return first_pair, count[keep].astype(np.int64), weights[keep]
+
+
 def pairs_from_codes(
     seller_pos: np.ndarray,
     key_codes: np.ndarray,
@@ -268,29 +310,12 @@ def pairs_from_codes(
     degree = np.bincount(seller[np.repeat(not_hub, holders)], minlength=n_sellers)
     hub_bits = _bits(cap)
     code = _pair_codes(seller, start, holders, n_sellers, cap)
-    code = _sorted(code)
-    run_start = _run_starts(code, hub_bits)
-    if min_shared > 1:  # only values of pairs sharing two or more go on
-        in_run = ~run_start
-        in_run[:-1] |= in_run[1:].copy()
-        code = code[in_run]
-        run_start = _run_starts(code, hub_bits)
-    starts = np.flatnonzero(run_start)
-    count = np.diff(np.append(starts, code.size))
-    keep = count >= min_shared
-    weight_of = np.zeros(cap + 1)
-    weight_of[2:] = hub_weight(np.arange(2, cap + 1))
-    weights = (
-        np.add.reduceat(weight_of[code & ((1 << hub_bits) - 1)], starts)
-        if starts.size
-        else np.zeros(0)
-    )
-    first_pair = code[starts[keep]] >> hub_bits  # the kept pairs only: no full-size shift
+    first_pair, count, weights = shared_runs(code, hub_bits, min_shared)
     return _Pairs(
         first_pair // n_sellers,
         first_pair % n_sellers,
-        count[keep].astype(np.int64),
-        weights[keep],
+        count,
+        weights,
         degree.astype(np.float64),
         float(kept_holders.sum()),
         float((kept_holders**2).sum()),
