@@ -32,17 +32,19 @@ already running only gets ``setLogLevel``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from riskscore.exceptions import ParameterError
+from riskscore.exceptions import FeatureError, ParameterError
 
 __all__ = [
     "LOG4J2_PROFILE",
     "PANDAS3_WARNING",
+    "collect_python_pass",
     "driver_log_options",
     "local_defaults",
     "local_spark_session",
@@ -199,3 +201,56 @@ def local_spark_session(
     if log_level is not None:
         session.sparkContext.setLogLevel(log_level)
     return session
+
+
+#: How a Python worker's traceback names a module it could not import.
+_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def collect_python_pass(frame: Any, what: str) -> Any:
+    """``frame.toPandas()`` for a plan whose partitions run riskscore's Python on executors.
+
+    The network's partition passes (``mapInArrow``) are pickled by reference, so each
+    executor's Python imports riskscore (and numpy, pyarrow) to run them. In local mode
+    that is the driver's interpreter; on a cluster an executor without riskscore fails
+    the job, and Spark shows the worker's ``ModuleNotFoundError`` deep inside a Java
+    stack trace. Here that failure becomes a :class:`~riskscore.exceptions.FeatureError`
+    naming ``what`` was being computed, the missing module and the fix. Every other
+    error is raised as Spark raised it (without PySpark's warning that repeats its
+    traceback first).
+
+    Parameters
+    ----------
+    frame : pyspark.sql.DataFrame
+        The plan to run and collect.
+    what : str
+        What the plan computes, for the message (e.g. ``"the network family's links"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> spark = local_spark_session("doc", cores=1)  # doctest: +SKIP
+    >>> collect_python_pass(spark.range(2), "a count")["id"].tolist()  # doctest: +SKIP
+    [0, 1]
+    """
+    try:
+        with warnings.catch_warnings():
+            # PySpark warns with the worker's traceback before raising it: said once, below
+            warnings.filterwarnings("ignore", "toPandas attempted Arrow", UserWarning)
+            return frame.toPandas()
+    except Exception as err:
+        missing = _MISSING_MODULE.search(str(err))
+        if missing is None:
+            raise
+        module = missing.group(1)
+        raise FeatureError(
+            f"{what} run riskscore's Python on the Spark executors, and an executor's "
+            f"Python could not import {module!r} (ModuleNotFoundError in the worker). "
+            "Install riskscore and its dependencies in the executors' Python environment "
+            "(the driver's version: pip install 'riskscore[spark]' there), or ship a packed "
+            "environment with spark.archives and point spark.pyspark.python at it; see "
+            "README, 'Spark'"
+        ) from err

@@ -43,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskscore._spark import collect_python_pass
 from riskscore.features._network_pairs import _Pairs
 from riskscore.features._network_sparse import _bits, _holdings, shared_runs
 
@@ -300,13 +301,14 @@ def spark_links(
         min_shared=min_shared,
         hub_bits=_bits(max(caps)),
     )
-    got = (
+    plan = (
         members.repartition(partitions, "link", "key")  # a value's holders in one partition
         .mapInArrow(holdings, HOLDER_ROWS)
         .repartition(partitions, "link", "a")  # a seller's values in one partition
         .mapInArrow(count, PAIR_ROWS)
-        .toPandas()
     )
+    # executors without riskscore: a FeatureError with the fix, not a Java stack trace
+    got = collect_python_pass(plan, "the network family's links")
     is_seller = got["seller"].to_numpy(dtype=bool)
     per_seller, got = got[is_seller], got[~is_seller]
     out: dict[str, _Pairs] = {}
