@@ -252,16 +252,18 @@ class AsOfContext:
         """Return the days from timestamp ``column`` to ``as_of`` (positive when earlier)."""
         return nw.lit(_epoch_days_py(self.as_of)) - epoch_days(column)
 
-    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+    def memo(self, key: str, build: Callable[[], Any], *, materialise: bool = True) -> Any:
         """Return ``build()`` computed once per cutoff under ``key``.
 
         On Spark a frame kept here is computed at once and read back by every user
         (:func:`~riskscore.features._backend.checkpoint`): a memo exists because the
         frame is read more than once, and a lazy plan would recompute it each time.
+        With ``materialise=False`` the plan is kept as it is (built once, computed
+        where it is read).
         """
         if key not in self._memo:
             value = build()
-            if isinstance(value, nw.LazyFrame) and not self.scoped:
+            if materialise and isinstance(value, nw.LazyFrame) and not self.scoped:
                 value = checkpoint(value)
             self._memo[key] = value
         return self._memo[key]
@@ -275,8 +277,14 @@ class AsOfContext:
     ) -> Any:
         """Return a marketplace statistic: ``build(ctx)`` on an unscoped context.
 
-        Unscoped, ``build(self)`` is computed here once per cutoff; scoped, it comes from
-        :attr:`market`, computed once for every context sharing it.
+        Unscoped, ``build(self)`` is built here once per cutoff and left lazy (not
+        checkpointed on Spark): each statistic is read by the one family that asks for
+        it, and that family's output is checkpointed, so computing the statistic apart
+        only costs Spark jobs and a planning round (at 100k sellers the pricing family
+        runs 25 Spark jobs instead of 33; its time, median 13.3 against 14.7 s over four
+        runs each, moved within the machine's noise, ``docs/architecture.md``). A
+        statistic two families read belongs in :meth:`memo` of a shared builder instead.
+        Scoped, it comes from :attr:`market`, computed once for every context sharing it.
 
         Parameters
         ----------
@@ -289,7 +297,7 @@ class AsOfContext:
             Seller families whose outputs ``build`` reads through :meth:`output`.
         """
         if self.market is None or not self.scoped:
-            return self.memo(f"market:{key}", lambda: build(self))
+            return self.memo(f"market:{key}", lambda: build(self), materialise=False)
         return self.market.value(key, build, after=after)
 
     def output(self, family: str, entity: Entity = "seller") -> nw.LazyFrame:
