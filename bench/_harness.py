@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 Result = dict[str, Any]
 
 REGISTRY: dict[str, Callable[[], Result]] = {}
@@ -57,6 +58,27 @@ def best_of(func: Callable[[], Any], repeat: int = 3) -> float:
             func()
         times.append(t.seconds)
     return min(times)
+
+
+def repeats() -> int:
+    """Runs per measurement where a benchmark repeats (``RISKSCORE_BENCH_REPEATS``, 3).
+
+    The machine is shared and noisy: such benchmarks interleave their runs and report
+    the median (:func:`median_run`) with the range.
+    """
+    return max(1, int(os.environ.get("RISKSCORE_BENCH_REPEATS", "3")))
+
+
+def median_run(runs: Sequence[T], seconds: Callable[[T], float]) -> T:
+    """The run with the median ``seconds(run)`` (the lower middle one of an even count).
+
+    Examples
+    --------
+    >>> median_run([(3.0, "a"), (1.0, "b"), (2.0, "c")], lambda run: run[0])
+    (2.0, 'c')
+    """
+    ordered = sorted(runs, key=seconds)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def peak_rss_mb() -> float:

@@ -42,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench._harness import Result, benchmark, peak_rss_mb, scale
+from bench._harness import Result, benchmark, median_run, peak_rss_mb, repeats, scale
 
 AS_OF = datetime(2025, 1, 1)  # after the simulated year: every order counts
 
@@ -333,23 +333,6 @@ def _measure_network(folder: Path, library: str, method: str, out: Path) -> dict
     }
 
 
-def _repeats() -> int:
-    """Runs per backend (``$RISKSCORE_BENCH_REPEATS``, 3 by default): the machine is noisy."""
-    return max(1, int(os.environ.get("RISKSCORE_BENCH_REPEATS", "3")))
-
-
-def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median time (the lower middle one of an even count).
-
-    Examples
-    --------
-    >>> _median_run([{"seconds": 3}, {"seconds": 1}, {"seconds": 2}])
-    {'seconds': 2}
-    """
-    ordered = sorted(runs, key=lambda run: run["seconds"])
-    return ordered[(len(ordered) - 1) // 2]
-
-
 def _network_subprocess(folder: Path, library: str, method: str, out: Path) -> dict[str, Any]:
     print(f"  start {library} {method} {time.strftime('%H:%M:%S')}", flush=True)
     proc = subprocess.run(
@@ -450,15 +433,15 @@ def network_backends() -> Result:
     folder = _cache_folder(n_sellers)
     work = folder / "network-outputs"
     work.mkdir(exist_ok=True)
-    repeats = _repeats()
-    out: Result = {"sellers": n_sellers, "scale": scale(), "repeats": repeats}
+    runs_per_backend = repeats()
+    out: Result = {"sellers": n_sellers, "scale": scale(), "repeats": runs_per_backend}
     all_runs: dict[str, list[dict[str, Any]]] = {library: [] for library in BACKENDS}
-    for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits all
+    for _ in range(runs_per_backend):  # interleaved, so that a slow spell of the machine hits all
         for library in BACKENDS:
             run = _network_subprocess(folder, library, "auto", work / f"{library}.parquet")
             all_runs[library].append(run)
             print(f"  network {library:7s} {run['seconds']:8.2f} s", flush=True)
-    runs = {library: _median_run(done) for library, done in all_runs.items()}
+    runs = {lib: median_run(done, lambda run: run["seconds"]) for lib, done in all_runs.items()}
     out["input_pandas_mb"] = round(runs["pandas"]["input_mb"])
     for library, run in runs.items():
         seconds = [r["seconds"] for r in all_runs[library]]
@@ -483,7 +466,9 @@ def network_backends() -> Result:
             )
     out["linked_sellers"] = runs["pandas"]["linked_sellers"]
     for library in ("polars", "duckdb"):  # the family's split: links vs the rest
-        links = [_network_subprocess(folder, library, "auto", Path("-")) for _ in range(repeats)]
+        links = [
+            _network_subprocess(folder, library, "auto", Path("-")) for _ in range(runs_per_backend)
+        ]
         run = {"links_seconds": statistics.median(r["links_seconds"] for r in links)}
         out[f"{library}_links_s"] = round(run["links_seconds"], 2)
         out[f"{library}_links_share"] = round(run["links_seconds"] / out[f"{library}_s"], 2)

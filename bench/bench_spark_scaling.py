@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from bench._harness import Result, benchmark, peak_rss_mb, scale
+from bench._harness import Result, benchmark, median_run, peak_rss_mb, repeats, scale
 from bench.bench_features import TABLES, _folder, _PeakMemory
 
 AS_OF = "2024-10-01"
@@ -59,23 +59,6 @@ def _driver_memory(default: str = "4g") -> str:
 #: The memory run's driver heap: the JVM's resident memory follows its heap (measured at
 #: 100k sellers: 3,786 MB with 3g, 4,837 MB with 4g, the same 600-620 s either way).
 MEMORY_RUN_HEAP = "3g"
-
-
-def _repeats() -> int:
-    """Runs per family in ``spark_families`` (``$RISKSCORE_BENCH_REPEATS``, 3 by default)."""
-    return max(1, int(os.environ.get("RISKSCORE_BENCH_REPEATS", "3")))
-
-
-def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
-    """The (seconds, CPU seconds) run with the median seconds (lower middle if even).
-
-    Examples
-    --------
-    >>> _median([(3.0, 1.0), (1.0, 2.0), (2.0, 5.0)])
-    (2.0, 5.0)
-    """
-    ordered = sorted(runs)
-    return ordered[(len(ordered) - 1) // 2]
 
 
 def _session() -> Any:
@@ -163,19 +146,19 @@ def spark_families() -> Result:
     try:
         _timed_pandas(tables, None)  # warm both (imports, class loading, codegen)
         _timed_spark(session, folder, None)
-        repeats = _repeats()
-        result["repeats"] = repeats
+        runs = repeats()
+        result["repeats"] = runs
         for family in FAMILIES:
             pandas_runs: list[tuple[float, float]] = []
             spark_runs: list[tuple[float, float]] = []
-            for _ in range(repeats):  # interleaved: a slow spell of the machine hits both
+            for _ in range(runs):  # interleaved: a slow spell of the machine hits both
                 expected, pandas_s, pandas_cpu = _timed_pandas(tables, [family])
                 got, spark_s, jobs, spark_cpu = _timed_spark(session, folder, [family])
                 worst = max(worst, _max_rel_diff(got, expected))
                 pandas_runs.append((pandas_s, pandas_cpu))
                 spark_runs.append((spark_s, spark_cpu))
-            pandas_s, pandas_cpu = _median(pandas_runs)
-            spark_s, spark_cpu = _median(spark_runs)
+            pandas_s, pandas_cpu = median_run(pandas_runs, lambda run: run[0])
+            spark_s, spark_cpu = median_run(spark_runs, lambda run: run[0])
             result[f"{family}_pandas_s"] = round(pandas_s, 2)
             result[f"{family}_spark_s"] = round(spark_s, 2)
             result[f"{family}_spark_s_range"] = (
