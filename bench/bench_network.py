@@ -30,7 +30,6 @@ import gc
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -469,7 +468,7 @@ def network_backends() -> Result:
         links = [
             _network_subprocess(folder, library, "auto", Path("-")) for _ in range(runs_per_backend)
         ]
-        run = {"links_seconds": statistics.median(r["links_seconds"] for r in links)}
+        run = median_run(links, lambda run: run["links_seconds"])
         out[f"{library}_links_s"] = round(run["links_seconds"], 2)
         out[f"{library}_links_share"] = round(run["links_seconds"] / out[f"{library}_s"], 2)
     out.update(_kernel_vs_product(folder))
