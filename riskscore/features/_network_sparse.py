@@ -643,8 +643,8 @@ def sparse_links(
         ]
         del found
     # Arrow's memory pool keeps what the hand-off and the encodings freed; the kernel's
-    # arrays come from numpy's allocator, so hand it back first (pandas' peak at 100k:
-    # 0.25-0.5 GB lower, docs/architecture.md)
+    # arrays come from numpy's allocator, so hand it back first (the links' peak on
+    # pandas at 100k: 0.5-0.6 GB lower in interleaved runs, docs/architecture.md)
     pa.default_memory_pool().release_unused()
     names = [job[0] for job in jobs]
     # the large order links first, so that the threads finish together
