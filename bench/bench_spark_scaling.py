@@ -8,7 +8,7 @@
   shared machine's load than wall time), Spark jobs per family, and the largest
   difference from pandas. Each family runs ``$RISKSCORE_BENCH_REPEATS`` times (3 by
   default), pandas and Spark interleaved; the median run is reported, with the range of
-  Spark's seconds and of the per-run ratios.
+  Spark's seconds and of the per-run ratios (``_min`` and ``_max``, as numbers).
 - ``spark_scaling``: every family at three sizes, each twice the one before; seconds on
   both backends and the growth factor per doubling (1.0: constant, 2.0: linear,
   4.0: quadratic). The skewed case (one device shared by 10,000 sellers) is
@@ -161,12 +161,12 @@ def spark_families() -> Result:
             spark_s, spark_cpu = median_run(spark_runs, lambda run: run[0])
             result[f"{family}_pandas_s"] = round(pandas_s, 2)
             result[f"{family}_spark_s"] = round(spark_s, 2)
-            result[f"{family}_spark_s_range"] = (
-                f"{min(r[0] for r in spark_runs):.2f}-{max(r[0] for r in spark_runs):.2f}"
-            )
+            result[f"{family}_spark_s_min"] = round(min(r[0] for r in spark_runs), 2)
+            result[f"{family}_spark_s_max"] = round(max(r[0] for r in spark_runs), 2)
             result[f"{family}_ratio_spark_over_pandas"] = round(spark_s / pandas_s, 2)
             ratios = sorted(s[0] / p[0] for s, p in zip(spark_runs, pandas_runs, strict=True))
-            result[f"{family}_ratio_range"] = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+            result[f"{family}_ratio_min"] = round(ratios[0], 2)
+            result[f"{family}_ratio_max"] = round(ratios[-1], 2)
             result[f"{family}_cpu_ratio_spark_over_pandas"] = round(spark_cpu / pandas_cpu, 2)
             result[f"{family}_spark_jobs"] = jobs
     finally:
