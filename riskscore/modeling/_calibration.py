@@ -3,10 +3,13 @@
 A :class:`Calibrator` is a **strictly increasing** map from the booster's raw score to a
 probability, so the calibrated ``score`` orders entities exactly as the raw score does: a
 review queue sorted by ``score`` is the queue the model ranked (ties only where the
-booster itself ties, or where float64 cannot tell probabilities apart, beyond
-log-odds ±36). It is fitted on the ``calib`` side of the split (entities and a window the
-booster never saw, or out-of-fold raw scores), and it is stored as plain JSON numbers, so
-loading a model needs no pickle and no scikit-learn.
+booster itself ties, or where float64 cannot tell the probabilities apart: beyond
+log-odds ±36, or for raw scores closer than the map's resolution. On the flattest map,
+a backwards Platt fit with log-odds slope :data:`MIN_SLOPE`, that is about 1e-9 where
+the probability is below one half, so raw scores 1e-6 apart stay apart there). It is
+fitted on the ``calib`` side of the split (entities and a window the booster never saw,
+or out-of-fold raw scores), and it is stored as plain JSON numbers, so loading a model
+needs no pickle and no scikit-learn.
 
 Methods
 -------

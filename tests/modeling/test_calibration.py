@@ -7,6 +7,7 @@ import pytest
 
 from riskscore.exceptions import TrainingError
 from riskscore.modeling import Calibrator, fit_calibrator
+from riskscore.modeling._calibration import MIN_SLOPE
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,19 @@ def test_backwards_platt_keeps_the_ranking() -> None:
     c = fit_calibrator(raw, y, "platt")
     assert c.params["a_fitted"] < 0 < c.params["a"]
     assert np.all(np.diff(c.transform(raw)) > 0)
+
+
+def test_the_flat_fallback_map_separates_raw_scores_down_to_its_resolution() -> None:
+    """A backwards fit gets log-odds slope MIN_SLOPE (1e-6): raw scores 1e-6 apart keep
+    distinct probabilities; 1e-11 apart they share one (float64's limit, in the docs)."""
+    raw = np.linspace(-2, 2, 200)
+    y = (raw < 0).astype(float)
+    c = fit_calibrator(raw, y, "platt")
+    assert c.params["a"] == MIN_SLOPE
+    x = -1.8695204
+    p = c.transform(np.array([x, x + 1e-6, x + 1e-11]))
+    assert p[1] > p[0]
+    assert p[2] == p[0]
 
 
 def test_auto_picks_by_size(raw_y: tuple[np.ndarray, np.ndarray]) -> None:

@@ -24,16 +24,24 @@ def _data(seed: int, n: int, signal: float, rate: float) -> tuple[np.ndarray, np
     return raw, y
 
 
+#: Raw scores this far apart map to distinct probabilities on every calibrator.
+RESOLVED = 1e-6
+
+
 def _assert_same_ranking(raw: np.ndarray, y: np.ndarray, other: np.ndarray) -> None:
     assert pr_auc(y, other) == pytest.approx(pr_auc(y, raw), abs=1e-9)
     for k in (1, 10, 50):
         assert precision_at_k(y, other, k) == precision_at_k(y, raw, k)
-    # the map itself is strictly increasing on these rows
+    # the map itself is strictly increasing on these rows, wherever float64 can tell the
+    # images apart: on the flattest map (log-odds slope MIN_SLOPE = 1e-6) raw scores
+    # closer than about 1e-9 may share a probability (found by hypothesis: seed=661,
+    # signal=0, rate=0.25, platt, two raw scores 1.7e-10 apart)
     order = np.argsort(raw, kind="stable")
-    distinct = np.diff(raw[order]) > 0
+    distinct = np.diff(raw[order]) > RESOLVED
     assert np.all(np.diff(other[order])[distinct] > 0)
 
 
+@example(seed=661, signal=0.0, rate=0.25, method="platt")  # a backwards fit: the flat map
 @example(seed=1582, signal=0.0889767445310033, rate=0.08984375, method="isotonic")
 @settings(max_examples=40, deadline=None)
 @given(
