@@ -41,7 +41,7 @@ sample-model: install
 
 ## The whole test suite (unit, doctests, Spark local mode, real MLflow server).
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --hypothesis-profile=fixed
 
 ## The quick loop while you work (about 80 s): no notebooks, Spark, real servers, cases
 ## over ~10 s or the cases listed in tests/slow_cases.txt (measured over 1 s), on both
