@@ -132,12 +132,6 @@ def _apply(tables: dict[str, pd.DataFrame], blow: tuple) -> None:
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(changes=blows())
 # pandas refused the harness's cast (inf to Int64) with an OverflowError
 @example(
     changes=[
@@ -145,6 +139,12 @@ def _apply(tables: dict[str, pd.DataFrame], blow: tuple) -> None:
         ("dtype", "complaints", "complaint_id", "Int64"),
     ]
 )
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(changes=blows())
 def test_validate_raises_nothing_but_riskscore_errors(tiny_tables, changes):
     tables: dict = {name: frame.copy() for name, frame in tiny_tables.items()}
     for blow in changes:
