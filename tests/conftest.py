@@ -11,12 +11,11 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-# Property tests draw new examples on every run where you work (``explore``, the
-# default); ``make test`` and CI run a fixed set (``--hypothesis-profile=fixed``: the
+# Property tests draw new examples on every run where you work (hypothesis' default
+# profile); ``make test`` and CI run a fixed set (``--hypothesis-profile=fixed``: the
 # examples seeded from each test's own source), so a clean clone gets the verdict the
 # last run got, not a rare example found that day. A failure found while exploring
 # prints its example: add it with ``@example`` so the fixed run keeps it.
-settings.register_profile("explore")
 settings.register_profile("fixed", derandomize=True)
 
 _MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")

@@ -24,7 +24,8 @@ def _data(seed: int, n: int, signal: float, rate: float) -> tuple[np.ndarray, np
     return raw, y
 
 
-#: Raw scores this far apart map to distinct probabilities on every calibrator.
+#: Raw scores this far apart map to distinct probabilities on every calibrator fitted
+#: here (base rates up to 0.3; the calibrator's docstring gives the resolution).
 RESOLVED = 1e-6
 
 
