@@ -15,12 +15,15 @@ kernel's arithmetic (:mod:`riskscore.features._network_sparse`):
    partition, and :func:`_holder_rows` finds each value's distinct holders
    (dictionary codes, one sort) and drops hub values (more holders than the cap)
    before any pair exists: a device shared by 10,000 sellers is 10,000 rows, never 50
-   million pairs. It writes one row per holding ``a`` of a kept value, carrying the
-   value's holder count and its later holders (every ``b > a``);
+   million pairs. It writes one row per seller ``a`` and link type holding kept values
+   in the partition: their number, their summed holder counts and, as one list, their
+   later holders (every ``b > a``, each with the value's holder count ``h``: ``b <<
+   bits(cap) | h``). One row per seller, not one per holding, moves a tenth of the
+   rows (the list entries are the same);
 2. those rows are partitioned by (link, ``a``), so every value a pair ``a < b`` shares
    is in the partition of ``a``, and :func:`_count_pairs` packs the pairs as the local
    kernel does, ``(a * n + b) << bits(cap) | h``, sorts them, counts the runs and sums
-   the hub weights in ascending ``h``; it also writes each seller's figures for the
+   the hub weights in ascending ``h``; it also sums each seller's figures for the
    chance test (distinct non-hub values and their summed holders). Only pairs sharing
    enough values leave the partitions and are collected, with one row per seller and
    link type.
@@ -111,14 +114,19 @@ def _memberships(
     return members
 
 
-#: The schema of the rows :func:`_holder_rows` writes.
-HOLDER_ROWS = "link int, n long, a long, later array<long>"
+#: The schema of the rows :func:`_holder_rows` writes: one per seller ``a`` and link type
+#: in a partition (``values`` and ``total``: its kept values there and their summed
+#: holder counts; ``later``: the later holders of those values, ``b << hub_bits | h``).
+HOLDER_ROWS = "link int, a long, values long, total long, later array<long>"
 
 #: The schema of the rows :func:`_count_pairs` writes: a pair (``seller`` false; ``id``
 #: ``a * n + b``, ``count`` the shared values, ``total`` the summed hub weights) or a
 #: seller's figures (``seller`` true; ``id`` its position, ``count`` its distinct
 #: non-hub values, ``total`` their summed holders).
 PAIR_ROWS = "link int, seller boolean, id long, count long, total double"
+
+#: Most list entries in one batch of :func:`_holder_rows` (Arrow lists have 32-bit offsets).
+_MAX_LIST_ENTRIES = 1 << 30
 
 
 def _table(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
@@ -127,22 +135,55 @@ def _table(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
     return pa.Table.from_batches(rows).combine_chunks() if rows else None
 
 
+def _seller_blocks(
+    code: int,
+    a: np.ndarray,
+    values: np.ndarray,
+    total: np.ndarray,
+    ends: np.ndarray,
+    later: np.ndarray,
+) -> Iterator[pa.RecordBatch]:
+    """``HOLDER_ROWS`` batches: seller ``a[i]``'s list is ``later[ends[i - 1]:ends[i]]``."""
+    first = 0
+    while first < a.size:
+        begin = int(ends[first - 1]) if first else 0
+        # as many sellers as fit 32-bit list offsets (at least one)
+        last = max(first + 1, int(np.searchsorted(ends, begin + _MAX_LIST_ENTRIES, "right")))
+        offsets = np.append(0, ends[first:last] - begin).astype(np.int32)
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array(np.full(last - first, code, dtype=np.int32)),
+                pa.array(a[first:last]),
+                pa.array(values[first:last]),
+                pa.array(total[first:last]),
+                pa.ListArray.from_arrays(
+                    pa.array(offsets), pa.array(later[begin : int(ends[last - 1])])
+                ),
+            ],
+            names=["link", "a", "values", "total", "later"],
+        )
+        first = last
+
+
 def _holder_rows(
     batches: Iterator[pa.RecordBatch],
     *,
     n_sellers: int,
     n_identifier: int,
     caps: tuple[int, int],
+    hub_bits: int,
 ) -> Iterator[pa.RecordBatch]:
-    """One row per holding of a non-hub value, from a partition of (link, key, pos) rows.
+    """One row per seller and link type of a partition of (link, key, pos) rows.
 
     Every row of a (link, key) is in this partition. Per link type the keys become
     dictionary codes and :func:`~riskscore.features._network_sparse._holdings` gives each
     value's distinct holders in ascending order; values held by more than the cap
     (``caps[0]`` for the first ``n_identifier`` link codes, the identifier links,
-    ``caps[1]`` for the order links) are dropped. For a value held by ``h`` sellers
-    ``s_0 < ... < s_{h-1}`` the rows are (``link``, ``n`` = ``h``, ``a`` = ``s_i``,
-    ``later`` = ``[s_{i+1}, ..., s_{h-1}]``), written in blocks of one (``h``, ``i``).
+    ``caps[1]`` for the order links) are dropped. A value held by ``h`` sellers
+    ``s_0 < ... < s_{h-1}`` is one of the ``values`` of each ``s_i`` (``total`` sums
+    their ``h``) and gives ``s_i`` its later holders ``s_{i+1}, ..., s_{h-1}``, each
+    written to ``later`` as ``s_j << hub_bits | h``. A seller's row gathers all its
+    values of the partition: one row per seller and link type, not one per holding.
 
     Examples
     --------
@@ -151,9 +192,12 @@ def _holder_rows(
     >>> batch = pa.RecordBatch.from_pydict({"link": [0, 0, 0, 0], "key": ["x", "y", "x", "x"],
     ...     "pos": [2, 1, 0, 2]})
     >>> rows = pa.Table.from_batches(_holder_rows(iter([batch]), n_sellers=3, n_identifier=1,
-    ...                                           caps=(25, 25)))
-    >>> rows.sort_by("a").to_pydict()
-    {'link': [0, 0, 0], 'n': [2, 1, 2], 'a': [0, 1, 2], 'later': [[2], [], []]}
+    ...                                           caps=(25, 25), hub_bits=5))
+    >>> rows = rows.sort_by("a").to_pydict()
+    >>> rows["a"], rows["values"], rows["total"], rows["later"]
+    ([0, 1, 2], [1, 1, 1], [2, 1, 2], [[66], [], []])
+
+    Seller 0's later holder is seller 2 of a value held by two: ``2 << 5 | 2`` = 66.
     """
     table = _table(batches)
     if table is None:
@@ -169,24 +213,30 @@ def _holder_rows(
             pos[mine], values.to_numpy(zero_copy_only=False).astype(np.int64), n_sellers
         )
         cap = caps[0] if code < n_identifier else caps[1]
-        for h in range(1, min(cap, int(holders.max(initial=0))) + 1):
-            starts = start[holders == h]
-            if starts.size == 0:
-                continue
-            held = seller[np.arange(h)[:, None] + starts]  # (h, values): a column per value
-            m = starts.size
-            for i in range(h):
-                later = np.ascontiguousarray(held[i + 1 :].T).ravel()
-                offsets = np.arange(m + 1, dtype=np.int32) * np.int32(h - 1 - i)
-                yield pa.RecordBatch.from_arrays(
-                    [
-                        pa.array(np.full(m, code, dtype=np.int32)),
-                        pa.array(np.full(m, h, dtype=np.int64)),
-                        pa.array(held[i]),
-                        pa.ListArray.from_arrays(pa.array(offsets), pa.array(later)),
-                    ],
-                    names=["link", "n", "a", "later"],
-                )
+        kept = np.repeat(holders <= cap, holders)  # per holding: its value is no hub
+        at = np.flatnonzero(kept)  # the holdings of kept values, in `seller`
+        if at.size == 0:
+            continue
+        h = np.repeat(holders, holders)[kept]
+        n_later = h - 1 - (at - np.repeat(start, holders)[kept])
+        a = seller[at]
+        order = np.argsort(a, kind="stable")  # a seller's holdings next to each other
+        a, h, at, n_later = a[order], h[order], at[order], n_later[order]
+        ends = np.cumsum(n_later)
+        # holding k's later holders are seller[at[k] + 1 : at[k] + 1 + n_later[k]]
+        entry = np.repeat(at + 1 - (ends - n_later), n_later) + np.arange(ends[-1])
+        later = seller[entry] << hub_bits
+        later |= np.repeat(h, n_later)
+        first = np.flatnonzero(np.append(True, a[1:] != a[:-1]))  # each seller's first
+        last = np.append(first[1:], a.size) - 1
+        yield from _seller_blocks(
+            int(code),
+            a[first],
+            np.diff(np.append(first, a.size)),
+            np.add.reduceat(h, first),
+            ends[last],
+            later,
+        )
 
 
 def _count_pairs(
@@ -199,47 +249,48 @@ def _count_pairs(
 ) -> Iterator[pa.RecordBatch]:
     """Count the pairs of one partition of :func:`_holder_rows` rows (``PAIR_ROWS``).
 
-    Each row is a holding ``a`` of a value held by ``n`` sellers with the value's later
-    holders ``later``. All rows of a seller ``a`` are in this partition, so every value
-    a pair ``a < b`` shares is here. Per link type the pairs are packed as the local
-    kernel packs them, ``(a * n_sellers + b) << hub_bits | n``, sorted, and their runs
-    counted; runs shorter than ``min_shared`` (1 for the first ``n_identifier`` link
-    codes, the identifier links) are dropped. Each seller ``a`` also gets its row of
-    figures: its rows (distinct non-hub values) and their summed ``n``.
+    Each row holds a seller ``a``'s values of one partition of the first pass: their
+    number, their summed holder counts and their later holders, each ``b << hub_bits | h``.
+    All rows of a seller ``a`` are in this partition, so every value a pair ``a < b``
+    shares is here. Per link type the pairs are packed as the local kernel packs them,
+    ``(a * n_sellers + b) << hub_bits | h``, sorted, and their runs counted; runs
+    shorter than ``min_shared`` (1 for the first ``n_identifier`` link codes, the
+    identifier links) are dropped. Each seller ``a`` also gets its row of figures: its
+    distinct non-hub values and their summed holder counts.
 
     Examples
     --------
-    Sellers 0 and 2 share two order values (link code 1), 1 and 2 one:
+    Sellers 0 and 2 share two order values (link code 1, held by 2 and by 3), 1 and 2
+    one; seller 1's values come in two rows (two partitions of the first pass):
 
-    >>> batch = pa.RecordBatch.from_pydict({"link": [1, 1, 1, 1, 1], "n": [2, 3, 3, 2, 3],
-    ...     "a": [0, 0, 1, 1, 2], "later": [[2], [1, 2], [2], [2], []]})
+    >>> batch = pa.RecordBatch.from_pydict({"link": [1, 1, 1, 1], "a": [0, 1, 1, 2],
+    ...     "values": [2, 1, 1, 2], "total": [5, 3, 2, 5],
+    ...     "later": [[2 << 5 | 2, 1 << 5 | 3, 2 << 5 | 3], [2 << 5 | 3], [2 << 5 | 2], []]})
     >>> out = pa.Table.from_batches(_count_pairs(iter([batch]), n_sellers=3, n_identifier=1,
     ...                                          min_shared=2, hub_bits=5)).to_pydict()
-    >>> out["seller"], out["id"], out["count"]
-    ([False, False, True, True, True], [2, 5, 0, 1, 2], [2, 2, 2, 2, 1])
+    >>> out["seller"], out["id"], out["count"], out["total"][2:]
+    ([False, False, True, True, True], [2, 5, 0, 1, 2], [2, 2, 2, 2, 2], [5.0, 5.0, 5.0])
     """
     table = _table(batches)
     if table is None:
         return
     link = table["link"].to_numpy()
     first = table["a"].to_numpy().astype(np.int64, copy=False)
-    holders = table["n"].to_numpy().astype(np.int64, copy=False)
+    n_values = table["values"].to_numpy().astype(np.int64, copy=False)
+    holders = table["total"].to_numpy().astype(np.int64, copy=False)
     later = table["later"].chunk(0)
     lengths = pc.list_value_length(later).to_numpy(zero_copy_only=False).astype(np.int64)
     second = pc.list_flatten(later).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     del table, later
     for code in np.unique(link):
         mine = link == code
-        each = lengths[mine]
-        key = np.repeat(first[mine] * n_sellers, each)
-        key += second[np.repeat(mine, lengths)]
-        key <<= hub_bits
-        key |= np.repeat(holders[mine], each)
+        key = np.repeat((first[mine] * n_sellers) << hub_bits, lengths[mine])
+        key += second[np.repeat(mine, lengths)]  # (a * n + b) << bits | h
         need = 1 if code < n_identifier else min_shared
         pairs, shared, weights = shared_runs(key, hub_bits, need)
         del key
         sellers, row_seller = np.unique(first[mine], return_inverse=True)
-        values = np.bincount(row_seller, minlength=sellers.size)
+        values = np.bincount(row_seller, weights=n_values[mine], minlength=sellers.size)
         summed = np.bincount(row_seller, weights=holders[mine], minlength=sellers.size)
         n_pairs = pairs.size
         yield pa.RecordBatch.from_pydict(
@@ -291,15 +342,20 @@ def spark_links(
     if members is None:
         return {}
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    hub_bits = _bits(max(caps))
     holdings = functools.partial(
-        _holder_rows, n_sellers=n, n_identifier=len(identifier_columns), caps=caps
+        _holder_rows,
+        n_sellers=n,
+        n_identifier=len(identifier_columns),
+        caps=caps,
+        hub_bits=hub_bits,
     )
     count = functools.partial(
         _count_pairs,
         n_sellers=n,
         n_identifier=len(identifier_columns),
         min_shared=min_shared,
-        hub_bits=_bits(max(caps)),
+        hub_bits=hub_bits,
     )
     plan = (
         members.repartition(partitions, "link", "key")  # a value's holders in one partition

@@ -299,9 +299,10 @@ def test_spark_partition_passes_equal_brute_force(
     rows: list[tuple[int, int]], cap: int, min_shared: int, cut: int, identifier: bool
 ) -> None:
     # the two passes of the Spark links on the rows Spark would hand them: holdings from
-    # (link, key, pos) rows in two batches, then pairs and seller figures with the
-    # holding rows split by first seller into two partitions (any split by seller must
-    # give the same pairs, each pair from one partition only)
+    # (link, key, pos) rows split by key into two partitions, each in two batches, then
+    # pairs and seller figures with the holding rows split by first seller into two
+    # partitions (any split by value and by seller must give the same pairs, each pair
+    # from one partition only; a seller's values may come in a row per first partition)
     from riskscore.features._network_spark import _count_pairs, _holder_rows
 
     n = 7
@@ -314,18 +315,23 @@ def test_spark_partition_passes_equal_brute_force(
         if p >= 0 and k >= 0
     ]
     caps = (cap, cap) if identifier else (99, cap)
-    batches = [pa.RecordBatch.from_pylist(part) for part in (members[:3], members[3:]) if part]
     schema = pa.schema(
         [
             ("link", pa.int32()),
-            ("n", pa.int64()),
             ("a", pa.int64()),
+            ("values", pa.int64()),
+            ("total", pa.int64()),
             ("later", pa.list_(pa.int64())),
         ]
     )
-    holding = pa.Table.from_batches(
-        _holder_rows(iter(batches), n_sellers=n, n_identifier=1, caps=caps), schema=schema
-    ).to_pylist()
+    holding = []
+    for parity in (0, 1):
+        part = [m for m in members if int(m["key"][1:]) % 2 == parity]
+        batches = [pa.RecordBatch.from_pylist(b) for b in (part[:3], part[3:]) if b]
+        holding += pa.Table.from_batches(
+            _holder_rows(iter(batches), n_sellers=n, n_identifier=1, caps=caps, hub_bits=3),
+            schema=schema,
+        ).to_pylist()
     got: dict[tuple[int, int], tuple[int, float]] = {}
     degree = [0] * n
     summed = [0.0] * n
