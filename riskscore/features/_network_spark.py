@@ -18,8 +18,9 @@ kernel's arithmetic (:mod:`riskscore.features._network_sparse`):
    million pairs. It writes one row per seller ``a`` and link type holding kept values
    in the partition: their number, their summed holder counts and, as one list, their
    later holders (every ``b > a``, each with the value's holder count ``h``: ``b <<
-   bits(cap) | h``). One row per seller, not one per holding, moves a tenth of the
-   rows (the list entries are the same);
+   bits(cap) | h``). One row per seller and partition, not one per holding: 1.84
+   million rows instead of 19.9 million at 100k sellers with eight partitions (the
+   list entries are the same 42.5 million);
 2. those rows are partitioned by (link, ``a``), so every value a pair ``a < b`` shares
    is in the partition of ``a``, and :func:`_count_pairs` packs the pairs as the local
    kernel does, ``(a * n + b) << bits(cap) | h``, sorts them, counts the runs and sums

@@ -355,3 +355,23 @@ def test_spark_partition_passes_equal_brute_force(
         assert got[ab][1] == pytest.approx(w, rel=1e-12)
     assert degree == want_degree
     assert sum(summed) == pytest.approx(s2)  # each value: h holders, h each
+
+
+def test_spark_holder_rows_split_lists_at_the_offset_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches keep each seller's list whole and at most the limit of entries each."""
+    from riskscore.features import _network_spark as spark
+
+    monkeypatch.setattr(spark, "_MAX_LIST_ENTRIES", 3)
+    later = np.arange(9, dtype=np.int64)
+    ends = np.array([2, 5, 5, 9])  # lists of 2, 3, 0 and 4 entries (over the limit)
+    batches = list(
+        spark._seller_blocks(
+            1, np.array([0, 3, 4, 6]), np.array([1, 2, 1, 3]), np.array([4, 5, 2, 9]), ends, later
+        )
+    )
+    assert [b.num_rows for b in batches] == [1, 2, 1]
+    rows = pa.Table.from_batches(batches).to_pydict()
+    assert rows["a"] == [0, 3, 4, 6]
+    assert rows["values"] == [1, 2, 1, 3] and rows["total"] == [4, 5, 2, 9]
+    assert rows["later"] == [[0, 1], [2, 3, 4], [], [5, 6, 7, 8]]
+    assert set(rows["link"]) == {1}
