@@ -278,7 +278,7 @@ def _count_pairs(
     link = table["link"].to_numpy()
     first = table["a"].to_numpy().astype(np.int64, copy=False)
     n_values = table["values"].to_numpy().astype(np.int64, copy=False)
-    holders = table["total"].to_numpy().astype(np.int64, copy=False)
+    holder_sums = table["total"].to_numpy().astype(np.int64, copy=False)
     later = table["later"].chunk(0)
     lengths = pc.list_value_length(later).to_numpy(zero_copy_only=False).astype(np.int64)
     second = pc.list_flatten(later).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
@@ -292,7 +292,7 @@ def _count_pairs(
         del key
         sellers, row_seller = np.unique(first[mine], return_inverse=True)
         values = np.bincount(row_seller, weights=n_values[mine], minlength=sellers.size)
-        summed = np.bincount(row_seller, weights=holders[mine], minlength=sellers.size)
+        summed = np.bincount(row_seller, weights=holder_sums[mine], minlength=sellers.size)
         n_pairs = pairs.size
         yield pa.RecordBatch.from_pydict(
             {
