@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 
 from riskscore._spark import collect_python_pass
 from riskscore.features._network_pairs import _Pairs
-from riskscore.features._network_sparse import _bits, _holdings, shared_runs
+from riskscore.features._network_sparse import _bits, _holdings, _run_starts, shared_runs
 
 __all__ = ["SPARK_BACKENDS", "spark_links"]
 
@@ -228,7 +228,7 @@ def _holder_rows(
         entry = np.repeat(at + 1 - (ends - n_later), n_later) + np.arange(ends[-1])
         later = seller[entry] << hub_bits
         later |= np.repeat(h, n_later)
-        first = np.flatnonzero(np.append(True, a[1:] != a[:-1]))  # each seller's first
+        first = np.flatnonzero(_run_starts(a, 0))  # each seller's first holding
         last = np.append(first[1:], a.size) - 1
         yield from _seller_blocks(
             int(code),
