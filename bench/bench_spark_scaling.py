@@ -20,7 +20,7 @@
   too, and any Python workers), against the in-memory size of the input tables as pandas
   holds them (the figure the other backends' ratios use). The two runs above build the
   pandas side in the same process, so their ``peak_rss_mb_python_with_pandas`` is the
-  pandas build's, not the Spark driver's. Its heap is ``MEMORY_RUN_HEAP`` (3g) unless
+  pandas build's, not the Spark driver's. Its heap is ``MEMORY_RUN_HEAP`` (2500m) unless
   ``RISKSCORE_BENCH_SPARK_DRIVER_MEMORY`` says otherwise.
 
 Sizes: ``RISKSCORE_BENCH_SPARK_SELLERS`` (default 2000) for the family run, and
@@ -57,8 +57,9 @@ def _driver_memory(default: str = "4g") -> str:
 
 
 #: The memory run's driver heap: the JVM's resident memory follows its heap (measured at
-#: 100k sellers: 3,786 MB with 3g, 4,837 MB with 4g, the same 600-620 s either way).
-MEMORY_RUN_HEAP = "3g"
+#: 100k sellers: 3,786 MB with 3g, 4,837 MB with 4g, the same 600-620 s either way; on
+#: 2026-12-03 3,233 MB with 2500m against 3,809-3,848 MB with 3g, 192 s against 189-195 s).
+MEMORY_RUN_HEAP = "2500m"
 
 
 def _session() -> Any:

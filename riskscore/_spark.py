@@ -205,6 +205,8 @@ def local_spark_session(
 
 #: How a Python worker's traceback names a module it could not import.
 _MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+#: How it ends when riskscore's own code refused the data (the message is for the user).
+_WORKER_FEATURE_ERROR = re.compile(r"riskscore\.exceptions\.FeatureError: (.+)")
 
 
 def collect_python_pass(frame: Any, what: str) -> Any:
@@ -215,9 +217,10 @@ def collect_python_pass(frame: Any, what: str) -> Any:
     that is the driver's interpreter; on a cluster an executor without riskscore fails
     the job, and Spark shows the worker's ``ModuleNotFoundError`` deep inside a Java
     stack trace. Here that failure becomes a :class:`~riskscore.exceptions.FeatureError`
-    naming ``what`` was being computed, the missing module and the fix. Every other
-    error is raised as Spark raised it (without PySpark's warning that repeats its
-    traceback first).
+    naming ``what`` was being computed, the missing module and the fix. A
+    :class:`~riskscore.exceptions.FeatureError` raised by riskscore in a worker is raised
+    here with its own message. Every other error is raised as Spark raised it (without
+    PySpark's warning that repeats its traceback first).
 
     Parameters
     ----------
@@ -242,6 +245,9 @@ def collect_python_pass(frame: Any, what: str) -> Any:
             warnings.filterwarnings("ignore", "toPandas attempted Arrow", UserWarning)
             return frame.toPandas()
     except Exception as err:
+        refused = _WORKER_FEATURE_ERROR.search(str(err))
+        if refused is not None:
+            raise FeatureError(refused.group(1)) from err
         missing = _MISSING_MODULE.search(str(err))
         if missing is None:
             raise

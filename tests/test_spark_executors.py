@@ -109,3 +109,21 @@ def test_other_executor_errors_are_raised_as_spark_raised_them(spark: Any) -> No
     assert not isinstance(raised.value, FeatureError)
     good = collect_python_pass(spark.range(3).mapInArrow(lambda b: b, "id long"), "a test pass")
     assert sorted(good["id"].tolist()) == [0, 1, 2]
+
+
+@pytest.mark.spark
+def test_a_feature_error_in_a_worker_reaches_the_caller_as_one(spark: Any) -> None:
+    # e.g. the Spark links' guard against a seller list longer than an Arrow list holds
+    from riskscore._spark import collect_python_pass
+    from riskscore.exceptions import FeatureError
+
+    def refuses(batches: Any) -> Any:
+        for _ in batches:
+            raise FeatureError("seller position 7 has too many later holders; raise the partitions")
+        yield from ()
+
+    plan = spark.range(3).mapInArrow(refuses, "id long")
+    with pytest.raises(FeatureError) as raised:
+        collect_python_pass(plan, "a test pass")
+    assert str(raised.value) == "seller position 7 has too many later holders; raise the partitions"
+    assert "PythonException" in type(raised.value.__cause__).__name__  # Spark's, kept as cause

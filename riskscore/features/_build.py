@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS
-from riskscore._progress import step, track
+from riskscore._progress import step
 from riskscore.exceptions import FeatureError
 from riskscore.features import _backend
 from riskscore.features._catalog import (
@@ -33,10 +33,10 @@ from riskscore.features._context import (
     FeatureParams,
     MarketStats,
     fill_expr,
-    run_family,
     unavailable_features,
     universe,
 )
+from riskscore.features._schedule import run_families
 
 __all__ = ["TimeLike", "build_features", "market_stats", "parse_time"]
 
@@ -455,9 +455,8 @@ def _entity_frame(
     key = KEYS[entity]
     result = universe(ctx, entity)
     # progress per family of full builds only: scoped builds (scoring a few ids) are quick
-    label = f"features {ctx.as_of:%Y-%m-%d}"
-    for family in plan if ctx.scoped else track(plan, label, describe=lambda f: f.name):
-        filled = run_family(ctx, family)
+    outputs = run_families(ctx, plan, f"features {ctx.as_of:%Y-%m-%d}")
+    for family, filled in zip(plan, outputs, strict=True):
         if wanted is None or family.name in wanted:
             result = result.join(filled, on=key, how="left")
     return result

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -143,6 +144,9 @@ class AsOfContext:
     computed : dict of (entity, family) to narwhals.LazyFrame
         Outputs of the families computed so far at this cutoff, one row per entity,
         keyed by the entity id and filled per the catalog.
+    pending : dict of (entity, family) to Future
+        Families running side by side in other threads (Spark builds,
+        ``features._schedule``); :meth:`output` waits for them.
     """
 
     frames: Mapping[str, nw.LazyFrame]
@@ -154,7 +158,9 @@ class AsOfContext:
     listing_ids: tuple[str, ...] | None = None
     market: MarketStats | None = field(default=None, repr=False)
     computed: dict[tuple[str, str], nw.LazyFrame] = field(default_factory=dict)
+    pending: dict[tuple[str, str], Future[Any]] = field(default_factory=dict, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _memo_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.scoped and self.market is None:
@@ -260,7 +266,16 @@ class AsOfContext:
         frame is read more than once, and a lazy plan would recompute it each time.
         With ``materialise=False`` the plan is kept as it is (built once, computed
         where it is read).
+
+        Families running side by side (Spark) share the memo: a second family asking for
+        a key being built waits for it instead of building it again. So ``build`` must
+        not wait for a family's :meth:`output`.
         """
+        lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            return self._memo_once(key, build, materialise)
+
+    def _memo_once(self, key: str, build: Callable[[], Any], materialise: bool) -> Any:
         if key not in self._memo:
             value = build()
             if materialise and isinstance(value, nw.LazyFrame) and not self.scoped:
@@ -301,7 +316,13 @@ class AsOfContext:
         return self.market.value(key, build, after=after)
 
     def output(self, family: str, entity: Entity = "seller") -> nw.LazyFrame:
-        """Return the filled output of a family computed earlier at this cutoff."""
+        """Return the filled output of a family computed at this cutoff.
+
+        A family still running in another thread (:attr:`pending`) is waited for.
+        """
+        running = self.pending.get((entity, family))
+        if running is not None and (entity, family) not in self.computed:
+            running.result()  # its error, if any, is raised here too
         try:
             return self.computed[(entity, family)]
         except KeyError:

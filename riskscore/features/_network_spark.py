@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskscore._spark import collect_python_pass
+from riskscore.exceptions import FeatureError
 from riskscore.features._network_pairs import _Pairs
 from riskscore.features._network_sparse import _bits, _holdings, _run_starts, shared_runs
 
@@ -128,6 +129,8 @@ PAIR_ROWS = "link int, seller boolean, id long, count long, total double"
 
 #: Most list entries in one batch of :func:`_holder_rows` (Arrow lists have 32-bit offsets).
 _MAX_LIST_ENTRIES = 1 << 30
+#: Most entries one list can hold: a larger one has no 32-bit offset.
+_MAX_OFFSET = (1 << 31) - 1
 
 
 def _table(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
@@ -150,6 +153,14 @@ def _seller_blocks(
         begin = int(ends[first - 1]) if first else 0
         # as many sellers as fit 32-bit list offsets (at least one)
         last = max(first + 1, int(np.searchsorted(ends, begin + _MAX_LIST_ENTRIES, "right")))
+        if int(ends[last - 1]) - begin > _MAX_OFFSET:  # one seller alone: would wrap, not fail
+            raise FeatureError(
+                f"the network's links on Spark: seller position {int(a[first])} has "
+                f"{int(ends[last - 1]) - begin:,} later holders of its shared values in one "
+                f"partition, more than one Arrow list holds ({_MAX_OFFSET:,}); raise "
+                "spark.sql.shuffle.partitions so its values spread over more partitions, "
+                "or lower NetworkParams' caps"
+            )
         offsets = np.append(0, ends[first:last] - begin).astype(np.int32)
         yield pa.RecordBatch.from_arrays(
             [

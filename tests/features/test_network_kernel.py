@@ -375,3 +375,19 @@ def test_spark_holder_rows_split_lists_at_the_offset_limit(monkeypatch: pytest.M
     assert rows["values"] == [1, 2, 1, 3] and rows["total"] == [4, 5, 2, 9]
     assert rows["later"] == [[0, 1], [2, 3, 4], [], [5, 6, 7, 8]]
     assert set(rows["link"]) == {1}
+
+
+def test_spark_holder_rows_refuse_a_list_longer_than_arrow_offsets(monkeypatch) -> None:
+    """One seller's list past 32-bit offsets is an error, not offsets that wrap around."""
+    from riskscore.features import _network_spark as spark
+
+    monkeypatch.setattr(spark, "_MAX_LIST_ENTRIES", 3)
+    monkeypatch.setattr(spark, "_MAX_OFFSET", 3)
+    later = np.arange(9, dtype=np.int64)
+    ends = np.array([2, 5, 5, 9])  # the last seller's 4 entries cannot be one list
+    blocks = spark._seller_blocks(
+        1, np.array([0, 3, 4, 6]), np.array([1, 2, 1, 3]), np.array([4, 5, 2, 9]), ends, later
+    )
+    assert [b.num_rows for b in itertools.islice(blocks, 2)] == [1, 2]  # the others fit
+    with pytest.raises(FeatureError, match="seller position 6 has 4 later holders"):
+        next(blocks)
