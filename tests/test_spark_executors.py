@@ -93,17 +93,23 @@ def test_executors_without_riskscore_get_a_feature_error_with_the_fix(tmp_path: 
     assert "cause: " in done.stdout and done.stdout.rstrip().endswith("True"), done.stdout
 
 
+def _pass_raising(spark: Any, error: Exception) -> Any:
+    """A ``mapInArrow`` plan whose worker raises ``error`` on its first batch."""
+
+    def fails(batches: Any) -> Any:
+        for _ in batches:
+            raise error
+        yield from ()
+
+    return spark.range(3).mapInArrow(fails, "id long")
+
+
 @pytest.mark.spark
 def test_other_executor_errors_are_raised_as_spark_raised_them(spark: Any) -> None:
     from riskscore._spark import collect_python_pass
     from riskscore.exceptions import FeatureError
 
-    def fails(batches: Any) -> Any:
-        for _ in batches:
-            raise ValueError("a bad partition")
-        yield from ()
-
-    plan = spark.range(3).mapInArrow(fails, "id long")
+    plan = _pass_raising(spark, ValueError("a bad partition"))
     with pytest.raises(Exception, match="a bad partition") as raised:
         collect_python_pass(plan, "a test pass")
     assert not isinstance(raised.value, FeatureError)
@@ -117,12 +123,8 @@ def test_a_feature_error_in_a_worker_reaches_the_caller_as_one(spark: Any) -> No
     from riskscore._spark import collect_python_pass
     from riskscore.exceptions import FeatureError
 
-    def refuses(batches: Any) -> Any:
-        for _ in batches:
-            raise FeatureError("seller position 7 has too many later holders; raise the partitions")
-        yield from ()
-
-    plan = spark.range(3).mapInArrow(refuses, "id long")
+    refused = FeatureError("seller position 7 has too many later holders; raise the partitions")
+    plan = _pass_raising(spark, refused)
     with pytest.raises(FeatureError) as raised:
         collect_python_pass(plan, "a test pass")
     assert str(raised.value) == "seller position 7 has too many later holders; raise the partitions"

@@ -46,8 +46,12 @@ def side_by_side(ctx: AsOfContext) -> bool:
     """
     if ctx.scoped or not ctx.frames:
         return False
-    native = next(iter(ctx.frames.values())).to_native()
-    return bool(nwd.is_pyspark_dataframe(native))
+    return bool(nwd.is_pyspark_dataframe(_native(ctx)))
+
+
+def _native(ctx: AsOfContext) -> Any:
+    """Return the native frame of one of ``ctx``'s tables (all are on one backend)."""
+    return next(iter(ctx.frames.values())).to_native()
 
 
 def run_families(ctx: AsOfContext, plan: Sequence[Family], label: str) -> list[nw.LazyFrame]:
@@ -88,7 +92,7 @@ def _side_by_side(ctx: AsOfContext, plan: Sequence[Family], label: str) -> list[
     from pyspark.util import inheritable_thread_target
 
     # each thread keeps the caller's Spark job group, scheduler pool and job tags
-    session = next(iter(ctx.frames.values())).to_native().sparkSession
+    session = _native(ctx).sparkSession
     target: Callable[[AsOfContext, Family], nw.LazyFrame] = inheritable_thread_target(session)(
         run_family
     )
@@ -110,9 +114,8 @@ def _side_by_side(ctx: AsOfContext, plan: Sequence[Family], label: str) -> list[
         finally:
             for family in plan:
                 ctx.pending.pop((family.entity, family.name), None)
-    ordered = sorted(futures, key=lambda future: plan.index(futures[future]))
-    for future in ordered:
+    for future in futures:  # submitted, so kept, in plan order
         error = future.exception()
         if error is not None:
             raise error
-    return [future.result() for future in ordered]
+    return [future.result() for future in futures]
