@@ -135,12 +135,18 @@ def fits_kernel(n_sellers: int, cap: int) -> bool:
 
 
 def _holdings(
-    seller_pos: np.ndarray, key_codes: np.ndarray, n_sellers: int
+    seller_pos: np.ndarray,
+    key_codes: np.ndarray,
+    n_sellers: int,
+    *,
+    overwrite_codes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (value, seller) rows sorted by value then seller, and each value's run.
 
     Returns the sellers of the distinct rows, the start of each value's run in them and
-    its number of holders. Rows with a negative position or code are ignored.
+    its number of holders. Rows with a negative position or code are ignored. With
+    ``overwrite_codes`` an int64 ``key_codes`` with no row ignored is packed in place
+    (its pages re-used), and its values are lost.
     """
     ok = key_codes >= 0
     ok &= seller_pos >= 0
@@ -154,7 +160,10 @@ def _holdings(
             f"the network kernel cannot pack {int(keys.max()) + 1} values x {n_sellers} "
             "sellers into one sort key; use NetworkParams(method='join')"
         )
-    packed = np.left_shift(keys, seller_bits)  # a new array: the inputs stay as they are
+    # in place when ``keys`` is a copy of ours or the caller gave its codes up; a new
+    # array otherwise: the inputs stay as they are
+    in_place = overwrite_codes or keys is not key_codes
+    packed = np.left_shift(keys, seller_bits, out=keys if in_place else None)
     packed |= sellers.astype(np.int64, copy=False)
     del keys, sellers
     # distinct (value, seller): a seller holding a value on many orders holds it once
@@ -281,6 +290,8 @@ def pairs_from_codes(
     n_sellers: int,
     cap: int,
     min_shared: int,
+    *,
+    overwrite_codes: bool = False,
 ) -> _Pairs:
     """Pairs of sellers sharing values, from (seller position, value code) rows.
 
@@ -290,7 +301,9 @@ def pairs_from_codes(
     one int64 each, ``(a * n_sellers + b) << bits(cap) | h``; one sort of those keys
     puts the values a pair shares next to each other, so the run lengths are the shared
     counts and the summed :func:`hub_weight` of the run's ``h`` the weights. Runs shorter
-    than ``min_shared`` are dropped before any weight is summed.
+    than ``min_shared`` are dropped before any weight is summed. With
+    ``overwrite_codes`` the kernel may write into ``key_codes`` (an int64 array the
+    caller no longer needs) instead of fresh memory.
 
     Examples
     --------
@@ -304,7 +317,9 @@ def pairs_from_codes(
             f"{n_sellers} sellers with a hub cap of {cap} do not fit. Lower the cap or use "
             "NetworkParams(method='join')"
         )
-    seller, start, holders = _holdings(seller_pos, key_codes, n_sellers)
+    seller, start, holders = _holdings(
+        seller_pos, key_codes, n_sellers, overwrite_codes=overwrite_codes
+    )
     not_hub = holders <= cap  # the cap, before any pair exists
     kept_holders = holders[not_hub].astype(np.float64)
     degree = np.bincount(seller[np.repeat(not_hub, holders)], minlength=n_sellers)
@@ -490,10 +505,12 @@ def _hashed_codes(
     mixed ^= first
     if _n_distinct(mixed) != seen.size:
         return None  # two values share a first hash: encode the values themselves
-    del mixed
     shift = np.uint64(64 - key_bits)
     top = seen >> shift
-    codes = np.right_shift(h1, shift).view(np.int64)  # below 2**key_bits: fits int64
+    # below 2**key_bits, so they fit int64; written into ``mixed``'s pages, not fresh ones
+    reuse = mixed if mixed.size == h1.size else None  # none when no row is valid
+    codes = np.right_shift(h1, shift, out=reuse).view(np.int64)
+    del mixed
     if not complete:
         codes[~valid] = -1
     clash = np.flatnonzero(top[1:] == top[:-1]) + 1  # shares its top bits with the one before
@@ -649,6 +666,9 @@ def sparse_links(
     names = [job[0] for job in jobs]
     # the large order links first, so that the threads finish together
     jobs.sort(key=lambda job: -job[2].size)
-    pairs = parallel_map(lambda job: pairs_from_codes(job[1], job[2], n, job[3], job[4]), jobs)
+    # each link's codes are its own, so the kernel packs them in place
+    pairs = parallel_map(
+        lambda job: pairs_from_codes(*job[1:3], n, *job[3:5], overwrite_codes=True), jobs
+    )
     got = {job[0]: result for job, result in zip(jobs, pairs, strict=True)}
     return {link: got[link] for link in names}

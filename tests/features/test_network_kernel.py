@@ -54,9 +54,13 @@ def test_kernel_equals_brute_force(rows: list[tuple[int, int]], cap: int, min_sh
     n = 7
     pos = [r[0] for r in rows]
     key = [r[1] for r in rows]
-    got = pairs_from_codes(
-        np.array(pos, dtype=np.int64), np.array(key, dtype=np.int64), n, cap, min_shared
-    )
+    pos_in, key_in = np.array(pos, dtype=np.int64), np.array(key, dtype=np.int64)
+    got = pairs_from_codes(pos_in, key_in, n, cap, min_shared)
+    assert (pos_in.tolist(), key_in.tolist()) == (pos, key)  # the inputs stay as they are
+    # codes given up to the kernel (packed in their own pages): the same pairs
+    given_up = pairs_from_codes(pos_in, key_in.copy(), n, cap, min_shared, overwrite_codes=True)
+    for field in ("a", "b", "n_shared", "weight", "degree"):
+        np.testing.assert_array_equal(getattr(given_up, field), getattr(got, field))
     want, degree, s1, s2 = _reference(pos, key, n, cap, min_shared)
     assert list(zip(got.a.tolist(), got.b.tolist(), strict=True)) == sorted(want)
     assert got.n_shared.tolist() == [want[ab][0] for ab in sorted(want)]
