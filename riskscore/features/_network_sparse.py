@@ -8,8 +8,8 @@ once, as Arrow, to this kernel, which
    position. Polars and DuckDB hand the orders over as two 64-bit hashes per value,
    computed on all cores (:func:`_native_hashes`; 0.03 s per column of ten million in
    Polars, where encoding the strings took 4-5 s): the code is the top bits of the first
-   hash (:func:`_hashed_codes`), the seller's position found by a join on Polars (in
-   the same query) and by both hashes among the sellers' own on DuckDB, and a count of
+   hash (:func:`_hashed_codes`), the seller's position found by a join in the same
+   query, and a count of
    distinct hashes checks that no two values share one (if they do, the values
    themselves are handed over). Other backends hand over the values and Arrow's
    dictionary encoding codes them;
@@ -340,20 +340,19 @@ def pairs_from_codes(
 def _native_hashes(
     frame: nw.LazyFrame,
     columns: Sequence[str],
-    keep: Sequence[str] = (),
     positions_of: pd.Index | None = None,
 ) -> pa.Table | None:
     """Two 64-bit hashes of each column's values as text, computed by the backend.
 
     Columns ``{c}#1`` and ``{c}#2`` (unsigned 64-bit; missing where the value is missing),
     from two independent hash functions: Polars' ``hash`` with two seeds, DuckDB's
-    ``hash`` of the value and of the value behind a prefix, and the columns ``keep``
-    as they are (in the same rows). None on other backends.
+    ``hash`` of the value and of the value behind a prefix. None on other backends.
 
-    On Polars, ``positions_of`` (the seller ids in node order) adds the column ``#pos``:
-    each row's seller position, found by a join on ``seller_id`` in the same query
-    (-1 where the seller is unknown). The join's right side is built from those ids
-    themselves, so no two queries need to return rows in the same order.
+    ``positions_of`` (the seller ids in node order) adds the column ``#pos``: each row's
+    seller position, found by a join on ``seller_id`` in the same query (-1 where the
+    seller is unknown). The join's right side is built from those ids themselves (on
+    DuckDB on the frame's own connection), so no two queries need to return rows in the
+    same order.
     """
     backend = str(frame.implementation.name).lower()
     if backend not in HASHING_BACKENDS:
@@ -377,17 +376,41 @@ def _native_hashes(
             known = known.unique("seller_id", keep="first")  # a repeated id: its first node
             lazy = lazy.join(known, on="seller_id", how="left", maintain_order="left")
             exprs.append(pl.col("#pos").cast(pl.Int64).fill_null(-1))
-        table: pa.Table = lazy.select(*keep, *exprs).collect().to_arrow()
+        table: pa.Table = lazy.select(*exprs).collect().to_arrow()
         return table
-    parts = ['"' + c.replace('"', '""') + '"' for c in keep]
+    parts: list[str] = []
     for c in columns:
-        quoted = '"' + c.replace('"', '""') + '"'
-        cast = f"CAST({quoted} AS VARCHAR)"
+        cast = f"CAST(o.{_quoted(c)} AS VARCHAR)"
         for k, value in ((1, cast), (2, f"'#' || {cast}")):
-            name = '"' + f"{c}#{k}".replace('"', '""') + '"'
-            parts.append(f"CASE WHEN {quoted} IS NULL THEN NULL ELSE hash({value}) END AS {name}")
-    result: pa.Table = native.project(", ".join(parts)).to_arrow_table()
+            parts.append(
+                f"CASE WHEN o.{_quoted(c)} IS NULL THEN NULL ELSE hash({value}) END"
+                f" AS {_quoted(f'{c}#{k}')}"
+            )
+    if positions_of is None:
+        sql = f"SELECT {', '.join(parts)} FROM _riskscore_rows o"
+        result: pa.Table = native.query("_riskscore_rows", sql).to_arrow_table()
+        return result
+    kind = dict(zip(native.columns, native.types, strict=True))["seller_id"]
+    # found by DuckDB's replacement scan of this function's locals, on the frame's own
+    # connection (relations of two connections cannot be joined)
+    _riskscore_ids = pa.table(
+        {
+            "seller_id": pa.array(positions_of.to_numpy(dtype=object)),
+            "pos": pa.array(np.arange(len(positions_of), dtype=np.int64)),
+        }
+    )
+    sql = (  # a repeated id: its first node
+        f'SELECT {", ".join(parts)}, coalesce(k.pos, -1) AS "#pos" FROM _riskscore_rows o '
+        f"LEFT JOIN (SELECT CAST(seller_id AS {kind}) AS seller_id, min(pos) AS pos "
+        "FROM _riskscore_ids GROUP BY 1) k ON o.seller_id = k.seller_id"
+    )
+    result = native.query("_riskscore_rows", sql).to_arrow_table()
     return result
+
+
+def _quoted(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _unsigned(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -527,69 +550,29 @@ def _hashed_codes(
     return codes
 
 
-def _hashed_positions(
-    known: pa.Table, ids: pd.Index, rows: pa.Table, column: str
-) -> np.ndarray | None:
-    """Node position of each row's seller, matched on both hashes (-1 when unknown).
-
-    ``known`` holds the sellers table's ``column`` and its hashes, ``ids`` the node
-    order; None when two known sellers share a first hash.
-    """
-    known_pos = _positions(known[column], ids)
-    k1, k2, k_valid = _hash_pair(known, column)
-    keep = k_valid & (known_pos >= 0)
-    k1, k2, pos = k1[keep], k2[keep], known_pos[keep]
-    pos, first = np.unique(pos, return_index=True)  # one entry per seller
-    k1, k2 = k1[first], k2[first]
-    table = pd.Index(k1)
-    if not table.is_unique:
-        return None
-    r1, r2, valid = _hash_pair(rows, column)
-    at = table.get_indexer(r1)  # a hash table of the known sellers: -1 when absent
-    hit = at >= 0
-    at[~hit] = 0
-    hit &= valid
-    hit &= k2.take(at) == r2
-    # into the lookup's own array: element i reads at[i] before writing it (clip: no copy)
-    found = np.take(pos.astype(np.int64, copy=False), at, out=at, mode="clip")
-    found[~hit] = -1
-    return found
-
-
 def _hashed_orders(
     orders: nw.LazyFrame, sellers: nw.LazyFrame, ids: pd.Index, value_columns: Sequence[str]
 ) -> list[np.ndarray] | None:
     """Seller positions and value codes of the orders from backend hashes; None if unsure.
 
-    The orders cross as integer columns instead of string columns. On Polars the seller
-    positions come from a join with ``ids`` in the query that hashes the values; on
-    DuckDB the sellers' own ids and hashes (few rows, one collect) map the
-    orders' seller hashes to node positions. None on backends that do not hash, when
-    ``seller_id`` is typed differently in the two tables (equal values would hash
-    apart), or when a check finds a collision.
+    The orders cross as integer columns instead of string columns, the seller positions
+    found by a join with ``ids`` in the query that hashes the values. None on backends
+    that do not hash, when ``seller_id`` is typed differently in the two tables (equal
+    values would hash apart), or when a check finds a collision.
     """
     if orders.collect_schema()["seller_id"] != sellers.collect_schema()["seller_id"]:
         return None
-    known: pa.Table | None = None
-    if str(orders.implementation.name).lower() == "polars":
-        rows = _native_hashes(orders, value_columns, positions_of=ids)
-    else:
-        rows = _native_hashes(orders, ["seller_id", *value_columns])
-        known = _native_hashes(sellers, ["seller_id"], keep=["seller_id"])
-        if known is None:
-            return None
+    rows = _native_hashes(orders, value_columns, positions_of=ids)
     if rows is None:
         return None
     key_bits = 62 - _bits(max(len(ids) - 1, 1))
 
     def encode(column: str) -> np.ndarray | None:
-        if column == "":  # the sellers
-            if known is None:  # joined by the backend
-                return np.asarray(rows["#pos"].to_numpy(), dtype=np.int64)
-            return _hashed_positions(known, ids, rows, "seller_id")
+        if column == "":  # the sellers, joined by the backend
+            return np.asarray(rows["#pos"].to_numpy(), dtype=np.int64)
         return _hashed_codes(*_hash_pair(rows, column), key_bits)
 
-    # the seller lookup and the value codes run side by side
+    # the seller positions and the value codes side by side
     encoded = parallel_map(encode, ["", *value_columns])
     if any(c is None for c in encoded):
         return None

@@ -395,3 +395,47 @@ def test_spark_holder_rows_refuse_a_list_longer_than_arrow_offsets(monkeypatch) 
     assert [b.num_rows for b in itertools.islice(blocks, 2)] == [1, 2]  # the others fit
     with pytest.raises(FeatureError, match="seller position 6 has 4 later holders"):
         next(blocks)
+
+
+@pytest.mark.parametrize("library", ["polars", "duckdb"])
+@pytest.mark.parametrize("integer_ids", [False, True])
+def test_hashing_query_finds_seller_positions(library: str, integer_ids: bool) -> None:
+    """The join in the hashing query: unknown and missing sellers -1, a repeated id its
+    first node, ids typed as in the orders (text or integers)."""
+    import narwhals as nw
+    import pandas as pd
+
+    from riskscore.features import _network_sparse as kernel
+
+    sellers = ["b", "a", "zz", None, "a", "c"]
+    node_ids = ["c", "a", "b", "a"]  # "a" twice: its first node, 1
+    want = [2, 1, -1, -1, 1, 0]
+    if integer_ids:
+        code = {"a": 1, "b": 2, "c": 3, "zz": 99}
+        sellers = [None if v is None else code[v] for v in sellers]
+        node_ids = [code[v] for v in node_ids]
+    rows = [f"row{i}" for i in range(len(sellers))]  # tells the rows apart by their hash
+
+    def hashed(frame: pd.DataFrame, ids: pd.Index | None) -> pa.Table:
+        if integer_ids:
+            frame = frame.astype({"seller_id": "Int64"})
+        if library == "polars":
+            import polars as pl
+
+            native: object = pl.from_pandas(frame)
+        else:
+            import duckdb
+
+            native = duckdb.connect().from_arrow(pa.Table.from_pandas(frame, preserve_index=False))
+        table = kernel._native_hashes(nw.from_native(native).lazy(), ["row"], ids)
+        assert table is not None
+        return table
+
+    table = hashed(pd.DataFrame({"seller_id": sellers, "row": rows}), pd.Index(node_ids))
+    row_of = {
+        hashed(pd.DataFrame({"seller_id": [None], "row": [r]}), None)["row#1"][0].as_py(): i
+        for i, r in enumerate(rows)
+    }
+    pairs = zip(table["row#1"].to_pylist(), table["#pos"].to_pylist(), strict=True)
+    got = {row_of[h]: p for h, p in pairs}
+    assert got == dict(enumerate(want))
