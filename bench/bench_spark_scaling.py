@@ -52,6 +52,16 @@ def _sizes() -> list[int]:
     return [max(200, int(int(n) * scale())) for n in raw.split(",")]
 
 
+def family_inputs() -> tuple[int, Path, dict[str, Any], Any]:
+    """Inputs of a per-family run: sellers, Parquet folder, pandas tables, Spark session.
+
+    ``RISKSCORE_BENCH_SPARK_SELLERS`` sellers (2000 by default), scaled.
+    """
+    n_sellers = max(200, int(int(os.environ.get("RISKSCORE_BENCH_SPARK_SELLERS", 2000)) * scale()))
+    folder = _folder(n_sellers)
+    return n_sellers, folder, _pandas_tables(folder), _session()
+
+
 def _driver_memory(default: str = "4g") -> str:
     return os.environ.get("RISKSCORE_BENCH_SPARK_DRIVER_MEMORY", default)
 
@@ -137,10 +147,7 @@ def _max_rel_diff(got: Any, ref: Any) -> float:
 @benchmark("spark_families")
 def spark_families() -> Result:
     """Seconds per family on Spark local[2] and on pandas, same data; ratio per family."""
-    n_sellers = max(200, int(int(os.environ.get("RISKSCORE_BENCH_SPARK_SELLERS", 2000)) * scale()))
-    folder = _folder(n_sellers)
-    tables = _pandas_tables(folder)
-    session = _session()
+    n_sellers, folder, tables, session = family_inputs()
     result: Result = {"sellers": n_sellers, "orders": len(tables["orders"])}
     result["spark_driver_memory"] = _driver_memory()
     worst = 0.0

@@ -29,17 +29,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._harness import Result, benchmark, median_run, repeats, scale
-from bench.bench_features import TABLES, _folder
+from bench._harness import Result, benchmark, median_run, repeats
+from bench.bench_features import TABLES
 from bench.bench_spark_scaling import (
     AS_OF,
     _driver_memory,
     _jvm_cpu_seconds,
     _max_rel_diff,
-    _pandas_tables,
-    _session,
     _timed_pandas,
     _timed_spark,
+    family_inputs,
 )
 from bench.bench_sql_families import HAND_SQL
 
@@ -67,10 +66,7 @@ def _timed_sql(session: Any, folder: Path, family: str) -> tuple[Any, float, flo
 @benchmark("spark_sql_families")
 def spark_sql_families() -> Result:
     """Per family: the library on Spark against hand-written Spark SQL and pandas."""
-    n_sellers = max(200, int(int(os.environ.get("RISKSCORE_BENCH_SPARK_SELLERS", 2000)) * scale()))
-    folder = _folder(n_sellers)
-    tables = _pandas_tables(folder)
-    session = _session()
+    n_sellers, folder, tables, session = family_inputs()
     runs = repeats()
     result: Result = {
         "sellers": n_sellers,
