@@ -146,6 +146,32 @@ def test_hashed_codes_are_equal_exactly_when_the_hashes_are(
         assert (codes[i] == codes[j]) == (values[i] == values[j])
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=4),
+    key_bits=st.integers(1, 8),
+)
+def test_hashed_codes_of_chunks_equal_those_of_one_array(
+    values: list[int], cuts: list[int], key_bits: int
+) -> None:
+    """The backend's chunks are coded as they come (no join): the same codes, the same
+    refusals, as the joined array's."""
+    from riskscore.features._network_sparse import _hashed_codes
+
+    h1 = np.array(values, dtype=np.uint64)
+    h2 = h1 * np.uint64(3) + np.uint64(1)  # a function of the first: no collision to find
+    bits = max(key_bits, len(set(values)).bit_length())
+    whole = _hashed_codes(h1, h2, np.ones(h1.size, dtype=bool), bits)
+    edges = sorted({min(c, h1.size) for c in cuts} | {0, h1.size})
+    pieces = [(h1[a:b], h2[a:b]) for a, b in itertools.pairwise(edges)]
+    chunked = _hashed_codes([p[0] for p in pieces], [p[1] for p in pieces], None, bits)
+    if whole is None:
+        assert chunked is None
+    else:
+        assert chunked is not None and chunked.tolist() == whole.tolist()
+
+
 def test_hashed_codes_refuse_a_first_hash_shared_by_two_values() -> None:
     from riskscore.features._network_sparse import _hashed_codes
 
