@@ -346,9 +346,12 @@ def _native_hashes(
 ) -> pa.Table | None:
     """Two 64-bit hashes of each column's values as text, computed by the backend.
 
-    Columns ``{c}#1`` and ``{c}#2`` (unsigned 64-bit; missing where the value is missing),
-    from two independent hash functions: Polars' ``hash`` with two seeds, DuckDB's
-    ``hash`` of the value and of the value behind a prefix. None on other backends.
+    Columns ``{c}#1`` and ``{c}#2`` (unsigned 64-bit), from two independent hash
+    functions: Polars' ``hash`` with two seeds, DuckDB's ``hash`` of the value and of
+    the value behind a prefix. A missing value is hashed as the backend hashes a null
+    (one fixed pair per column, :func:`_missing_hashes`), not turned into a missing
+    hash: a test for nulls per row cost DuckDB 0.2 s, and missing hashes sent ten
+    million rows through copies (1.2 s a column). None on other backends.
 
     ``positions_of`` (the seller ids in node order) adds the column ``#pos``: each row's
     seller position, found by a join on ``seller_id`` in the same query (-1 where the
@@ -363,13 +366,11 @@ def _native_hashes(
     if backend == "polars":
         import polars as pl
 
-        exprs = []
-        for c in columns:
-            text = pl.col(c).cast(pl.String)
-            exprs += [
-                pl.when(text.is_null()).then(None).otherwise(text.hash(seed)).alias(f"{c}#{seed}")
-                for seed in (1, 2)
-            ]
+        exprs = [
+            pl.col(c).cast(pl.String).hash(seed).alias(f"{c}#{seed}")
+            for c in columns
+            for seed in (1, 2)
+        ]
         lazy = native.lazy() if isinstance(native, pl.DataFrame) else native
         if positions_of is not None:
             kind = lazy.collect_schema()["seller_id"]
@@ -383,11 +384,8 @@ def _native_hashes(
     parts: list[str] = []
     for c in columns:
         cast = f"CAST(o.{_quoted(c)} AS VARCHAR)"
-        for k, value in ((1, cast), (2, f"'#' || {cast}")):
-            parts.append(
-                f"CASE WHEN o.{_quoted(c)} IS NULL THEN NULL ELSE hash({value}) END"
-                f" AS {_quoted(f'{c}#{k}')}"
-            )
+        parts += [f"hash({cast}) AS {_quoted(f'{c}#1')}"]
+        parts += [f"hash('#' || {cast}) AS {_quoted(f'{c}#2')}"]
     if positions_of is None:
         sql = f"SELECT {', '.join(parts)} FROM _riskscore_rows o"
         result: pa.Table = native.query("_riskscore_rows", sql).to_arrow_table()
@@ -410,18 +408,32 @@ def _native_hashes(
     return result
 
 
+def _missing_hashes(frame: nw.LazyFrame, columns: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Return the two hashes :func:`_native_hashes` gives a missing value of each column.
+
+    Computed by the same expressions on one row of nulls typed as ``frame``'s columns
+    (on DuckDB on the frame's own connection), so they are the backend's own.
+    """
+    backend = str(frame.implementation.name).lower()
+    native: Any = nw.to_native(frame)
+    nulls: Any
+    if backend == "polars":
+        import polars as pl
+
+        schema = native.collect_schema()
+        nulls = pl.DataFrame({c: pl.Series([None], dtype=schema[c]) for c in columns})
+    else:
+        kind = dict(zip(native.columns, native.types, strict=True))
+        row = ", ".join(f"CAST(NULL AS {kind[c]}) AS {_quoted(c)}" for c in columns)
+        nulls = native.query("_riskscore_rows", f"SELECT {row}")
+    table = _native_hashes(nw.from_native(nulls).lazy(), columns)
+    assert table is not None  # called for hashing backends only
+    return {c: (table[f"{c}#1"][0].as_py(), table[f"{c}#2"][0].as_py()) for c in columns}
+
+
 def _quoted(name: str) -> str:
     """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _unsigned(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """``column`` as uint64 (0 where missing) and its validity mask."""
-    if column.null_count == 0:
-        return column.to_numpy().astype(np.uint64, copy=False), np.ones(len(column), dtype=bool)
-    valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    values = column.fill_null(0).to_numpy().astype(np.uint64, copy=False)
-    return values, valid
 
 
 def _polars_sort() -> Any | None:
@@ -470,44 +482,30 @@ def _distinct(values: np.ndarray | _Chunks) -> np.ndarray:
     return values[_run_starts(values, 0)]
 
 
-def _n_distinct(values: np.ndarray) -> int:
-    """How many distinct values ``values`` holds (one :func:`_sorted`).
+def _hash_pair(table: pa.Table, column: str) -> tuple[_Chunks, _Chunks] | None:
+    """Return the two hashes of ``column`` in a :func:`_native_hashes` table.
 
-    Examples
-    --------
-    >>> _n_distinct(np.array([3, 1, 3, 2], dtype=np.uint64))
-    3
-    """
-    return int(np.count_nonzero(_run_starts(_sorted(values), 0)))
-
-
-def _hash_pair(table: pa.Table, column: str) -> tuple[_Chunks, _Chunks, np.ndarray | None]:
-    """Return the two hashes of ``column`` in a :func:`_native_hashes` table, and validity.
-
-    Without missing values the hashes stay in the backend's chunks (numpy views, no
-    copy: joining 100 chunks of ten million rows into one array took 0.25-0.3 s of fresh
-    memory per hash) and the validity is None; otherwise each is one array, 0 where
-    missing, with its validity mask.
+    The hashes stay in the backend's chunks (numpy views, no copy: joining 100 chunks of
+    ten million rows into one array took 0.25-0.3 s of fresh memory per hash). None
+    when a hash is missing (the backend hashed a null to a null; the values decide).
     """
     h1, h2 = table[f"{column}#1"], table[f"{column}#2"]
+    if h1.null_count or h2.null_count:
+        return None
     if [len(c) for c in h1.chunks] != [len(c) for c in h2.chunks]:  # chunked apart: join
         h1, h2 = pa.chunked_array([h1.combine_chunks()]), pa.chunked_array([h2.combine_chunks()])
-    if h1.null_count == 0:
-        views = [
-            [np.asarray(c.to_numpy(zero_copy_only=True), dtype=np.uint64) for c in h.chunks]
-            or [np.empty(0, dtype=np.uint64)]  # no rows: one empty chunk
-            for h in (h1, h2)
-        ]
-        return views[0], views[1], None
-    first, valid = _unsigned(h1)
-    second, _ = _unsigned(h2)
-    return [first], [second], valid
+    first, second = (
+        [np.asarray(c.to_numpy(zero_copy_only=True), dtype=np.uint64) for c in h.chunks]
+        or [np.empty(0, dtype=np.uint64)]  # no rows: one empty chunk
+        for h in (h1, h2)
+    )
+    return first, second
 
 
 def _hashed_codes(
     h1: np.ndarray | _Chunks,
     h2: np.ndarray | _Chunks,
-    valid: np.ndarray | None,
+    missing: tuple[int, int] | None,
     key_bits: int,
 ) -> np.ndarray | None:
     """Integer codes below ``2**key_bits`` from two hashes per value (-1 where missing).
@@ -525,73 +523,79 @@ def _hashed_codes(
     - a collision is left undetected only when both counts drop by the same amount:
       about ``(d**2 / 2**65)**2`` (1e-13 at three million).
 
-    ``h1`` and ``h2`` are arrays or lists of chunks (the rows in order); ``valid`` is
-    None when no row is missing.
+    ``h1`` and ``h2`` are arrays or lists of chunks (the rows in order). ``missing`` is
+    the pair of hashes the backend gives a missing value (:func:`_missing_hashes`): those
+    rows are coded as one more value, checked like the others (a value whose first hash
+    is a missing value's is a collision), and then given -1.
 
     Examples
     --------
     Codes are the top 24 bits here; ``(7 << 40) + 1`` shares them with ``7 << 40`` and
-    gets a spare code:
+    gets a spare code; the pair ``(0, 0)`` marks a missing value:
 
     >>> h1 = np.array([7 << 40, 7 << 40, 9 << 40, 0, (7 << 40) + 1], dtype=np.uint64)
     >>> h2 = np.array([1, 1, 2, 0, 3], dtype=np.uint64)
-    >>> valid = np.array([True, True, True, False, True])
-    >>> _hashed_codes(h1, h2, valid, 24).tolist()
-    [7, 7, 9, -1, 0]
+    >>> _hashed_codes(h1, h2, (0, 0), 24).tolist()
+    [7, 7, 9, -1, 1]
     >>> _hashed_codes([h1[:2], h1[2:]], [h2[:2], h2[2:]], None, 24).tolist()
     [7, 7, 9, 0, 1]
 
     The same first hash with two second hashes: two values collide, so no codes.
 
-    >>> _hashed_codes(h1, np.array([1, 5, 2, 0, 3], dtype=np.uint64), valid, 24) is None
+    >>> _hashed_codes(h1, np.array([1, 5, 2, 0, 3], dtype=np.uint64), None, 24) is None
     True
     """
-    h1s = [h1] if isinstance(h1, np.ndarray) else list(h1)
-    h2s = [h2] if isinstance(h2, np.ndarray) else list(h2)
-    n = sum(c.size for c in h1s)
-    if valid is not None and valid.all():
-        valid = None
-    if valid is None:
-        first, second = h1s, h2s
-    elif not valid.any():
-        return np.full(n, -1, dtype=np.int64)
-    else:  # missing rows take a present row's hashes: no new distinct value, no gather
-        whole, other = np.concatenate(h1s), np.concatenate(h2s)
-        row = int(np.argmax(valid))
-        h1s = [whole]
-        first, second = [np.where(valid, whole, whole[row])], [np.where(valid, other, other[row])]
+    first = [h1] if isinstance(h1, np.ndarray) else list(h1)
+    second = [h2] if isinstance(h2, np.ndarray) else list(h2)
+    n = sum(c.size for c in first)
     seen = _distinct(first)  # a sorted copy: ``first`` stays in row order for the codes
     mixed = np.empty(n, dtype=np.uint64)
     for lo, f, g in _spans(first, second):
         part = mixed[lo : lo + f.size]
         np.multiply(g, _MIX, out=part)
         part ^= f
-    if _n_distinct(mixed) != seen.size:
+    if _distinct(mixed).size != seen.size:
         return None  # two values share a first hash: encode the values themselves
+    if seen.size > 2**key_bits:
+        return None  # more values than codes: the values themselves (and the error)
     shift = np.uint64(64 - key_bits)
     top = seen >> shift
+    code_of = top.astype(np.int64)  # each distinct first hash's code
     # below 2**key_bits, so they fit int64; written into ``mixed``'s pages, not fresh ones
-    for lo, f in _spans(h1s):
+    for lo, f in _spans(first):
         np.right_shift(f, shift, out=mixed[lo : lo + f.size])
     codes = mixed.view(np.int64)
-    if valid is not None:
-        codes[~valid] = -1
     clash = np.flatnonzero(top[1:] == top[:-1]) + 1  # shares its top bits with the one before
     if clash.size:
         used = np.delete(top, clash)  # sorted, distinct
-        if seen.size > 2**key_bits:
-            return None  # more values than codes: the values themselves (and the error)
         # among the first ``seen.size`` codes at least ``clash.size`` are unused
         candidates = np.arange(seen.size, dtype=np.uint64)
-        at = np.minimum(np.searchsorted(used, candidates), used.size - 1)
-        spare = candidates[used[at] != candidates][: clash.size]
+        near = np.minimum(np.searchsorted(used, candidates), used.size - 1)
+        spare = candidates[used[near] != candidates][: clash.size]
+        code_of[clash] = spare
         for value, code in zip(seen[clash], spare, strict=True):
-            for lo, f in _spans(h1s):
-                hit = f == value
-                if valid is not None:
-                    hit &= valid[lo : lo + f.size]
-                codes[lo : lo + f.size][hit] = int(code)
+            for lo, f in _spans(first):
+                codes[lo : lo + f.size][f == value] = int(code)
+    at = -1 if missing is None else int(np.searchsorted(seen, np.uint64(missing[0])))
+    if (
+        missing is not None
+        and at < seen.size
+        and seen[at] == missing[0]
+        and _second_of(first, second, seen[at]) == missing[1]
+    ):
+        # the check above tied each first hash to one second hash: the rows with the
+        # missing value's code are the missing rows (unless a value hashes to both)
+        codes[codes == code_of[at]] = -1
     return codes
+
+
+def _second_of(first: _Chunks, second: _Chunks, value: np.uint64) -> int:
+    """Return the second hash of the first row whose first hash is ``value``."""
+    for _, f, g in _spans(first, second):
+        hit = np.flatnonzero(f == value)
+        if hit.size:
+            return int(g[hit[0]])
+    raise AssertionError("no row holds the value")  # pragma: no cover - ``value`` is seen
 
 
 def _spans(*chunked: _Chunks) -> list[tuple[Any, ...]]:
@@ -621,12 +625,14 @@ def _hashed_orders(
     rows = _native_hashes(orders, value_columns, positions_of=ids)
     if rows is None:
         return None
+    missing = _missing_hashes(orders, value_columns)
     key_bits = 62 - _bits(max(len(ids) - 1, 1))
 
     def encode(column: str) -> np.ndarray | None:
         if column == "":  # the sellers, joined by the backend
             return np.asarray(rows["#pos"].to_numpy(), dtype=np.int64)
-        return _hashed_codes(*_hash_pair(rows, column), key_bits)
+        pair = _hash_pair(rows, column)
+        return None if pair is None else _hashed_codes(*pair, missing[column], key_bits)
 
     # the seller positions and the value codes side by side
     encoded = parallel_map(encode, ["", *value_columns])
