@@ -377,7 +377,9 @@ def _native_hashes(
             ids = pl.Series("seller_id", positions_of.to_list(), strict=False).cast(kind)
             known = pl.LazyFrame({"seller_id": ids}).with_row_index("#pos")
             known = known.unique("seller_id", keep="first")  # a repeated id: its first node
-            lazy = lazy.join(known, on="seller_id", how="left", maintain_order="left")
+            # rows in any order (each keeps its own hashes and position): an ordered
+            # join cost 0.4-0.6 s at ten million rows, an unordered one 0.3 s
+            lazy = lazy.join(known, on="seller_id", how="left", maintain_order="none")
             exprs.append(pl.col("#pos").cast(pl.Int64).fill_null(-1))
         table: pa.Table = lazy.select(*exprs).collect().to_arrow()
         return table
