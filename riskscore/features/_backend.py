@@ -29,6 +29,7 @@ __all__ = [
     "lazy_like",
     "library_of",
     "prepare",
+    "python_name_is_free",
     "require",
     "to_native",
     "to_pandas",
@@ -307,6 +308,38 @@ def to_native(frame: nw.LazyFrame, output: Output, key: str) -> Any:
     return frame.to_native()
 
 
+def python_name_is_free(relation: Any, name: str) -> None:
+    """Raise unless DuckDB will find ``name`` among Python's variables, not its catalogue.
+
+    A query on ``relation`` that names a Python variable finds it by DuckDB's
+    replacement scan, which comes after the connection's own tables and views: a table
+    of that name there would be read instead, silently. Names are compared as DuckDB
+    compares them, without case.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> python_name_is_free(con.sql("SELECT 1"), "_riskscore_frame")
+    >>> _ = con.execute("CREATE TABLE _RiskScore_Frame AS SELECT 1 AS x")
+    >>> python_name_is_free(con.sql("SELECT 1"), "_riskscore_frame")
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.FeatureError: table or view '_riskscore_frame' ...
+    """
+    found = relation.query(
+        "_riskscore_catalogue",
+        "SELECT table_name FROM duckdb_tables() UNION ALL "
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal",
+    ).fetchall()
+    if any(str(row[0]).lower() == name.lower() for row in found):
+        raise FeatureError(
+            f"table or view {name!r} in this DuckDB connection's catalogue: riskscore "
+            "hands DuckDB a Python table under that name, and the catalogue's would be "
+            "read in its place. Rename or drop that table or view"
+        )
+
+
 def lazy_like(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
     """Return a pandas ``frame`` as a LazyFrame on the backend of ``like``.
 
@@ -332,6 +365,7 @@ def lazy_like(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
 
         # Runs on ``native``'s own connection; the name is found by DuckDB's replacement
         # scan of this function's locals (relations of two connections cannot be joined).
+        python_name_is_free(native, "_riskscore_frame")
         _riskscore_frame = pa.Table.from_pandas(frame, preserve_index=False)
         relation = native.query("_riskscore_like", "SELECT * FROM _riskscore_frame")
         if relation is None:  # pragma: no cover - a SELECT always returns a relation

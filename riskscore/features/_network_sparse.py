@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 
 from riskscore._threads import parallel_map
 from riskscore.exceptions import FeatureError
+from riskscore.features._backend import python_name_is_free
 from riskscore.features._network_pairs import _Pairs, hub_weight
 
 __all__ = ["LOCAL_BACKENDS", "fits_kernel", "shared_runs"]
@@ -395,6 +396,7 @@ def _native_hashes(
     kind = dict(zip(native.columns, native.types, strict=True))["seller_id"]
     # found by DuckDB's replacement scan of this function's locals, on the frame's own
     # connection (relations of two connections cannot be joined)
+    python_name_is_free(native, "_riskscore_ids")
     _riskscore_ids = pa.table(
         {
             "seller_id": pa.array(positions_of.to_numpy(dtype=object)),

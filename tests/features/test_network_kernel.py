@@ -530,3 +530,23 @@ def test_hashing_query_finds_seller_positions(library: str, integer_ids: bool) -
     pairs = zip(table["row#1"].to_pylist(), table["#pos"].to_pylist(), strict=True)
     got = {row_of[h]: p for h, p in pairs}
     assert got == dict(enumerate(want))
+
+
+@pytest.mark.parametrize("name", ["_riskscore_ids", "_RISKSCORE_IDS"])
+def test_a_catalogue_table_named_like_the_python_ids_stops_the_build(name: str) -> None:
+    """DuckDB reads its own catalogue before Python's variables: a table named as the
+    hashing query's id table would be joined in its place, so the build refuses."""
+    import duckdb
+    import narwhals as nw
+    import pandas as pd
+
+    from riskscore.features import _network_sparse as kernel
+
+    con = duckdb.connect()
+    frame = pd.DataFrame({"seller_id": ["a", "b"], "row": ["x", "y"]})
+    orders = nw.from_native(con.from_arrow(pa.Table.from_pandas(frame))).lazy()
+    got = kernel._native_hashes(orders, ["row"], pd.Index(["b", "a"]))
+    assert got is not None and sorted(got["#pos"].to_pylist()) == [0, 1]
+    con.execute(f"CREATE TABLE {name} AS SELECT 'a' AS seller_id, 7 AS pos")
+    with pytest.raises(FeatureError, match=r"_riskscore_ids.*Rename or drop"):
+        kernel._native_hashes(orders, ["row"], pd.Index(["b", "a"]))
