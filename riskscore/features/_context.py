@@ -72,6 +72,11 @@ DEFAULT_PRIOR_WEIGHT = 20.0
 KEYS: dict[str, str] = {"seller": "seller_id", "listing": "listing_id"}
 
 
+#: The memo keys this thread is building (innermost last): :meth:`AsOfContext.output`
+#: refuses to wait for a running family inside one.
+_BUILDING = threading.local()
+
+
 @dataclass(frozen=True)
 class FeatureParams:
     """Parameters shared by all families.
@@ -269,7 +274,9 @@ class AsOfContext:
 
         Families running side by side (Spark) share the memo: a second family asking for
         a key being built waits for it instead of building it again. So ``build`` must
-        not wait for a family's :meth:`output`.
+        not wait for a family's :meth:`output`: asking for the output of a family still
+        running raises a :class:`~riskscore.exceptions.FeatureError` (declare the
+        family in ``after``) instead of risking two threads waiting for each other.
         """
         lock = self._memo_locks.setdefault(key, threading.Lock())
         with lock:
@@ -277,7 +284,12 @@ class AsOfContext:
 
     def _memo_once(self, key: str, build: Callable[[], Any], materialise: bool) -> Any:
         if key not in self._memo:
-            value = build()
+            keys = getattr(_BUILDING, "keys", [])
+            _BUILDING.keys = [*keys, key]
+            try:
+                value = build()
+            finally:
+                _BUILDING.keys = keys
             if materialise and isinstance(value, nw.LazyFrame) and not self.scoped:
                 value = checkpoint(value)
             self._memo[key] = value
@@ -322,6 +334,15 @@ class AsOfContext:
         """
         running = self.pending.get((entity, family))
         if running is not None and (entity, family) not in self.computed:
+            building = getattr(_BUILDING, "keys", [])
+            if building and not running.done():
+                # waiting here would hold the memo's lock while the family runs: a family
+                # that reaches the same memo would wait for this one, which waits for it
+                raise FeatureError(
+                    f"memo {building[-1]!r} is built from the output of {entity} family "
+                    f"'{family}', which is still running; declare after=('{family}',) on "
+                    "the family that builds it, so that it starts once the output is there"
+                )
             running.result()  # its error, if any, is raised here too
         try:
             return self.computed[(entity, family)]

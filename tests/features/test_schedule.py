@@ -199,3 +199,29 @@ def test_other_backends_run_the_families_in_plan_order_on_the_callers_thread() -
     me = threading.current_thread().name
     assert calls == [("one", me), ("two", me), ("three", me)]
     assert [_values(frame) for frame in out] == [{"a": 1.0, "b": 1.0, "c": 1.0}] * 3
+
+
+def test_a_memo_built_from_a_running_family_refuses_instead_of_waiting() -> None:
+    """Inside a memo build, waiting for a running family would hold the memo's lock for
+    as long as the family runs (and a family reaching the same memo would never finish):
+    the build stops with the fix. Outside a memo, or once the family is done, the output
+    is waited for and read."""
+    from concurrent.futures import Future
+
+    ctx = _pandas_ctx()
+    running: Future[Any] = Future()
+    ctx.pending[("seller", "slow")] = running
+    with pytest.raises(FeatureError, match=r"memo 'from-slow'.*after=\('slow',\)"):
+        ctx.memo("from-slow", lambda: ctx.output("slow"), materialise=False)
+    assert "from-slow" not in ctx._memo  # nothing kept; a later build can try again
+    outside: list[nw.LazyFrame] = []
+    waiter = threading.Thread(target=lambda: outside.append(ctx.output("slow")))
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive()  # outside any memo it waits
+    ctx.computed[("seller", "slow")] = _value(ctx, "slow", 7.0)
+    running.set_result(None)
+    waiter.join(timeout=10)
+    assert outside and outside[0].collect()["slow__x"].to_list() == [7.0, 7.0, 7.0]
+    got = ctx.memo("from-slow", lambda: ctx.output("slow"), materialise=False)
+    assert got.collect()["slow__x"].to_list() == [7.0, 7.0, 7.0]
