@@ -462,14 +462,24 @@ def test_missing_values_hash_to_the_pair_the_codes_leave_out(library: str, kind:
     values = pd.Series(raw).astype("Int64" if kind == "integer" else str).astype(object)
     values[raw % 7 == 0] = None
     frame = pd.DataFrame({"v": values.astype("Int64" if kind == "integer" else object)})
+    # in pieces, one of them without a missing value (no validity of its own): a null's
+    # hash must not depend on the piece it sits in
+    cuts = [0, 700, 701, 3000, 5000]
+    frame.loc[700, "v"] = 1 if kind == "integer" else "1"
+    raw[700] = 1
+    pieces = [frame.iloc[a:b] for a, b in itertools.pairwise(cuts)]
     if library == "polars":
         import polars as pl
 
-        native: object = pl.from_pandas(frame)
+        native: object = pl.concat([pl.from_pandas(p) for p in pieces], rechunk=False)
+        assert native.n_chunks() == 4
     else:
         import duckdb
 
-        native = duckdb.connect().from_arrow(pa.Table.from_pandas(frame, preserve_index=False))
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        whole = pa.concat_tables([arrow.slice(a, z - a) for a, z in itertools.pairwise(cuts)])
+        assert whole.num_rows == 5000 and whole["v"].num_chunks == 4
+        native = duckdb.connect().from_arrow(whole)
     lazy = nw.from_native(native).lazy()
     table = kernel._native_hashes(lazy, ["v"])
     assert table is not None and table["v#1"].null_count == 0
