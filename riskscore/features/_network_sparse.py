@@ -21,7 +21,8 @@ once, as Arrow, to this kernel, which
 3. writes each remaining value's seller pairs as one int64 each (pair and holder count)
    and sorts them once: a pair's run is the values it shares, its length the shared
    count, its summed hub weights the link weight. Link types run in one thread per core
-   (numpy's arithmetic and Polars' sort release the GIL). The sorts are Polars' when it
+   (numpy's arithmetic and Polars' sort release the GIL); a hashed order link is coded
+   and paired by one task, so no link waits for another's codes. The sorts are Polars' when it
    is installed (:func:`_sorted`), and no step writes a temporary the size of its
    input that it can avoid: fresh memory is what the kernel mostly waits for.
 
@@ -36,7 +37,8 @@ self-join in Polars and DuckDB and a scipy sparse product ``B @ B.T`` (measured 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import narwhals as nw
@@ -616,13 +618,15 @@ def _spans(*chunked: _Chunks) -> list[tuple[Any, ...]]:
 
 def _hashed_orders(
     orders: nw.LazyFrame, sellers: nw.LazyFrame, ids: pd.Index, value_columns: Sequence[str]
-) -> list[np.ndarray] | None:
-    """Seller positions and value codes of the orders from backend hashes; None if unsure.
+) -> tuple[np.ndarray, dict[str, Callable[[], np.ndarray | None]]] | None:
+    """Seller positions of the orders from backend hashes, and a coder per value column.
 
     The orders cross as integer columns instead of string columns, the seller positions
-    found by a join with ``ids`` in the query that hashes the values. None on backends
-    that do not hash, when ``seller_id`` is typed differently in the two tables (equal
-    values would hash apart), or when a check finds a collision.
+    found by a join with ``ids`` in the query that hashes the values. Each coder returns
+    its column's codes (:func:`_hashed_codes`), or None when a check finds a collision,
+    and lets go of the column's hashes. None on backends that do not hash, or when
+    ``seller_id`` is typed differently in the two tables (equal values would hash
+    apart).
     """
     if orders.collect_schema()["seller_id"] != sellers.collect_schema()["seller_id"]:
         return None
@@ -631,18 +635,19 @@ def _hashed_orders(
         return None
     missing = _missing_hashes(orders, value_columns)
     key_bits = 62 - _bits(max(len(ids) - 1, 1))
+    pos = np.asarray(rows["#pos"].to_numpy(), dtype=np.int64)
+    # numpy views of the hashes: the table can go, each column's buffers with its coder
+    hashes = {c: _hash_pair(rows, c) for c in value_columns}
+    del rows
 
-    def encode(column: str) -> np.ndarray | None:
-        if column == "":  # the sellers, joined by the backend
-            return np.asarray(rows["#pos"].to_numpy(), dtype=np.int64)
-        pair = _hash_pair(rows, column)
-        return None if pair is None else _hashed_codes(*pair, missing[column], key_bits)
+    def coder(column: str) -> Callable[[], np.ndarray | None]:
+        def code() -> np.ndarray | None:
+            pair = hashes.pop(column)
+            return None if pair is None else _hashed_codes(*pair, missing[column], key_bits)
 
-    # the seller positions and the value codes side by side
-    encoded = parallel_map(encode, ["", *value_columns])
-    if any(c is None for c in encoded):
-        return None
-    return [c for c in encoded if c is not None]
+        return code
+
+    return pos, {c: coder(c) for c in value_columns}
 
 
 def _arrow(frame: nw.LazyFrame, columns: Sequence[str]) -> pa.Table:
@@ -690,34 +695,89 @@ def sparse_links(
     table = _arrow(sellers, ["seller_id", *identifier_columns])
     pos = _positions(table["seller_id"], ids)
     encoded = parallel_map(_codes, [table[c] for c in identifier_columns])
-    jobs = [
-        (link, pos, key, caps[0], 1) for link, key in zip(identifier_columns, encoded, strict=True)
+    del table
+    # (link, size, work): each link's codes are its own, so the kernel packs them in place
+    tasks: list[tuple[str, int, Callable[[], _Pairs]]] = [
+        (link, key.size, partial(pairs_from_codes, pos, key, n, caps[0], 1, overwrite_codes=True))
+        for link, key in zip(identifier_columns, encoded, strict=True)
     ]
+    del encoded
     if orders is not None and order_columns:
-        found = _hashed_orders(orders, sellers, ids, list(order_columns.values()))
-        if found is None:  # not a hashing backend (or a hash collision): the values
+        hashed = _hashed_orders(orders, sellers, ids, list(order_columns.values()))
+        if hashed is None:  # not a hashing backend: the values
             table = _arrow(orders, ["seller_id", *order_columns.values()])
             # the seller lookup and the value encodings run side by side
             found = parallel_map(
                 lambda c: _positions(table[c], ids) if c == "seller_id" else _codes(table[c]),
                 ["seller_id", *order_columns.values()],
             )
-        del table
-        jobs += [
-            (link, found[0], key, caps[1], min_shared)
-            for link, key in zip(order_columns, found[1:], strict=True)
-        ]
-        del found
+            del table
+            tasks += [
+                (
+                    link,
+                    key.size,
+                    partial(
+                        pairs_from_codes,
+                        found[0],
+                        key,
+                        n,
+                        caps[1],
+                        min_shared,
+                        overwrite_codes=True,
+                    ),
+                )
+                for link, key in zip(order_columns, found[1:], strict=True)
+            ]
+            del found
+        else:  # each order link coded and paired in one go: no wait for the other links
+            seller_pos, coders = hashed
+            tasks += [
+                (
+                    link,
+                    seller_pos.size,
+                    _hashed_link(
+                        orders, ids, column, seller_pos, coders[column], n, caps[1], min_shared
+                    ),
+                )
+                for link, column in order_columns.items()
+            ]
+            del seller_pos, coders
+        del hashed
     # Arrow's memory pool keeps what the hand-off and the encodings freed; the kernel's
     # arrays come from numpy's allocator, so hand it back first (the links' peak on
     # pandas at 100k: 0.5-0.6 GB lower in interleaved runs, docs/architecture.md)
     pa.default_memory_pool().release_unused()
-    names = [job[0] for job in jobs]
-    # the large order links first, so that the threads finish together
-    jobs.sort(key=lambda job: -job[2].size)
-    # each link's codes are its own, so the kernel packs them in place
-    pairs = parallel_map(
-        lambda job: pairs_from_codes(*job[1:3], n, *job[3:5], overwrite_codes=True), jobs
-    )
-    got = {job[0]: result for job, result in zip(jobs, pairs, strict=True)}
+    names = [task[0] for task in tasks]
+    # the large links first, so that the threads finish together (a stable sort)
+    tasks.sort(key=lambda task: -task[1])
+    pairs = parallel_map(lambda task: task[2](), tasks)
+    got = {task[0]: result for task, result in zip(tasks, pairs, strict=True)}
     return {link: got[link] for link in names}
+
+
+def _hashed_link(
+    orders: nw.LazyFrame,
+    ids: pd.Index,
+    column: str,
+    pos: np.ndarray,
+    coder: Callable[[], np.ndarray | None],
+    n: int,
+    cap: int,
+    min_shared: int,
+) -> Callable[[], _Pairs]:
+    """One order link's work from the hashed hand-off: its codes, then its pairs.
+
+    A collision in this column's hashes hands over this column's values instead (with
+    their own seller positions: a second query need not return the rows in the same
+    order); the other columns keep their hashes.
+    """
+
+    def run() -> _Pairs:
+        codes = coder()
+        seller = pos
+        if codes is None:  # two values share a hash: the values themselves decide
+            table = _arrow(orders, ["seller_id", column])
+            seller, codes = _positions(table["seller_id"], ids), _codes(table[column])
+        return pairs_from_codes(seller, codes, n, cap, min_shared, overwrite_codes=True)
+
+    return run
