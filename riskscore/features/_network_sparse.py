@@ -37,6 +37,7 @@ self-join in Polars and DuckDB and a scipy sparse product ``B @ B.T`` (measured 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -62,6 +63,8 @@ HASHING_BACKENDS: frozenset[str] = frozenset({"polars", "duckdb"})
 
 #: Odd multiplier mixing the second hash into the first for the collision check.
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+#: Held by a link task that queries the backend (a DuckDB connection serves one thread).
+_QUERY_LOCK = threading.Lock()
 #: Hashes of one column as they came from the backend: one numpy view per Arrow chunk.
 _Chunks = Sequence[np.ndarray]
 
@@ -776,7 +779,8 @@ def _hashed_link(
         codes = coder()
         seller = pos
         if codes is None:  # two values share a hash: the values themselves decide
-            table = _arrow(orders, ["seller_id", column])
+            with _QUERY_LOCK:  # one query at a time on the backend's connection
+                table = _arrow(orders, ["seller_id", column])
             seller, codes = _positions(table["seller_id"], ids), _codes(table[column])
         return pairs_from_codes(seller, codes, n, cap, min_shared, overwrite_codes=True)
 

@@ -242,15 +242,19 @@ def test_hashing_backends_hand_the_orders_over_as_hashes(
     assert hashed is not None  # the hashes were used, not the strings
     assert (hashed[0] >= 0).all()  # every order's seller found
     real = kernel._native_hashes
-    for collide in (False, True):
-        if collide:  # every buyer hashes alike: the check sees it and the strings decide
+    for collide in ((), ("buyer_id#1",), ("buyer_id#1", "ship_address_id#1")):
+        if collide:  # every value hashes alike: the check sees it and that column's
+            # strings decide (both columns at once: two link threads query the backend)
 
-            def colliding(frame: Any, columns: Any, *args: Any, **kwargs: Any) -> Any:
+            def colliding(
+                frame: Any, columns: Any, *args: Any, _hit: Any = collide, **kwargs: Any
+            ) -> Any:
                 table = real(frame, columns, *args, **kwargs)
-                if table is not None and "buyer_id#1" in table.column_names:
-                    zeros = np.zeros(table.num_rows, dtype=np.uint64)
-                    at = table.column_names.index("buyer_id#1")
-                    table = table.set_column(at, "buyer_id#1", pa.array(zeros))
+                for name in _hit:
+                    if table is not None and name in table.column_names:
+                        zeros = np.zeros(table.num_rows, dtype=np.uint64)
+                        at = table.column_names.index(name)
+                        table = table.set_column(at, name, pa.array(zeros))
                 return table
 
             monkeypatch.setattr(kernel, "_native_hashes", colliding)
