@@ -585,16 +585,13 @@ def _hashed_codes(
         for value, code in zip(seen[clash], spare, strict=True):
             for lo, f in _spans(first):
                 codes[lo : lo + f.size][f == value] = int(code)
-    at = -1 if missing is None else int(np.searchsorted(seen, np.uint64(missing[0])))
-    if (
-        missing is not None
-        and at < seen.size
-        and seen[at] == missing[0]
-        and _second_of(first, second, seen[at]) == missing[1]
-    ):
-        # the check above tied each first hash to one second hash: the rows with the
-        # missing value's code are the missing rows (unless a value hashes to both)
-        codes[codes == code_of[at]] = -1
+    if missing is not None:
+        at = int(np.searchsorted(seen, np.uint64(missing[0])))
+        held = at < seen.size and seen[at] == missing[0]
+        if held and _second_of(first, second, seen[at]) == missing[1]:
+            # the check above tied each first hash to one second hash: the rows with the
+            # missing value's code are the missing rows (unless a value hashes to both)
+            codes[codes == code_of[at]] = -1
     return codes
 
 
@@ -659,6 +656,23 @@ def _arrow(frame: nw.LazyFrame, columns: Sequence[str]) -> pa.Table:
     return table
 
 
+def _handed_over(
+    orders: nw.LazyFrame, ids: pd.Index, columns: Sequence[str], *, side_by_side: bool
+) -> list[np.ndarray]:
+    """Hand the orders' values over: seller positions, then each column's codes.
+
+    ``side_by_side`` runs the lookup and the encodings in threads (not from a thread
+    that is one of them already).
+    """
+    table = _arrow(orders, ["seller_id", *columns])
+
+    def encode(column: str) -> np.ndarray:
+        return _positions(table[column], ids) if column == "seller_id" else _codes(table[column])
+
+    names = ["seller_id", *columns]
+    return parallel_map(encode, names) if side_by_side else [encode(c) for c in names]
+
+
 def sparse_links(
     sellers: nw.LazyFrame,
     orders: nw.LazyFrame | None,
@@ -708,13 +722,8 @@ def sparse_links(
     if orders is not None and order_columns:
         hashed = _hashed_orders(orders, sellers, ids, list(order_columns.values()))
         if hashed is None:  # not a hashing backend: the values
-            table = _arrow(orders, ["seller_id", *order_columns.values()])
             # the seller lookup and the value encodings run side by side
-            found = parallel_map(
-                lambda c: _positions(table[c], ids) if c == "seller_id" else _codes(table[c]),
-                ["seller_id", *order_columns.values()],
-            )
-            del table
+            found = _handed_over(orders, ids, list(order_columns.values()), side_by_side=True)
             tasks += [
                 (
                     link,
@@ -780,8 +789,7 @@ def _hashed_link(
         seller = pos
         if codes is None:  # two values share a hash: the values themselves decide
             with _QUERY_LOCK:  # one query at a time on the backend's connection
-                table = _arrow(orders, ["seller_id", column])
-            seller, codes = _positions(table["seller_id"], ids), _codes(table[column])
+                seller, codes = _handed_over(orders, ids, [column], side_by_side=False)
         return pairs_from_codes(seller, codes, n, cap, min_shared, overwrite_codes=True)
 
     return run
