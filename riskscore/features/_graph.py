@@ -70,11 +70,15 @@ _DENSE_COMPONENT = 128
 #: factorisation without pivoting stays inside it, so memory and time are bounded: 32 MB
 #: per triangle at most). Seller webs are sparse and tree-like: the 10,898-node web of
 #: the 100k-seller marketplace has an envelope of 1.3 million and factors into 98,000
-#: entries (0.7 s with its 819 marked columns, against 3.6-4.2 s by conjugate gradients);
-#: a random graph of 5,000 nodes and degree 5 has 5.6 million and goes to the iteration.
+#: entries (0.1 s with its 819 marked columns, against 3.6-4.2 s by conjugate
+#: gradients); a random graph of 5,000 nodes and degree 5 has 5.6 million and goes to
+#: the iteration.
 _DIRECT_ENVELOPE = 4_000_000
-#: Numbers per block of right-hand sides of the direct solve (32 MB of float64).
-_DIRECT_BLOCK_NUMBERS = 4_000_000
+#: Numbers per block of right-hand sides of the direct solve (1 MB of float64), so that
+#: a block stays in cache while SuperLU sweeps the factors over it: on the 10,898-node
+#: web (819 marked columns, blocks of 12) 0.12-0.14 s in one thread, against 0.33-0.49 s
+#: in blocks of 32 MB (367 columns) and 0.55-0.72 s in blocks of 8 MB; equal to 3e-15.
+_DIRECT_BLOCK_NUMBERS = 131_072
 
 #: Residual below which the conjugate-gradient solve of a large component stops.
 _CG_TOL = 1e-13
@@ -355,13 +359,14 @@ class Graph:
         diagonally dominant) and solved for its marked columns, when that order keeps the
         factors small (at most ``_DIRECT_ENVELOPE`` entries inside the envelope, which
         bounds the fill): seller webs are sparse and tree-like, and the 10,898-node web
-        of the 100k-seller marketplace (819 marked nodes) takes 0.7 s. Otherwise (dense,
-        random-like components) the marked columns are solved by conjugate gradients on
-        the symmetric, well-conditioned system (error below 1e-12), in cache-sized blocks
-        of columns, one thread per core: a few dozen sparse products with each block, so
-        it grows with the component's size times its marked nodes: 8.5 s on two cores for
-        1,000 marked nodes in a random 20,000-node component, 0.36 s for 250 in 5,000
-        nodes (the same web took 3.6-4.2 s this way).
+        of the 100k-seller marketplace (819 marked nodes) takes 0.1 s, its marked
+        columns solved in cache-sized blocks. Otherwise (dense, random-like components)
+        the marked columns are solved by conjugate gradients on the symmetric,
+        well-conditioned system (error below 1e-12), in cache-sized blocks of columns,
+        one thread per core: a few dozen sparse products with each block, so it grows
+        with the component's size times its marked nodes: 8.5 s on two cores for 1,000
+        marked nodes in a random 20,000-node component, 0.36 s for 250 in 5,000 nodes
+        (the same web took 3.6-4.2 s this way).
 
         The previous definition, ``(R @ seeds)[v] - (1 - d) * seeds[v]``, counted the walks
         that return to a marked ``v`` and stop there: in two isolated pairs, bad-good and
@@ -470,8 +475,9 @@ class Graph:
             out: FloatArray = solved @ member_mass[cols]
             return out
 
-        # one thread: threads on one factor measured no faster (0.89 s against 0.75 s)
-        parts = [block(lo) for lo in range(0, marked.size, step)]
+        # SuperLU's solve releases the GIL: cache-sized blocks on both cores took 0.06-0.08
+        # s against 0.16-0.17 s in one thread (in blocks of 32 MB, threads had not helped)
+        parts = parallel_map(block, range(0, marked.size, step))
         return np.sum(parts, axis=0) if parts else np.zeros(members.size)
 
     def _loo_iterative(
