@@ -475,8 +475,10 @@ class Graph:
             out: FloatArray = solved @ member_mass[cols]
             return out
 
-        # SuperLU's solve releases the GIL: cache-sized blocks on both cores took 0.06-0.08
-        # s against 0.16-0.17 s in one thread (in blocks of 32 MB, threads had not helped)
+        # SuperLU's solve releases the GIL and only reads the factors (scipy keeps
+        # SuperLU's allocation and error state per thread): cache-sized blocks on both
+        # cores took 0.06-0.08 s against 0.16-0.17 s in one thread (in blocks of 32 MB,
+        # threads had not helped); the parts are summed in block order either way
         parts = parallel_map(block, range(0, marked.size, step))
         return np.sum(parts, axis=0) if parts else np.zeros(members.size)
 
