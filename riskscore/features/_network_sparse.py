@@ -37,8 +37,10 @@ self-join in Polars and DuckDB and a scipy sparse product ``B @ B.T`` (measured 
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -413,8 +415,30 @@ def _native_hashes(
         f"LEFT JOIN (SELECT CAST(seller_id AS {kind}) AS seller_id, min(pos) AS pos "
         "FROM _riskscore_ids GROUP BY 1) k ON o.seller_id = k.seller_id"
     )
-    result = native.query("_riskscore_rows", sql).to_arrow_table()
+    with _importing_sort_engine():  # the kernel's sorts come next
+        result = native.query("_riskscore_rows", sql).to_arrow_table()
     return result
+
+
+@contextmanager
+def _importing_sort_engine() -> Iterator[None]:
+    """Import Polars (the kernel's sort engine) in a thread while the block runs.
+
+    For a block that runs no Python, such as a DuckDB query (DuckDB lets go of the GIL
+    while it works): Polars' first import (0.11-0.13 s) then costs no wall time, where it
+    used to happen in the first link task's first sort with both link threads waiting.
+    The thread is joined before the block's caller goes on, so no code of ours can see a
+    half-imported module (a library such as narwhals looks Polars up in ``sys.modules``).
+    """
+    if "polars" in sys.modules:
+        yield
+        return
+    thread = threading.Thread(target=_polars_sort, name="riskscore-import-polars")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def _missing_hashes(frame: nw.LazyFrame, columns: Sequence[str]) -> dict[str, tuple[int, int]]:

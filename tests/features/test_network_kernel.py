@@ -564,3 +564,32 @@ def test_a_catalogue_table_named_like_the_python_ids_stops_the_build(name: str) 
     con.execute(f"CREATE TABLE {name} AS SELECT 'a' AS seller_id, 7 AS pos")
     with pytest.raises(FeatureError, match=r"_riskscore_ids.*Rename or drop"):
         kernel._native_hashes(orders, ["row"], pd.Index(["b", "a"]))
+
+
+def test_duckdb_hashing_query_imports_the_sort_engine_before_it_returns() -> None:
+    """On DuckDB, Polars (the kernel's sort) is imported in a thread during the hashing
+    query, and that thread is done when the query returns: in a fresh interpreter, Polars
+    is in ``sys.modules`` afterwards and no import thread is left running."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import sys, threading
+        import duckdb, narwhals as nw, pandas as pd, pyarrow as pa
+        from riskscore.features import _network_sparse as kernel
+        assert "polars" not in sys.modules, "imported before the query"
+        frame = pa.table({"seller_id": ["a", "b"], "row": ["x", "y"]})
+        orders = nw.from_native(duckdb.connect().from_arrow(frame)).lazy()
+        got = kernel._native_hashes(orders, ["row"], pd.Index(["b", "a"]))
+        assert sorted(got["#pos"].to_pylist()) == [0, 1]
+        alive = [t.name for t in threading.enumerate() if t.name == "riskscore-import-polars"]
+        print("polars" in sys.modules, alive)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2:] == ["True []", ""]
