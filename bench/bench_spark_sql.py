@@ -17,6 +17,11 @@ family's ratio to pandas on Spark with this query), and the largest difference o
 query's result from the library's pandas result. Sizes: ``RISKSCORE_BENCH_SPARK_SELLERS``
 (default 2000), driver heap ``RISKSCORE_BENCH_SPARK_DRIVER_MEMORY`` (default ``4g``).
 
+``spark_pricing_floor`` answers how low any exact plan of the pricing family could go on
+Spark: it times reading the family's listings and moving them once (a shuffle by seller,
+nothing computed) on the same session, and reports the family's ratio to pandas against
+``read + 4 shuffles``, the four aggregations it needs one after another.
+
 The other hand-written queries use DuckDB's functions (``epoch_us``, ``regexp_matches``)
 or count a window's bounds differently on Spark, so they are left out here rather than
 rewritten.
@@ -107,5 +112,84 @@ def spark_sql_families() -> Result:
         session.stop()
     result["max_rel_diff_spark_vs_pandas"] = worst_library
     result["max_rel_diff_sql_vs_pandas"] = worst_sql
+    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
+    return result
+
+
+#: Shuffles the pricing family needs one after another: the market medians (by product
+#: and by brand, side by side), the category centre, the category spread, the per-seller
+#: aggregation. Each depends on the one before.
+PRICING_SHUFFLES = 4
+
+
+def _listing_rows(session: Any, folder: Path) -> Any:
+    """The listings known at the cutoff as (``seller_id``, ``price``), computed once."""
+    from pyspark.sql import functions as F
+
+    listings = session.read.parquet(str(folder / "listings.parquet"))
+    known = listings.where(F.col("created_at") < F.lit(AS_OF).cast("timestamp"))
+    return known.select("seller_id", F.col("price").cast("double").alias("price"))
+
+
+def _timed(action: Any) -> float:
+    t0 = time.perf_counter()
+    action()
+    return time.perf_counter() - t0
+
+
+@benchmark("spark_pricing_floor")
+def spark_pricing_floor() -> Result:
+    """The pricing family on Spark against the cost of moving its rows on the same session.
+
+    Named baselines, each timed ``$RISKSCORE_BENCH_REPEATS`` times, interleaved with the
+    family on pandas and on Spark:
+
+    - ``read``: the listings known at the cutoff read from Parquet and kept
+      (``localCheckpoint``, as the family keeps them);
+    - ``shuffle``: those rows (seller id, price) partitioned by seller and collected
+      through Arrow, nothing computed: one shuffle of the family's rows;
+    - ``seller_median``: the same rows' exact median per seller (Spark's ``median``),
+      collected: one of the family's aggregations.
+
+    ``floor_s`` is ``read + PRICING_SHUFFLES * shuffle`` (medians free, no planning
+    between jobs) and ``floor_over_pandas`` its ratio to the family on pandas: the best
+    Spark / pandas ratio any exact plan of the family could reach on this machine.
+    """
+    n_sellers, folder, tables, session = family_inputs()
+    runs = repeats()
+    result: Result = {
+        "sellers": n_sellers,
+        "spark_driver_memory": _driver_memory(),
+        "repeats": runs,
+        "pricing_shuffles": PRICING_SHUFFLES,
+    }
+    partitions = int(session.conf.get("spark.sql.shuffle.partitions"))
+    timings: dict[str, list[float]] = {}
+    try:
+        kept = _listing_rows(session, folder).localCheckpoint()
+        result["listings"] = kept.count()
+        shuffle = kept.repartition(partitions, "seller_id")
+        median = kept.groupBy("seller_id").median("price")
+        _timed_spark(session, folder, ["pricing"])  # warm: class loading, codegen
+        for _ in range(runs + 1):  # the first round warms the baselines, not kept
+            steps = {
+                "pandas": lambda: _timed_pandas(tables, ["pricing"]),
+                "spark": lambda: _timed_spark(session, folder, ["pricing"]),
+                "read": lambda: _listing_rows(session, folder).localCheckpoint().count(),
+                "shuffle": shuffle.toArrow,
+                "seller_median": median.toArrow,
+            }
+            for name, step in steps.items():
+                timings.setdefault(name, []).append(_timed(step))
+    finally:
+        session.stop()
+    seconds = {name: sorted(runs_[1:])[(runs - 1) // 2] for name, runs_ in timings.items()}
+    for name, value in seconds.items():
+        result[f"{name}_s"] = round(value, 2)
+    floor = seconds["read"] + PRICING_SHUFFLES * seconds["shuffle"]
+    result["floor_s"] = round(floor, 2)
+    result["floor_over_pandas"] = round(floor / seconds["pandas"], 2)
+    result["spark_over_pandas"] = round(seconds["spark"] / seconds["pandas"], 2)
+    result["spark_over_floor"] = round(seconds["spark"] / floor, 2)
     result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
     return result
