@@ -152,8 +152,9 @@ def spark_pricing_floor() -> Result:
       collected: one of the family's aggregations.
 
     ``floor_s`` is ``read + PRICING_SHUFFLES * shuffle`` (medians free, no planning
-    between jobs) and ``floor_over_pandas`` its ratio to the family on pandas: the best
-    Spark / pandas ratio any exact plan of the family could reach on this machine.
+    between jobs) and ``floor_over_pandas`` its ratio to the family on pandas: a lower
+    bound on the Spark / pandas ratio of any exact plan of the family on this machine
+    (optimistic: the family's shuffles carry more columns than these two).
     """
     from pyspark.sql import functions as F
 
