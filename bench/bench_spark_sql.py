@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench._harness import Result, benchmark, median_run, repeats
+from bench._harness import Result, Timer, benchmark, median_run, repeats
 from bench.bench_features import TABLES
 from bench.bench_spark_scaling import (
     AS_OF,
@@ -123,7 +124,7 @@ PRICING_SHUFFLES = 4
 
 
 def _listing_rows(session: Any, folder: Path) -> Any:
-    """The listings known at the cutoff as (``seller_id``, ``price``), computed once."""
+    """The listings known at the cutoff as (``seller_id``, ``price``): a lazy Spark frame."""
     from pyspark.sql import functions as F
 
     listings = session.read.parquet(str(folder / "listings.parquet"))
@@ -131,10 +132,10 @@ def _listing_rows(session: Any, folder: Path) -> Any:
     return known.select("seller_id", F.col("price").cast("double").alias("price"))
 
 
-def _timed(action: Any) -> float:
-    t0 = time.perf_counter()
-    action()
-    return time.perf_counter() - t0
+def _timed(action: Callable[[], Any]) -> float:
+    with Timer() as timer:
+        action()
+    return timer.seconds
 
 
 @benchmark("spark_pricing_floor")
@@ -175,18 +176,18 @@ def spark_pricing_floor() -> Result:
         median = kept.groupBy("seller_id").agg(F.median("price").alias("median_price"))
         _timed_spark(session, folder, ["pricing"])  # warm: class loading, codegen
         for _ in range(runs + 1):  # the first round warms the baselines, not kept
-            steps = {
-                "pandas": lambda: _timed_pandas(tables, ["pricing"]),
-                "spark": lambda: _timed_spark(session, folder, ["pricing"]),
-                "read": lambda: _listing_rows(session, folder).localCheckpoint().count(),
-                "shuffle": shuffle.toArrow,
-                "seller_median": median.toArrow,
+            steps: dict[str, Callable[[], float]] = {
+                "pandas": lambda: _timed_pandas(tables, ["pricing"])[1],
+                "spark": lambda: _timed_spark(session, folder, ["pricing"])[1],
+                "read": lambda: _timed(_listing_rows(session, folder).localCheckpoint().count),
+                "shuffle": lambda: _timed(shuffle.toArrow),
+                "seller_median": lambda: _timed(median.toArrow),
             }
             for name, step in steps.items():
-                timings.setdefault(name, []).append(_timed(step))
+                timings.setdefault(name, []).append(step())
     finally:
         session.stop()
-    seconds = {name: sorted(runs_[1:])[(runs - 1) // 2] for name, runs_ in timings.items()}
+    seconds = {name: median_run(runs_[1:], float) for name, runs_ in timings.items()}
     for name, value in seconds.items():
         result[f"{name}_s"] = round(value, 2)
     floor = seconds["read"] + PRICING_SHUFFLES * seconds["shuffle"]
