@@ -28,6 +28,7 @@ import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec
 from riskscore.features._context import AsOfContext, FeatureParams, ratio
+from riskscore.features._grouped import aggregate
 
 __all__ = ["FAMILIES", "listing_prices"]
 
@@ -189,29 +190,34 @@ def _listings(ctx: AsOfContext, own: bool) -> nw.LazyFrame:
     return listings
 
 
+def _market_listings(ctx: AsOfContext) -> nw.LazyFrame:
+    """Every seller's listings before ``as_of`` with the catalogue price (lazy).
+
+    Not kept on Spark: each reader's plan scans the listings again, cheaper than a
+    checkpoint now that the statistics read from it are small local relations.
+    """
+    return ctx.memo("pricing_listings", lambda: _listings(ctx, own=False), materialise=False)
+
+
 def _by_product(ctx: AsOfContext) -> nw.LazyFrame:
     """Median price of listings of each product and currency (marketplace)."""
-    return (
-        ctx.memo("pricing_listings", lambda: _listings(ctx, own=False))
-        .filter(~nw.col("product_id").is_null())
-        .group_by("product_id", "currency")
-        .agg(nw.col("price").median().alias("ref_product"))
-    )
+    listings = _market_listings(ctx).filter(~nw.col("product_id").is_null())
+    return aggregate(listings, ["product_id", "currency"], {"ref_product": ("price", "median")})
 
 
 def _by_brand(ctx: AsOfContext) -> nw.LazyFrame:
     """Median price of listings of each category, brand and currency (marketplace)."""
-    return (
-        ctx.memo("pricing_listings", lambda: _listings(ctx, own=False))
-        .group_by("category", "brand_key", "currency")
-        .agg(nw.col("price").median().alias("ref_brand"))
+    return aggregate(
+        _market_listings(ctx),
+        ["category", "brand_key", "currency"],
+        {"ref_brand": ("price", "median")},
     )
 
 
 def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
     """Return ``listings`` with market price, price ratio and log ratio."""
-    by_product = ctx.market_value("pricing_by_product", _by_product)
-    by_brand = ctx.market_value("pricing_by_brand", _by_brand)
+    by_product = ctx.market_value("pricing_by_product", _by_product, small=True)
+    by_brand = ctx.market_value("pricing_by_brand", _by_brand, small=True)
     listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
         by_brand, on=["category", "brand_key", "currency"], how="left"
     )
@@ -230,28 +236,32 @@ def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
 
 
 def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
-    """Every seller's listings, priced (marketplace)."""
+    """Every seller's listings, priced (marketplace; lazy on Spark, as the listings)."""
     return ctx.memo(
-        "pricing_priced_all",
-        lambda: _priced(ctx, ctx.memo("pricing_listings", lambda: _listings(ctx, own=False))),
+        "pricing_priced_all", lambda: _priced(ctx, _market_listings(ctx)), materialise=False
+    )
+
+
+def _category_centre(ctx: AsOfContext) -> nw.LazyFrame:
+    """Median log price ratio per category (marketplace)."""
+    return aggregate(
+        _all_priced(ctx), ["category"], {"category_centre": ("log_price_ratio", "median")}
     )
 
 
 def _category_scale(ctx: AsOfContext) -> nw.LazyFrame:
     """Centre (median) and robust scale of the log price ratio per category (marketplace)."""
-    priced = _all_priced(ctx)
-    centre = priced.group_by("category").agg(
-        nw.col("log_price_ratio").median().alias("category_centre")
-    )
-    priced = priced.join(centre, on="category", how="left").with_columns(
-        deviation=nw.col("log_price_ratio") - nw.col("category_centre")
+    centre = ctx.market_value("pricing_category_centre", _category_centre, small=True)
+    deviations = (
+        _all_priced(ctx)
+        .join(centre, on="category", how="left")
+        .with_columns(abs_deviation=(nw.col("log_price_ratio") - nw.col("category_centre")).abs())
     )
     spread = (
-        priced.with_columns(abs_deviation=nw.col("deviation").abs())
-        .group_by("category")
-        .agg(
-            nw.col("abs_deviation").median().alias("mad"),
-            nw.col("abs_deviation").mean().alias("mean_ad"),
+        aggregate(
+            deviations,
+            ["category"],
+            {"mad": ("abs_deviation", "median"), "mean_ad": ("abs_deviation", "mean")},
         )
         .with_columns(
             scale=nw.when(nw.col("mad") > 0)
@@ -272,7 +282,7 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
 
     def build() -> nw.LazyFrame:
         priced = _priced(ctx, _listings(ctx, own=True)) if ctx.scoped else _all_priced(ctx)
-        scale = ctx.market_value("pricing_category_scale", _category_scale)
+        scale = ctx.market_value("pricing_category_scale", _category_scale, small=True)
         priced = priced.join(scale, on="category", how="left").with_columns(
             deviation=nw.col("log_price_ratio") - nw.col("category_centre")
         )
@@ -306,14 +316,18 @@ def _seller_pricing(ctx: AsOfContext) -> nw.LazyFrame:
             & nw.col("category").is_in(high_risk)
         ).cast(nw.Float64),
     )
-    per_seller = per_listing.group_by("seller_id").agg(
-        nw.col("price_ratio").median().alias("median_ratio"),
-        nw.col("price_ratio").min().alias("min_ratio"),
-        nw.col("price_ratio").count().alias("priced"),
-        nw.col("below").sum().alias("below"),
-        nw.col("price_z").median().alias("median_z"),
-        nw.col("branded_high_risk").sum().alias("branded_high_risk"),
-        nw.len().alias("listings"),
+    per_seller = aggregate(
+        per_listing,
+        ["seller_id"],
+        {
+            "median_ratio": ("price_ratio", "median"),
+            "min_ratio": ("price_ratio", "min"),
+            "priced": ("price_ratio", "count"),
+            "below": ("below", "sum"),
+            "median_z": ("price_z", "median"),
+            "branded_high_risk": ("branded_high_risk", "sum"),
+            "listings": ("price_ratio", "len"),
+        },
     )
     return per_seller.select(
         "seller_id",
