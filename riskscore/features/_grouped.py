@@ -19,7 +19,7 @@ Value columns must be ``Float64`` (cast them first), so every backend returns th
 types: ``Float64`` for ``median``, ``mean``, ``min``, ``max`` and ``sum``; an integer
 count for ``count`` (non-null values) and ``len`` (rows, nulls too). Rows with a null key
 form their own group, as in narwhals. A group with no values has a null median, mean,
-min and max; its sum is 0 on pandas, Polars and Spark (pandas' rule), null on DuckDB.
+min and max, and a sum of 0, on every backend (narwhals' rule; pandas' too).
 """
 
 from __future__ import annotations

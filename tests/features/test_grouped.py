@@ -1,0 +1,164 @@
+"""Grouped aggregation (``features._grouped.aggregate``): the same numbers on every backend.
+
+The Spark path is its own code (a shuffle, then pandas per partition), so it is checked
+against hand-computed values and against the narwhals path on random data; the other
+backends are checked against the same hand-computed values.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import hypothesis.strategies as st
+import narwhals as nw
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+
+from riskscore.exceptions import FeatureError
+from riskscore.features._backend import local_relation
+from riskscore.features._grouped import aggregate
+
+#: Groups: "a" has an even count (median = mean of the middle two), "b" one value and a
+#: null, "c" only nulls, and the null key is a group of its own.
+ROWS = pd.DataFrame(
+    {
+        "k": ["a", "a", "a", "a", "b", "b", "c", None, None],
+        "x": [4.0, 1.0, 3.0, 10.0, 2.0, None, None, 7.0, 5.0],
+    }
+)
+AGGS: dict[str, Any] = {
+    "mid": ("x", "median"),
+    "avg": ("x", "mean"),
+    "lo": ("x", "min"),
+    "hi": ("x", "max"),
+    "total": ("x", "sum"),
+    "values": ("x", "count"),
+    "rows": ("x", "len"),
+}
+#: k -> (mid, avg, lo, hi, total, values, rows), worked out by hand.
+EXPECTED = {
+    "a": (3.5, 4.5, 1.0, 10.0, 18.0, 4, 4),
+    "b": (2.0, 2.0, 2.0, 2.0, 2.0, 1, 2),
+    "c": (None, None, None, None, 0.0, 0, 1),
+    None: (6.0, 6.0, 5.0, 7.0, 12.0, 2, 2),
+}
+BACKENDS = ["pandas", "polars", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+
+
+def _result(frame: nw.LazyFrame) -> dict[Any, tuple[Any, ...]]:
+    """Rows keyed by the first column, NaN read as None (pandas' missing float)."""
+    out = {}
+    for row in frame.collect().rows():
+        key, *values = (None if isinstance(v, float) and math.isnan(v) else v for v in row)
+        out[key] = tuple(values)
+    return out
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_aggregate_gives_the_hand_computed_values(library, in_library) -> None:
+    # the sum of no values is 0 everywhere (narwhals' rule, which the Spark path follows)
+    frame = nw.from_native(in_library({"rows": ROWS}, library)["rows"]).lazy()
+    got = _result(aggregate(frame, ["k"], AGGS))
+    assert got == EXPECTED
+    schema = aggregate(frame, ["k"], AGGS).collect_schema()
+    assert [schema[n] for n in ("mid", "avg", "lo", "hi", "total")] == [nw.Float64] * 5
+    assert schema["values"].is_integer() and schema["rows"].is_integer()
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_aggregate_groups_by_several_keys(library, in_library) -> None:
+    rows = pd.DataFrame({"a": [1, 1, 2, 1], "b": ["x", "y", "x", "x"], "v": [1.0, 2.0, 3.0, 5.0]})
+    frame = nw.from_native(in_library({"rows": rows}, library)["rows"]).lazy()
+    got = aggregate(frame, ["a", "b"], {"mid": ("v", "median")}).collect()
+    assert sorted(got.rows()) == [(1, "x", 3.0), (1, "y", 2.0), (2, "x", 3.0)]
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_aggregate_of_no_rows_is_no_groups(library, in_library) -> None:
+    frame = nw.from_native(in_library({"rows": ROWS.iloc[:0]}, library)["rows"]).lazy()
+    got = aggregate(frame, ["k"], AGGS).collect()
+    assert len(got) == 0
+    assert got.columns == ["k", *AGGS]
+
+
+def test_a_value_column_that_is_not_float64_is_refused() -> None:
+    frame = nw.from_native(pd.DataFrame({"k": ["a"], "n": [1]})).lazy()
+    with pytest.raises(FeatureError, match=r"'n' is Int64, not Float64.*cast\(nw.Float64\)"):
+        aggregate(frame, ["k"], {"mid": ("n", "median")})
+    with pytest.raises(FeatureError, match=r"'gone' is missing, not Float64"):
+        aggregate(frame, ["k"], {"mid": ("gone", "median")})
+
+
+def test_an_unknown_op_is_refused_with_the_known_ones() -> None:
+    frame = nw.from_native(pd.DataFrame({"k": ["a"], "x": [1.0]})).lazy()
+    with pytest.raises(FeatureError, match=r"op 'mode' is not one of median, mean"):
+        aggregate(frame, ["k"], {"m": ("x", "mode")})  # type: ignore[dict-item]
+
+
+def test_len_counts_rows_of_any_column_type() -> None:
+    frame = nw.from_native(pd.DataFrame({"k": ["a", "a", "b"], "n": [1, None, 3]})).lazy()
+    got = aggregate(frame, ["k"], {"rows": ("n", "len")}).collect()
+    assert sorted(got.rows()) == [("a", 2), ("b", 1)]
+
+
+groups = st.lists(
+    st.tuples(
+        st.sampled_from(["p", "q", "r", "s"]),
+        st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
+    ),
+    max_size=40,
+)
+
+
+@given(groups)
+@settings(max_examples=60, deadline=None)
+def test_aggregate_matches_a_reference_per_group(rows) -> None:
+    frame = nw.from_native(pd.DataFrame(rows, columns=["k", "x"]).astype({"x": "float64"}))
+    got = _result(aggregate(frame.lazy(), ["k"], {"mid": ("x", "median"), "n": ("x", "count")}))
+    expected: dict[Any, tuple[Any, ...]] = {}
+    for key in {k for k, _ in rows}:
+        values = [x for k, x in rows if k == key and x is not None]
+        expected[key] = (statistics.median(values) if values else None, len(values))
+    assert got.keys() == expected.keys()
+    for key, (mid, n) in expected.items():
+        assert got[key][1] == n
+        assert got[key][0] == pytest.approx(mid, rel=1e-12, abs=1e-9) if mid is not None else (
+            got[key][0] is None
+        )
+
+
+@pytest.mark.spark
+def test_spark_aggregate_equals_pandas_on_many_partitions(spark) -> None:
+    rng = pd.Series(range(5000))
+    rows = pd.DataFrame(
+        {
+            "k": (rng * 7919 % 613).astype("int64"),
+            "c": (rng % 3).map({0: "x", 1: "y", 2: None}),
+            "x": ((rng * 104729 % 10007) / 7.0).where(rng % 11 != 0),
+        }
+    )
+    aggs: dict[str, Any] = {"mid": ("x", "median"), "avg": ("x", "mean"), "n": ("x", "len")}
+    expected = aggregate(nw.from_native(rows).lazy(), ["k", "c"], aggs).collect()
+    native = spark.createDataFrame(pa.Table.from_pandas(rows, preserve_index=False))
+    got = aggregate(nw.from_native(native.repartition(7)).lazy(), ["k", "c"], aggs).collect()
+    order = ["k", "c"]
+    left = expected.to_pandas().sort_values(order, na_position="first").reset_index(drop=True)
+    right = got.to_pandas().sort_values(order, na_position="first").reset_index(drop=True)
+    assert len(left) == 613 * 3
+    pd.testing.assert_frame_equal(left, right, check_dtype=False, rtol=1e-12)
+
+
+@pytest.mark.spark
+def test_a_local_relation_holds_the_same_rows_and_types(spark) -> None:
+    rows = pd.DataFrame({"k": ["a", None], "x": [1.5, None], "n": [3, 4]})
+    native = spark.createDataFrame(pa.Table.from_pandas(rows, preserve_index=False))
+    lazy = nw.from_native(native).lazy().filter(nw.col("n") > 0)
+    local = local_relation(lazy, "a test statistic").to_native()
+    assert local.schema == native.schema
+    assert sorted(local.collect(), key=str) == sorted(native.collect(), key=str)
+    # computed now: the plan is the rows themselves, with no filter left to run
+    assert "Filter" not in local._jdf.queryExecution().optimizedPlan().toString()
