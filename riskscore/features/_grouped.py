@@ -19,7 +19,9 @@ Value columns must be ``Float64`` (cast them first), so every backend returns th
 types: ``Float64`` for ``median``, ``mean``, ``min``, ``max`` and ``sum``; an integer
 count for ``count`` (non-null values) and ``len`` (rows, nulls too). Rows with a null key
 form their own group, as in narwhals. A group with no values has a null median, mean,
-min and max, and a sum of 0, on every backend (narwhals' rule; pandas' too).
+min and max, and a sum of 0, on every backend (narwhals' rule; pandas' too). The deviation
+ops (``median_abs_dev``, ``mean_abs_dev``) need keys without nulls: a null key's rows
+find no group median on Polars and DuckDB, whose joins never match nulls.
 """
 
 from __future__ import annotations
@@ -35,19 +37,40 @@ from riskscore.exceptions import FeatureError
 
 __all__ = ["OPS", "Op", "aggregate"]
 
-Op = Literal["median", "mean", "min", "max", "sum", "count", "len"]
+Op = Literal[
+    "median", "mean", "min", "max", "sum", "count", "len", "median_abs_dev", "mean_abs_dev"
+]
 
-#: The aggregations :func:`aggregate` knows.
-OPS: tuple[Op, ...] = ("median", "mean", "min", "max", "sum", "count", "len")
+#: The aggregations :func:`aggregate` knows. ``median_abs_dev`` and ``mean_abs_dev`` are
+#: the median and the mean of the absolute deviations from the group's median (the
+#: spread of a robust z-score), computed in the same pass on Spark.
+OPS: tuple[Op, ...] = (
+    "median",
+    "mean",
+    "min",
+    "max",
+    "sum",
+    "count",
+    "len",
+    "median_abs_dev",
+    "mean_abs_dev",
+)
 
 #: pandas' name of each aggregation (the Spark partitions run pandas).
-_PANDAS = {"len": "size"}
+_PANDAS = {"len": "size", "median_abs_dev": "median", "mean_abs_dev": "mean"}
+
+#: The deviation ops: read ``|value - group median|`` instead of the value.
+_DEVIATION = {"median_abs_dev": "median", "mean_abs_dev": "mean"}
 
 
 def _expr(column: str, op: Op) -> nw.Expr:
     if op == "len":
         return nw.len()
-    return getattr(nw.col(column), op)()
+    return getattr(nw.col(column), _DEVIATION.get(op, op))()
+
+
+def _deviation_column(column: str) -> str:
+    return f"__abs_dev_{column}"
 
 
 def aggregate(
@@ -102,11 +125,26 @@ def aggregate(
     native = frame.to_native()
     if nwd.is_pyspark_dataframe(native):
         return nw.from_native(_spark_aggregate(native, list(keys), dict(aggs)))
-    return frame.group_by(*keys).agg(*(_expr(c, op).alias(name) for name, (c, op) in aggs.items()))
+    deviations = sorted({c for c, op in aggs.values() if op in _DEVIATION})
+    if deviations:
+        centres = frame.group_by(*keys).agg(
+            *(nw.col(c).median().alias(f"__centre_{c}") for c in deviations)
+        )
+        frame = frame.join(centres, on=list(keys), how="left").with_columns(
+            *(
+                (nw.col(c) - nw.col(f"__centre_{c}")).abs().alias(_deviation_column(c))
+                for c in deviations
+            )
+        )
+    exprs = [
+        _expr(_deviation_column(c) if op in _DEVIATION else c, op).alias(name)
+        for name, (c, op) in aggs.items()
+    ]
+    return frame.group_by(*keys).agg(*exprs)
 
 
 def _spark_aggregate(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op]]) -> Any:
-    """The Spark plan: partition by ``keys``, then pandas' aggregation per partition."""
+    """Return the Spark plan: partition by ``keys``, then pandas' aggregation per partition."""
     from pyspark.sql.types import DoubleType, LongType, StructField, StructType
 
     fields = [native.schema[key] for key in keys]
@@ -116,11 +154,10 @@ def _spark_aggregate(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op
     ]
     schema = StructType(fields)
     columns = list(dict.fromkeys([*keys, *(column for column, _ in aggs.values())]))
-    partitions = int(native.sparkSession.conf.get("spark.sql.shuffle.partitions"))
     from pyspark.sql.pandas.types import to_arrow_schema
 
     run = functools.partial(_aggregate_partition, keys, aggs, to_arrow_schema(schema))
-    return native.select(*columns).repartition(partitions, *keys).mapInArrow(run, schema)
+    return native.select(*columns).repartition(*keys).mapInArrow(run, schema)
 
 
 def _aggregate_partition(
@@ -133,7 +170,12 @@ def _aggregate_partition(
     if not rows or sum(batch.num_rows for batch in rows) == 0:
         return
     data = pa.Table.from_batches(rows).to_pandas()
-    named = {name: (column, _PANDAS.get(op, op)) for name, (column, op) in aggs.items()}
+    for column in sorted({c for c, op in aggs.values() if op in _DEVIATION}):
+        centre = data.groupby(keys, dropna=False, sort=False)[column].transform("median")
+        data[_deviation_column(column)] = (data[column] - centre).abs()
+    named = {
+        name: (_deviation_column(column) if op in _DEVIATION else column, _PANDAS.get(op, op))
+        for name, (column, op) in aggs.items()
+    }
     out = data.groupby(keys, dropna=False, sort=False).agg(**named).reset_index()
     yield from pa.Table.from_pandas(out, schema=target, preserve_index=False).to_batches()
-

@@ -242,34 +242,24 @@ def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
     )
 
 
-def _category_centre(ctx: AsOfContext) -> nw.LazyFrame:
-    """Median log price ratio per category (marketplace)."""
-    return aggregate(
-        _all_priced(ctx), ["category"], {"category_centre": ("log_price_ratio", "median")}
-    )
-
-
 def _category_scale(ctx: AsOfContext) -> nw.LazyFrame:
     """Centre (median) and robust scale of the log price ratio per category (marketplace)."""
-    centre = ctx.market_value("pricing_category_centre", _category_centre, small=True)
-    deviations = (
-        _all_priced(ctx)
-        .join(centre, on="category", how="left")
-        .with_columns(abs_deviation=(nw.col("log_price_ratio") - nw.col("category_centre")).abs())
+    spread = aggregate(
+        _all_priced(ctx),
+        ["category"],
+        {
+            "category_centre": ("log_price_ratio", "median"),
+            "mad": ("log_price_ratio", "median_abs_dev"),
+            "mean_ad": ("log_price_ratio", "mean_abs_dev"),
+        },
     )
-    spread = (
-        aggregate(
-            deviations,
-            ["category"],
-            {"mad": ("abs_deviation", "median"), "mean_ad": ("abs_deviation", "mean")},
-        )
-        .with_columns(
-            scale=nw.when(nw.col("mad") > 0)
-            .then(nw.col("mad") * _MAD_SCALE)
-            .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE)
-        )
+    return spread.select(
+        "category",
+        "category_centre",
+        scale=nw.when(nw.col("mad") > 0)
+        .then(nw.col("mad") * _MAD_SCALE)
+        .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE),
     )
-    return centre.join(spread.select("category", "scale"), on="category", how="left")
 
 
 def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
@@ -302,7 +292,7 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
             "price_z",
         )
 
-    return ctx.memo("listing_prices", build)
+    return ctx.memo("listing_prices", build, materialise=False)
 
 
 def _seller_pricing(ctx: AsOfContext) -> nw.LazyFrame:
