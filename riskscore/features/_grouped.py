@@ -35,7 +35,7 @@ import narwhals.dependencies as nwd
 
 from riskscore.exceptions import FeatureError
 
-__all__ = ["OPS", "Op", "aggregate"]
+__all__ = ["OPS", "Grouping", "Op", "aggregate", "aggregate_small"]
 
 Op = Literal[
     "median", "mean", "min", "max", "sum", "count", "len", "median_abs_dev", "mean_abs_dev"
@@ -69,8 +69,32 @@ def _expr(column: str, op: Op) -> nw.Expr:
     return getattr(nw.col(column), _DEVIATION.get(op, op))()
 
 
+#: One grouping of :func:`aggregate_small`: the keys, and output name to (column, op).
+Grouping = tuple[Sequence[str], Mapping[str, tuple[str, Op]]]
+
+
 def _deviation_column(column: str) -> str:
     return f"__abs_dev_{column}"
+
+
+def _check(frame: nw.LazyFrame, keys: Sequence[str], aggs: Mapping[str, tuple[str, Op]]) -> None:
+    """Raise a :class:`FeatureError` naming every unknown op and non-``Float64`` column."""
+    schema = frame.collect_schema()
+    problems = [
+        f"{name!r}: op {op!r} is not one of {', '.join(OPS)}"
+        for name, (_, op) in aggs.items()
+        if op not in OPS
+    ]
+    problems += [
+        f"{name!r}: column {column!r} is {schema.get(column, 'missing')}, not Float64"
+        for name, (column, op) in aggs.items()
+        if op != "len" and schema.get(column) != nw.Float64
+    ]
+    if problems:
+        raise FeatureError(
+            f"cannot aggregate by {list(keys)}: {'; '.join(problems)}; cast value columns "
+            "with nw.col(...).cast(nw.Float64) first"
+        )
 
 
 def aggregate(
@@ -106,22 +130,7 @@ def aggregate(
     >>> got.collect().sort("k").rows()
     [('a', 2.5, 2), ('b', 2.0, 1)]
     """
-    schema = frame.collect_schema()
-    problems = [
-        f"{name!r}: op {op!r} is not one of {', '.join(OPS)}"
-        for name, (_, op) in aggs.items()
-        if op not in OPS
-    ]
-    problems += [
-        f"{name!r}: column {column!r} is {schema.get(column, 'missing')}, not Float64"
-        for name, (column, op) in aggs.items()
-        if op != "len" and schema.get(column) != nw.Float64
-    ]
-    if problems:
-        raise FeatureError(
-            f"cannot aggregate by {list(keys)}: {'; '.join(problems)}; cast value columns "
-            "with nw.col(...).cast(nw.Float64) first"
-        )
+    _check(frame, keys, aggs)
     native = frame.to_native()
     if nwd.is_pyspark_dataframe(native):
         return nw.from_native(_spark_aggregate(native, list(keys), dict(aggs)))
@@ -143,8 +152,106 @@ def aggregate(
     return frame.group_by(*keys).agg(*exprs)
 
 
-def _spark_aggregate(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op]]) -> Any:
-    """Return the Spark plan: partition by ``keys``, then pandas' aggregation per partition."""
+def aggregate_small(
+    frame: nw.LazyFrame, groupings: Mapping[str, Grouping], what: str
+) -> dict[str, nw.LazyFrame]:
+    """Return :func:`aggregate` of ``frame`` for each grouping, in one pass on Spark.
+
+    For statistics with few rows (one per product, brand or category) computed from the
+    same rows and joined back to many. On Spark the rows are read once, each row goes
+    to one partition per grouping (one shuffle for all), pandas aggregates every
+    grouping of a partition, and the results are collected and handed back as local
+    relations (:func:`~riskscore.features._backend.local_relation`): sized exactly, so
+    the planner broadcasts them. The results pass through the driver: keep this for
+    thousands of rows, not one row per seller. Other backends: :func:`aggregate` per
+    grouping.
+
+    Parameters
+    ----------
+    frame : narwhals.LazyFrame
+        The rows to aggregate, on any backend.
+    groupings : mapping of str to (keys, aggs)
+        Result name to the ``keys`` and ``aggs`` of :func:`aggregate`.
+    what : str
+        What the statistics are, for the error raised when an executor cannot run
+        riskscore's Python.
+
+    Returns
+    -------
+    dict of str to narwhals.LazyFrame
+        One frame per grouping, as :func:`aggregate` returns it.
+
+    Examples
+    --------
+    >>> import narwhals as nw, pandas as pd
+    >>> rows = nw.from_native(pd.DataFrame({"a": ["x", "x", "y"], "b": [1, 2, 2],
+    ...                                     "v": [1.0, 3.0, 5.0]})).lazy()
+    >>> got = aggregate_small(rows, {"by_a": (["a"], {"mid": ("v", "median")}),
+    ...                              "by_b": (["b"], {"n": ("v", "len")})}, "a test")
+    >>> got["by_a"].collect().sort("a").rows(), got["by_b"].collect().sort("b").rows()
+    ([('x', 2.0), ('y', 5.0)], [(1, 1), (2, 2)])
+    """
+    for keys, aggs in groupings.values():
+        _check(frame, keys, aggs)
+    native = frame.to_native()
+    if not nwd.is_pyspark_dataframe(native):
+        return {name: aggregate(frame, keys, aggs) for name, (keys, aggs) in groupings.items()}
+    return _spark_aggregate_small(native, groupings, what)
+
+
+def _spark_aggregate_small(
+    native: Any, groupings: Mapping[str, Grouping], what: str
+) -> dict[str, nw.LazyFrame]:
+    """Run :func:`aggregate_small` on Spark: one shuffle, collected as local relations."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import IntegerType, StructField, StructType
+
+    from riskscore._spark import collect_python_pass
+
+    names = list(groupings)
+    plans = [(list(groupings[n][0]), dict(groupings[n][1])) for n in names]
+    keys = list(dict.fromkeys(k for ks, _ in plans for k in ks))
+    values = [c for c in dict.fromkeys(c for _, a in plans for c, _ in a.values()) if c not in keys]
+    schemas = [_output_schema(native, ks, aggs) for ks, aggs in plans]
+    # one copy of each row per grouping, the grouping's keys kept and the others null
+    part = F.col("__grouping")
+    copies = native.select(
+        *keys, *values, F.explode(F.array(*map(F.lit, range(len(names))))).alias("__grouping")
+    )
+    copies = copies.select(
+        part,
+        *(
+            F.when(part.isin([i for i, (ks, _) in enumerate(plans) if k in ks]), F.col(k))
+            .otherwise(F.lit(None).cast(native.schema[k].dataType))
+            .alias(k)
+            for k in keys
+        ),
+        *values,
+    )
+    fields = [StructField("__grouping", IntegerType(), False)]
+    fields += [StructField(k, native.schema[k].dataType) for k in keys]  # null elsewhere
+    fields += [
+        StructField(f"__{i}_{field.name}", field.dataType)
+        for i, (schema, (ks, _)) in enumerate(zip(schemas, plans, strict=True))
+        for field in schema.fields[len(ks) :]
+    ]
+    combined = StructType(fields)
+    run = functools.partial(_aggregate_small_partition, plans, to_arrow_schema(combined))
+    rows = collect_python_pass(
+        copies.repartition("__grouping", *keys).mapInArrow(run, combined), what
+    )
+    session = native.sparkSession
+    out = {}
+    for i, (name, schema, (ks, aggs)) in enumerate(zip(names, schemas, plans, strict=True)):
+        columns = [*ks, *(f"__{i}_{a}" for a in aggs)]
+        mine = rows.loc[rows["__grouping"] == i, columns].set_axis(schema.names, axis=1)
+        out[name] = nw.from_native(session.createDataFrame(mine, schema=schema))
+    return out
+
+
+def _output_schema(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op]]) -> Any:
+    """Return the Spark schema of :func:`aggregate`'s result: keys, then Double or Long."""
     from pyspark.sql.types import DoubleType, LongType, StructField, StructType
 
     fields = [native.schema[key] for key in keys]
@@ -152,12 +259,29 @@ def _spark_aggregate(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op
         StructField(name, LongType() if op in ("count", "len") else DoubleType())
         for name, (_, op) in aggs.items()
     ]
-    schema = StructType(fields)
-    columns = list(dict.fromkeys([*keys, *(column for column, _ in aggs.values())]))
+    return StructType(fields)
+
+
+def _spark_aggregate(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op]]) -> Any:
+    """Return the Spark plan: partition by ``keys``, then pandas' aggregation per partition."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
+    schema = _output_schema(native, keys, aggs)
+    columns = list(dict.fromkeys([*keys, *(column for column, _ in aggs.values())]))
     run = functools.partial(_aggregate_partition, keys, aggs, to_arrow_schema(schema))
     return native.select(*columns).repartition(*keys).mapInArrow(run, schema)
+
+
+def _pandas_aggregate(data: Any, keys: list[str], aggs: dict[str, tuple[str, Op]]) -> Any:
+    """Return pandas' aggregation of ``data`` (every row of its groups), keys as columns."""
+    for column in sorted({c for c, op in aggs.values() if op in _DEVIATION}):
+        centre = data.groupby(keys, dropna=False, sort=False)[column].transform("median")
+        data[_deviation_column(column)] = (data[column] - centre).abs()
+    named = {
+        name: (_deviation_column(column) if op in _DEVIATION else column, _PANDAS.get(op, op))
+        for name, (column, op) in aggs.items()
+    }
+    return data.groupby(keys, dropna=False, sort=False).agg(**named).reset_index()
 
 
 def _aggregate_partition(
@@ -169,13 +293,34 @@ def _aggregate_partition(
     rows = list(batches)
     if not rows or sum(batch.num_rows for batch in rows) == 0:
         return
-    data = pa.Table.from_batches(rows).to_pandas()
-    for column in sorted({c for c, op in aggs.values() if op in _DEVIATION}):
-        centre = data.groupby(keys, dropna=False, sort=False)[column].transform("median")
-        data[_deviation_column(column)] = (data[column] - centre).abs()
-    named = {
-        name: (_deviation_column(column) if op in _DEVIATION else column, _PANDAS.get(op, op))
-        for name, (column, op) in aggs.items()
-    }
-    out = data.groupby(keys, dropna=False, sort=False).agg(**named).reset_index()
+    out = _pandas_aggregate(pa.Table.from_batches(rows).to_pandas(), keys, aggs)
     yield from pa.Table.from_pandas(out, schema=target, preserve_index=False).to_batches()
+
+
+def _aggregate_small_partition(
+    plans: list[tuple[list[str], dict[str, tuple[str, Op]]]], target: Any, batches: Iterator[Any]
+) -> Iterator[Any]:
+    """Aggregate one partition of :func:`aggregate_small`'s copies, grouping by grouping."""
+    import pyarrow as pa
+
+    rows = list(batches)
+    if not rows or sum(batch.num_rows for batch in rows) == 0:
+        return
+    data = pa.Table.from_batches(rows).to_pandas()
+    for i, (keys, aggs) in enumerate(plans):
+        mine = data[data["__grouping"] == i]
+        if mine.empty:
+            continue
+        out = _pandas_aggregate(mine.copy(), keys, aggs).rename(
+            columns={name: f"__{i}_{name}" for name in aggs}
+        )
+        table = pa.Table.from_pandas(out, preserve_index=False)
+        columns = []
+        for field in target:
+            if field.name == "__grouping":
+                columns.append(pa.array([i] * len(out), field.type))
+            elif field.name in out.columns:
+                columns.append(table.column(field.name).cast(field.type))
+            else:
+                columns.append(pa.nulls(len(out), field.type))
+        yield from pa.Table.from_arrays(columns, schema=target).to_batches()

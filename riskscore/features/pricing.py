@@ -28,7 +28,7 @@ import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec
 from riskscore.features._context import AsOfContext, FeatureParams, ratio
-from riskscore.features._grouped import aggregate
+from riskscore.features._grouped import aggregate, aggregate_small
 
 __all__ = ["FAMILIES", "listing_prices"]
 
@@ -199,25 +199,46 @@ def _market_listings(ctx: AsOfContext) -> nw.LazyFrame:
     return ctx.memo("pricing_listings", lambda: _listings(ctx, own=False), materialise=False)
 
 
+def _market_prices(ctx: AsOfContext) -> dict[str, nw.LazyFrame]:
+    """Median price of each product, and of each category and brand, per currency.
+
+    Marketplace statistics, both from every seller's listings: one pass over them on
+    Spark (:func:`~riskscore.features._grouped.aggregate_small`). Listings without a
+    product form a group of their own, dropped here: they have no product price.
+    """
+
+    def build() -> dict[str, nw.LazyFrame]:
+        got = aggregate_small(
+            _market_listings(ctx),
+            {
+                "product": (["product_id", "currency"], {"ref_product": ("price", "median")}),
+                "brand": (
+                    ["category", "brand_key", "currency"],
+                    {"ref_brand": ("price", "median")},
+                ),
+            },
+            "the market prices of products and brands",
+        )
+        got["product"] = got["product"].filter(~nw.col("product_id").is_null())
+        return got
+
+    return ctx.memo("pricing_market_prices", build, materialise=False)
+
+
 def _by_product(ctx: AsOfContext) -> nw.LazyFrame:
     """Median price of listings of each product and currency (marketplace)."""
-    listings = _market_listings(ctx).filter(~nw.col("product_id").is_null())
-    return aggregate(listings, ["product_id", "currency"], {"ref_product": ("price", "median")})
+    return _market_prices(ctx)["product"]
 
 
 def _by_brand(ctx: AsOfContext) -> nw.LazyFrame:
     """Median price of listings of each category, brand and currency (marketplace)."""
-    return aggregate(
-        _market_listings(ctx),
-        ["category", "brand_key", "currency"],
-        {"ref_brand": ("price", "median")},
-    )
+    return _market_prices(ctx)["brand"]
 
 
 def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
     """Return ``listings`` with market price, price ratio and log ratio."""
-    by_product = ctx.market_value("pricing_by_product", _by_product, small=True)
-    by_brand = ctx.market_value("pricing_by_brand", _by_brand, small=True)
+    by_product = ctx.market_value("pricing_by_product", _by_product)
+    by_brand = ctx.market_value("pricing_by_brand", _by_brand)
     listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
         by_brand, on=["category", "brand_key", "currency"], how="left"
     )

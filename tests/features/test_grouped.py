@@ -20,7 +20,7 @@ from hypothesis import given, settings
 
 from riskscore.exceptions import FeatureError
 from riskscore.features._backend import local_relation
-from riskscore.features._grouped import aggregate
+from riskscore.features._grouped import aggregate, aggregate_small
 
 #: Groups: "a" has an even count (median = mean of the middle two), "b" one value and a
 #: null, "c" only nulls, and the null key is a group of its own.
@@ -126,8 +126,10 @@ def test_aggregate_matches_a_reference_per_group(rows) -> None:
     assert got.keys() == expected.keys()
     for key, (mid, n) in expected.items():
         assert got[key][1] == n
-        assert got[key][0] == pytest.approx(mid, rel=1e-12, abs=1e-9) if mid is not None else (
-            got[key][0] is None
+        assert (
+            got[key][0] == pytest.approx(mid, rel=1e-12, abs=1e-9)
+            if mid is not None
+            else (got[key][0] is None)
         )
 
 
@@ -162,3 +164,50 @@ def test_a_local_relation_holds_the_same_rows_and_types(spark) -> None:
     assert sorted(local.collect(), key=str) == sorted(native.collect(), key=str)
     # computed now: the plan is the rows themselves, with no filter left to run
     assert "Filter" not in local._jdf.queryExecution().optimizedPlan().toString()
+
+
+#: Two groupings of ROWS' rows plus a key "g": by "k", and by "g".
+SMALL_ROWS = ROWS.assign(g=[1, 2, 1, 2, 1, 1, 2, 2, 1])
+SMALL: dict[str, Any] = {
+    "by_k": (["k"], {"mid": ("x", "median"), "rows": ("x", "len")}),
+    "by_g": (["g"], {"hi": ("x", "max"), "spread": ("x", "median_abs_dev")}),
+}
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_aggregate_small_equals_aggregate_per_grouping(library, in_library) -> None:
+    frame = nw.from_native(in_library({"rows": SMALL_ROWS}, library)["rows"]).lazy()
+    got = aggregate_small(frame, SMALL, "a test statistic")
+    assert list(got) == ["by_k", "by_g"]
+    assert _result(got["by_k"]) == {k: (v[0], v[6]) for k, v in EXPECTED.items()}
+    # g=1: 4, 3, 2, 5 -> max 5, median 3.5, |dev| 0.5 0.5 1.5 1.5 -> 1.0
+    # g=2: 1, 10, 7 (two nulls) -> max 10, median 7, |dev| 6 3 0 -> 3.0
+    assert _result(got["by_g"]) == {1: (5.0, 1.0), 2: (10.0, 3.0)}
+    assert got["by_g"].collect_schema()["g"].is_integer()
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_aggregate_small_of_no_rows_is_no_groups(library, in_library) -> None:
+    frame = nw.from_native(in_library({"rows": SMALL_ROWS.iloc[:0]}, library)["rows"]).lazy()
+    got = aggregate_small(frame, SMALL, "a test statistic")
+    assert [len(f.collect()) for f in got.values()] == [0, 0]
+    assert got["by_g"].collect().columns == ["g", "hi", "spread"]
+
+
+def test_aggregate_small_checks_every_grouping() -> None:
+    frame = nw.from_native(SMALL_ROWS).lazy()
+    with pytest.raises(
+        FeatureError, match=r"cannot aggregate by \['g'\]: 'hi': column 'g' is Int64"
+    ):
+        aggregate_small(frame, {**SMALL, "bad": (["g"], {"hi": ("g", "max")})}, "a test")
+
+
+@pytest.mark.spark
+def test_aggregate_small_on_spark_is_local_and_broadcast(spark) -> None:
+    native = spark.createDataFrame(pa.Table.from_pandas(SMALL_ROWS, preserve_index=False))
+    got = aggregate_small(nw.from_native(native).lazy(), SMALL, "a test statistic")
+    small = got["by_k"].to_native()
+    assert "LocalRelation" in small._jdf.queryExecution().optimizedPlan().toString()
+    joined = native.join(small, on="k", how="left")
+    joined.collect()
+    assert "BroadcastHashJoin" in joined._jdf.queryExecution().executedPlan().toString()
