@@ -28,7 +28,6 @@ __all__ = [
     "checkpoint",
     "lazy_like",
     "library_of",
-    "local_relation",
     "prepare",
     "python_name_is_free",
     "require",
@@ -378,34 +377,6 @@ def lazy_like(frame: pd.DataFrame, like: nw.LazyFrame) -> nw.LazyFrame:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         return nw.from_native(native.sparkSession.createDataFrame(table))
     raise FeatureError(f"cannot build a frame like a {type(native).__name__}")
-
-
-def local_relation(frame: nw.LazyFrame, what: str) -> nw.LazyFrame:
-    """Compute a small Spark frame now and hand it back as data; others: ``frame`` as is.
-
-    For statistics with one row per product, brand or category that are joined back to
-    many rows. Spark cannot know the size of an aggregate before running it (its
-    estimate follows the rows aggregated), so it plans a sort-merge join that shuffles
-    the large side too; a local relation has an exact size, and the planner broadcasts
-    it when it is under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by default;
-    over it, the join is planned as before). The rows pass through the driver, so keep
-    this for frames of thousands of rows, not one row per seller. ``what`` names the
-    statistic in the error raised when an executor cannot run riskscore's Python.
-
-    Examples
-    --------
-    >>> import narwhals as nw, pandas as pd
-    >>> frame = nw.from_native(pd.DataFrame({"a": [1]})).lazy()
-    >>> local_relation(frame, "a statistic") is frame
-    True
-    """
-    native = frame.to_native()
-    if not nwd.is_pyspark_dataframe(native):
-        return frame
-    from riskscore._spark import collect_python_pass
-
-    rows = collect_python_pass(native, what)
-    return nw.from_native(native.sparkSession.createDataFrame(rows, schema=native.schema))
 
 
 def checkpoint(frame: nw.LazyFrame) -> nw.LazyFrame:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from riskscore._config import DEFAULT_WINDOWS, HIGH_RISK_CATEGORIES
 from riskscore.exceptions import FeatureError
-from riskscore.features._backend import checkpoint, lazy_like, local_relation
+from riskscore.features._backend import checkpoint, lazy_like
 from riskscore.features._catalog import Entity, Family, FeatureSpec, families
 from riskscore.schema import CONTRACT
 
@@ -301,7 +301,6 @@ class AsOfContext:
         build: Callable[[AsOfContext], Any],
         *,
         after: Sequence[str] = (),
-        small: bool = False,
     ) -> Any:
         """Return a marketplace statistic: ``build(ctx)`` on an unscoped context.
 
@@ -323,21 +322,10 @@ class AsOfContext:
             unscoped context.
         after : sequence of str
             Seller families whose outputs ``build`` reads through :meth:`output`.
-        small : bool
-            The statistic has few rows (one per product, brand or category) and is
-            joined back to many: on Spark it is computed at once and handed back as a
-            local relation, which the planner broadcasts instead of shuffling the rows
-            it is joined to (:func:`~riskscore.features._backend.local_relation`).
         """
         if self.market is None or not self.scoped:
-            if small:
-                return self.memo(
-                    f"market:{key}",
-                    lambda: local_relation(build(self), f"the statistic {key!r}"),
-                    materialise=False,
-                )
             return self.memo(f"market:{key}", lambda: build(self), materialise=False)
-        return self.market.value(key, build, after=after, small=small)
+        return self.market.value(key, build, after=after)
 
     def output(self, family: str, entity: Entity = "seller") -> nw.LazyFrame:
         """Return the filled output of a family computed at this cutoff.
@@ -509,20 +497,13 @@ class MarketStats:
         build: Callable[[AsOfContext], Any],
         *,
         after: Sequence[str] = (),
-        small: bool = False,
     ) -> Any:
-        """Return the statistic ``key``: ``build`` on the unscoped context, computed once.
-
-        ``small``: see :meth:`AsOfContext.market_value`.
-        """
+        """Return the statistic ``key``: ``build`` on the unscoped context, computed once."""
         with self._lock:
             if key not in self._values:
                 for family in after:
                     self.output_of(family, "seller")
-                value = build(self.context)
-                if small:
-                    value = local_relation(value, f"the statistic {key!r}")
-                self._values[key] = _materialise(value)
+                self._values[key] = _materialise(build(self.context))
             return self._values[key]
 
     def output_of(self, family: str, entity: Entity = "seller") -> nw.LazyFrame:

@@ -12,8 +12,10 @@ Why on Spark: an exact median there is ``percentile``, an aggregate holding a co
 distinct value, planned as a partial and a final aggregation with a shuffle and a job
 each; the pricing family's five medians were five such plans joined back to the
 listings (25 Spark jobs, 11-15 s at 100k sellers against 1.5 s on pandas). One shuffle
-and one vectorised call per partition computes every statistic of a grouping at once
-(``docs/architecture.md``, "Spark plans").
+and one vectorised call per partition computes every statistic of a grouping at once;
+:func:`aggregate_small` computes several groupings of the same rows in one shuffle and
+hands small results back as broadcastable local relations (``docs/architecture.md``,
+"Spark plans").
 
 Value columns must be ``Float64`` (cast them first), so every backend returns the same
 types: ``Float64`` for ``median``, ``mean``, ``min``, ``max`` and ``sum``; an integer
@@ -161,8 +163,11 @@ def aggregate_small(
     same rows and joined back to many. On Spark the rows are read once, each row goes
     to one partition per grouping (one shuffle for all), pandas aggregates every
     grouping of a partition, and the results are collected and handed back as local
-    relations (:func:`~riskscore.features._backend.local_relation`): sized exactly, so
-    the planner broadcasts them. The results pass through the driver: keep this for
+    relations. Spark cannot know an aggregate's size before running it (its estimate
+    follows the rows aggregated), so joining a lazy statistic back plans a sort-merge
+    join that shuffles the large side too; a local relation's size is exact, and the
+    planner broadcasts it under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by
+    default). The results pass through the driver: keep this for
     thousands of rows, not one row per seller. Other backends: :func:`aggregate` per
     grouping.
 

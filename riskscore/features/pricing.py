@@ -17,7 +17,10 @@ Without a ``products`` table the market price falls back to steps 2 and 3.
 
 The medians of steps 2 and 3 and the category centre and scale of the z-score are
 marketplace statistics (:meth:`AsOfContext.market_value`): a scoped build prices the
-listings of the sellers in scope against the whole marketplace.
+listings of the sellers in scope against the whole marketplace. Every median goes through
+:mod:`riskscore.features._grouped`: on Spark the product and brand medians take one
+shuffle of the listings, the category centre and spread one more, the per-seller values
+a third, and the statistics are joined back as broadcast local relations.
 """
 
 from __future__ import annotations
@@ -265,15 +268,20 @@ def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
 
 def _category_scale(ctx: AsOfContext) -> nw.LazyFrame:
     """Centre (median) and robust scale of the log price ratio per category (marketplace)."""
-    spread = aggregate(
+    spread = aggregate_small(
         _all_priced(ctx),
-        ["category"],
         {
-            "category_centre": ("log_price_ratio", "median"),
-            "mad": ("log_price_ratio", "median_abs_dev"),
-            "mean_ad": ("log_price_ratio", "mean_abs_dev"),
+            "scale": (
+                ["category"],
+                {
+                    "category_centre": ("log_price_ratio", "median"),
+                    "mad": ("log_price_ratio", "median_abs_dev"),
+                    "mean_ad": ("log_price_ratio", "mean_abs_dev"),
+                },
+            )
         },
-    )
+        "the category spread of price ratios",
+    )["scale"]
     return spread.select(
         "category",
         "category_centre",
@@ -293,7 +301,7 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
 
     def build() -> nw.LazyFrame:
         priced = _priced(ctx, _listings(ctx, own=True)) if ctx.scoped else _all_priced(ctx)
-        scale = ctx.market_value("pricing_category_scale", _category_scale, small=True)
+        scale = ctx.market_value("pricing_category_scale", _category_scale)
         priced = priced.join(scale, on="category", how="left").with_columns(
             deviation=nw.col("log_price_ratio") - nw.col("category_centre")
         )

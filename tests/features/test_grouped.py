@@ -19,7 +19,6 @@ import pytest
 from hypothesis import given, settings
 
 from riskscore.exceptions import FeatureError
-from riskscore.features._backend import local_relation
 from riskscore.features._grouped import aggregate, aggregate_small
 
 #: Groups: "a" has an even count (median = mean of the middle two), "b" one value and a
@@ -152,18 +151,6 @@ def test_spark_aggregate_equals_pandas_on_many_partitions(spark) -> None:
     right = got.to_pandas().sort_values(order, na_position="first").reset_index(drop=True)
     assert len(left) == 613 * 3
     pd.testing.assert_frame_equal(left, right, check_dtype=False, rtol=1e-12)
-
-
-@pytest.mark.spark
-def test_a_local_relation_holds_the_same_rows_and_types(spark) -> None:
-    rows = pd.DataFrame({"k": ["a", None], "x": [1.5, None], "n": [3, 4]})
-    native = spark.createDataFrame(pa.Table.from_pandas(rows, preserve_index=False))
-    lazy = nw.from_native(native).lazy().filter(nw.col("n") > 0)
-    local = local_relation(lazy, "a test statistic").to_native()
-    assert local.schema == native.schema
-    assert sorted(local.collect(), key=str) == sorted(native.collect(), key=str)
-    # computed now: the plan is the rows themselves, with no filter left to run
-    assert "Filter" not in local._jdf.queryExecution().optimizedPlan().toString()
 
 
 #: Two groupings of ROWS' rows plus a key "g": by "k", and by "g".
