@@ -31,11 +31,12 @@ already running only gets ``setLogLevel``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "driver_log_options",
     "local_defaults",
     "local_spark_session",
+    "python_pass",
     "quiet_pandas3_warning",
 ]
 
@@ -239,11 +241,34 @@ def collect_python_pass(frame: Any, what: str) -> Any:
     >>> collect_python_pass(spark.range(2), "a count")["id"].tolist()  # doctest: +SKIP
     [0, 1]
     """
+    with python_pass(what):
+        return frame.toPandas()
+
+
+@contextlib.contextmanager
+def python_pass(what: str) -> Iterator[None]:
+    """Run Spark actions whose partitions run riskscore's Python; translate their failures.
+
+    The errors of :func:`collect_python_pass` for any action (a ``localCheckpoint``, a
+    write): an executor that cannot import riskscore or a module it needs raises a
+    :class:`~riskscore.exceptions.FeatureError` naming ``what`` and the fix; riskscore's
+    own refusal in a worker is raised with its message; every other error as Spark
+    raised it.
+
+    Examples
+    --------
+    >>> with python_pass("a count"):
+    ...     total = 1 + 1
+    >>> total
+    2
+    """
     try:
         with warnings.catch_warnings():
             # PySpark warns with the worker's traceback before raising it: said once, below
             warnings.filterwarnings("ignore", "toPandas attempted Arrow", UserWarning)
-            return frame.toPandas()
+            yield
+    except FeatureError:
+        raise
     except Exception as err:
         refused = _WORKER_FEATURE_ERROR.search(str(err))
         if refused is not None:

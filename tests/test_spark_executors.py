@@ -1,8 +1,10 @@
 """Executors whose Python lacks riskscore: a FeatureError with the fix, not a Java trace.
 
-The network family's Spark links run riskscore's Python on the executors (two
-``mapInArrow`` passes pickled by reference). On a cluster an executor without riskscore
-fails the job; :func:`riskscore._spark.collect_python_pass` turns that failure into a
+The network family's Spark links and the pricing family's grouped statistics
+(``features._grouped``) run riskscore's Python on the executors (``mapInArrow`` passes
+pickled by reference). On a cluster an executor without riskscore fails the job;
+:func:`riskscore._spark.collect_python_pass` and every checkpoint of a feature build
+(:func:`riskscore._spark.python_pass`) turn that failure into a
 :class:`~riskscore.exceptions.FeatureError` naming the module and the fix.
 
 The executor here is real: a Spark session in a subprocess whose workers get a
@@ -38,7 +40,7 @@ SITECUSTOMIZE = textwrap.dedent(
     """
 )
 
-#: The network family on Spark, in a session whose workers cannot import riskscore.
+#: The pricing family on Spark, in a session whose workers cannot import riskscore.
 SCRIPT = textwrap.dedent(
     """
     import sys
@@ -53,7 +55,7 @@ SCRIPT = textwrap.dedent(
     tables.pop("truth")
     frames = {name: spark.createDataFrame(frame) for name, frame in tables.items()}
     try:
-        build_features(frames, "seller", as_of="2024-06-01", families=["network"]).toPandas()
+        build_features(frames, "seller", as_of="2024-06-01", families=["pricing"]).toPandas()
     except FeatureError as err:
         print("FeatureError:", err)
         print("cause:", type(err.__cause__).__name__, "ModuleNotFoundError" in str(err.__cause__))
@@ -86,7 +88,9 @@ def test_executors_without_riskscore_get_a_feature_error_with_the_fix(tmp_path: 
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     message = next((line for line in lines if line.startswith("FeatureError:")), "")
-    assert "the network family's links run riskscore's Python on the Spark executors" in message
+    # the pricing family's first pass on Spark (features._grouped); the network's links
+    # report theirs through the same function, collect_python_pass
+    assert "market prices of products and brands run riskscore's Python on the Spark" in message
     assert "could not import 'riskscore" in message, message
     assert "pip install 'riskscore[spark]'" in message and "spark.archives" in message
     # the worker's own error is kept as the cause, for whoever needs the trace
@@ -129,3 +133,19 @@ def test_a_feature_error_in_a_worker_reaches_the_caller_as_one(spark: Any) -> No
         collect_python_pass(plan, "a test pass")
     assert str(raised.value) == "seller position 7 has too many later holders; raise the partitions"
     assert "PythonException" in type(raised.value.__cause__).__name__  # Spark's, kept as cause
+
+
+@pytest.mark.spark
+def test_a_checkpoint_reports_a_worker_without_riskscore_as_a_collect_does(spark: Any) -> None:
+    import narwhals as nw
+
+    from riskscore.exceptions import FeatureError
+    from riskscore.features._backend import checkpoint
+
+    plan = _pass_raising(spark, ModuleNotFoundError("No module named 'riskscore'"))
+    with pytest.raises(FeatureError, match=r"the feature build's Spark plans run riskscore's Py"):
+        checkpoint(nw.from_native(plan))
+    # an error of another kind is Spark's own, untouched
+    with pytest.raises(Exception, match="a bad partition") as raised:
+        checkpoint(nw.from_native(_pass_raising(spark, ValueError("a bad partition"))))
+    assert not isinstance(raised.value, FeatureError)

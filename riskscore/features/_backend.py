@@ -403,5 +403,9 @@ def checkpoint(frame: nw.LazyFrame) -> nw.LazyFrame:
     """
     native = frame.to_native()
     if nwd.is_pyspark_dataframe(native):
-        return nw.from_native(native.localCheckpoint(eager=True))
+        from riskscore._spark import python_pass
+
+        # a plan may hold riskscore's partition passes (features._grouped)
+        with python_pass("the feature build's Spark plans"):
+            return nw.from_native(native.localCheckpoint(eager=True))
     return frame
