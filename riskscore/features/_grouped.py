@@ -169,7 +169,7 @@ def aggregate_small(
     planner broadcasts it under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by
     default). The results pass through the driver: keep this for
     thousands of rows, not one row per seller. Other backends: :func:`aggregate` per
-    grouping.
+    grouping. No column may be a key of one grouping and a value of another.
 
     Parameters
     ----------
@@ -186,6 +186,11 @@ def aggregate_small(
     dict of str to narwhals.LazyFrame
         One frame per grouping, as :func:`aggregate` returns it.
 
+    Raises
+    ------
+    FeatureError
+        As :func:`aggregate`, and when a grouping's key is another grouping's value.
+
     Examples
     --------
     >>> import narwhals as nw, pandas as pd
@@ -198,6 +203,16 @@ def aggregate_small(
     """
     for keys, aggs in groupings.values():
         _check(frame, keys, aggs)
+    all_keys = {k for keys, _ in groupings.values() for k in keys}
+    both = sorted(
+        {c for _, aggs in groupings.values() for c, op in aggs.values() if op != "len"} & all_keys
+    )
+    if both:
+        raise FeatureError(
+            f"cannot aggregate {', '.join(map(repr, both))} in one pass: a grouping's key "
+            "is another grouping's value (Spark's copies null the keys of other "
+            "groupings); aggregate them in separate calls"
+        )
     native = frame.to_native()
     if not nwd.is_pyspark_dataframe(native):
         return {name: aggregate(frame, keys, aggs) for name, (keys, aggs) in groupings.items()}

@@ -198,3 +198,13 @@ def test_aggregate_small_on_spark_is_local_and_broadcast(spark) -> None:
     joined = native.join(small, on="k", how="left")
     joined.collect()
     assert "BroadcastHashJoin" in joined._jdf.queryExecution().executedPlan().toString()
+
+
+def test_aggregate_small_refuses_a_key_that_is_another_groupings_value() -> None:
+    frame = nw.from_native(SMALL_ROWS.assign(y=SMALL_ROWS["x"])).lazy()
+    groupings: dict[str, Any] = {
+        "by_y": (["y"], {"rows": ("x", "len")}),
+        "by_k": (["k"], {"mid": ("y", "median")}),
+    }
+    with pytest.raises(FeatureError, match=r"cannot aggregate 'y' in one pass.*separate calls"):
+        aggregate_small(frame, groupings, "a test")
