@@ -17,6 +17,11 @@ and one vectorised call per partition computes every statistic of a grouping at 
 hands small results back as broadcastable local relations (``docs/architecture.md``,
 "Spark plans").
 
+The price on Spark: every row of a group meets in one Python call, so the largest group
+must fit one worker's memory (the pricing family's largest: a category's listings, about
+40 MB of three columns for 783,223 listings at 100k sellers). Spark's ``percentile``
+holds a count per distinct value instead, which is smaller only where values repeat.
+
 Value columns must be ``Float64`` (cast them first), so every backend returns the same
 types: ``Float64`` for ``median``, ``mean``, ``min``, ``max`` and ``sum``; an integer
 count for ``count`` (non-null values) and ``len`` (rows, nulls too). Rows with a null key
