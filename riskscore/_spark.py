@@ -49,6 +49,7 @@ __all__ = [
     "driver_log_options",
     "local_defaults",
     "local_spark_session",
+    "partition_table",
     "python_pass",
     "quiet_pandas3_warning",
 ]
@@ -243,6 +244,27 @@ def collect_python_pass(frame: Any, what: str) -> Any:
     """
     with python_pass(what):
         return frame.toPandas()
+
+
+def partition_table(batches: Iterator[Any]) -> Any:
+    """Return the non-empty Arrow batches of one ``mapInArrow`` partition as one table.
+
+    ``None`` when the partition holds no rows. The partition functions of riskscore's
+    Spark passes (the network's links, ``features._grouped``) start with it.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> batch = pa.RecordBatch.from_pydict({"a": [1, 2]})
+    >>> partition_table(iter([batch, batch.slice(0, 0), batch])).num_rows
+    4
+    >>> partition_table(iter([batch.slice(0, 0)])) is None
+    True
+    """
+    import pyarrow as pa
+
+    rows = [b for b in batches if b.num_rows]
+    return pa.Table.from_batches(rows).combine_chunks() if rows else None
 
 
 @contextlib.contextmanager

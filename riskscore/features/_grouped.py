@@ -40,6 +40,7 @@ from typing import Any, Literal
 import narwhals as nw
 import narwhals.dependencies as nwd
 
+from riskscore._spark import collect_python_pass, partition_table
 from riskscore.exceptions import FeatureError
 
 __all__ = ["OPS", "Grouping", "Op", "aggregate", "aggregate_small"]
@@ -63,11 +64,11 @@ OPS: tuple[Op, ...] = (
     "mean_abs_dev",
 )
 
-#: pandas' name of each aggregation (the Spark partitions run pandas).
-_PANDAS = {"len": "size", "median_abs_dev": "median", "mean_abs_dev": "mean"}
-
 #: The deviation ops: read ``|value - group median|`` instead of the value.
 _DEVIATION = {"median_abs_dev": "median", "mean_abs_dev": "mean"}
+
+#: pandas' name of each aggregation (the Spark partitions run pandas).
+_PANDAS = {"len": "size", **_DEVIATION}
 
 
 def _expr(column: str, op: Op) -> nw.Expr:
@@ -84,9 +85,8 @@ def _deviation_column(column: str) -> str:
     return f"__abs_dev_{column}"
 
 
-def _check(frame: nw.LazyFrame, keys: Sequence[str], aggs: Mapping[str, tuple[str, Op]]) -> None:
+def _check(schema: nw.Schema, keys: Sequence[str], aggs: Mapping[str, tuple[str, Op]]) -> None:
     """Raise a :class:`FeatureError` naming every unknown op and non-``Float64`` column."""
-    schema = frame.collect_schema()
     problems = [
         f"{name!r}: op {op!r} is not one of {', '.join(OPS)}"
         for name, (_, op) in aggs.items()
@@ -137,10 +137,17 @@ def aggregate(
     >>> got.collect().sort("k").rows()
     [('a', 2.5, 2), ('b', 2.0, 1)]
     """
-    _check(frame, keys, aggs)
+    _check(frame.collect_schema(), keys, aggs)
     native = frame.to_native()
     if nwd.is_pyspark_dataframe(native):
         return nw.from_native(_spark_aggregate(native, list(keys), dict(aggs)))
+    return _narwhals_aggregate(frame, keys, aggs)
+
+
+def _narwhals_aggregate(
+    frame: nw.LazyFrame, keys: Sequence[str], aggs: Mapping[str, tuple[str, Op]]
+) -> nw.LazyFrame:
+    """Return :func:`aggregate` on pandas, Polars or DuckDB (``aggs`` checked)."""
     deviations = sorted({c for c, op in aggs.values() if op in _DEVIATION})
     if deviations:
         centres = frame.group_by(*keys).agg(
@@ -206,8 +213,9 @@ def aggregate_small(
     >>> got["by_a"].collect().sort("a").rows(), got["by_b"].collect().sort("b").rows()
     ([('x', 2.0), ('y', 5.0)], [(1, 1), (2, 2)])
     """
+    schema = frame.collect_schema()
     for keys, aggs in groupings.values():
-        _check(frame, keys, aggs)
+        _check(schema, keys, aggs)
     all_keys = {k for keys, _ in groupings.values() for k in keys}
     both = sorted(
         {c for _, aggs in groupings.values() for c, op in aggs.values() if op != "len"} & all_keys
@@ -220,7 +228,9 @@ def aggregate_small(
         )
     native = frame.to_native()
     if not nwd.is_pyspark_dataframe(native):
-        return {name: aggregate(frame, keys, aggs) for name, (keys, aggs) in groupings.items()}
+        return {
+            name: _narwhals_aggregate(frame, keys, aggs) for name, (keys, aggs) in groupings.items()
+        }
     return _spark_aggregate_small(native, groupings, what)
 
 
@@ -231,8 +241,6 @@ def _spark_aggregate_small(
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
     from pyspark.sql.types import IntegerType, StructField, StructType
-
-    from riskscore._spark import collect_python_pass
 
     names = list(groupings)
     plans = [(list(groupings[n][0]), dict(groupings[n][1])) for n in names]
@@ -315,10 +323,10 @@ def _aggregate_partition(
     """Aggregate one Spark partition (every row of its groups) with pandas."""
     import pyarrow as pa
 
-    rows = list(batches)
-    if not rows or sum(batch.num_rows for batch in rows) == 0:
+    table = partition_table(batches)
+    if table is None:
         return
-    out = _pandas_aggregate(pa.Table.from_batches(rows).to_pandas(), keys, aggs)
+    out = _pandas_aggregate(table.to_pandas(), keys, aggs)
     yield from pa.Table.from_pandas(out, schema=target, preserve_index=False).to_batches()
 
 
@@ -328,10 +336,10 @@ def _aggregate_small_partition(
     """Aggregate one partition of :func:`aggregate_small`'s copies, grouping by grouping."""
     import pyarrow as pa
 
-    rows = list(batches)
-    if not rows or sum(batch.num_rows for batch in rows) == 0:
+    table = partition_table(batches)
+    if table is None:
         return
-    data = pa.Table.from_batches(rows).to_pandas()
+    data = table.to_pandas()
     for i, (keys, aggs) in enumerate(plans):
         mine = data[data["__grouping"] == i]
         if mine.empty:
@@ -339,13 +347,13 @@ def _aggregate_small_partition(
         out = _pandas_aggregate(mine.copy(), keys, aggs).rename(
             columns={name: f"__{i}_{name}" for name in aggs}
         )
-        table = pa.Table.from_pandas(out, preserve_index=False)
+        got = pa.Table.from_pandas(out, preserve_index=False)
         columns = []
         for field in target:
             if field.name == "__grouping":
                 columns.append(pa.array([i] * len(out), field.type))
             elif field.name in out.columns:
-                columns.append(table.column(field.name).cast(field.type))
+                columns.append(got.column(field.name).cast(field.type))
             else:
                 columns.append(pa.nulls(len(out), field.type))
         yield from pa.Table.from_arrays(columns, schema=target).to_batches()

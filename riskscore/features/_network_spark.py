@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskscore._spark import collect_python_pass
+from riskscore._spark import collect_python_pass, partition_table
 from riskscore.exceptions import FeatureError
 from riskscore.features._network_pairs import _Pairs
 from riskscore.features._network_sparse import _bits, _holdings, _run_starts, shared_runs
@@ -133,12 +133,6 @@ _MAX_LIST_ENTRIES = 1 << 30
 _MAX_OFFSET = (1 << 31) - 1
 
 
-def _table(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
-    """Return the non-empty batches of one partition as one table (None if there are none)."""
-    rows = [b for b in batches if b.num_rows]
-    return pa.Table.from_batches(rows).combine_chunks() if rows else None
-
-
 def _seller_blocks(
     code: int,
     a: np.ndarray,
@@ -211,7 +205,7 @@ def _holder_rows(
 
     Seller 0's later holder is seller 2 of a value held by two: ``2 << 5 | 2`` = 66.
     """
-    table = _table(batches)
+    table = partition_table(batches)
     if table is None:
         return
     link = table["link"].to_numpy()
@@ -283,7 +277,7 @@ def _count_pairs(
     >>> out["seller"], out["id"], out["count"], out["total"][2:]
     ([False, False, True, True, True], [2, 5, 0, 1, 2], [2, 2, 2, 2, 2], [5.0, 5.0, 5.0])
     """
-    table = _table(batches)
+    table = partition_table(batches)
     if table is None:
         return
     link = table["link"].to_numpy()
