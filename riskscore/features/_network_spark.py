@@ -16,11 +16,12 @@ kernel's arithmetic (:mod:`riskscore.features._network_sparse`):
    (dictionary codes, one sort) and drops hub values (more holders than the cap)
    before any pair exists: a device shared by 10,000 sellers is 10,000 rows, never 50
    million pairs. It writes one row per seller ``a`` and link type holding kept values
-   in the partition: their number, their summed holder counts and, as one list, their
-   later holders (every ``b > a``, each with the value's holder count ``h``: ``b <<
-   bits(cap) | h``). One row per seller and partition, not one per holding: 1.84
-   million rows instead of 19.9 million at 100k sellers with eight partitions (the
-   list entries are the same 42.5 million);
+   in the partition: their number, their summed holder counts and, as the bytes of one
+   int64 array (a ``binary`` value, which Spark copies whole where an ``array<long>``
+   goes element by element), their later holders (every ``b > a``, each with the
+   value's holder count ``h``: ``b << bits(cap) | h``). One row per seller and
+   partition, not one per holding: 1.84 million rows instead of 19.9 million at 100k
+   sellers with eight partitions (the later holders are the same 42.5 million);
 2. those rows are partitioned by (link, ``a``), so every value a pair ``a < b`` shares
    is in the partition of ``a``, and :func:`_count_pairs` packs the pairs as the local
    kernel does, ``(a * n + b) << bits(cap) | h``, sorts them, counts the runs and sums
@@ -118,8 +119,10 @@ def _memberships(
 
 #: The schema of the rows :func:`_holder_rows` writes: one per seller ``a`` and link type
 #: in a partition (``values`` and ``total``: its kept values there and their summed
-#: holder counts; ``later``: the later holders of those values, ``b << hub_bits | h``).
-HOLDER_ROWS = "link int, a long, values long, total long, later array<long>"
+#: holder counts; ``later``: the later holders of those values, ``b << hub_bits | h``,
+#: as the raw bytes of little-endian int64s: Spark moves a ``binary`` value with one
+#: copy, an ``array<long>`` element by element, in every Arrow and shuffle hand-off).
+HOLDER_ROWS = "link int, a long, values long, total long, later binary"
 
 #: The schema of the rows :func:`_count_pairs` writes: a pair (``seller`` false; ``id``
 #: ``a * n + b``, ``count`` the shared values, ``total`` the summed hub weights) or a
@@ -127,10 +130,13 @@ HOLDER_ROWS = "link int, a long, values long, total long, later array<long>"
 #: non-hub values, ``total`` their summed holders).
 PAIR_ROWS = "link int, seller boolean, id long, count long, total double"
 
-#: Most list entries in one batch of :func:`_holder_rows` (Arrow lists have 32-bit offsets).
-_MAX_LIST_ENTRIES = 1 << 30
-#: Most entries one list can hold: a larger one has no 32-bit offset.
-_MAX_OFFSET = (1 << 31) - 1
+#: Bytes of one later holder in ``later`` (an int64).
+_ENTRY_BYTES = 8
+#: Most later holders in one batch of :func:`_holder_rows` (Arrow binary has 32-bit byte
+#: offsets: 2**27 entries are 1 GiB).
+_MAX_LIST_ENTRIES = 1 << 27
+#: Most later holders one seller's ``later`` can hold: more have no 32-bit byte offset.
+_MAX_OFFSET = ((1 << 31) - 1) // _ENTRY_BYTES
 
 
 def _seller_blocks(
@@ -141,29 +147,36 @@ def _seller_blocks(
     ends: np.ndarray,
     later: np.ndarray,
 ) -> Iterator[pa.RecordBatch]:
-    """``HOLDER_ROWS`` batches: seller ``a[i]``'s list is ``later[ends[i - 1]:ends[i]]``."""
+    """``HOLDER_ROWS`` batches: seller ``a[i]``'s ``later`` is ``later[ends[i - 1]:ends[i]]``.
+
+    Each seller's later holders go out as the bytes of their int64s, whole, in batches
+    of at most ``_MAX_LIST_ENTRIES`` entries.
+    """
     first = 0
     while first < a.size:
         begin = int(ends[first - 1]) if first else 0
-        # as many sellers as fit 32-bit list offsets (at least one)
+        # as many sellers as fit 32-bit byte offsets (at least one)
         last = max(first + 1, int(np.searchsorted(ends, begin + _MAX_LIST_ENTRIES, "right")))
         if int(ends[last - 1]) - begin > _MAX_OFFSET:  # one seller alone: would wrap, not fail
             raise FeatureError(
                 f"the network's links on Spark: seller position {int(a[first])} has "
                 f"{int(ends[last - 1]) - begin:,} later holders of its shared values in one "
-                f"partition, more than one Arrow list holds ({_MAX_OFFSET:,}); raise "
+                f"partition, more than one Arrow binary value holds ({_MAX_OFFSET:,}); raise "
                 "spark.sql.shuffle.partitions so its values spread over more partitions, "
                 "or lower NetworkParams' caps"
             )
-        offsets = np.append(0, ends[first:last] - begin).astype(np.int32)
+        offsets = (np.append(0, ends[first:last] - begin) * _ENTRY_BYTES).astype(np.int32)
+        entries = np.ascontiguousarray(later[begin : int(ends[last - 1])], dtype="<i8")
         yield pa.RecordBatch.from_arrays(
             [
                 pa.array(np.full(last - first, code, dtype=np.int32)),
                 pa.array(a[first:last]),
                 pa.array(values[first:last]),
                 pa.array(total[first:last]),
-                pa.ListArray.from_arrays(
-                    pa.array(offsets), pa.array(later[begin : int(ends[last - 1])])
+                pa.Array.from_buffers(
+                    pa.binary(),
+                    last - first,
+                    [None, pa.py_buffer(offsets), pa.py_buffer(entries)],
                 ),
             ],
             names=["link", "a", "values", "total", "later"],
@@ -200,8 +213,10 @@ def _holder_rows(
     >>> rows = pa.Table.from_batches(_holder_rows(iter([batch]), n_sellers=3, n_identifier=1,
     ...                                           caps=(25, 25), hub_bits=5))
     >>> rows = rows.sort_by("a").to_pydict()
-    >>> rows["a"], rows["values"], rows["total"], rows["later"]
-    ([0, 1, 2], [1, 1, 1], [2, 1, 2], [[66], [], []])
+    >>> rows["a"], rows["values"], rows["total"]
+    ([0, 1, 2], [1, 1, 1], [2, 1, 2])
+    >>> [np.frombuffer(later, "<i8").tolist() for later in rows["later"]]
+    [[66], [], []]
 
     Seller 0's later holder is seller 2 of a value held by two: ``2 << 5 | 2`` = 66.
     """
@@ -245,6 +260,34 @@ def _holder_rows(
         )
 
 
+def _later_entries(later: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's number of later holders and all of them, in row order.
+
+    ``later`` is :data:`HOLDER_ROWS`' binary column (32- or 64-bit offsets): each value
+    the bytes of little-endian int64s, read in place.
+
+    Examples
+    --------
+    >>> later = pa.array([np.array([5, 7]).astype("<i8").tobytes(), b"",
+    ...                   np.array([9]).astype("<i8").tobytes()], pa.binary())
+    >>> lengths, entries = _later_entries(later.slice(0))
+    >>> lengths.tolist(), entries.tolist()
+    ([2, 0, 1], [5, 7, 9])
+    """
+    width = 8 if pa.types.is_large_binary(later.type) else 4
+    _, offsets_buffer, data = later.buffers()
+    offsets = np.frombuffer(
+        offsets_buffer, dtype=f"<i{width}", count=len(later) + 1, offset=later.offset * width
+    ).astype(np.int64)
+    lengths = np.diff(offsets) // _ENTRY_BYTES
+    if data is None or offsets[-1] == offsets[0]:
+        return lengths, np.zeros(0, dtype=np.int64)
+    entries = np.frombuffer(
+        data, dtype="<i8", count=int(offsets[-1] - offsets[0]) // _ENTRY_BYTES, offset=int(offsets[0])
+    )
+    return lengths, entries.astype(np.int64, copy=False)
+
+
 def _count_pairs(
     batches: Iterator[pa.RecordBatch],
     *,
@@ -269,9 +312,12 @@ def _count_pairs(
     Sellers 0 and 2 share two order values (link code 1, held by 2 and by 3), 1 and 2
     one; seller 1's values come in two rows (two partitions of the first pass):
 
+    >>> def packed(*later):
+    ...     return np.array(later, "<i8").tobytes()
     >>> batch = pa.RecordBatch.from_pydict({"link": [1, 1, 1, 1], "a": [0, 1, 1, 2],
     ...     "values": [2, 1, 1, 2], "total": [5, 3, 2, 5],
-    ...     "later": [[2 << 5 | 2, 1 << 5 | 3, 2 << 5 | 3], [2 << 5 | 3], [2 << 5 | 2], []]})
+    ...     "later": [packed(2 << 5 | 2, 1 << 5 | 3, 2 << 5 | 3), packed(2 << 5 | 3),
+    ...               packed(2 << 5 | 2), packed()]})
     >>> out = pa.Table.from_batches(_count_pairs(iter([batch]), n_sellers=3, n_identifier=1,
     ...                                          min_shared=2, hub_bits=5)).to_pydict()
     >>> out["seller"], out["id"], out["count"], out["total"][2:]
@@ -284,10 +330,8 @@ def _count_pairs(
     first = table["a"].to_numpy().astype(np.int64, copy=False)
     n_values = table["values"].to_numpy().astype(np.int64, copy=False)
     holder_sums = table["total"].to_numpy().astype(np.int64, copy=False)
-    later = table["later"].chunk(0)
-    lengths = pc.list_value_length(later).to_numpy(zero_copy_only=False).astype(np.int64)
-    second = pc.list_flatten(later).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    del table, later
+    lengths, second = _later_entries(table["later"].chunk(0))
+    del table
     for code in np.unique(link):
         mine = link == code
         key = np.repeat((first[mine] * n_sellers) << hub_bits, lengths[mine])

@@ -379,7 +379,7 @@ def test_spark_partition_passes_equal_brute_force(
             ("a", pa.int64()),
             ("values", pa.int64()),
             ("total", pa.int64()),
-            ("later", pa.list_(pa.int64())),
+            ("later", pa.binary()),
         ]
     )
     holding = []
@@ -431,7 +431,8 @@ def test_spark_holder_rows_split_lists_at_the_offset_limit(monkeypatch: pytest.M
     rows = pa.Table.from_batches(batches).to_pydict()
     assert rows["a"] == [0, 3, 4, 6]
     assert rows["values"] == [1, 2, 1, 3] and rows["total"] == [4, 5, 2, 9]
-    assert rows["later"] == [[0, 1], [2, 3, 4], [], [5, 6, 7, 8]]
+    later = [np.frombuffer(value, "<i8").tolist() for value in rows["later"]]
+    assert later == [[0, 1], [2, 3, 4], [], [5, 6, 7, 8]]
     assert set(rows["link"]) == {1}
 
 
@@ -594,3 +595,17 @@ def test_duckdb_hashing_query_imports_the_sort_engine_before_it_returns() -> Non
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[-2:] == ["True []", ""]
+
+
+@pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary()])
+def test_spark_later_entries_read_in_place_from_any_offset(kind: pa.DataType) -> None:
+    """The later holders come back from a sliced binary column of either offset width."""
+    from riskscore.features._network_spark import _later_entries
+
+    values = [[5, 7], [], [9], [11, 13, 15]]
+    column = pa.array([np.array(v, "<i8").tobytes() for v in values], kind).slice(1, 3)
+    lengths, entries = _later_entries(column)
+    assert lengths.tolist() == [0, 1, 3]
+    assert entries.tolist() == [9, 11, 13, 15]
+    lengths, entries = _later_entries(column.slice(0, 1))  # no later holders at all
+    assert lengths.tolist() == [0] and entries.size == 0
