@@ -453,12 +453,20 @@ def _entity_frame(
 ) -> nw.LazyFrame:
     """Compute the families of ``plan``; return the ``wanted`` ones joined and filled."""
     key = KEYS[entity]
-    result = universe(ctx, entity)
     # progress per family of full builds only: scoped builds (scoring a few ids) are quick
     outputs = run_families(ctx, plan, f"features {ctx.as_of:%Y-%m-%d}")
-    for family, filled in zip(plan, outputs, strict=True):
-        if wanted is None or family.name in wanted:
-            result = result.join(filled, on=key, how="left")
+    kept = [
+        filled
+        for family, filled in zip(plan, outputs, strict=True)
+        if wanted is None or family.name in wanted
+    ]
+    if not kept:
+        return universe(ctx, entity)
+    # every output already holds exactly the universe's rows (run_family joins it to
+    # them), so the first is the start: one join fewer (on Spark, two shuffles fewer)
+    result = kept[0]
+    for filled in kept[1:]:
+        result = result.join(filled, on=key, how="left")
     return result
 
 

@@ -39,11 +39,12 @@ from typing import Any, Literal
 
 import narwhals as nw
 import narwhals.dependencies as nwd
+import numpy as np
 
 from riskscore._spark import collect_python_pass, partition_table
 from riskscore.exceptions import FeatureError
 
-__all__ = ["OPS", "Grouping", "Op", "aggregate", "aggregate_small"]
+__all__ = ["OPS", "Grouping", "Op", "aggregate", "aggregate_small", "weighted_aggregate"]
 
 Op = Literal[
     "median", "mean", "min", "max", "sum", "count", "len", "median_abs_dev", "mean_abs_dev"
@@ -83,6 +84,15 @@ Grouping = tuple[Sequence[str], Mapping[str, tuple[str, Op]]]
 
 def _deviation_column(column: str) -> str:
     return f"__abs_dev_{column}"
+
+
+#: The row count of a distinct row in :func:`aggregate_small`'s Spark pass.
+_WEIGHT = "__rows"
+
+
+def _read(aggs: Mapping[str, tuple[str, Op]]) -> list[str]:
+    """Return the value columns ``aggs`` reads (``len`` reads none)."""
+    return list(dict.fromkeys(column for column, op in aggs.values() if op != "len"))
 
 
 def _check(schema: nw.Schema, keys: Sequence[str], aggs: Mapping[str, tuple[str, Op]]) -> None:
@@ -245,23 +255,25 @@ def _spark_aggregate_small(
     names = list(groupings)
     plans = [(list(groupings[n][0]), dict(groupings[n][1])) for n in names]
     keys = list(dict.fromkeys(k for ks, _ in plans for k in ks))
-    values = [c for c in dict.fromkeys(c for _, a in plans for c, _ in a.values()) if c not in keys]
+    values = list(dict.fromkeys(c for _, aggs in plans for c in _read(aggs)))
     schemas = [_output_schema(native, ks, aggs) for ks, aggs in plans]
-    # one copy of each row per grouping, the grouping's keys kept and the others null
+    # one copy of each row per grouping: the grouping's keys and values kept, others null
     part = F.col("__grouping")
     copies = native.select(
         *keys, *values, F.explode(F.array(*map(F.lit, range(len(names))))).alias("__grouping")
     )
+
+    def only_for(column: str, used: list[int]) -> Any:
+        null = F.lit(None).cast(native.schema[column].dataType)
+        return F.when(part.isin(used), F.col(column)).otherwise(null).alias(column)
+
     copies = copies.select(
         part,
-        *(
-            F.when(part.isin([i for i, (ks, _) in enumerate(plans) if k in ks]), F.col(k))
-            .otherwise(F.lit(None).cast(native.schema[k].dataType))
-            .alias(k)
-            for k in keys
-        ),
-        *values,
+        *(only_for(k, [i for i, (ks, _) in enumerate(plans) if k in ks]) for k in keys),
+        *(only_for(v, [i for i, (_, a) in enumerate(plans) if v in _read(a)]) for v in values),
     )
+    # equal rows counted once, by Spark's own aggregation (partial before its shuffle)
+    counted = copies.groupBy(part, *keys, *values).agg(F.count(F.lit(1)).alias(_WEIGHT))
     fields = [StructField("__grouping", IntegerType(), False)]
     fields += [StructField(k, native.schema[k].dataType) for k in keys]  # null elsewhere
     fields += [
@@ -272,7 +284,7 @@ def _spark_aggregate_small(
     combined = StructType(fields)
     run = functools.partial(_aggregate_small_partition, plans, to_arrow_schema(combined))
     rows = collect_python_pass(
-        copies.repartition("__grouping", *keys).mapInArrow(run, combined), what
+        counted.repartition("__grouping", *keys).mapInArrow(run, combined), what
     )
     session = native.sparkSession
     out = {}
@@ -317,6 +329,91 @@ def _pandas_aggregate(data: Any, keys: list[str], aggs: dict[str, tuple[str, Op]
     return data.groupby(keys, dropna=False, sort=False).agg(**named).reset_index()
 
 
+def _weighted_median(codes: np.ndarray, x: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+    """Return each group's median of ``x``, each value counted ``w`` times (NaN: none).
+
+    The median of the values laid out in order: the middle one, or the mean of the two
+    middle ones (computed as pandas does, ``(a + b) / 2``, so the same bits).
+    """
+    ok = ~np.isnan(x) & (w > 0)
+    c, v, ww = codes[ok], x[ok], w[ok]
+    order = np.lexsort((v, c))
+    c, v, ww = c[order], v[order], ww[order]
+    ends = np.cumsum(ww)  # the rank after each distinct value, over all groups in order
+    total = np.bincount(c, weights=ww, minlength=n).astype(np.int64)
+    before = np.cumsum(total) - total
+    out = np.full(n, np.nan)
+    has = total > 0
+    low = np.searchsorted(ends, (before + (total - 1) // 2)[has], side="right")
+    high = np.searchsorted(ends, (before + total // 2)[has], side="right")
+    out[has] = np.where(low == high, v[low], (v[low] + v[high]) / 2)
+    return out
+
+
+def weighted_aggregate(
+    data: Any, keys: list[str], aggs: Mapping[str, tuple[str, Op]], weight: str
+) -> Any:
+    """Return :func:`aggregate` of the rows ``data`` stands for: each row ``weight`` times.
+
+    ``data`` is a pandas frame of distinct rows and their counts (a histogram). Medians,
+    minima, maxima and counts are those of the rows it stands for exactly; sums and
+    means are summed per distinct value, so they may differ from a sum over the rows in
+    the last bits. Groups in order of first appearance, null keys kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"k": ["a", "a", "b"], "x": [1.0, 4.0, 2.0], "n": [3, 1, 2]})
+    >>> weighted_aggregate(rows, ["k"], {"mid": ("x", "median"), "rows": ("x", "len")}, "n")
+       k  mid  rows
+    0  a  1.0     4
+    1  b  2.0     2
+    """
+    import pandas as pd
+
+    codes = data.groupby(keys, dropna=False, sort=False).ngroup().to_numpy(dtype=np.int64)
+    n = int(codes.max()) + 1 if codes.size else 0
+    out = data[keys].iloc[np.unique(codes, return_index=True)[1]].reset_index(drop=True)
+    w = data[weight].to_numpy(dtype=np.int64)
+    value_of: dict[str, np.ndarray] = {}
+    median_of: dict[str, np.ndarray] = {}
+
+    def values(column: str) -> np.ndarray:
+        if column not in value_of:
+            value_of[column] = data[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        return value_of[column]
+
+    def median(column: str) -> np.ndarray:
+        if column not in median_of:
+            median_of[column] = _weighted_median(codes, values(column), w, n)
+        return median_of[column]
+
+    for name, (column, op) in aggs.items():
+        if op == "len":
+            out[name] = np.bincount(codes, weights=w, minlength=n).astype(np.int64)
+            continue
+        x = values(column)
+        if op in _DEVIATION:
+            x = np.abs(x - median(column)[codes])
+        present = ~np.isnan(x)
+        counted = np.bincount(codes[present], weights=w[present], minlength=n)
+        summed = np.bincount(codes[present], weights=x[present] * w[present], minlength=n)
+        if op == "count":
+            out[name] = counted.astype(np.int64)
+        elif op == "sum":
+            out[name] = summed
+        elif op in ("mean", "mean_abs_dev"):
+            out[name] = np.divide(summed, counted, out=np.full(n, np.nan), where=counted > 0)
+        elif op == "median":
+            out[name] = median(column)
+        elif op == "median_abs_dev":
+            out[name] = _weighted_median(codes, x, w, n)
+        else:  # min, max: of the distinct values
+            got = getattr(pd.Series(x).groupby(codes), op)()
+            out[name] = got.reindex(range(n)).to_numpy(dtype=np.float64)
+    return out
+
+
 def _aggregate_partition(
     keys: list[str], aggs: dict[str, tuple[str, Op]], target: Any, batches: Iterator[Any]
 ) -> Iterator[Any]:
@@ -344,7 +441,7 @@ def _aggregate_small_partition(
         mine = data[data["__grouping"] == i]
         if mine.empty:
             continue
-        out = _pandas_aggregate(mine.copy(), keys, aggs).rename(
+        out = weighted_aggregate(mine, keys, aggs, _WEIGHT).rename(
             columns={name: f"__{i}_{name}" for name in aggs}
         )
         got = pa.Table.from_pandas(out, preserve_index=False)

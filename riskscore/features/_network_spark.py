@@ -283,7 +283,10 @@ def _later_entries(later: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if data is None or offsets[-1] == offsets[0]:
         return lengths, np.zeros(0, dtype=np.int64)
     entries = np.frombuffer(
-        data, dtype="<i8", count=int(offsets[-1] - offsets[0]) // _ENTRY_BYTES, offset=int(offsets[0])
+        data,
+        dtype="<i8",
+        count=int(offsets[-1] - offsets[0]) // _ENTRY_BYTES,
+        offset=int(offsets[0]),
     )
     return lengths, entries.astype(np.int64, copy=False)
 

@@ -208,3 +208,79 @@ def test_aggregate_small_refuses_a_key_that_is_another_groupings_value() -> None
     }
     with pytest.raises(FeatureError, match=r"cannot aggregate 'y' in one pass.*separate calls"):
         aggregate_small(frame, groupings, "a test")
+
+
+ALL_OPS: dict[str, Any] = {
+    "mid": ("x", "median"),
+    "avg": ("x", "mean"),
+    "lo": ("x", "min"),
+    "hi": ("x", "max"),
+    "total": ("x", "sum"),
+    "values": ("x", "count"),
+    "rows": ("x", "len"),
+    "mad": ("x", "median_abs_dev"),
+    "mean_ad": ("x", "mean_abs_dev"),
+}
+#: Exact for the rows a histogram stands for; sums and means to rounding.
+EXACT = ["mid", "lo", "hi", "values", "rows", "mad"]
+
+histograms = st.lists(
+    st.tuples(
+        st.sampled_from(["p", "q", None]),
+        st.one_of(st.none(), st.sampled_from([-2.5, 0.0, 1.0, 1.5, 7.25, 1e6])),
+        st.integers(1, 5),
+    ),
+    max_size=30,
+)
+
+
+@given(histograms)
+@settings(max_examples=80, deadline=None)
+def test_weighted_aggregate_equals_the_rows_it_stands_for(rows) -> None:
+    """A histogram's statistics are those of its rows laid out: the same bits but sums."""
+    from riskscore.features._grouped import _pandas_aggregate, weighted_aggregate
+
+    counted = pd.DataFrame(rows, columns=["k", "x", "n"]).astype({"x": "float64"})
+    got = weighted_aggregate(counted, ["k"], ALL_OPS, "n")
+    laid_out = counted.loc[counted.index.repeat(counted["n"])].drop(columns="n")
+    want = _pandas_aggregate(laid_out.reset_index(drop=True), ["k"], ALL_OPS)
+    order = ["k"]
+    got = got.sort_values(order, na_position="first").reset_index(drop=True)
+    want = want.sort_values(order, na_position="first").reset_index(drop=True)
+    assert [k if isinstance(k, str) else None for k in got["k"]] == [
+        k if isinstance(k, str) else None for k in want["k"]
+    ]
+    for name in EXACT:
+        left, right = got[name].to_numpy(dtype=float), want[name].to_numpy(dtype=float)
+        assert ((left == right) | (pd.isna(left) & pd.isna(right))).all(), name
+    for name in ("avg", "total", "mean_ad"):
+        pd.testing.assert_series_equal(got[name], want[name], check_dtype=False, rtol=1e-12)
+
+
+@pytest.mark.spark
+def test_spark_aggregate_small_counts_repeated_rows_once(spark) -> None:
+    """Many repeated values over partitions: Spark's histogram pass gives pandas' numbers."""
+    rng = pd.Series(range(6000))
+    rows = pd.DataFrame(
+        {
+            "k": (rng * 7919 % 37).astype("int64"),
+            "c": (rng % 3).map({0: "x", 1: "y", 2: None}),
+            "x": ((rng * 104729 % 23) / 4.0).where(rng % 13 != 0),
+        }
+    )
+    groupings: dict[str, Any] = {
+        "by_k": (["k"], ALL_OPS),
+        # a null key is a group (no deviation ops there: see the module docstring)
+        "by_c": (["c"], {"mid": ("x", "median"), "rows": ("x", "len")}),
+    }
+    expected = aggregate_small(nw.from_native(rows).lazy(), groupings, "a test")
+    native = spark.createDataFrame(pa.Table.from_pandas(rows, preserve_index=False))
+    got = aggregate_small(nw.from_native(native.repartition(5)).lazy(), groupings, "a test")
+    for name, (keys, _) in groupings.items():
+        left = expected[name].collect().to_pandas().sort_values(keys, na_position="first")
+        right = got[name].collect().to_pandas().sort_values(keys, na_position="first")
+        left, right = left.reset_index(drop=True), right.reset_index(drop=True)
+        assert len(left) == {"by_k": 37, "by_c": 3}[name]
+        exact = [c for c in left.columns if c in EXACT or c in keys]
+        pd.testing.assert_frame_equal(left[exact], right[exact], check_dtype=False, rtol=0)
+        pd.testing.assert_frame_equal(left, right, check_dtype=False, rtol=1e-12)
