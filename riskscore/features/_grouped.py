@@ -13,9 +13,13 @@ distinct value, planned as a partial and a final aggregation with a shuffle and 
 each; the pricing family's five medians were five such plans joined back to the
 listings (25 Spark jobs, 11-15 s at 100k sellers against 1.5 s on pandas). One shuffle
 and one vectorised call per partition computes every statistic of a grouping at once;
-:func:`aggregate_small` computes several groupings of the same rows in one shuffle and
+:func:`aggregate_small` computes several groupings of the same rows in one pass and
 hands small results back as broadcastable local relations (``docs/architecture.md``,
-"Spark plans").
+"Spark plans"). Its rows are counted first (equal keys and values once, with their
+count: Spark's own partial aggregation, before any row leaves its partition) and the
+partition calls aggregate that histogram (:func:`weighted_aggregate`): medians, minima,
+maxima and counts are the rows' own to the last bit; sums and means are summed per
+distinct value, so they may differ from pandas' in the last bits.
 
 The price on Spark: every row of a group meets in one Python call, so the largest group
 must fit one worker's memory (the pricing family's largest: a category's listings, about
@@ -182,10 +186,11 @@ def aggregate_small(
     """Return :func:`aggregate` of ``frame`` for each grouping, in one pass on Spark.
 
     For statistics with few rows (one per product, brand or category) computed from the
-    same rows and joined back to many. On Spark the rows are read once, each row goes
-    to one partition per grouping (one shuffle for all), pandas aggregates every
-    grouping of a partition, and the results are collected and handed back as local
-    relations. Spark cannot know an aggregate's size before running it (its estimate
+    same rows and joined back to many. On Spark the rows are read once and copied once
+    per grouping (the grouping's keys and values kept), equal copies are counted by
+    Spark's partial aggregation before the shuffle, the counted rows go to one
+    partition per group, :func:`weighted_aggregate` aggregates every grouping of a
+    partition, and the results are collected and handed back as local relations. Spark cannot know an aggregate's size before running it (its estimate
     follows the rows aggregated), so joining a lazy statistic back plans a sort-merge
     join that shuffles the large side too; a local relation's size is exact, and the
     planner broadcasts it under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by
