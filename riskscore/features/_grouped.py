@@ -190,12 +190,13 @@ def aggregate_small(
     per grouping (the grouping's keys and values kept), equal copies are counted by
     Spark's partial aggregation before the shuffle, the counted rows go to one
     partition per group, :func:`weighted_aggregate` aggregates every grouping of a
-    partition, and the results are collected and handed back as local relations. Spark cannot know an aggregate's size before running it (its estimate
-    follows the rows aggregated), so joining a lazy statistic back plans a sort-merge
-    join that shuffles the large side too; a local relation's size is exact, and the
-    planner broadcasts it under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by
-    default). The results pass through the driver: keep this for
-    thousands of rows, not one row per seller. Other backends: :func:`aggregate` per
+    partition, and the results are collected and handed back as local relations.
+    Spark cannot know an aggregate's size before running it (its estimate follows the
+    rows aggregated), so joining a lazy statistic back plans a sort-merge join that
+    shuffles the large side too; a local relation's size is exact, and the planner
+    broadcasts it under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by default).
+    The results pass through the driver: keep this for thousands of rows, not one row
+    per seller. Other backends: :func:`aggregate` per
     grouping. No column may be a key of one grouping and a value of another.
 
     Parameters
