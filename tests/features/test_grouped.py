@@ -132,16 +132,22 @@ def test_aggregate_matches_a_reference_per_group(rows) -> None:
         )
 
 
-@pytest.mark.spark
-def test_spark_aggregate_equals_pandas_on_many_partitions(spark) -> None:
-    rng = pd.Series(range(5000))
-    rows = pd.DataFrame(
+def _spread_rows(n: int, groups: int, values: int, scale: float, gap: int) -> pd.DataFrame:
+    """``n`` rows: keys ``k`` (``groups`` of them) and ``c`` (x, y, null), values ``x``
+    (``values`` distinct ones divided by ``scale``, every ``gap``-th missing)."""
+    rng = pd.Series(range(n))
+    return pd.DataFrame(
         {
-            "k": (rng * 7919 % 613).astype("int64"),
+            "k": (rng * 7919 % groups).astype("int64"),
             "c": (rng % 3).map({0: "x", 1: "y", 2: None}),
-            "x": ((rng * 104729 % 10007) / 7.0).where(rng % 11 != 0),
+            "x": ((rng * 104729 % values) / scale).where(rng % gap != 0),
         }
     )
+
+
+@pytest.mark.spark
+def test_spark_aggregate_equals_pandas_on_many_partitions(spark) -> None:
+    rows = _spread_rows(5000, groups=613, values=10007, scale=7.0, gap=11)
     aggs: dict[str, Any] = {"mid": ("x", "median"), "avg": ("x", "mean"), "n": ("x", "len")}
     expected = aggregate(nw.from_native(rows).lazy(), ["k", "c"], aggs).collect()
     native = spark.createDataFrame(pa.Table.from_pandas(rows, preserve_index=False))
@@ -210,14 +216,9 @@ def test_aggregate_small_refuses_a_key_that_is_another_groupings_value() -> None
         aggregate_small(frame, groupings, "a test")
 
 
+#: Every op: AGGS' and the two deviation ops.
 ALL_OPS: dict[str, Any] = {
-    "mid": ("x", "median"),
-    "avg": ("x", "mean"),
-    "lo": ("x", "min"),
-    "hi": ("x", "max"),
-    "total": ("x", "sum"),
-    "values": ("x", "count"),
-    "rows": ("x", "len"),
+    **AGGS,
     "mad": ("x", "median_abs_dev"),
     "mean_ad": ("x", "mean_abs_dev"),
 }
@@ -260,14 +261,7 @@ def test_weighted_aggregate_equals_the_rows_it_stands_for(rows) -> None:
 @pytest.mark.spark
 def test_spark_aggregate_small_counts_repeated_rows_once(spark) -> None:
     """Many repeated values over partitions: Spark's histogram pass gives pandas' numbers."""
-    rng = pd.Series(range(6000))
-    rows = pd.DataFrame(
-        {
-            "k": (rng * 7919 % 37).astype("int64"),
-            "c": (rng % 3).map({0: "x", 1: "y", 2: None}),
-            "x": ((rng * 104729 % 23) / 4.0).where(rng % 13 != 0),
-        }
-    )
+    rows = _spread_rows(6000, groups=37, values=23, scale=4.0, gap=13)
     groupings: dict[str, Any] = {
         "by_k": (["k"], ALL_OPS),
         # a null key is a group (no deviation ops there: see the module docstring)
