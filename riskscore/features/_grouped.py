@@ -196,8 +196,8 @@ def aggregate_small(
     shuffles the large side too; a local relation's size is exact, and the planner
     broadcasts it under ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by default).
     The results pass through the driver: keep this for thousands of rows, not one row
-    per seller. Other backends: :func:`aggregate` per
-    grouping. No column may be a key of one grouping and a value of another.
+    per seller. Other backends: :func:`aggregate` per grouping. No column may be a key
+    of one grouping and a value of another.
 
     Parameters
     ----------
@@ -398,25 +398,27 @@ def weighted_aggregate(
         if op == "len":
             out[name] = np.bincount(codes, weights=w, minlength=n).astype(np.int64)
             continue
+        if op == "median":
+            out[name] = median(column)
+            continue
         x = values(column)
         if op in _DEVIATION:
             x = np.abs(x - median(column)[codes])
-        present = ~np.isnan(x)
-        counted = np.bincount(codes[present], weights=w[present], minlength=n)
-        summed = np.bincount(codes[present], weights=x[present] * w[present], minlength=n)
-        if op == "count":
-            out[name] = counted.astype(np.int64)
-        elif op == "sum":
-            out[name] = summed
-        elif op in ("mean", "mean_abs_dev"):
-            out[name] = np.divide(summed, counted, out=np.full(n, np.nan), where=counted > 0)
-        elif op == "median":
-            out[name] = median(column)
-        elif op == "median_abs_dev":
+        if op == "median_abs_dev":
             out[name] = _weighted_median(codes, x, w, n)
-        else:  # min, max: of the distinct values
+        elif op in ("min", "max"):  # of the distinct values: the counts do not matter
             got = getattr(pd.Series(x).groupby(codes), op)()
             out[name] = got.reindex(range(n)).to_numpy(dtype=np.float64)
+        else:  # count, sum, mean, mean_abs_dev: each value counted w times
+            present = ~np.isnan(x)
+            counted = np.bincount(codes[present], weights=w[present], minlength=n)
+            summed = np.bincount(codes[present], weights=x[present] * w[present], minlength=n)
+            if op == "count":
+                out[name] = counted.astype(np.int64)
+            elif op == "sum":
+                out[name] = summed
+            else:
+                out[name] = np.divide(summed, counted, out=np.full(n, np.nan), where=counted > 0)
     return out
 
 
@@ -436,7 +438,7 @@ def _aggregate_partition(
 def _aggregate_small_partition(
     plans: list[tuple[list[str], dict[str, tuple[str, Op]]]], target: Any, batches: Iterator[Any]
 ) -> Iterator[Any]:
-    """Aggregate one partition of :func:`aggregate_small`'s copies, grouping by grouping."""
+    """Aggregate one partition of :func:`aggregate_small`'s counted copies, grouping by grouping."""
     import pyarrow as pa
 
     table = partition_table(batches)
