@@ -47,8 +47,14 @@ def register(app: typer.Typer) -> None:
             None
         ),
         n_cutoffs: Annotated[
-            int, typer.Option("--n-cutoffs", min=1, help="--data: number of cutoffs.")
-        ] = 6,
+            int | None,
+            typer.Option(
+                "--n-cutoffs",
+                min=1,
+                help="--data: number of cutoffs (default: 6, and one more per --prequential "
+                "window after the first, so the oldest window trains on as many as train).",
+            ),
+        ] = None,
         freq: Annotated[str, typer.Option(help="--data: cutoff spacing.")] = "MS",
         horizon: Annotated[str, typer.Option(help="--data: label horizon.")] = "60D",
         capacity: Annotated[
@@ -83,6 +89,10 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             check_out_folder(out, TrainingError)
         if data is not None:
+            from riskscore.modeling._recipe import N_CUTOFFS
+
+            if n_cutoffs is None:  # as many cutoffs as train for the oldest window
+                n_cutoffs = N_CUTOFFS + max(prequential - 1, 0)
             _, frame = marketplace_training_set(
                 data,
                 entity=entity,

@@ -142,8 +142,8 @@ def marketplace_training_set(
             "(weeks) or 14D"
         ) from None
     tables = load_tables(data)
-    frame = recipe_set(
-        tables, entity, target, cutoffs=cut, horizon=horizon, n_cutoffs=n_cutoffs, freq=freq
+    frame = recipe_set(  # no --cutoffs: the recipe's n_cutoffs at freq
+        tables, entity, target, cutoffs=cut or None, horizon=horizon, n_cutoffs=n_cutoffs, freq=freq
     )
     return tables, frame
 
@@ -222,8 +222,12 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Comma-separated feature columns (default: all others).")
         ] = None,
         entity: Annotated[
-            str, typer.Option(help="seller, listing, or a name for a user table.")
-        ] = ("custom"),
+            str | None,
+            typer.Option(
+                help="--data: seller or listing (default: seller); --table: a name for the "
+                "table's entities (default: custom)."
+            ),
+        ] = None,
         target: Annotated[
             str | None, typer.Option(help="fraud or counterfeit (default for --table: the label).")
         ] = None,
@@ -337,6 +341,8 @@ def register(app: typer.Typer) -> None:
             raise TrainingError("pass exactly one of --table (a user table) or --data (tables)")
         if out is not None:
             check_out_folder(out, TrainingError)
+        # the marketplace's default entity is the seller, as in every other command
+        entity = entity or ("seller" if data is not None else "custom")
         cw: Any = class_weight
         if class_weight not in (None, "balanced"):
             try:

@@ -239,12 +239,20 @@ def prequential(
         n_windows=n_windows,
         **split_options,
     )
-    for split in track(splits, "prequential", total=n_windows, describe=_window_name):
+    for i, split in enumerate(
+        track(splits, "prequential", total=n_windows, describe=_window_name), start=1
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TrainingWarning)
-            result = fit_evaluated(
-                prep, split, cfg.replace(segment_cols=()), catalog=catalog, diagnostics=False
-            )
+            try:
+                result = fit_evaluated(
+                    prep, split, cfg.replace(segment_cols=()), catalog=catalog, diagnostics=False
+                )
+            except TrainingError as err:  # which window, and that the later ones did train
+                raise TrainingError(
+                    f"prequential {_window_name(split)} ({i} of {n_windows}; older windows "
+                    f"train on less history): {err}"
+                ) from None
         first = split.windows["test"][0]
         label = str(first.date()) if isinstance(first, pd.Timestamp) else str(first)
         m = result.metrics
