@@ -11,55 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from riskscore.backtest._errors import BacktestError
+from riskscore.rules._columns import computed_columns, main_category
 
 if TYPE_CHECKING:
     from riskscore.backtest._result import BacktestResult
 
+# main_category: the declared columns' one definition (riskscore.rules._columns)
 __all__ = ["main_category", "what_if_rules"]
-
-
-def main_category(tables: Mapping[str, Any], cutoff: Any) -> pd.DataFrame:
-    """Return ``seller_id, main_category``: the category of most listings before ``cutoff``.
-
-    Ties go to the first category in alphabetical order; sellers with no listing yet get
-    no row (their ``main_category`` is NULL, so no condition on it fires). This is the
-    declared column of ``examples/rules/marketplace.yaml`` (see ``docs/rules.md``).
-
-    Examples
-    --------
-    >>> listings = pd.DataFrame({"seller_id": ["S1", "S1", "S1", "S2"],
-    ...     "category": ["phones", "bags", "phones", "bags"],
-    ...     "created_at": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04",
-    ...                                   "2024-03-01"])})
-    >>> main_category({"listings": listings}, "2024-02-01").to_dict("records")
-    [{'seller_id': 'S1', 'main_category': 'phones'}]
-    """
-    listings = tables["listings"]
-    if not isinstance(listings, pd.DataFrame):
-        listings = listings.to_pandas()
-    created = pd.to_datetime(listings["created_at"])
-    if isinstance(created.dtype, pd.DatetimeTZDtype):
-        created = created.dt.tz_convert("UTC").dt.tz_localize(None)
-    before = listings.loc[(created < pd.Timestamp(cutoff)).to_numpy(), ["seller_id", "category"]]
-    counts = before.groupby(["seller_id", "category"]).size().rename("n").reset_index()
-    counts = counts.sort_values(["seller_id", "n", "category"], ascending=[True, False, True])
-    top = counts.drop_duplicates("seller_id")[["seller_id", "category"]]
-    return top.rename(columns={"category": "main_category"}).reset_index(drop=True)
-
-
-def _columns_for(rulesets: Sequence[Any]) -> Any:
-    declared = set().union(*(set(r.columns) for r in rulesets)) if rulesets else set()
-    unknown = sorted(declared - {"main_category"})
-    if unknown:
-        raise BacktestError(
-            f"the rule set(s) declare column(s) {unknown} that what_if_rules cannot compute "
-            "(it computes main_category only); fix: call riskscore.backtest.backtest with "
-            "columns=your function (tables, cutoff) -> DataFrame"
-        )
-    return main_category if declared else None
 
 
 def what_if_rules(
@@ -140,7 +99,12 @@ def what_if_rules(
         models=models,
         rulesets=rulesets,
         band=band,
-        columns=_columns_for(rulesets),
+        columns=computed_columns(
+            rulesets,
+            BacktestError,
+            "fix: call riskscore.backtest.backtest with columns=your function (tables, cutoff) "
+            "-> DataFrame",
+        ),
         n_bootstrap=n_bootstrap,
         seed=seed,
     )

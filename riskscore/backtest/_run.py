@@ -16,7 +16,7 @@ reaches a feature, a score or a rule.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
@@ -31,6 +31,7 @@ from riskscore.backtest._policies import (
     check_policy_inputs,
     make_policies,
 )
+from riskscore.rules._columns import ColumnsFn, extra_columns
 
 if TYPE_CHECKING:
     from riskscore.backtest._result import BacktestResult
@@ -38,9 +39,6 @@ if TYPE_CHECKING:
     from riskscore.scoring import Scorer
 
 __all__ = ["backtest"]
-
-#: ``columns=``: a function of (tables, cutoff) returning the entity id and extra columns.
-ColumnsFn = Callable[[Mapping[str, Any], pd.Timestamp], pd.DataFrame]
 
 
 def _scorer(model: Any, i: int) -> Scorer:
@@ -123,32 +121,6 @@ def _decided(events: pd.DataFrame, ids: pd.Series, moment: pd.Timestamp) -> pd.S
     later = events.loc[events["decided_at"] >= moment]
     first = later.groupby("entity_id", sort=False)["decided_at"].min()
     return ids.map(first).astype("datetime64[us]")
-
-
-def _extra_columns(
-    fn: ColumnsFn, tables: Mapping[str, Any], moment: pd.Timestamp, key: str, ids: pd.Series
-) -> pd.DataFrame:
-    extra = fn(tables, moment)
-    if not isinstance(extra, pd.DataFrame):
-        raise BacktestError(
-            f"columns= returned {type(extra).__name__} at cutoff {moment:%Y-%m-%d}; it must "
-            f"return a pandas DataFrame with '{key}' (a column or the index) and the columns"
-        )
-    if extra.index.name == key:
-        extra = extra.reset_index()
-    if key not in extra.columns:
-        raise BacktestError(
-            f"columns= returned no '{key}' column at cutoff {moment:%Y-%m-%d} (got "
-            f"{list(extra.columns)}); fix: return the entity id as a column or the index"
-        )
-    extra = extra.assign(**{key: extra[key].astype("str")})
-    dup = extra[key][extra[key].duplicated()]
-    if len(dup):
-        raise BacktestError(
-            f"columns= returned {len(dup)} duplicated '{key}' value(s) at cutoff "
-            f"{moment:%Y-%m-%d}, e.g. {dup.head(3).tolist()}; fix: one row per entity"
-        )
-    return extra.set_index(key).reindex(ids.to_numpy())
 
 
 def backtest(
@@ -326,7 +298,7 @@ def backtest(
         )
         features = here[feature_cols].assign(**{key: ids.to_numpy()})
         if columns is not None:
-            extra = _extra_columns(columns, tables, moment, key, ids)
+            extra = extra_columns(columns, tables, moment, key, ids, BacktestError)
             features = pd.concat(
                 [
                     features,

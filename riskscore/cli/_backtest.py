@@ -108,22 +108,20 @@ def register(app: typer.Typer) -> None:
         """Replay models and rule sets at past cutoffs; compare alerts with labels."""
         from riskscore.backtest import BacktestError
         from riskscore.backtest import backtest as run_backtest
-        from riskscore.backtest._demo import main_category
         from riskscore.cli._args import check_out_folder
         from riskscore.io import load_tables
         from riskscore.rules import RuleSet
+        from riskscore.rules._columns import computed_columns
 
         if out is not None:
             check_out_folder(out, BacktestError)
         rule_sets = [RuleSet.load(p) for p in rules or []]
-        declared = sorted(set().union(*(set(r.columns) for r in rule_sets)) if rule_sets else [])
-        unknown = [c for c in declared if c != "main_category"]
-        if unknown:
-            raise BacktestError(
-                f"--rules: declared column(s) {unknown} are not built from the tables "
-                "(the command computes main_category only); fix: drop them from the rule "
-                "set, or call riskscore.backtest.backtest(..., columns=...) from Python"
-            )
+        columns = computed_columns(
+            rule_sets,
+            BacktestError,
+            "fix: drop them from the rule set, or call riskscore.backtest.backtest(..., "
+            "columns=...) from Python",
+        )
         scorers = [_load_model(m, tracking_uri) for m in model or []]
         tables = load_tables(data)
         moments = _cutoffs(cutoffs, tables, horizon, n_cutoffs, freq)
@@ -137,7 +135,7 @@ def register(app: typer.Typer) -> None:
             models=scorers,
             rulesets=rule_sets,
             band=band,
-            columns=main_category if declared else None,
+            columns=columns,
             n_bootstrap=bootstrap,
             seed=seed,
         )

@@ -209,17 +209,24 @@ def _run(
     if rules is None:
         rules = scorer.rules  # the model folder's own rule set, when it has one
     id_list = None if ids is None else read_ids(ids, scorer.id_col)
+    columns = None
     if rules is not None:
         from riskscore.exceptions import ScoringError
-        from riskscore.features import catalog
-        from riskscore.rules._batch import check_batch_columns
+        from riskscore.rules._columns import computed_columns
 
         if rules.entity != scorer.entity:
             raise ScoringError(
                 f"--rules {rules.label} is for {rules.entity}s; the model scores "
                 f"{scorer.entity}s; fix: pass a rule set with entity: {scorer.entity}"
             )
-        check_batch_columns(rules, catalog(scorer.entity)["name"])  # type: ignore[arg-type]
+        # declared columns riskscore computes (main_category), as backtest does; any
+        # other is refused here, before any work
+        columns = computed_columns(
+            [rules],
+            ScoringError,
+            "fix: use a rule set without them for `riskscore score --rules`, or build the "
+            "frame yourself and call RuleSet.decide_many",
+        )
     if engine is Engine.spark:
         from riskscore.scoring._spark import score_batch_spark
 
@@ -248,6 +255,7 @@ def _run(
             progress=progress,
             inputs=inputs,
             rules=rules,
+            columns=columns,
         )
     typer.echo(f"{scorer.model_name} v{scorer.model_version} as of {as_of}: {summary.line()}")
     typer.echo(f"wrote {summary.out} and {summary.rejects_out}")

@@ -8,18 +8,14 @@ stay in the ``reason_<k>_*`` columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from riskscore.rules._errors import RuleError
-from riskscore.rules._ruleset import MODEL_OUTPUTS
-
 if TYPE_CHECKING:
     from riskscore.rules._ruleset import RuleSet
 
-__all__ = ["DECISION_COLUMNS", "add_decisions", "check_batch_columns", "empty_decisions"]
+__all__ = ["DECISION_COLUMNS", "add_decisions", "empty_decisions"]
 
 #: Columns the batch output gains with a rule set.
 DECISION_COLUMNS: tuple[str, ...] = (
@@ -29,33 +25,6 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "rule_reasons",
     "rule_set",
 )
-
-
-def check_batch_columns(rules: RuleSet, available: Iterable[str]) -> None:
-    """Refuse, before any work, a rule set reading columns a batch cannot supply.
-
-    ``available``: the feature columns the batch builds. Model outputs are always there.
-
-    Examples
-    --------
-    >>> from riskscore.rules import RuleSet
-    >>> rules = RuleSet.from_dict({"name": "d", "version": "1", "columns": {"tier": "string"},
-    ...     "rules": [{"name": "gold", "when": "tier = 'gold'", "action": "allow",
-    ...                "reason": {"en": "Gold", "zh": "金牌"}}]})
-    >>> check_batch_columns(rules, ["account__age_days"])
-    Traceback (most recent call last):
-    ...
-    riskscore.rules._errors.RuleError: rule set d@1 reads column(s) a batch run ...
-    """
-    have = set(available) | set(MODEL_OUTPUTS)
-    missing = [c for c in rules.needed_columns if c not in have]
-    if missing:
-        raise RuleError(
-            f"rule set {rules.label} reads column(s) a batch run cannot supply: {missing} "
-            "(declared columns are not built from the marketplace tables); fix: use a rule "
-            "set without them for `riskscore score --rules`, or build the frame yourself "
-            "and call RuleSet.decide_many"
-        )
 
 
 def add_decisions(

@@ -63,6 +63,7 @@ from riskscore.scoring._entities import (
 
 if TYPE_CHECKING:
     from riskscore.rules import RuleSet
+    from riskscore.rules._columns import ColumnsFn
     from riskscore.scoring._scorer import ExplainMode, Scorer
 
 __all__ = [
@@ -557,6 +558,7 @@ def score_batch(
     backend: str = "pandas",
     inputs: Mapping[str, str] | None = None,
     rules: RuleSet | None = None,
+    columns: ColumnsFn | None = None,
 ) -> BatchSummary:
     """Score ``ids`` (default: every entity in the tables) into ``out``, chunk by chunk.
 
@@ -592,6 +594,12 @@ def score_batch(
     rules : RuleSet, optional
         Add the decision columns (``action``, ``decided_by``, ``rules_fired``,
         ``rule_reasons``, ``rule_set``; see :mod:`riskscore.rules._batch`) to each row.
+    columns : callable, optional
+        ``columns(tables, as_of) -> DataFrame`` with the id and the columns ``rules``
+        declares (as for :func:`riskscore.backtest.backtest`). Default: riskscore
+        computes them (:data:`riskscore.rules._columns.COMPUTED_COLUMNS`, e.g.
+        ``main_category``), and a rule set declaring any other column is refused before
+        any work.
 
     Returns
     -------
@@ -632,11 +640,27 @@ def score_batch(
         ids = tables[table][key].astype("str").tolist()
     id_list = check_ids(ids)
     stamp = _iso(scored_at) or _now()
+    from riskscore.rules._columns import computed_columns, extra_columns
+
+    if rules is not None and columns is None:
+        columns = computed_columns(
+            [rules],
+            ScoringError,
+            "fix: pass columns= (a function (tables, as_of) -> DataFrame with the id and "
+            "those columns), or use a rule set without them",
+        )
 
     def features(chunk: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return entity_features(
+        frame, rejects = entity_features(
             tables, chunk, as_of, entity=scorer.entity, layout=scorer.layout, backend=backend
         )
+        if columns is not None:  # the rule set's declared columns, as of the same cutoff
+            extra = extra_columns(
+                columns, tables, pd.Timestamp(as_of), key, frame[key], ScoringError
+            )
+            new = [c for c in extra.columns if c not in frame.columns]
+            frame = frame.assign(**{c: extra[c].to_numpy() for c in new})
+        return frame, rejects
 
     if inputs is None:
         inputs = {name: _fingerprint_frame(frame) for name, frame in sorted(tables.items())}
@@ -814,7 +838,8 @@ def _score_and_join(
             frame, rejects = features(ids)
         write_frame(_add_run_columns(rejects, scorer, as_of), work / "rejects-pre.parquet")
         extra = [] if rules is None else rules.needed_columns
-        _write_features(frame, scorer, feature_file, chunk_size, extra)
+        types = {} if rules is None else rules.columns
+        _write_features(frame, scorer, feature_file, chunk_size, extra, types)
         del frame
     source = pq.ParquetFile(feature_file)
     pause = float(env_str("BATCH_CHUNK_PAUSE", "0"))  # seconds; lets tests crash a run mid-way
@@ -891,12 +916,18 @@ def _remove_orphans(out: Path) -> None:
 
 
 def _write_features(
-    frame: pd.DataFrame, scorer: Scorer, path: Path, chunk_size: int, extra: Sequence[str] = ()
+    frame: pd.DataFrame,
+    scorer: Scorer,
+    path: Path,
+    chunk_size: int,
+    extra: Sequence[str] = (),
+    types: Mapping[str, str] | None = None,
 ) -> None:
     """Store the id, model feature (and ``extra``) columns, one row group per chunk, atomically.
 
     A frame without rows may lack the feature columns (every id was rejected): they are
-    added, so the (empty) chunk still has the model's columns.
+    added, so the (empty) chunk still has the model's columns. Columns are float64, but
+    those ``types`` names (a rule set's declared columns) as ``string`` or ``boolean``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -906,9 +937,14 @@ def _write_features(
         frame = frame.reindex(columns=[key, *scorer.feature_names])
     wanted = [*scorer.feature_names, *(c for c in extra if c not in scorer.feature_names)]
     columns = [key, *(n for n in wanted if n in frame.columns)]
+    arrow = {"string": pa.string(), "boolean": pa.bool_()}
+    declared = types or {}
     table = pa.Table.from_pandas(frame[columns], preserve_index=False)
     table = table.cast(
-        pa.schema([pa.field(key, pa.string())] + [pa.field(n, pa.float64()) for n in columns[1:]])
+        pa.schema(
+            [pa.field(key, pa.string())]
+            + [pa.field(n, arrow.get(declared.get(n, ""), pa.float64())) for n in columns[1:]]
+        )
     )
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp, row_group_size=chunk_size)

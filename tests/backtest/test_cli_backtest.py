@@ -95,7 +95,7 @@ def test_refusals_exit_2(folders, capsys, tmp_path):
     )
     base = ["backtest", "--data", str(folders["data"]), "--cutoffs", CUTOFFS[0]]
     assert main([*base, "--rules", str(declared)]) == 2
-    assert "declared column(s) ['tier']" in capsys.readouterr().err
+    assert "declares column(s) ['tier'] that riskscore does not compute" in capsys.readouterr().err
     assert main(base) == 2
     assert "nothing to backtest" in capsys.readouterr().err
     assert main([*base, "--rules", str(folders["a"]), "--cutoffs", "soon"]) == 2
