@@ -149,6 +149,34 @@ def _rules_of(rules: Any) -> tuple[Any, Path | None]:
     return RuleSet.load(str(rules)), None
 
 
+def _with_declared_columns(
+    tables: Mapping[str, Any],
+    seller_id: str,
+    cutoff: pd.Timestamp,
+    ruleset: Any,
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    """``record`` with the rule set's declared columns riskscore computes, as of ``cutoff``.
+
+    The same definition as ``riskscore score --rules`` and ``backtest``
+    (:mod:`riskscore.rules._columns`); any other declared column is refused. They are
+    stored in ``features.json`` with the features, so reading the case back decides on
+    the same inputs.
+    """
+    from riskscore.rules._columns import computed_columns, extra_columns
+
+    fn = computed_columns(
+        [ruleset],
+        CaseFileError,
+        "fix: use a rule set without them, or decide yourself with RuleSet.decide_one",
+    )
+    if fn is None:
+        return record
+    extra = extra_columns(fn, tables, cutoff, "seller_id", [seller_id], CaseFileError)
+    values = {c: extra[c].iloc[0] for c in extra.columns}
+    return {**record, **{c: None if pd.isna(v) else v for c, v in values.items()}}
+
+
 def decide(
     scorer: Any, record: Mapping[str, Any], rules: Any, *, as_of: str, language: str
 ) -> dict[str, Any]:
@@ -409,6 +437,8 @@ def write_case(
     scorer = _scorer_of(scorer, language, top_k)
     ruleset, rules_path = _rules_of(rules)
     record = _feature_record(tables, seller_id, cutoff, None)
+    if ruleset is not None:
+        record = _with_declared_columns(tables, seller_id, cutoff, ruleset, record)
     as_of_text = cutoff.isoformat()
     decided = decide(scorer, record, ruleset, as_of=as_of_text, language=language)
     evidence = build_evidence(

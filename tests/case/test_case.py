@@ -259,6 +259,29 @@ def test_a_decision_that_does_not_reproduce_is_refused(cases: dict, tmp_path: Pa
         read_case(folder)  # ... but the stored model does not give that score
 
 
+def test_a_rule_set_declaring_main_category_gets_it_computed(inputs: dict, tmp_path: Path):
+    # the example rule set declares main_category: the case computes it as score --rules
+    # and backtest do, stores it with the features, and reads back to the same decision
+    from riskscore.rules._columns import main_category
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "rules" / "marketplace.yaml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        case = write_case(
+            inputs["tables"],
+            inputs["seller"],
+            AS_OF,
+            scorer=inputs["scorer"],
+            rules=example,
+            out=tmp_path,
+        )
+    stored = json.loads((case.folder / "features.json").read_text(encoding="utf-8"))
+    want = main_category(inputs["tables"], pd.Timestamp(AS_OF)).set_index("seller_id")
+    assert stored["main_category"] == want.loc[inputs["seller"], "main_category"]
+    assert case.decision["rule_set"] == "marketplace@2026.12.1"
+    assert read_case(case.folder).decision == case.decision
+
+
 def test_without_rules_the_model_band_decides(cases: dict):
     d = cases["en"].decision
     assert d["rule_set"] is None and d["rules_fired"] == [] and d["rules_file"] is None
