@@ -454,7 +454,7 @@ def paired_prequential(
     from riskscore.modeling._config import TrainConfig
     from riskscore.modeling._fit import fit_evaluated
     from riskscore.modeling._prepare import TrainingWarning, prepare
-    from riskscore.modeling._split import rolling_splits
+    from riskscore.modeling._split import naming_window, rolling_splits
 
     configs = {}
     for name, cfg in (("challenger", challenger), ("champion", champion)):
@@ -488,10 +488,11 @@ def paired_prequential(
     )
     parts = []
     k_eff = 1
-    for split in splits:
+    for i, split in enumerate(splits, start=1):
         scored = {}
         for name in ("challenger", "champion"):
-            with warnings.catch_warnings():
+            where = f"paired_prequential ({name})"
+            with warnings.catch_warnings(), naming_window(where, split, i, len(splits)):
                 warnings.simplefilter("ignore", TrainingWarning)
                 result = fit_evaluated(
                     preps[name],

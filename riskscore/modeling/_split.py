@@ -573,3 +573,44 @@ def rolling_splits(
         )
         for i in range(n_windows)
     ]
+
+
+def window_name(split: Split) -> str:
+    """``test window <first test time>``: how progress and errors name a rolling split.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import make_training_table
+    >>> t = make_training_table(100, 6, seed=0)
+    >>> window_name(rolling_splits(t, id_col="entity_id", time_col="cutoff")[1])
+    'test window 2024-05-01'
+    """
+    first = split.windows["test"][0]
+    return f"test window {first.date() if isinstance(first, pd.Timestamp) else first}"
+
+
+@contextlib.contextmanager
+def naming_window(where: str, split: Split, i: int, n_windows: int) -> Any:
+    """Prefix a :class:`TrainingError` raised inside with the rolling window it came from.
+
+    ``i`` counts from 1 (the newest window); older windows train on less history, so a
+    fit that cannot train is usually the oldest one.
+
+    Examples
+    --------
+    >>> from riskscore.modeling import make_training_table
+    >>> t = make_training_table(100, 6, seed=0)
+    >>> split = rolling_splits(t, id_col="entity_id", time_col="cutoff")[2]
+    >>> with naming_window("prequential", split, 3, 3):
+    ...     raise TrainingError("too few positives")
+    Traceback (most recent call last):
+    ...
+    riskscore.exceptions.TrainingError: prequential test window 2024-04-01 (3 of 3; ...
+    """
+    try:
+        yield
+    except TrainingError as err:
+        raise TrainingError(
+            f"{where} {window_name(split)} ({i} of {n_windows}; older windows train on "
+            f"less history): {err}"
+        ) from None

@@ -59,7 +59,12 @@ from riskscore.modeling._model import RiskModel
 from riskscore.modeling._prepare import TrainingWarning, labels_of, n_groups, prepare
 from riskscore.modeling._refit import CROSSFIT_FOLDS
 from riskscore.modeling._result import EvaluationResult, TrainResult
-from riskscore.modeling._split import Split, make_split, rolling_splits
+from riskscore.modeling._split import (
+    make_split,
+    naming_window,
+    rolling_splits,
+    window_name,
+)
 
 __all__ = [
     "CROSSFIT_FOLDS",
@@ -240,19 +245,13 @@ def prequential(
         **split_options,
     )
     for i, split in enumerate(
-        track(splits, "prequential", total=n_windows, describe=_window_name), start=1
+        track(splits, "prequential", total=n_windows, describe=window_name), start=1
     ):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), naming_window("prequential", split, i, n_windows):
             warnings.simplefilter("ignore", TrainingWarning)
-            try:
-                result = fit_evaluated(
-                    prep, split, cfg.replace(segment_cols=()), catalog=catalog, diagnostics=False
-                )
-            except TrainingError as err:  # which window, and that the later ones did train
-                raise TrainingError(
-                    f"prequential {_window_name(split)} ({i} of {n_windows}; older windows "
-                    f"train on less history): {err}"
-                ) from None
+            result = fit_evaluated(
+                prep, split, cfg.replace(segment_cols=()), catalog=catalog, diagnostics=False
+            )
         first = split.windows["test"][0]
         label = str(first.date()) if isinstance(first, pd.Timestamp) else str(first)
         m = result.metrics
@@ -265,11 +264,6 @@ def prequential(
     out = pd.DataFrame.from_dict(rows, orient="index")
     summary = pd.DataFrame({"mean": out.mean(), "std": out.std(ddof=1)}).T
     return pd.concat([out, summary])
-
-
-def _window_name(split: Split) -> str:
-    first = split.windows["test"][0]
-    return f"test window {first.date() if isinstance(first, pd.Timestamp) else first}"
 
 
 def evaluate(

@@ -219,3 +219,21 @@ def test_train_refuses_infinite_features_from_python(table: pd.DataFrame) -> Non
     bad.loc[[3, 7], col] = np.inf
     with pytest.raises(TrainingError, match=rf"column '{col}' has 2 infinite value"):
         train(bad, capacity=20, n_bootstrap=0)
+
+
+def test_a_rolling_window_that_cannot_train_is_named(table: pd.DataFrame) -> None:
+    from riskscore.modeling import paired_prequential
+
+    # no train side of this table holds 5,000 positive labels
+    cfg = TrainConfig(capacity=20, family_report=False, min_positives=5000, num_boost_round=20)
+    with pytest.raises(TrainingError) as err:
+        prequential(table, cfg, n_windows=2)
+    assert str(err.value).startswith(
+        "prequential test window 2024-06-01 (1 of 2; older windows train on less history): only "
+    )
+    with pytest.raises(TrainingError) as err:
+        paired_prequential(table, cfg, cfg, n_windows=2)
+    assert str(err.value).startswith(
+        "paired_prequential (challenger) test window 2024-06-01 (1 of 2; older windows "
+    )
+    assert "min_positives=5000" in str(err.value)
