@@ -295,6 +295,7 @@ class BacktestResult:
     def summary(self) -> str:
         """Return a short plain-text summary (what ``riskscore backtest`` prints)."""
         lines = [self._title()]
+        lines += [f"warning: {note}" for note in self.settings.get("in_sample", [])]
         cols = [
             "policy",
             "alerts",

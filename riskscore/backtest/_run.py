@@ -342,6 +342,9 @@ def backtest(
         "rule_set_sha256": {r.label: r.sha256() for r in rule_sets},
         "band": band,
         "language": language,
+        "in_sample": [
+            n for s in scorers if (n := in_sample_note(s, moments, pd.Timedelta(horizon)))
+        ],
     }
     from riskscore.backtest._audit import audit_table
 
@@ -369,6 +372,57 @@ def backtest(
         level=level,
         audit=audit,
         audit_note=audit_note,
+    )
+
+
+def in_sample_note(scorer: Any, cutoffs: Sequence[Any], horizon: pd.Timedelta) -> str:
+    """Say which backtest cutoffs fall inside the labelled rows a model was fitted on.
+
+    A model's metadata names its split windows (``split.windows``, training cutoffs).
+    A refit (``fit: refit``, the deployed default) learnt from every labelled row up to
+    the end of its test window; an evaluated fit from its train, validation and
+    calibration windows. A cutoff before that end plus ``horizon`` shares rows or
+    label windows with the fit, so the model's figures there are in-sample, not a
+    backtest. Empty when no cutoff does, or the model names no time windows.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> windows = {"train": ["2024-05-01", "2024-07-01"], "valid": ["2024-08-01", "2024-09-01"],
+    ...            "calib": ["2024-08-01", "2024-09-01"], "test": ["2024-10-01", "2024-10-01"]}
+    >>> model = SimpleNamespace(metadata={"fit": "refit", "split": {"mode": "time",
+    ...                                   "windows": windows}})
+    >>> scorer = SimpleNamespace(model=model, model_name="m", model_version="3")
+    >>> cutoffs = pd.to_datetime(["2024-09-01", "2024-11-01", "2025-01-01"])
+    >>> note = in_sample_note(scorer, cutoffs, pd.Timedelta("60D"))
+    >>> note[:72]
+    'm@3 was fitted on every labelled row of cutoffs up to 2024-10-01 (labels'
+    >>> note[note.index("its figures"):note.index(" are")]
+    'its figures at 2 cutoff(s) (2024-09-01 .. 2024-11-01)'
+    """
+    metadata = getattr(getattr(scorer, "model", None), "metadata", None) or {}
+    split = metadata.get("split") or {}
+    windows = split.get("windows") or {}
+    refit = metadata.get("fit") == "refit"
+    sides = ("train", "valid", "calib", "test") if refit else ("train", "valid", "calib")
+    try:
+        ends = [pd.Timestamp(windows[side][1]) for side in sides if side in windows]
+    except (TypeError, ValueError, IndexError):  # a stratified split: no time windows
+        return ""
+    if split.get("mode") != "time" or not ends:
+        return ""
+    seen = max(ends)
+    labels_end = seen + horizon
+    inside = sorted(pd.Timestamp(c) for c in cutoffs if pd.Timestamp(c) < labels_end)
+    if not inside:
+        return ""
+    how = "every labelled row of" if refit else "its train, validation and calibration"
+    return (
+        f"{scorer.model_name}@{scorer.model_version} was fitted on {how} cutoffs up to "
+        f"{seen:%Y-%m-%d} (labels to {labels_end:%Y-%m-%d}): its figures at "
+        f"{len(inside)} cutoff(s) ({inside[0]:%Y-%m-%d} .. {inside[-1]:%Y-%m-%d}) are "
+        f"in-sample, not a backtest; backtest cutoffs after {labels_end:%Y-%m-%d}, or a "
+        "model trained before them"
     )
 
 

@@ -218,3 +218,40 @@ def test_what_if_rules_computes_main_category(simulated, model):
     band, rules = (result.rows[f"alert:{p}"].to_numpy() for p in result.policies)
     # the example's band actions alert on high and critical: the rules add to the band
     assert np.all(rules >= band)
+
+
+def test_cutoffs_inside_a_models_training_labels_are_named(market, model):
+    # a refit deployed from a time split whose test window is 2024-08-01 learnt from the
+    # labels up to 2024-09-30: a backtest at 2024-08-01 and 2024-09-01 is in-sample
+    import copy
+
+    from riskscore.scoring import Scorer
+
+    refit = copy.deepcopy(model)
+    windows = {
+        "train": ["2024-03-01", "2024-05-01"],
+        "valid": ["2024-06-01", "2024-07-01"],
+        "calib": ["2024-06-01", "2024-07-01"],
+        "test": ["2024-08-01", "2024-08-01"],
+    }
+    refit.metadata.update({"fit": "refit", "split": {"mode": "time", "windows": windows}})
+    scorer = Scorer(refit)
+    result = backtest(market, CUTOFFS, horizon="60D", models=[scorer], band="high", n_bootstrap=0)
+    [note] = result.settings["in_sample"]
+    assert f"{scorer.model_name}@{scorer.model_version} was fitted on every labelled row" in note
+    assert "up to 2024-08-01 (labels to 2024-09-30)" in note
+    assert "its figures at 2 cutoff(s) (2024-08-01 .. 2024-09-01) are in-sample" in note
+    assert result.summary().splitlines()[1] == f"warning: {note}"
+    # the evaluated fit (no refit) learnt up to its calibration window only
+    refit.metadata["fit"] = "evaluated"
+    honest = backtest(
+        market, CUTOFFS, horizon="60D", models=[Scorer(refit)], band="high", n_bootstrap=0
+    )
+    [note] = honest.settings["in_sample"]
+    assert "its train, validation and calibration cutoffs up to 2024-07-01" in note
+    assert "its figures at 1 cutoff(s) (2024-08-01 .. 2024-08-01)" in note
+    # the fixture model names no time split: nothing to say
+    plain = backtest(
+        market, CUTOFFS, horizon="60D", models=[Scorer(model)], band="high", n_bootstrap=0
+    )
+    assert plain.settings["in_sample"] == [] and "warning:" not in plain.summary()
