@@ -154,6 +154,7 @@ def build_evidence(
         raise ExplanationError(f"cannot explain seller '{seller_id}': {err}") from None
     raw = float(contrib.raw_score[0])
     score, risk, band = _scores(owner, raw)
+    found = _screened(found, band, language)
     families = dict(
         zip(contrib.family_names, (float(v) for v in contrib.family_values()[0]), strict=True)
     )
@@ -260,6 +261,35 @@ def _feature_record(
             "duplicates first)"
         )
     return {str(k): v for k, v in row.to_dict().items()}
+
+
+def _screened(found: list[dict[str, Any]], band: str | None, language: str) -> list[dict[str, Any]]:
+    """Apply the scorer's rule for reasons (:mod:`riskscore.scoring._scorer`) to ``found``.
+
+    Only features that push the risk up are reasons; a seller in the model's lowest band,
+    or with no such feature, gets the single "no strong risk signal" reason, as
+    ``score_one`` answers, so an evidence page (and a case file) never lists a low-risk
+    seller's least-bad features under risky-sounding codes.
+    """
+    from riskscore.modeling import BANDS
+    from riskscore.scoring._result import no_signal_reason
+
+    kept = [r for r in found if r["contribution"] > 0]
+    if kept and (band is None or band != BANDS[0]):  # no band: a model without a scale
+        return [{**r, "rank": i} for i, r in enumerate(kept, start=1)]
+    nothing = no_signal_reason(language)
+    return [
+        {
+            "rank": 1,
+            "code": nothing.code,
+            "family": "",
+            "feature": nothing.feature,
+            "value": nothing.value,
+            "contribution": nothing.contribution,
+            "impact": nothing.impact,
+            "text": nothing.text,
+        }
+    ]
 
 
 def _scores(model: Any, raw: float) -> tuple[float, float | None, str | None]:
