@@ -60,9 +60,11 @@ __all__ = [
     "SIDES",
     "Split",
     "make_split",
+    "naming_window",
     "rolling_splits",
     "stratified_split",
     "time_split",
+    "window_name",
 ]
 
 #: Names of the sides of a split, in time order.
