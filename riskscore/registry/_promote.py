@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskscore.exceptions import ModelNotFoundError, RiskscoreError
+from riskscore.exceptions import ModelNotFoundError, RiskscoreError, TrainingError
 from riskscore.modeling import (
     PairedComparison,
     RiskModel,
@@ -299,12 +299,18 @@ def _compare(
         return None
     meta = cand.metadata
     if prequential and table is not None:
-        frame = paired_prequential(
-            table,
-            _run_config(client, candidate_mv.run_id, cand),
-            _run_config(client, champion_mv.run_id, champ),
-            n_windows=prequential,
-        )
+        try:
+            frame = paired_prequential(
+                table,
+                _run_config(client, candidate_mv.run_id, cand),
+                _run_config(client, champion_mv.run_id, champ),
+                n_windows=prequential,
+            )
+        except TrainingError as err:  # min_positives is each version's own setting here
+            raise TrainingError(
+                f"{err}. For the gate: pass fewer windows (prequential=, --prequential) or a "
+                "table with more cutoffs before its oldest window"
+            ) from None
         return compare_paired(
             frame,
             label_col=meta.get("label_col", "label"),

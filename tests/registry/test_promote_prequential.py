@@ -52,3 +52,17 @@ def test_prequential_promotion_pools_windows_and_refuses_the_worse_config(
     assert out.evidence.source == "both configurations refitted on the last 2 windows of the table"
     assert out.evidence.metrics.loc["pr_auc", "delta_hi"] < -0.03
     assert out.outcome == "refuse" and not out.promoted
+
+    # a table whose older windows hold no positive label: the error names the window
+    # and says what the gate can do about it
+    from riskscore.exceptions import TrainingError
+
+    newest = sorted(reg_table["cutoff"].unique())[-2]
+    thin = reg_table.assign(label=reg_table["label"].where(reg_table["cutoff"] >= newest, 0))
+    with pytest.raises(TrainingError) as err:
+        promote(NAME, tracking_uri=tracking, table=thin, prequential=2, n_bootstrap=0)
+    assert str(err.value).startswith("paired_prequential (challenger) test window ")
+    assert str(err.value).endswith(
+        "For the gate: pass fewer windows (prequential=, --prequential) or a table with "
+        "more cutoffs before its oldest window"
+    )
