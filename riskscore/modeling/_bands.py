@@ -75,6 +75,7 @@ __all__ = [
     "RiskScale",
     "bands_from_capacity",
     "bands_from_cost",
+    "capacity_note",
     "threshold_table",
 ]
 
@@ -365,6 +366,30 @@ def _threshold_for_volume(desc: np.ndarray, volume: float) -> float:
     if above == 0:
         return float(v)
     return float((desc[above - 1] + v) / 2)
+
+
+def capacity_note(capacity: int, n_rows: int, n_groups: float) -> str | None:
+    """Say when ``capacity`` reviews per group cover every row: the bands then collapse.
+
+    Returns the note, or None when the capacity leaves rows unreviewed.
+
+    Examples
+    --------
+    >>> capacity_note(100, 1203, 71.0)[:60]
+    'capacity 100 per group is at least the 16.9 rows a group hol'
+    >>> capacity_note(10, 1203, 71.0) is None
+    True
+    """
+    groups = max(float(n_groups), 1e-9)
+    if capacity * groups < n_rows:
+        return None
+    return (
+        f"capacity {capacity} per group is at least the {n_rows / groups:,.1f} rows a group "
+        "holds (on the test side): every row is "
+        "flagged, so the bands collapse and precision/recall at capacity say nothing; set "
+        "capacity (--capacity) to the reviews per group (a cutoff, or a day of a daily "
+        "time column), or place the bands by cost_ratio (--cost-ratio)"
+    )
 
 
 def bands_from_capacity(

@@ -28,6 +28,7 @@ from riskscore.modeling._bands import (
     RiskScale,
     bands_from_capacity,
     bands_from_cost,
+    capacity_note,
     threshold_table,
 )
 from riskscore.modeling._baseline import fit_baseline
@@ -237,6 +238,9 @@ def fit_evaluated(
         bands = bands_from_cost(calibrator, scale, cost_ratio=c.cost_ratio)
     else:
         bands = bands_from_capacity(risk_te, capacity=c.capacity, n_groups=n_groups_eff)
+        covered = capacity_note(c.capacity, int(risk_te.size), n_groups_eff)
+        if covered is not None:
+            warn(notes, covered)
     thresholds = threshold_table(
         y_te,
         risk_te,

@@ -237,3 +237,16 @@ def test_a_rolling_window_that_cannot_train_is_named(table: pd.DataFrame) -> Non
         "paired_prequential (challenger) test window 2024-06-01 (1 of 2; older windows "
     )
     assert "min_positives=5000" in str(err.value)
+
+
+def test_a_capacity_covering_every_row_is_a_note(table: pd.DataFrame) -> None:
+    from riskscore.modeling import train
+
+    kw = {"n_bootstrap": 0, "refit": False, "family_report": False, "num_boost_round": 20}
+    covered = train(table, capacity=5000, **kw)
+    [note] = [n for n in covered.notes if n.startswith("capacity 5000 per group")]
+    assert "every row is flagged, so the bands collapse" in note
+    cuts = covered.model.bands.thresholds
+    assert cuts["medium"] == cuts["high"]  # high and medium at the lowest score: all flagged
+    fine = train(table, capacity=20, **kw)
+    assert not any(n.startswith("capacity") for n in fine.notes)
