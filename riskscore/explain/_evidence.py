@@ -271,23 +271,24 @@ def _screened(found: list[dict[str, Any]], band: str | None, language: str) -> l
     ``score_one`` answers, so an evidence page (and a case file) never lists a low-risk
     seller's least-bad features under risky-sounding codes.
     """
+    from riskscore.explain._reasons import NO_SIGNAL_CODE, NO_SIGNAL_TEXT
     from riskscore.modeling import BANDS
-    from riskscore.scoring._result import no_signal_reason
 
     kept = [r for r in found if r["contribution"] > 0]
     if kept and (band is None or band != BANDS[0]):  # no band: a model without a scale
         return [{**r, "rank": i} for i, r in enumerate(kept, start=1)]
-    nothing = no_signal_reason(language)
+    # the fields of scoring._result.no_signal_reason
+    text = NO_SIGNAL_TEXT.get(language, NO_SIGNAL_TEXT["en"])
     return [
         {
             "rank": 1,
-            "code": nothing.code,
+            "code": NO_SIGNAL_CODE,
             "family": "",
-            "feature": nothing.feature,
-            "value": nothing.value,
-            "contribution": nothing.contribution,
-            "impact": nothing.impact,
-            "text": nothing.text,
+            "feature": "",
+            "value": None,
+            "contribution": 0.0,
+            "impact": 0,
+            "text": text,
         }
     ]
 

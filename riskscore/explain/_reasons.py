@@ -71,6 +71,8 @@ __all__ = [
     "CATALOG_COLUMNS",
     "IMPACT_THRESHOLDS",
     "LANGUAGES",
+    "NO_SIGNAL_CODE",
+    "NO_SIGNAL_TEXT",
     "REASON_COLUMNS",
     "Direction",
     "Explainer",
@@ -80,6 +82,13 @@ __all__ = [
 ]
 
 Direction = Literal["up", "down", "both"]
+
+#: Reason code of a row with nothing notable: no feature pushes its risk up enough (the
+#: scorer's single reason for such a row, and the evidence page's).
+NO_SIGNAL_CODE = "NO_STRONG_SIGNAL"
+
+#: The sentence of :data:`NO_SIGNAL_CODE`, per language.
+NO_SIGNAL_TEXT: dict[str, str] = {"en": "No strong risk signal", "zh": "无明显风险信号"}
 Language = Literal["en", "zh"]
 
 #: The languages of reason sentences and evidence files; the catalog has a ``text_<lang>``

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from riskscore._deprecation import renamed_argument
+from riskscore.explain._reasons import NO_SIGNAL_CODE, NO_SIGNAL_TEXT
 from riskscore.registry._contract import REASON_FIELDS  # the pyfunc contract: one list
 from riskscore.rules._decision import Decision
 
@@ -42,12 +43,6 @@ DECISION_FIELDS: tuple[str, ...] = (
     "rule_reasons",
     "rule_set",
 )
-
-#: Reason code of a row with nothing notable: no feature pushes its risk up enough.
-NO_SIGNAL_CODE = "NO_STRONG_SIGNAL"
-
-#: The sentence of :data:`NO_SIGNAL_CODE`, per language.
-NO_SIGNAL_TEXT: dict[str, str] = {"en": "No strong risk signal", "zh": "无明显风险信号"}
 
 
 @dataclass(frozen=True)
