@@ -271,26 +271,13 @@ def _screened(found: list[dict[str, Any]], band: str | None, language: str) -> l
     ``score_one`` answers, so an evidence page (and a case file) never lists a low-risk
     seller's least-bad features under risky-sounding codes.
     """
-    from riskscore.explain._reasons import NO_SIGNAL_CODE, NO_SIGNAL_TEXT
+    from riskscore.explain._reasons import no_signal_fields
     from riskscore.modeling import BANDS
 
     kept = [r for r in found if r["contribution"] > 0]
     if kept and (band is None or band != BANDS[0]):  # no band: a model without a scale
         return [{**r, "rank": i} for i, r in enumerate(kept, start=1)]
-    # the fields of scoring._result.no_signal_reason
-    text = NO_SIGNAL_TEXT.get(language, NO_SIGNAL_TEXT["en"])
-    return [
-        {
-            "rank": 1,
-            "code": NO_SIGNAL_CODE,
-            "family": "",
-            "feature": "",
-            "value": None,
-            "contribution": 0.0,
-            "impact": 0,
-            "text": text,
-        }
-    ]
+    return [{"rank": 1, "family": "", **no_signal_fields(language)}]
 
 
 def _scores(model: Any, raw: float) -> tuple[float, float | None, str | None]:

@@ -79,6 +79,7 @@ __all__ = [
     "Language",
     "frame_to_records",
     "impact_band",
+    "no_signal_fields",
 ]
 
 Direction = Literal["up", "down", "both"]
@@ -89,6 +90,30 @@ NO_SIGNAL_CODE = "NO_STRONG_SIGNAL"
 
 #: The sentence of :data:`NO_SIGNAL_CODE`, per language.
 NO_SIGNAL_TEXT: dict[str, str] = {"en": "No strong risk signal", "zh": "无明显风险信号"}
+
+
+def no_signal_fields(language: str = "en") -> dict[str, Any]:
+    """Return the fields of the one reason of a row with nothing notable (no strong signal).
+
+    It names no feature (``feature`` is ``""``, ``value`` is ``None``) and has impact 0
+    and contribution 0.0, so it never reads as a risk. The scorer's
+    ``scoring._result.no_signal_reason`` and the evidence page both build it from here.
+
+    Examples
+    --------
+    >>> no_signal_fields("zh")["text"], no_signal_fields()["code"]
+    ('无明显风险信号', 'NO_STRONG_SIGNAL')
+    """
+    return {
+        "code": NO_SIGNAL_CODE,
+        "feature": "",
+        "value": None,
+        "impact": 0,
+        "contribution": 0.0,
+        "text": NO_SIGNAL_TEXT.get(language, NO_SIGNAL_TEXT["en"]),
+    }
+
+
 Language = Literal["en", "zh"]
 
 #: The languages of reason sentences and evidence files; the catalog has a ``text_<lang>``

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from riskscore._deprecation import renamed_argument
-from riskscore.explain._reasons import NO_SIGNAL_CODE, NO_SIGNAL_TEXT
+from riskscore.explain._reasons import NO_SIGNAL_CODE, NO_SIGNAL_TEXT, no_signal_fields
 from riskscore.registry._contract import REASON_FIELDS  # the pyfunc contract: one list
 from riskscore.rules._decision import Decision
 
@@ -93,14 +93,7 @@ def no_signal_reason(language: str = "en") -> Reason:
     >>> no_signal_reason("zh").text, no_signal_reason().code
     ('无明显风险信号', 'NO_STRONG_SIGNAL')
     """
-    return Reason(
-        code=NO_SIGNAL_CODE,
-        feature="",
-        value=None,
-        impact=0,
-        contribution=0.0,
-        text=NO_SIGNAL_TEXT.get(language, NO_SIGNAL_TEXT["en"]),
-    )
+    return Reason(**no_signal_fields(language))
 
 
 @dataclass(frozen=True)
