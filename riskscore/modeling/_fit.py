@@ -51,7 +51,7 @@ from riskscore.modeling._prepare import (
 from riskscore.modeling._result import TrainResult
 from riskscore.modeling._split import Split
 
-__all__ = ["assemble_model", "fit_evaluated"]
+__all__ = ["assemble_model", "fit_evaluated", "prediction_frame"]
 
 _FEATURE_NAME = re.compile(r"^[A-Za-z0-9]+__[A-Za-z0-9_]+$")
 
@@ -117,6 +117,29 @@ def _catalog_version(catalog: pd.DataFrame | None) -> str | None:
         pass
     data = catalog.to_csv(index=False, lineterminator="\n").encode()
     return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+
+
+def prediction_frame(
+    prep: Prepared, rows: np.ndarray, scored: Mapping[str, Any], **extra: Any
+) -> pd.DataFrame:
+    """Id, time and label of ``rows`` of the prepared table with their scores.
+
+    ``scored`` holds ``raw``, ``score``, ``risk_score`` and ``band`` aligned with ``rows``
+    (``band`` as text); ``extra`` columns follow them.
+    """
+    frame = prep.frame.iloc[rows]
+    return pd.DataFrame(
+        {
+            prep.id_col: frame[prep.id_col].to_numpy(),
+            **({prep.time_col: frame[prep.time_col].to_numpy()} if prep.time_col else {}),
+            prep.label_col: prep.y[rows].astype(np.int64),
+            "raw": scored["raw"],
+            "score": scored["score"],
+            "risk_score": scored["risk_score"],
+            "band": np.asarray(scored["band"]).astype(str),
+            **extra,
+        }
+    )
 
 
 def fit_evaluated(
@@ -251,17 +274,11 @@ def fit_evaluated(
     )
     test_rows = prep.frame.iloc[te]
     band_te = bands.assign(risk_te)
-    predictions = pd.DataFrame(
-        {
-            prep.id_col: test_rows[prep.id_col].to_numpy(),
-            **({prep.time_col: test_rows[prep.time_col].to_numpy()} if prep.time_col else {}),
-            prep.label_col: y_te.astype(np.int64),
-            "raw": raw_te,
-            "score": p_te,
-            "risk_score": risk_te,
-            "band": band_te.astype(str),
-            **({"baseline_score": base_p} if base_p is not None else {}),
-        }
+    predictions = prediction_frame(
+        prep,
+        te,
+        {"raw": raw_te, "score": p_te, "risk_score": risk_te, "band": band_te},
+        **({"baseline_score": base_p} if base_p is not None else {}),
     )
     slices = None
     if c.segment_cols:
@@ -344,8 +361,10 @@ def fit_evaluated(
     train_frame = prep.frame.iloc[tr][keep_cols + prep.features].reset_index(drop=True)
     # every row of the test windows: the population the monitor's reference describes
     window_rows = windows_of(prep.groups, te)
-    window_frame = prep.frame.iloc[window_rows][keep_cols + prep.features].reset_index(drop=True)
+    window_frame = prep.frame.iloc[window_rows][keep_cols + segments + prep.features]
+    window_frame = window_frame.reset_index(drop=True)
     evaluated, deployed = None, {"fit": "evaluated", "rows": int(tr.size), "trees": best_iteration}
+    deployed_predictions = None
     if c.refit:
         from riskscore.modeling._refit import refit
 
@@ -354,6 +373,11 @@ def fit_evaluated(
             model, deployed = refit(
                 prep, split, c, evaluated=model, params=base, best_iteration=best_iteration
             )
+        # what the refit hands out on the marketplace it learnt (the monitor's reference)
+        raw_window = model.raw_score(X[window_rows])
+        deployed_predictions = prediction_frame(
+            prep, window_rows, {"raw": raw_window, **model.scores_from_raw(raw_window)}
+        )
     return TrainResult(
         model=model,
         baseline=baseline,
@@ -376,6 +400,7 @@ def fit_evaluated(
         family_value=family,
         train_frame=train_frame,
         window_frame=window_frame,
+        deployed_predictions=deployed_predictions,
     )
 
 

@@ -71,7 +71,14 @@ class TrainResult:
         entity-disjoint split left off the test side: the marketplace at those cutoffs,
         for the monitoring reference's feature bins. ``test_frame`` holds a share of the
         entities seen before plus every entity first seen in the test window, so it is
-        younger than the marketplace by design.
+        younger than the marketplace by design. Carries the ``segment_cols`` present.
+    deployed_predictions : pandas.DataFrame or None
+        A refit's scores on the rows of ``window_frame`` (same order; id, time, label,
+        ``raw``, ``score``, ``risk_score``, ``band``); ``None`` when the deployed model is the
+        evaluated fit. In-sample — the refit learnt these rows — so they describe what the
+        refit hands out on a marketplace it knows (the monitor reference's score
+        distribution and band shares), not how accurate it is: precision and recall on
+        them are near 1. ``predictions`` stays the out-of-sample evidence.
     """
 
     model: RiskModel
@@ -95,6 +102,7 @@ class TrainResult:
     family_value: pd.DataFrame | None = None
     train_frame: pd.DataFrame | None = None
     window_frame: pd.DataFrame | None = None
+    deployed_predictions: pd.DataFrame | None = None
 
     @property
     def gate_model(self) -> RiskModel:

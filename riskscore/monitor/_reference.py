@@ -349,6 +349,7 @@ def build_reference(
     model_info: Mapping[str, Any] | None = None,
     segments: pd.DataFrame | None = None,
     market: Mapping[str, Any] | None = None,
+    deployed: pd.DataFrame | None = None,
 ) -> Reference:
     """Build a monitoring reference from the frames a model was trained and tested on.
 
@@ -397,6 +398,14 @@ def build_reference(
         Marketplace statistics at the training and test cutoffs,
         :func:`riskscore.monitor.market_profile` ``(tables, cutoffs)``: ``compare`` then
         checks a run's :func:`~riskscore.monitor.market_summary` against their range.
+    deployed : pandas.DataFrame, optional
+        The deployed model's ``score``, ``risk_score`` and ``band`` on the rows of
+        ``test_frame``, when the deployed model is not the one that scored
+        ``predictions`` (a refit: ``TrainResult.deployed_predictions``). The score
+        distribution, the band shares and the per-slice flag rates then describe it (its
+        ``segment__*`` columns, else ``test_frame``'s); the calibration curve, the
+        performance and the per-slice false-positive counts stay with ``predictions``,
+        the out-of-sample evidence.
 
     Returns
     -------
@@ -430,7 +439,8 @@ def build_reference(
         if f is not None
     }
     predictions = _check_frame(predictions, "predictions")
-    if not frames and predictions is None:
+    deployed = _check_frame(deployed, "deployed")
+    if not frames and predictions is None and deployed is None:
         raise MonitorError(
             "build_reference needs at least one of train_frame, test_frame or predictions. "
             "Got none. Pass the frames the model was trained and tested on "
@@ -473,11 +483,12 @@ def build_reference(
     if thresholds is None and getattr(model, "bands", None) is not None:
         thresholds = dict(model.bands.thresholds)
     flag = [str(b) for b in flag_bands]
-    if predictions is not None:
+    handed_out = deployed if deployed is not None else predictions
+    if handed_out is not None:
         for col in ("score", "risk_score"):
-            if col in predictions.columns:
-                outputs[col] = _numeric_profile({"test": predictions[col]}, "test", n_bins)
-        band = _bands_of(predictions, thresholds)
+            if col in handed_out.columns:
+                outputs[col] = _numeric_profile({"test": handed_out[col]}, "test", n_bins)
+        band = _bands_of(handed_out, thresholds)
         if band is not None:
             shares = {b: float(np.mean(band == b)) if len(band) else 0.0 for b in BAND_NAMES}
             band_info = {
@@ -491,6 +502,8 @@ def build_reference(
                     }
                 },
             }
+    if predictions is not None:
+        band = _bands_of(predictions, thresholds)
         if label_col in predictions.columns and "score" in predictions.columns:
             from riskscore.metrics import calibration_curve
 
@@ -516,6 +529,9 @@ def build_reference(
     slices: dict[str, Any] = {}
     if predictions is not None:
         slices = _slices_of(predictions, frames.get("test"), segments, thresholds, flag, label_col)
+    if deployed is not None:
+        rates = _slices_of(deployed, frames.get("test"), None, thresholds, flag, None)
+        slices = _with_label_counts(rates, slices) if rates else {}
     info = {
         k: meta.get(k) for k in ("name", "version", "entity", "target", "trained_at") if k in meta
     }
@@ -557,13 +573,29 @@ def _market_of(market: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _with_label_counts(rates: dict[str, Any], labelled: Mapping[str, Any]) -> dict[str, Any]:
+    """Flag counts of ``rates`` with the negatives and false positives of ``labelled``."""
+    out: dict[str, Any] = {}
+    for seg, levels in rates.items():
+        counts = labelled.get(seg) or {}
+        out[seg] = {}
+        for level, entry in levels.items():
+            merged = dict(entry)
+            known = counts.get(level) or {}
+            for key in ("negatives", "false_positives"):
+                if key in known:
+                    merged[key] = known[key]
+            out[seg][level] = merged
+    return out
+
+
 def _slices_of(
     predictions: pd.DataFrame,
     test_frame: pd.DataFrame | None,
     segments: pd.DataFrame | None,
     thresholds: Mapping[str, float] | None,
     flag: Sequence[str],
-    label_col: str,
+    label_col: str | None,
 ) -> dict[str, Any]:
     """Per-slice counts on the test window (empty without segments or bands)."""
     from riskscore.monitor._slices import find_segments, slice_profile
@@ -581,7 +613,7 @@ def _slices_of(
     if segments is None or not len(segments.columns) or band is None:
         return {}
     y = None
-    if label_col in predictions.columns:
+    if label_col is not None and label_col in predictions.columns:
         values = pd.to_numeric(predictions[label_col], errors="coerce").to_numpy(np.float64)
         y = values if np.isfinite(values).all() else None
     return slice_profile(segments.reset_index(drop=True), np.isin(band, list(flag)), y)
@@ -604,10 +636,18 @@ def reference_from_result(
     """Build the reference of a training run (:class:`~riskscore.modeling.TrainResult`).
 
     The test window's feature bins come from every row of the test windows
-    (``result.window_frame``; ``result.test_frame`` for results without it), its scores,
-    bands and slices from ``result.predictions`` (the evaluated model's out-of-sample
-    scores on the test side); the band thresholds, categories and metadata from
-    ``result.model`` (the deployed model). Why every row: an entity-disjoint test side
+    (``result.window_frame``; ``result.test_frame`` for results without it). Its score
+    distribution, band shares and per-slice flag rates describe what the deployed model
+    hands out: for a refit, its scores on those rows (``result.deployed_predictions``),
+    otherwise ``result.predictions``; ``model["scores_from"]`` says which. The
+    calibration curve, performance and per-slice false positives always come from
+    ``result.predictions``, the evaluated fit's out-of-sample scores on the test side (a
+    refit has learnt the window's labels: precision near 1 there). Why the refit's own
+    scores: it scores the sellers it learnt far lower than the evaluated fit does, and
+    against the evaluated fit's scores an unchanged marketplace read as score PSI
+    0.27-6.7 (``act``) at the next cutoff; against its own, 0.004-0.022 (12 runs,
+    ``bench/results/monitor_refit.json``). The band thresholds, categories and metadata
+    come from ``result.model`` (the deployed model). Why every row: an entity-disjoint test side
     holds a share of the sellers seen before plus every seller first seen in the test
     window, so it is younger than the marketplace, and a later run of the whole
     marketplace read as "older" (account ages at PSI 0.18 on the unchanged simulator
@@ -653,4 +693,16 @@ def reference_from_result(
         segment_cols = [c for c in result.test_frame.columns if c.startswith("segment__")]
         if segment_cols and len(result.test_frame) == len(result.predictions):
             options["segments"] = result.test_frame[segment_cols].reset_index(drop=True)
+    deployed = getattr(result, "deployed_predictions", None)
+    if window is None:
+        deployed = None  # its rows are the window's
+    options.setdefault("deployed", deployed)
+    options["model_info"] = {
+        "scores_from": (
+            "the deployed refit on every row of the test windows (in-sample)"
+            if options["deployed"] is not None
+            else "the evaluated fit on the test side (out of sample)"
+        ),
+        **dict(options.get("model_info") or {}),
+    }
     return build_reference(result.model, train_frame, test_frame, result.predictions, **options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,59 @@ def test_errors_say_what_and_how_to_fix(tmp_path: Path, trained: Any):
         Reference.from_json("{")
     with pytest.raises(MonitorError, match="'result' parameter of reference_from_result"):
         reference_from_result(object())
+
+
+def test_a_refit_reference_describes_the_scores_the_refit_hands_out(table: pd.DataFrame):
+    import warnings
+
+    from riskscore.modeling import train
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = train(
+            table, entity="seller", target="fraud", capacity=20, n_bootstrap=0, family_report=False
+        )
+    deployed, window, model = result.deployed_predictions, result.window_frame, result.model
+    assert deployed is not None and result.deployed["fit"] == "refit"
+    # the refit's own scores on every row of the test windows, row for row
+    assert deployed["entity_id"].tolist() == window["entity_id"].tolist()
+    expected = model.scores_from_raw(model.raw_score(model.to_matrix(window)))
+    np.testing.assert_array_equal(deployed["score"].to_numpy(), expected["score"])
+    np.testing.assert_array_equal(deployed["band"].to_numpy(), expected["band"].astype(str))
+    ref = reference_from_result(result)
+    assert ref.model["scores_from"].startswith("the deployed refit")
+    assert ref.outputs["score"]["windows"]["test"]["n"] == len(window)
+    flagged = float(np.isin(deployed["band"], ["high", "critical"]).mean())
+    assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(flagged)
+    # accuracy stays the evaluated fit's out-of-sample evidence (in-sample flags are ~all hits)
+    evaluated = result.predictions
+    assert ref.performance["rows"] == len(evaluated)
+    assert ref.performance["flagged"] == int(np.isin(evaluated["band"], ["high", "critical"]).sum())
+    assert ref.performance["mean_score"] == pytest.approx(evaluated["score"].mean())
+    # refit=False: the evaluated fit is deployed and describes itself
+    plain = reference_from_result(dataclasses.replace(result, deployed_predictions=None))
+    assert plain.model["scores_from"].startswith("the evaluated fit")
+    assert plain.outputs["score"]["windows"]["test"]["n"] == len(evaluated)
+
+
+def test_deployed_scores_give_the_flag_rates_and_predictions_the_false_positives():
+    seg = pd.DataFrame({"segment__tenure": ["new"] * 4 + ["old"] * 6})
+    window = seg.assign(a=np.arange(10.0))
+    deployed = pd.DataFrame({"risk_score": [900.0, 900, 900, 0, 0, 0, 0, 0, 0, 900]})
+    predictions = pd.DataFrame(
+        {"risk_score": [900.0, 0, 0, 900], "score": [0.9, 0, 0, 0.9], "label": [0, 0, 1, 1]}
+        | {"segment__tenure": ["new", "new", "old", "old"]}
+    )
+    ref = build_reference(
+        test_frame=window,
+        predictions=predictions,
+        deployed=deployed,
+        bands={"medium": 300, "high": 600, "critical": 800},
+    )
+    assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(0.4)
+    assert ref.outputs["risk_score"]["windows"]["test"]["n"] == 10
+    assert ref.performance["flagged"] == 2 and ref.performance["flagged_positives"] == 1
+    assert ref.slices["segment__tenure"] == {
+        "new": {"n": 4, "flagged": 3, "negatives": 2, "false_positives": 1},
+        "old": {"n": 6, "flagged": 1, "negatives": 0, "false_positives": 0},
+    }
