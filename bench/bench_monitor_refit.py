@@ -11,16 +11,21 @@ on the next cutoff it never saw:
   capacity 25, two validation windows);
 - for each of the last ``N_SCORED`` cutoffs ``t``: train on the rows whose label window
   closed by ``t``, score every seller at ``t`` with ``result.model`` (the refit), and
-  compare with two references built from the same run:
-  ``evaluated`` (score distribution and band shares from ``result.predictions``, the
-  evaluated fit's test side: the behaviour before) and ``deployed`` (from
-  ``result.deployed_predictions``, the refit on every row of the test windows);
+  compare with four references built from the same run, on every row of the test
+  windows unless said: ``evaluated`` (score distribution and band shares from
+  ``result.predictions``, the evaluated fit's test side: the behaviour before),
+  ``deployed`` (the default now: the refit's in-sample scores, band shares from its
+  out-of-fold bands), ``in_sample`` (both from the refit's in-sample scores) and
+  ``out_of_fold`` (both from its out-of-fold scores);
 - report the score PSI, the flagged share now over the reference's, and the monitor's
-  level on the score (0 ok, 1 watch, 2 act) for each; the realised calibration of the
+  level (0 ok, 1 watch, 2 act) on the score PSI and on any output finding (score PSI,
+  band PSI, flagged share) for each; the realised calibration of the
   refit on the next cutoff (sum of scores over positives, all sellers and the sellers
   it trained on) says whether its low scores on known sellers are right.
 
 The summary gives the mean and a 95 % t-interval over runs per scenario and reference.
+The ``hard`` scenario includes ``drift`` (fraud stops after 40 % of the year), so fewer
+flags at its later cutoffs is a true change, which the flagged-share check should report.
 """
 
 from __future__ import annotations
@@ -40,8 +45,10 @@ HORIZON = "60D"
 CAPACITY = 25
 N_CUTOFFS = 9
 N_SCORED = 2
-REFERENCES = ("evaluated", "deployed")
+REFERENCES = ("evaluated", "deployed", "in_sample", "out_of_fold")
 LEVEL = {"ok": 0, "watch": 1, "act": 2}
+#: Findings on the model's output: score distribution, band volumes, flagged share.
+OUTPUT_KINDS = ("score_psi", "band_psi", "flagged")
 
 
 def _n_sellers() -> int:
@@ -66,11 +73,18 @@ def _run(result: Any, now: Any, past_ids: set[str]) -> dict[str, Any]:
         "expected_over_observed_known": float(p[known].sum() / max(y[known].sum(), 1)),
         "known_share": float(known.mean()),
     }
+    dep = result.deployed_predictions
+    oof = dep[["oof_score", "oof_risk_score", "oof_band"]]
+    oof = oof.rename(columns=lambda c: c.removeprefix("oof_"))
     refs = {
         "evaluated": reference_from_result(
             dataclasses.replace(result, deployed_predictions=None), train_frame=result.train_frame
         ),
         "deployed": reference_from_result(result, train_frame=result.train_frame),
+        "in_sample": reference_from_result(
+            result, train_frame=result.train_frame, volumes=dep[["band"]]
+        ),
+        "out_of_fold": reference_from_result(result, train_frame=result.train_frame, deployed=oof),
     }
     for name, ref in refs.items():
         report = compare(ref, now, scores)
@@ -82,6 +96,9 @@ def _run(result: Any, now: Any, past_ids: set[str]) -> dict[str, Any]:
             report.bands["flagged_now"] / max(report.bands["flagged_ref"], 1e-12)
         )
         run[f"{name}_score_level"] = score_level
+        run[f"{name}_output_level"] = max(
+            (LEVEL[f.level] for f in report.findings if f.kind in OUTPUT_KINDS), default=0
+        )
     return run
 
 
@@ -156,9 +173,10 @@ def monitor_refit_reference() -> Result:
                 values = [r[f"{ref}_{metric}"] for r in mine]
                 result[f"{scenario}_{ref}_{metric}"] = _fmt(*_interval(values))
                 result[f"{scenario}_{ref}_{metric}_max"] = round(max(values), 3)
-            levels = [r[f"{ref}_score_level"] for r in mine]
-            result[f"{scenario}_{ref}_runs_score_act"] = sum(1 for v in levels if v == 2)
-            result[f"{scenario}_{ref}_runs_score_watch"] = sum(1 for v in levels if v == 1)
+            for what in ("score", "output"):
+                levels = [r[f"{ref}_{what}_level"] for r in mine]
+                result[f"{scenario}_{ref}_runs_{what}_act"] = sum(1 for v in levels if v == 2)
+                result[f"{scenario}_{ref}_runs_{what}_watch"] = sum(1 for v in levels if v == 1)
     for r in runs:
         key = f"{r['scenario']}_s{r['seed']}_{r['cutoff']}"
         for k, v in r.items():

@@ -370,14 +370,21 @@ def fit_evaluated(
 
         evaluated = model
         with step("train", f"refit on all {len(prep.y):,} labelled rows"):
-            model, deployed = refit(
+            model, deployed, oof = refit(
                 prep, split, c, evaluated=model, params=base, best_iteration=best_iteration
             )
-        # what the refit hands out on the marketplace it learnt (the monitor's reference)
+        # what the refit hands out on the marketplace it learnt, and the out-of-fold
+        # scores its bands were cut on (the monitor's reference)
         raw_window = model.raw_score(X[window_rows])
+        oof_window = oof[window_rows]
         deployed_predictions = prediction_frame(
-            prep, window_rows, {"raw": raw_window, **model.scores_from_raw(raw_window)}
+            prep,
+            window_rows,
+            {"raw": raw_window, **model.scores_from_raw(raw_window)},
+            oof_raw=oof_window,
+            **{f"oof_{k}": v for k, v in model.scores_from_raw(oof_window).items()},
         )
+        deployed_predictions["oof_band"] = deployed_predictions["oof_band"].astype(str)
     return TrainResult(
         model=model,
         baseline=baseline,

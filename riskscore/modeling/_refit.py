@@ -55,8 +55,12 @@ def refit(
     evaluated: RiskModel,
     params: Mapping[str, Any],
     best_iteration: int,
-) -> tuple[RiskModel, dict[str, Any]]:
-    """Refit on every labelled row; calibrate, scale and band on out-of-fold raw scores."""
+) -> tuple[RiskModel, dict[str, Any], np.ndarray]:
+    """Refit on every labelled row; calibrate, scale and band on out-of-fold raw scores.
+
+    Returns the model, what was deployed (``TrainResult.deployed``) and the out-of-fold
+    raw score of every row of ``prep``.
+    """
     y, X = prep.y, prep.X
     n_all, n_train = len(y), max(int(split.train.size), 1)
     cat_idx = [prep.features.index(c) for c in prep.categories]
@@ -150,4 +154,4 @@ def refit(
         catalog=evaluated.catalog,
         num_threads=config.num_threads,
     )
-    return model, deployed
+    return model, deployed, oof

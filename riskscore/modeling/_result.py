@@ -74,11 +74,14 @@ class TrainResult:
         younger than the marketplace by design. Carries the ``segment_cols`` present.
     deployed_predictions : pandas.DataFrame or None
         A refit's scores on the rows of ``window_frame`` (same order; id, time, label,
-        ``raw``, ``score``, ``risk_score``, ``band``); ``None`` when the deployed model is the
-        evaluated fit. In-sample — the refit learnt these rows — so they describe what the
+        ``raw``, ``score``, ``risk_score``, ``band``), and the out-of-fold scores its
+        calibration and bands were set on (``oof_raw``, ``oof_score``, ``oof_risk_score``,
+        ``oof_band``); ``None`` when the deployed model is the evaluated fit. The first are
+        in-sample — the refit learnt these rows — so they describe the body of what the
         refit hands out on a marketplace it knows (the monitor reference's score
-        distribution and band shares), not how accurate it is: precision and recall on
-        them are near 1. ``predictions`` stays the out-of-sample evidence.
+        distribution), not how accurate it is: it flags about the window's positives
+        there, precision near 1. Its flag volume follows the out-of-fold bands (the
+        reference's band shares). ``predictions`` stays the out-of-sample evidence.
     """
 
     model: RiskModel

@@ -837,9 +837,15 @@ def _compare_bands(
     ratio = (f_now / f_ref) if f_ref > 0 else (math.inf if f_now > 0 else 1.0)
     size = max(ratio, 1 / ratio) if ratio > 0 else math.inf
     if abs(f_now - f_ref) > 3 * se:
-        level = th.level("flagged", size)
+        # none flagged on one side is the largest change of all, not an undefined one
+        level = th.level("flagged", size if math.isfinite(size) else sys.float_info.max)
         if level != "ok":
             word = "more" if f_now > f_ref else "fewer"
+            how = (
+                f"{size:.1f}x {word}"
+                if math.isfinite(size)
+                else ("none at reference" if f_ref == 0 else "none now")
+            )
             findings.append(
                 Finding(
                     level,
@@ -847,8 +853,7 @@ def _compare_bands(
                     "bands",
                     size,
                     f"{word.capitalize()} sellers flagged ({'+'.join(flag)}): "
-                    f"{f_now:.1%} of rows now vs {f_ref:.1%} at reference "
-                    f"({size:.1f}x {word}).",
+                    f"{f_now:.1%} of rows now vs {f_ref:.1%} at reference ({how}).",
                 )
             )
     out["flagged_ratio"] = ratio

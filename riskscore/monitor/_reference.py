@@ -350,6 +350,7 @@ def build_reference(
     segments: pd.DataFrame | None = None,
     market: Mapping[str, Any] | None = None,
     deployed: pd.DataFrame | None = None,
+    volumes: pd.DataFrame | None = None,
 ) -> Reference:
     """Build a monitoring reference from the frames a model was trained and tested on.
 
@@ -399,13 +400,17 @@ def build_reference(
         :func:`riskscore.monitor.market_profile` ``(tables, cutoffs)``: ``compare`` then
         checks a run's :func:`~riskscore.monitor.market_summary` against their range.
     deployed : pandas.DataFrame, optional
-        The deployed model's ``score``, ``risk_score`` and ``band`` on the rows of
-        ``test_frame``, when the deployed model is not the one that scored
-        ``predictions`` (a refit: ``TrainResult.deployed_predictions``). The score
-        distribution, the band shares and the per-slice flag rates then describe it (its
-        ``segment__*`` columns, else ``test_frame``'s); the calibration curve, the
-        performance and the per-slice false-positive counts stay with ``predictions``,
-        the out-of-sample evidence.
+        The deployed model's ``score`` and ``risk_score`` on the rows of ``test_frame``,
+        when the deployed model is not the one that scored ``predictions`` (a refit:
+        ``TrainResult.deployed_predictions``): the score distribution then describes
+        it. The calibration curve, the performance and the per-slice false-positive
+        counts stay with ``predictions``, the out-of-sample evidence.
+    volumes : pandas.DataFrame, optional
+        ``band`` (or ``risk_score``) of the rows whose volumes the deployed model's
+        bands were set for (a refit: its out-of-fold bands on the test window, aligned
+        with ``test_frame``): the band shares, the flagged share and the per-slice flag
+        rates (its ``segment__*`` columns, else ``test_frame``'s). Default: ``deployed``,
+        else ``predictions``.
 
     Returns
     -------
@@ -440,7 +445,10 @@ def build_reference(
     }
     predictions = _check_frame(predictions, "predictions")
     deployed = _check_frame(deployed, "deployed")
-    if not frames and predictions is None and deployed is None:
+    volumes = _check_frame(volumes, "volumes")
+    if volumes is None:
+        volumes = deployed
+    if not frames and predictions is None and deployed is None and volumes is None:
         raise MonitorError(
             "build_reference needs at least one of train_frame, test_frame or predictions. "
             "Got none. Pass the frames the model was trained and tested on "
@@ -488,7 +496,9 @@ def build_reference(
         for col in ("score", "risk_score"):
             if col in handed_out.columns:
                 outputs[col] = _numeric_profile({"test": handed_out[col]}, "test", n_bins)
-        band = _bands_of(handed_out, thresholds)
+    flagging = volumes if volumes is not None else predictions
+    if flagging is not None:
+        band = _bands_of(flagging, thresholds)
         if band is not None:
             shares = {b: float(np.mean(band == b)) if len(band) else 0.0 for b in BAND_NAMES}
             band_info = {
@@ -529,8 +539,8 @@ def build_reference(
     slices: dict[str, Any] = {}
     if predictions is not None:
         slices = _slices_of(predictions, frames.get("test"), segments, thresholds, flag, label_col)
-    if deployed is not None:
-        rates = _slices_of(deployed, frames.get("test"), None, thresholds, flag, None)
+    if volumes is not None:
+        rates = _slices_of(volumes, frames.get("test"), None, thresholds, flag, None)
         slices = _with_label_counts(rates, slices) if rates else {}
     info = {
         k: meta.get(k) for k in ("name", "version", "entity", "target", "trained_at") if k in meta
@@ -554,6 +564,10 @@ def build_reference(
         slices=slices,
         market=_market_of(market),
     )
+
+
+#: The refit's out-of-fold band, read as the band of the rows its volumes describe.
+_OOF_BAND = {"oof_band": "band"}
 
 
 def _market_of(market: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -638,16 +652,19 @@ def reference_from_result(
     The test window's feature bins come from every row of the test windows
     (``result.window_frame``; ``result.test_frame`` for results without it). Its score
     distribution, band shares and per-slice flag rates describe what the deployed model
-    hands out: for a refit, its scores on those rows (``result.deployed_predictions``),
-    otherwise ``result.predictions``; ``model["scores_from"]`` says which. The
-    calibration curve, performance and per-slice false positives always come from
-    ``result.predictions``, the evaluated fit's out-of-sample scores on the test side (a
-    refit has learnt the window's labels: precision near 1 there). Why the refit's own
-    scores: it scores the sellers it learnt far lower than the evaluated fit does, and
-    against the evaluated fit's scores an unchanged marketplace read as score PSI
-    0.27-6.7 (``act``) at the next cutoff; against its own, 0.004-0.022 (12 runs,
-    ``bench/results/monitor_refit.json``). The band thresholds, categories and metadata
-    come from ``result.model`` (the deployed model). Why every row: an entity-disjoint test side
+    hands out; ``model["scores_from"]`` says where they come from. For a refit
+    (``result.deployed_predictions``): the score distribution from its scores on those
+    rows, the band shares and flag rates from its out-of-fold scores there (where its
+    capacity bands were cut: in-sample it flags about the window's positives instead).
+    Otherwise both from ``result.predictions``. The calibration curve, performance and
+    per-slice false positives always come from ``result.predictions``, the evaluated
+    fit's out-of-sample scores on the test side (a refit has learnt the window's labels:
+    precision near 1 there). Why: the refit scores the sellers it learnt far lower than
+    the evaluated fit does, and against the evaluated fit's scores an unchanged
+    marketplace read as score PSI 0.27-6.7 (``act``) at the next cutoff; against its own,
+    0.005-0.023 (12 runs, ``bench/results/monitor_refit.json``). The band thresholds,
+    categories and metadata come from ``result.model`` (the deployed model). Why every
+    row: an entity-disjoint test side
     holds a share of the sellers seen before plus every seller first seen in the test
     window, so it is younger than the marketplace, and a later run of the whole
     marketplace read as "older" (account ages at PSI 0.18 on the unchanged simulator
@@ -694,13 +711,16 @@ def reference_from_result(
         if segment_cols and len(result.test_frame) == len(result.predictions):
             options["segments"] = result.test_frame[segment_cols].reset_index(drop=True)
     deployed = getattr(result, "deployed_predictions", None)
-    if window is None:
-        deployed = None  # its rows are the window's
-    options.setdefault("deployed", deployed)
+    if window is not None and deployed is not None:  # its rows are the window's
+        options.setdefault("deployed", deployed[["score", "risk_score"]])
+        if "oof_band" in deployed.columns:
+            options.setdefault("volumes", deployed[["oof_band"]].rename(columns=_OOF_BAND))
+    refit = options.get("deployed") is not None
     options["model_info"] = {
         "scores_from": (
-            "the deployed refit on every row of the test windows (in-sample)"
-            if options["deployed"] is not None
+            "the deployed refit on every row of the test windows (in-sample); band "
+            "shares from its out-of-fold scores there, on which its bands were set"
+            if refit
             else "the evaluated fit on the test side (out of sample)"
         ),
         **dict(options.get("model_info") or {}),

@@ -152,3 +152,30 @@ def test_the_flagged_share_counts_the_noise_of_both_samples():
     assert all(f.kind != "flagged" for f in compare(ref, scores=run(100_000, 10)).findings)
     loud = compare(ref, scores=run(100_000, 300))  # 100x the reference share
     assert [f.level for f in loud.findings if f.kind == "flagged"] == ["act"]
+
+
+def test_no_one_flagged_on_one_side_is_acted_on():
+    """None flagged now (fraud stopped, the model broke) is the largest change, not none."""
+    bands = {"medium": 300.0, "high": 600.0, "critical": 800.0}
+
+    def run(n: int, flagged: int) -> pd.DataFrame:
+        risk = np.full(n, 100.0)
+        risk[:flagged] = 700.0
+        return pd.DataFrame({"risk_score": risk})
+
+    none_now = compare(
+        build_reference(predictions=run(2_000, 40), bands=bands), scores=run(2_000, 0)
+    )
+    found = [f for f in none_now.findings if f.kind == "flagged"]
+    assert [f.level for f in found] == ["act"]
+    assert found[0].message == (
+        "Fewer sellers flagged (high+critical): 0.0% of rows now vs 2.0% at reference (none now)."
+    )
+    none_before = compare(
+        build_reference(predictions=run(2_000, 0), bands=bands), scores=run(2_000, 40)
+    )
+    found = [f for f in none_before.findings if f.kind == "flagged"]
+    assert [f.level for f in found] == ["act"] and found[0].message.endswith("(none at reference).")
+    # within the noise of both samples it stays quiet, zero or not
+    quiet = compare(build_reference(predictions=run(2_000, 1), bands=bands), scores=run(2_000, 0))
+    assert all(f.kind != "flagged" for f in quiet.findings)

@@ -149,11 +149,22 @@ def test_a_refit_reference_describes_the_scores_the_refit_hands_out(table: pd.Da
     expected = model.scores_from_raw(model.raw_score(model.to_matrix(window)))
     np.testing.assert_array_equal(deployed["score"].to_numpy(), expected["score"])
     np.testing.assert_array_equal(deployed["band"].to_numpy(), expected["band"].astype(str))
+    # the out-of-fold scores its calibration and bands were set on, on the same rows
+    oof = model.scores_from_raw(deployed["oof_raw"].to_numpy())
+    np.testing.assert_array_equal(deployed["oof_band"].to_numpy(), oof["band"].astype(str))
+    flagged_oof = np.isin(deployed["oof_band"], ["high", "critical"])
+    assert flagged_oof.sum() == 20  # capacity=20 on the one cutoff of the test window
+    # in-sample the refit flags about the window's positives, whatever the capacity
+    flagged_in_sample = np.isin(deployed["band"], ["high", "critical"])
+    assert flagged_in_sample.sum() != 20
     ref = reference_from_result(result)
     assert ref.model["scores_from"].startswith("the deployed refit")
     assert ref.outputs["score"]["windows"]["test"]["n"] == len(window)
-    flagged = float(np.isin(deployed["band"], ["high", "critical"]).mean())
-    assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(flagged)
+    from riskscore.monitor._psi import quantile_edges
+
+    edges = quantile_edges(deployed["score"].to_numpy(), 10)
+    np.testing.assert_allclose(ref.outputs["score"]["edges"], edges)
+    assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(flagged_oof.mean())
     # accuracy stays the evaluated fit's out-of-sample evidence (in-sample flags are ~all hits)
     evaluated = result.predictions
     assert ref.performance["rows"] == len(evaluated)
@@ -173,12 +184,8 @@ def test_deployed_scores_give_the_flag_rates_and_predictions_the_false_positives
         {"risk_score": [900.0, 0, 0, 900], "score": [0.9, 0, 0, 0.9], "label": [0, 0, 1, 1]}
         | {"segment__tenure": ["new", "new", "old", "old"]}
     )
-    ref = build_reference(
-        test_frame=window,
-        predictions=predictions,
-        deployed=deployed,
-        bands={"medium": 300, "high": 600, "critical": 800},
-    )
+    cuts = {"medium": 300, "high": 600, "critical": 800}
+    ref = build_reference(test_frame=window, predictions=predictions, deployed=deployed, bands=cuts)
     assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(0.4)
     assert ref.outputs["risk_score"]["windows"]["test"]["n"] == 10
     assert ref.performance["flagged"] == 2 and ref.performance["flagged_positives"] == 1
@@ -186,3 +193,12 @@ def test_deployed_scores_give_the_flag_rates_and_predictions_the_false_positives
         "new": {"n": 4, "flagged": 3, "negatives": 2, "false_positives": 1},
         "old": {"n": 6, "flagged": 1, "negatives": 0, "false_positives": 0},
     }
+    # volumes= gives the band shares and flag rates, deployed= still the distribution
+    volumes = pd.DataFrame({"band": ["critical"] + ["low"] * 9})
+    ref = build_reference(
+        test_frame=window, predictions=predictions, deployed=deployed, volumes=volumes, bands=cuts
+    )
+    assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(0.1)
+    assert ref.outputs["risk_score"]["max"] == 900.0
+    assert ref.slices["segment__tenure"]["new"]["flagged"] == 1
+    assert ref.slices["segment__tenure"]["old"]["flagged"] == 0
