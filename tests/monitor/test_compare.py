@@ -137,15 +137,20 @@ def test_absent_features_are_reported_and_bad_input_refused(reference: Reference
         compare({}, rows)
 
 
+#: Band thresholds of the flagged-share tests.
+_BANDS = {"medium": 300.0, "high": 600.0, "critical": 800.0}
+
+
+def _flagged_run(n: int, flagged: int) -> pd.DataFrame:
+    """``n`` risk scores, the first ``flagged`` in the high band."""
+    risk = np.full(n, 100.0)
+    risk[:flagged] = 700.0
+    return pd.DataFrame({"risk_score": risk})
+
+
 def test_the_flagged_share_counts_the_noise_of_both_samples():
     """One flagged row in 30k at reference and ten in a 100k run is no 3x shift."""
-    bands = {"medium": 300.0, "high": 600.0, "critical": 800.0}
-
-    def run(n: int, flagged: int) -> pd.DataFrame:
-        risk = np.full(n, 100.0)
-        risk[:flagged] = 700.0
-        return pd.DataFrame({"risk_score": risk})
-
+    bands, run = _BANDS, _flagged_run
     ref = build_reference(predictions=run(30_000, 1), bands=bands)
     quiet = compare(ref, scores=run(100_000, 3))
     assert quiet.bands["flagged_ratio"] == pytest.approx(0.9)  # 3/100k vs 1/30k
@@ -156,12 +161,7 @@ def test_the_flagged_share_counts_the_noise_of_both_samples():
 
 def test_no_one_flagged_on_one_side_is_acted_on():
     """None flagged now (fraud stopped, the model broke) is the largest change, not none."""
-    bands = {"medium": 300.0, "high": 600.0, "critical": 800.0}
-
-    def run(n: int, flagged: int) -> pd.DataFrame:
-        risk = np.full(n, 100.0)
-        risk[:flagged] = 700.0
-        return pd.DataFrame({"risk_score": risk})
+    bands, run = _BANDS, _flagged_run
 
     none_now = compare(
         build_reference(predictions=run(2_000, 40), bands=bands), scores=run(2_000, 0)

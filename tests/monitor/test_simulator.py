@@ -48,10 +48,24 @@ OUTPUT_KINDS = {"score_psi", "band_psi", "flagged"}
 HISTORY = re.compile(r"account__|buyers__")
 
 
+def _train(table: pd.DataFrame, **settings: Any) -> Any:
+    """A seller fraud model, capacity 20, no bootstrap or family report."""
+    from riskscore.modeling import train
+
+    return train(
+        table,
+        entity="seller",
+        target="fraud",
+        capacity=20,
+        n_bootstrap=0,
+        family_report=False,
+        **settings,
+    )
+
+
 def _setup(scenario: str | None) -> dict[str, Any]:
     from riskscore.datasets import make_marketplace
     from riskscore.features import build_features
-    from riskscore.modeling import train
 
     tables = make_marketplace(n_sellers=1500, seed=3, scenario=scenario)
     truth = tables.pop("truth").set_index("seller_id")
@@ -66,15 +80,7 @@ def _setup(scenario: str | None) -> dict[str, Any]:
                 f.assign(entity_id=f.index.astype(str), cutoff=pd.Timestamp(c), label=y.to_numpy())
             )
         table = pd.concat(rows, ignore_index=True)
-        result = train(
-            table,
-            entity="seller",
-            target="fraud",
-            capacity=20,
-            n_bootstrap=0,
-            refit=False,
-            family_report=False,
-        )
+        result = _train(table, refit=False)
     train_rows = table[table["cutoff"] < result.test_frame["cutoff"].min()]
     ref = reference_from_result(
         result, train_frame=train_rows, market=market_profile(tables, TRAIN_CUTOFFS)
@@ -155,7 +161,6 @@ def _refit_setup(scenario: str | None) -> dict[str, Any]:
     """The default path: the recipe's training set, a deployed refit, its reference."""
     from riskscore.datasets import make_marketplace
     from riskscore.features import build_features, build_training_set
-    from riskscore.modeling import train
 
     tables = make_marketplace(n_sellers=1500, seed=3, scenario=scenario)
     tables.pop("truth")
@@ -164,15 +169,7 @@ def _refit_setup(scenario: str | None) -> dict[str, Any]:
         table = build_training_set(
             tables, "seller", target="fraud", cutoffs=list(REFIT_CUTOFFS), horizon="60D"
         )
-        result = train(
-            table,
-            entity="seller",
-            target="fraud",
-            capacity=20,
-            n_bootstrap=0,
-            family_report=False,
-            min_positives=15,
-        )
+        result = _train(table, min_positives=15)
         assert result.deployed["fit"] == "refit"
         ref = reference_from_result(result, train_frame=result.train_frame)
         model = result.model
