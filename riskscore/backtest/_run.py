@@ -378,12 +378,10 @@ def backtest(
 def in_sample_note(scorer: Any, cutoffs: Sequence[Any], horizon: pd.Timedelta) -> str:
     """Say which backtest cutoffs fall inside the labelled rows a model was fitted on.
 
-    A model's metadata names its split windows (``split.windows``, training cutoffs).
-    A refit (``fit: refit``, the deployed default) learnt from every labelled row up to
-    the end of its test window; an evaluated fit from its train, validation and
-    calibration windows. A cutoff before that end plus ``horizon`` shares rows or
-    label windows with the fit, so the model's figures there are in-sample, not a
-    backtest. Empty when no cutoff does, or the model names no time windows.
+    A cutoff before the end of the model's fitted windows plus ``horizon`` shares rows or
+    label windows with the fit (:func:`riskscore.modeling._in_sample.in_sample_times`),
+    so the model's figures there are in-sample, not a backtest. Empty when no cutoff
+    does, or the model names no time windows.
 
     Examples
     --------
@@ -400,29 +398,19 @@ def in_sample_note(scorer: Any, cutoffs: Sequence[Any], horizon: pd.Timedelta) -
     >>> note[note.index("its figures"):note.index(" are")]
     'its figures at 2 cutoff(s) (2024-09-01 .. 2024-11-01)'
     """
+    from riskscore.modeling._in_sample import fitted_until
+    from riskscore.modeling._in_sample import in_sample_note as note_of
+
     metadata = getattr(getattr(scorer, "model", None), "metadata", None) or {}
-    split = metadata.get("split") or {}
-    windows = split.get("windows") or {}
-    refit = metadata.get("fit") == "refit"
-    sides = ("train", "valid", "calib", "test") if refit else ("train", "valid", "calib")
-    try:
-        ends = [pd.Timestamp(windows[side][1]) for side in sides if side in windows]
-    except (TypeError, ValueError, IndexError):  # a stratified split: no time windows
-        return ""
-    if split.get("mode") != "time" or not ends:
-        return ""
-    seen = max(ends)
-    labels_end = seen + horizon
-    inside = sorted(pd.Timestamp(c) for c in cutoffs if pd.Timestamp(c) < labels_end)
-    if not inside:
-        return ""
-    how = "every labelled row of" if refit else "its train, validation and calibration"
-    return (
-        f"{scorer.model_name}@{scorer.model_version} was fitted on {how} cutoffs up to "
-        f"{seen:%Y-%m-%d} (labels to {labels_end:%Y-%m-%d}): its figures at "
-        f"{len(inside)} cutoff(s) ({inside[0]:%Y-%m-%d} .. {inside[-1]:%Y-%m-%d}) are "
-        f"in-sample, not a backtest; backtest cutoffs after {labels_end:%Y-%m-%d}, or a "
-        "model trained before them"
+    fitted = fitted_until(metadata)
+    after = "" if fitted is None else f"{fitted[0] + horizon:%Y-%m-%d}"
+    return note_of(
+        metadata,
+        cutoffs,
+        name=f"{scorer.model_name}@{scorer.model_version}",
+        what="a backtest",
+        instead=f"backtest cutoffs after {after}, or a model trained before them",
+        horizon=horizon,
     )
 
 

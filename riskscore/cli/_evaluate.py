@@ -154,6 +154,7 @@ def register(app: typer.Typer) -> None:
             n_bootstrap=bootstrap,
             seed=seed,
             names=("model", "other"),
+            horizon=horizon if data is not None else None,
         )
         typer.echo(
             f"{loaded.name or loaded.model.name} "

@@ -142,9 +142,13 @@ class EvaluationResult:
     predictions : pandas.DataFrame
     k : int
         Review capacity per group that was applied.
+    in_sample : str
+        Names the table's times the model was fitted on (its figures there are
+        in-sample); empty when none are.
     """
 
     metrics: pd.DataFrame
     threshold_table: pd.DataFrame
     predictions: pd.DataFrame
     k: int
+    in_sample: str = ""

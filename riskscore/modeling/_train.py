@@ -279,6 +279,7 @@ def evaluate(
     n_bootstrap: int | None = None,
     seed: int | None = None,
     names: tuple[str, str] = ("model", "other"),
+    horizon: str | pd.Timedelta | None = None,
 ) -> EvaluationResult:
     """Score a labelled table with ``model`` (and ``other``) and compute the metrics.
 
@@ -303,6 +304,12 @@ def evaluate(
         Default: those of :class:`TrainConfig`.
     names : (str, str)
         Column names for ``model`` and ``other`` in the metric table.
+    horizon : str or Timedelta, optional
+        The label horizon of the table. Rows at times the model was fitted on are
+        in-sample (a refit evaluated on its own training cutoffs scored ROC-AUC 0.9998):
+        ``EvaluationResult.in_sample`` names them, with a :class:`TrainingWarning`. Up
+        to the end of the model's fitted windows; with the horizon, before that end plus
+        the horizon (the label windows overlap).
 
     Examples
     --------
@@ -314,6 +321,8 @@ def evaluate(
     ...               n_bootstrap=0)
     >>> bool(np.isclose(ev.metrics.loc["pr_auc", "model"], r.metrics.loc["pr_auc", "model"]))
     True
+    >>> ev.in_sample
+    ''
     """
     if not isinstance(model, RiskModel):
         raise TrainingError(
@@ -341,6 +350,21 @@ def evaluate(
             groups = times.to_numpy()
     else:
         groups = None
+    note = ""
+    if time_col and time_col in table.columns:
+        from riskscore.modeling._in_sample import in_sample_note
+
+        note = in_sample_note(
+            meta,
+            pd.unique(table[time_col]),
+            name=str(meta.get("name") or model.name),
+            what="an evaluation",
+            instead="evaluate later cutoffs, or read the evaluated fit's test metrics "
+            "(the model card)",
+            horizon=None if horizon is None else pd.Timedelta(horizon),
+        )
+        if note:
+            warnings.warn(note, TrainingWarning, stacklevel=2)
     k_eff = max(1, round(capacity * population_share))
     X = model.to_matrix(table)
     raw = model.raw_score(X)
@@ -375,5 +399,9 @@ def evaluate(
         }
     )
     return EvaluationResult(
-        metrics=metrics, threshold_table=thresholds, predictions=predictions, k=k_eff
+        metrics=metrics,
+        threshold_table=thresholds,
+        predictions=predictions,
+        k=k_eff,
+        in_sample=note,
     )

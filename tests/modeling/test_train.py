@@ -71,6 +71,27 @@ def test_evaluate_reproduces_the_test_metrics(result: TrainResult) -> None:
     assert ev.k == result.gate_model.metadata["capacity_test"]
 
 
+def test_evaluate_names_the_times_a_model_was_fitted_on(
+    result: TrainResult, table: pd.DataFrame
+) -> None:
+    # the evaluated fit on its own test window: out of sample, nothing to say
+    honest = evaluate(result.gate_model, result.test_frame, n_bootstrap=0)
+    assert honest.in_sample == ""
+    # the deployed refit learnt every labelled row up to the test window (2024-06-01)
+    with pytest.warns(TrainingWarning, match="in-sample, not an evaluation") as caught:
+        flattered = evaluate(result.model, table, n_bootstrap=0)
+    assert str(caught[0].message) == flattered.in_sample
+    assert "fitted on every labelled row of cutoffs up to 2024-06-01:" in flattered.in_sample
+    assert "its figures at 6 cutoff(s) (2024-01-01 .. 2024-06-01)" in flattered.in_sample
+    assert flattered.metrics.loc["roc_auc", "model"] > honest.metrics.loc["roc_auc", "model"]
+    # the evaluated fit, with the label horizon: its calibration labels reach the test window
+    with pytest.warns(TrainingWarning):
+        overlap = evaluate(result.gate_model, table, n_bootstrap=0, horizon="60D")
+    assert "its train, validation and calibration cutoffs up to 2024-05-01" in overlap.in_sample
+    assert "(labels to 2024-06-30)" in overlap.in_sample
+    assert "its figures at 6 cutoff(s)" in overlap.in_sample
+
+
 def test_evaluate_pairs_two_models(result: TrainResult, table: pd.DataFrame) -> None:
     weak = train(
         table,
@@ -79,9 +100,9 @@ def test_evaluate_pairs_two_models(result: TrainResult, table: pd.DataFrame) -> 
         n_bootstrap=0,
     )
     ev = evaluate(
-        result.model,
+        result.gate_model,
         result.test_frame,
-        other=weak.model,
+        other=weak.gate_model,
         n_bootstrap=30,
         names=("candidate", "champion"),
     )
