@@ -175,9 +175,16 @@ def test_train_promote_evaluate(
             str(tmp_path / "eval"),
         ]
     )
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0 and "pr_auc" in out and "v1" in out
     assert (tmp_path / "eval" / "thresholds.csv").is_file()
+    # the champion is a refit on every labelled row of this very table: it says so, once
+    notes = [line for line in captured.err.splitlines() if "in-sample" in line]
+    assert len(notes) == 1 and notes[0].startswith(
+        "note: riskscore-custom-banned was fitted on every labelled row of cutoffs up to"
+    )
+    assert "in-sample, not an evaluation" in notes[0]
 
 
 def test_bad_input_exits_2(
