@@ -662,16 +662,15 @@ def reference_from_result(
     precision near 1 there). Why: the refit scores the sellers it learnt far lower than
     the evaluated fit does, and against the evaluated fit's scores an unchanged
     marketplace read as score PSI 0.27-6.7 (``act``) at the next cutoff; against its own,
-    0.005-0.023 (12 runs, ``bench/results/monitor_refit.json``). The band thresholds,
+    0.004-0.022 (12 runs, ``bench/results/monitor_refit.json``). The band thresholds,
     categories and metadata come from ``result.model`` (the deployed model). Why every
-    row: an entity-disjoint test side
-    holds a share of the sellers seen before plus every seller first seen in the test
-    window, so it is younger than the marketplace, and a later run of the whole
-    marketplace read as "older" (account ages at PSI 0.18 on the unchanged simulator
-    and 0.47 on the drift scenario five months on; 0.09 and 0.15 against the whole
-    window). Pass
-    ``train_frame`` (the training-window rows of the table given to ``train``) for
-    training-window bins and range; without it bins and range come from the test window.
+    row: an entity-disjoint test side holds a share of the sellers seen before plus
+    every seller first seen in the test window, so it is younger than the marketplace,
+    and a later run of the whole marketplace read as "older" (account ages at PSI 0.18
+    on the unchanged simulator and 0.47 on the drift scenario five months on; 0.09 and
+    0.15 against the whole window). Pass ``train_frame`` (the training-window rows of
+    the table given to ``train``) for training-window bins and range; without it bins
+    and range come from the test window.
 
     Parameters
     ----------
