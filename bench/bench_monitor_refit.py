@@ -21,7 +21,9 @@ on the next cutoff it never saw:
   level (0 ok, 1 watch, 2 act) on the score PSI and on any output finding (score PSI,
   band PSI, flagged share) for each; the realised calibration of the
   refit on the next cutoff (sum of scores over positives, all sellers and the sellers
-  it trained on) says whether its low scores on known sellers are right.
+  it trained on) says whether its low scores on known sellers are right; and the
+  precision and recall at the flag band each reference stores (what ``matured_check``
+  compares a run's matured labels with) against the refit's on the next cutoff.
 
 The summary gives the mean and a 95 % t-interval over runs per scenario and reference.
 The ``hard`` scenario includes ``drift`` (fraud stops after 40 % of the year), so fewer
@@ -49,6 +51,7 @@ REFERENCES = ("evaluated", "deployed", "in_sample", "out_of_fold")
 LEVEL = {"ok": 0, "watch": 1, "act": 2}
 #: Findings on the model's output: score distribution, band volumes, flagged share.
 OUTPUT_KINDS = ("score_psi", "band_psi", "flagged")
+FLAG_BANDS = ("high", "critical")
 
 
 def _n_sellers() -> int:
@@ -68,7 +71,11 @@ def _run(result: Any, now: Any, past_ids: set[str]) -> dict[str, Any]:
     y = now["label"].to_numpy()
     known = now["entity_id"].isin(past_ids).to_numpy()
     p = np.asarray(out["score"], dtype=np.float64)
+    flagged = np.isin(np.asarray(out["band"]).astype(str), FLAG_BANDS)
+    hits = int((flagged & (y == 1)).sum())
     run: dict[str, Any] = {
+        "next_precision": hits / max(int(flagged.sum()), 1),
+        "next_recall": hits / max(int(y.sum()), 1),
         "expected_over_observed": float(p.sum() / max(y.sum(), 1)),
         "expected_over_observed_known": float(p[known].sum() / max(y[known].sum(), 1)),
         "known_share": float(known.mean()),
@@ -95,6 +102,9 @@ def _run(result: Any, now: Any, past_ids: set[str]) -> dict[str, Any]:
         run[f"{name}_flagged_ratio"] = float(
             report.bands["flagged_now"] / max(report.bands["flagged_ref"], 1e-12)
         )
+        perf = ref.performance
+        run[f"{name}_ref_precision"] = perf["flagged_positives"] / max(perf["flagged"], 1)
+        run[f"{name}_ref_recall"] = perf["flagged_positives"] / max(perf["positives"], 1)
         run[f"{name}_score_level"] = score_level
         run[f"{name}_output_level"] = max(
             (LEVEL[f.level] for f in report.findings if f.kind in OUTPUT_KINDS), default=0
@@ -166,10 +176,16 @@ def monitor_refit_reference() -> Result:
     }
     for scenario in SCENARIOS:
         mine = [r for r in runs if r["scenario"] == scenario]
-        for metric in ("expected_over_observed", "expected_over_observed_known", "known_share"):
+        for metric in (
+            "expected_over_observed",
+            "expected_over_observed_known",
+            "known_share",
+            "next_precision",
+            "next_recall",
+        ):
             result[f"{scenario}_{metric}"] = _fmt(*_interval([r[metric] for r in mine]))
         for ref in REFERENCES:
-            for metric in ("score_psi", "flagged_ratio"):
+            for metric in ("score_psi", "flagged_ratio", "ref_precision", "ref_recall"):
                 values = [r[f"{ref}_{metric}"] for r in mine]
                 result[f"{scenario}_{ref}_{metric}"] = _fmt(*_interval(values))
                 result[f"{scenario}_{ref}_{metric}_max"] = round(max(values), 3)

@@ -403,14 +403,15 @@ def build_reference(
         The deployed model's ``score`` and ``risk_score`` on the rows of ``test_frame``,
         when the deployed model is not the one that scored ``predictions`` (a refit:
         ``TrainResult.deployed_predictions``): the score distribution then describes
-        it. The calibration curve, the performance and the per-slice false-positive
-        counts stay with ``predictions``, the out-of-sample evidence.
+        it. The calibration curve stays with ``predictions``.
     volumes : pandas.DataFrame, optional
-        ``band`` (or ``risk_score``) of the rows whose volumes the deployed model's
-        bands were set for (a refit: its out-of-fold bands on the test window, aligned
-        with ``test_frame``): the band shares, the flagged share and the per-slice flag
-        rates (its ``segment__*`` columns, else ``test_frame``'s). Default: ``deployed``,
-        else ``predictions``.
+        ``band`` (or ``risk_score``) and, for precision and recall, ``score`` and
+        ``label_col`` of the rows whose volumes the deployed model's bands were set for
+        (a refit: its out-of-fold scores on the test window, aligned with
+        ``test_frame``): the band shares, the flagged share, the performance at the
+        flag band and the per-slice counts (its ``segment__*`` columns, else
+        ``test_frame``'s). Default: ``deployed``, else ``predictions``; the performance
+        comes from ``predictions`` when these rows have no labels.
 
     Returns
     -------
@@ -512,36 +513,20 @@ def build_reference(
                     }
                 },
             }
-    if predictions is not None:
-        band = _bands_of(predictions, thresholds)
-        if label_col in predictions.columns and "score" in predictions.columns:
-            from riskscore.metrics import calibration_curve
-
-            y = pd.to_numeric(predictions[label_col], errors="coerce").to_numpy(np.float64)
-            p = pd.to_numeric(predictions["score"], errors="coerce").to_numpy(np.float64)
-            ok = np.isfinite(y) & np.isfinite(p)
-            if ok.any():
-                calibration = [
-                    {str(k): v for k, v in rec.items()}
-                    for rec in calibration_curve(y[ok], p[ok]).to_dict("records")
-                ]
-                performance = {"rows": int(ok.sum()), "positives": int(y[ok].sum())}
-                performance["label_rate"] = float(y[ok].mean())
-                performance["mean_score"] = float(p[ok].mean())
-                if band is not None:
-                    flagged = np.isin(band, flag) & ok
-                    performance["flagged"] = int(flagged.sum())
-                    performance["flagged_positives"] = int(y[flagged].sum())
-                    performance["flag_precision"] = (
-                        float(y[flagged].mean()) if flagged.any() else None
-                    )
+    if _labelled(predictions, label_col):
+        assert predictions is not None
+        calibration = _calibration_of(predictions, label_col)
+    # precision and recall at the flag band: on the rows whose volumes the bands describe
+    counted = volumes if _labelled(volumes, label_col) else predictions
+    if _labelled(counted, label_col):
+        assert counted is not None
+        performance = _performance_of(counted, label_col, _bands_of(counted, thresholds), flag)
 
     slices: dict[str, Any] = {}
-    if predictions is not None:
-        slices = _slices_of(predictions, frames.get("test"), segments, thresholds, flag, label_col)
     if volumes is not None:
-        rates = _slices_of(volumes, frames.get("test"), None, thresholds, flag, None)
-        slices = _with_label_counts(rates, slices) if rates else {}
+        slices = _slices_of(volumes, frames.get("test"), None, thresholds, flag, label_col)
+    elif predictions is not None:
+        slices = _slices_of(predictions, frames.get("test"), segments, thresholds, flag, label_col)
     info = {
         k: meta.get(k) for k in ("name", "version", "entity", "target", "trained_at") if k in meta
     }
@@ -566,10 +551,6 @@ def build_reference(
     )
 
 
-#: The refit's out-of-fold band, read as the band of the rows its volumes describe.
-_OOF_BAND = {"oof_band": "band"}
-
-
 def _market_of(market: Mapping[str, Any] | None) -> dict[str, Any]:
     """Check and copy a :func:`~riskscore.monitor.market_profile` for the reference."""
     if market is None:
@@ -587,19 +568,43 @@ def _market_of(market: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _with_label_counts(rates: dict[str, Any], labelled: Mapping[str, Any]) -> dict[str, Any]:
-    """Flag counts of ``rates`` with the negatives and false positives of ``labelled``."""
-    out: dict[str, Any] = {}
-    for seg, levels in rates.items():
-        counts = labelled.get(seg) or {}
-        out[seg] = {}
-        for level, entry in levels.items():
-            merged = dict(entry)
-            known = counts.get(level) or {}
-            for key in ("negatives", "false_positives"):
-                if key in known:
-                    merged[key] = known[key]
-            out[seg][level] = merged
+def _labelled(frame: pd.DataFrame | None, label_col: str) -> bool:
+    """Whether ``frame`` holds labels and calibrated scores."""
+    return frame is not None and label_col in frame.columns and "score" in frame.columns
+
+
+def _calibration_of(frame: pd.DataFrame, label_col: str) -> list[dict[str, Any]]:
+    """Return the calibration curve of ``frame``'s scores against its labels."""
+    from riskscore.metrics import calibration_curve
+
+    y = pd.to_numeric(frame[label_col], errors="coerce").to_numpy(np.float64)
+    p = pd.to_numeric(frame["score"], errors="coerce").to_numpy(np.float64)
+    ok = np.isfinite(y) & np.isfinite(p)
+    if not ok.any():
+        return []
+    return [
+        {str(k): v for k, v in rec.items()}
+        for rec in calibration_curve(y[ok], p[ok]).to_dict("records")
+    ]
+
+
+def _performance_of(
+    frame: pd.DataFrame, label_col: str, band: np.ndarray | None, flag: Sequence[str]
+) -> dict[str, Any]:
+    """Return rows, positives, label rate, mean score and the flagged rows' hits."""
+    y = pd.to_numeric(frame[label_col], errors="coerce").to_numpy(np.float64)
+    p = pd.to_numeric(frame["score"], errors="coerce").to_numpy(np.float64)
+    ok = np.isfinite(y) & np.isfinite(p)
+    if not ok.any():
+        return {}
+    out: dict[str, Any] = {"rows": int(ok.sum()), "positives": int(y[ok].sum())}
+    out["label_rate"] = float(y[ok].mean())
+    out["mean_score"] = float(p[ok].mean())
+    if band is not None:
+        flagged = np.isin(band, list(flag)) & ok
+        out["flagged"] = int(flagged.sum())
+        out["flagged_positives"] = int(y[flagged].sum())
+        out["flag_precision"] = float(y[flagged].mean()) if flagged.any() else None
     return out
 
 
@@ -609,7 +614,7 @@ def _slices_of(
     segments: pd.DataFrame | None,
     thresholds: Mapping[str, float] | None,
     flag: Sequence[str],
-    label_col: str | None,
+    label_col: str,
 ) -> dict[str, Any]:
     """Per-slice counts on the test window (empty without segments or bands)."""
     from riskscore.monitor._slices import find_segments, slice_profile
@@ -627,7 +632,7 @@ def _slices_of(
     if segments is None or not len(segments.columns) or band is None:
         return {}
     y = None
-    if label_col is not None and label_col in predictions.columns:
+    if label_col in predictions.columns:
         values = pd.to_numeric(predictions[label_col], errors="coerce").to_numpy(np.float64)
         y = values if np.isfinite(values).all() else None
     return slice_profile(segments.reset_index(drop=True), np.isin(band, list(flag)), y)
@@ -654,23 +659,25 @@ def reference_from_result(
     distribution, band shares and per-slice flag rates describe what the deployed model
     hands out; ``model["scores_from"]`` says where they come from. For a refit
     (``result.deployed_predictions``): the score distribution from its scores on those
-    rows, the band shares and flag rates from its out-of-fold scores there (where its
-    capacity bands were cut: in-sample it flags about the window's positives instead).
-    Otherwise both from ``result.predictions``. The calibration curve, performance and
-    per-slice false positives always come from ``result.predictions``, the evaluated
-    fit's out-of-sample scores on the test side (a refit has learnt the window's labels:
-    precision near 1 there). Why: the refit scores the sellers it learnt far lower than
-    the evaluated fit does, and against the evaluated fit's scores an unchanged
-    marketplace read as score PSI 0.27-6.7 (``act``) at the next cutoff; against its own,
-    0.004-0.022 (12 runs, ``bench/results/monitor_refit.json``). The band thresholds,
-    categories and metadata come from ``result.model`` (the deployed model). Why every
-    row: an entity-disjoint test side holds a share of the sellers seen before plus
-    every seller first seen in the test window, so it is younger than the marketplace,
-    and a later run of the whole marketplace read as "older" (account ages at PSI 0.18
-    on the unchanged simulator and 0.47 on the drift scenario five months on; 0.09 and
-    0.15 against the whole window). Pass ``train_frame`` (the training-window rows of
-    the table given to ``train``) for training-window bins and range; without it bins
-    and range come from the test window.
+    rows; the band shares, flag rates and performance at the flag band (precision and
+    recall, which ``matured_check`` compares with) from its out-of-fold scores there,
+    where its capacity bands were cut (in-sample it flags about the window's positives
+    instead, precision near 1). Otherwise all from ``result.predictions``. The
+    calibration curve always comes from ``result.predictions``, the evaluated fit's
+    out-of-sample scores on the test side. Why: the refit scores the sellers it learnt
+    far lower than the evaluated fit does, and against the evaluated fit's scores an
+    unchanged marketplace read as score PSI 0.27-6.7 (``act``) at the next cutoff;
+    against its own, 0.004-0.022 (12 runs, ``bench/results/monitor_refit.json``); and
+    its out-of-fold recall at the flag band (0.32-0.64) is near what it reaches on the
+    next cutoff (0.50-0.65), where the evaluated fit's test side, flagging a fifth as
+    many, said 0.12-0.19. The band thresholds, categories and metadata come from
+    ``result.model`` (the deployed model). Why every row: an entity-disjoint test
+    side holds a share of the sellers seen before plus every seller first seen in the
+    test window, so it is younger than the marketplace, and a later run of the whole
+    marketplace read as "older" (account ages at PSI 0.18 on the unchanged simulator and
+    0.47 on the drift scenario five months on; 0.09 and 0.15 against the whole window).
+    Pass ``train_frame`` (the training-window rows of the table given to ``train``) for
+    training-window bins and range; without it bins and range come from the test window.
 
     Parameters
     ----------
@@ -709,16 +716,20 @@ def reference_from_result(
         segment_cols = [c for c in result.test_frame.columns if c.startswith("segment__")]
         if segment_cols and len(result.test_frame) == len(result.predictions):
             options["segments"] = result.test_frame[segment_cols].reset_index(drop=True)
+    label_col = options.setdefault("label_col", result.model.metadata.get("label_col", "label"))
     deployed = getattr(result, "deployed_predictions", None)
     if window is not None and deployed is not None:  # its rows are the window's
         options.setdefault("deployed", deployed[["score", "risk_score"]])
-        if "oof_band" in deployed.columns:
-            options.setdefault("volumes", deployed[["oof_band"]].rename(columns=_OOF_BAND))
+        oof = [c for c in ("oof_score", "oof_risk_score", "oof_band") if c in deployed.columns]
+        if "oof_band" in oof:
+            volumes = deployed[[*oof, label_col]].rename(columns=lambda c: c.removeprefix("oof_"))
+            options.setdefault("volumes", volumes)
     refit = options.get("deployed") is not None
     options["model_info"] = {
         "scores_from": (
             "the deployed refit on every row of the test windows (in-sample); band "
-            "shares from its out-of-fold scores there, on which its bands were set"
+            "shares and performance from its out-of-fold scores there, on which its bands "
+            "were set"
             if refit
             else "the evaluated fit on the test side (out of sample)"
         ),

@@ -165,18 +165,23 @@ def test_a_refit_reference_describes_the_scores_the_refit_hands_out(table: pd.Da
     edges = quantile_edges(deployed["score"].to_numpy(), 10)
     np.testing.assert_allclose(ref.outputs["score"]["edges"], edges)
     assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(flagged_oof.mean())
-    # accuracy stays the evaluated fit's out-of-sample evidence (in-sample flags are ~all hits)
+    # precision and recall at the flag band: out of fold (in-sample flags are ~all hits)
+    labels = deployed["label"].to_numpy()
+    assert ref.performance["rows"] == len(window)
+    assert ref.performance["flagged"] == 20
+    assert ref.performance["flagged_positives"] == int(labels[flagged_oof].sum())
+    assert ref.performance["positives"] == int(labels.sum())
+    assert ref.performance["mean_score"] == pytest.approx(deployed["oof_score"].mean())
+    # the calibration curve stays the evaluated fit's on its test side
     evaluated = result.predictions
-    assert ref.performance["rows"] == len(evaluated)
-    assert ref.performance["flagged"] == int(np.isin(evaluated["band"], ["high", "critical"]).sum())
-    assert ref.performance["mean_score"] == pytest.approx(evaluated["score"].mean())
+    assert sum(c["n"] for c in ref.calibration) == len(evaluated)
     # refit=False: the evaluated fit is deployed and describes itself
     plain = reference_from_result(dataclasses.replace(result, deployed_predictions=None))
     assert plain.model["scores_from"].startswith("the evaluated fit")
     assert plain.outputs["score"]["windows"]["test"]["n"] == len(evaluated)
 
 
-def test_deployed_scores_give_the_flag_rates_and_predictions_the_false_positives():
+def test_deployed_scores_give_the_distribution_and_volumes_the_counts():
     seg = pd.DataFrame({"segment__tenure": ["new"] * 4 + ["old"] * 6})
     window = seg.assign(a=np.arange(10.0))
     deployed = pd.DataFrame({"risk_score": [900.0, 900, 900, 0, 0, 0, 0, 0, 0, 900]})
@@ -188,17 +193,52 @@ def test_deployed_scores_give_the_flag_rates_and_predictions_the_false_positives
     ref = build_reference(test_frame=window, predictions=predictions, deployed=deployed, bands=cuts)
     assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(0.4)
     assert ref.outputs["risk_score"]["windows"]["test"]["n"] == 10
+    # unlabelled deployed rows: precision and recall from the labelled predictions
     assert ref.performance["flagged"] == 2 and ref.performance["flagged_positives"] == 1
     assert ref.slices["segment__tenure"] == {
-        "new": {"n": 4, "flagged": 3, "negatives": 2, "false_positives": 1},
-        "old": {"n": 6, "flagged": 1, "negatives": 0, "false_positives": 0},
+        "new": {"n": 4, "flagged": 3},
+        "old": {"n": 6, "flagged": 1},
     }
-    # volumes= gives the band shares and flag rates, deployed= still the distribution
-    volumes = pd.DataFrame({"band": ["critical"] + ["low"] * 9})
+    # volumes= gives band shares, flag rates, performance and false positives;
+    # deployed= still the distribution, predictions= the calibration curve
+    volumes = pd.DataFrame(
+        {
+            "band": ["critical"] + ["low"] * 9,
+            "score": [0.9] + [0.01] * 9,
+            "label": [1, 0, 0, 0, 1] + [0] * 5,
+        }
+    )
     ref = build_reference(
         test_frame=window, predictions=predictions, deployed=deployed, volumes=volumes, bands=cuts
     )
     assert ref.bands["windows"]["test"]["flagged_share"] == pytest.approx(0.1)
     assert ref.outputs["risk_score"]["max"] == 900.0
-    assert ref.slices["segment__tenure"]["new"]["flagged"] == 1
-    assert ref.slices["segment__tenure"]["old"]["flagged"] == 0
+    assert ref.performance["rows"] == 10 and ref.performance["positives"] == 2
+    assert ref.performance["flagged"] == 1 and ref.performance["flagged_positives"] == 1
+    assert ref.slices["segment__tenure"] == {
+        "new": {"n": 4, "flagged": 1, "negatives": 3, "false_positives": 0},
+        "old": {"n": 6, "flagged": 0, "negatives": 5, "false_positives": 0},
+    }
+    assert sum(c["n"] for c in ref.calibration) == 4  # the predictions' rows
+
+
+def test_a_label_column_of_another_name_is_read_from_the_model(table: pd.DataFrame):
+    import warnings
+
+    from riskscore.modeling import train
+
+    banned = table.rename(columns={"label": "banned"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = train(
+            banned,
+            label_col="banned",
+            capacity=20,
+            n_bootstrap=0,
+            refit=False,
+            family_report=False,
+        )
+    ref = reference_from_result(result)
+    # before, the reference looked for a column named "label" and kept no performance
+    assert ref.performance["positives"] == int(result.predictions["banned"].sum()) > 0
+    assert ref.calibration
