@@ -77,7 +77,12 @@ def test_log_register_promote_load(
     )
     # ---- riskscore monitor --model finds that reference through the registry
     scores_file = tmp_path / "scores.parquet"
-    good.predictions[["score", "risk_score", "band"]].to_parquet(scores_file)
+    # the reference's own rows: the deployed refit's scores on the test window, with the
+    # out-of-fold bands its volumes describe
+    own = good.deployed_predictions
+    assert own is not None
+    own = own[["score", "risk_score"]].assign(band=own["oof_band"])
+    own.to_parquet(scores_file)
     code = main(
         [
             "monitor",
@@ -105,7 +110,7 @@ def test_log_register_promote_load(
     assert client.get_run(run.run_id).info.status == "FINISHED"
     # a second report is the next step; a models:/ URI also tags the model version
     shifted = tmp_path / "shifted.parquet"
-    moved = good.predictions[["score", "risk_score", "band"]].assign(score=0.99, band="critical")
+    moved = own.assign(score=0.99, band="critical")
     moved.to_parquet(shifted)
     code = main(
         [
