@@ -670,7 +670,7 @@ def reference_from_result(
     against its own, 0.004-0.022 (12 runs, ``bench/results/monitor_refit.json``); and
     its out-of-fold recall at the flag band (0.32-0.64) is near what it reaches on the
     next cutoff (0.50-0.65), where the evaluated fit's test side, flagging a fifth as
-    many, said 0.12-0.19. The band thresholds, categories and metadata come from
+    many, said 0.12-0.50. The band thresholds, categories and metadata come from
     ``result.model`` (the deployed model). Why every row: an entity-disjoint test
     side holds a share of the sellers seen before plus every seller first seen in the
     test window, so it is younger than the marketplace, and a later run of the whole
