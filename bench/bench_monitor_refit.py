@@ -23,7 +23,8 @@ on the next cutoff it never saw:
   refit on the next cutoff (sum of scores over positives, all sellers and the sellers
   it trained on) says whether its low scores on known sellers are right; and the
   precision and recall at the flag band each reference stores (what ``matured_check``
-  compares a run's matured labels with) against the refit's on the next cutoff.
+  compares a run's matured labels with) against the refit's on the next cutoff, and
+  whether the label-free precision estimate made at scoring time covered it.
 
 The summary gives the mean and a 95 % t-interval over runs per scenario and reference.
 The ``hard`` scenario includes ``drift`` (fraud stops after 40 % of the year), so fewer
@@ -63,7 +64,7 @@ def _run(result: Any, now: Any, past_ids: set[str]) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from riskscore.monitor import compare, reference_from_result
+    from riskscore.monitor import compare, estimate_performance, reference_from_result
 
     model = result.model
     out = model.scores_from_raw(model.raw_score(model.to_matrix(now)))
@@ -73,8 +74,12 @@ def _run(result: Any, now: Any, past_ids: set[str]) -> dict[str, Any]:
     p = np.asarray(out["score"], dtype=np.float64)
     flagged = np.isin(np.asarray(out["band"]).astype(str), FLAG_BANDS)
     hits = int((flagged & (y == 1)).sum())
+    estimate = estimate_performance(scores, flag_bands=FLAG_BANDS)
+    realised = hits / max(int(flagged.sum()), 1)
     run: dict[str, Any] = {
-        "next_precision": hits / max(int(flagged.sum()), 1),
+        "estimate_precision": float(estimate.precision),
+        "estimate_covers": int(estimate.precision_lo <= realised <= estimate.precision_hi),
+        "next_precision": realised,
         "next_recall": hits / max(int(y.sum()), 1),
         "expected_over_observed": float(p.sum() / max(y.sum(), 1)),
         "expected_over_observed_known": float(p[known].sum() / max(y[known].sum(), 1)),
@@ -182,8 +187,10 @@ def monitor_refit_reference() -> Result:
             "known_share",
             "next_precision",
             "next_recall",
+            "estimate_precision",
         ):
             result[f"{scenario}_{metric}"] = _fmt(*_interval([r[metric] for r in mine]))
+        result[f"{scenario}_estimate_covers_runs"] = sum(r["estimate_covers"] for r in mine)
         for ref in REFERENCES:
             for metric in ("score_psi", "flagged_ratio", "ref_precision", "ref_recall"):
                 values = [r[f"{ref}_{metric}"] for r in mine]
