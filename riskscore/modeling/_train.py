@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from riskscore._progress import track
+from riskscore._validation import fail
 from riskscore.exceptions import TrainingError
 from riskscore.metrics import metric_table
 from riskscore.modeling._bands import threshold_table
@@ -266,6 +267,47 @@ def prequential(
     return pd.concat([out, summary])
 
 
+def _horizon(horizon: str | pd.Timedelta | None) -> pd.Timedelta | None:
+    """Return the label horizon of ``evaluate``, checked."""
+    if horizon is None:
+        return None
+    try:
+        return pd.Timedelta(horizon)
+    except (TypeError, ValueError):
+        raise fail(
+            "horizon", "evaluate", "a duration such as '60D'", horizon, error=TrainingError
+        ) from None
+
+
+def _in_sample(
+    models: list[RiskModel],
+    table: pd.DataFrame,
+    time_col: str | None,
+    horizon: pd.Timedelta | None,
+) -> str:
+    """Name the table's times each model was fitted on, warn once per model; join them."""
+    from riskscore.modeling._in_sample import in_sample_note
+
+    if not time_col or time_col not in table.columns:
+        return ""
+    times = pd.unique(table[time_col])
+    notes = []
+    for m in models:
+        note = in_sample_note(
+            m.metadata,
+            times,
+            name=str(m.metadata.get("name") or m.name),
+            what="an evaluation",
+            instead="evaluate later cutoffs, or read the evaluated fit's test metrics "
+            "(the model card)",
+            horizon=horizon,
+        )
+        if note:
+            warnings.warn(note, TrainingWarning, stacklevel=3)
+            notes.append(note)
+    return " ".join(notes)
+
+
 def evaluate(
     model: RiskModel,
     table: pd.DataFrame,
@@ -305,11 +347,11 @@ def evaluate(
     names : (str, str)
         Column names for ``model`` and ``other`` in the metric table.
     horizon : str or Timedelta, optional
-        The label horizon of the table. Rows at times the model was fitted on are
-        in-sample (a refit evaluated on its own training cutoffs scored ROC-AUC 0.9998):
-        ``EvaluationResult.in_sample`` names them, with a :class:`TrainingWarning`. Up
-        to the end of the model's fitted windows; with the horizon, before that end plus
-        the horizon (the label windows overlap).
+        The label horizon of the table. Rows at times a model (or ``other``) was fitted
+        on are in-sample (a refit evaluated on its own training cutoffs scored ROC-AUC
+        0.9998): ``EvaluationResult.in_sample`` names them, with a
+        :class:`TrainingWarning` per model. Up to the end of the model's fitted windows;
+        with the horizon, before that end plus the horizon (the label windows overlap).
 
     Examples
     --------
@@ -350,21 +392,9 @@ def evaluate(
             groups = times.to_numpy()
     else:
         groups = None
-    note = ""
-    if time_col and time_col in table.columns:
-        from riskscore.modeling._in_sample import in_sample_note
-
-        note = in_sample_note(
-            meta,
-            pd.unique(table[time_col]),
-            name=str(meta.get("name") or model.name),
-            what="an evaluation",
-            instead="evaluate later cutoffs, or read the evaluated fit's test metrics "
-            "(the model card)",
-            horizon=None if horizon is None else pd.Timedelta(horizon),
-        )
-        if note:
-            warnings.warn(note, TrainingWarning, stacklevel=2)
+    note = _in_sample(
+        [m for m in (model, other) if m is not None], table, time_col, _horizon(horizon)
+    )
     k_eff = max(1, round(capacity * population_share))
     X = model.to_matrix(table)
     raw = model.raw_score(X)

@@ -90,6 +90,12 @@ def test_evaluate_names_the_times_a_model_was_fitted_on(
     assert "its train, validation and calibration cutoffs up to 2024-05-01" in overlap.in_sample
     assert "(labels to 2024-06-30)" in overlap.in_sample
     assert "its figures at 6 cutoff(s)" in overlap.in_sample
+    # a champion beside the candidate is named too: a comparison it learnt is not fair
+    with pytest.warns(TrainingWarning) as caught:
+        paired = evaluate(result.gate_model, result.test_frame, other=result.model, n_bootstrap=0)
+    assert len(caught) == 1 and "every labelled row" in paired.in_sample
+    with pytest.raises(TrainingError, match="'horizon' parameter of evaluate"):
+        evaluate(result.gate_model, result.test_frame, n_bootstrap=0, horizon="sixty days")
 
 
 def test_evaluate_pairs_two_models(result: TrainResult, table: pd.DataFrame) -> None:
