@@ -7,7 +7,7 @@ that end was fitted on (for a refit, the row itself, with its label); with the l
 horizon known, a time before that end plus the horizon shares label windows with the fit.
 Metrics, backtests and threshold tables there flatter the model: a refit evaluated on the
 cutoffs it was trained on scored ROC-AUC 0.9998 and PR-AUC 0.98 where its evaluated fit
-measured about 0.35 on unseen sellers. :func:`in_sample_times` finds those times and
+measured PR-AUC 0.40 on unseen sellers. :func:`in_sample_times` finds those times and
 :func:`in_sample_note` says so in one sentence; ``evaluate`` and ``backtest`` both use it.
 """
 
