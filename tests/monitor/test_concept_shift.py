@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,24 +14,27 @@ from riskscore.monitor import estimate_performance, proxy_check, proxy_outcomes
 BEFORE, AFTER = "2024-06-01", "2024-09-01"  # the concept shift starts on day 183 (July)
 
 
-def _runs(scenario: str) -> dict[str, pd.DataFrame]:
-    """Train a fraud model before the shift; score the marketplace before and after it."""
-    tables = rs.make_marketplace(n_sellers=5000, seed=0, scenario=scenario)
+def _trained(
+    scenario: str, n_sellers: int, cutoffs: Any, **settings: Any
+) -> tuple[dict[str, pd.DataFrame], Any]:
+    """A seller fraud model (60-day labels) on a simulated marketplace; tables and result."""
+    tables = rs.make_marketplace(n_sellers=n_sellers, seed=0, scenario=scenario)
     data = {k: v for k, v in tables.items() if k != "truth"}
-    cutoffs = pd.date_range("2024-01-15", periods=5, freq="MS")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         train_set = rs.build_training_set(
             data, "seller", target="fraud", cutoffs=cutoffs, horizon="60D"
         )
         result = rs.train(
-            train_set,
-            entity="seller",
-            target="fraud",
-            capacity=30,
-            family_report=False,
-            refit=False,
+            train_set, entity="seller", target="fraud", family_report=False, **settings
         )
+    return data, result
+
+
+def _runs(scenario: str) -> dict[str, pd.DataFrame]:
+    """Train a fraud model before the shift; score the marketplace before and after it."""
+    cutoffs = pd.date_range("2024-01-15", periods=5, freq="MS")
+    data, result = _trained(scenario, 5000, cutoffs, capacity=30, refit=False)
     scorer = rs.Scorer(result.model)
     runs = {}
     for as_of in (BEFORE, AFTER):
@@ -69,23 +73,10 @@ def test_the_deployed_refit_s_matured_check_sees_recall_fall() -> None:
     from riskscore.monitor import matured_check, reference_from_result
 
     flag = ("medium", "high", "critical")
-    tables = rs.make_marketplace(n_sellers=6000, seed=0, scenario="concept_shift")
-    data = {k: v for k, v in tables.items() if k != "truth"}
     cutoffs = ["2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01", "2024-06-01"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        train_set = rs.build_training_set(
-            data, "seller", target="fraud", cutoffs=cutoffs, horizon="60D"
-        )
-        result = rs.train(
-            train_set,
-            entity="seller",
-            target="fraud",
-            capacity=60,
-            n_bootstrap=0,
-            family_report=False,
-            min_positives=15,
-        )
+    data, result = _trained(
+        "concept_shift", 6000, cutoffs, capacity=60, n_bootstrap=0, min_positives=15
+    )
     assert result.deployed["fit"] == "refit"
     reference = reference_from_result(result, flag_bands=flag)
     scorer = rs.Scorer(result.model)
