@@ -377,14 +377,16 @@ def fit_evaluated(
         # scores its bands were cut on (the monitor's reference)
         raw_window = model.raw_score(X[window_rows])
         oof_window = oof[window_rows]
+        oof_scored = model.scores_from_raw(oof_window)
         deployed_predictions = prediction_frame(
             prep,
             window_rows,
             {"raw": raw_window, **model.scores_from_raw(raw_window)},
             oof_raw=oof_window,
-            **{f"oof_{k}": v for k, v in model.scores_from_raw(oof_window).items()},
+            oof_score=oof_scored["score"],
+            oof_risk_score=oof_scored["risk_score"],
+            oof_band=np.asarray(oof_scored["band"]).astype(str),
         )
-        deployed_predictions["oof_band"] = deployed_predictions["oof_band"].astype(str)
     return TrainResult(
         model=model,
         baseline=baseline,

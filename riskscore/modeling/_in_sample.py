@@ -69,13 +69,17 @@ def in_sample_times(
     ['09-01', '10-01']
     """
     fitted = fitted_until(metadata)
-    if fitted is None:
-        return []
-    seen = fitted[0]
+    return [] if fitted is None else _seen(fitted[0], times, horizon)
+
+
+def _seen(
+    end: pd.Timestamp, times: Iterable[Any], horizon: pd.Timedelta | None
+) -> list[pd.Timestamp]:
+    """Return the distinct ``times`` up to ``end`` (before ``end + horizon``), oldest first."""
     distinct = sorted({pd.Timestamp(t) for t in times if not pd.isna(t)})
     if horizon is None:
-        return [t for t in distinct if t <= seen]
-    return [t for t in distinct if t < seen + horizon]
+        return [t for t in distinct if t <= end]
+    return [t for t in distinct if t < end + horizon]
 
 
 def in_sample_note(
@@ -118,10 +122,12 @@ def in_sample_note(
     'are in-sample, not an evaluation; evaluate later cutoffs'
     """
     fitted = fitted_until(metadata)
-    inside = in_sample_times(metadata, times, horizon)
-    if fitted is None or not inside:
+    if fitted is None:
         return ""
     seen, refit = fitted
+    inside = _seen(seen, times, horizon)
+    if not inside:
+        return ""
     how = "every labelled row of" if refit else "its train, validation and calibration"
     labels = "" if horizon is None else f" (labels to {seen + horizon:%Y-%m-%d})"
     return (

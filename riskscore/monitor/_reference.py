@@ -573,13 +573,20 @@ def _labelled(frame: pd.DataFrame | None, label_col: str) -> bool:
     return frame is not None and label_col in frame.columns and "score" in frame.columns
 
 
+def _labels_and_scores(
+    frame: pd.DataFrame, label_col: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``frame``'s labels, calibrated scores and where both are numbers."""
+    y = pd.to_numeric(frame[label_col], errors="coerce").to_numpy(np.float64)
+    p = pd.to_numeric(frame["score"], errors="coerce").to_numpy(np.float64)
+    return y, p, np.isfinite(y) & np.isfinite(p)
+
+
 def _calibration_of(frame: pd.DataFrame, label_col: str) -> list[dict[str, Any]]:
     """Return the calibration curve of ``frame``'s scores against its labels."""
     from riskscore.metrics import calibration_curve
 
-    y = pd.to_numeric(frame[label_col], errors="coerce").to_numpy(np.float64)
-    p = pd.to_numeric(frame["score"], errors="coerce").to_numpy(np.float64)
-    ok = np.isfinite(y) & np.isfinite(p)
+    y, p, ok = _labels_and_scores(frame, label_col)
     if not ok.any():
         return []
     return [
@@ -592,9 +599,7 @@ def _performance_of(
     frame: pd.DataFrame, label_col: str, band: np.ndarray | None, flag: Sequence[str]
 ) -> dict[str, Any]:
     """Return rows, positives, label rate, mean score and the flagged rows' hits."""
-    y = pd.to_numeric(frame[label_col], errors="coerce").to_numpy(np.float64)
-    p = pd.to_numeric(frame["score"], errors="coerce").to_numpy(np.float64)
-    ok = np.isfinite(y) & np.isfinite(p)
+    y, p, ok = _labels_and_scores(frame, label_col)
     if not ok.any():
         return {}
     out: dict[str, Any] = {"rows": int(ok.sum()), "positives": int(y[ok].sum())}
