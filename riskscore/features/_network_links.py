@@ -58,7 +58,7 @@ from riskscore.features._backend import checkpoint
 from riskscore.features._context import AsOfContext
 from riskscore.features._graph import DEFAULT_DAMPING
 from riskscore.features._network_pairs import _Pairs, hub_weight
-from riskscore.features._network_spark import SPARK_BACKENDS, spark_links
+from riskscore.features._network_spark import SPARK_BACKENDS, fits_spark, spark_links
 from riskscore.features._network_sparse import LOCAL_BACKENDS, fits_kernel, sparse_links
 
 __all__ = [
@@ -295,6 +295,7 @@ def _links(
         params.method == "auto"
         and _implementation(sellers) in SPARK_BACKENDS
         and fits_kernel(len(ids), max(caps))
+        and fits_spark(len(ids), len(LINK_TYPES))
     ):
         pairs_by_link = spark_links(
             sellers, orders, ids, identifier_columns, ORDER_LINKS, caps, params.min_shared

@@ -10,10 +10,12 @@ themselves, each partition handled by one vectorised call on Arrow batches
 kernel's arithmetic (:mod:`riskscore.features._network_sparse`):
 
 1. the seller ids become node positions (a broadcast join with the ``n``-row position
-   table, which also drops sellers unknown at the cutoff); the (link, value, position)
-   rows are partitioned by (link, value), so each value's holders meet in one
+   table, which also drops sellers unknown at the cutoff); each (link, value, position)
+   row travels as two ``long`` values, the value's two hashes and the link and position
+   packed beside one of them (:func:`_memberships`; never the value's text), and the
+   rows are partitioned by the value's hash, so each value's holders meet in one
    partition, and :func:`_holder_rows` finds each value's distinct holders
-   (dictionary codes, one sort) and drops hub values (more holders than the cap)
+   (codes from the two hashes, one sort) and drops hub values (more holders than the cap)
    before any pair exists: a device shared by 10,000 sellers is 10,000 rows, never 50
    million pairs. It writes one row per seller ``a`` and link type holding kept values
    in the partition: their number, their summed holder counts and, as the bytes of one
@@ -53,7 +55,7 @@ from riskscore.exceptions import FeatureError
 from riskscore.features._network_pairs import _Pairs
 from riskscore.features._network_sparse import _bits, _holdings, _run_starts, shared_runs
 
-__all__ = ["SPARK_BACKENDS", "spark_links"]
+__all__ = ["SPARK_BACKENDS", "fits_spark", "spark_links"]
 
 #: Backends whose links go through this module when ``NetworkParams.method="auto"``.
 SPARK_BACKENDS: frozenset[str] = frozenset({"pyspark"})
@@ -77,30 +79,35 @@ def _memberships(
     identifier_columns: Sequence[str],
     order_columns: Mapping[str, str],
     links: Sequence[str],
+    n_sellers: int,
 ) -> Any | None:
-    """One (link code, key, pos) Spark frame over every link type; missing keys dropped.
+    """One (key, tag) Spark frame over every link type's memberships; missing values dropped.
 
     Each table is read once: its rows meet the position table (a broadcast join, which
     drops sellers unknown at the cutoff) and then become one row per link type
-    (``explode`` of an array of (link, key) pairs).
+    (``explode``). A value travels as two hashes of its text, never as the text:
+    ``key`` is its xxHash64, and ``tag`` packs the rest in one ``long``, its Murmur3
+    (Spark's ``hash``) in the high 32 bits and the slot ``link * n_sellers + pos`` in
+    the low 32 (:func:`_untag` reads it back; :func:`fits_spark` says when that fits).
+    :func:`_value_codes` tells values apart by both hashes. Two ``long`` columns instead
+    of a string, a link code and a position took the links at 100k sellers from 19-25 s
+    to 17-18 s (``docs/architecture.md``).
     """
     from pyspark.sql import functions as F
 
     def rows(table: Any, columns: Mapping[str, str]) -> Any:
-        pairs = F.array(
-            *[
-                F.struct(
-                    F.lit(links.index(link)).alias("link"),
-                    F.col(column).cast("string").alias("key"),
-                )
-                for link, column in columns.items()
-            ]
-        )
+        members = []
+        for link, column in columns.items():
+            text = F.col(column).cast("string")
+            slot = F.col("pos") + F.lit(links.index(link) * n_sellers)
+            tag = F.shiftleft(F.hash(text).cast("long"), 32).bitwiseOR(slot)
+            key = F.when(text.isNotNull(), F.xxhash64(text))
+            members.append(F.struct(key.alias("key"), tag.alias("tag")))
         return (
             table.select("seller_id", *dict.fromkeys(columns.values()))
             .join(F.broadcast(positions), on="seller_id", how="inner")
-            .select("pos", F.explode(pairs).alias("m"))
-            .select("m.link", "m.key", "pos")
+            .select(F.explode(F.array(*members)).alias("m"))
+            .select("m.key", "m.tag")
             .dropna(subset=["key"])
         )
 
@@ -192,11 +199,12 @@ def _holder_rows(
     caps: tuple[int, int],
     hub_bits: int,
 ) -> Iterator[pa.RecordBatch]:
-    """One row per seller and link type of a partition of (link, key, pos) rows.
+    """One row per seller and link type of a partition of :func:`_memberships` rows.
 
-    Every row of a (link, key) is in this partition. Per link type the keys become
-    dictionary codes and :func:`~riskscore.features._network_sparse._holdings` gives each
-    value's distinct holders in ascending order; values held by more than the cap
+    Every row of a value (its ``key``) is in this partition. Per link type the values
+    become integer codes (:func:`_value_codes`, from their two hashes) and
+    :func:`~riskscore.features._network_sparse._holdings` gives each value's distinct
+    holders in ascending order; values held by more than the cap
     (``caps[0]`` for the first ``n_identifier`` link codes, the identifier links,
     ``caps[1]`` for the order links) are dropped. A value held by ``h`` sellers
     ``s_0 < ... < s_{h-1}`` is one of the ``values`` of each ``s_i`` (``total`` sums
@@ -206,10 +214,11 @@ def _holder_rows(
 
     Examples
     --------
-    Value "x" held by sellers 2 and 0 (twice by 2), "y" by 1 alone:
+    Value "x" (hashes 11 and 1) held by sellers 2 and 0 (twice by 2), "y" (hashes 12 and
+    2) by 1 alone, all of link 0 (a tag's slot is the position):
 
-    >>> batch = pa.RecordBatch.from_pydict({"link": [0, 0, 0, 0], "key": ["x", "y", "x", "x"],
-    ...     "pos": [2, 1, 0, 2]})
+    >>> tag = [1 << 32 | 2, 2 << 32 | 1, 1 << 32 | 0, 1 << 32 | 2]
+    >>> batch = pa.RecordBatch.from_pydict({"key": [11, 12, 11, 11], "tag": tag})
     >>> rows = pa.Table.from_batches(_holder_rows(iter([batch]), n_sellers=3, n_identifier=1,
     ...                                           caps=(25, 25), hub_bits=5))
     >>> rows = rows.sort_by("a").to_pydict()
@@ -223,15 +232,13 @@ def _holder_rows(
     table = partition_table(batches)
     if table is None:
         return
-    link = table["link"].to_numpy()
-    pos = table["pos"].to_numpy().astype(np.int64, copy=False)
-    keys = table["key"].chunk(0)
+    key = table["key"].to_numpy()
+    link, pos, check = _untag(table["tag"].to_numpy(), n_sellers)
     del table
     for code in np.unique(link):
         mine = link == code
-        values = pc.dictionary_encode(keys.filter(pa.array(mine))).indices
         seller, start, holders = _holdings(
-            pos[mine], values.to_numpy(zero_copy_only=False).astype(np.int64), n_sellers
+            pos[mine], _value_codes(key[mine], check[mine]), n_sellers
         )
         cap = caps[0] if code < n_identifier else caps[1]
         kept = np.repeat(holders <= cap, holders)  # per holding: its value is no hub
@@ -258,6 +265,65 @@ def _holder_rows(
             ends[last],
             later,
         )
+
+
+def fits_spark(n_sellers: int, n_links: int) -> bool:
+    """Whether every link type's slot ``link * n_sellers + pos`` fits the 32 bits of a tag.
+
+    Up to 715 million sellers with the six link types; beyond, the links take the
+    narwhals join path.
+
+    Examples
+    --------
+    >>> fits_spark(100_000, 6), fits_spark(10**9, 6)
+    (True, False)
+    """
+    return n_links * n_sellers <= 1 << 32
+
+
+def _untag(tag: np.ndarray, n_sellers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the link code, seller position and Murmur3 check a membership's tag packs.
+
+    Examples
+    --------
+    Link 2, position 7 of 10 sellers, check -5:
+
+    >>> link, pos, check = _untag(np.array([-5 << 32 | (2 * 10 + 7)]), 10)
+    >>> link.tolist(), pos.tolist(), check.tolist()
+    ([2], [7], [-5])
+    """
+    slot = tag & 0xFFFFFFFF
+    return slot // n_sellers, slot % n_sellers, tag >> 32
+
+
+def _value_codes(key: np.ndarray, check: np.ndarray) -> np.ndarray:
+    """Return an integer code per row, equal for rows of one value, from the value's hashes.
+
+    ``key`` (the value's xxHash64) codes the values (Arrow's dictionary encoding); where
+    two values share a ``key`` but not a ``check`` (its Murmur3), the pair of hashes
+    tells them apart. Two values get one code only when both hashes collide: about
+    ``d**2 / 2**97`` for ``d`` distinct values of a link type (6e-16 at ten million),
+    where the local kernel's two 64-bit hashes leave about ``(d**2 / 2**65)**2``
+    (:func:`~riskscore.features._network_sparse._hashed_codes`).
+
+    Examples
+    --------
+    Keys 5 and 7; three rows share key 5, one of them with another check:
+
+    >>> _value_codes(np.array([5, 7, 5, 5]), np.array([1, 2, 1, 3])).tolist()
+    [0, 1, 0, 2]
+    """
+
+    def encode(values: np.ndarray) -> np.ndarray:
+        codes = pc.dictionary_encode(pa.array(values)).indices
+        return codes.to_numpy(zero_copy_only=False).astype(np.int64)
+
+    codes = encode(key)
+    one_check = np.zeros(int(codes.max()) + 1 if codes.size else 0, dtype=check.dtype)
+    one_check[codes] = check  # one of each code's checks
+    if np.array_equal(one_check[codes], check):
+        return codes
+    return encode(codes << 32 | (check.astype(np.int64) & 0xFFFFFFFF))
 
 
 def _later_entries(later: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -390,7 +456,7 @@ def spark_links(
     spark = native_sellers.sparkSession
     positions = _positions(spark, native_sellers.schema["seller_id"], ids)
     members = _memberships(
-        native_sellers, native_orders, positions, identifier_columns, order_columns, links
+        native_sellers, native_orders, positions, identifier_columns, order_columns, links, n
     )
     if members is None:
         return {}
@@ -411,7 +477,7 @@ def spark_links(
         hub_bits=hub_bits,
     )
     plan = (
-        members.repartition(partitions, "link", "key")  # a value's holders in one partition
+        members.repartition(partitions, "key")  # a value's holders in one partition
         .mapInArrow(holdings, HOLDER_ROWS)
         .repartition(partitions, "link", "a")  # a seller's values in one partition
         .mapInArrow(count, PAIR_ROWS)

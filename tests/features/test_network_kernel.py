@@ -367,8 +367,11 @@ def test_spark_partition_passes_equal_brute_force(
     pos = [r[0] for r in rows]
     key = [r[1] for r in rows]
     link = 0 if identifier else 1
+    # a value travels as two hashes: values k and k + 3 share the first (``key``), so the
+    # second (``check``, in the tag's high bits beside the slot link * n + pos) must tell
+    # them apart
     members = [
-        {"link": link, "key": f"v{k}", "pos": p}
+        {"key": k % 3, "tag": k << 32 | (link * n + p)}
         for p, k in zip(pos, key, strict=True)
         if p >= 0 and k >= 0
     ]
@@ -384,7 +387,7 @@ def test_spark_partition_passes_equal_brute_force(
     )
     holding = []
     for parity in (0, 1):
-        part = [m for m in members if int(m["key"][1:]) % 2 == parity]
+        part = [m for m in members if m["key"] % 2 == parity]
         batches = [pa.RecordBatch.from_pylist(b) for b in (part[:3], part[3:]) if b]
         holding += pa.Table.from_batches(
             _holder_rows(iter(batches), n_sellers=n, n_identifier=1, caps=caps, hub_bits=3),
