@@ -112,8 +112,9 @@ class NetworkParams:
         backend), or ``"auto"``: the kernel on local backends, on Spark the kernel's
         arithmetic per partition (:mod:`riskscore.features._network_spark`, no
         self-join), joins on other backends and where a seller pair and a holder count
-        do not pack into 62 bits (over 268 million sellers with the default caps). All
-        give the same links.
+        do not pack into 62 bits (over 268 million sellers with the default caps; on
+        Spark also over 715 million, where a link and a position do not pack into 32).
+        All give the same links.
 
     Examples
     --------
