@@ -35,7 +35,8 @@ kernel's arithmetic (:mod:`riskscore.features._network_sparse`):
 A ``group by (link, value)`` collecting holder arrays (``collect_set``) and a 21-million
 row aggregation of pair codes did the same at 100k sellers in twice the time
 (``docs/architecture.md``). The result equals the join path's (the tests compare
-them); measured in ``bench/results/network_spark.json``.
+them) unless two values share both hashes (:func:`_value_codes`: about 6e-16 at ten
+million distinct values); measured in ``bench/results/network_spark.json``.
 """
 
 from __future__ import annotations
