@@ -249,7 +249,9 @@ def _holder_rows(
         h = np.repeat(holders, holders)[kept]
         n_later = h - 1 - (at - np.repeat(start, holders)[kept])
         a = seller[at]
-        order = np.argsort(a, kind="stable")  # a seller's holdings next to each other
+        # a seller's holdings next to each other, in any order (the count pass sorts the
+        # pairs); unstable: 0.05 s instead of 0.15 s for 1.5 million holdings
+        order = np.argsort(a)
         a, h, at, n_later = a[order], h[order], at[order], n_later[order]
         ends = np.cumsum(n_later)
         # holding k's later holders are seller[at[k] + 1 : at[k] + 1 + n_later[k]]
