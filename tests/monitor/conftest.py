@@ -19,6 +19,19 @@ from riskscore.modeling import make_training_table, train
 from riskscore.monitor import Reference, reference_from_result
 
 
+def train_fraud_model(table: pd.DataFrame, **settings: Any) -> Any:
+    """A seller fraud model for the monitor tests: capacity 20, no bootstrap or family report."""
+    return train(
+        table,
+        entity="seller",
+        target="fraud",
+        capacity=20,
+        n_bootstrap=0,
+        family_report=False,
+        **settings,
+    )
+
+
 def score_frame(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     """Scores of ``frame`` as ``riskscore score`` writes them: score, risk_score, band."""
     out = model.scores_from_raw(model.raw_score(model.to_matrix(frame)))
@@ -69,15 +82,7 @@ def table() -> pd.DataFrame:
 def trained(table: pd.DataFrame) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return train(
-            table,
-            entity="seller",
-            target="fraud",
-            capacity=20,
-            n_bootstrap=0,
-            refit=False,
-            family_report=False,
-        )
+        return train_fraud_model(table, refit=False)
 
 
 @pytest.fixture(scope="session")

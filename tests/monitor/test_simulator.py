@@ -38,6 +38,7 @@ import pandas as pd
 import pytest
 
 from riskscore.monitor import compare, market_profile, market_summary, reference_from_result
+from tests.monitor.conftest import train_fraud_model
 
 pytestmark = pytest.mark.slow
 
@@ -46,21 +47,6 @@ LATER = ("2024-08-01", "2024-10-01")
 OUTPUT_KINDS = {"score_psi", "band_psi", "flagged"}
 #: History features: they grew all year when the simulator started empty.
 HISTORY = re.compile(r"account__|buyers__")
-
-
-def _train(table: pd.DataFrame, **settings: Any) -> Any:
-    """A seller fraud model, capacity 20, no bootstrap or family report."""
-    from riskscore.modeling import train
-
-    return train(
-        table,
-        entity="seller",
-        target="fraud",
-        capacity=20,
-        n_bootstrap=0,
-        family_report=False,
-        **settings,
-    )
 
 
 def _setup(scenario: str | None) -> dict[str, Any]:
@@ -80,7 +66,7 @@ def _setup(scenario: str | None) -> dict[str, Any]:
                 f.assign(entity_id=f.index.astype(str), cutoff=pd.Timestamp(c), label=y.to_numpy())
             )
         table = pd.concat(rows, ignore_index=True)
-        result = _train(table, refit=False)
+        result = train_fraud_model(table, refit=False)
     train_rows = table[table["cutoff"] < result.test_frame["cutoff"].min()]
     ref = reference_from_result(
         result, train_frame=train_rows, market=market_profile(tables, TRAIN_CUTOFFS)
@@ -169,7 +155,7 @@ def _refit_setup(scenario: str | None) -> dict[str, Any]:
         table = build_training_set(
             tables, "seller", target="fraud", cutoffs=list(REFIT_CUTOFFS), horizon="60D"
         )
-        result = _train(table, min_positives=15)
+        result = train_fraud_model(table, min_positives=15)
         assert result.deployed["fit"] == "refit"
         ref = reference_from_result(result, train_frame=result.train_frame)
         model = result.model
