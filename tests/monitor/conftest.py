@@ -46,8 +46,12 @@ def _seller_fraud_model(
     *,
     capacity: int,
     flag_bands: tuple[str, ...],
+    refit: bool = True,
 ) -> tuple[Any, Reference]:
-    """A seller fraud model on marketplace tables (60-day labels) and its reference."""
+    """A seller fraud model on marketplace tables (60-day labels) and its reference.
+
+    ``refit`` as in :func:`~riskscore.modeling.train` (the default deploys a refit).
+    """
     from riskscore.features import build_training_set
 
     table = build_training_set(tables, "seller", target="fraud", cutoffs=cutoffs, horizon="60D")
@@ -59,7 +63,7 @@ def _seller_fraud_model(
             target="fraud",
             capacity=capacity,
             n_bootstrap=0,
-            refit=False,
+            refit=refit,
             family_report=False,
             min_positives=15,
         )
@@ -69,7 +73,7 @@ def _seller_fraud_model(
 
 @pytest.fixture(scope="session")
 def seller_fraud_model() -> Any:
-    """``(tables, cutoffs, capacity=, flag_bands=) -> (TrainResult, Reference)``."""
+    """``(tables, cutoffs, capacity=, flag_bands=, refit=True) -> (TrainResult, Reference)``."""
     return _seller_fraud_model
 
 
