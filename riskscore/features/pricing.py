@@ -197,7 +197,8 @@ def _market_listings(ctx: AsOfContext) -> nw.LazyFrame:
     """Every seller's listings before ``as_of`` with the catalogue price (lazy).
 
     Not kept on Spark: each reader's plan scans the listings again, cheaper than a
-    checkpoint now that the statistics read from it are small local relations.
+    checkpoint or ``cache()`` now that the statistics read from it are small local
+    relations (``docs/architecture.md``, "Spark plans").
     """
     return ctx.memo("pricing_listings", lambda: _listings(ctx, own=False), materialise=False)
 
