@@ -118,6 +118,37 @@ class FeatureParams:
             )
 
 
+def sorted_prefix(frame: nw.LazyFrame, column: str, as_of: datetime) -> int | None:
+    """Return how many rows come before ``as_of`` when they are a prefix of a pandas table.
+
+    A table sorted by its time column (an append-only export, the simulator's orders)
+    holds its rows before ``as_of`` as its first rows: the count is a binary search,
+    and ``head`` takes them as a view, where a filter copies every column it keeps (about
+    1 s for three text columns of ten million orders). ``None`` (filter instead) on
+    other backends, for other time types than naive ``datetime64`` (the contract's), and
+    when the column is not sorted or holds a missing time.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> import narwhals as nw, pandas as pd
+    >>> t = pd.DataFrame({"at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"])})
+    >>> sorted_prefix(nw.from_native(t).lazy(), "at", datetime(2024, 2, 1))
+    1
+    >>> sorted_prefix(nw.from_native(t.iloc[::-1]).lazy(), "at", datetime(2024, 2, 1)) is None
+    True
+    """
+    native = frame.to_native()
+    if not isinstance(native, pd.DataFrame):
+        return None
+    times = native[column]
+    if not (isinstance(times.dtype, np.dtype) and times.dtype.kind == "M"):
+        return None
+    if not times.is_monotonic_increasing:  # False with a missing time too
+        return None
+    return int(times.searchsorted(pd.Timestamp(as_of), side="left"))
+
+
 @dataclass
 class AsOfContext:
     """Tables as known strictly before ``as_of``, plus parameters and earlier outputs.
@@ -188,6 +219,8 @@ class AsOfContext:
 
         Every seller's rows, also in a scoped context: use it for what is compared
         across the marketplace, and :meth:`own` for the rows of the sellers in scope.
+        A pandas table sorted by its time column gives its first rows as a view
+        (:func:`sorted_prefix`), others a filtered copy: the same rows either way.
 
         Parameters
         ----------
@@ -198,7 +231,21 @@ class AsOfContext:
         """
         if name not in self.frames:
             raise FeatureError(f"table '{name}' was not given; it is needed here")
-        return self._before(name, self.frames[name], columns)
+        time_column = CONTRACT[name].time_column if name in CONTRACT else None
+        frame = self.frames[name]
+        prefix = (
+            self.memo(
+                f"__rows_before_{name}",
+                lambda: sorted_prefix(frame, time_column, self.as_of),
+                materialise=False,
+            )
+            if time_column is not None and not self.aware_time
+            else None
+        )
+        if prefix is None:
+            return self._before(name, frame, columns)
+        keep = frame if columns is None else frame.select(list(dict.fromkeys(columns)))
+        return keep.head(prefix)
 
     def own(self, name: str, columns: Sequence[str] | None = None) -> nw.LazyFrame:
         """Return the rows of table ``name`` of the sellers in scope, before ``as_of``.

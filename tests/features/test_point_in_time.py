@@ -384,3 +384,61 @@ def test_the_check_catches_a_planted_status_leak() -> None:
     moved = before.columns[~same.all()].tolist()
     assert moved == ["complaints__refund_rate"]
     assert after.loc["S1", "complaints__refund_rate"] > before.loc["S1", "complaints__refund_rate"]
+
+
+# -- the rows before as_of of a table sorted by time (pandas: a prefix, taken as a view) --
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    times=st.lists(st.one_of(st.none(), hours), max_size=25),
+    sort=st.booleans(),
+    cut=hours,
+)
+def test_the_rows_before_as_of_are_the_rows_a_filter_keeps(
+    times: list[int | None], sort: bool, cut: int
+) -> None:
+    import narwhals as nw
+
+    from riskscore.features._context import AsOfContext, sorted_prefix
+
+    stamps = pd.Series([None if h is None else _stamp(h) for h in times], dtype="datetime64[us]")
+    if sort:
+        stamps = stamps.sort_values(ignore_index=True)  # a missing time sorts last
+    orders = pd.DataFrame(
+        {"order_id": [f"O{i}" for i in range(len(stamps))], "created_at": stamps}
+    ).astype({"order_id": "str"})
+    as_of = _stamp(cut).to_pydatetime()
+    ctx = AsOfContext({"orders": nw.from_native(orders).lazy()}, as_of=as_of, entity="seller")
+    want = orders[orders["created_at"] < _stamp(cut)]
+    for columns in (["order_id"], None):
+        got = ctx.table("orders", columns).collect().to_native()
+        expected = want if columns is None else want[columns]
+        pd.testing.assert_frame_equal(got, expected)  # the same rows, index labels too
+    prefix = sorted_prefix(ctx.frames["orders"], "created_at", as_of)
+    has_missing = stamps.isna().any()
+    assert (prefix is not None) == (stamps.is_monotonic_increasing and not has_missing)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_tables_sorted_by_time_give_the_features_of_the_same_rows_shuffled(data: Any) -> None:
+    rows = data.draw(marketplaces())
+    as_of = _stamp(data.draw(st.integers(min_value=1, max_value=SPAN_HOURS)))
+    ordered = {
+        name: sorted(table, key=lambda r, c=TIME_COLUMNS[name]: r[c])
+        if name in TIME_COLUMNS
+        else table
+        for name, table in rows.items()
+    }
+    shuffled = {
+        name: [table[i] for i in data.draw(st.permutations(range(len(table))))]
+        for name, table in rows.items()
+    }
+    got, want = _build(ordered, "seller", as_of), _build(shuffled, "seller", as_of)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=0)
