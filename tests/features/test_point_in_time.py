@@ -256,13 +256,18 @@ def _build(rows: dict[str, list[dict[str, Any]]], entity: str, as_of: pd.Timesta
         return build_features(_frames(rows), entity, as_of=as_of)
 
 
+def _marketplace_settings(examples: int) -> Any:
+    """Hypothesis settings of a property that builds features of drawn marketplaces."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("entity", ["seller", "listing"])
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_marketplace_settings(25)
 @given(data=st.data())
 def test_events_at_or_after_as_of_never_change_features(entity: str, data: Any) -> None:
     rows = data.draw(marketplaces())
@@ -421,11 +426,7 @@ def test_the_rows_before_as_of_are_the_rows_a_filter_keeps(
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_marketplace_settings(15)
 @given(data=st.data())
 def test_tables_sorted_by_time_give_the_features_of_the_same_rows_shuffled(data: Any) -> None:
     rows = data.draw(marketplaces())
