@@ -61,6 +61,7 @@ __all__ = [
     "fill_expr",
     "ratio",
     "run_family",
+    "sorted_prefix",
     "unavailable_features",
     "universe",
 ]
