@@ -391,7 +391,7 @@ def test_the_check_catches_a_planted_status_leak() -> None:
     assert after.loc["S1", "complaints__refund_rate"] > before.loc["S1", "complaints__refund_rate"]
 
 
-# -- the rows before as_of of a table sorted by time (pandas: a prefix, taken as a view) --
+# -- the rows before as_of of a table sorted by time (pandas: its first rows, by `head`) --
 
 
 @settings(max_examples=150, deadline=None)
@@ -416,13 +416,13 @@ def test_the_rows_before_as_of_are_the_rows_a_filter_keeps(
     as_of = _stamp(cut).to_pydatetime()
     ctx = AsOfContext({"orders": nw.from_native(orders).lazy()}, as_of=as_of, entity="seller")
     want = orders[orders["created_at"] < _stamp(cut)]
+    prefix = sorted_prefix(ctx.frames["orders"], "created_at", as_of)
+    has_missing = stamps.isna().any()
+    assert (prefix is not None) == (stamps.is_monotonic_increasing and not has_missing)
     for columns in (["order_id"], None):
         got = ctx.table("orders", columns).collect().to_native()
         expected = want if columns is None else want[columns]
         pd.testing.assert_frame_equal(got, expected)  # the same rows, index labels too
-    prefix = sorted_prefix(ctx.frames["orders"], "created_at", as_of)
-    has_missing = stamps.isna().any()
-    assert (prefix is not None) == (stamps.is_monotonic_increasing and not has_missing)
 
 
 @pytest.mark.slow
