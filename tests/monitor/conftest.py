@@ -19,13 +19,13 @@ from riskscore.modeling import make_training_table, train
 from riskscore.monitor import Reference, reference_from_result
 
 
-def train_fraud_model(table: pd.DataFrame, **settings: Any) -> Any:
-    """A seller fraud model for the monitor tests: capacity 20, no bootstrap or family report."""
+def train_fraud_model(table: pd.DataFrame, *, capacity: int = 20, **settings: Any) -> Any:
+    """A seller fraud model for the monitor tests: no bootstrap or family report."""
     return train(
         table,
         entity="seller",
         target="fraud",
-        capacity=20,
+        capacity=capacity,
         n_bootstrap=0,
         family_report=False,
         **settings,
@@ -57,16 +57,7 @@ def _seller_fraud_model(
     table = build_training_set(tables, "seller", target="fraud", cutoffs=cutoffs, horizon="60D")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = train(
-            table,
-            entity="seller",
-            target="fraud",
-            capacity=capacity,
-            n_bootstrap=0,
-            refit=refit,
-            family_report=False,
-            min_positives=15,
-        )
+        result = train_fraud_model(table, capacity=capacity, refit=refit, min_positives=15)
     before = table[table["cutoff"] < result.test_frame["cutoff"].min()]
     return result, reference_from_result(result, train_frame=before, flag_bands=flag_bands)
 
