@@ -88,9 +88,10 @@ def test_executors_without_riskscore_get_a_feature_error_with_the_fix(tmp_path: 
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     message = next((line for line in lines if line.startswith("FeatureError:")), "")
-    # the pricing family's first pass on Spark (features._grouped); the network's links
-    # report theirs through the same function, collect_python_pass
-    assert "market prices of products and brands run riskscore's Python on the Spark" in message
+    # the pricing family's passes on Spark (features._grouped.attach) run in the build's
+    # checkpoint (python_pass); the network's links report theirs through
+    # collect_python_pass, the same translation
+    assert "the feature build's Spark plans run riskscore's Python on the Spark" in message
     assert "could not import 'riskscore" in message, message
     assert "pip install 'riskscore[spark]'" in message and "spark.archives" in message
     # the worker's own error is kept as the cause, for whoever needs the trace

@@ -1,7 +1,9 @@
 """Grouped aggregation with exact medians: one narwhals call, or one shuffle on Spark.
 
 Families aggregate with :func:`aggregate` where a group's exact median is needed (the
-pricing family's market prices, category spreads and per-seller medians). On pandas,
+pricing family's per-seller medians), and give every row its group's statistics with
+:func:`attach` (the pricing family's market prices and category spreads: one shuffle
+per call on Spark, the statistics computed where the rows meet, nothing collected). On pandas,
 Polars and DuckDB it is narwhals' ``group_by(...).agg(...)``, nothing more. On Spark it
 partitions the rows by the keys, so each group's rows meet in one partition, and runs
 pandas' own grouped aggregation once per partition on Arrow batches (``mapInArrow``:
@@ -37,6 +39,7 @@ find no group median on Polars and DuckDB, whose joins never match nulls.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -48,7 +51,17 @@ import numpy as np
 from riskscore._spark import collect_python_pass, partition_table
 from riskscore.exceptions import FeatureError
 
-__all__ = ["OPS", "Grouping", "Op", "aggregate", "aggregate_small", "weighted_aggregate"]
+__all__ = [
+    "OPS",
+    "Columns",
+    "Grouping",
+    "Op",
+    "Step",
+    "aggregate",
+    "aggregate_small",
+    "attach",
+    "weighted_aggregate",
+]
 
 Op = Literal[
     "median", "mean", "min", "max", "sum", "count", "len", "median_abs_dev", "mean_abs_dev"
@@ -84,6 +97,28 @@ def _expr(column: str, op: Op) -> nw.Expr:
 
 #: One grouping of :func:`aggregate_small`: the keys, and output name to (column, op).
 Grouping = tuple[Sequence[str], Mapping[str, tuple[str, Op]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Columns:
+    """A step of :func:`attach`: columns added (or replaced) by narwhals expressions.
+
+    The expressions are evaluated together, as one ``with_columns`` call; a column that
+    reads another one added here belongs in a later step. On Spark they run in pandas
+    inside the partition call, so they must be picklable (narwhals expressions are).
+
+    Examples
+    --------
+    >>> Columns((nw.col("a").abs().alias("b"),)).exprs[0] is not None
+    True
+    """
+
+    exprs: tuple[nw.Expr, ...]
+
+
+#: One step of :func:`attach`: a grouping whose statistics every row of its group gets,
+#: or :class:`Columns`.
+Step = Grouping | Columns
 
 
 def _deviation_column(column: str) -> str:
@@ -248,6 +283,156 @@ def aggregate_small(
             name: _narwhals_aggregate(frame, keys, aggs) for name, (keys, aggs) in groupings.items()
         }
     return _spark_aggregate_small(native, groupings, what)
+
+
+def attach(
+    frame: nw.LazyFrame,
+    by: Sequence[str],
+    steps: Sequence[Step],
+    keep: Sequence[str] | None = None,
+) -> nw.LazyFrame:
+    """Return ``frame`` with each step applied in order: group statistics or new columns.
+
+    A grouping step ``(keys, aggs)`` gives every row the :func:`aggregate` values of its
+    group, as new columns (a window aggregation); a row with a null key gets nulls, on
+    every backend. A :class:`Columns` step adds columns. On pandas, Polars and DuckDB
+    each grouping is :func:`aggregate` joined back on its keys. On Spark the whole call
+    is one shuffle: the rows are partitioned by ``by``, which every grouping's keys must
+    include, so each group's rows meet in one partition, and one ``mapInArrow`` call per
+    partition runs the same steps in pandas (the statistics are pandas' own, bit for
+    bit, and nothing is collected to the driver). Statistics that depend on earlier ones
+    (a median of a ratio to a median) take one call, not one pass each, when they share
+    ``by``. The largest partition group (all rows with one value of ``by``) must fit
+    one Spark worker's memory.
+
+    Parameters
+    ----------
+    frame : narwhals.LazyFrame
+        The rows, on any backend.
+    by : sequence of str
+        The keys every grouping step shares: Spark's partition keys. Unused elsewhere.
+    steps : sequence of Step
+        Groupings ``(keys, aggs)`` as for :func:`aggregate` (``Float64`` value columns,
+        output names new to the frame) and :class:`Columns`, applied in order.
+    keep : sequence of str, optional
+        The columns to return, in order (all by default). On Spark only these leave the
+        partition calls, so naming them keeps the rows that move on narrow.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        Every row of ``frame`` (in no particular order) with the steps' columns added,
+        or the ``keep`` columns of it. Types as :func:`aggregate` gives them, but on
+        pandas a ``count`` or ``len`` is ``Float64`` when a row has a null key (pandas'
+        missing integer).
+
+    Raises
+    ------
+    FeatureError
+        When ``by`` is empty, a grouping's keys miss part of ``by``, or as
+        :func:`aggregate`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = nw.from_native(pd.DataFrame({"k": ["a", "a", "b", None],
+    ...                                     "x": [1.0, 4.0, 2.0, 8.0]})).lazy()
+    >>> got = attach(rows, ["k"], [(["k"], {"mid": ("x", "median")}),
+    ...                            Columns(((nw.col("x") / nw.col("mid")).alias("r"),))])
+    >>> got.collect().sort("x").rows()
+    [('a', 1.0, 2.5, 0.4), ('b', 2.0, 2.0, 1.0), ('a', 4.0, 2.5, 1.6), (nan, 8.0, nan, nan)]
+    """
+    if not by:
+        raise FeatureError("attach needs partition keys (by); got none")
+    for step in steps:
+        if not isinstance(step, Columns):
+            missing = [k for k in by if k not in step[0]]
+            if missing:
+                raise FeatureError(
+                    f"cannot attach the statistics by {list(step[0])} in a pass partitioned "
+                    f"by {list(by)}: the keys miss {missing}; attach them in a separate "
+                    "call, or partition by keys every grouping shares"
+                )
+    native = frame.to_native()
+    columns = None if keep is None else list(keep)
+    if not nwd.is_pyspark_dataframe(native):
+        return _narwhals_attach(frame, steps, columns)
+    return nw.from_native(_spark_attach(frame, list(by), list(steps), columns))
+
+
+def _narwhals_attach(
+    frame: nw.LazyFrame, steps: Sequence[Step], keep: list[str] | None = None
+) -> nw.LazyFrame:
+    """Return :func:`attach` by narwhals: each grouping aggregated and joined back."""
+    for step in steps:
+        if isinstance(step, Columns):
+            frame = frame.with_columns(*step.exprs)
+            continue
+        keys, aggs = list(step[0]), dict(step[1])
+        _check(frame.collect_schema(), keys, aggs)
+        known = ~nw.any_horizontal(*(nw.col(k).is_null() for k in keys), ignore_nulls=False)
+        stats = _narwhals_aggregate(frame, keys, aggs).filter(known)
+        frame = frame.join(stats, on=keys, how="left")
+    return frame if keep is None else frame.select(*keep)
+
+
+def _spark_attach(
+    frame: nw.LazyFrame, by: list[str], steps: list[Step], keep: list[str] | None
+) -> Any:
+    """Return :func:`attach`'s Spark plan: partition by ``by``, the steps per partition."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    native = frame.to_native()
+    # the result's schema: Spark's analysis of the narwhals steps over an empty relation
+    # of the same schema (no job, and cheaper to analyse than the whole plan)
+    empty = nw.from_native(native.sparkSession.createDataFrame([], native.schema))
+    schema = _narwhals_attach(empty, steps, keep).to_native().schema
+    run = functools.partial(_attach_partition, steps, keep, to_arrow_schema(schema))
+    return native.repartition(*by).mapInArrow(run, schema)
+
+
+def _pandas_attach(data: Any, steps: Sequence[Step], keep: list[str] | None) -> Any:
+    """Return :func:`attach`'s steps applied to a pandas frame holding whole groups.
+
+    The groupings are pandas' ``transform`` (the group's value on each of its rows, the
+    same pandas computation as the aggregation :func:`_narwhals_attach` joins back); the
+    :class:`Columns` steps are narwhals on pandas, as on the pandas backend.
+    """
+    import pandas as pd
+
+    for step in steps:
+        if isinstance(step, Columns):
+            data = nw.from_native(data).with_columns(*step.exprs).to_native()
+            continue
+        keys, aggs = list(step[0]), dict(step[1])
+        groups = [data[k] for k in keys]
+        unknown = pd.concat([g.isna() for g in groups], axis=1).any(axis=1).to_numpy()
+        added = {}
+        for name, (column, op) in aggs.items():
+            values = data[column]
+            if op in _DEVIATION:
+                centre = values.groupby(groups, dropna=False, sort=False).transform("median")
+                values = (values - centre).abs()
+            how = _PANDAS.get(op, op) if op not in _DEVIATION else _DEVIATION[op]
+            got = values.groupby(groups, dropna=False, sort=False).transform(how)
+            if op in ("count", "len"):
+                got = got.astype("Int64")
+            added[name] = got.mask(unknown) if unknown.any() else got
+        data = data.assign(**added)
+    return data if keep is None else data[keep]
+
+
+def _attach_partition(
+    steps: list[Step], keep: list[str] | None, target: Any, batches: Iterator[Any]
+) -> Iterator[Any]:
+    """Apply :func:`attach`'s steps to one Spark partition (every row of its groups) in pandas."""
+    import pyarrow as pa
+
+    table = partition_table(batches)
+    if table is None:
+        return
+    out = _pandas_attach(table.to_pandas(), steps, keep)
+    yield from pa.Table.from_pandas(out, schema=target, preserve_index=False).to_batches()
 
 
 def _spark_aggregate_small(

@@ -16,11 +16,16 @@ aggregate the seller's listings; listing features are the listing's own values.
 Without a ``products`` table the market price falls back to steps 2 and 3.
 
 The medians of steps 2 and 3 and the category centre and scale of the z-score are
-marketplace statistics (:meth:`AsOfContext.market_value`): a scoped build prices the
-listings of the sellers in scope against the whole marketplace. Every median goes through
-:mod:`riskscore.features._grouped`: on Spark the product and brand medians take one
-shuffle of the listings, the category centre and spread one more, the per-seller values
-a third, and the statistics are joined back as broadcast local relations.
+marketplace statistics. A full build attaches them to every listing with
+:func:`~riskscore.features._grouped.attach`: on Spark one shuffle of the listings by
+product and currency (the product medians), one by category (the brand medians, the
+market prices and the category centre and spread, which depend on each other, where the
+rows meet), and one by seller for the per-seller values; nothing passes through the
+driver. A scoped build prices the listings of the sellers in scope against the whole
+marketplace's statistics (:meth:`AsOfContext.market_value`, computed once per
+:class:`~riskscore.features.MarketStats` by
+:func:`~riskscore.features._grouped.aggregate_small`) and joins them; both paths share
+the expressions of the market price and the z-score.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec
 from riskscore.features._context import AsOfContext, FeatureParams, ratio
-from riskscore.features._grouped import aggregate, aggregate_small
+from riskscore.features._grouped import Columns, Grouping, Step, aggregate, aggregate_small, attach
 
 __all__ = ["FAMILIES", "listing_prices"]
 
@@ -196,9 +201,9 @@ def _listings(ctx: AsOfContext, own: bool) -> nw.LazyFrame:
 def _market_listings(ctx: AsOfContext) -> nw.LazyFrame:
     """Every seller's listings before ``as_of`` with the catalogue price (lazy).
 
-    Not kept on Spark: each reader's plan scans the listings again, cheaper than a
-    checkpoint or ``cache()`` now that the statistics read from it are small local
-    relations (``docs/architecture.md``, "Spark plans").
+    Not kept on Spark: a full build reads it once (:func:`_attached`); a scoped build's
+    marketplace statistics read it once per pass (``docs/architecture.md``, "Spark
+    plans").
     """
     return ctx.memo("pricing_listings", lambda: _listings(ctx, own=False), materialise=False)
 
@@ -239,25 +244,74 @@ def _by_brand(ctx: AsOfContext) -> nw.LazyFrame:
     return _market_prices(ctx)["brand"]
 
 
+def _market_price_steps(ctx: AsOfContext) -> list[Columns]:
+    """Market price (the first reference found), price ratio and log ratio, in order.
+
+    Read from ``ref_catalogue`` (with a products table), ``ref_product`` and ``ref_brand``.
+    """
+    refs = [nw.col("ref_product"), nw.col("ref_brand")]
+    if ctx.has("products"):
+        refs.insert(0, nw.col("ref_catalogue"))
+    return [
+        Columns((nw.coalesce(*refs).alias("market_price"),)),
+        Columns((ratio(nw.col("price"), nw.col("market_price")).alias("price_ratio"),)),
+        Columns(
+            (
+                # clipped so that no backend evaluates log(0), even in the branch not taken
+                nw.when(nw.col("price_ratio") > 0)
+                .then(nw.col("price_ratio").clip(lower_bound=1e-300).log())
+                .alias("log_price_ratio"),
+            )
+        ),
+    ]
+
+
+#: The category statistics of the z-score: centre and spreads of the log price ratio.
+_SPREAD: Grouping = (
+    ["category"],
+    {
+        "category_centre": ("log_price_ratio", "median"),
+        "mad": ("log_price_ratio", "median_abs_dev"),
+        "mean_ad": ("log_price_ratio", "mean_abs_dev"),
+    },
+)
+#: The robust scale from the spreads: 1.4826 x MAD, or 1.2533 x mean deviation at MAD 0.
+_SCALE = (
+    nw.when(nw.col("mad") > 0)
+    .then(nw.col("mad") * _MAD_SCALE)
+    .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE)
+    .alias("scale")
+)
+#: The z-score from the centre and scale; scale 0 means every priced listing of the
+#: category sits at its centre: z = 0.
+_Z_STEPS = (
+    Columns(((nw.col("log_price_ratio") - nw.col("category_centre")).alias("deviation"),)),
+    Columns(
+        (
+            nw.when(nw.col("scale") > 0)
+            .then(nw.col("deviation") / nw.col("scale"))
+            .otherwise(nw.col("deviation"))
+            .alias("price_z"),
+        )
+    ),
+)
+
+
+def _with(frame: nw.LazyFrame, steps: list[Columns] | tuple[Columns, ...]) -> nw.LazyFrame:
+    """Return ``frame`` with the columns of ``steps`` added in order."""
+    for step in steps:
+        frame = frame.with_columns(*step.exprs)
+    return frame
+
+
 def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
-    """Return ``listings`` with market price, price ratio and log ratio."""
+    """Return ``listings`` priced against the marketplace's statistics (joined)."""
     by_product = ctx.market_value("pricing_by_product", _by_product)
     by_brand = ctx.market_value("pricing_by_brand", _by_brand)
     listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
         by_brand, on=["category", "brand_key", "currency"], how="left"
     )
-    refs = [nw.col("ref_product"), nw.col("ref_brand")]
-    if ctx.has("products"):
-        refs.insert(0, nw.col("ref_catalogue"))
-    priced = listings.with_columns(market_price=nw.coalesce(*refs)).with_columns(
-        price_ratio=ratio(nw.col("price"), nw.col("market_price"))
-    )
-    return priced.with_columns(
-        # clipped so that no backend evaluates log(0), even in the branch not taken
-        log_price_ratio=nw.when(nw.col("price_ratio") > 0).then(
-            nw.col("price_ratio").clip(lower_bound=1e-300).log()
-        )
-    )
+    return _with(listings, _market_price_steps(ctx))
 
 
 def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
@@ -270,26 +324,38 @@ def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
 def _category_scale(ctx: AsOfContext) -> nw.LazyFrame:
     """Centre (median) and robust scale of the log price ratio per category (marketplace)."""
     spread = aggregate_small(
-        _all_priced(ctx),
-        {
-            "scale": (
-                ["category"],
-                {
-                    "category_centre": ("log_price_ratio", "median"),
-                    "mad": ("log_price_ratio", "median_abs_dev"),
-                    "mean_ad": ("log_price_ratio", "mean_abs_dev"),
-                },
-            )
-        },
-        "the category spread of price ratios",
+        _all_priced(ctx), {"scale": _SPREAD}, "the category spread of price ratios"
     )["scale"]
-    return spread.select(
-        "category",
-        "category_centre",
-        scale=nw.when(nw.col("mad") > 0)
-        .then(nw.col("mad") * _MAD_SCALE)
-        .otherwise(nw.col("mean_ad") * _MEAN_AD_SCALE),
-    )
+    return spread.select("category", "category_centre", _SCALE)
+
+
+#: The columns of :func:`listing_prices`.
+_PRICES = (
+    "listing_id",
+    "seller_id",
+    "category",
+    "brand",
+    "market_price",
+    "price_ratio",
+    "log_price_ratio",
+    "price_z",
+)
+
+
+def _attached(ctx: AsOfContext) -> nw.LazyFrame:
+    """Every seller's listings priced, with z-scores: two :func:`attach` calls.
+
+    The unscoped build. On Spark it is two shuffles of the listings with every statistic
+    computed where the rows meet (by product, then by category: the brand medians, the
+    market prices and the category spread in one call), nothing collected to the driver.
+    """
+    by_product: Step = (["product_id", "currency"], {"ref_product": ("price", "median")})
+    by_brand: Step = (["category", "brand_key", "currency"], {"ref_brand": ("price", "median")})
+    listings = _market_listings(ctx)
+    later = [c for c in listings.collect_schema().names() if c != "product_id"]
+    rows = attach(listings, ["product_id", "currency"], [by_product], [*later, "ref_product"])
+    steps: list[Step] = [by_brand, *_market_price_steps(ctx), _SPREAD, Columns((_SCALE,))]
+    return attach(rows, ["category"], [*steps, *_Z_STEPS], _PRICES)
 
 
 def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
@@ -301,26 +367,13 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
     """
 
     def build() -> nw.LazyFrame:
-        priced = _priced(ctx, _listings(ctx, own=True)) if ctx.scoped else _all_priced(ctx)
-        scale = ctx.market_value("pricing_category_scale", _category_scale)
-        priced = priced.join(scale, on="category", how="left").with_columns(
-            deviation=nw.col("log_price_ratio") - nw.col("category_centre")
-        )
-        # scale 0 means every priced listing of the category sits at its centre: z = 0.
-        return priced.with_columns(
-            price_z=nw.when(nw.col("scale") > 0)
-            .then(nw.col("deviation") / nw.col("scale"))
-            .otherwise(nw.col("deviation"))
-        ).select(
-            "listing_id",
-            "seller_id",
-            "category",
-            "brand",
-            "market_price",
-            "price_ratio",
-            "log_price_ratio",
-            "price_z",
-        )
+        if ctx.scoped:
+            priced = _priced(ctx, _listings(ctx, own=True))
+            scale = ctx.market_value("pricing_category_scale", _category_scale)
+            priced = _with(priced.join(scale, on="category", how="left"), _Z_STEPS)
+        else:
+            priced = _attached(ctx)
+        return priced.select(*_PRICES)
 
     return ctx.memo("listing_prices", build, materialise=False)
 

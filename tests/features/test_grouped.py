@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 
 from riskscore.exceptions import FeatureError
-from riskscore.features._grouped import aggregate, aggregate_small
+from riskscore.features._grouped import Columns, aggregate, aggregate_small, attach
 
 #: Groups: "a" has an even count (median = mean of the middle two), "b" one value and a
 #: null, "c" only nulls, and the null key is a group of its own.
@@ -278,3 +278,105 @@ def test_spark_aggregate_small_counts_repeated_rows_once(spark) -> None:
         exact = [c for c in left.columns if c in EXACT or c in keys]
         pd.testing.assert_frame_equal(left[exact], right[exact], check_dtype=False, rtol=0)
         pd.testing.assert_frame_equal(left, right, check_dtype=False, rtol=1e-12)
+
+
+#: An attach over ROWS: the "k" statistics, a ratio to the group median, then the median
+#: of that ratio per "k" (a statistic of a statistic: one Spark pass, partitioned by "k").
+ATTACH_STEPS: list[Any] = [
+    (["k"], {"mid": ("x", "median"), "rows": ("x", "len"), "mad": ("x", "median_abs_dev")}),
+    Columns(((nw.col("x") / nw.col("mid")).alias("r"),)),
+    (["k"], {"r_mid": ("r", "median")}),
+]
+
+
+def _attached_rows(frame: nw.LazyFrame) -> list[tuple[Any, ...]]:
+    """Rows sorted by x, NaN read as None, the key None when missing."""
+    rows = []
+    for row in frame.collect().rows():
+        rows.append(tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row))
+    return sorted(rows, key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0.0, str(r[0])))
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_attach_gives_every_row_its_groups_values(library, in_library) -> None:
+    frame = nw.from_native(in_library({"rows": ROWS}, library)["rows"]).lazy()
+    got = attach(frame, ["k"], ATTACH_STEPS, keep=["k", "x", "mid", "rows", "mad", "r", "r_mid"])
+    # a: 4 1 3 10 -> median 3.5, |dev| 0.5 2.5 0.5 6.5 -> 1.5; r = x / 3.5, median of r 1.0
+    # b: 2, null -> median 2, |dev| 0 -> 0; r 1 and null -> 1; c: nothing; null key: nulls
+    a = 3.5
+    assert _attached_rows(got) == [
+        ("a", 1.0, a, 4, 1.5, 1.0 / a, 1.0),
+        ("b", 2.0, 2.0, 2, 0.0, 1.0, 1.0),
+        ("a", 3.0, a, 4, 1.5, 3.0 / a, 1.0),
+        ("a", 4.0, a, 4, 1.5, 4.0 / a, 1.0),
+        (None, 5.0, None, None, None, None, None),
+        (None, 7.0, None, None, None, None, None),
+        ("a", 10.0, a, 4, 1.5, 10.0 / a, 1.0),
+        ("b", None, 2.0, 2, 0.0, None, 1.0),
+        ("c", None, None, 1, None, None, None),
+    ]
+    # pandas holds a missing integer as a float (the null key's rows)
+    assert got.collect_schema()["rows"].is_integer() or library == "pandas"
+
+
+@pytest.mark.parametrize("library", BACKENDS)
+def test_attach_without_keep_returns_every_column(library, in_library) -> None:
+    frame = nw.from_native(in_library({"rows": SMALL_ROWS}, library)["rows"]).lazy()
+    got = attach(frame, ["g"], [(["g", "k"], {"hi": ("x", "max")})])
+    assert got.collect_schema().names() == ["k", "x", "g", "hi"]
+    assert len(got.collect()) == len(SMALL_ROWS)
+
+
+def test_attach_refuses_a_grouping_outside_its_partition_keys() -> None:
+    frame = nw.from_native(SMALL_ROWS).lazy()
+    with pytest.raises(FeatureError, match=r"by \['g'\] in a pass partitioned by \['k'\].*miss"):
+        attach(frame, ["k"], [(["g"], {"hi": ("x", "max")})])
+    with pytest.raises(FeatureError, match=r"needs partition keys"):
+        attach(frame, [], [(["g"], {"hi": ("x", "max")})])
+    with pytest.raises(FeatureError, match=r"'hi': column 'g' is Int64"):
+        attach(frame, ["k"], [(["k"], {"hi": ("g", "max")})])
+
+
+@given(histograms)
+@settings(max_examples=60, deadline=None)
+def test_attach_per_partition_equals_the_joined_aggregate(rows) -> None:
+    """Spark's partition code (pandas transform) gives the pandas backend's bits."""
+    from riskscore.features._grouped import _pandas_attach
+
+    data = pd.DataFrame(rows, columns=["k", "x", "n"]).astype({"x": "float64"})
+    steps: list[Any] = [
+        (["k"], ALL_OPS),
+        Columns(((nw.col("x") - nw.col("mid")).alias("d"),)),
+        (["k"], {"d_mean": ("d", "mean")}),
+    ]
+    want = attach(nw.from_native(data).lazy(), ["k"], steps).collect().to_pandas()
+    got = _pandas_attach(data.copy(), steps, None)
+    order = ["x", "n", "k"]
+    want = want.sort_values(order, na_position="first").reset_index(drop=True)
+    got = got.sort_values(order, na_position="first").reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    for name in [*ALL_OPS, "d", "d_mean"]:
+        left, right = got[name].to_numpy(dtype=float), want[name].to_numpy(dtype=float)
+        assert ((left == right) | (pd.isna(left) & pd.isna(right))).all(), name
+
+
+@pytest.mark.spark
+def test_spark_attach_is_one_shuffle_and_equals_pandas(spark) -> None:
+    rows = _spread_rows(5000, groups=613, values=10007, scale=7.0, gap=11)
+    steps: list[Any] = [
+        (["k", "c"], {"mid": ("x", "median"), "n": ("x", "len")}),
+        Columns(((nw.col("x") - nw.col("mid")).abs().alias("d"),)),
+        (["k"], {"spread": ("d", "median"), "avg": ("x", "mean")}),
+    ]
+    expected = attach(nw.from_native(rows).lazy(), ["k"], steps).collect().to_pandas()
+    native = spark.createDataFrame(pa.Table.from_pandas(rows, preserve_index=False))
+    got = attach(nw.from_native(native.repartition(7)).lazy(), ["k"], steps)
+    plan = got.to_native()._jdf.queryExecution().executedPlan().toString()
+    # one hash partitioning by k (Spark folds the user's repartition(7) into it)
+    assert plan.count("Exchange") == 1 and "hashpartitioning(k" in plan
+    order = ["k", "c", "x"]
+    left = expected.sort_values(order, na_position="first").reset_index(drop=True)
+    right = got.collect().to_pandas().sort_values(order, na_position="first")
+    right = right.reset_index(drop=True)
+    assert len(left) == 5000
+    pd.testing.assert_frame_equal(left, right, check_dtype=False, rtol=1e-12)
