@@ -31,6 +31,7 @@ the expressions of the market price and the z-score.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import narwhals as nw
 
@@ -342,20 +343,37 @@ _PRICES = (
 )
 
 
-def _attached(ctx: AsOfContext) -> nw.LazyFrame:
+def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str]) -> nw.LazyFrame:
     """Every seller's listings priced, with z-scores: two :func:`attach` calls.
 
     The unscoped build. On Spark it is two shuffles of the listings with every statistic
     computed where the rows meet (by product, then by category: the brand medians, the
-    market prices and the category spread in one call), nothing collected to the driver.
+    market prices and the category spread in one call), nothing collected to the driver;
+    the rows carry only what later steps read and ``keep``.
     """
     by_product: Step = (["product_id", "currency"], {"ref_product": ("price", "median")})
     by_brand: Step = (["category", "brand_key", "currency"], {"ref_brand": ("price", "median")})
     listings = _market_listings(ctx)
-    later = [c for c in listings.collect_schema().names() if c != "product_id"]
+    read = {"category", "brand_key", "price", "currency", "ref_catalogue", *keep}
+    later = [c for c in listings.collect_schema().names() if c in read]
     rows = attach(listings, ["product_id", "currency"], [by_product], [*later, "ref_product"])
     steps: list[Step] = [by_brand, *_market_price_steps(ctx), _SPREAD, Columns((_SCALE,))]
-    return attach(rows, ["category"], [*steps, *_Z_STEPS], _PRICES)
+    return attach(rows, ["category"], [*steps, *_Z_STEPS, *extra], keep)
+
+
+def _priced_listings(
+    ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str]
+) -> nw.LazyFrame:
+    """Return the listings before ``as_of`` priced, with ``extra`` columns: ``keep`` only.
+
+    Scoped: the sellers in scope, priced against the marketplace's statistics (joined).
+    """
+    if not ctx.scoped:
+        return _attached(ctx, extra, keep)
+    priced = _priced(ctx, _listings(ctx, own=True))
+    scale = ctx.market_value("pricing_category_scale", _category_scale)
+    priced = priced.join(scale, on="category", how="left")
+    return _with(priced, (*_Z_STEPS, *extra)).select(*keep)
 
 
 def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
@@ -365,32 +383,32 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
     ``price_ratio``, ``log_price_ratio``, ``price_z`` (nulls where no market price). In a
     scoped context: the listings of the sellers in scope, priced against the marketplace.
     """
+    return ctx.memo("listing_prices", lambda: _priced_listings(ctx, (), _PRICES), materialise=False)
 
-    def build() -> nw.LazyFrame:
-        if ctx.scoped:
-            priced = _priced(ctx, _listings(ctx, own=True))
-            scale = ctx.market_value("pricing_category_scale", _category_scale)
-            priced = _with(priced.join(scale, on="category", how="left"), _Z_STEPS)
-        else:
-            priced = _attached(ctx)
-        return priced.select(*_PRICES)
 
-    return ctx.memo("listing_prices", build, materialise=False)
+#: What the seller features read of each listing.
+_SELLER_READS = ("seller_id", "price_ratio", "price_z", "below", "branded_high_risk")
+
+
+def _seller_listings(ctx: AsOfContext) -> nw.LazyFrame:
+    """Return the listings' values the seller features aggregate (fewer than the prices)."""
+    params = ctx.params
+    high_risk = list(params.high_risk_categories)
+    flags = Columns(
+        (
+            (nw.col("price_ratio") < params.below_market).cast(nw.Float64).alias("below"),
+            # brand_key is the brand, "" where none: a brand is named
+            ((nw.col("brand_key") != "") & nw.col("category").is_in(high_risk))
+            .cast(nw.Float64)
+            .alias("branded_high_risk"),
+        )
+    )
+    return _priced_listings(ctx, (flags,), _SELLER_READS)
 
 
 def _seller_pricing(ctx: AsOfContext) -> nw.LazyFrame:
-    params = ctx.params
-    high_risk = list(params.high_risk_categories)
-    per_listing = listing_prices(ctx).with_columns(
-        below=(nw.col("price_ratio") < params.below_market).cast(nw.Float64),
-        branded_high_risk=(
-            ~nw.col("brand").is_null()
-            & (nw.col("brand") != "")
-            & nw.col("category").is_in(high_risk)
-        ).cast(nw.Float64),
-    )
     per_seller = aggregate(
-        per_listing,
+        _seller_listings(ctx),
         ["seller_id"],
         {
             "median_ratio": ("price_ratio", "median"),
