@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import narwhals as nw
@@ -387,7 +387,8 @@ def _spark_attach(
     # of the same schema (no job, and cheaper to analyse than the whole plan)
     empty = nw.from_native(native.sparkSession.createDataFrame([], native.schema))
     schema = _narwhals_attach(empty, steps, keep).to_native().schema
-    run = functools.partial(_attach_partition, steps, keep, to_arrow_schema(schema))
+    compute = functools.partial(_pandas_attach, steps=steps, keep=keep)
+    run = functools.partial(_pandas_partition, compute, to_arrow_schema(schema))
     return native.repartition(*by).mapInArrow(run, schema)
 
 
@@ -420,19 +421,6 @@ def _pandas_attach(data: Any, steps: Sequence[Step], keep: list[str] | None) -> 
             added[name] = got.mask(unknown) if unknown.any() else got
         data = data.assign(**added)
     return data if keep is None else data[keep]
-
-
-def _attach_partition(
-    steps: list[Step], keep: list[str] | None, target: Any, batches: Iterator[Any]
-) -> Iterator[Any]:
-    """Apply :func:`attach`'s steps to one Spark partition (every row of its groups) in pandas."""
-    import pyarrow as pa
-
-    table = partition_table(batches)
-    if table is None:
-        return
-    out = _pandas_attach(table.to_pandas(), steps, keep)
-    yield from pa.Table.from_pandas(out, schema=target, preserve_index=False).to_batches()
 
 
 def _spark_aggregate_small(
@@ -504,7 +492,8 @@ def _spark_aggregate(native: Any, keys: list[str], aggs: dict[str, tuple[str, Op
 
     schema = _output_schema(native, keys, aggs)
     columns = list(dict.fromkeys([*keys, *(column for column, _ in aggs.values())]))
-    run = functools.partial(_aggregate_partition, keys, aggs, to_arrow_schema(schema))
+    compute = functools.partial(_pandas_aggregate, keys=keys, aggs=aggs)
+    run = functools.partial(_pandas_partition, compute, to_arrow_schema(schema))
     return native.select(*columns).repartition(*keys).mapInArrow(run, schema)
 
 
@@ -607,16 +596,20 @@ def weighted_aggregate(
     return out
 
 
-def _aggregate_partition(
-    keys: list[str], aggs: dict[str, tuple[str, Op]], target: Any, batches: Iterator[Any]
+def _pandas_partition(
+    compute: Callable[[Any], Any], target: Any, batches: Iterator[Any]
 ) -> Iterator[Any]:
-    """Aggregate one Spark partition (every row of its groups) with pandas."""
+    """Run ``compute`` on one Spark partition (every row of its groups) as a pandas frame.
+
+    The partition function of :func:`aggregate` and :func:`attach` on Spark; ``compute``
+    returns a pandas frame, handed back as batches of the Arrow schema ``target``.
+    """
     import pyarrow as pa
 
     table = partition_table(batches)
     if table is None:
         return
-    out = _pandas_aggregate(table.to_pandas(), keys, aggs)
+    out = compute(table.to_pandas())
     yield from pa.Table.from_pandas(out, schema=target, preserve_index=False).to_batches()
 
 
