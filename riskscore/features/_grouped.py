@@ -109,8 +109,10 @@ class Columns:
 
     Examples
     --------
-    >>> Columns((nw.col("a").abs().alias("b"),)).exprs[0] is not None
-    True
+    >>> import pandas as pd
+    >>> step = Columns((nw.col("a").abs().alias("b"),))
+    >>> nw.from_native(pd.DataFrame({"a": [-1.5]})).with_columns(*step.exprs)["b"].to_list()
+    [1.5]
     """
 
     exprs: tuple[nw.Expr, ...]
