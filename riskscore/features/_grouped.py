@@ -59,6 +59,7 @@ __all__ = [
     "Step",
     "aggregate",
     "aggregate_small",
+    "apply_steps",
     "attach",
     "weighted_aggregate",
 ]
@@ -358,37 +359,72 @@ def attach(
     native = frame.to_native()
     columns = None if keep is None else list(keep)
     if not nwd.is_pyspark_dataframe(native):
-        return _narwhals_attach(frame, steps, columns)
-    return nw.from_native(_spark_attach(frame, list(by), list(steps), columns))
+        return apply_steps(frame, steps, columns)
+    return nw.from_native(_spark_attach(native, list(by), list(steps), columns))
 
 
-def _narwhals_attach(
-    frame: nw.LazyFrame, steps: Sequence[Step], keep: list[str] | None = None
+def apply_steps(
+    frame: nw.LazyFrame, steps: Sequence[Step], keep: Sequence[str] | None = None
 ) -> nw.LazyFrame:
-    """Return :func:`attach` by narwhals: each grouping aggregated and joined back."""
+    """Return ``frame`` with :func:`attach`'s steps applied by narwhals, on any backend.
+
+    :func:`attach` off Spark: each grouping is :func:`aggregate` joined back on its keys
+    (a row with a null key gets nulls), each :class:`Columns` step one ``with_columns``.
+    On Spark it is a plain narwhals plan (one aggregation and join per grouping): for
+    :class:`Columns` steps alone, or where a shuffle per grouping is acceptable.
+
+    Parameters
+    ----------
+    frame : narwhals.LazyFrame
+        The rows, on any backend.
+    steps : sequence of Step
+        As for :func:`attach`.
+    keep : sequence of str, optional
+        The columns to return, in order (all by default).
+
+    Returns
+    -------
+    narwhals.LazyFrame
+
+    Raises
+    ------
+    FeatureError
+        As :func:`aggregate`, and when a grouping's output name is already a column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = nw.from_native(pd.DataFrame({"x": [-2.0, 3.0]})).lazy()
+    >>> apply_steps(rows, [Columns((nw.col("x").abs().alias("a"),))]).collect().rows()
+    [(-2.0, 2.0), (3.0, 3.0)]
+    """
     for step in steps:
         if isinstance(step, Columns):
             frame = frame.with_columns(*step.exprs)
             continue
         keys, aggs = list(step[0]), dict(step[1])
-        _check(frame.collect_schema(), keys, aggs)
+        schema = frame.collect_schema()
+        _check(schema, keys, aggs)
+        taken = [name for name in aggs if name in schema]
+        if taken:
+            raise FeatureError(
+                f"cannot attach {taken} by {keys}: already columns of the frame; give the "
+                "statistics new names"
+            )
         known = ~nw.any_horizontal(*(nw.col(k).is_null() for k in keys), ignore_nulls=False)
         stats = _narwhals_aggregate(frame, keys, aggs).filter(known)
         frame = frame.join(stats, on=keys, how="left")
     return frame if keep is None else frame.select(*keep)
 
 
-def _spark_attach(
-    frame: nw.LazyFrame, by: list[str], steps: list[Step], keep: list[str] | None
-) -> Any:
+def _spark_attach(native: Any, by: list[str], steps: list[Step], keep: list[str] | None) -> Any:
     """Return :func:`attach`'s Spark plan: partition by ``by``, the steps per partition."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    native = frame.to_native()
     # the result's schema: Spark's analysis of the narwhals steps over an empty relation
     # of the same schema (no job, and cheaper to analyse than the whole plan)
     empty = nw.from_native(native.sparkSession.createDataFrame([], native.schema))
-    schema = _narwhals_attach(empty, steps, keep).to_native().schema
+    schema = apply_steps(empty, steps, keep).to_native().schema
     compute = functools.partial(_pandas_attach, steps=steps, keep=keep)
     run = functools.partial(_pandas_partition, compute, to_arrow_schema(schema))
     return native.repartition(*by).mapInArrow(run, schema)
@@ -398,7 +434,7 @@ def _pandas_attach(data: Any, steps: Sequence[Step], keep: list[str] | None) -> 
     """Return :func:`attach`'s steps applied to a pandas frame holding whole groups.
 
     The groupings are pandas' ``transform`` (the group's value on each of its rows, the
-    same pandas computation as the aggregation :func:`_narwhals_attach` joins back); the
+    same pandas computation as the aggregation :func:`apply_steps` joins back); the
     :class:`Columns` steps are narwhals on pandas, as on the pandas backend.
     """
     import pandas as pd
@@ -416,8 +452,7 @@ def _pandas_attach(data: Any, steps: Sequence[Step], keep: list[str] | None) -> 
             if op in _DEVIATION:
                 centre = values.groupby(groups, dropna=False, sort=False).transform("median")
                 values = (values - centre).abs()
-            how = _PANDAS.get(op, op) if op not in _DEVIATION else _DEVIATION[op]
-            got = values.groupby(groups, dropna=False, sort=False).transform(how)
+            got = values.groupby(groups, dropna=False, sort=False).transform(_PANDAS.get(op, op))
             if op in ("count", "len"):
                 got = got.astype("Int64")
             added[name] = got.mask(unknown) if unknown.any() else got

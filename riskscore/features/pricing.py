@@ -37,7 +37,15 @@ import narwhals as nw
 
 from riskscore.features._catalog import Family, FeatureSpec
 from riskscore.features._context import AsOfContext, FeatureParams, ratio
-from riskscore.features._grouped import Columns, Grouping, Step, aggregate, aggregate_small, attach
+from riskscore.features._grouped import (
+    Columns,
+    Grouping,
+    Step,
+    aggregate,
+    aggregate_small,
+    apply_steps,
+    attach,
+)
 
 __all__ = ["FAMILIES", "listing_prices"]
 
@@ -298,13 +306,6 @@ _Z_STEPS = (
 )
 
 
-def _with(frame: nw.LazyFrame, steps: list[Columns] | tuple[Columns, ...]) -> nw.LazyFrame:
-    """Return ``frame`` with the columns of ``steps`` added in order."""
-    for step in steps:
-        frame = frame.with_columns(*step.exprs)
-    return frame
-
-
 def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
     """Return ``listings`` priced against the marketplace's statistics (joined)."""
     by_product = ctx.market_value("pricing_by_product", _by_product)
@@ -312,7 +313,7 @@ def _priced(ctx: AsOfContext, listings: nw.LazyFrame) -> nw.LazyFrame:
     listings = listings.join(by_product, on=["product_id", "currency"], how="left").join(
         by_brand, on=["category", "brand_key", "currency"], how="left"
     )
-    return _with(listings, _market_price_steps(ctx))
+    return apply_steps(listings, _market_price_steps(ctx))
 
 
 def _all_priced(ctx: AsOfContext) -> nw.LazyFrame:
@@ -373,7 +374,7 @@ def _priced_listings(
     priced = _priced(ctx, _listings(ctx, own=True))
     scale = ctx.market_value("pricing_category_scale", _category_scale)
     priced = priced.join(scale, on="category", how="left")
-    return _with(priced, (*_Z_STEPS, *extra)).select(*keep)
+    return apply_steps(priced, [*_Z_STEPS, *extra], keep)
 
 
 def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:

@@ -335,6 +335,8 @@ def test_attach_refuses_a_grouping_outside_its_partition_keys() -> None:
         attach(frame, [], [(["g"], {"hi": ("x", "max")})])
     with pytest.raises(FeatureError, match=r"'hi': column 'g' is Int64"):
         attach(frame, ["k"], [(["k"], {"hi": ("g", "max")})])
+    with pytest.raises(FeatureError, match=r"cannot attach \['x'\] by \['k'\]: already columns"):
+        attach(frame, ["k"], [(["k"], {"x": ("x", "max")})])
 
 
 @given(histograms)
