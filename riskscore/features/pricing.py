@@ -344,20 +344,43 @@ _PRICES = (
 )
 
 
-def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str]) -> nw.LazyFrame:
-    """Every seller's listings priced, with z-scores: two :func:`attach` calls.
+def _unlisted_product_prices(ctx: AsOfContext) -> nw.LazyFrame:
+    """Median price of each product and currency with no catalogue price (marketplace).
 
-    The unscoped build. On Spark it is two shuffles of the listings with every statistic
-    computed where the rows meet (by product, then by category: the brand medians, the
-    market prices and the category spread in one call), nothing collected to the driver;
-    the rows carry only what later steps read and ``keep``.
+    The only listings whose market price can be the product median: a product with a
+    catalogue price has it on every listing, so its median is never read. On Spark one
+    pass of those listings' product, currency and price
+    (:func:`~riskscore.features._grouped.aggregate_small`), handed back as a local
+    relation that the planner broadcasts: the other listings neither move nor wait.
     """
-    by_product: Step = (["product_id", "currency"], {"ref_product": ("price", "median")})
+    known = ~nw.col("product_id").is_null() & ~nw.col("currency").is_null()
+    if ctx.has("products"):
+        known = known & nw.col("ref_catalogue").is_null()
+    rows = _market_listings(ctx).filter(known).select("product_id", "currency", "price")
+    grouping: Grouping = (["product_id", "currency"], {"ref_product": ("price", "median")})
+    return aggregate_small(rows, {"product": grouping}, "the median prices of products")["product"]
+
+
+def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str]) -> nw.LazyFrame:
+    """Every seller's listings priced, with z-scores: one :func:`attach` call by category.
+
+    The unscoped build. The product medians (:func:`_unlisted_product_prices`) are
+    joined first; on Spark the listings then move once by category, the brand medians,
+    the market prices and the category spread computed where the rows meet, nothing
+    collected to the driver but the product medians; the rows carry only what the
+    steps read and ``keep``.
+    """
     by_brand: Step = (["category", "brand_key", "currency"], {"ref_brand": ("price", "median")})
     listings = _market_listings(ctx)
     read = {"category", "brand_key", "price", "currency", "ref_catalogue", *keep}
     later = [c for c in listings.collect_schema().names() if c in read]
-    rows = attach(listings, ["product_id", "currency"], [by_product], [*later, "ref_product"])
+    rows = listings.join(
+        ctx.memo(
+            "pricing_product_prices", lambda: _unlisted_product_prices(ctx), materialise=False
+        ),
+        on=["product_id", "currency"],
+        how="left",
+    ).select(*later, "ref_product")
     steps: list[Step] = [by_brand, *_market_price_steps(ctx), _SPREAD, Columns((_SCALE,))]
     return attach(rows, ["category"], [*steps, *_Z_STEPS, *extra], keep)
 

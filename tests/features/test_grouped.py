@@ -382,3 +382,47 @@ def test_spark_attach_is_one_shuffle_and_equals_pandas(spark) -> None:
     right = right.reset_index(drop=True)
     assert len(left) == 5000
     pd.testing.assert_frame_equal(left, right, check_dtype=False, rtol=1e-12)
+
+
+@pytest.mark.spark
+def test_spark_attach_schema_matches_sparks_own_analysis(spark) -> None:
+    """The schema attach works out in pandas is the one Spark's analysis gives.
+
+    Kept columns of every common type keep their Spark field (a decimal and a date,
+    which an empty pandas frame holds as objects, included); a new column of a type an
+    empty pandas frame cannot tell (a date made by a step) falls back to Spark.
+    """
+    import datetime as dt
+    import decimal
+
+    from pyspark.sql import types as T
+
+    from riskscore.features._grouped import _attach_schema, apply_steps
+
+    schema = T.StructType(
+        [
+            T.StructField("k", T.StringType()),
+            T.StructField("i", T.IntegerType()),
+            T.StructField("x", T.DoubleType()),
+            T.StructField("t", T.TimestampType()),
+            T.StructField("d", T.DateType()),
+            T.StructField("m", T.DecimalType(10, 2)),
+            T.StructField("b", T.BooleanType()),
+        ]
+    )
+    day = dt.date(2024, 1, 1)
+    when = dt.datetime(2024, 1, 1, 12)
+    native = spark.createDataFrame(
+        [("a", 1, 2.0, when, day, decimal.Decimal("1.50"), True)], schema
+    )
+    numbers: list[Any] = [
+        (["k"], {"mid": ("x", "median"), "n": ("x", "count"), "rows": ("x", "len")}),
+        Columns(((nw.col("x") > nw.col("mid")).alias("above"), (nw.col("i") * 2).alias("i2"))),
+    ]
+    worded = Columns((nw.col("k").str.to_uppercase().alias("K"), nw.col("d").alias("d2")))
+    for steps in (numbers, [*numbers, worded]):
+        want = apply_steps(nw.from_native(native), steps).to_native().schema
+        got = _attach_schema(native, steps, None)
+        assert [(f.name, f.dataType) for f in got] == [(f.name, f.dataType) for f in want]
+    kept = _attach_schema(native, numbers, ["m", "d", "mid"])
+    assert [f.dataType for f in kept] == [T.DecimalType(10, 2), T.DateType(), T.DoubleType()]

@@ -115,3 +115,27 @@ def test_zero_price_has_no_log_ratio(build) -> None:
     feats = build_features(tables, "listing", as_of=AS_OF)
     assert feats.loc["L1", "pricing__price_ratio"] == 0.0
     assert math.isnan(feats.loc["L1", "pricing__log_price_ratio"])
+
+
+@pytest.mark.spark
+def test_on_spark_the_listings_move_once_and_price_as_on_pandas(tables, spark) -> None:
+    import narwhals as nw
+    import pyarrow as pa
+
+    from riskscore.features import AsOfContext
+    from riskscore.features.pricing import listing_prices
+
+    frames = {
+        name: nw.from_native(spark.createDataFrame(pa.Table.from_pandas(t, preserve_index=False)))
+        for name, t in tables.items()
+    }
+    priced = listing_prices(AsOfContext(frames, as_of=AS_OF, entity="listing")).to_native()
+    plan = priced._jdf.queryExecution().executedPlan().toString()
+    # every listing moves once, by category; the medians of P2 (the one product without
+    # a catalogue price) come back as a broadcast relation of one row
+    assert plan.count("Exchange hashpartitioning") == 1 and "hashpartitioning(category" in plan
+    assert plan.count("BroadcastExchange") >= 1
+    got = priced.toPandas().set_index("listing_id")["price_ratio"]
+    assert got.to_dict() == pytest.approx(
+        {"L1": 0.5, "L2": 2 / 3, "L3": 4 / 3, "L4": 0.5, "L5": 1.5}
+    )
