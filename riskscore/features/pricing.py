@@ -16,12 +16,13 @@ aggregate the seller's listings; listing features are the listing's own values.
 Without a ``products`` table the market price falls back to steps 2 and 3.
 
 The medians of steps 2 and 3 and the category centre and scale of the z-score are
-marketplace statistics. A full build attaches them to every listing with
-:func:`~riskscore.features._grouped.attach`: on Spark one shuffle of the listings by
-product and currency (the product medians), one by category (the brand medians, the
-market prices and the category centre and spread, which depend on each other, where the
-rows meet), and one by seller for the per-seller values; nothing passes through the
-driver. A scoped build prices the listings of the sellers in scope against the whole
+marketplace statistics. A full build computes the product medians from the listings
+that can read them (products without a catalogue price) and joins them, then attaches
+the rest to every listing with :func:`~riskscore.features._grouped.attach`: on Spark
+one shuffle of the listings by category (the brand medians, the market prices and the
+category centre and spread, which depend on each other, where the rows meet), and one by
+seller for the per-seller values; only the product medians pass through the driver. A
+scoped build prices the listings of the sellers in scope against the whole
 marketplace's statistics (:meth:`AsOfContext.market_value`, computed once per
 :class:`~riskscore.features.MarketStats` by
 :func:`~riskscore.features._grouped.aggregate_small`) and joins them; both paths share
@@ -210,9 +211,9 @@ def _listings(ctx: AsOfContext, own: bool) -> nw.LazyFrame:
 def _market_listings(ctx: AsOfContext) -> nw.LazyFrame:
     """Every seller's listings before ``as_of`` with the catalogue price (lazy).
 
-    Not kept on Spark: a full build reads it once (:func:`_attached`); a scoped build's
-    marketplace statistics read it once per pass (``docs/architecture.md``, "Spark
-    plans").
+    Not kept on Spark: a full build reads it twice (:func:`_attached`, and three columns
+    of the rows :func:`_unlisted_product_prices` reads); a scoped build's marketplace
+    statistics read it once per pass (``docs/architecture.md``, "Spark plans").
     """
     return ctx.memo("pricing_listings", lambda: _listings(ctx, own=False), materialise=False)
 
