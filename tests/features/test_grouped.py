@@ -426,3 +426,8 @@ def test_spark_attach_schema_matches_sparks_own_analysis(spark) -> None:
         assert [(f.name, f.dataType) for f in got] == [(f.name, f.dataType) for f in want]
     kept = _attach_schema(native, numbers, ["m", "d", "mid"])
     assert [f.dataType for f in kept] == [T.DecimalType(10, 2), T.DateType(), T.DoubleType()]
+    # and the pass runs: the timestamp crosses to pandas and back (it failed before the
+    # Arrow schema carried the session's time zone)
+    (row,) = attach(nw.from_native(native), ["k"], numbers).to_native().collect()
+    assert (row["t"], row["d"], row["m"]) == (when, day, decimal.Decimal("1.50"))
+    assert (row["mid"], row["n"], row["rows"], row["above"], row["i2"]) == (2.0, 1, 1, False, 2)
