@@ -218,6 +218,12 @@ def _market_listings(ctx: AsOfContext) -> nw.LazyFrame:
     return ctx.memo("pricing_listings", lambda: _listings(ctx, own=False), materialise=False)
 
 
+#: The product medians: price per product and currency.
+_BY_PRODUCT: Grouping = (["product_id", "currency"], {"ref_product": ("price", "median")})
+#: The brand medians: price per category, brand ("" where none) and currency.
+_BY_BRAND: Grouping = (["category", "brand_key", "currency"], {"ref_brand": ("price", "median")})
+
+
 def _market_prices(ctx: AsOfContext) -> dict[str, nw.LazyFrame]:
     """Median price of each product, and of each category and brand, per currency.
 
@@ -229,13 +235,7 @@ def _market_prices(ctx: AsOfContext) -> dict[str, nw.LazyFrame]:
     def build() -> dict[str, nw.LazyFrame]:
         got = aggregate_small(
             _market_listings(ctx),
-            {
-                "product": (["product_id", "currency"], {"ref_product": ("price", "median")}),
-                "brand": (
-                    ["category", "brand_key", "currency"],
-                    {"ref_brand": ("price", "median")},
-                ),
-            },
+            {"product": _BY_PRODUCT, "brand": _BY_BRAND},
             "the market prices of products and brands",
         )
         got["product"] = got["product"].filter(~nw.col("product_id").is_null())
@@ -358,8 +358,9 @@ def _unlisted_product_prices(ctx: AsOfContext) -> nw.LazyFrame:
     if ctx.has("products"):
         known = known & nw.col("ref_catalogue").is_null()
     rows = _market_listings(ctx).filter(known).select("product_id", "currency", "price")
-    grouping: Grouping = (["product_id", "currency"], {"ref_product": ("price", "median")})
-    return aggregate_small(rows, {"product": grouping}, "the median prices of products")["product"]
+    return aggregate_small(rows, {"product": _BY_PRODUCT}, "the median prices of products")[
+        "product"
+    ]
 
 
 def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str]) -> nw.LazyFrame:
@@ -371,7 +372,6 @@ def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str])
     collected to the driver but the product medians; the rows carry only what the
     steps read and ``keep``.
     """
-    by_brand: Step = (["category", "brand_key", "currency"], {"ref_brand": ("price", "median")})
     listings = _market_listings(ctx)
     read = {"category", "brand_key", "price", "currency", "ref_catalogue", *keep}
     later = [c for c in listings.collect_schema().names() if c in read]
@@ -382,7 +382,7 @@ def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str])
         on=["product_id", "currency"],
         how="left",
     ).select(*later, "ref_product")
-    steps: list[Step] = [by_brand, *_market_price_steps(ctx), _SPREAD, Columns((_SCALE,))]
+    steps: list[Step] = [_BY_BRAND, *_market_price_steps(ctx), _SPREAD, Columns((_SCALE,))]
     return attach(rows, ["category"], [*steps, *_Z_STEPS, *extra], keep)
 
 
@@ -408,18 +408,22 @@ def listing_prices(ctx: AsOfContext) -> nw.LazyFrame:
     ``price_ratio``, ``log_price_ratio``, ``price_z`` (nulls where no market price). In a
     scoped context: the listings of the sellers in scope, priced against the marketplace.
     """
+    if ctx.entity == "listing":
+        return _listing_build_prices(ctx).select(*_PRICES)
     return ctx.memo("listing_prices", lambda: _priced_listings(ctx, (), _PRICES), materialise=False)
 
 
+#: The per-listing flags the seller features count.
+_FLAGS = ("below", "branded_high_risk")
 #: What the seller features read of each listing.
-_SELLER_READS = ("seller_id", "price_ratio", "price_z", "below", "branded_high_risk")
+_SELLER_READS = ("seller_id", "price_ratio", "price_z", *_FLAGS)
 
 
-def _seller_listings(ctx: AsOfContext) -> nw.LazyFrame:
-    """Return the listings' values the seller features aggregate (fewer than the prices)."""
+def _flags(ctx: AsOfContext) -> Columns:
+    """Return the step computing :data:`_FLAGS` from a priced listing."""
     params = ctx.params
     high_risk = list(params.high_risk_categories)
-    flags = Columns(
+    return Columns(
         (
             (nw.col("price_ratio") < params.below_market).cast(nw.Float64).alias("below"),
             # brand_key is the brand, "" where none: a brand is named
@@ -428,7 +432,24 @@ def _seller_listings(ctx: AsOfContext) -> nw.LazyFrame:
             .alias("branded_high_risk"),
         )
     )
-    return _priced_listings(ctx, (flags,), _SELLER_READS)
+
+
+def _listing_build_prices(ctx: AsOfContext) -> nw.LazyFrame:
+    """Return a listing build's priced listings: the prices and the flags, priced once.
+
+    A listing build computes the seller features too; both pricing families read these
+    rows (kept on Spark), instead of one pass each.
+    """
+    return ctx.memo(
+        "pricing_listing_build", lambda: _priced_listings(ctx, (_flags(ctx),), (*_PRICES, *_FLAGS))
+    )
+
+
+def _seller_listings(ctx: AsOfContext) -> nw.LazyFrame:
+    """Return the listings' values the seller features aggregate (fewer than the prices)."""
+    if ctx.entity == "listing":
+        return _listing_build_prices(ctx).select(*_SELLER_READS)
+    return _priced_listings(ctx, (_flags(ctx),), _SELLER_READS)
 
 
 def _seller_pricing(ctx: AsOfContext) -> nw.LazyFrame:

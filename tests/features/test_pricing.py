@@ -117,6 +117,26 @@ def test_zero_price_has_no_log_ratio(build) -> None:
     assert math.isnan(feats.loc["L1", "pricing__log_price_ratio"])
 
 
+@pytest.mark.parametrize("entity", ["seller", "listing"])
+def test_a_build_prices_the_listings_once(tables, entity, monkeypatch) -> None:
+    # a listing build computes the seller features too: both read one priced pass
+    from riskscore.features import pricing
+
+    calls = []
+    real = pricing._priced_listings
+
+    def counted(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pricing, "_priced_listings", counted)
+    feats = build_features(tables, entity, as_of=AS_OF, families=["pricing"])
+    assert len(calls) == 1
+    if entity == "listing":
+        assert feats.loc["L2", "pricing__price_ratio"] == pytest.approx(2 / 3)
+        assert feats.loc["L2", "pricing__share_below_market"] == pytest.approx(0.5)
+
+
 @pytest.mark.spark
 def test_on_spark_the_listings_move_once_and_price_as_on_pandas(tables, spark) -> None:
     import narwhals as nw
@@ -129,7 +149,8 @@ def test_on_spark_the_listings_move_once_and_price_as_on_pandas(tables, spark) -
         name: nw.from_native(spark.createDataFrame(pa.Table.from_pandas(t, preserve_index=False)))
         for name, t in tables.items()
     }
-    priced = listing_prices(AsOfContext(frames, as_of=AS_OF, entity="listing")).to_native()
+    # a seller build's context: the plan stays lazy (a listing build keeps the rows)
+    priced = listing_prices(AsOfContext(frames, as_of=AS_OF, entity="seller")).to_native()
     plan = priced._jdf.queryExecution().executedPlan().toString()
     # every listing moves once, by category; the medians of P2 (the one product without
     # a catalogue price) come back as a broadcast relation of one row
