@@ -476,12 +476,17 @@ def _pandas_attach(data: Any, steps: Sequence[Step], keep: list[str] | None) -> 
         keys, aggs = list(step[0]), dict(step[1])
         groups = [data[k] for k in keys]
         unknown = pd.concat([g.isna() for g in groups], axis=1).any(axis=1).to_numpy()
+        # each column's deviations from its group median once, whatever reads them
+        deviations = {
+            column: (
+                data[column]
+                - data[column].groupby(groups, dropna=False, sort=False).transform("median")
+            ).abs()
+            for column in sorted({c for c, op in aggs.values() if op in _DEVIATION})
+        }
         added = {}
         for name, (column, op) in aggs.items():
-            values = data[column]
-            if op in _DEVIATION:
-                centre = values.groupby(groups, dropna=False, sort=False).transform("median")
-                values = (values - centre).abs()
+            values = deviations[column] if op in _DEVIATION else data[column]
             got = values.groupby(groups, dropna=False, sort=False).transform(_PANDAS.get(op, op))
             if op in ("count", "len"):
                 got = got.astype("Int64")
