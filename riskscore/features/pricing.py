@@ -21,7 +21,8 @@ that can read them (products without a catalogue price) and joins them, then att
 the rest to every listing with :func:`~riskscore.features._grouped.attach`: on Spark
 one shuffle of the listings by category (the brand medians, the market prices and the
 category centre and spread, which depend on each other, where the rows meet), and one by
-seller for the per-seller values; only the product medians pass through the driver. A
+seller for the per-seller values, in one query; the product medians are a broadcast
+stage of it, so nothing is collected to the driver before the family's rows are. A
 scoped build prices the listings of the sellers in scope against the whole
 marketplace's statistics (:meth:`AsOfContext.market_value`, computed once per
 :class:`~riskscore.features.MarketStats` by
@@ -351,16 +352,18 @@ def _unlisted_product_prices(ctx: AsOfContext) -> nw.LazyFrame:
     The only listings whose market price can be the product median: a product with a
     catalogue price has it on every listing, so its median is never read. On Spark one
     pass of those listings' product, currency and price
-    (:func:`~riskscore.features._grouped.aggregate_small`), handed back as a local
-    relation that the planner broadcasts: the other listings neither move nor wait.
+    (:func:`~riskscore.features._grouped.aggregate_small`), left in the plan that joins
+    it and marked for broadcast: it runs as a stage of the family's query, beside the
+    scan that moves the listings by category, and the other listings do not move for it.
     """
     known = ~nw.col("product_id").is_null() & ~nw.col("currency").is_null()
     if ctx.has("products"):
         known = known & nw.col("ref_catalogue").is_null()
     rows = _market_listings(ctx).filter(known).select("product_id", "currency", "price")
-    return aggregate_small(rows, {"product": _BY_PRODUCT}, "the median prices of products")[
-        "product"
-    ]
+    got = aggregate_small(
+        rows, {"product": _BY_PRODUCT}, "the median prices of products", lazy=True
+    )
+    return got["product"]
 
 
 def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str]) -> nw.LazyFrame:

@@ -206,6 +206,24 @@ def test_aggregate_small_on_spark_is_local_and_broadcast(spark) -> None:
     assert "BroadcastHashJoin" in joined._jdf.queryExecution().executedPlan().toString()
 
 
+@pytest.mark.spark
+def test_lazy_aggregate_small_on_spark_runs_in_the_joining_query_and_is_broadcast(spark) -> None:
+    native = spark.createDataFrame(pa.Table.from_pandas(SMALL_ROWS, preserve_index=False))
+    frame = nw.from_native(native).lazy()
+    tracker = spark.sparkContext.statusTracker()
+    jobs = len(tracker.getJobIdsForGroup(None))
+    got = aggregate_small(frame, SMALL, "a test statistic", lazy=True)
+    assert len(tracker.getJobIdsForGroup(None)) == jobs  # nothing ran yet
+    assert list(got) == ["by_k", "by_g"]
+    assert _result(got["by_k"]) == {k: (v[0], v[6]) for k, v in EXPECTED.items()}
+    assert _result(got["by_g"]) == {1: (5.0, 1.0), 2: (10.0, 3.0)}
+    assert got["by_g"].collect_schema()["g"].is_integer()
+    joined = native.join(got["by_k"].to_native(), on="k", how="left")
+    joined.collect()
+    plan = joined._jdf.queryExecution().executedPlan().toString()
+    assert "BroadcastHashJoin" in plan and "LocalTableScan [__" not in plan
+
+
 def test_aggregate_small_refuses_a_key_that_is_another_groupings_value() -> None:
     frame = nw.from_native(SMALL_ROWS.assign(y=SMALL_ROWS["x"])).lazy()
     groupings: dict[str, Any] = {
