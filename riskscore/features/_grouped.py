@@ -241,7 +241,7 @@ def aggregate_small(
     pass's plan, marked for broadcast (``pyspark.sql.functions.broadcast``), so the
     query that joins it runs the pass as one of its own stages, alongside its other
     stages, instead of before them as a job of its own with a round trip through the
-    driver (0.3-0.4 s of the pricing family's 2.8-3.2 s at 100k sellers). For a
+    driver (about 0.3 s of the pricing family's 3.0-3.3 s at 100k sellers). For a
     statistic read once, inside a larger plan: every query reading a lazy result runs
     the pass again, and the size the planner estimates for it follows the rows
     aggregated, so only the mark makes it broadcast (kept with a ``localCheckpoint``,
