@@ -370,10 +370,10 @@ def _attached(ctx: AsOfContext, extra: tuple[Columns, ...], keep: Sequence[str])
     """Every seller's listings priced, with z-scores: one :func:`attach` call by category.
 
     The unscoped build. The product medians (:func:`_unlisted_product_prices`) are
-    joined first; on Spark the listings then move once by category, the brand medians,
-    the market prices and the category spread computed where the rows meet, nothing
-    collected to the driver but the product medians; the rows carry only what the
-    steps read and ``keep``.
+    joined first (on Spark a broadcast stage of the same query); the listings then move
+    once by category, the brand medians, the market prices and the category spread
+    computed where the rows meet, nothing collected to the driver; the rows carry only
+    what the steps read and ``keep``.
     """
     listings = _market_listings(ctx)
     read = {"category", "brand_key", "price", "currency", "ref_catalogue", *keep}
