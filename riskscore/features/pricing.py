@@ -353,8 +353,9 @@ def _unlisted_product_prices(ctx: AsOfContext) -> nw.LazyFrame:
     catalogue price has it on every listing, so its median is never read. On Spark one
     pass of those listings' product, currency and price
     (:func:`~riskscore.features._grouped.aggregate_small`), left in the plan that joins
-    it and marked for broadcast: it runs as a stage of the family's query, beside the
-    scan that moves the listings by category, and the other listings do not move for it.
+    it and marked for broadcast: it runs as a stage of the family's query, just before
+    the scan that joins it and moves the listings by category (the join is in that
+    scan's stage), and the other listings do not move for it.
     """
     known = ~nw.col("product_id").is_null() & ~nw.col("currency").is_null()
     if ctx.has("products"):
